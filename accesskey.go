@@ -1,0 +1,46 @@
+package behalf
+
+import (
+	"context"
+	"time"
+)
+
+// AccessKey is an AWS-style access key pair that signs requests to Behalf
+// with SigV4. The root key administers everything.
+type AccessKey struct {
+	ID        string // the access key id, e.g. "BHLF..."
+	Secret    Sealed // sealed under SealContext{"access-key", ID, "secret"}
+	Principal string // who the key acts for; "root" for the administrator
+	CreatedAt time.Time
+}
+
+// AccessKeyStore persists access keys.
+type AccessKeyStore interface {
+	// CreateAccessKey returns ECONFLICT if the id exists.
+	CreateAccessKey(ctx context.Context, k *AccessKey) error
+	// GetAccessKey returns ENOTFOUND.
+	GetAccessKey(ctx context.Context, id string) (*AccessKey, error)
+	// ListAccessKeys returns keys for a principal ("" for all), by id.
+	ListAccessKeys(ctx context.Context, principal string) ([]*AccessKey, error)
+	// DeleteAccessKey returns ENOTFOUND.
+	DeleteAccessKey(ctx context.Context, id string) error
+}
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	AccessKeyID string
+	Name        string
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the request's principal, if any.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}

@@ -1,0 +1,117 @@
+package behalf
+
+import (
+	"context"
+	"time"
+)
+
+// Credential provider vendors that Behalf knows (AgentCore's
+// CredentialProviderVendorType values that Behalf serves).
+const (
+	VendorCustom     = "CustomOauth2"
+	VendorGoogle     = "GoogleOauth2"
+	VendorGithub     = "GithubOauth2"
+	VendorMicrosoft  = "MicrosoftOauth2"
+	VendorSlack      = "SlackOauth2"
+	VendorSalesforce = "SalesforceOauth2"
+	VendorAtlassian  = "AtlassianOauth2"
+	VendorLinkedin   = "LinkedinOauth2"
+)
+
+// Client authentication methods at a token endpoint (AgentCore's
+// ClientAuthenticationMethodType values Behalf supports).
+const (
+	ClientSecretBasic = "CLIENT_SECRET_BASIC"
+	ClientSecretPost  = "CLIENT_SECRET_POST"
+)
+
+// AuthServerMetadata is the part of RFC 8414 / OIDC discovery metadata Behalf
+// uses to talk to an authorization server.
+type AuthServerMetadata struct {
+	Issuer                   string   `json:"issuer"`
+	AuthorizationEndpoint    string   `json:"authorization_endpoint"`
+	TokenEndpoint            string   `json:"token_endpoint"`
+	RevocationEndpoint       string   `json:"revocation_endpoint,omitempty"`
+	UserinfoEndpoint         string   `json:"userinfo_endpoint,omitempty"`
+	JWKSURI                  string   `json:"jwks_uri,omitempty"`
+	ResponseTypes            []string `json:"response_types_supported,omitempty"`
+	TokenEndpointAuthMethods []string `json:"token_endpoint_auth_methods_supported,omitempty"`
+	ScopesSupported          []string `json:"scopes_supported,omitempty"`
+	CodeChallengeMethods     []string `json:"code_challenge_methods_supported,omitempty"`
+}
+
+// OAuth2Provider is a credential provider: how Behalf reaches one third
+// party's authorization server on behalf of users.
+type OAuth2Provider struct {
+	ID     string // stable and unguessable; names the callback URL
+	Name   string
+	Vendor string
+
+	ClientID     string
+	ClientSecret Sealed // sealed under SealContext{"oauth2-provider", ID, "client_secret"}
+	TenantID     string // MicrosoftOauth2 only
+
+	// DiscoveryURL is the discovery document an admin gave (custom only).
+	DiscoveryURL string
+	// Metadata holds the endpoints in use: from the vendor catalogue, the
+	// admin's explicit metadata, or the discovery document.
+	Metadata AuthServerMetadata
+	// ClientAuthMethod is the method used at the token endpoint.
+	ClientAuthMethod string
+
+	Tags      map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// OAuth2ProviderStore persists OAuth 2.0 credential providers.
+type OAuth2ProviderStore interface {
+	// CreateOAuth2Provider returns ECONFLICT if the name or id exists.
+	CreateOAuth2Provider(ctx context.Context, p *OAuth2Provider) error
+	// GetOAuth2Provider returns ENOTFOUND.
+	GetOAuth2Provider(ctx context.Context, name string) (*OAuth2Provider, error)
+	// GetOAuth2ProviderByID returns ENOTFOUND.
+	GetOAuth2ProviderByID(ctx context.Context, id string) (*OAuth2Provider, error)
+	// UpdateOAuth2Provider applies fn in one transaction; ID, Name and
+	// CreatedAt cannot change. Returns ENOTFOUND or fn's error.
+	UpdateOAuth2Provider(ctx context.Context, name string, fn func(*OAuth2Provider) error) (*OAuth2Provider, error)
+	// DeleteOAuth2Provider returns ENOTFOUND.
+	DeleteOAuth2Provider(ctx context.Context, name string) error
+	// ListOAuth2Providers returns providers ordered by name.
+	ListOAuth2Providers(ctx context.Context, opt ListOptions) ([]*OAuth2Provider, error)
+}
+
+// OAuth2ProviderInput is what an admin sets on an OAuth 2.0 provider. Config
+// names the wire union member the settings came in (for example
+// "googleOauth2ProviderConfig"); it must match the vendor.
+type OAuth2ProviderInput struct {
+	Name         string
+	Vendor       string
+	Config       string
+	ClientID     string
+	ClientSecret Secret
+	TenantID     string
+
+	// Custom and tenant-specific vendors.
+	DiscoveryURL     string
+	Metadata         *AuthServerMetadata
+	ClientAuthMethod string
+
+	Tags map[string]string
+}
+
+// OAuth2ProviderService manages OAuth 2.0 credential providers.
+type OAuth2ProviderService interface {
+	// CreateOAuth2Provider returns EINVALID or ECONFLICT.
+	CreateOAuth2Provider(ctx context.Context, in OAuth2ProviderInput) (*OAuth2Provider, error)
+	// GetOAuth2Provider returns EINVALID or ENOTFOUND.
+	GetOAuth2Provider(ctx context.Context, name string) (*OAuth2Provider, error)
+	// UpdateOAuth2Provider replaces the configuration. Returns EINVALID or ENOTFOUND.
+	UpdateOAuth2Provider(ctx context.Context, in OAuth2ProviderInput) (*OAuth2Provider, error)
+	// DeleteOAuth2Provider returns EINVALID or ENOTFOUND.
+	DeleteOAuth2Provider(ctx context.Context, name string) error
+	// ListOAuth2Providers returns one page.
+	ListOAuth2Providers(ctx context.Context, page PageRequest) ([]*OAuth2Provider, string, error)
+	// CallbackURL returns the URL to register at the provider.
+	CallbackURL(p *OAuth2Provider) string
+}
