@@ -1,0 +1,87 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// wireError is how one application error code appears on the wire.
+type wireError struct {
+	status int
+	name   string // the AWS error shape, sent as X-Amzn-ErrorType and __type
+}
+
+// errorTable is the only mapping from behalf error codes to AWS errors.
+var errorTable = map[string]wireError{
+	behalf.EINVALID:        {http.StatusBadRequest, "ValidationException"},
+	behalf.ENOTFOUND:       {http.StatusNotFound, "ResourceNotFoundException"},
+	behalf.ECONFLICT:       {http.StatusConflict, "ConflictException"},
+	behalf.EUNAUTHORIZED:   {http.StatusUnauthorized, "UnauthorizedException"},
+	behalf.EFORBIDDEN:      {http.StatusForbidden, "AccessDeniedException"},
+	behalf.ETOOLARGE:       {http.StatusRequestEntityTooLarge, "ValidationException"},
+	behalf.ETHROTTLED:      {http.StatusTooManyRequests, "ThrottlingException"},
+	behalf.EUNAVAILABLE:    {http.StatusServiceUnavailable, "ServiceUnavailableException"},
+	behalf.ENOTIMPLEMENTED: {http.StatusBadRequest, "ValidationException"},
+	behalf.EINTERNAL:       {http.StatusInternalServerError, "InternalServerException"},
+}
+
+// errorBody is the restJson1 error document. ValidationException adds
+// reason and fieldList.
+type errorBody struct {
+	Type      string       `json:"__type"`
+	Message   string       `json:"message"`
+	Reason    string       `json:"reason,omitempty"`
+	FieldList []fieldError `json:"fieldList,omitempty"`
+}
+
+type fieldError struct {
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+// parseError marks a request body that could not be decoded.
+type parseError struct{ msg string }
+
+func (e *parseError) Error() string { return e.msg }
+
+// writeError writes err in the AWS restJson1 error shape. Uncoded errors are
+// logged with their cause and sent as "Internal error.".
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	body := errorBody{}
+	var pe *parseError
+	code := behalf.ErrorCode(err)
+	if errors.As(err, &pe) {
+		code = behalf.EINVALID
+		body.Message, body.Reason = pe.msg, "CannotParse"
+	} else {
+		body.Message = behalf.ErrorMessage(err)
+	}
+	we, ok := errorTable[code]
+	if !ok {
+		we = errorTable[behalf.EINTERNAL]
+	}
+	if we.status == http.StatusInternalServerError {
+		log.ErrorContext(r.Context(), "internal error", "op", opName(r), "err", err)
+	}
+	body.Type = we.name
+	if we.name == "ValidationException" && body.Reason == "" {
+		body.Reason = "FieldValidationFailed"
+		if f := behalf.ErrorField(err); f != "" {
+			body.FieldList = []fieldError{{Name: f, Message: body.Message}}
+		}
+	}
+	w.Header().Set("X-Amzn-ErrorType", we.name)
+	writeJSON(w, we.status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}

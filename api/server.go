@@ -1,0 +1,162 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/randid"
+)
+
+// MaxBodyBytes is the largest request body Behalf reads.
+const MaxBodyBytes = 1 << 20
+
+// Authenticator checks a request's signature over its body.
+type Authenticator interface {
+	Verify(r *http.Request, body []byte) (behalf.Principal, error)
+}
+
+// Server serves the AgentCore Identity wire API.
+type Server struct {
+	Workloads       behalf.WorkloadService
+	OAuth2Providers behalf.OAuth2ProviderService
+	APIKeyProviders behalf.APIKeyProviderService
+	TokenVaults     behalf.TokenVaultService
+
+	Auth Authenticator
+	// Ready reports whether the server can serve (the database answers).
+	Ready func(ctx context.Context) error
+	Log   *slog.Logger
+
+	// Region and Account appear in ARNs.
+	Region  string
+	Account string
+}
+
+type ctxKey int
+
+const (
+	opKey ctxKey = iota
+	bodyKey
+)
+
+func opName(r *http.Request) string {
+	s, _ := r.Context().Value(opKey).(string)
+	return s
+}
+
+// operation is one AWS operation: it gets the verified request body and
+// returns a success status and the response document.
+type operation func(ctx context.Context, body []byte) (int, any, error)
+
+// Handler returns the HTTP handler for every route.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, s.serveOperation(rt.name, rt.op))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
+		writeJSON(w, http.StatusNotFound, errorBody{Type: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.Path + "."})
+	})
+	return s.withRequestID(mux)
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if s.Ready != nil {
+		if err := s.Ready(ctx); err != nil {
+			s.Log.WarnContext(ctx, "not ready", "err", err)
+			http.Error(w, "database unavailable\n", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
+
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := randid.Hex(16)
+		w.Header().Set("X-Amzn-RequestId", id)
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				s.Log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p)
+				writeError(sw, r, s.Log, errors.New("panic in handler"))
+			}
+			s.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+				"op", sw.op, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// serveOperation reads the body (at most MaxBodyBytes), verifies the
+// signature, runs op and writes its result or error.
+func (s *Server) serveOperation(name string, op operation) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if sw, ok := w.(*statusWriter); ok {
+			sw.op = name
+		}
+		r = r.WithContext(context.WithValue(r.Context(), opKey, name))
+		body, err := readBody(w, r)
+		if err != nil {
+			writeError(w, r, s.Log, err)
+			return
+		}
+		p, err := s.Auth.Verify(r, body)
+		if err != nil {
+			writeError(w, r, s.Log, err)
+			return
+		}
+		ctx := behalf.WithPrincipal(r.Context(), p)
+		status, out, err := op(ctx, body)
+		if err != nil {
+			writeError(w, r, s.Log, err)
+			return
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		writeJSON(w, status, out)
+	})
+}
+
+var errTooLarge = behalf.Errorf(behalf.ETOOLARGE, "The request body is larger than 1 MiB.")
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, errTooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, errTooLarge
+	}
+	if err != nil {
+		return nil, &parseError{msg: "The request body could not be read."}
+	}
+	return body, nil
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	op     string
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}

@@ -1,0 +1,83 @@
+// Command behalf is Behalf's one binary: `behalf serve` runs the server, and
+// the other commands administer it through its own wire API with the AWS SDK
+// for Go v2 clients.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `behalf: self-hosted identity for AI agents (AgentCore Identity compatible)
+
+Usage:
+  behalf serve [flags]                       run the server
+  behalf workload create|get|list|update|delete ...
+  behalf provider create|get|list|update|delete ...
+  behalf apikey   create|get|list|update|delete ...
+  behalf vault    get
+  behalf version
+
+Run "behalf <command> -h" for a command's flags.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "behalf:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, flag.ErrHelp) || errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+var errUsage = errors.New("usage error")
+
+// run dispatches a command line; tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		m := NewMain(stderr)
+		if err := m.ParseFlags(args[1:]); err != nil {
+			return err
+		}
+		return m.Run(ctx)
+	case "workload", "workloads":
+		return runNoun(ctx, workloadCommands, args, stdout, stderr)
+	case "provider", "providers":
+		return runNoun(ctx, providerCommands, args, stdout, stderr)
+	case "apikey", "apikeys", "api-key":
+		return runNoun(ctx, apiKeyCommands, args, stdout, stderr)
+	case "vault":
+		return runNoun(ctx, vaultCommands, args, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "behalf", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "behalf: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}

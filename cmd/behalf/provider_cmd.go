@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+)
+
+var providerCommands = map[string]command{
+	"create": {usage: "NAME --vendor VENDOR --client-id ID --client-secret-file FILE [flags]", short: "Create an OAuth 2.0 credential provider and print its callback URL.", run: providerCreate, flags: providerFlags},
+	"get":    {usage: "NAME", short: "Show an OAuth 2.0 credential provider (never its secret).", run: providerGet},
+	"list":   {usage: "", short: "List OAuth 2.0 credential providers.", run: providerList},
+	"update": {usage: "NAME --vendor VENDOR --client-id ID [--client-secret-file FILE] [flags]", short: "Replace a provider's configuration; its callback URL stays.", run: providerUpdate, flags: providerFlags},
+	"delete": {usage: "NAME", short: "Delete an OAuth 2.0 credential provider.", run: providerDelete},
+}
+
+func providerFlags(fs *flag.FlagSet) {
+	fs.String("vendor", "", "GoogleOauth2, GithubOauth2, MicrosoftOauth2, SlackOauth2, SalesforceOauth2, AtlassianOauth2, LinkedinOauth2 or CustomOauth2")
+	fs.String("client-id", "", "the OAuth client id registered at the provider")
+	fs.String("client-secret-file", "", "file holding the client secret (- for stdin)")
+	fs.String("tenant-id", "", "Microsoft Entra tenant (MicrosoftOauth2)")
+	fs.String("discovery-url", "", "OIDC or RFC 8414 discovery URL (CustomOauth2)")
+	fs.String("issuer", "", "issuer (CustomOauth2 without discovery)")
+	fs.String("authorization-endpoint", "", "authorization endpoint (CustomOauth2 without discovery)")
+	fs.String("token-endpoint", "", "token endpoint (CustomOauth2 without discovery)")
+	fs.String("auth-method", "", "CLIENT_SECRET_BASIC or CLIENT_SECRET_POST (CustomOauth2; default from the server's metadata)")
+	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable; create only)")
+}
+
+// providerConfig builds the SDK's union input from the flags.
+func providerConfig(c *cli) (types.Oauth2ProviderConfigInput, error) {
+	id, secret := aws.String(c.str("client-id")), (*string)(nil)
+	if f := c.str("client-secret-file"); f != "" {
+		s, err := readSecretFile(f)
+		if err != nil {
+			return nil, err
+		}
+		secret = aws.String(s)
+	}
+	switch c.str("vendor") {
+	case "GoogleOauth2":
+		return &types.Oauth2ProviderConfigInputMemberGoogleOauth2ProviderConfig{Value: types.GoogleOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}}, nil
+	case "GithubOauth2":
+		return &types.Oauth2ProviderConfigInputMemberGithubOauth2ProviderConfig{Value: types.GithubOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}}, nil
+	case "SlackOauth2":
+		return &types.Oauth2ProviderConfigInputMemberSlackOauth2ProviderConfig{Value: types.SlackOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}}, nil
+	case "SalesforceOauth2":
+		return &types.Oauth2ProviderConfigInputMemberSalesforceOauth2ProviderConfig{Value: types.SalesforceOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}}, nil
+	case "AtlassianOauth2":
+		return &types.Oauth2ProviderConfigInputMemberAtlassianOauth2ProviderConfig{Value: types.AtlassianOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}}, nil
+	case "LinkedinOauth2":
+		return &types.Oauth2ProviderConfigInputMemberLinkedinOauth2ProviderConfig{Value: types.LinkedinOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}}, nil
+	case "MicrosoftOauth2":
+		var tenant *string
+		if t := c.str("tenant-id"); t != "" {
+			tenant = aws.String(t)
+		}
+		return &types.Oauth2ProviderConfigInputMemberMicrosoftOauth2ProviderConfig{Value: types.MicrosoftOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret, TenantId: tenant}}, nil
+	case "CustomOauth2":
+		return customConfig(c, id, secret), nil
+	case "":
+		return nil, fmt.Errorf("%w: --vendor is required", errUsage)
+	}
+	return nil, fmt.Errorf("unknown --vendor %q", c.str("vendor"))
+}
+
+func customConfig(c *cli, id, secret *string) types.Oauth2ProviderConfigInput {
+	var disc types.Oauth2Discovery
+	if u := c.str("discovery-url"); u != "" {
+		disc = &types.Oauth2DiscoveryMemberDiscoveryUrl{Value: u}
+	} else {
+		disc = &types.Oauth2DiscoveryMemberAuthorizationServerMetadata{Value: types.Oauth2AuthorizationServerMetadata{
+			Issuer: aws.String(c.str("issuer")), AuthorizationEndpoint: aws.String(c.str("authorization-endpoint")),
+			TokenEndpoint: aws.String(c.str("token-endpoint")),
+		}}
+	}
+	return &types.Oauth2ProviderConfigInputMemberCustomOauth2ProviderConfig{Value: types.CustomOauth2ProviderConfigInput{
+		OauthDiscovery: disc, ClientId: id, ClientSecret: secret,
+		ClientAuthenticationMethod: types.ClientAuthenticationMethodType(strings.ToUpper(c.str("auth-method"))),
+	}}
+}
+
+func providerCreate(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one provider name"); err != nil {
+		return err
+	}
+	if c.str("client-secret-file") == "" && c.str("vendor") != "CustomOauth2" {
+		return fmt.Errorf("%w: --client-secret-file is required", errUsage)
+	}
+	cfg, err := providerConfig(c)
+	if err != nil {
+		return err
+	}
+	tags, err := parseTags(c.list("tag"))
+	if err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := client.CreateOauth2CredentialProvider(ctx, &ctl.CreateOauth2CredentialProviderInput{
+		Name: aws.String(args[0]), CredentialProviderVendor: types.CredentialProviderVendorType(c.str("vendor")),
+		Oauth2ProviderConfigInput: cfg, Tags: tags,
+	})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Created credential provider %s (%s)\n  ARN:          %s\n  Callback URL: %s\n\n",
+			aws.ToString(out.Name), c.str("vendor"), aws.ToString(out.CredentialProviderArn), aws.ToString(out.CallbackUrl))
+		fmt.Fprintln(w, "Register the callback URL as an authorized redirect URI in the provider's OAuth client settings.")
+	})
+}
+
+func providerGet(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one provider name"); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := client.GetOauth2CredentialProvider(ctx, &ctl.GetOauth2CredentialProviderInput{Name: aws.String(args[0])})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Credential provider %s (%s)\n  ARN:          %s\n  Callback URL: %s\n",
+			aws.ToString(out.Name), out.CredentialProviderVendor, aws.ToString(out.CredentialProviderArn), aws.ToString(out.CallbackUrl))
+		printDiscovery(w, out.Oauth2ProviderConfigOutput)
+		fmt.Fprintf(w, "  Created:      %s\n  Updated:      %s\n", fmtTime(out.CreatedTime), fmtTime(out.LastUpdatedTime))
+	})
+}
+
+// printDiscovery shows the client id and endpoints of any vendor's output.
+func printDiscovery(w io.Writer, cfg types.Oauth2ProviderConfigOutput) {
+	var id *string
+	var disc types.Oauth2Discovery
+	switch v := cfg.(type) {
+	case *types.Oauth2ProviderConfigOutputMemberCustomOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberGoogleOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberGithubOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberMicrosoftOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberSlackOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberSalesforceOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberAtlassianOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberLinkedinOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	}
+	fmt.Fprintf(w, "  Client id:    %s\n", aws.ToString(id))
+	switch d := disc.(type) {
+	case *types.Oauth2DiscoveryMemberDiscoveryUrl:
+		fmt.Fprintf(w, "  Discovery:    %s\n", d.Value)
+	case *types.Oauth2DiscoveryMemberAuthorizationServerMetadata:
+		fmt.Fprintf(w, "  Authorize:    %s\n  Token:        %s\n", aws.ToString(d.Value.AuthorizationEndpoint), aws.ToString(d.Value.TokenEndpoint))
+	}
+}
+
+func providerList(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	var items []types.Oauth2CredentialProviderItem
+	p := ctl.NewListOauth2CredentialProvidersPaginator(client, &ctl.ListOauth2CredentialProvidersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrapAPIError(err)
+		}
+		items = append(items, page.CredentialProviders...)
+	}
+	return c.print(map[string]any{"CredentialProviders": items}, func(w io.Writer) {
+		for _, it := range items {
+			fmt.Fprintf(w, "%-32s %-18s %s\n", aws.ToString(it.Name), it.CredentialProviderVendor, aws.ToString(it.CredentialProviderArn))
+		}
+	})
+}
+
+func providerUpdate(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one provider name"); err != nil {
+		return err
+	}
+	if c.set("tag") {
+		return fmt.Errorf("%w: --tag applies to create only", errUsage)
+	}
+	cfg, err := providerConfig(c)
+	if err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := client.UpdateOauth2CredentialProvider(ctx, &ctl.UpdateOauth2CredentialProviderInput{
+		Name: aws.String(args[0]), CredentialProviderVendor: types.CredentialProviderVendorType(c.str("vendor")),
+		Oauth2ProviderConfigInput: cfg,
+	})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Updated credential provider %s\n  Callback URL: %s\n", aws.ToString(out.Name), aws.ToString(out.CallbackUrl))
+	})
+}
+
+func providerDelete(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one provider name"); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := client.DeleteOauth2CredentialProvider(ctx, &ctl.DeleteOauth2CredentialProviderInput{Name: aws.String(args[0])}); err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(map[string]string{"Deleted": args[0]}, func(w io.Writer) {
+		fmt.Fprintf(w, "Deleted credential provider %s\n", args[0])
+	})
+}

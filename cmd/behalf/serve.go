@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/behalf-dev/behalf/api"
+	"github.com/behalf-dev/behalf/identity"
+	"github.com/behalf-dev/behalf/internal/safehttp"
+	"github.com/behalf-dev/behalf/seal"
+	"github.com/behalf-dev/behalf/sigv4"
+	"github.com/behalf-dev/behalf/sqlstore"
+)
+
+// Config is everything `behalf serve` can be told.
+type Config struct {
+	Listen       string
+	DataDir      string
+	Database     string // SQLite path or postgres:// URL; default DataDir/behalf.db
+	PublicURL    string // default http://<listen address>
+	KMS          string // gocloud.dev/secrets keeper URL; default the local key file
+	AllowPrivate bool
+	Region       string
+	Account      string
+	LogFormat    string
+}
+
+// DefaultConfig returns the embedded defaults.
+func DefaultConfig() Config {
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text"}
+}
+
+// Main runs the server: NewMain, ParseFlags, Run, Close.
+type Main struct {
+	Config Config
+	Log    *slog.Logger
+	logOut io.Writer
+
+	// Addr is the address actually listened on, set once Run is serving.
+	Addr  chan string
+	store *sqlstore.DB
+}
+
+// NewMain returns a Main with the default configuration logging to logOut.
+func NewMain(logOut io.Writer) *Main {
+	return &Main{Config: DefaultConfig(), logOut: logOut, Addr: make(chan string, 1)}
+}
+
+// ParseFlags reads the serve flags.
+func (m *Main) ParseFlags(args []string) error {
+	c := &m.Config
+	fs := flag.NewFlagSet("behalf serve", flag.ContinueOnError)
+	fs.SetOutput(m.logOut)
+	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database, the local key and the credentials file")
+	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or postgres://... for PostgreSQL (default DATA-DIR/behalf.db)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "externally visible base URL (default http://LISTEN)")
+	fs.StringVar(&c.KMS, "kms", c.KMS, "key-encryption key as a gocloud.dev/secrets URL, e.g. awskms://... (default: DATA-DIR/kek)")
+	fs.BoolVar(&c.AllowPrivate, "allow-private-endpoints", c.AllowPrivate, "allow http and loopback/private addresses in provider URLs")
+	fs.StringVar(&c.Region, "region", c.Region, "region shown in ARNs")
+	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	return c.Validate()
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if len(c.Account) != 12 || strings.Trim(c.Account, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("--account-id must be 12 digits"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format must be text or json"))
+	}
+	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("--public-url must start with http:// or https://"))
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Main) logger() *slog.Logger {
+	if m.Config.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(m.logOut, nil))
+	}
+	return slog.New(slog.NewTextHandler(m.logOut, nil))
+}
+
+// Run opens the store and keys, then serves until ctx is done.
+func (m *Main) Run(ctx context.Context) error {
+	c := m.Config
+	m.Log = m.logger()
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	dsn := c.Database
+	if dsn == "" {
+		dsn = filepath.Join(c.DataDir, "behalf.db")
+	}
+	store, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.store = store
+	defer m.Close()
+	keeper, err := seal.OpenKeeper(ctx, c.KMS, c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer keeper.Close()
+	sealer := seal.New(keeper, store, seal.Options{})
+
+	ln, err := net.Listen("tcp", c.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	publicURL := strings.TrimSuffix(c.PublicURL, "/")
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
+	keys, err := m.rootKeys(ctx, store, sealer)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	svc := &identity.Service{
+		Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate,
+		HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate}),
+	}
+	if err := svc.EnsureTokenVault(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("record token vault: %w", err)
+	}
+	srv := &api.Server{
+		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
+		Auth:  &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}},
+		Ready: store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
+	}
+	return m.serve(ctx, ln, srv.Handler(), publicURL)
+}
+
+func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publicURL string) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	m.Log.Info("behalf serving", "addr", ln.Addr().String(), "public_url", publicURL, "data_dir", m.Config.DataDir)
+	m.Addr <- ln.Addr().String()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	m.Log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return hs.Shutdown(sctx)
+}
+
+// Close releases the database.
+func (m *Main) Close() error {
+	if m.store != nil {
+		err := m.store.Close()
+		m.store = nil
+		return err
+	}
+	return nil
+}

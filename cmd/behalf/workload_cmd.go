@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+)
+
+var workloadCommands = map[string]command{
+	"create": {usage: "NAME [--return-url URL]... [--tag K=V]...", short: "Create a workload identity.", run: workloadCreate, flags: workloadFlags},
+	"get":    {usage: "NAME", short: "Show a workload identity.", run: workloadGet},
+	"list":   {usage: "", short: "List workload identities.", run: workloadList},
+	"update": {usage: "NAME [--return-url URL]...", short: "Replace a workload's allowed return URLs (none clears them).", run: workloadUpdate, flags: workloadFlags},
+	"delete": {usage: "NAME", short: "Delete a workload identity.", run: workloadDelete},
+}
+
+func workloadFlags(fs *flag.FlagSet) {
+	fs.Var(&multi{}, "return-url", "an allowed OAuth return URL (repeatable; matched exactly)")
+	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable; create only)")
+}
+
+func workloadCreate(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one workload name"); err != nil {
+		return err
+	}
+	tags, err := parseTags(c.list("tag"))
+	if err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := client.CreateWorkloadIdentity(ctx, &ctl.CreateWorkloadIdentityInput{
+		Name: aws.String(args[0]), AllowedResourceOauth2ReturnUrls: c.list("return-url"), Tags: tags,
+	})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Created workload identity %s\n  ARN:         %s\n", aws.ToString(out.Name), aws.ToString(out.WorkloadIdentityArn))
+		printURLs(w, out.AllowedResourceOauth2ReturnUrls)
+	})
+}
+
+func printURLs(w io.Writer, urls []string) {
+	if len(urls) == 0 {
+		fmt.Fprintln(w, "  Return URLs: (none)")
+	}
+	for i, u := range urls {
+		label := "             "
+		if i == 0 {
+			label = "  Return URLs:"
+		}
+		fmt.Fprintf(w, "%s %s\n", label, u)
+	}
+}
+
+func workloadGet(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one workload name"); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := client.GetWorkloadIdentity(ctx, &ctl.GetWorkloadIdentityInput{Name: aws.String(args[0])})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Workload identity %s\n  ARN:         %s\n", aws.ToString(out.Name), aws.ToString(out.WorkloadIdentityArn))
+		printURLs(w, out.AllowedResourceOauth2ReturnUrls)
+		fmt.Fprintf(w, "  Created:     %s\n  Updated:     %s\n", fmtTime(out.CreatedTime), fmtTime(out.LastUpdatedTime))
+	})
+}
+
+func workloadList(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	var names, arns []string
+	p := ctl.NewListWorkloadIdentitiesPaginator(client, &ctl.ListWorkloadIdentitiesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return wrapAPIError(err)
+		}
+		for _, wi := range page.WorkloadIdentities {
+			names, arns = append(names, aws.ToString(wi.Name)), append(arns, aws.ToString(wi.WorkloadIdentityArn))
+		}
+	}
+	type item struct{ Name, WorkloadIdentityArn string }
+	items := make([]item, len(names))
+	for i := range names {
+		items[i] = item{names[i], arns[i]}
+	}
+	return c.print(map[string]any{"WorkloadIdentities": items}, func(w io.Writer) {
+		for i := range names {
+			fmt.Fprintf(w, "%-40s %s\n", names[i], arns[i])
+		}
+	})
+}
+
+func workloadUpdate(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one workload name"); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	out, err := client.UpdateWorkloadIdentity(ctx, &ctl.UpdateWorkloadIdentityInput{
+		Name: aws.String(args[0]), AllowedResourceOauth2ReturnUrls: c.list("return-url"),
+	})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Updated workload identity %s\n", aws.ToString(out.Name))
+		printURLs(w, out.AllowedResourceOauth2ReturnUrls)
+	})
+}
+
+func workloadDelete(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one workload name"); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := client.DeleteWorkloadIdentity(ctx, &ctl.DeleteWorkloadIdentityInput{Name: aws.String(args[0])}); err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(map[string]string{"Deleted": args[0]}, func(w io.Writer) {
+		fmt.Fprintf(w, "Deleted workload identity %s\n", args[0])
+	})
+}

@@ -1,0 +1,213 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/randid"
+	"github.com/behalf-dev/behalf/internal/safehttp"
+	"github.com/behalf-dev/behalf/oauth"
+)
+
+const providerSealKind = "oauth2-provider"
+
+// CreateOAuth2Provider validates the input, resolves the provider's
+// endpoints (vendor catalogue, explicit metadata, or a discovery fetch),
+// seals the client secret and stores the provider.
+func (s *Service) CreateOAuth2Provider(ctx context.Context, in behalf.OAuth2ProviderInput) (*behalf.OAuth2Provider, error) {
+	if err := validateProviderName(in.Name); err != nil {
+		return nil, err
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return nil, err
+	}
+	p := &behalf.OAuth2Provider{ID: newProviderID(), Name: in.Name, Tags: in.Tags}
+	if err := s.configureProvider(ctx, p, in, true); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = s.now()
+	p.UpdatedAt = p.CreatedAt
+	if err := s.Store.CreateOAuth2Provider(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// GetOAuth2Provider returns a provider by name.
+func (s *Service) GetOAuth2Provider(ctx context.Context, name string) (*behalf.OAuth2Provider, error) {
+	if err := validateProviderName(name); err != nil {
+		return nil, err
+	}
+	return s.Store.GetOAuth2Provider(ctx, name)
+}
+
+// UpdateOAuth2Provider replaces a provider's configuration. Its id and
+// callback URL stay. A missing client secret keeps the stored one.
+func (s *Service) UpdateOAuth2Provider(ctx context.Context, in behalf.OAuth2ProviderInput) (*behalf.OAuth2Provider, error) {
+	if err := validateProviderName(in.Name); err != nil {
+		return nil, err
+	}
+	existing, err := s.Store.GetOAuth2Provider(ctx, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	// Resolve (and possibly fetch discovery) outside the transaction.
+	next := *existing
+	if err := s.configureProvider(ctx, &next, in, false); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return s.Store.UpdateOAuth2Provider(ctx, in.Name, func(p *behalf.OAuth2Provider) error {
+		if p.ID != existing.ID {
+			return behalf.Errorf(behalf.ECONFLICT, "Credential provider %q changed during the update; try again.", in.Name)
+		}
+		tags := p.Tags
+		*p = next
+		p.Tags = tags
+		p.UpdatedAt = now
+		return nil
+	})
+}
+
+// DeleteOAuth2Provider deletes a provider.
+func (s *Service) DeleteOAuth2Provider(ctx context.Context, name string) error {
+	if err := validateProviderName(name); err != nil {
+		return err
+	}
+	return s.Store.DeleteOAuth2Provider(ctx, name)
+}
+
+// ListOAuth2Providers returns one page of providers, by name.
+func (s *Service) ListOAuth2Providers(ctx context.Context, p behalf.PageRequest) ([]*behalf.OAuth2Provider, string, error) {
+	opt, limit, err := listOptions(p, 20)
+	if err != nil {
+		return nil, "", err
+	}
+	items, err := s.Store.ListOAuth2Providers(ctx, opt)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := page(items, limit, func(p *behalf.OAuth2Provider) string { return p.Name })
+	return items, next, nil
+}
+
+// CallbackURL returns the URL to register at the provider as its redirect URI.
+func (s *Service) CallbackURL(p *behalf.OAuth2Provider) string {
+	return s.PublicURL + "/identities/oauth2/callback/" + p.ID
+}
+
+// configureProvider fills p's vendor, client and endpoint settings from in.
+// On create the client secret is required for built-in vendors; on update a
+// missing secret keeps p's sealed one.
+func (s *Service) configureProvider(ctx context.Context, p *behalf.OAuth2Provider, in behalf.OAuth2ProviderInput, create bool) error {
+	vendor, ok := oauth.VendorFor(in.Vendor, in.TenantID)
+	if !ok {
+		if _, known := oauth.LookupVendor(in.Vendor); known {
+			return behalf.Invalid(field(in.Config, "tenantId"), "tenantId %q is not a valid Microsoft Entra tenant.", in.TenantID)
+		}
+		return behalf.Invalid("credentialProviderVendor", "Credential provider vendor %q is not supported by Behalf.", in.Vendor)
+	}
+	if in.Config != vendor.ConfigMember {
+		return behalf.Invalid("oauth2ProviderConfigInput", "Vendor %s takes oauth2ProviderConfigInput.%s.", vendor.Name, vendor.ConfigMember)
+	}
+	custom := vendor.Name == behalf.VendorCustom
+	if err := validateClient(in, custom, create || p.ClientSecret == nil); err != nil {
+		return err
+	}
+	md, err := s.resolveMetadata(ctx, vendor, in)
+	if err != nil {
+		return err
+	}
+	method, err := oauth.ChooseAuthMethod(in.ClientAuthMethod, md.TokenEndpointAuthMethods)
+	if err != nil {
+		return err
+	}
+	p.Vendor, p.ClientID, p.TenantID = vendor.Name, in.ClientID, in.TenantID
+	p.DiscoveryURL, p.Metadata, p.ClientAuthMethod = in.DiscoveryURL, md, method
+	if !in.ClientSecret.IsZero() {
+		sealed, err := s.Sealer.Seal(ctx, behalf.SealContext{Kind: providerSealKind, Key: p.ID, Field: "client_secret"}, []byte(in.ClientSecret.Reveal()))
+		if err != nil {
+			return fmt.Errorf("seal client secret: %w", err)
+		}
+		p.ClientSecret = sealed
+	}
+	return nil
+}
+
+func validateClient(in behalf.OAuth2ProviderInput, custom, needSecret bool) error {
+	if n := len(in.ClientID); n < 1 || n > 256 {
+		return behalf.Invalid(field(in.Config, "clientId"), "clientId must be 1 to 256 characters long.")
+	}
+	minSecret := 1
+	if custom || !needSecret {
+		minSecret = 0 // custom providers may be public clients
+	}
+	if err := validateSecret(field(in.Config, "clientSecret"), in.ClientSecret, minSecret, 2048); err != nil {
+		return err
+	}
+	if !custom && in.ClientAuthMethod != "" {
+		return behalf.Invalid(field(in.Config, "clientAuthenticationMethod"), "clientAuthenticationMethod applies to CustomOauth2 providers only.")
+	}
+	return nil
+}
+
+// resolveMetadata returns the endpoints for a provider: built-in vendors
+// carry theirs; custom ones give metadata or a discovery URL, fetched now.
+func (s *Service) resolveMetadata(ctx context.Context, v oauth.Vendor, in behalf.OAuth2ProviderInput) (behalf.AuthServerMetadata, error) {
+	disc := field(in.Config, "oauthDiscovery")
+	if v.Name != behalf.VendorCustom {
+		if in.DiscoveryURL != "" || in.Metadata != nil {
+			return behalf.AuthServerMetadata{}, behalf.Invalid(disc, "Vendor %s has built-in endpoints; oauthDiscovery applies to CustomOauth2 only.", v.Name)
+		}
+		return v.Metadata, nil
+	}
+	switch {
+	case (in.DiscoveryURL == "") == (in.Metadata == nil):
+		return behalf.AuthServerMetadata{}, behalf.Invalid(disc, "oauthDiscovery needs exactly one of discoveryUrl or authorizationServerMetadata.")
+	case in.DiscoveryURL != "":
+		return oauth.Discover(ctx, s.HTTPClient, in.DiscoveryURL)
+	}
+	return s.checkExplicitMetadata(*in.Metadata, disc+".authorizationServerMetadata")
+}
+
+func (s *Service) checkExplicitMetadata(md behalf.AuthServerMetadata, prefix string) (behalf.AuthServerMetadata, error) {
+	for _, f := range []struct{ name, value string }{
+		{"issuer", md.Issuer}, {"authorizationEndpoint", md.AuthorizationEndpoint}, {"tokenEndpoint", md.TokenEndpoint},
+	} {
+		if f.value == "" {
+			return md, behalf.Invalid(prefix+"."+f.name, "%s is required.", f.name)
+		}
+		if f.name == "issuer" {
+			continue
+		}
+		if _, err := safehttp.CheckURL(f.value, s.AllowPrivate); err != nil {
+			return md, behalf.Invalid(prefix+"."+f.name, "%s: %s", f.name, err.Error())
+		}
+	}
+	if n := len(md.TokenEndpointAuthMethods); n > 2 {
+		return md, behalf.Invalid(prefix+".tokenEndpointAuthMethods", "tokenEndpointAuthMethods takes 1 or 2 items.")
+	}
+	for _, m := range md.TokenEndpointAuthMethods {
+		if m != "client_secret_basic" && m != "client_secret_post" {
+			return md, behalf.Invalid(prefix+".tokenEndpointAuthMethods", "tokenEndpointAuthMethods items must be client_secret_basic or client_secret_post.")
+		}
+	}
+	return md, nil
+}
+
+func field(member, name string) string {
+	if member == "" {
+		return "oauth2ProviderConfigInput." + name
+	}
+	return "oauth2ProviderConfigInput." + member + "." + name
+}
+
+// newProviderID returns a random UUID (version 4), the shape AgentCore uses
+// in callback URLs.
+func newProviderID() string {
+	h := []byte(randid.Hex(16))
+	h[12] = '4'
+	h[16] = "89ab"[h[16]%4]
+	return fmt.Sprintf("%s-%s-%s-%s-%s", h[0:8], h[8:12], h[12:16], h[16:20], h[20:32])
+}

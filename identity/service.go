@@ -1,0 +1,38 @@
+package identity
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// Service implements the control-plane services of package behalf.
+type Service struct {
+	Store  behalf.Store
+	Sealer behalf.Sealer
+
+	// HTTPClient fetches admin-supplied discovery URLs; it must be guarded
+	// against SSRF (internal/safehttp).
+	HTTPClient *http.Client
+	// AllowPrivate permits http and private addresses in provider endpoints.
+	AllowPrivate bool
+	// PublicURL is Behalf's externally visible base URL, without a trailing slash.
+	PublicURL string
+
+	Now func() time.Time
+}
+
+var (
+	_ behalf.WorkloadService       = (*Service)(nil)
+	_ behalf.OAuth2ProviderService = (*Service)(nil)
+	_ behalf.APIKeyProviderService = (*Service)(nil)
+	_ behalf.TokenVaultService     = (*Service)(nil)
+)
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}

@@ -1,0 +1,96 @@
+package identity
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/behalf-dev/behalf"
+)
+
+var (
+	workloadNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	providerNamePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_]+$`)
+	returnURLPattern    = regexp.MustCompile(`^\w+:(/?/?)[^\s]+$`)
+	tagPattern          = regexp.MustCompile(`^[a-zA-Z0-9\s._:/=+@-]*$`)
+)
+
+// maxReturnURLs bounds a workload's allow-list; the model sets no limit, an
+// unbounded list is a storage and matching hazard.
+const maxReturnURLs = 100
+
+func validateName(field, name string, pattern *regexp.Regexp, min, max int) error {
+	n := utf8.RuneCountInString(name)
+	if n < min || n > max {
+		return behalf.Invalid(field, "%s must be %d to %d characters long.", field, min, max)
+	}
+	if !pattern.MatchString(name) {
+		return behalf.Invalid(field, "%s must match the pattern %s.", field, strings.Trim(pattern.String(), "^$"))
+	}
+	return nil
+}
+
+func validateWorkloadName(name string) error {
+	return validateName("name", name, workloadNamePattern, 3, 255)
+}
+
+func validateProviderName(name string) error {
+	return validateName("name", name, providerNamePattern, 1, 128)
+}
+
+// validateReturnURLs checks the allow-list of OAuth return URLs. URLs are
+// stored exactly as given (matching later is byte for byte), but each must
+// be an absolute URL without userinfo or fragment, and each only once.
+func validateReturnURLs(urls []string) error {
+	const field = "allowedResourceOauth2ReturnUrls"
+	if len(urls) > maxReturnURLs {
+		return behalf.Invalid(field, "At most %d return URLs are allowed.", maxReturnURLs)
+	}
+	seen := make(map[string]bool, len(urls))
+	for _, raw := range urls {
+		if len(raw) < 1 || len(raw) > 2048 {
+			return behalf.Invalid(field, "Each return URL must be 1 to 2048 characters long.")
+		}
+		if !returnURLPattern.MatchString(raw) {
+			return behalf.Invalid(field, "Return URL %q is not a valid URL.", raw)
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Scheme == "" {
+			return behalf.Invalid(field, "Return URL %q is not a valid absolute URL.", raw)
+		}
+		if u.User != nil {
+			return behalf.Invalid(field, "Return URL %q must not contain user information.", raw)
+		}
+		if u.Fragment != "" || strings.Contains(raw, "#") {
+			return behalf.Invalid(field, "Return URL %q must not contain a fragment.", raw)
+		}
+		if seen[raw] {
+			return behalf.Invalid(field, "Return URL %q is listed twice.", raw)
+		}
+		seen[raw] = true
+	}
+	return nil
+}
+
+func validateTags(tags map[string]string) error {
+	if len(tags) > 50 {
+		return behalf.Invalid("tags", "At most 50 tags are allowed.")
+	}
+	for k, v := range tags {
+		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagPattern.MatchString(k) {
+			return behalf.Invalid("tags", "Tag key %q must be 1 to 128 characters of letters, digits, spaces and ._:/=+@-.", k)
+		}
+		if utf8.RuneCountInString(v) > 256 || !tagPattern.MatchString(v) {
+			return behalf.Invalid("tags", "Tag value for %q must be at most 256 characters of letters, digits, spaces and ._:/=+@-.", k)
+		}
+	}
+	return nil
+}
+
+func validateSecret(field string, s behalf.Secret, min, max int) error {
+	if n := len(s.Reveal()); n < min || n > max {
+		return behalf.Invalid(field, "%s must be %d to %d characters long.", field, min, max)
+	}
+	return nil
+}

@@ -1,0 +1,25 @@
+// Package sqlstore implements behalf.Store on SQLite (modernc.org/sqlite,
+// no cgo) and PostgreSQL (github.com/jackc/pgx/v5/stdlib).
+//
+// Open picks the backend from the data source name: a postgres:// or
+// postgresql:// URL selects PostgreSQL; anything else is the path of a
+// SQLite file. Both backends share every query; the small differences
+// (placeholders, row locks, unique-violation codes, migration locking) live
+// in a dialect value.
+//
+// Storage conventions, identical in both backends:
+//
+//   - times are BIGINT unix microseconds, read back as UTC time.Time values
+//     truncated to the microsecond;
+//   - tags, lists and authorization-server metadata are JSON text; empty
+//     maps and lists are read back as nil;
+//   - sealed values are BLOB (SQLite) or BYTEA (PostgreSQL); empty sealed
+//     values are read back as nil;
+//   - names sort bytewise (COLLATE "C" on PostgreSQL, BINARY on SQLite), so
+//     list pages are ordered alike on both.
+//
+// The schema is created by the numbered SQL files embedded from
+// migrations/sqlite and migrations/postgres, applied in order at Open and
+// recorded in the schema_migrations table. A new table goes in a new file
+// with the next number, in both directories.
+package sqlstore

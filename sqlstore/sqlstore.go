@@ -1,0 +1,377 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// DB is a behalf.Store kept in one SQLite file or PostgreSQL database.
+// It is safe for concurrent use.
+type DB struct {
+	// Now returns the current time for the values the store stamps itself
+	// (today only the applied_at column of schema_migrations). Record
+	// timestamps are never taken from it: callers set them in the structs
+	// they pass. Open sets it to time.Now.
+	Now func() time.Time
+
+	sql *sql.DB
+	d   *dialect
+}
+
+var _ behalf.Store = (*DB)(nil)
+
+// sqliteBusyTimeout is how long a SQLite connection waits for another
+// connection's lock before it fails with SQLITE_BUSY.
+const sqliteBusyTimeout = 5 * time.Second
+
+// Open opens the store named by dsn and brings its schema up to date. A dsn
+// starting with postgres:// or postgresql:// is a PostgreSQL connection URL
+// (pgx syntax; runtime parameters such as search_path may be given as query
+// parameters). Anything else is the path of a SQLite file, created with
+// mode 0600 (and its missing parent directories with mode 0700) if absent.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	d, source, err := dataSource(dsn)
+	if err != nil {
+		return nil, err
+	}
+	sqldb, err := sql.Open(d.driver, source)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", d.name, err)
+	}
+	db := &DB{Now: time.Now, sql: sqldb, d: d}
+	if err := db.migrate(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("migrate %s database: %w", d.name, err)
+	}
+	return db, nil
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s database: %w", db.d.name, err)
+	}
+	return nil
+}
+
+// Close releases the database.
+func (db *DB) Close() error {
+	if err := db.sql.Close(); err != nil {
+		return fmt.Errorf("close %s database: %w", db.d.name, err)
+	}
+	return nil
+}
+
+// dataSource picks the dialect for dsn and returns the driver's data source
+// name, preparing the SQLite file if dsn names one.
+func dataSource(dsn string) (*dialect, string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return postgresDialect, dsn, nil
+	}
+	source, err := sqliteSource(dsn)
+	if err != nil {
+		return nil, "", err
+	}
+	return sqliteDialect, source, nil
+}
+
+// sqliteSource creates the SQLite file at path if it is missing and returns
+// the modernc.org/sqlite data source name that opens it with WAL, full
+// synchronous commits, foreign keys, a busy timeout and BEGIN IMMEDIATE for
+// writing transactions. Every pooled connection applies these settings.
+func sqliteSource(path string) (string, error) {
+	if path == "" {
+		return "", errors.New("open sqlite database: empty path")
+	}
+	if strings.ContainsRune(path, '?') {
+		return "", fmt.Errorf("open sqlite database %q: path must not contain '?'", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	if err := createFile(abs); err != nil {
+		return "", err
+	}
+	params := url.Values{
+		"_pragma": {
+			"busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")",
+			"foreign_keys(1)",
+			"journal_mode(WAL)",
+			"synchronous(FULL)",
+		},
+		"_txlock": {"immediate"},
+	}
+	return abs + "?" + params.Encode(), nil
+}
+
+// createFile creates the file at path with mode 0600, and its missing
+// parent directories with mode 0700, unless the file exists.
+func createFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create sqlite database directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create sqlite database file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create sqlite database file: %w", err)
+	}
+	return nil
+}
+
+// dialect is what differs between the SQL backends.
+type dialect struct {
+	name   string // "sqlite" or "postgres", for messages and migration directories
+	driver string // database/sql driver name
+
+	// numbered reports whether placeholders are $1, $2, … rather than ?.
+	numbered bool
+	// forUpdate is appended to a SELECT inside a writing transaction to lock
+	// the rows it reads. SQLite needs none: BEGIN IMMEDIATE already holds
+	// the database's write lock.
+	forUpdate string
+	// migrationLock is run first in the migration transaction so that
+	// several processes opening the database at once migrate one at a time.
+	// SQLite needs none, for the same reason.
+	migrationLock string
+	// isUniqueViolation reports whether err is a unique or primary key
+	// constraint violation.
+	isUniqueViolation func(err error) bool
+}
+
+// migrationLockKey is the PostgreSQL advisory lock key held while migrating.
+const migrationLockKey = 0x62656861_6c66 // "behalf"
+
+var sqliteDialect = &dialect{
+	name:              "sqlite",
+	driver:            "sqlite",
+	isUniqueViolation: isSQLiteUniqueViolation,
+}
+
+var postgresDialect = &dialect{
+	name:              "postgres",
+	driver:            "pgx",
+	numbered:          true,
+	forUpdate:         " FOR UPDATE",
+	migrationLock:     "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(migrationLockKey, 10) + ")",
+	isUniqueViolation: isPostgresUniqueViolation,
+}
+
+// isSQLiteUniqueViolation reports whether err is SQLite's extended result
+// code for a UNIQUE or PRIMARY KEY constraint failure.
+func isSQLiteUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// pgUniqueViolation is PostgreSQL's SQLSTATE unique_violation.
+const pgUniqueViolation = "23505"
+
+// isPostgresUniqueViolation reports whether err carries SQLSTATE 23505.
+func isPostgresUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == pgUniqueViolation
+}
+
+// rebind rewrites the ? placeholders of query into the dialect's syntax.
+// Queries in this package never contain a literal '?'.
+func (d *dialect) rebind(query string) string {
+	if !d.numbered {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] != '?' {
+			b.WriteByte(query[i])
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs queries written with ? placeholders on the database or on a
+// transaction, in the store's dialect.
+type conn struct {
+	q querier
+	d *dialect
+	// writing is set inside a writing transaction, where reads lock the
+	// rows they return.
+	writing bool
+}
+
+// exec runs a statement.
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return c.q.ExecContext(ctx, c.d.rebind(query), args...)
+}
+
+// query runs a query returning rows.
+func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return c.q.QueryContext(ctx, c.d.rebind(query), args...)
+}
+
+// queryRow runs a query returning at most one row.
+func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
+}
+
+// lock returns the suffix that locks selected rows for the rest of a
+// writing transaction, or "" outside one.
+func (c conn) lock() string {
+	if !c.writing {
+		return ""
+	}
+	return c.d.forUpdate
+}
+
+// conn returns a conn that runs each statement on its own.
+func (db *DB) conn() conn {
+	return conn{q: db.sql, d: db.d}
+}
+
+// inTx runs fn in a writing transaction and commits it. If fn fails (or
+// panics) the transaction is rolled back and fn's error is returned
+// unchanged.
+func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(conn{q: tx, d: db.d, writing: true}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+// modify is the read-modify-write of every Update method, in one
+// transaction: load reads and locks the record, fn edits it, keep restores
+// the fields fn may not change from the original, save writes it back, and
+// load reads the result as stored. fn's error is returned unchanged.
+func modify[T any](ctx context.Context, db *DB, load func(conn) (*T, error), fn func(*T) error, keep func(edited, orig *T), save func(conn, *T) error) (*T, error) {
+	var out *T
+	err := db.inTx(ctx, func(c conn) error {
+		rec, err := load(c)
+		if err != nil {
+			return err
+		}
+		orig := *rec
+		if err := fn(rec); err != nil {
+			return err
+		}
+		keep(rec, &orig)
+		if err := save(c, rec); err != nil {
+			return err
+		}
+		out, err = load(c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// queryAll runs query and scans every row with scan.
+func queryAll[T any](ctx context.Context, c conn, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+	rows, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*T
+	for rows.Next() {
+		rec, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, rows.Err()
+}
+
+// affectedOne reports whether res changed a row; ok is false when the
+// statement matched none.
+func affectedOne(res sql.Result) (ok bool, err error) {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// notFound returns the ENOTFOUND error for the record of kind named key.
+func notFound(kind, key string) error {
+	return behalf.Errorf(behalf.ENOTFOUND, "%s %q not found.", kind, key)
+}
+
+// conflict classifies an insert error: a unique violation becomes
+// ECONFLICT for the record of kind named key; anything else is wrapped
+// with what was being done.
+func (c conn) conflict(err error, doing, kind, key string) error {
+	if c.d.isUniqueViolation(err) {
+		return behalf.Errorf(behalf.ECONFLICT, "%s %q already exists.", kind, key)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+// pageClause returns the WHERE, ORDER BY and LIMIT clauses selecting opt's
+// page of rows keyed by column key, with their arguments.
+func pageClause(key string, opt behalf.ListOptions) (string, []any) {
+	var q strings.Builder
+	var args []any
+	if opt.After != "" {
+		q.WriteString(" WHERE " + key + " > ?")
+		args = append(args, opt.After)
+	}
+	q.WriteString(" ORDER BY " + key)
+	if opt.Limit > 0 {
+		q.WriteString(" LIMIT ?")
+		args = append(args, opt.Limit)
+	}
+	return q.String(), args
+}

@@ -1,0 +1,296 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/sqlstore"
+	"github.com/behalf-dev/behalf/sqlstore/storetest"
+)
+
+// postgresEnv names the environment variable holding the admin DSN of a
+// PostgreSQL database the tests may create schemas in.
+const postgresEnv = "BEHALF_TEST_POSTGRES_DSN"
+
+func TestSQLite(t *testing.T) {
+	storetest.RunTests(t, func(t *testing.T) behalf.Store { return openSQLite(t) })
+}
+
+func TestPostgres(t *testing.T) {
+	admin := postgresDSN(t)
+	storetest.RunTests(t, func(t *testing.T) behalf.Store { return openPostgres(t, admin) })
+}
+
+// openSQLite opens a store in a new file under t.TempDir, closed at cleanup.
+func openSQLite(t *testing.T) *sqlstore.DB {
+	t.Helper()
+	return openStore(t, filepath.Join(t.TempDir(), "behalf.db"))
+}
+
+// openPostgres opens a store in a new schema of the admin DSN's database;
+// the store is closed and the schema dropped at cleanup.
+func openPostgres(t *testing.T, admin string) *sqlstore.DB {
+	t.Helper()
+	return openStore(t, newSchemaDSN(t, admin))
+}
+
+// openStore opens the store at dsn, closed at cleanup.
+func openStore(t *testing.T, dsn string) *sqlstore.DB {
+	t.Helper()
+	db, err := sqlstore.Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db
+}
+
+// postgresDSN returns the admin DSN from the environment, or skips t.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv(postgresEnv)
+	if dsn == "" {
+		t.Skipf("PostgreSQL tests skipped: set %s to a postgres:// URL of a database the tests may create schemas in", postgresEnv)
+	}
+	return dsn
+}
+
+// newSchemaDSN creates a uniquely named schema through the admin DSN,
+// drops it at cleanup, and returns a DSN whose search_path is that schema.
+func newSchemaDSN(t *testing.T, admin string) string {
+	t.Helper()
+	schema := "behalf_test_" + strings.ToLower(rand.Text())
+	adminDB, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatalf("open admin connection: %v", err)
+	}
+	if _, err := adminDB.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		adminDB.Close()
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		defer adminDB.Close()
+		if _, err := adminDB.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatalf("parse %s: %v", postgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// migrationFiles lists the migration files of one dialect directory.
+func migrationFiles(t *testing.T, dialect string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join("migrations", dialect))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// appliedMigrations returns the names schema_migrations records, by
+// version, and their applied_at values.
+func appliedMigrations(t *testing.T, db *sqlstore.DB) ([]string, []int64) {
+	t.Helper()
+	rows, err := sqlstore.SQLDB(db).QueryContext(t.Context(), "SELECT name, applied_at FROM schema_migrations ORDER BY version")
+	if err != nil {
+		t.Fatalf("select schema_migrations: %v", err)
+	}
+	defer rows.Close()
+	var names []string
+	var times []int64
+	for rows.Next() {
+		var name string
+		var at int64
+		if err := rows.Scan(&name, &at); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+		times = append(times, at)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return names, times
+}
+
+func TestMigrationsMatch(t *testing.T) {
+	sqliteFiles, pgFiles := migrationFiles(t, "sqlite"), migrationFiles(t, "postgres")
+	if !slices.Equal(sqliteFiles, pgFiles) {
+		t.Fatalf("migration files differ:\n sqlite   %q\n postgres %q", sqliteFiles, pgFiles)
+	}
+}
+
+func TestSQLiteReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "behalf.db")
+	db := openStore(t, path)
+	wantNames := migrationFiles(t, "sqlite")
+	names, times := appliedMigrations(t, db)
+	if !slices.Equal(names, wantNames) {
+		t.Fatalf("applied migrations = %q, want %q", names, wantNames)
+	}
+	w := &behalf.WorkloadIdentity{Name: "agent-1", CreatedAt: time.Unix(1, 0).UTC(), UpdatedAt: time.Unix(1, 0).UTC()}
+	if err := db.CreateWorkload(t.Context(), w); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := openStore(t, path)
+	names2, times2 := appliedMigrations(t, again)
+	if !slices.Equal(names2, names) || !slices.Equal(times2, times) {
+		t.Fatalf("reopen changed schema_migrations: %q %v, was %q %v", names2, times2, names, times)
+	}
+	if _, err := again.GetWorkload(t.Context(), "agent-1"); err != nil {
+		t.Fatalf("GetWorkload after reopen: %v", err)
+	}
+}
+
+func TestSQLiteFileMode(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state", "db")
+	path := filepath.Join(dir, "behalf.db")
+	db := openStore(t, path)
+	if err := db.CreateWorkload(t.Context(), &behalf.WorkloadIdentity{Name: "agent-1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{path, 0o600},
+		{path + "-wal", 0o600},
+		{dir, 0o700 | os.ModeDir},
+		{filepath.Dir(dir), 0o700 | os.ModeDir},
+	} {
+		fi, err := os.Stat(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != c.mode {
+			t.Errorf("mode of %s = %v, want %v", c.path, fi.Mode(), c.mode)
+		}
+	}
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	db := sqlstore.SQLDB(openSQLite(t))
+	// Hold two connections so that both the first and a later pooled
+	// connection are checked.
+	for i := range 2 {
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for _, c := range []struct {
+			pragma string
+			want   string
+		}{
+			{"journal_mode", "wal"},
+			{"synchronous", "2"},
+			{"foreign_keys", "1"},
+			{"busy_timeout", "5000"},
+		} {
+			var got string
+			if err := conn.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
+				t.Fatalf("PRAGMA %s: %v", c.pragma, err)
+			}
+			if got != c.want {
+				t.Errorf("connection %d: PRAGMA %s = %q, want %q", i, c.pragma, got, c.want)
+			}
+		}
+	}
+}
+
+func TestSQLiteOpenErrors(t *testing.T) {
+	for _, dsn := range []string{"", filepath.Join(t.TempDir(), "a?b.db")} {
+		if db, err := sqlstore.Open(t.Context(), dsn); err == nil {
+			db.Close()
+			t.Errorf("Open(%q) succeeded, want an error", dsn)
+		}
+	}
+}
+
+func TestTimes(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { testTimes(t, openSQLite(t)) })
+	t.Run("Postgres", func(t *testing.T) { testTimes(t, openPostgres(t, postgresDSN(t))) })
+}
+
+// testTimes checks that times come back as UTC, truncated to microseconds.
+func testTimes(t *testing.T, db *sqlstore.DB) {
+	zone := time.FixedZone("UTC+5", 5*3600)
+	created := time.Date(2025, 6, 1, 17, 30, 45, 123456789, zone)
+	if err := db.CreateWorkload(t.Context(), &behalf.WorkloadIdentity{Name: "agent-1", CreatedAt: created}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.GetWorkload(t.Context(), "agent-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2025, 6, 1, 12, 30, 45, 123456000, time.UTC)
+	if got.CreatedAt != want {
+		t.Errorf("CreatedAt = %v (%v), want %v", got.CreatedAt, got.CreatedAt.Location(), want)
+	}
+	if !got.UpdatedAt.IsZero() || got.UpdatedAt != (time.Time{}) {
+		t.Errorf("zero UpdatedAt came back as %v", got.UpdatedAt)
+	}
+}
+
+func TestNotFoundMessage(t *testing.T) {
+	db := openSQLite(t)
+	_, err := db.GetWorkload(t.Context(), "x")
+	if got, want := behalf.ErrorMessage(err), `Workload identity "x" not found.`; got != want {
+		t.Errorf("message = %q, want %q", got, want)
+	}
+}
+
+func TestPostgresConcurrentOpen(t *testing.T) {
+	dsn := newSchemaDSN(t, postgresDSN(t))
+	const n = 4
+	dbs := make([]*sqlstore.DB, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { dbs[i], errs[i] = sqlstore.Open(t.Context(), dsn) })
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("Open %d: %v", i, errs[i])
+			continue
+		}
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	if t.Failed() {
+		return
+	}
+	names, _ := appliedMigrations(t, dbs[0])
+	if want := migrationFiles(t, "postgres"); !slices.Equal(names, want) {
+		t.Fatalf("applied migrations = %q, want %q", names, want)
+	}
+}

@@ -1,0 +1,64 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// vaultKind names token vaults in messages.
+const vaultKind = "Token vault"
+
+// vaultColumns are the token_vaults columns in scanTokenVault's order.
+const vaultColumns = "id, key_type, kms_key_arn, updated_at"
+
+// GetTokenVault returns the vault with the given id, or ENOTFOUND.
+func (db *DB) GetTokenVault(ctx context.Context, id string) (*behalf.TokenVault, error) {
+	return findTokenVault(ctx, db.conn(), id)
+}
+
+// PutTokenVault inserts or replaces the settings of vault v.ID.
+func (db *DB) PutTokenVault(ctx context.Context, v *behalf.TokenVault) error {
+	return upsertTokenVault(ctx, db.conn(), v)
+}
+
+// findTokenVault reads the vault with the given id, or returns ENOTFOUND.
+func findTokenVault(ctx context.Context, c conn, id string) (*behalf.TokenVault, error) {
+	row := c.queryRow(ctx, "SELECT "+vaultColumns+" FROM token_vaults WHERE id = ?"+c.lock(), id)
+	v, err := scanTokenVault(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(vaultKind, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select token vault %q: %w", id, err)
+	}
+	return v, nil
+}
+
+// upsertTokenVault inserts v or replaces the row with its id. SQLite
+// (3.24+) and PostgreSQL share the ON CONFLICT … DO UPDATE syntax.
+func upsertTokenVault(ctx context.Context, c conn, v *behalf.TokenVault) error {
+	_, err := c.exec(ctx, "INSERT INTO token_vaults ("+vaultColumns+") VALUES (?, ?, ?, ?)"+
+		" ON CONFLICT (id) DO UPDATE SET key_type = excluded.key_type, kms_key_arn = excluded.kms_key_arn, updated_at = excluded.updated_at",
+		v.ID, v.KeyType, v.KMSKeyARN, micros(v.UpdatedAt))
+	if err != nil {
+		return fmt.Errorf("put token vault %q: %w", v.ID, err)
+	}
+	return nil
+}
+
+// scanTokenVault reads a row of vaultColumns.
+func scanTokenVault(s scanner) (*behalf.TokenVault, error) {
+	var (
+		v       behalf.TokenVault
+		updated int64
+	)
+	if err := s.Scan(&v.ID, &v.KeyType, &v.KMSKeyARN, &updated); err != nil {
+		return nil, err
+	}
+	v.UpdatedAt = fromMicros(updated)
+	return &v, nil
+}
