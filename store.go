@@ -10,6 +10,11 @@ type Store interface {
 	TokenVaultStore
 	AccessKeyStore
 	DataKeyStore
+	GrantStore
+	SessionStore
+	SigningKeyStore
+	IssuerStore
+	AuditStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -1,0 +1,38 @@
+package behalf
+
+import (
+	"context"
+	"time"
+)
+
+// Audit event kinds.
+const (
+	AuditGrantIssued    = "grant.issued"
+	AuditGrantRefreshed = "grant.refreshed"
+	AuditGrantBound     = "grant.bound"
+	AuditBindingRefused = "binding.refused"
+	AuditGrantRevoked   = "grant.revoked"
+	AuditRefreshFailed  = "grant.refresh_failed"
+)
+
+// AuditEvent is one security-relevant event. Details never hold secrets.
+type AuditEvent struct {
+	ID         int64
+	Time       time.Time
+	Kind       string
+	Workload   string
+	UserKey    string
+	ProviderID string
+	SessionID  string
+	Actor      string // who caused it: an access key id, a user key
+	Detail     string
+}
+
+// AuditStore appends and reads audit events.
+type AuditStore interface {
+	// AppendAudit stores e and sets its ID.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAudit returns events newest first, at most limit (0: all), of
+	// kind ("" for any).
+	ListAudit(ctx context.Context, kind string, limit int) ([]*AuditEvent, error)
+}

@@ -1,0 +1,80 @@
+package behalf
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// User identifies the human an agent acts for: the issuer and subject of
+// the user's JWT, or (Issuer empty) a user id asserted by a trusted caller.
+type User struct {
+	Issuer  string
+	Subject string
+}
+
+// Key returns a string that identifies the user unambiguously, for storage.
+func (u User) Key() string {
+	return fmt.Sprintf("%d:%s%s", len(u.Issuer), u.Issuer, u.Subject)
+}
+
+// IsZero reports whether no user is named.
+func (u User) IsZero() bool { return u.Issuer == "" && u.Subject == "" }
+
+// Grant is one user's third-party token in the vault, for one workload and
+// one credential provider.
+type Grant struct {
+	ID         string
+	Workload   string
+	UserKey    string // User.Key()
+	ProviderID string // OAuth2Provider.ID, so a re-created provider never reads old grants
+	Scopes     []string
+	// Token is the sealed TokenSet, bound to GrantSeal(Workload, UserKey, ProviderID).
+	Token      Sealed
+	ExpiresAt  time.Time // access-token expiry; zero when the provider gave none
+	HasRefresh bool
+	// RefreshLease, when in the future, says one refresher holds this grant.
+	RefreshLease time.Time
+	Version      int64 // incremented by every write
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	RefreshedAt  time.Time
+}
+
+// GrantSeal is the seal context of a grant's token: it binds the token to
+// its workload, user and provider, so a token copied to another user's row
+// does not open.
+func GrantSeal(workload, userKey, providerID string) SealContext {
+	return SealContext{Kind: "grant", Key: fmt.Sprintf("%d:%s%d:%s%s", len(workload), workload, len(userKey), userKey, providerID), Field: "token"}
+}
+
+// TokenSet is what a provider's token endpoint returned; it is only ever
+// held sealed or in memory.
+type TokenSet struct {
+	AccessToken  Secret    `json:"access_token"`
+	TokenType    string    `json:"token_type,omitempty"`
+	RefreshToken Secret    `json:"refresh_token,omitempty"`
+	IDToken      Secret    `json:"id_token,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	Scopes       []string  `json:"scopes,omitempty"`
+}
+
+// GrantStore persists grants.
+type GrantStore interface {
+	// GetGrant returns the grant for workload × user × provider, or ENOTFOUND.
+	GetGrant(ctx context.Context, workload, userKey, providerID string) (*Grant, error)
+	// PutGrant inserts g, replacing any grant with the same workload × user ×
+	// provider, in one transaction.
+	PutGrant(ctx context.Context, g *Grant) error
+	// UpdateGrant applies fn to the grant with id inside one transaction and
+	// increments Version. Returns ENOTFOUND or fn's error.
+	UpdateGrant(ctx context.Context, id string, fn func(*Grant) error) (*Grant, error)
+	// ClaimGrantRefresh sets RefreshLease to until if the grant has no
+	// lease later than now, and reports whether this caller got it. It is
+	// the cross-replica lock that makes one refresh per grant at a time.
+	ClaimGrantRefresh(ctx context.Context, id string, now, until time.Time) (bool, error)
+	// DeleteGrant returns ENOTFOUND.
+	DeleteGrant(ctx context.Context, id string) error
+	// ListGrants returns a user's grants ("" user: all), by workload then provider.
+	ListGrants(ctx context.Context, userKey string) ([]*Grant, error)
+}

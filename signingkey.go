@@ -1,0 +1,29 @@
+package behalf
+
+import (
+	"context"
+	"time"
+)
+
+// SigningKey is a token-signing key pair. The private half is sealed under
+// SealContext{"signing-key", ID, "private"}; the public half is a JWK.
+type SigningKey struct {
+	ID        string // the JWK kid
+	Use       string // what it signs: "wat", or a user pool id
+	Algorithm string // "EdDSA", "ES256", "RS256"
+	Private   Sealed
+	PublicJWK []byte
+	Active    bool // signs new tokens
+	CreatedAt time.Time
+	// RetireAt, when set, is when the key stops being published.
+	RetireAt time.Time
+}
+
+// SigningKeyStore persists signing keys.
+type SigningKeyStore interface {
+	// CreateSigningKey inserts k; if k.Active, other keys of the same Use
+	// become inactive in the same transaction.
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// ListSigningKeys returns the keys of one use, oldest first.
+	ListSigningKeys(ctx context.Context, use string) ([]*SigningKey, error)
+}
