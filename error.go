@@ -3,6 +3,7 @@ package behalf
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes: the one vocabulary every layer uses. Transports map them to
@@ -26,7 +27,12 @@ type Error struct {
 	Code    string
 	Message string
 	Field   string
+	// Retry, for EUNAVAILABLE and ETHROTTLED, says when to try again.
+	Retry time.Duration
 }
+
+// RetryAfter implements RetryAfterError.
+func (e *Error) RetryAfter() time.Duration { return e.Retry }
 
 func (e *Error) Error() string {
 	if e.Field != "" {

@@ -49,14 +49,15 @@ func GrantSeal(workload, userKey, providerID string) SealContext {
 }
 
 // TokenSet is what a provider's token endpoint returned; it is only ever
-// held sealed or in memory.
+// held sealed or in memory. It has no JSON form of its own: Secret fields
+// redact themselves, so sealing code encodes it explicitly.
 type TokenSet struct {
-	AccessToken  Secret    `json:"access_token"`
-	TokenType    string    `json:"token_type,omitempty"`
-	RefreshToken Secret    `json:"refresh_token,omitempty"`
-	IDToken      Secret    `json:"id_token,omitempty"`
-	Expiry       time.Time `json:"expiry,omitzero"`
-	Scopes       []string  `json:"scopes,omitempty"`
+	AccessToken  Secret
+	TokenType    string
+	RefreshToken Secret
+	IDToken      Secret
+	Expiry       time.Time
+	Scopes       []string
 }
 
 // GrantStore persists grants.

@@ -10,6 +10,7 @@ import (
 const (
 	SessionPending   = "PENDING"   // created; the authorization URL not yet opened
 	SessionAuthorize = "AUTHORIZE" // the browser was sent to the provider
+	SessionExchange  = "EXCHANGE"  // the provider's code is being exchanged
 	SessionCallback  = "CALLBACK"  // the provider returned a token; waiting for binding
 	SessionCompleted = "COMPLETED" // bound: the grant is in the vault
 	SessionFailed    = "FAILED"    // the provider refused or the exchange failed
@@ -51,10 +52,11 @@ func SessionSeal(id, field string) SealContext {
 
 // SessionSecrets are the sensitive parts of a session, sealed at rest.
 type SessionSecrets struct {
-	PKCEVerifier     Secret            `json:"pkce_verifier"`
-	Nonce            string            `json:"nonce,omitempty"`
-	CustomState      Secret            `json:"custom_state,omitempty"`
-	CustomParameters map[string]string `json:"custom_parameters,omitempty"`
+	State            Secret
+	PKCEVerifier     Secret
+	Nonce            string
+	CustomState      Secret
+	CustomParameters map[string]string
 }
 
 // SessionStore persists authorization sessions.

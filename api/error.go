@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -32,10 +33,12 @@ var errorTable = map[string]wireError{
 // errorBody is the restJson1 error document. ValidationException adds
 // reason and fieldList.
 type errorBody struct {
-	Type      string       `json:"__type"`
-	Message   string       `json:"message"`
-	Reason    string       `json:"reason,omitempty"`
-	FieldList []fieldError `json:"fieldList,omitempty"`
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+	Reason  string `json:"reason,omitempty"`
+	// RetryAfterSeconds accompanies ServiceUnavailableException.
+	RetryAfterSeconds int          `json:"retryAfterSeconds,omitempty"`
+	FieldList         []fieldError `json:"fieldList,omitempty"`
 }
 
 type fieldError struct {
@@ -68,6 +71,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.ErrorContext(r.Context(), "internal error", "op", opName(r), "err", err)
 	}
 	body.Type = we.name
+	var ra behalf.RetryAfterError
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		body.RetryAfterSeconds = int(ra.RetryAfter().Seconds() + 0.999)
+		w.Header().Set("Retry-After", strconv.Itoa(body.RetryAfterSeconds))
+	}
 	if we.name == "ValidationException" && body.Reason == "" {
 		body.Reason = "FieldValidationFailed"
 		if f := behalf.ErrorField(err); f != "" {

@@ -4,31 +4,51 @@ type route struct {
 	pattern string
 	name    string
 	op      operation
+	// dataPlane routes may be called by keys scoped to one workload; all
+	// others need the root key.
+	dataPlane bool
 }
 
 // routes is the wire API, one line per operation, as in the AgentCore
 // control-plane model (bedrock-agentcore-control 2023-06-05).
 func (s *Server) routes() []route {
 	return []route{
-		{"POST /identities/CreateWorkloadIdentity", "CreateWorkloadIdentity", s.createWorkload},
-		{"POST /identities/GetWorkloadIdentity", "GetWorkloadIdentity", s.getWorkload},
-		{"POST /identities/UpdateWorkloadIdentity", "UpdateWorkloadIdentity", s.updateWorkload},
-		{"POST /identities/DeleteWorkloadIdentity", "DeleteWorkloadIdentity", s.deleteWorkload},
-		{"POST /identities/ListWorkloadIdentities", "ListWorkloadIdentities", s.listWorkloads},
+		{"POST /identities/CreateWorkloadIdentity", "CreateWorkloadIdentity", s.createWorkload, false},
+		{"POST /identities/GetWorkloadIdentity", "GetWorkloadIdentity", s.getWorkload, false},
+		{"POST /identities/UpdateWorkloadIdentity", "UpdateWorkloadIdentity", s.updateWorkload, false},
+		{"POST /identities/DeleteWorkloadIdentity", "DeleteWorkloadIdentity", s.deleteWorkload, false},
+		{"POST /identities/ListWorkloadIdentities", "ListWorkloadIdentities", s.listWorkloads, false},
 
-		{"POST /identities/CreateOauth2CredentialProvider", "CreateOauth2CredentialProvider", s.createOAuth2Provider},
-		{"POST /identities/GetOauth2CredentialProvider", "GetOauth2CredentialProvider", s.getOAuth2Provider},
-		{"POST /identities/UpdateOauth2CredentialProvider", "UpdateOauth2CredentialProvider", s.updateOAuth2Provider},
-		{"POST /identities/DeleteOauth2CredentialProvider", "DeleteOauth2CredentialProvider", s.deleteOAuth2Provider},
-		{"POST /identities/ListOauth2CredentialProviders", "ListOauth2CredentialProviders", s.listOAuth2Providers},
+		{"POST /identities/CreateOauth2CredentialProvider", "CreateOauth2CredentialProvider", s.createOAuth2Provider, false},
+		{"POST /identities/GetOauth2CredentialProvider", "GetOauth2CredentialProvider", s.getOAuth2Provider, false},
+		{"POST /identities/UpdateOauth2CredentialProvider", "UpdateOauth2CredentialProvider", s.updateOAuth2Provider, false},
+		{"POST /identities/DeleteOauth2CredentialProvider", "DeleteOauth2CredentialProvider", s.deleteOAuth2Provider, false},
+		{"POST /identities/ListOauth2CredentialProviders", "ListOauth2CredentialProviders", s.listOAuth2Providers, false},
 
-		{"POST /identities/CreateApiKeyCredentialProvider", "CreateApiKeyCredentialProvider", s.createAPIKeyProvider},
-		{"POST /identities/GetApiKeyCredentialProvider", "GetApiKeyCredentialProvider", s.getAPIKeyProvider},
-		{"POST /identities/UpdateApiKeyCredentialProvider", "UpdateApiKeyCredentialProvider", s.updateAPIKeyProvider},
-		{"POST /identities/DeleteApiKeyCredentialProvider", "DeleteApiKeyCredentialProvider", s.deleteAPIKeyProvider},
-		{"POST /identities/ListApiKeyCredentialProviders", "ListApiKeyCredentialProviders", s.listAPIKeyProviders},
+		{"POST /identities/CreateApiKeyCredentialProvider", "CreateApiKeyCredentialProvider", s.createAPIKeyProvider, false},
+		{"POST /identities/GetApiKeyCredentialProvider", "GetApiKeyCredentialProvider", s.getAPIKeyProvider, false},
+		{"POST /identities/UpdateApiKeyCredentialProvider", "UpdateApiKeyCredentialProvider", s.updateAPIKeyProvider, false},
+		{"POST /identities/DeleteApiKeyCredentialProvider", "DeleteApiKeyCredentialProvider", s.deleteAPIKeyProvider, false},
+		{"POST /identities/ListApiKeyCredentialProviders", "ListApiKeyCredentialProviders", s.listAPIKeyProviders, false},
 
-		{"POST /identities/get-token-vault", "GetTokenVault", s.getTokenVault},
-		{"POST /identities/set-token-vault-cmk", "SetTokenVaultCMK", s.setTokenVaultCMK},
+		{"POST /identities/get-token-vault", "GetTokenVault", s.getTokenVault, false},
+		{"POST /identities/set-token-vault-cmk", "SetTokenVaultCMK", s.setTokenVaultCMK, false},
+
+		// Data plane (bedrock-agentcore 2024-02-28).
+		{"POST /identities/GetWorkloadAccessToken", "GetWorkloadAccessToken", s.getWAT, true},
+		{"POST /identities/GetWorkloadAccessTokenForJWT", "GetWorkloadAccessTokenForJWT", s.getWATForJWT, true},
+		{"POST /identities/GetWorkloadAccessTokenForUserId", "GetWorkloadAccessTokenForUserId", s.getWATForUserID, true},
+		{"POST /identities/oauth2/token", "GetResourceOauth2Token", s.getResourceOAuth2Token, true},
+		{"POST /identities/api-key", "GetResourceApiKey", s.getResourceAPIKey, true},
+		{"POST /identities/CompleteResourceTokenAuth", "CompleteResourceTokenAuth", s.completeResourceTokenAuth, true},
+
+		// Behalf's own administration (no AgentCore equivalent).
+		{"POST /behalf/CreateAccessKey", "CreateAccessKey", s.createAccessKey, false},
+		{"POST /behalf/ListAccessKeys", "ListAccessKeys", s.listAccessKeys, false},
+		{"POST /behalf/DeleteAccessKey", "DeleteAccessKey", s.deleteAccessKey, false},
+		{"POST /behalf/CreateTrustedIssuer", "CreateTrustedIssuer", s.createIssuer, false},
+		{"POST /behalf/ListTrustedIssuers", "ListTrustedIssuers", s.listIssuers, false},
+		{"POST /behalf/DeleteTrustedIssuer", "DeleteTrustedIssuer", s.deleteIssuer, false},
+		{"POST /behalf/ListAuditEvents", "ListAuditEvents", s.listAudit, false},
 	}
 }

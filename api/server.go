@@ -26,6 +26,10 @@ type Server struct {
 	OAuth2Providers behalf.OAuth2ProviderService
 	APIKeyProviders behalf.APIKeyProviderService
 	TokenVaults     behalf.TokenVaultService
+	DataPlane       behalf.DataPlaneService
+	Admin           behalf.AdminService
+	// Browser serves the pages of the consent flow (package web).
+	Browser http.Handler
 
 	Auth Authenticator
 	// Ready reports whether the server can serve (the database answers).
@@ -61,7 +65,11 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, s.serveOperation(rt.name, rt.op))
+		mux.Handle(rt.pattern, s.serveOperation(rt))
+	}
+	if s.Browser != nil {
+		mux.Handle("GET /identities/oauth2/authorize", s.Browser)
+		mux.Handle("GET /identities/oauth2/callback/{providerID}", s.Browser)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
@@ -103,7 +111,8 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 
 // serveOperation reads the body (at most MaxBodyBytes), verifies the
 // signature, runs op and writes its result or error.
-func (s *Server) serveOperation(name string, op operation) http.Handler {
+func (s *Server) serveOperation(rt route) http.Handler {
+	name, op := rt.name, rt.op
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sw, ok := w.(*statusWriter); ok {
 			sw.op = name
@@ -117,6 +126,10 @@ func (s *Server) serveOperation(name string, op operation) http.Handler {
 		p, err := s.Auth.Verify(r, body)
 		if err != nil {
 			writeError(w, r, s.Log, err)
+			return
+		}
+		if !rt.dataPlane && p.Name != "root" {
+			writeError(w, r, s.Log, behalf.Errorf(behalf.EFORBIDDEN, "The access key %s may not call %s; it is scoped to one workload's data plane.", p.AccessKeyID, name))
 			return
 		}
 		ctx := behalf.WithPrincipal(r.Context(), p)

@@ -5,82 +5,28 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/behalf-dev/behalf"
-	"github.com/behalf-dev/behalf/internal/randid"
+	"github.com/behalf-dev/behalf/identity"
 )
-
-const rootPrincipal = "root"
-
-// keyring answers SigV4 key lookups: the root key from the environment, or
-// access keys from the store, opened once and cached briefly so a deleted
-// key stops working within keyCacheTTL.
-type keyring struct {
-	envID     string
-	envSecret behalf.Secret
-	store     behalf.AccessKeyStore
-	sealer    behalf.Sealer
-
-	mu    sync.Mutex
-	cache map[string]cachedKey
-}
-
-type cachedKey struct {
-	secret    behalf.Secret
-	principal string
-	expires   time.Time
-}
-
-const keyCacheTTL = 5 * time.Second
-
-func accessKeySeal(id string) behalf.SealContext {
-	return behalf.SealContext{Kind: "access-key", Key: id, Field: "secret"}
-}
-
-// Lookup returns the secret and principal of an access key id.
-func (k *keyring) Lookup(ctx context.Context, id string) (behalf.Secret, string, error) {
-	if k.envID != "" && id == k.envID {
-		return k.envSecret, rootPrincipal, nil
-	}
-	k.mu.Lock()
-	c, ok := k.cache[id]
-	k.mu.Unlock()
-	if ok && time.Now().Before(c.expires) {
-		return c.secret, c.principal, nil
-	}
-	ak, err := k.store.GetAccessKey(ctx, id)
-	if err != nil {
-		return "", "", err
-	}
-	plain, err := k.sealer.Open(ctx, accessKeySeal(id), ak.Secret)
-	if err != nil {
-		return "", "", fmt.Errorf("open access key %s: %w", id, err)
-	}
-	c = cachedKey{behalf.Secret(plain), ak.Principal, time.Now().Add(keyCacheTTL)}
-	k.mu.Lock()
-	k.cache[id] = c
-	k.mu.Unlock()
-	return c.secret, c.principal, nil
-}
 
 // rootKeys sets up the root credentials: from BEHALF_ROOT_ACCESS_KEY_ID and
 // BEHALF_ROOT_SECRET_ACCESS_KEY when set; otherwise a key generated at first
 // start, stored sealed, and written to DATA-DIR/credentials (mode 0600).
-func (m *Main) rootKeys(ctx context.Context, store behalf.Store, sealer behalf.Sealer) (*keyring, error) {
-	k := &keyring{store: store, sealer: sealer, cache: map[string]cachedKey{}}
+func (m *Main) rootKeys(ctx context.Context, store behalf.Store, sealer behalf.Sealer) (*identity.Keyring, error) {
+	k := &identity.Keyring{Store: store, Sealer: sealer}
 	id, secret := os.Getenv("BEHALF_ROOT_ACCESS_KEY_ID"), os.Getenv("BEHALF_ROOT_SECRET_ACCESS_KEY")
 	if (id == "") != (secret == "") {
 		return nil, fmt.Errorf("set both BEHALF_ROOT_ACCESS_KEY_ID and BEHALF_ROOT_SECRET_ACCESS_KEY, or neither")
 	}
 	if id != "" {
-		k.envID, k.envSecret = id, behalf.Secret(secret)
+		k.EnvID, k.EnvSecret = id, behalf.Secret(secret)
 		m.Log.Info("root credentials from the environment", "access_key_id", id)
 		return k, nil
 	}
 	path := filepath.Join(m.Config.DataDir, "credentials")
-	keys, err := store.ListAccessKeys(ctx, rootPrincipal)
+	keys, err := store.ListAccessKeys(ctx, identity.RootPrincipal)
 	if err != nil {
 		return nil, fmt.Errorf("list root keys: %w", err)
 	}
@@ -95,12 +41,12 @@ func (m *Main) rootKeys(ctx context.Context, store behalf.Store, sealer behalf.S
 		}
 		return k, m.writeCredentials(path, keys[0].ID, s)
 	}
-	newID, newSecret := "BHLF"+randid.Upper(16), behalf.Secret(randid.Alnum(40))
-	sealed, err := sealer.Seal(ctx, accessKeySeal(newID), []byte(newSecret.Reveal()))
+	newID, newSecret := identity.NewAccessKeyPair()
+	sealed, err := sealer.Seal(ctx, identity.AccessKeySeal(newID), []byte(newSecret.Reveal()))
 	if err != nil {
 		return nil, fmt.Errorf("seal root key: %w", err)
 	}
-	err = store.CreateAccessKey(ctx, &behalf.AccessKey{ID: newID, Secret: sealed, Principal: rootPrincipal, CreatedAt: time.Now().UTC()})
+	err = store.CreateAccessKey(ctx, &behalf.AccessKey{ID: newID, Secret: sealed, Principal: identity.RootPrincipal, CreatedAt: time.Now().UTC()})
 	if err != nil {
 		return nil, fmt.Errorf("store root key: %w", err)
 	}

@@ -14,12 +14,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/api"
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
+	"github.com/behalf-dev/behalf/jwtverify"
 	"github.com/behalf-dev/behalf/seal"
+	"github.com/behalf-dev/behalf/signer"
 	"github.com/behalf-dev/behalf/sigv4"
 	"github.com/behalf-dev/behalf/sqlstore"
+	"github.com/behalf-dev/behalf/web"
 )
 
 // Config is everything `behalf serve` can be told.
@@ -47,7 +51,9 @@ type Main struct {
 	logOut io.Writer
 
 	// Addr is the address actually listened on, set once Run is serving.
-	Addr  chan string
+	Addr chan string
+	// Now, when set, replaces the clock of the data plane (tests).
+	Now   func() time.Time
 	store *sqlstore.DB
 }
 
@@ -138,18 +144,10 @@ func (m *Main) Run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	svc := &identity.Service{
-		Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate,
-		HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate}),
-	}
-	if err := svc.EnsureTokenVault(ctx); err != nil {
+	srv, err := m.wire(ctx, store, sealer, keys, publicURL)
+	if err != nil {
 		ln.Close()
-		return fmt.Errorf("record token vault: %w", err)
-	}
-	srv := &api.Server{
-		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
-		Auth:  &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}},
-		Ready: store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
+		return err
 	}
 	return m.serve(ctx, ln, srv.Handler(), publicURL)
 }
@@ -176,6 +174,32 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return hs.Shutdown(sctx)
+}
+
+// wire builds the services and the wire API on the store and keys.
+func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Sealer, keys *identity.Keyring, publicURL string) (*api.Server, error) {
+	c := m.Config
+	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate})
+	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient}
+	if err := svc.EnsureTokenVault(ctx); err != nil {
+		return nil, fmt.Errorf("record token vault: %w", err)
+	}
+	watSigner, err := signer.New(ctx, store, sealer, "wat", "EdDSA", nil)
+	if err != nil {
+		return nil, fmt.Errorf("load workload access token key: %w", err)
+	}
+	users := &identity.TrustedIssuers{Store: store, Verifier: &jwtverify.Verifier{HTTPClient: httpClient}}
+	dp := &identity.DataPlane{
+		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
+		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
+	}
+	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
+	return &api.Server{
+		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
+		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log},
+		Auth:  &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}},
+		Ready: store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
+	}, nil
 }
 
 // Close releases the database.

@@ -28,6 +28,11 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("TokenVault", func(t *testing.T) { testTokenVaults(t, open) })
 	t.Run("AccessKey", func(t *testing.T) { testAccessKeys(t, open) })
 	t.Run("DataKey", func(t *testing.T) { testDataKeys(t, open) })
+	t.Run("Grant", func(t *testing.T) { testGrants(t, open) })
+	t.Run("Session", func(t *testing.T) { testSessions(t, open) })
+	t.Run("SigningKey", func(t *testing.T) { testSigningKeys(t, open) })
+	t.Run("Issuer", func(t *testing.T) { testIssuers(t, open) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 }
 
 // t0 is the fixtures' base time: UTC, with microsecond precision, as every

@@ -1,0 +1,148 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+)
+
+type accessKeyOut struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	SecretAccessKey string `json:"secretAccessKey,omitempty"`
+	Workload        string `json:"workloadName,omitempty"`
+	CreatedTime     epoch  `json:"createdTime"`
+}
+
+func keyOut(k *behalf.AccessKey) accessKeyOut {
+	out := accessKeyOut{AccessKeyID: k.ID, CreatedTime: epoch(k.CreatedAt)}
+	out.Workload, _ = strings.CutPrefix(k.Principal, "workload/")
+	if k.Principal == "root" {
+		out.Workload = ""
+	}
+	return out
+}
+
+func (s *Server) createAccessKey(ctx context.Context, body []byte) (int, any, error) {
+	var in struct {
+		Workload string `json:"workloadName"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	k, err := s.Admin.CreateAccessKey(ctx, in.Workload)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := keyOut(&k.AccessKey)
+	out.SecretAccessKey = k.SecretAccessKey.Reveal()
+	return http.StatusCreated, out, nil
+}
+
+func (s *Server) listAccessKeys(ctx context.Context, body []byte) (int, any, error) {
+	if err := decode(body, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	keys, err := s.Admin.ListAccessKeys(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []accessKeyOut{}
+	for _, k := range keys {
+		out = append(out, keyOut(k))
+	}
+	return http.StatusOK, map[string]any{"accessKeys": out}, nil
+}
+
+func (s *Server) deleteAccessKey(ctx context.Context, body []byte) (int, any, error) {
+	var in struct {
+		ID string `json:"accessKeyId"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.Admin.DeleteAccessKey(ctx, in.ID)
+}
+
+type issuerOut struct {
+	Issuer       string   `json:"issuer"`
+	DiscoveryURL string   `json:"discoveryUrl"`
+	JWKSURI      string   `json:"jwksUri"`
+	Audiences    []string `json:"audiences,omitempty"`
+	CreatedTime  epoch    `json:"createdTime"`
+}
+
+func toIssuerOut(i *behalf.TrustedIssuer) issuerOut {
+	return issuerOut{i.Issuer, i.DiscoveryURL, i.JWKSURI, i.Audiences, epoch(i.CreatedAt)}
+}
+
+func (s *Server) createIssuer(ctx context.Context, body []byte) (int, any, error) {
+	var in struct {
+		DiscoveryURL string   `json:"discoveryUrl"`
+		Audiences    []string `json:"audiences"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	i, err := s.Admin.CreateIssuer(ctx, in.DiscoveryURL, in.Audiences)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusCreated, toIssuerOut(i), nil
+}
+
+func (s *Server) listIssuers(ctx context.Context, body []byte) (int, any, error) {
+	if err := decode(body, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	list, err := s.Admin.ListIssuers(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := []issuerOut{}
+	for _, i := range list {
+		out = append(out, toIssuerOut(i))
+	}
+	return http.StatusOK, map[string]any{"issuers": out}, nil
+}
+
+func (s *Server) deleteIssuer(ctx context.Context, body []byte) (int, any, error) {
+	var in struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, s.Admin.DeleteIssuer(ctx, in.Issuer)
+}
+
+func (s *Server) listAudit(ctx context.Context, body []byte) (int, any, error) {
+	var in struct {
+		Kind  string `json:"kind"`
+		Limit int    `json:"limit"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	events, err := s.Admin.ListAudit(ctx, in.Kind, in.Limit)
+	if err != nil {
+		return 0, nil, err
+	}
+	type eventOut struct {
+		Time       time.Time `json:"time"`
+		Kind       string    `json:"kind"`
+		Workload   string    `json:"workloadName,omitempty"`
+		UserKey    string    `json:"user,omitempty"`
+		ProviderID string    `json:"providerId,omitempty"`
+		SessionID  string    `json:"sessionId,omitempty"`
+		Actor      string    `json:"actor,omitempty"`
+		Detail     string    `json:"detail,omitempty"`
+	}
+	out := []eventOut{}
+	for _, e := range events {
+		out = append(out, eventOut{e.Time, e.Kind, e.Workload, e.UserKey, e.ProviderID, e.SessionID, e.Actor, e.Detail})
+	}
+	return http.StatusOK, map[string]any{"events": out}, nil
+}

@@ -1,0 +1,107 @@
+package identity
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// WATSigner signs and verifies workload access tokens (package signer).
+type WATSigner interface {
+	Sign(claims map[string]any) (string, error)
+	Verify(token string, now time.Time) (map[string]any, error)
+}
+
+// UserVerifier checks a user's JWT from a trusted issuer and returns the
+// user it names and when the token expires.
+type UserVerifier interface {
+	VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error)
+}
+
+// DataPlane implements behalf.DataPlaneService and behalf.ConsentService:
+// workload access tokens, the token vault, authorization sessions and
+// session binding.
+type DataPlane struct {
+	Store  behalf.Store
+	Sealer behalf.Sealer
+	Signer WATSigner
+	Users  UserVerifier
+	Log    *slog.Logger
+	// HTTPClient reaches providers' token endpoints (SSRF-guarded).
+	HTTPClient *http.Client
+	// PublicURL is Behalf's externally visible base URL, no trailing slash.
+	PublicURL string
+	Now       func() time.Time
+
+	refreshes singleflight.Group
+	m2m       m2mCache
+}
+
+var (
+	_ behalf.DataPlaneService = (*DataPlane)(nil)
+	_ behalf.ConsentService   = (*DataPlane)(nil)
+)
+
+// Lifetimes and margins of the data plane.
+const (
+	MaxWATLifetime  = time.Hour
+	SessionLifetime = 10 * time.Minute
+	// StaleMargin: a token within this of its expiry is refreshed first.
+	StaleMargin = 60 * time.Second
+	// RefreshLease bounds how long one refresher may hold a grant.
+	RefreshLease = 30 * time.Second
+)
+
+func (d *DataPlane) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+func (d *DataPlane) callbackURL(p *behalf.OAuth2Provider) string {
+	return d.PublicURL + "/identities/oauth2/callback/" + p.ID
+}
+
+// m2mCache keeps client-credentials tokens per workload × provider × scopes
+// until shortly before they expire.
+type m2mCache struct {
+	mu     sync.Mutex
+	tokens map[string]m2mToken
+	group  singleflight.Group
+}
+
+type m2mToken struct {
+	token   behalf.Secret
+	expires time.Time
+}
+
+func m2mKey(workload, providerID string, scopes []string) string {
+	return workload + "\x00" + providerID + "\x00" + strings.Join(scopes, " ")
+}
+
+func (c *m2mCache) get(key string, now time.Time) (behalf.Secret, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.tokens[key]
+	if !ok || !now.Before(t.expires) {
+		return "", false
+	}
+	return t.token, true
+}
+
+func (c *m2mCache) put(key string, t m2mToken) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tokens == nil {
+		c.tokens = map[string]m2mToken{}
+	}
+	c.tokens[key] = t
+}

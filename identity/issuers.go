@@ -1,0 +1,80 @@
+package identity
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/jwtverify"
+)
+
+// TrustedIssuers verifies users' JWTs against the issuers an admin trusts,
+// caching the trusted list for IssuerCacheTTL so a removed issuer stops
+// being accepted within that bound.
+type TrustedIssuers struct {
+	Store    behalf.IssuerStore
+	Verifier *jwtverify.Verifier
+
+	once  sync.Once
+	mu    sync.Mutex
+	cache map[string]issuerEntry
+}
+
+type issuerEntry struct {
+	issuer  jwtverify.Issuer
+	found   bool
+	expires time.Time
+}
+
+// IssuerCacheTTL bounds how long a removed issuer stays trusted.
+const IssuerCacheTTL = 5 * time.Second
+
+var _ UserVerifier = (*TrustedIssuers)(nil)
+
+// VerifyUser checks token and returns its user (issuer + subject) and expiry.
+func (t *TrustedIssuers) VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error) {
+	t.once.Do(func() { t.Verifier.Lookup = t.lookup })
+	c, err := t.Verifier.Verify(ctx, token)
+	if err != nil {
+		if behalf.ErrorCode(err) == behalf.EINTERNAL {
+			return behalf.User{}, time.Time{}, err
+		}
+		return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: %s", behalf.ErrorMessage(err))
+	}
+	if c.Subject == "" {
+		return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: it has no subject.")
+	}
+	return c.User(), c.Expiry, nil
+}
+
+func (t *TrustedIssuers) lookup(ctx context.Context, iss string) (jwtverify.Issuer, error) {
+	now := time.Now()
+	t.mu.Lock()
+	e, ok := t.cache[iss]
+	t.mu.Unlock()
+	if !ok || now.After(e.expires) {
+		ti, err := t.Store.GetIssuer(ctx, iss)
+		switch {
+		case err == nil:
+			e = issuerEntry{jwtverify.Issuer{Issuer: ti.Issuer, JWKSURI: ti.JWKSURI, Audiences: ti.Audiences}, true, now.Add(IssuerCacheTTL)}
+		case behalf.ErrorCode(err) == behalf.ENOTFOUND:
+			e = issuerEntry{expires: now.Add(IssuerCacheTTL)}
+		default:
+			return jwtverify.Issuer{}, err
+		}
+		t.mu.Lock()
+		if t.cache == nil {
+			t.cache = map[string]issuerEntry{}
+		}
+		if len(t.cache) > 10000 {
+			clear(t.cache) // bound memory against floods of unknown issuers
+		}
+		t.cache[iss] = e
+		t.mu.Unlock()
+	}
+	if !e.found {
+		return jwtverify.Issuer{}, behalf.Errorf(behalf.ENOTFOUND, "The token's issuer is not trusted.")
+	}
+	return e.issuer, nil
+}

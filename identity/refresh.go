@@ -1,0 +1,177 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/oauth"
+)
+
+// grantToken returns the grant's access token, refreshing it first when it
+// is stale. It returns "" when the grant was refused by the provider
+// (invalid_grant) and the user must consent again.
+func (d *DataPlane) grantToken(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
+	now := d.now()
+	if !stale(g, now) || !g.HasRefresh {
+		if !g.ExpiresAt.IsZero() && !now.Before(g.ExpiresAt) {
+			return "", nil // expired and not refreshable: consent again
+		}
+		ts, err := d.openTokenSet(ctx, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+		if err != nil {
+			return "", fmt.Errorf("open grant %s: %w", g.ID, err)
+		}
+		return ts.AccessToken, nil
+	}
+	// One refresh per grant in this process; ClaimGrantRefresh makes it one
+	// across replicas.
+	v, err, _ := d.refreshes.Do(g.ID, func() (any, error) { return d.refreshGrant(context.WithoutCancel(ctx), p, g) })
+	if err != nil {
+		return "", err
+	}
+	return v.(behalf.Secret), nil
+}
+
+func stale(g *behalf.Grant, now time.Time) bool {
+	return !g.ExpiresAt.IsZero() && !now.Add(StaleMargin).Before(g.ExpiresAt)
+}
+
+// refreshGrant refreshes one grant under the store's refresh lease, or waits
+// for the replica holding it.
+func (d *DataPlane) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, g0 *behalf.Grant) (behalf.Secret, error) {
+	deadline := d.now().Add(RefreshLease + 5*time.Second)
+	for {
+		// Re-read: another replica may have refreshed, replaced or revoked it.
+		g, err := d.Store.GetGrant(ctx, g0.Workload, g0.UserKey, g0.ProviderID)
+		if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+			return "", nil
+		} else if err != nil {
+			return "", err
+		}
+		now := d.now()
+		if !stale(g, now) {
+			return d.grantToken(ctx, p, g) // another replica refreshed it
+		}
+		claimed, err := d.Store.ClaimGrantRefresh(ctx, g.ID, now, now.Add(RefreshLease))
+		if err != nil {
+			return "", err
+		}
+		if claimed {
+			return d.refreshClaimed(ctx, p, g)
+		}
+		if now.After(deadline) {
+			return "", &behalf.Error{Code: behalf.EUNAVAILABLE, Message: "The token is being refreshed; try again shortly.", Retry: time.Second}
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// refreshClaimed calls the provider and stores the result. The rotated
+// refresh token is committed before the access token is returned.
+func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
+	sc := behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID)
+	old, err := d.openTokenSet(ctx, sc, g.Token)
+	if err != nil {
+		return "", fmt.Errorf("open grant %s: %w", g.ID, err)
+	}
+	client, err := d.providerClient(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	fresh, err := client.Refresh(ctx, old.RefreshToken, g.Scopes)
+	if err != nil {
+		return d.refreshFailed(ctx, g, old, err)
+	}
+	if fresh.RefreshToken.IsZero() {
+		fresh.RefreshToken = old.RefreshToken // Google returns none: keep ours
+	}
+	if len(fresh.Scopes) == 0 {
+		fresh.Scopes = g.Scopes
+	}
+	sealed, err := d.sealTokenSet(ctx, sc, fresh)
+	if err != nil {
+		return "", err
+	}
+	now := d.now()
+	_, err = d.Store.UpdateGrant(ctx, g.ID, func(x *behalf.Grant) error {
+		x.Token, x.ExpiresAt, x.HasRefresh = sealed, fresh.Expiry, true
+		x.RefreshLease, x.RefreshedAt, x.UpdatedAt = time.Time{}, now, now
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantRefreshed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID})
+	return fresh.AccessToken, nil
+}
+
+// refreshFailed handles a refused or failed refresh: invalid_grant drops the
+// grant (the user consents again); transient failures keep it.
+func (d *DataPlane) refreshFailed(ctx context.Context, g *behalf.Grant, old behalf.TokenSet, cause error) (behalf.Secret, error) {
+	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditRefreshFailed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID, Detail: refreshFailure(cause)})
+	if errors.Is(cause, oauth.ErrInvalidGrant) {
+		if err := d.Store.DeleteGrant(ctx, g.ID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+			return "", err
+		}
+		return "", nil
+	}
+	_, err := d.Store.UpdateGrant(ctx, g.ID, func(x *behalf.Grant) error { x.RefreshLease = time.Time{}; return nil })
+	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		d.Log.WarnContext(ctx, "release refresh lease", "grant", g.ID, "err", err)
+	}
+	if !g.ExpiresAt.IsZero() && d.now().Before(g.ExpiresAt) {
+		return old.AccessToken, nil // still valid for a little while
+	}
+	if !oauth.IsTransient(cause) {
+		d.Log.ErrorContext(ctx, "refresh failed", "grant", g.ID, "err", cause)
+	}
+	retry := oauth.RetryAfter(cause)
+	if retry <= 0 {
+		retry = 5 * time.Second
+	}
+	return "", &behalf.Error{Code: behalf.EUNAVAILABLE, Message: "The provider could not refresh the token; try again later.", Retry: retry}
+}
+
+func refreshFailure(err error) string {
+	switch {
+	case errors.Is(err, oauth.ErrInvalidGrant):
+		return "invalid_grant"
+	case oauth.IsTransient(err):
+		return "transient"
+	}
+	return "error"
+}
+
+// providerClient builds the outbound OAuth client for p, with its secret.
+func (d *DataPlane) providerClient(ctx context.Context, p *behalf.OAuth2Provider) (*oauth.Client, error) {
+	vendor, ok := oauth.VendorFor(p.Vendor, p.TenantID)
+	if !ok {
+		return nil, fmt.Errorf("provider %s: vendor %s unknown", p.Name, p.Vendor)
+	}
+	vendor.Metadata = p.Metadata
+	var secret behalf.Secret
+	if len(p.ClientSecret) > 0 {
+		b, err := d.Sealer.Open(ctx, behalf.SealContext{Kind: providerSealKind, Key: p.ID, Field: "client_secret"}, p.ClientSecret)
+		if err != nil {
+			return nil, fmt.Errorf("open client secret of %s: %w", p.Name, err)
+		}
+		secret = behalf.Secret(b)
+	}
+	return &oauth.Client{Provider: p, Vendor: vendor, ClientSecret: secret, RedirectURL: d.callbackURL(p), HTTP: d.HTTPClient}, nil
+}
+
+func (d *DataPlane) audit(ctx context.Context, e *behalf.AuditEvent) {
+	e.Time = d.now()
+	if p, ok := behalf.PrincipalFrom(ctx); ok && e.Actor == "" {
+		e.Actor = p.AccessKeyID
+	}
+	if err := d.Store.AppendAudit(ctx, e); err != nil {
+		d.Log.ErrorContext(ctx, "append audit event", "kind", e.Kind, "err", err)
+	}
+}

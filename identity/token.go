@@ -1,0 +1,148 @@
+package identity
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/behalf-dev/behalf"
+)
+
+var (
+	sessionURIPattern  = regexp.MustCompile(`^urn:ietf:params:oauth:request_uri:[a-zA-Z0-9\-._~]+$`)
+	customParamPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]+$`)
+)
+
+// ResourceOAuth2Token returns the user's token for a provider, refreshing it
+// when stale, or an authorization session for the user to consent.
+func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenRequest) (*behalf.TokenResult, error) {
+	if err := validateTokenRequest(r); err != nil {
+		return nil, err
+	}
+	wat, err := d.verifyWAT(ctx, r.WorkloadToken)
+	if err != nil {
+		return nil, err
+	}
+	p, err := d.Store.GetOAuth2Provider(ctx, r.Provider)
+	if err != nil {
+		return nil, err
+	}
+	if r.Flow == behalf.FlowM2M {
+		return d.m2mToken(ctx, wat.Workload, p, r)
+	}
+	if wat.User.IsZero() {
+		return nil, behalf.Invalid("workloadIdentityToken", "USER_FEDERATION needs a workload access token for a user (GetWorkloadAccessTokenForJWT or ForUserId).")
+	}
+	if err := d.checkReturnURL(ctx, wat.Workload, r.ReturnURL); err != nil {
+		return nil, err
+	}
+	if r.SessionURI != "" && !r.ForceAuthentication {
+		return d.pollSession(ctx, wat, p, r)
+	}
+	if !r.ForceAuthentication {
+		res, granted, err := d.fromVault(ctx, wat, p, r.Scopes)
+		if err != nil || res != nil {
+			return res, err
+		}
+		r.Scopes = union(granted, r.Scopes)
+	}
+	return d.startSession(ctx, wat, p, r)
+}
+
+func validateTokenRequest(r behalf.TokenRequest) error {
+	if err := validateProviderNameField("resourceCredentialProviderName", r.Provider); err != nil {
+		return err
+	}
+	if r.Flow != behalf.FlowUserFederation && r.Flow != behalf.FlowM2M {
+		return behalf.Invalid("oauth2Flow", "oauth2Flow must be USER_FEDERATION or M2M.")
+	}
+	for _, s := range r.Scopes {
+		if n := utf8.RuneCountInString(s); n < 1 || n > 128 || strings.ContainsAny(s, " \t\r\n\"\\") {
+			return behalf.Invalid("scopes", "Each scope must be 1 to 128 characters without spaces, quotes or backslashes.")
+		}
+	}
+	if r.SessionURI != "" && (len(r.SessionURI) > 1024 || !sessionURIPattern.MatchString(r.SessionURI)) {
+		return behalf.Invalid("sessionUri", "sessionUri is not a valid session URI.")
+	}
+	if n := len(r.CustomState.Reveal()); n > 4096 {
+		return behalf.Invalid("customState", "customState must be at most 4096 characters long.")
+	}
+	for k, v := range r.CustomParameters {
+		if len(k) < 1 || len(k) > 256 || !customParamPattern.MatchString(k) || len(v) < 1 || len(v) > 2048 {
+			return behalf.Invalid("customParameters", "customParameters keys must be 1 to 256 characters of letters, digits and -_. and values 1 to 2048 characters.")
+		}
+	}
+	for _, list := range [][]string{r.Resources, r.Audiences} {
+		for _, v := range list {
+			if len(v) < 1 || len(v) > 2048 {
+				return behalf.Invalid("resources", "resources and audiences entries must be 1 to 2048 characters long.")
+			}
+		}
+	}
+	return nil
+}
+
+func validateProviderNameField(field, name string) error {
+	return validateName(field, name, providerNamePattern, 1, 128)
+}
+
+// checkReturnURL requires the workload to allow at least one return URL and
+// the request's URL to equal one of them byte for byte.
+func (d *DataPlane) checkReturnURL(ctx context.Context, workload, returnURL string) error {
+	w, err := d.Store.GetWorkload(ctx, workload)
+	if err != nil {
+		return err
+	}
+	if len(w.AllowedReturnURLs) == 0 {
+		return behalf.Invalid("resourceOauth2ReturnUrl", "You must register and use at least one ResourceOauth2ReturnUrl on your workload identity to use this flow.")
+	}
+	if returnURL == "" {
+		return behalf.Invalid("resourceOauth2ReturnUrl", "You must provide a ResourceOauth2ReturnUrl to proceed with this flow.")
+	}
+	if !slices.Contains(w.AllowedReturnURLs, returnURL) {
+		return behalf.Invalid("resourceOauth2ReturnUrl", "resourceOauth2ReturnUrl is not one of the workload identity's allowed return URLs (they are matched exactly).")
+	}
+	return nil
+}
+
+// fromVault returns the vaulted token when it covers the scopes, refreshing
+// it when stale. It returns a nil result (and the granted scopes) when the
+// user must consent.
+func (d *DataPlane) fromVault(ctx context.Context, wat watIdentity, p *behalf.OAuth2Provider, scopes []string) (*behalf.TokenResult, []string, error) {
+	g, err := d.Store.GetGrant(ctx, wat.Workload, wat.User.Key(), p.ID)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return nil, nil, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if !covers(g.Scopes, scopes) {
+		return nil, g.Scopes, nil
+	}
+	tok, err := d.grantToken(ctx, p, g)
+	if err != nil || tok == "" {
+		return nil, g.Scopes, err
+	}
+	return &behalf.TokenResult{AccessToken: tok}, nil, nil
+}
+
+// covers reports whether granted includes every requested scope.
+func covers(granted, requested []string) bool {
+	for _, s := range requested {
+		if !slices.Contains(granted, s) {
+			return false
+		}
+	}
+	return true
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,229 @@
+package jwtverify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/safehttp"
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+)
+
+// Defaults of Verifier's fields.
+const (
+	DefaultSkew            = 60 * time.Second
+	DefaultRefetchCooldown = 30 * time.Second
+)
+
+// MaxTokenBytes caps the size of a token Verify parses.
+const MaxTokenBytes = 64 << 10
+
+// Issuer is a trusted issuer's verification data.
+type Issuer struct {
+	Issuer  string // exactly as in tokens' iss claim
+	JWKSURI string
+	// Audiences, when set, are the only aud (or, for tokens without aud,
+	// client_id) values accepted.
+	Audiences []string
+}
+
+// Verifier verifies JWTs from trusted issuers. Set its fields before the
+// first Verify and do not change or copy it afterwards; it is then safe
+// for concurrent use and caches key sets across calls.
+type Verifier struct {
+	// HTTPClient fetches key sets; it should come from safehttp.NewClient.
+	// Nil means safehttp.NewClient(safehttp.Options{}).
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Skew is the clock skew tolerated on exp, nbf and iat; zero means
+	// DefaultSkew.
+	Skew time.Duration
+	// RefetchCooldown is the least time between two fetches of one key
+	// set (an unknown kid refetches at most once per cooldown); zero means
+	// DefaultRefetchCooldown.
+	RefetchCooldown time.Duration
+	// Lookup returns the trusted issuer named iss, or an error with code
+	// behalf.ENOTFOUND if iss is not trusted.
+	Lookup func(ctx context.Context, iss string) (Issuer, error)
+
+	once  sync.Once
+	cache *keyCache
+}
+
+// init builds the key cache from the fields, once.
+func (v *Verifier) init() {
+	v.once.Do(func() {
+		c := &keyCache{client: v.HTTPClient, now: v.Now, cooldown: v.RefetchCooldown}
+		if c.client == nil {
+			c.client = safehttp.NewClient(safehttp.Options{})
+		}
+		if c.now == nil {
+			c.now = time.Now
+		}
+		if c.cooldown <= 0 {
+			c.cooldown = DefaultRefetchCooldown
+		}
+		v.cache = c
+	})
+}
+
+// skew returns the effective clock skew.
+func (v *Verifier) skew() time.Duration {
+	if v.Skew <= 0 {
+		return DefaultSkew
+	}
+	return v.Skew
+}
+
+// Verify verifies token and returns its claims. It checks, in order: the
+// token is a compact JWS whose header alg is allowed (see Algorithms); its
+// iss is trusted (Lookup, exact string); the issuer's key set holds the
+// header's kid (fetching or refetching it as the package documentation
+// describes) and that key fits alg; the signature verifies with that key
+// under alg; exp is present and not past, and nbf and iat are not in the
+// future, each with Skew's tolerance; sub is present; and, if the issuer
+// has Audiences, one of the token's aud values is among them, or, for a
+// token without aud (Cognito access tokens), its client_id is.
+//
+// Errors are behalf.EUNAUTHORIZED errors with one of the Msg messages, or
+// behalf.EUNAVAILABLE (MsgKeysDown) when the issuer's key set cannot be
+// fetched; they wrap the cause for logs and never contain the token. An
+// error from Lookup other than ENOTFOUND is returned wrapped.
+func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
+	v.init()
+	u, err := parseUnverified(token)
+	if err != nil {
+		return Claims{}, err
+	}
+	alg, err := allowedAlgorithm(u.alg)
+	if err != nil {
+		return Claims{}, unauthorized(MsgSignature, err)
+	}
+	iss, err := v.issuer(ctx, u.iss)
+	if err != nil {
+		return Claims{}, err
+	}
+	tok, err := v.verifySignature(ctx, token, u.kid, alg, iss)
+	if err != nil {
+		return Claims{}, err
+	}
+	claims, err := claimsOf(tok, u.payload)
+	if err != nil {
+		return Claims{}, unauthorized(MsgMalformed, err)
+	}
+	if claims.Subject == "" {
+		return Claims{}, unauthorized(MsgNoSubject, nil)
+	}
+	if !audienceAllowed(claims, iss.Audiences) {
+		return Claims{}, unauthorized(MsgAudience, nil)
+	}
+	return claims, nil
+}
+
+// issuer returns the trusted issuer iss.
+func (v *Verifier) issuer(ctx context.Context, iss string) (Issuer, error) {
+	if v.Lookup == nil {
+		return Issuer{}, errors.New("jwtverify: Verifier.Lookup is not set")
+	}
+	if iss == "" {
+		return Issuer{}, unauthorized(MsgUntrusted, errors.New("token has no iss"))
+	}
+	is, err := v.Lookup(ctx, iss)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return Issuer{}, unauthorized(MsgUntrusted, err)
+	}
+	if err != nil {
+		return Issuer{}, fmt.Errorf("jwtverify: look up issuer: %w", err)
+	}
+	if is.Issuer != iss || is.JWKSURI == "" {
+		return Issuer{}, unauthorized(MsgUntrusted, errors.New("lookup returned another issuer or no JWKS URI"))
+	}
+	return is, nil
+}
+
+// verifySignature picks the key and verifies and validates the token.
+func (v *Verifier) verifySignature(ctx context.Context, token, kid string, alg jwa.SignatureAlgorithm, iss Issuer) (jwt.Token, error) {
+	key, err := v.cache.key(ctx, iss.JWKSURI, kid)
+	if behalf.ErrorCode(err) == behalf.EUNAVAILABLE {
+		return nil, err
+	}
+	if err != nil {
+		return nil, unauthorized(MsgSignature, err)
+	}
+	pub, err := verificationKey(key, alg)
+	if err != nil {
+		return nil, unauthorized(MsgSignature, err)
+	}
+	tok, err := jwt.ParseString(token,
+		jwt.WithKey(alg, pub),
+		jwt.WithValidate(true),
+		jwt.WithIssuer(iss.Issuer),
+		jwt.WithRequiredClaim(jwt.ExpirationKey),
+		jwt.WithClock(jwt.ClockFunc(v.cache.now)),
+		jwt.WithAcceptableSkew(v.skew()),
+	)
+	if err != nil {
+		return nil, parseError(err)
+	}
+	return tok, nil
+}
+
+// unverified is what is read from a token before its signature is
+// checked: only enough to pick the issuer and key.
+type unverified struct {
+	alg, kid, iss string
+	payload       []byte // trusted only once the signature verifies
+}
+
+// parseUnverified parses a compact JWS without verifying it.
+func parseUnverified(token string) (unverified, error) {
+	if len(token) > MaxTokenBytes {
+		return unverified{}, unauthorized(MsgMalformed, fmt.Errorf("token larger than %d bytes", MaxTokenBytes))
+	}
+	msg, err := jws.ParseString(token, jws.WithCompact())
+	if err != nil {
+		return unverified{}, unauthorized(MsgMalformed, err)
+	}
+	sigs := msg.Signatures()
+	if len(sigs) != 1 || sigs[0].ProtectedHeaders() == nil {
+		return unverified{}, unauthorized(MsgMalformed, errors.New("token must have exactly one signature"))
+	}
+	h := sigs[0].ProtectedHeaders()
+	alg, ok := h.Algorithm()
+	if !ok {
+		return unverified{}, unauthorized(MsgMalformed, errors.New("token header has no alg"))
+	}
+	kid, _ := h.KeyID()
+	var p struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(msg.Payload(), &p); err != nil {
+		return unverified{}, unauthorized(MsgMalformed, fmt.Errorf("token payload: %w", err))
+	}
+	return unverified{alg: alg.String(), kid: kid, iss: p.Iss, payload: msg.Payload()}, nil
+}
+
+// parseError maps an error of jwt.Parse to a caller-safe error.
+func parseError(err error) error {
+	switch {
+	case errors.Is(err, jwt.TokenExpiredError()):
+		return unauthorized(MsgExpired, err)
+	case errors.Is(err, jwt.TokenNotYetValidError()), errors.Is(err, jwt.InvalidIssuedAtError()):
+		return unauthorized(MsgNotYetValid, err)
+	case errors.Is(err, jwt.MissingRequiredClaimError()):
+		return unauthorized(MsgNoExpiry, err)
+	case errors.Is(err, jwt.InvalidIssuerError()):
+		return unauthorized(MsgUntrusted, err)
+	case errors.Is(err, jws.VerificationError()), errors.Is(err, jws.VerifyError()):
+		return unauthorized(MsgSignature, err)
+	}
+	return unauthorized(MsgMalformed, err)
+}

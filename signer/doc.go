@@ -1,0 +1,20 @@
+// Package signer holds Behalf's own token-signing keys: it creates them,
+// keeps their private halves sealed in a behalf.SigningKeyStore, signs
+// tokens with the active key of one use ("wat" for workload access tokens;
+// later one use per user pool), verifies tokens against every published key
+// of that use, and publishes the public keys as a JSON Web Key Set.
+//
+// Keys are generated with the standard library and serialized as PKCS #8
+// before sealing; all JWT and JWS work is done by
+// github.com/lestrrat-go/jwx/v3. A key's kid is its RFC 7638 SHA-256
+// thumbprint. Private keys never leave the package.
+//
+// Keys are separated per use: a Signer only knows the keys of its own use,
+// so a token signed for one use never verifies under another, whatever its
+// header or claims say. Tokens carry the header typ "JWT".
+//
+// Several processes may share one store. If two of them create a key at the
+// same time the store may end up with two active keys: that is harmless,
+// since every non-retired key verifies, and each Signer signs with the
+// newest active key of its algorithm that it has loaded.
+package signer

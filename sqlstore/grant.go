@@ -1,0 +1,227 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// grantKind names grants in messages.
+const grantKind = "Grant"
+
+// grantColumns are the grants columns in scanGrant's order.
+const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at"
+
+// GetGrant returns the grant of workload × userKey × providerID, or
+// ENOTFOUND. It is one read of the grants_user_workload_provider index.
+func (db *DB) GetGrant(ctx context.Context, workload, userKey, providerID string) (*behalf.Grant, error) {
+	return findGrantFor(ctx, db.conn(), workload, userKey, providerID)
+}
+
+// PutGrant inserts g, atomically replacing any grant with the same
+// workload × user × provider (whatever its id). The row stored is g as
+// passed, except Version: it is the replaced grant's Version + 1, or 1 if
+// there was none, and is written back into g.Version. It returns ECONFLICT
+// if g.ID is the id of a grant for another workload × user × provider.
+func (db *DB) PutGrant(ctx context.Context, g *behalf.Grant) error {
+	return upsertGrant(ctx, db.conn(), g)
+}
+
+// UpdateGrant applies fn to the grant with the given id in one transaction
+// and stores the result with Version incremented; ID, Workload, UserKey,
+// ProviderID and CreatedAt keep their stored values, and a Version set by
+// fn is ignored. It returns ENOTFOUND, or fn's error unchanged.
+func (db *DB) UpdateGrant(ctx context.Context, id string, fn func(*behalf.Grant) error) (*behalf.Grant, error) {
+	load := func(c conn) (*behalf.Grant, error) { return findGrant(ctx, c, id) }
+	save := func(c conn, g *behalf.Grant) error { return updateGrant(ctx, c, g) }
+	return modify(ctx, db, load, fn, keepGrant, save)
+}
+
+// ClaimGrantRefresh sets the RefreshLease of grant id to until, and
+// increments its Version, if its lease is not later than now (a zero lease
+// is never later). It reports whether this caller got the lease; the check
+// and the write are one conditional UPDATE, so of concurrent claimers
+// exactly one wins. It returns ENOTFOUND if there is no such grant.
+func (db *DB) ClaimGrantRefresh(ctx context.Context, id string, now, until time.Time) (bool, error) {
+	return claimGrantRefresh(ctx, db.conn(), id, now, until)
+}
+
+// DeleteGrant deletes the grant with the given id, or returns ENOTFOUND.
+func (db *DB) DeleteGrant(ctx context.Context, id string) error {
+	return deleteGrant(ctx, db.conn(), id)
+}
+
+// ListGrants returns the grants of userKey ("" for every user), ordered by
+// workload, then provider id (then user key).
+func (db *DB) ListGrants(ctx context.Context, userKey string) ([]*behalf.Grant, error) {
+	return listGrants(ctx, db.conn(), userKey)
+}
+
+// upsertGrant inserts g or replaces the grant of its workload × user ×
+// provider in one statement, and sets g.Version to the stored version.
+// SQLite (3.35+) and PostgreSQL share the ON CONFLICT … DO UPDATE and
+// RETURNING syntax.
+func upsertGrant(ctx context.Context, c conn, g *behalf.Grant) error {
+	scopes, err := encodeList("scopes", g.Scopes)
+	if err != nil {
+		return fmt.Errorf("put grant %q: %w", g.ID, err)
+	}
+	var version int64
+	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"+
+		` ON CONFLICT (user_key, workload, provider_id) DO UPDATE SET id = excluded.id, scopes = excluded.scopes,
+		token = excluded.token, expires_at = excluded.expires_at, has_refresh = excluded.has_refresh,
+		refresh_lease = excluded.refresh_lease, version = grants.version + 1, created_at = excluded.created_at,
+		updated_at = excluded.updated_at, refreshed_at = excluded.refreshed_at
+		RETURNING version`,
+		g.ID, g.Workload, g.UserKey, g.ProviderID, scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh,
+		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt)).Scan(&version)
+	if err != nil {
+		return c.conflict(err, fmt.Sprintf("put grant %q", g.ID), grantKind, g.ID)
+	}
+	g.Version = version
+	return nil
+}
+
+// findGrant reads the grant with the given id, locking it inside a writing
+// transaction. It returns ENOTFOUND if there is none.
+func findGrant(ctx context.Context, c conn, id string) (*behalf.Grant, error) {
+	row := c.queryRow(ctx, "SELECT "+grantColumns+" FROM grants WHERE id = ?"+c.lock(), id)
+	g, err := scanGrant(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound(grantKind, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select grant %q: %w", id, err)
+	}
+	return g, nil
+}
+
+// findGrantFor reads the grant of workload × userKey × providerID, or
+// returns ENOTFOUND.
+func findGrantFor(ctx context.Context, c conn, workload, userKey, providerID string) (*behalf.Grant, error) {
+	row := c.queryRow(ctx, "SELECT "+grantColumns+" FROM grants WHERE user_key = ? AND workload = ? AND provider_id = ?"+c.lock(),
+		userKey, workload, providerID)
+	g, err := scanGrant(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, behalf.Errorf(behalf.ENOTFOUND, "No grant found for workload %q, user %q and provider %q.", workload, userKey, providerID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("select grant of workload %q, user %q, provider %q: %w", workload, userKey, providerID, err)
+	}
+	return g, nil
+}
+
+// updateGrant writes every mutable field of g.
+func updateGrant(ctx context.Context, c conn, g *behalf.Grant) error {
+	scopes, err := encodeList("scopes", g.Scopes)
+	if err != nil {
+		return fmt.Errorf("update grant %q: %w", g.ID, err)
+	}
+	_, err = c.exec(ctx, `UPDATE grants SET scopes = ?, token = ?, expires_at = ?, has_refresh = ?, refresh_lease = ?,
+		version = ?, updated_at = ?, refreshed_at = ? WHERE id = ?`,
+		scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh, micros(g.RefreshLease),
+		g.Version, micros(g.UpdatedAt), micros(g.RefreshedAt), g.ID)
+	if err != nil {
+		return fmt.Errorf("update grant %q: %w", g.ID, err)
+	}
+	return nil
+}
+
+// claimGrantRefresh takes the refresh lease of grant id until until if it
+// is free at now, reporting whether it did, or returns ENOTFOUND.
+func claimGrantRefresh(ctx context.Context, c conn, id string, now, until time.Time) (bool, error) {
+	res, err := c.exec(ctx, "UPDATE grants SET refresh_lease = ?, version = version + 1 WHERE id = ? AND refresh_lease <= ?",
+		micros(until), id, micros(now))
+	if err != nil {
+		return false, fmt.Errorf("claim refresh of grant %q: %w", id, err)
+	}
+	claimed, err := affectedOne(res)
+	if err != nil {
+		return false, fmt.Errorf("claim refresh of grant %q: %w", id, err)
+	}
+	if claimed {
+		return true, nil
+	}
+	// Not claimed: the lease is held, or there is no such grant.
+	var one int
+	err = c.queryRow(ctx, "SELECT 1 FROM grants WHERE id = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, notFound(grantKind, id)
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim refresh of grant %q: %w", id, err)
+	}
+	return false, nil
+}
+
+// deleteGrant deletes the grant with the given id, or returns ENOTFOUND.
+func deleteGrant(ctx context.Context, c conn, id string) error {
+	res, err := c.exec(ctx, "DELETE FROM grants WHERE id = ?", id)
+	if err != nil {
+		return fmt.Errorf("delete grant %q: %w", id, err)
+	}
+	ok, err := affectedOne(res)
+	if err != nil {
+		return fmt.Errorf("delete grant %q: %w", id, err)
+	}
+	if !ok {
+		return notFound(grantKind, id)
+	}
+	return nil
+}
+
+// listGrants returns userKey's grants ("" for all) by workload, provider
+// id and user key.
+func listGrants(ctx context.Context, c conn, userKey string) ([]*behalf.Grant, error) {
+	query := "SELECT " + grantColumns + " FROM grants"
+	var args []any
+	if userKey != "" {
+		query += " WHERE user_key = ?"
+		args = append(args, userKey)
+	}
+	gs, err := queryAll(ctx, c, scanGrant, query+" ORDER BY workload, provider_id, user_key", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list grants: %w", err)
+	}
+	return gs, nil
+}
+
+// keepGrant restores the fields an update may not change and increments
+// the version.
+func keepGrant(edited, orig *behalf.Grant) {
+	edited.ID = orig.ID
+	edited.Workload = orig.Workload
+	edited.UserKey = orig.UserKey
+	edited.ProviderID = orig.ProviderID
+	edited.CreatedAt = orig.CreatedAt
+	edited.Version = orig.Version + 1
+}
+
+// scanGrant reads a row of grantColumns.
+func scanGrant(s scanner) (*behalf.Grant, error) {
+	var (
+		g                                           behalf.Grant
+		scopesJSON                                  string
+		token                                       []byte
+		expires, lease, created, updated, refreshed int64
+	)
+	err := s.Scan(&g.ID, &g.Workload, &g.UserKey, &g.ProviderID, &scopesJSON, &token, &expires, &g.HasRefresh,
+		&lease, &g.Version, &created, &updated, &refreshed)
+	if err != nil {
+		return nil, err
+	}
+	if g.Scopes, err = decodeList("scopes", scopesJSON); err != nil {
+		return nil, err
+	}
+	g.Token = fromBlob(token)
+	g.ExpiresAt = fromMicros(expires)
+	g.RefreshLease = fromMicros(lease)
+	g.CreatedAt = fromMicros(created)
+	g.UpdatedAt = fromMicros(updated)
+	g.RefreshedAt = fromMicros(refreshed)
+	return &g, nil
+}

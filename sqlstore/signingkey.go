@@ -1,0 +1,78 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// signingKeyKind names signing keys in messages.
+const signingKeyKind = "Signing key"
+
+// signingKeyColumns are the signing_keys columns in scanSigningKey's order.
+const signingKeyColumns = "id, key_use, algorithm, private, public_jwk, active, created_at, retire_at"
+
+// CreateSigningKey inserts k. If k.Active, every other key of the same Use
+// becomes inactive in the same transaction; keys of other uses are
+// untouched. It returns ECONFLICT if the id exists.
+func (db *DB) CreateSigningKey(ctx context.Context, k *behalf.SigningKey) error {
+	return db.inTx(ctx, func(c conn) error {
+		if k.Active {
+			if err := deactivateSigningKeys(ctx, c, k.Use); err != nil {
+				return err
+			}
+		}
+		return insertSigningKey(ctx, c, k)
+	})
+}
+
+// ListSigningKeys returns the keys of one use, oldest first (ties by id).
+func (db *DB) ListSigningKeys(ctx context.Context, use string) ([]*behalf.SigningKey, error) {
+	return listSigningKeys(ctx, db.conn(), use)
+}
+
+// deactivateSigningKeys marks every key of use inactive.
+func deactivateSigningKeys(ctx context.Context, c conn, use string) error {
+	if _, err := c.exec(ctx, "UPDATE signing_keys SET active = ? WHERE key_use = ? AND active = ?", false, use, true); err != nil {
+		return fmt.Errorf("deactivate signing keys of use %q: %w", use, err)
+	}
+	return nil
+}
+
+// insertSigningKey inserts k, returning ECONFLICT if its id exists.
+func insertSigningKey(ctx context.Context, c conn, k *behalf.SigningKey) error {
+	_, err := c.exec(ctx, "INSERT INTO signing_keys ("+signingKeyColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		k.ID, k.Use, k.Algorithm, blob(k.Private), blob(k.PublicJWK), k.Active, micros(k.CreatedAt), micros(k.RetireAt))
+	if err != nil {
+		return c.conflict(err, fmt.Sprintf("insert signing key %q", k.ID), signingKeyKind, k.ID)
+	}
+	return nil
+}
+
+// listSigningKeys returns the keys of use by creation time, then id.
+func listSigningKeys(ctx context.Context, c conn, use string) ([]*behalf.SigningKey, error) {
+	ks, err := queryAll(ctx, c, scanSigningKey,
+		"SELECT "+signingKeyColumns+" FROM signing_keys WHERE key_use = ? ORDER BY created_at, id", use)
+	if err != nil {
+		return nil, fmt.Errorf("list signing keys of use %q: %w", use, err)
+	}
+	return ks, nil
+}
+
+// scanSigningKey reads a row of signingKeyColumns.
+func scanSigningKey(s scanner) (*behalf.SigningKey, error) {
+	var (
+		k               behalf.SigningKey
+		private, public []byte
+		created, retire int64
+	)
+	if err := s.Scan(&k.ID, &k.Use, &k.Algorithm, &private, &public, &k.Active, &created, &retire); err != nil {
+		return nil, err
+	}
+	k.Private = fromBlob(private)
+	k.PublicJWK = fromBlob(public)
+	k.CreatedAt = fromMicros(created)
+	k.RetireAt = fromMicros(retire)
+	return &k, nil
+}
