@@ -27,7 +27,7 @@ func FuzzVerify(f *testing.F) {
 	valid := sign(f, p.rsa, jwa.RS256(), cl)
 	parts := strings.Split(valid, ".")
 	seeds := []string{
-		"", ".", "..", "a.b.c", "eyJhbGciOiJub25lIn0..", valid + ".",
+		"", ".", "..", "a.b.c", "eyJhbGciOiJub25lIn0..",
 		sign(f, rogue, jwa.RS256(), cl),
 		sign(f, p.rsa, jwa.RS256(), expired),
 		sign(f, p.ec, jwa.ES256(), expired),

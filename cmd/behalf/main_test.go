@@ -97,23 +97,34 @@ func freshPostgresSchema(t *testing.T, dsn string) string {
 // reads the root credentials it wrote.
 func mustRunMain(t *testing.T, database string, args ...string) *testServer {
 	t.Helper()
-	s := startMain(t, append([]string{"--database", database}, args...)...)
-	s.KeyID, s.Secret = readCredentials(t, filepath.Join(s.DataDir, "credentials"))
-	return s
+	return startMain(t, serverOptions{database: database, args: args})
 }
 
 // mustRunMainNoCreds starts a server whose root key comes from the
 // environment, so no credentials file is written.
 func mustRunMainNoCreds(t *testing.T) *testServer {
 	t.Helper()
-	return startMain(t)
+	return startMain(t, serverOptions{noCredentials: true})
 }
 
-func startMain(t *testing.T, args ...string) *testServer {
+type serverOptions struct {
+	database      string
+	dataDir       string           // default: a new temporary directory
+	now           func() time.Time // the data plane's clock
+	args          []string
+	noCredentials bool
+}
+
+func startMain(t *testing.T, o serverOptions) *testServer {
 	t.Helper()
-	s := &testServer{DataDir: t.TempDir(), Log: &syncBuffer{}, Captured: &syncBuffer{}}
+	if o.dataDir == "" {
+		o.dataDir = t.TempDir()
+	}
+	s := &testServer{DataDir: o.dataDir, Log: &syncBuffer{}, Captured: &syncBuffer{}}
 	m := NewMain(s.Log)
-	if err := m.ParseFlags(append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.DataDir}, args...)); err != nil {
+	m.Now = o.now
+	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--database", o.database}, o.args...)
+	if err := m.ParseFlags(args); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -134,6 +145,9 @@ func startMain(t *testing.T, args ...string) *testServer {
 			t.Errorf("server stopped with %v", err)
 		}
 	})
+	if !o.noCredentials {
+		s.KeyID, s.Secret = readCredentials(t, filepath.Join(s.DataDir, "credentials"))
+	}
 	return s
 }
 
