@@ -163,7 +163,7 @@ func (d *DataPlane) providerClient(ctx context.Context, p *behalf.OAuth2Provider
 		}
 		secret = behalf.Secret(b)
 	}
-	return &oauth.Client{Provider: p, Vendor: vendor, ClientSecret: secret, RedirectURL: d.callbackURL(p), HTTP: d.HTTPClient}, nil
+	return &oauth.Client{Provider: p, Vendor: vendor, ClientSecret: secret, RedirectURL: d.callbackURL(p), HTTP: d.HTTPClient, Now: d.Now}, nil
 }
 
 func (d *DataPlane) audit(ctx context.Context, e *behalf.AuditEvent) {

@@ -1,6 +1,8 @@
 package oauth
 
 import (
+	"time"
+
 	"errors"
 	"maps"
 	"net/http"
@@ -30,6 +32,8 @@ type Client struct {
 	// ClientSecret is the provider's unsealed client secret; empty for a
 	// public client, which then sends only its client_id.
 	ClientSecret behalf.Secret
+	// Now, when set, is the clock expires_in counts from (tests inject it).
+	Now func() time.Time
 	// RedirectURL is Behalf's callback URL registered at the provider.
 	RedirectURL string
 	// HTTP makes the token requests; it should come from

@@ -38,7 +38,7 @@ func (c *Client) Exchange(ctx context.Context, code, pkceVerifier string, resour
 	if err != nil {
 		return behalf.TokenSet{}, tokenError("exchange authorization code", err)
 	}
-	return tokenSet(tok), nil
+	return c.tokenSet(tok), nil
 }
 
 // Refresh uses refreshToken for a new access token, asking for scopes
@@ -65,7 +65,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken behalf.Secret, scopes
 	if err != nil {
 		return behalf.TokenSet{}, tokenError("refresh token", err)
 	}
-	return tokenSet(tok), nil
+	return c.tokenSet(tok), nil
 }
 
 // ClientCredentials gets a token for the client itself (RFC 6749 section
@@ -93,7 +93,7 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes []string, resourc
 	if err != nil {
 		return behalf.TokenSet{}, tokenError("client credentials", err)
 	}
-	return tokenSet(tok), nil
+	return c.tokenSet(tok), nil
 }
 
 // tokenConfig returns the x/oauth2 configuration for token requests, with
@@ -195,14 +195,18 @@ func (f *formExtras) RoundTrip(req *http.Request) (*http.Response, error) {
 // the ID token is passed on unverified. RefreshToken is set only when the
 // response carried one (x/oauth2 copies the request's refresh token into
 // Token.RefreshToken otherwise); Scopes come from the response's scope
-// field, space- or comma-separated (GitHub, Slack), nil if absent.
-func tokenSet(tok *oauth2.Token) behalf.TokenSet {
+// field, space- or comma-separated (GitHub, Slack), nil if absent. Expiry
+// is expires_in from c.Now when Now is set, else x/oauth2's reading.
+func (c *Client) tokenSet(tok *oauth2.Token) behalf.TokenSet {
 	ts := behalf.TokenSet{
 		AccessToken: behalf.Secret(tok.AccessToken),
 		TokenType:   tok.Type(),
 		IDToken:     behalf.Secret(extraString(tok, "id_token")),
 		Expiry:      tok.Expiry,
 		Scopes:      splitScopes(extraString(tok, "scope")),
+	}
+	if c.Now != nil && tok.ExpiresIn > 0 {
+		ts.Expiry = c.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
 	if extraString(tok, "refresh_token") != "" {
 		ts.RefreshToken = behalf.Secret(tok.RefreshToken)
