@@ -37,8 +37,8 @@ func (t *TrustedIssuers) VerifyUser(ctx context.Context, token string) (behalf.U
 	t.once.Do(func() { t.Verifier.Lookup = t.lookup })
 	c, err := t.Verifier.Verify(ctx, token)
 	if err != nil {
-		if behalf.ErrorCode(err) == behalf.EINTERNAL {
-			return behalf.User{}, time.Time{}, err
+		if code := behalf.ErrorCode(err); code == behalf.EINTERNAL || code == behalf.EUNAVAILABLE {
+			return behalf.User{}, time.Time{}, err // the issuer's keys could not be fetched: retry, not refuse
 		}
 		return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: %s", behalf.ErrorMessage(err))
 	}

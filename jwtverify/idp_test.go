@@ -28,12 +28,12 @@ import (
 
 // Audiences of the test issuer.
 const (
-	apiAudience    = "api://behalf"
-	cognitoClient  = "cognito-client"
-	testSubject    = "user-1"
-	jwksPath       = "/jwks"
-	discoveryPath  = "/.well-known/openid-configuration"
-	untrustedIssue = "https://untrusted.example"
+	apiAudience     = "api://behalf"
+	cognitoClient   = "cognito-client"
+	testSubject     = "user-1"
+	jwksPath        = "/jwks"
+	discoveryPath   = "/.well-known/openid-configuration"
+	untrustedIssuer = "https://untrusted.example"
 )
 
 // idp is a test OpenID provider serving a JWKS over httptest.

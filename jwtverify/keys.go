@@ -8,8 +8,10 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
-// Algorithms lists the signature algorithms Verify accepts.
-var Algorithms = []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"}
+// Algorithms returns the signature algorithms Verify accepts.
+func Algorithms() []string {
+	return []string{"RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"}
+}
 
 // allowedAlgorithm returns jwx's value for an allowed algorithm name.
 func allowedAlgorithm(name string) (jwa.SignatureAlgorithm, error) {

@@ -41,7 +41,8 @@ type Verifier struct {
 	// HTTPClient fetches key sets; it should come from safehttp.NewClient.
 	// Nil means safehttp.NewClient(safehttp.Options{}).
 	HTTPClient *http.Client
-	// Now is the clock; nil means time.Now.
+	// Now is the clock for token times and key-set ages; nil means
+	// time.Now.
 	Now func() time.Time
 	// Skew is the clock skew tolerated on exp, nbf and iat; zero means
 	// DefaultSkew.

@@ -111,7 +111,7 @@ func TestVerifyUntrustedIssuer(t *testing.T) {
 	p := newIDP(t)
 	c := newClock()
 	v := p.verifier(c)
-	for _, iss := range []string{untrustedIssue, p.issuer + "/", strings.ToUpper(p.issuer)} {
+	for _, iss := range []string{untrustedIssuer, p.issuer + "/", strings.ToUpper(p.issuer)} {
 		cl := p.claims(c.Now())
 		cl["iss"] = iss
 		tok := sign(t, p.rsa, jwa.RS256(), cl)
@@ -504,5 +504,33 @@ func BenchmarkVerifyRS256(b *testing.B) {
 		if _, err := v.Verify(ctx, tok); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestVerifyEveryAllowedAlgorithm(t *testing.T) {
+	p := newIDP(t)
+	rsaAny := privateJWK(t, newRSA(t), "rsa-any", "")
+	ec384 := privateJWK(t, newEC(t, elliptic.P384()), "ec-384", "")
+	p.serve(p.rsa, p.ec, p.ed, rsaAny, ec384)
+	c := newClock()
+	v := p.verifier(c)
+	keys := map[string]jwk.Key{
+		"RS256": rsaAny, "RS384": rsaAny, "RS512": rsaAny, "PS256": rsaAny,
+		"ES256": p.ec, "ES384": ec384, "EdDSA": p.ed,
+	}
+	for _, name := range jwtverify.Algorithms() {
+		alg, ok := jwa.LookupSignatureAlgorithm(name)
+		if !ok || keys[name] == nil {
+			t.Fatalf("no algorithm or key for %s", name)
+		}
+		if _, err := v.Verify(context.Background(), sign(t, keys[name], alg, p.claims(c.Now()))); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// Algorithms outside the list are refused even with a fitting key.
+	for _, alg := range []jwa.SignatureAlgorithm{jwa.PS384(), jwa.PS512()} {
+		tok := sign(t, rsaAny, alg, p.claims(c.Now()))
+		_, err := v.Verify(context.Background(), tok)
+		wantRefused(t, err, unauth, jwtverify.MsgSignature, tok)
 	}
 }

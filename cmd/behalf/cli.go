@@ -112,9 +112,12 @@ func isBool(f *flag.Flag) bool {
 	return ok && b.IsBoolFlag()
 }
 
-// client builds the official AgentCore control-plane client: the standard
-// AWS credential chain, falling back to the local server's credentials file.
-func (c *cli) client(ctx context.Context) (*bedrockagentcorecontrol.Client, error) {
+type flagSet = flag.FlagSet
+type flagGetter = flag.Getter
+
+// awsConfig loads the standard AWS credential chain, falling back to the
+// local server's credentials file, and region us-east-1 when none is set.
+func (c *cli) awsConfig(ctx context.Context) (aws.Config, error) {
 	var opts []func(*config.LoadOptions) error
 	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 		opts = append(opts, config.WithRegion("us-east-1"))
@@ -127,16 +130,30 @@ func (c *cli) client(ctx context.Context) (*bedrockagentcorecontrol.Client, erro
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("load AWS configuration: %w", err)
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
-	endpoint := c.endpoint
-	if endpoint == "" && os.Getenv("AWS_ENDPOINT_URL") == "" && os.Getenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL") == "" {
-		endpoint = defaultEndpoint
+	return cfg, nil
+}
+
+// baseEndpoint is --endpoint-url, else the AWS endpoint variables, else the
+// local server.
+func (c *cli) baseEndpoint() string {
+	for _, v := range []string{c.endpoint, os.Getenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE_CONTROL"), os.Getenv("AWS_ENDPOINT_URL")} {
+		if v != "" {
+			return v
+		}
+	}
+	return defaultEndpoint
+}
+
+// client builds the official AgentCore control-plane client.
+func (c *cli) client(ctx context.Context) (*bedrockagentcorecontrol.Client, error) {
+	cfg, err := c.awsConfig(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return bedrockagentcorecontrol.NewFromConfig(cfg, func(o *bedrockagentcorecontrol.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
+		o.BaseEndpoint = aws.String(c.baseEndpoint())
 		o.RetryMaxAttempts = 2
 	}), nil
 }

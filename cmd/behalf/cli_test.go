@@ -98,3 +98,35 @@ func TestCLIUsage(t *testing.T) {
 		t.Fatalf("missing secret file: %v", err)
 	}
 }
+
+// Ensure Behalf's own administration commands work: scoped keys, trusted
+// issuers and the audit log.
+func TestCLIAdmin(t *testing.T) {
+	isolateAWSEnv(t)
+	s := mustRunMain(t, "", "--allow-private-endpoints")
+	idp := discoveryServer(t, nil)
+	steps := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"workload", "create", "scoped-agent"}, "scoped-agent"},
+		{[]string{"key", "create", "--workload", "scoped-agent"}, "aws_secret_access_key = "},
+		{[]string{"key", "list"}, "scoped-agent"},
+		{[]string{"issuer", "add", idp.URL + "/.well-known/openid-configuration"}, "Trusting issuer " + idp.URL},
+		{[]string{"issuer", "list"}, idp.URL},
+		{[]string{"issuer", "remove", idp.URL}, "No longer trusting"},
+		{[]string{"audit", "list", "--kind", "binding.refused"}, ""},
+	}
+	for _, st := range steps {
+		out, err := cliRun(t, s, st.args...)
+		if err != nil {
+			t.Fatalf("behalf %s: %v\n%s", strings.Join(st.args, " "), err, out)
+		}
+		if !strings.Contains(out, st.want) {
+			t.Fatalf("behalf %s printed:\n%s\nwant %q", strings.Join(st.args, " "), out, st.want)
+		}
+	}
+	if _, err := cliRun(t, s, "key", "create", "--workload", "missing-agent"); err == nil || !strings.Contains(err.Error(), "ResourceNotFoundException") {
+		t.Fatalf("key for a missing workload: %v", err)
+	}
+}

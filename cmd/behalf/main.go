@@ -22,6 +22,9 @@ Usage:
   behalf provider create|get|list|update|delete ...
   behalf apikey   create|get|list|update|delete ...
   behalf vault    get
+  behalf key      create|list|delete ...      access keys (scoped to a workload, or root)
+  behalf issuer   add|list|remove ...         trusted OpenID providers for user JWTs
+  behalf audit    list ...
   behalf version
 
 Run "behalf <command> -h" for a command's flags.
@@ -71,6 +74,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runNoun(ctx, apiKeyCommands, args, stdout, stderr)
 	case "vault":
 		return runNoun(ctx, vaultCommands, args, stdout, stderr)
+	case "key", "keys":
+		return runNoun(ctx, keyCommands, args, stdout, stderr)
+	case "issuer", "issuers":
+		return runNoun(ctx, issuerCommands, args, stdout, stderr)
+	case "audit":
+		return runNoun(ctx, auditCommands, args, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "behalf", version)
 		return nil

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+)
+
+var keyCommands = map[string]command{
+	"create": {usage: "[--workload NAME]", short: "Create an access key: scoped to one workload's data plane, or a root key.", run: keyCreate, flags: func(fs *flagSet) { fs.String("workload", "", "the workload the key may act for (omit for a root key)") }},
+	"list":   {usage: "", short: "List access keys (never their secrets).", run: keyList},
+	"delete": {usage: "ACCESS-KEY-ID", short: "Delete an access key (it stops working within 5 seconds).", run: keyDelete},
+}
+
+var issuerCommands = map[string]command{
+	"add": {usage: "DISCOVERY-URL [--audience AUD]...", short: "Trust an OpenID provider's JWTs for GetWorkloadAccessTokenForJWT and binding.", run: issuerAdd, flags: func(fs *flagSet) {
+		fs.Var(&multi{}, "audience", "an accepted aud (or client_id) value (repeatable; default: any)")
+	}},
+	"list":   {usage: "", short: "List trusted issuers.", run: issuerList},
+	"remove": {usage: "ISSUER", short: "Stop trusting an issuer.", run: issuerRemove},
+}
+
+var auditCommands = map[string]command{
+	"list": {usage: "[--kind KIND] [--limit N]", short: "Show audit events, newest first.", run: auditList, flags: func(fs *flagSet) {
+		fs.String("kind", "", "only events of this kind, e.g. binding.refused")
+		fs.Int("limit", 50, "at most this many events")
+	}},
+}
+
+// behalfCall sends a SigV4-signed request to one of Behalf's own
+// administration operations (they have no AWS SDK client) and decodes the
+// JSON answer into out.
+func (c *cli) behalfCall(ctx context.Context, op string, in, out any) error {
+	cfg, err := c.awsConfig(ctx)
+	if err != nil {
+		return err
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("load credentials: %w", err)
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(c.baseEndpoint(), "/")+"/behalf/"+op, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "bedrock-agentcore", cfg.Region, time.Now()); err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		json.Unmarshal(b, &e)
+		return fmt.Errorf("%s: %s", e.Type, e.Message)
+	}
+	if out != nil && len(b) > 0 {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+func keyCreate(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	var out map[string]any
+	if err := c.behalfCall(ctx, "CreateAccessKey", map[string]string{"workloadName": c.str("workload")}, &out); err != nil {
+		return err
+	}
+	return c.print(out, func(w io.Writer) {
+		scope := "root (everything)"
+		if wl, _ := out["workloadName"].(string); wl != "" {
+			scope = "workload " + wl + " (its data plane only)"
+		}
+		fmt.Fprintf(w, "Created access key for %s\n\n[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n\nThe secret is shown only now.\n",
+			scope, out["accessKeyId"], out["secretAccessKey"])
+	})
+}
+
+func keyList(ctx context.Context, c *cli, args []string) error {
+	var out struct {
+		AccessKeys []map[string]any `json:"accessKeys"`
+	}
+	if err := c.behalfCall(ctx, "ListAccessKeys", map[string]string{}, &out); err != nil {
+		return err
+	}
+	return c.print(out, func(w io.Writer) {
+		for _, k := range out.AccessKeys {
+			scope, _ := k["workloadName"].(string)
+			if scope == "" {
+				scope = "(root)"
+			}
+			fmt.Fprintf(w, "%-24s %s\n", k["accessKeyId"], scope)
+		}
+	})
+}
+
+func keyDelete(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one access key id"); err != nil {
+		return err
+	}
+	if err := c.behalfCall(ctx, "DeleteAccessKey", map[string]string{"accessKeyId": args[0]}, nil); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"Deleted": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "Deleted access key %s\n", args[0]) })
+}
+
+func issuerAdd(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one discovery URL"); err != nil {
+		return err
+	}
+	var out map[string]any
+	in := map[string]any{"discoveryUrl": args[0], "audiences": c.list("audience")}
+	if err := c.behalfCall(ctx, "CreateTrustedIssuer", in, &out); err != nil {
+		return err
+	}
+	return c.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Trusting issuer %s\n  JWKS: %s\n", out["issuer"], out["jwksUri"])
+	})
+}
+
+func issuerList(ctx context.Context, c *cli, args []string) error {
+	var out struct {
+		Issuers []map[string]any `json:"issuers"`
+	}
+	if err := c.behalfCall(ctx, "ListTrustedIssuers", map[string]string{}, &out); err != nil {
+		return err
+	}
+	return c.print(out, func(w io.Writer) {
+		for _, i := range out.Issuers {
+			fmt.Fprintf(w, "%s\n", i["issuer"])
+		}
+	})
+}
+
+func issuerRemove(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one issuer"); err != nil {
+		return err
+	}
+	if err := c.behalfCall(ctx, "DeleteTrustedIssuer", map[string]string{"issuer": args[0]}, nil); err != nil {
+		return err
+	}
+	return c.print(map[string]string{"Removed": args[0]}, func(w io.Writer) { fmt.Fprintf(w, "No longer trusting %s\n", args[0]) })
+}
+
+func auditList(ctx context.Context, c *cli, args []string) error {
+	var out struct {
+		Events []map[string]any `json:"events"`
+	}
+	in := map[string]any{"kind": c.str("kind"), "limit": c.fs.Lookup("limit").Value.(flagGetter).Get()}
+	if err := c.behalfCall(ctx, "ListAuditEvents", in, &out); err != nil {
+		return err
+	}
+	return c.print(out, func(w io.Writer) {
+		for _, e := range out.Events {
+			fmt.Fprintf(w, "%v  %-18v workload=%v user=%v %v\n", e["time"], e["kind"], e["workloadName"], e["user"], e["detail"])
+		}
+	})
+}
