@@ -163,6 +163,7 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	go m.sweepSessions(ctx, m.store)
 	m.Log.Info("behalf serving", "addr", ln.Addr().String(), "public_url", publicURL, "data_dir", m.Config.DataDir)
 	m.Addr <- ln.Addr().String()
 	select {
@@ -200,6 +201,26 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Auth:  &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}},
 		Ready: store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
 	}, nil
+}
+
+// sweepSessions deletes authorization sessions an hour after they expired
+// (kept that long so late polls still answer FAILED, not unknown).
+func (m *Main) sweepSessions(ctx context.Context, store behalf.SessionStore) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
+			if err != nil && ctx.Err() == nil {
+				m.Log.Warn("sweep expired sessions", "err", err)
+			} else if n > 0 {
+				m.Log.Info("swept expired sessions", "count", n)
+			}
+		}
+	}
 }
 
 // Close releases the database.
