@@ -97,10 +97,16 @@ func TestRealOpenIDProvider(t *testing.T) {
 	}
 
 	userJWT := userIDToken(t, idp)
+	// The app binds with a fresh JWT of the same user (a later sign-in), not
+	// the exact token that minted the WAT: Behalf compares issuer + subject.
+	freshJWT := userIDToken(t, idp)
+	if freshJWT == userJWT {
+		t.Fatal("the second sign-in returned the same ID token")
+	}
 	bound := make(chan error, 1)
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, err := data.CompleteResourceTokenAuth(r.Context(), &dp.CompleteResourceTokenAuthInput{
-			SessionUri: aws.String(r.URL.Query().Get("session_id")), UserIdentifier: &dptypes.UserIdentifierMemberUserToken{Value: userJWT},
+			SessionUri: aws.String(r.URL.Query().Get("session_id")), UserIdentifier: &dptypes.UserIdentifierMemberUserToken{Value: freshJWT},
 		})
 		bound <- err
 	}))
