@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,10 @@ import (
 type TrustedIssuers struct {
 	Store    behalf.IssuerStore
 	Verifier *jwtverify.Verifier
+	// Pools, when set, makes every user pool a trusted issuer: tokens whose
+	// iss is {PublicURL}/{poolId} verify against that pool's keys in process.
+	Pools     PoolKeys
+	PublicURL string
 
 	once  sync.Once
 	mu    sync.Mutex
@@ -31,6 +36,26 @@ type issuerEntry struct {
 const IssuerCacheTTL = 5 * time.Second
 
 var _ UserVerifier = (*TrustedIssuers)(nil)
+
+// PoolKeys gives a user pool's public keys (behalf.UserPoolService does).
+type PoolKeys interface {
+	JWKS(ctx context.Context, poolID string) ([]byte, error)
+}
+
+// poolIssuer returns the pool a Behalf user-pool issuer names, if iss is one.
+func (t *TrustedIssuers) poolIssuer(ctx context.Context, iss string) (jwtverify.Issuer, bool, error) {
+	id, ok := strings.CutPrefix(iss, t.PublicURL+"/")
+	if t.Pools == nil || t.PublicURL == "" || !ok || id == "" || strings.ContainsAny(id, "/?#") {
+		return jwtverify.Issuer{}, false, nil
+	}
+	if _, err := t.Pools.JWKS(ctx, id); behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return jwtverify.Issuer{}, false, nil
+	} else if err != nil {
+		return jwtverify.Issuer{}, false, err
+	}
+	keys := func(ctx context.Context) ([]byte, error) { return t.Pools.JWKS(ctx, id) }
+	return jwtverify.Issuer{Issuer: iss, LocalKeys: keys}, true, nil
+}
 
 // VerifyUser checks token and returns its user (issuer + subject) and expiry.
 func (t *TrustedIssuers) VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error) {
@@ -54,6 +79,11 @@ func (t *TrustedIssuers) lookup(ctx context.Context, iss string) (jwtverify.Issu
 	e, ok := t.cache[iss]
 	t.mu.Unlock()
 	if !ok || now.After(e.expires) {
+		if pi, ok, err := t.poolIssuer(ctx, iss); err != nil {
+			return jwtverify.Issuer{}, err
+		} else if ok {
+			return pi, nil
+		}
 		ti, err := t.Store.GetIssuer(ctx, iss)
 		switch {
 		case err == nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 )
@@ -32,6 +33,9 @@ type Issuer struct {
 	// Audiences, when set, are the only aud (or, for tokens without aud,
 	// client_id) values accepted.
 	Audiences []string
+	// LocalKeys, when set, returns the issuer's JWKS in process (Behalf's
+	// own user pools) instead of fetching JWKSURI.
+	LocalKeys func(ctx context.Context) ([]byte, error)
 }
 
 // Verifier verifies JWTs from trusted issuers. Set its fields before the
@@ -144,15 +148,36 @@ func (v *Verifier) issuer(ctx context.Context, iss string) (Issuer, error) {
 	if err != nil {
 		return Issuer{}, fmt.Errorf("jwtverify: look up issuer: %w", err)
 	}
-	if is.Issuer != iss || is.JWKSURI == "" {
+	if is.Issuer != iss || (is.JWKSURI == "" && is.LocalKeys == nil) {
 		return Issuer{}, unauthorized(MsgUntrusted, errors.New("lookup returned another issuer or no JWKS URI"))
 	}
 	return is, nil
 }
 
+// key finds the verification key kid of iss: from its local key set, or
+// the cached JWKS.
+func (v *Verifier) key(ctx context.Context, iss Issuer, kid string) (jwk.Key, error) {
+	if iss.LocalKeys == nil {
+		return v.cache.key(ctx, iss.JWKSURI, kid)
+	}
+	b, err := iss.LocalKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("local key set: %w", err)
+	}
+	set, err := jwk.Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("parse local key set: %w", err)
+	}
+	key, ok := set.LookupKeyID(kid)
+	if !ok {
+		return nil, errUnknownKey
+	}
+	return key, nil
+}
+
 // verifySignature picks the key and verifies and validates the token.
 func (v *Verifier) verifySignature(ctx context.Context, token, kid string, alg jwa.SignatureAlgorithm, iss Issuer) (jwt.Token, error) {
-	key, err := v.cache.key(ctx, iss.JWKSURI, kid)
+	key, err := v.key(ctx, iss, kid)
 	if behalf.ErrorCode(err) == behalf.EUNAVAILABLE {
 		return nil, err
 	}
