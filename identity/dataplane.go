@@ -42,6 +42,10 @@ type DataPlane struct {
 
 	refreshes singleflight.Group
 	m2m       m2mCache
+	// Caches, each bounded in size and age (ConfigCacheTTL; WATs until they expire).
+	providers ttlCache[string, *behalf.OAuth2Provider]
+	workloads ttlCache[string, *behalf.WorkloadIdentity]
+	wats      ttlCache[string, watIdentity]
 }
 
 var (
@@ -55,8 +59,10 @@ const (
 	SessionLifetime = 10 * time.Minute
 	// StaleMargin: a token within this of its expiry is refreshed first.
 	StaleMargin = 60 * time.Second
-	// RefreshLease bounds how long one refresher may hold a grant.
-	RefreshLease = 30 * time.Second
+	// RefreshLease bounds how long one refresher may hold a grant (and how
+	// long a crashed refresher blocks an expired grant); provider calls time
+	// out after 10 s.
+	RefreshLease = 15 * time.Second
 )
 
 func (d *DataPlane) now() time.Time {

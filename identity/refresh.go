@@ -19,11 +19,7 @@ func (d *DataPlane) grantToken(ctx context.Context, p *behalf.OAuth2Provider, g 
 		if !g.ExpiresAt.IsZero() && !now.Before(g.ExpiresAt) {
 			return "", nil // expired and not refreshable: consent again
 		}
-		ts, err := d.openTokenSet(ctx, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
-		if err != nil {
-			return "", fmt.Errorf("open grant %s: %w", g.ID, err)
-		}
-		return ts.AccessToken, nil
+		return d.openAccessToken(ctx, g)
 	}
 	// One refresh per grant in this process; ClaimGrantRefresh makes it one
 	// across replicas.
@@ -32,6 +28,15 @@ func (d *DataPlane) grantToken(ctx context.Context, p *behalf.OAuth2Provider, g 
 		return "", err
 	}
 	return v.(behalf.Secret), nil
+}
+
+// openAccessToken opens a grant's current access token.
+func (d *DataPlane) openAccessToken(ctx context.Context, g *behalf.Grant) (behalf.Secret, error) {
+	ts, err := d.openTokenSet(ctx, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+	if err != nil {
+		return "", fmt.Errorf("open grant %s: %w", g.ID, err)
+	}
+	return ts.AccessToken, nil
 }
 
 func stale(g *behalf.Grant, now time.Time) bool {
@@ -60,6 +65,11 @@ func (d *DataPlane) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, 
 		}
 		if claimed {
 			return d.refreshClaimed(ctx, p, g)
+		}
+		if now.Before(g.ExpiresAt) {
+			// Someone else is refreshing (or crashed holding the lease);
+			// the current token is still valid for a little while.
+			return d.openAccessToken(ctx, g)
 		}
 		if now.After(deadline) {
 			return "", &behalf.Error{Code: behalf.EUNAVAILABLE, Message: "The token is being refreshed; try again shortly.", Retry: time.Second}

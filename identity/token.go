@@ -25,7 +25,7 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 	if err != nil {
 		return nil, err
 	}
-	p, err := d.Store.GetOAuth2Provider(ctx, r.Provider)
+	p, err := d.getProvider(ctx, r.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func validateProviderNameField(field, name string) error {
 // checkReturnURL requires the workload to allow at least one return URL and
 // the request's URL to equal one of them byte for byte.
 func (d *DataPlane) checkReturnURL(ctx context.Context, workload, returnURL string) error {
-	w, err := d.Store.GetWorkload(ctx, workload)
+	w, err := d.getWorkload(ctx, workload)
 	if err != nil {
 		return err
 	}

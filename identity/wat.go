@@ -63,7 +63,7 @@ func (d *DataPlane) checkWorkload(ctx context.Context, workload string) error {
 	if err := authorizeWorkload(ctx, workload); err != nil {
 		return err
 	}
-	_, err := d.Store.GetWorkload(ctx, workload)
+	_, err := d.getWorkload(ctx, workload)
 	return err
 }
 
@@ -98,7 +98,24 @@ func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIden
 	if n := len(token.Reveal()); n < 1 || n > 131072 {
 		return watIdentity{}, behalf.Invalid("workloadIdentityToken", "workloadIdentityToken must be 1 to 131072 characters long.")
 	}
-	claims, err := d.Signer.Verify(token.Reveal(), d.now())
+	id, err := d.watIdentity(token.Reveal())
+	if err != nil {
+		return watIdentity{}, err
+	}
+	if err := authorizeWorkload(ctx, id.Workload); err != nil {
+		return watIdentity{}, err
+	}
+	return id, nil
+}
+
+// watIdentity verifies a WAT once and caches what it says until it expires
+// (the cache is keyed by the whole token, so nothing unverified is trusted).
+func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
+	now := d.now()
+	if id, ok := d.wats.get(token, now); ok {
+		return id, nil
+	}
+	claims, err := d.Signer.Verify(token, now)
 	if err != nil {
 		return watIdentity{}, errBadWAT
 	}
@@ -110,8 +127,8 @@ func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIden
 	id := watIdentity{Workload: sub}
 	id.User.Issuer, _ = claims["user_iss"].(string)
 	id.User.Subject, _ = claims["user_sub"].(string)
-	if err := authorizeWorkload(ctx, id.Workload); err != nil {
-		return watIdentity{}, err
+	if exp, ok := claims["exp"].(float64); ok {
+		d.wats.put(token, id, time.Unix(int64(exp), 0))
 	}
 	return id, nil
 }
