@@ -15,6 +15,7 @@ type Store interface {
 	SigningKeyStore
 	IssuerStore
 	AuditStore
+	UserPoolStore
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
@@ -84,17 +85,35 @@ func (s *Signer) Sign(claims map[string]any) (string, error) {
 	if _, ok := claims[jwt.ExpirationKey]; !ok {
 		return "", errors.New("signer: claims must include exp")
 	}
-	tok := jwt.New()
+	// Claims are encoded as given (so a string aud stays a string, as
+	// Cognito's ID tokens have it); times become NumericDate seconds.
+	enc := make(map[string]any, len(claims))
 	for name, v := range claims {
-		if err := tok.Set(name, v); err != nil {
-			return "", fmt.Errorf("signer: claim %q: %w", name, err)
+		if t, ok := v.(time.Time); ok {
+			v = t.Unix()
 		}
+		if name == "exp" || name == "iat" || name == "nbf" {
+			switch v.(type) {
+			case int, int64, float64:
+			default:
+				return "", fmt.Errorf("signer: claim %q must be a number or a time.Time", name)
+			}
+		}
+		enc[name] = v
+	}
+	payload, err := json.Marshal(enc)
+	if err != nil {
+		return "", fmt.Errorf("signer: encode claims: %w", err)
 	}
 	k := s.signingKey()
 	if k == nil {
 		return "", fmt.Errorf("signer: no active %s key of use %s", s.alg, s.use)
 	}
-	b, err := jwt.Sign(tok, jwt.WithKey(k.alg, k.key))
+	hdrs := jws.NewHeaders()
+	if err := hdrs.Set(jws.TypeKey, "JWT"); err != nil {
+		return "", fmt.Errorf("signer: header: %w", err)
+	}
+	b, err := jws.Sign(payload, jws.WithKey(k.alg, k.key, jws.WithProtectedHeaders(hdrs)))
 	if err != nil {
 		return "", fmt.Errorf("signer: sign with key %s: %w", k.id, err)
 	}

@@ -10,13 +10,22 @@
 // Storage conventions, identical in both backends:
 //
 //   - times are BIGINT unix microseconds, read back as UTC time.Time values
-//     truncated to the microsecond;
-//   - tags, lists and authorization-server metadata are JSON text; empty
-//     maps and lists are read back as nil;
+//     truncated to the microsecond; durations (app client token
+//     validities) are BIGINT microseconds, truncated likewise;
+//   - tags, pool user attributes, lists and authorization-server metadata
+//     are JSON text; empty maps and lists are read back as nil;
 //   - sealed values are BLOB (SQLite) or BYTEA (PostgreSQL); empty sealed
 //     values are read back as nil;
 //   - names sort bytewise (COLLATE "C" on PostgreSQL, BINARY on SQLite), so
-//     list pages are ordered alike on both.
+//     list pages are ordered alike on both, and compare exactly: pool
+//     usernames are case-sensitive;
+//   - an optional text key that must be unique when set (an auth request's
+//     code hash) or that is only looked up when set (a pool user's email
+//     and phone_number, copied from its attributes) is NULL when empty;
+//   - the records of a user pool reference it with FOREIGN KEY … ON DELETE
+//     CASCADE, so deleting the pool deletes them in the same statement
+//     (SQLite enforces foreign keys because Open turns them on); creating
+//     one in a missing pool is ENOTFOUND.
 //
 // The schema is created by the numbered SQL files embedded from
 // migrations/sqlite and migrations/postgres, applied in order at Open and

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -16,24 +17,49 @@ func fromMicros(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
+// durationMicros returns d as a stored BIGINT duration: microseconds.
+func durationMicros(d time.Duration) int64 {
+	return d.Microseconds()
+}
+
+// fromDurationMicros returns a stored BIGINT duration as a time.Duration.
+func fromDurationMicros(us int64) time.Duration {
+	return time.Duration(us) * time.Microsecond
+}
+
+// nullString returns s for a nullable TEXT column: "" is stored as NULL.
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}
+
 // encodeTags returns tags as a JSON object; nil is stored as {}.
 func encodeTags(tags map[string]string) (string, error) {
-	if tags == nil {
-		tags = map[string]string{}
-	}
-	return encodeJSON("tags", tags)
+	return encodeMap("tags", tags)
 }
 
 // decodeTags parses a JSON object of tags; an empty object reads as nil.
 func decodeTags(s string) (map[string]string, error) {
-	var tags map[string]string
-	if err := decodeJSON("tags", s, &tags); err != nil {
+	return decodeMap("tags", s)
+}
+
+// encodeMap returns m as a JSON object; nil is stored as {}.
+func encodeMap(field string, m map[string]string) (string, error) {
+	if m == nil {
+		m = map[string]string{}
+	}
+	return encodeJSON(field, m)
+}
+
+// decodeMap parses a JSON object of strings; an empty object reads as nil.
+func decodeMap(field, s string) (map[string]string, error) {
+	var m map[string]string
+	if err := decodeJSON(field, s, &m); err != nil {
 		return nil, err
 	}
-	if len(tags) == 0 {
+	if len(m) == 0 {
 		return nil, nil
 	}
-	return tags, nil
+	return m, nil
 }
 
 // encodeList returns list as a JSON array; nil is stored as [].

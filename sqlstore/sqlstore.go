@@ -154,24 +154,29 @@ type dialect struct {
 	// isUniqueViolation reports whether err is a unique or primary key
 	// constraint violation.
 	isUniqueViolation func(err error) bool
+	// isForeignKeyViolation reports whether err is a foreign key
+	// constraint violation.
+	isForeignKeyViolation func(err error) bool
 }
 
 // migrationLockKey is the PostgreSQL advisory lock key held while migrating.
 const migrationLockKey = 0x62656861_6c66 // "behalf"
 
 var sqliteDialect = &dialect{
-	name:              "sqlite",
-	driver:            "sqlite",
-	isUniqueViolation: isSQLiteUniqueViolation,
+	name:                  "sqlite",
+	driver:                "sqlite",
+	isUniqueViolation:     isSQLiteUniqueViolation,
+	isForeignKeyViolation: isSQLiteForeignKeyViolation,
 }
 
 var postgresDialect = &dialect{
-	name:              "postgres",
-	driver:            "pgx",
-	numbered:          true,
-	forUpdate:         " FOR UPDATE",
-	migrationLock:     "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(migrationLockKey, 10) + ")",
-	isUniqueViolation: isPostgresUniqueViolation,
+	name:                  "postgres",
+	driver:                "pgx",
+	numbered:              true,
+	forUpdate:             " FOR UPDATE",
+	migrationLock:         "SELECT pg_advisory_xact_lock(" + strconv.FormatInt(migrationLockKey, 10) + ")",
+	isUniqueViolation:     isPostgresUniqueViolation,
+	isForeignKeyViolation: isPostgresForeignKeyViolation,
 }
 
 // isSQLiteUniqueViolation reports whether err is SQLite's extended result
@@ -184,13 +189,29 @@ func isSQLiteUniqueViolation(err error) bool {
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
-// pgUniqueViolation is PostgreSQL's SQLSTATE unique_violation.
-const pgUniqueViolation = "23505"
+// isSQLiteForeignKeyViolation reports whether err is SQLite's extended
+// result code for a FOREIGN KEY constraint failure.
+func isSQLiteForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// PostgreSQL's SQLSTATEs unique_violation and foreign_key_violation.
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
+)
 
 // isPostgresUniqueViolation reports whether err carries SQLSTATE 23505.
 func isPostgresUniqueViolation(err error) bool {
 	var e *pgconn.PgError
 	return errors.As(err, &e) && e.Code == pgUniqueViolation
+}
+
+// isPostgresForeignKeyViolation reports whether err carries SQLSTATE 23503.
+func isPostgresForeignKeyViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == pgForeignKeyViolation
 }
 
 // rebind rewrites the ? placeholders of query into the dialect's syntax.
@@ -362,11 +383,25 @@ func (c conn) conflict(err error, doing, kind, key string) error {
 // pageClause returns the WHERE, ORDER BY and LIMIT clauses selecting opt's
 // page of rows keyed by column key, with their arguments.
 func pageClause(key string, opt behalf.ListOptions) (string, []any) {
-	var q strings.Builder
+	return scopedPageClause("", "", key, opt)
+}
+
+// scopedPageClause is pageClause over the rows whose column scope equals
+// value; an empty scope selects every row.
+func scopedPageClause(scope, value, key string, opt behalf.ListOptions) (string, []any) {
+	var conds []string
 	var args []any
+	if scope != "" {
+		conds = append(conds, scope+" = ?")
+		args = append(args, value)
+	}
 	if opt.After != "" {
-		q.WriteString(" WHERE " + key + " > ?")
+		conds = append(conds, key+" > ?")
 		args = append(args, opt.After)
+	}
+	var q strings.Builder
+	if len(conds) > 0 {
+		q.WriteString(" WHERE " + strings.Join(conds, " AND "))
 	}
 	q.WriteString(" ORDER BY " + key)
 	if opt.Limit > 0 {

@@ -33,6 +33,11 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("SigningKey", func(t *testing.T) { testSigningKeys(t, open) })
 	t.Run("Issuer", func(t *testing.T) { testIssuers(t, open) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
+	t.Run("UserPool", func(t *testing.T) { testUserPools(t, open) })
+	t.Run("AppClient", func(t *testing.T) { testAppClients(t, open) })
+	t.Run("PoolUser", func(t *testing.T) { testPoolUsers(t, open) })
+	t.Run("PoolRefreshToken", func(t *testing.T) { testPoolRefreshTokens(t, open) })
+	t.Run("PoolAuthRequest", func(t *testing.T) { testPoolAuthRequests(t, open) })
 }
 
 // t0 is the fixtures' base time: UTC, with microsecond precision, as every

@@ -1,0 +1,232 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// newPoolAuthRequest returns an auth request with every field set; an
+// empty codeHash makes it a request without a code yet.
+func newPoolAuthRequest(id, poolID, codeHash string) *behalf.PoolAuthRequest {
+	return &behalf.PoolAuthRequest{
+		ID:        id,
+		PoolID:    poolID,
+		CodeHash:  codeHash,
+		Data:      behalf.Sealed{0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, 'r'},
+		ExpiresAt: t0.Add(10 * time.Minute),
+		CreatedAt: t0,
+	}
+}
+
+// createPoolAuthRequest stores r, failing t on error.
+func createPoolAuthRequest(t *testing.T, s behalf.Store, r *behalf.PoolAuthRequest) {
+	t.Helper()
+	if err := s.CreatePoolAuthRequest(t.Context(), r); err != nil {
+		t.Fatalf("CreatePoolAuthRequest(%q): %v", r.ID, err)
+	}
+}
+
+// getPoolAuthRequest reads the auth request with the given id, failing t
+// on error.
+func getPoolAuthRequest(t *testing.T, s behalf.Store, id string) *behalf.PoolAuthRequest {
+	t.Helper()
+	r, err := s.GetPoolAuthRequest(t.Context(), id)
+	if err != nil {
+		t.Fatalf("GetPoolAuthRequest(%q): %v", id, err)
+	}
+	return r
+}
+
+// testPoolAuthRequests checks the auth request methods of UserPoolStore.
+func testPoolAuthRequests(t *testing.T, open openFunc) {
+	t.Run("Create", func(t *testing.T) {
+		t.Run("OK", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+			wantEqual(t, "GetPoolAuthRequest", getPoolAuthRequest(t, s, "req-1"), newPoolAuthRequest("req-1", poolA, "code-1"))
+		})
+		t.Run("ZeroFields", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			bare := &behalf.PoolAuthRequest{ID: "req-1", PoolID: poolA}
+			createPoolAuthRequest(t, s, bare)
+			wantEqual(t, "GetPoolAuthRequest", getPoolAuthRequest(t, s, "req-1"), bare)
+		})
+		t.Run("WithoutCode", func(t *testing.T) {
+			// Any number of requests may be without a code.
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			for _, id := range []string{"req-1", "req-2", "req-3"} {
+				createPoolAuthRequest(t, s, newPoolAuthRequest(id, poolA, ""))
+			}
+			wantEqual(t, "GetPoolAuthRequest", getPoolAuthRequest(t, s, "req-2"), newPoolAuthRequest("req-2", poolA, ""))
+			_, err := s.GetPoolAuthRequestByCode(t.Context(), "")
+			wantCode(t, err, behalf.ENOTFOUND)
+		})
+		t.Run("ErrConflict", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			createUserPool(t, s, newUserPool(poolB))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+			// Same id; same code (in any pool).
+			for _, dup := range []*behalf.PoolAuthRequest{
+				newPoolAuthRequest("req-1", poolA, "code-2"),
+				newPoolAuthRequest("req-1", poolB, ""),
+				newPoolAuthRequest("req-2", poolA, "code-1"),
+				newPoolAuthRequest("req-2", poolB, "code-1"),
+			} {
+				wantCode(t, s.CreatePoolAuthRequest(t.Context(), dup), behalf.ECONFLICT)
+			}
+			wantEqual(t, "GetPoolAuthRequest after conflict", getPoolAuthRequest(t, s, "req-1"), newPoolAuthRequest("req-1", poolA, "code-1"))
+			_, err := s.GetPoolAuthRequest(t.Context(), "req-2")
+			wantCode(t, err, behalf.ENOTFOUND)
+			_, err = s.GetPoolAuthRequestByCode(t.Context(), "code-2")
+			wantCode(t, err, behalf.ENOTFOUND)
+		})
+		t.Run("ErrPoolNotFound", func(t *testing.T) {
+			s := open(t)
+			err := s.CreatePoolAuthRequest(t.Context(), newPoolAuthRequest("req-1", poolA, "code-1"))
+			wantCode(t, err, behalf.ENOTFOUND)
+			wantMessage(t, err, "User pool "+poolA+" does not exist.")
+		})
+	})
+	t.Run("Get", func(t *testing.T) {
+		t.Run("ErrNotFound", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+			for _, id := range []string{"req-2", "REQ-1", "code-1", ""} {
+				_, err := s.GetPoolAuthRequest(t.Context(), id)
+				wantCode(t, err, behalf.ENOTFOUND)
+			}
+		})
+	})
+	t.Run("GetByCode", func(t *testing.T) {
+		t.Run("OK", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-2", poolA, "code-2"))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-3", poolA, ""))
+			got, err := s.GetPoolAuthRequestByCode(t.Context(), "code-2")
+			ok(t, err)
+			wantEqual(t, "GetPoolAuthRequestByCode", got, newPoolAuthRequest("req-2", poolA, "code-2"))
+		})
+		t.Run("ErrNotFound", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-2", poolA, ""))
+			for _, h := range []string{"code-2", "CODE-1", "req-1", "req-2", ""} {
+				_, err := s.GetPoolAuthRequestByCode(t.Context(), h)
+				wantCode(t, err, behalf.ENOTFOUND)
+			}
+		})
+	})
+	t.Run("Update", func(t *testing.T) { testUpdatePoolAuthRequest(t, open) })
+	t.Run("Delete", func(t *testing.T) {
+		t.Run("OK", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-2", poolA, "code-2"))
+			ok(t, s.DeletePoolAuthRequest(t.Context(), "req-1"))
+			_, err := s.GetPoolAuthRequest(t.Context(), "req-1")
+			wantCode(t, err, behalf.ENOTFOUND)
+			_, err = s.GetPoolAuthRequestByCode(t.Context(), "code-1")
+			wantCode(t, err, behalf.ENOTFOUND)
+			wantEqual(t, "other request", getPoolAuthRequest(t, s, "req-2"), newPoolAuthRequest("req-2", poolA, "code-2"))
+			// The code is free again.
+			createPoolAuthRequest(t, s, newPoolAuthRequest("req-3", poolA, "code-1"))
+		})
+		t.Run("ErrNotFound", func(t *testing.T) {
+			s := open(t)
+			createUserPool(t, s, newUserPool(poolA))
+			wantCode(t, s.DeletePoolAuthRequest(t.Context(), "req-1"), behalf.ENOTFOUND)
+		})
+	})
+}
+
+// testUpdatePoolAuthRequest checks UpdatePoolAuthRequest.
+func testUpdatePoolAuthRequest(t *testing.T, open openFunc) {
+	t.Run("OK", func(t *testing.T) {
+		s := open(t)
+		createUserPool(t, s, newUserPool(poolA))
+		createUserPool(t, s, newUserPool(poolB))
+		createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, ""))
+		t1 := t0.Add(time.Hour)
+		edit := func(r *behalf.PoolAuthRequest) {
+			r.CodeHash = "code-1"
+			r.Data = behalf.Sealed("new data")
+			r.ExpiresAt = t1
+		}
+		got, err := s.UpdatePoolAuthRequest(t.Context(), "req-1", func(r *behalf.PoolAuthRequest) error {
+			edit(r)
+			r.ID = "req-2"   // immutable: ignored
+			r.PoolID = poolB // immutable: ignored
+			r.CreatedAt = t1 // immutable: ignored
+			return nil
+		})
+		ok(t, err)
+		want := newPoolAuthRequest("req-1", poolA, "")
+		edit(want)
+		wantEqual(t, "UpdatePoolAuthRequest result", got, want)
+		wantEqual(t, "GetPoolAuthRequest after update", getPoolAuthRequest(t, s, "req-1"), want)
+		byCode, err := s.GetPoolAuthRequestByCode(t.Context(), "code-1")
+		ok(t, err)
+		wantEqual(t, "GetPoolAuthRequestByCode after update", byCode, want)
+		_, err = s.GetPoolAuthRequest(t.Context(), "req-2")
+		wantCode(t, err, behalf.ENOTFOUND)
+
+		// Clearing the code.
+		got, err = s.UpdatePoolAuthRequest(t.Context(), "req-1", func(r *behalf.PoolAuthRequest) error {
+			r.CodeHash = ""
+			r.Data = nil
+			return nil
+		})
+		ok(t, err)
+		want.CodeHash = ""
+		want.Data = nil
+		wantEqual(t, "UpdatePoolAuthRequest result after clearing the code", got, want)
+		_, err = s.GetPoolAuthRequestByCode(t.Context(), "code-1")
+		wantCode(t, err, behalf.ENOTFOUND)
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		s := open(t)
+		createUserPool(t, s, newUserPool(poolA))
+		_, err := s.UpdatePoolAuthRequest(t.Context(), "req-1", func(*behalf.PoolAuthRequest) error {
+			t.Error("fn called for a missing request")
+			return nil
+		})
+		wantCode(t, err, behalf.ENOTFOUND)
+	})
+	t.Run("ErrFn", func(t *testing.T) {
+		s := open(t)
+		createUserPool(t, s, newUserPool(poolA))
+		createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+		_, err := s.UpdatePoolAuthRequest(t.Context(), "req-1", func(r *behalf.PoolAuthRequest) error {
+			r.CodeHash = "code-2"
+			r.Data = nil
+			return errFn
+		})
+		wantFnErr(t, err)
+		wantEqual(t, "GetPoolAuthRequest after failed update", getPoolAuthRequest(t, s, "req-1"), newPoolAuthRequest("req-1", poolA, "code-1"))
+		_, err = s.GetPoolAuthRequestByCode(t.Context(), "code-2")
+		wantCode(t, err, behalf.ENOTFOUND)
+	})
+	t.Run("ErrConflict", func(t *testing.T) {
+		s := open(t)
+		createUserPool(t, s, newUserPool(poolA))
+		createPoolAuthRequest(t, s, newPoolAuthRequest("req-1", poolA, "code-1"))
+		createPoolAuthRequest(t, s, newPoolAuthRequest("req-2", poolA, "code-2"))
+		_, err := s.UpdatePoolAuthRequest(t.Context(), "req-1", func(r *behalf.PoolAuthRequest) error {
+			r.CodeHash = "code-2"
+			return nil
+		})
+		wantCode(t, err, behalf.ECONFLICT)
+		wantEqual(t, "GetPoolAuthRequest after conflict", getPoolAuthRequest(t, s, "req-1"), newPoolAuthRequest("req-1", poolA, "code-1"))
+	})
+}

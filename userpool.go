@@ -1,0 +1,156 @@
+package behalf
+
+import (
+	"context"
+	"time"
+)
+
+// UserPool is a Cognito-compatible user directory and OpenID provider. Its
+// issuer is {public-url}/{ID}.
+type UserPool struct {
+	ID             string // {region}_{9 alphanumerics}, e.g. us-east-1_AbC123xyz
+	Name           string
+	PasswordPolicy PasswordPolicy
+	// UsernameAttributes lets users sign in with "email" or "phone_number"
+	// instead of a username.
+	UsernameAttributes []string
+	// Domain is the hosted-login domain prefix, if one was created.
+	Domain    string
+	Tags      map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// PasswordPolicy is a pool's password rules (Cognito's PasswordPolicyType).
+type PasswordPolicy struct {
+	MinimumLength                 int
+	RequireUppercase              bool
+	RequireLowercase              bool
+	RequireNumbers                bool
+	RequireSymbols                bool
+	TemporaryPasswordValidityDays int
+}
+
+// DefaultPasswordPolicy is Cognito's default: 8 characters with upper,
+// lower, number and symbol; temporary passwords valid 7 days.
+var DefaultPasswordPolicy = PasswordPolicy{8, true, true, true, true, 7}
+
+// AppClient is an application registered with a user pool.
+type AppClient struct {
+	ID     string // 26 lower-case alphanumerics
+	PoolID string
+	Name   string
+	// Secret is sealed under SealContext{"app-client", PoolID+"/"+ID, "secret"};
+	// nil for a public client. DescribeUserPoolClient returns it, as Cognito does.
+	Secret Sealed
+
+	ExplicitAuthFlows               []string // ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH, ...
+	AllowedOAuthFlows               []string // code, implicit, client_credentials
+	AllowedOAuthScopes              []string
+	AllowedOAuthFlowsUserPoolClient bool
+	CallbackURLs                    []string
+	LogoutURLs                      []string
+	SupportedIdentityProviders      []string
+
+	AccessTokenValidity   time.Duration
+	IDTokenValidity       time.Duration
+	RefreshTokenValidity  time.Duration
+	EnableTokenRevocation bool
+
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Pool user statuses (Cognito's UserStatusType values Behalf uses).
+const (
+	UserForceChangePassword = "FORCE_CHANGE_PASSWORD"
+	UserConfirmed           = "CONFIRMED"
+)
+
+// PoolUser is a user of a user pool.
+type PoolUser struct {
+	PoolID     string
+	Username   string
+	Sub        string // a UUID, stable for the user's life
+	Attributes map[string]string
+	Groups     []string
+	// PasswordHash is an argon2id hash in PHC string format; "" when unset.
+	PasswordHash      string
+	Status            string
+	Enabled           bool
+	PasswordChangedAt time.Time // when a temporary password was set, for its expiry
+	// FailedAttempts and LockedUntil implement lockout after repeated failures.
+	FailedAttempts int
+	LockedUntil    time.Time
+	// TokensValidAfter: tokens issued before this were revoked by a global sign-out.
+	TokensValidAfter time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// PoolRefreshToken is an issued refresh token, stored by the hash of its
+// opaque value.
+type PoolRefreshToken struct {
+	Hash      string // hex SHA-256 of the opaque token
+	PoolID    string
+	ClientID  string
+	Username  string
+	OriginJTI string // the jti of the sign-in that started this token's family
+	Scopes    []string
+	AuthTime  time.Time
+	ExpiresAt time.Time
+	Revoked   bool
+	CreatedAt time.Time
+}
+
+// PoolAuthRequest is an in-flight hosted-login (OIDC) request or
+// authorization code, whatever the OpenID provider library needs to keep.
+// Data is sealed under SealContext{"pool-auth-request", ID, "data"}.
+type PoolAuthRequest struct {
+	ID        string
+	PoolID    string
+	CodeHash  string // hex SHA-256 of the authorization code, once issued
+	Data      Sealed
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// UserPoolStore persists user pools and everything in them. Deleting a pool
+// deletes its clients, users, refresh tokens and auth requests.
+type UserPoolStore interface {
+	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT
+	GetUserPool(ctx context.Context, id string) (*UserPool, error) // ENOTFOUND
+	UpdateUserPool(ctx context.Context, id string, fn func(*UserPool) error) (*UserPool, error)
+	DeleteUserPool(ctx context.Context, id string) error
+	ListUserPools(ctx context.Context, opt ListOptions) ([]*UserPool, error) // by id
+
+	CreateAppClient(ctx context.Context, c *AppClient) error
+	// GetAppClient finds a client by id alone (client ids are unique across pools).
+	GetAppClient(ctx context.Context, clientID string) (*AppClient, error)
+	UpdateAppClient(ctx context.Context, clientID string, fn func(*AppClient) error) (*AppClient, error)
+	DeleteAppClient(ctx context.Context, clientID string) error
+	ListAppClients(ctx context.Context, poolID string, opt ListOptions) ([]*AppClient, error) // by id
+
+	CreatePoolUser(ctx context.Context, u *PoolUser) error // ECONFLICT on username or sub
+	GetPoolUser(ctx context.Context, poolID, username string) (*PoolUser, error)
+	GetPoolUserBySub(ctx context.Context, poolID, sub string) (*PoolUser, error)
+	// FindPoolUserByAttribute finds the user whose attribute name equals value (email sign-in).
+	FindPoolUserByAttribute(ctx context.Context, poolID, name, value string) (*PoolUser, error)
+	UpdatePoolUser(ctx context.Context, poolID, username string, fn func(*PoolUser) error) (*PoolUser, error)
+	DeletePoolUser(ctx context.Context, poolID, username string) error
+	ListPoolUsers(ctx context.Context, poolID string, opt ListOptions) ([]*PoolUser, error) // by username
+
+	CreatePoolRefreshToken(ctx context.Context, t *PoolRefreshToken) error
+	GetPoolRefreshToken(ctx context.Context, hash string) (*PoolRefreshToken, error)
+	// RevokePoolRefreshTokens revokes every token of a user ("" client: all
+	// clients) and returns how many it revoked.
+	RevokePoolRefreshTokens(ctx context.Context, poolID, username, clientID string) (int, error)
+	// RevokePoolRefreshToken revokes one token by hash.
+	RevokePoolRefreshToken(ctx context.Context, hash string) error
+
+	CreatePoolAuthRequest(ctx context.Context, r *PoolAuthRequest) error
+	GetPoolAuthRequest(ctx context.Context, id string) (*PoolAuthRequest, error)
+	GetPoolAuthRequestByCode(ctx context.Context, codeHash string) (*PoolAuthRequest, error)
+	UpdatePoolAuthRequest(ctx context.Context, id string, fn func(*PoolAuthRequest) error) (*PoolAuthRequest, error)
+	DeletePoolAuthRequest(ctx context.Context, id string) error
+}

@@ -1,0 +1,163 @@
+package userpool
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// Limits of pool settings.
+const (
+	maxNameLength = 128
+	maxTags       = 50
+	maxTagKey     = 128
+	maxTagValue   = 256
+	createRetries = 3
+)
+
+// namePattern is Cognito's pattern of pool and client names.
+var namePattern = regexp.MustCompile(`^[\w\s+=,.@-]+$`)
+
+// CreateUserPool creates a pool and its signing key.
+func (s *Service) CreateUserPool(ctx context.Context, in behalf.CreateUserPoolInput) (*behalf.UserPool, error) {
+	policy, err := validatePool(in.Name, in.PasswordPolicy, in.UsernameAttributes, in.MFAConfiguration, in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	p := &behalf.UserPool{
+		Name: in.Name, PasswordPolicy: policy, UsernameAttributes: slices.Clone(in.UsernameAttributes),
+		Tags: in.Tags, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.insertPool(ctx, p); err != nil {
+		return nil, err
+	}
+	if _, err := s.signer(ctx, p.ID); err != nil {
+		_ = s.Store.DeleteUserPool(ctx, p.ID)
+		return nil, err
+	}
+	return p, nil
+}
+
+// insertPool stores p under a new id, retrying on the unlikely collision.
+func (s *Service) insertPool(ctx context.Context, p *behalf.UserPool) error {
+	var err error
+	for range createRetries {
+		p.ID = newPoolID(s.region())
+		if err = s.Store.CreateUserPool(ctx, p); !isConflict(err) {
+			break
+		}
+	}
+	if err != nil {
+		return internal("create pool", err)
+	}
+	return nil
+}
+
+// validatePool checks a pool's settings and returns its normalized
+// password policy.
+func validatePool(name string, policy *behalf.PasswordPolicy, usernameAttrs []string, mfa string, tags map[string]string) (behalf.PasswordPolicy, error) {
+	if err := validateName("PoolName", name); err != nil {
+		return behalf.PasswordPolicy{}, err
+	}
+	for i, a := range usernameAttrs {
+		if (a != "email" && a != "phone_number") || slices.Contains(usernameAttrs[:i], a) {
+			return behalf.PasswordPolicy{}, invalidParameter("UsernameAttributes may hold email and phone_number, once each.")
+		}
+	}
+	if mfa != "" && mfa != "OFF" {
+		return behalf.PasswordPolicy{}, invalidParameter("MfaConfiguration must be OFF: Behalf has no MFA.")
+	}
+	if err := validateTags(tags); err != nil {
+		return behalf.PasswordPolicy{}, err
+	}
+	return normalizePolicy(policy)
+}
+
+// validateName checks a pool or client name.
+func validateName(field, name string) error {
+	if name == "" || utf8.RuneCountInString(name) > maxNameLength || !namePattern.MatchString(name) {
+		return invalidParameter("%s must be 1 to %d characters matching [\\w\\s+=,.@-]+.", field, maxNameLength)
+	}
+	return nil
+}
+
+// validateTags checks tag counts and sizes.
+func validateTags(tags map[string]string) error {
+	if len(tags) > maxTags {
+		return invalidParameter("A user pool has at most %d tags.", maxTags)
+	}
+	for k, v := range tags {
+		if k == "" || utf8.RuneCountInString(k) > maxTagKey || utf8.RuneCountInString(v) > maxTagValue {
+			return invalidParameter("Tag keys are 1 to %d characters and values at most %d.", maxTagKey, maxTagValue)
+		}
+	}
+	return nil
+}
+
+// DescribeUserPool returns a pool.
+func (s *Service) DescribeUserPool(ctx context.Context, poolID string) (*behalf.UserPool, error) {
+	return s.getPool(ctx, poolID)
+}
+
+// UpdateUserPool replaces the password policy (nil: the default) and, when
+// given, the tags.
+func (s *Service) UpdateUserPool(ctx context.Context, in behalf.UpdateUserPoolInput) (*behalf.UserPool, error) {
+	cur, err := s.getPool(ctx, in.PoolID)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := validatePool(cur.Name, in.PasswordPolicy, nil, in.MFAConfiguration, in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.Store.UpdateUserPool(ctx, in.PoolID, func(p *behalf.UserPool) error {
+		p.PasswordPolicy = policy
+		if in.Tags != nil {
+			p.Tags = in.Tags
+		}
+		p.UpdatedAt = s.now()
+		return nil
+	})
+	if isNotFound(err) {
+		return nil, poolNotFound(in.PoolID)
+	}
+	if err != nil {
+		return nil, internal("update pool", err)
+	}
+	return p, nil
+}
+
+// ListUserPools returns one page of pools, by id.
+func (s *Service) ListUserPools(ctx context.Context, req behalf.PageRequest) ([]*behalf.UserPool, string, error) {
+	opt, limit, err := listOptions(req)
+	if err != nil {
+		return nil, "", err
+	}
+	pools, err := s.Store.ListUserPools(ctx, opt)
+	if err != nil {
+		return nil, "", internal("list pools", err)
+	}
+	pools, next := page(pools, limit, func(p *behalf.UserPool) string { return p.ID })
+	return pools, next, nil
+}
+
+// DeleteUserPool deletes a pool with its clients, users and tokens. Its
+// signing keys stay in the store, unpublished, since nothing serves them.
+func (s *Service) DeleteUserPool(ctx context.Context, poolID string) error {
+	if _, err := s.getPool(ctx, poolID); err != nil {
+		return err
+	}
+	err := s.Store.DeleteUserPool(ctx, poolID)
+	if isNotFound(err) {
+		return poolNotFound(poolID)
+	}
+	if err != nil {
+		return internal("delete pool", err)
+	}
+	s.forgetSigner(poolID)
+	return nil
+}

@@ -1,0 +1,226 @@
+package userpool
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// Token constants.
+const (
+	tokenTypeBearer = "Bearer"
+	useAccess       = "access"
+	useID           = "id"
+	scopeOpenID     = "openid"
+)
+
+// issueRequest describes the tokens to mint for one sign-in or refresh.
+type issueRequest struct {
+	pool     *behalf.UserPool
+	client   *behalf.AppClient
+	user     *behalf.PoolUser
+	scopes   []string // OAuth scopes; nil for an API sign-in
+	authTime time.Time
+	// origin is the origin_jti of a refresh; "" for a new sign-in.
+	origin     string
+	nonce      string
+	newRefresh bool // store and return a new refresh token
+	atHash     bool // add at_hash to the ID token (OAuth)
+}
+
+// issue signs an access token and, for API sign-ins or the openid scope,
+// an ID token, and stores a new refresh token when asked. A new refresh
+// token's store key (the hex SHA-256 of its value) is the origin_jti of
+// every token of its family, so access tokens can be checked against the
+// family's revocation with one lookup.
+func (s *Service) issue(ctx context.Context, r issueRequest) (*behalf.PoolTokens, error) {
+	sg, err := s.signer(ctx, r.pool.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	refresh, origin := "", r.origin
+	if r.newRefresh {
+		refresh = newRefreshToken()
+		origin = tokenHash(refresh)
+	}
+	if origin == "" {
+		origin = newUUID()
+	}
+	accessTTL := orDefault(r.client.AccessTokenValidity, defaultAccessValidity)
+	common := s.commonClaims(r, now, origin)
+	access, err := sg.Sign(s.accessClaims(r, common, now.Add(accessTTL)))
+	if err != nil {
+		return nil, internal("sign access token", err)
+	}
+	out := &behalf.PoolTokens{
+		AccessToken: behalf.Secret(access), ExpiresIn: int(accessTTL / time.Second),
+		TokenType: tokenTypeBearer, Scopes: tokenScopes(r.scopes),
+	}
+	if r.scopes == nil || slices.Contains(r.scopes, scopeOpenID) {
+		id, err := sg.Sign(idClaims(r, common, now.Add(orDefault(r.client.IDTokenValidity, defaultIDValidity)), access))
+		if err != nil {
+			return nil, internal("sign ID token", err)
+		}
+		out.IDToken = behalf.Secret(id)
+	}
+	if r.newRefresh {
+		if err := s.storeRefresh(ctx, r, refresh, now); err != nil {
+			return nil, err
+		}
+		out.RefreshToken = behalf.Secret(refresh)
+	}
+	return out, nil
+}
+
+// commonClaims are the claims access and ID tokens of one issue share.
+func (s *Service) commonClaims(r issueRequest, now time.Time, origin string) map[string]any {
+	c := map[string]any{
+		"sub": r.user.Sub, "iss": s.Issuer(r.pool.ID), "event_id": newUUID(),
+		"auth_time": r.authTime.Unix(), "iat": now,
+	}
+	if r.client.EnableTokenRevocation {
+		c["origin_jti"] = origin
+	}
+	if len(r.user.Groups) > 0 {
+		c["cognito:groups"] = slices.Clone(r.user.Groups)
+	}
+	return c
+}
+
+// accessClaims are Cognito's access-token claims: client_id and no aud.
+func (s *Service) accessClaims(r issueRequest, common map[string]any, exp time.Time) map[string]any {
+	c := maps.Clone(common)
+	c["client_id"] = r.client.ID
+	c["token_use"] = useAccess
+	c["scope"] = strings.Join(tokenScopes(r.scopes), " ")
+	c["username"] = r.user.Username
+	c["exp"] = exp
+	c["jti"] = newUUID()
+	return c
+}
+
+// idClaims are Cognito's ID-token claims: aud, cognito:username and the
+// user's attributes (*_verified as booleans, custom:* as strings).
+func idClaims(r issueRequest, common map[string]any, exp time.Time, access string) map[string]any {
+	c := maps.Clone(common)
+	for k, v := range r.user.Attributes {
+		if k == "sub" {
+			continue
+		}
+		if strings.HasSuffix(k, "_verified") {
+			c[k] = v == "true"
+		} else {
+			c[k] = v
+		}
+	}
+	c["aud"] = r.client.ID
+	c["token_use"] = useID
+	c["cognito:username"] = r.user.Username
+	c["exp"] = exp
+	c["jti"] = newUUID()
+	if r.nonce != "" {
+		c["nonce"] = r.nonce
+	}
+	if r.atHash {
+		sum := sha256.Sum256([]byte(access))
+		c["at_hash"] = base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
+	}
+	return c
+}
+
+// storeRefresh stores a new refresh token by its hash.
+func (s *Service) storeRefresh(ctx context.Context, r issueRequest, token string, now time.Time) error {
+	hash := tokenHash(token)
+	err := s.Store.CreatePoolRefreshToken(ctx, &behalf.PoolRefreshToken{
+		Hash: hash, PoolID: r.pool.ID, ClientID: r.client.ID, Username: r.user.Username,
+		OriginJTI: hash, Scopes: tokenScopes(r.scopes), AuthTime: r.authTime,
+		ExpiresAt: now.Add(orDefault(r.client.RefreshTokenValidity, defaultRefreshValidity)), CreatedAt: now,
+	})
+	if err != nil {
+		return internal("store refresh token", err)
+	}
+	return nil
+}
+
+// requestScopes turns a stored refresh token's scopes back into an issue
+// request's: nil (an API sign-in) for none or aws.cognito.signin.user.admin
+// alone.
+func requestScopes(stored []string) []string {
+	if len(stored) == 0 || slices.Equal(stored, []string{behalf.ScopeCognitoAdmin}) {
+		return nil
+	}
+	return slices.Clone(stored)
+}
+
+// tokenScopes returns the scopes an access token carries: the OAuth
+// scopes, or aws.cognito.signin.user.admin for an API sign-in.
+func tokenScopes(scopes []string) []string {
+	if scopes == nil {
+		return []string{behalf.ScopeCognitoAdmin}
+	}
+	return slices.Clone(scopes)
+}
+
+// orDefault returns d, or def when d is zero.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// JWKS returns the JSON Web Key Set of a pool.
+func (s *Service) JWKS(ctx context.Context, poolID string) ([]byte, error) {
+	if _, err := s.getPool(ctx, poolID); err != nil {
+		return nil, err
+	}
+	sg, err := s.signer(ctx, poolID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := sg.PublicJWKS()
+	if err != nil {
+		return nil, internal("JWKS", err)
+	}
+	return b, nil
+}
+
+// IssueTokens mints tokens for a user who signed in through a hosted
+// login. The user must be enabled and CONFIRMED.
+func (s *Service) IssueTokens(ctx context.Context, in behalf.IssueTokensInput) (*behalf.PoolTokens, error) {
+	client, pool, err := s.getClient(ctx, in.PoolID, in.ClientID)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.Store.GetPoolUser(ctx, pool.ID, in.Username)
+	if isNotFound(err) {
+		return nil, userNotFound()
+	}
+	if err != nil {
+		return nil, internal("get user", err)
+	}
+	if !u.Enabled {
+		return nil, notAuthorized(msgDisabled)
+	}
+	if u.Status != behalf.UserConfirmed {
+		return nil, notAuthorized("User must set a new password first.")
+	}
+	if in.Scopes != nil && len(in.Scopes) == 0 {
+		return nil, invalidParameter("At least one scope must be granted.")
+	}
+	authTime := in.AuthTime
+	if authTime.IsZero() {
+		authTime = s.now()
+	}
+	return s.issue(ctx, issueRequest{
+		pool: pool, client: client, user: u, scopes: in.Scopes, authTime: authTime,
+		nonce: in.Nonce, newRefresh: in.RefreshToken, atHash: in.Scopes != nil,
+	})
+}
