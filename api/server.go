@@ -30,8 +30,15 @@ type Server struct {
 	Admin           behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
+	// UserPools serves the Cognito-compatible user-pool API (AWS JSON 1.1
+	// on POST /, see cognito.go) and the pools' JWKS; nil serves neither.
+	UserPools behalf.UserPoolService
 
 	Auth Authenticator
+	// CognitoAuth verifies the signature of the Cognito administration
+	// operations: it must accept only the signing name cognito-idp, as
+	// Auth accepts only bedrock-agentcore.
+	CognitoAuth Authenticator
 	// Ready reports whether the server can serve (the database answers).
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
@@ -67,6 +74,7 @@ func (s *Server) Handler() http.Handler {
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, s.serveOperation(rt))
 	}
+	s.mountCognito(mux)
 	if s.Browser != nil {
 		mux.Handle("GET /identities/oauth2/authorize", s.Browser)
 		mux.Handle("GET /identities/oauth2/callback/{providerID}", s.Browser)

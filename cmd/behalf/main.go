@@ -25,6 +25,10 @@ Usage:
   behalf key      create|list|delete ...      access keys (scoped to a workload, or root)
   behalf issuer   add|list|remove ...         trusted OpenID providers for user JWTs
   behalf audit    list ...
+  behalf userpool create|get|list|delete ... Cognito-compatible user pools
+  behalf userpool client create|get|list|delete ...
+  behalf user     create|set-password|get|list|delete|disable|enable|sign-out ...
+  behalf login    --pool POOL --client CLIENT --username USER ...   sign in, print the access token
   behalf version
 
 Run "behalf <command> -h" for a command's flags.
@@ -80,6 +84,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runNoun(ctx, issuerCommands, args, stdout, stderr)
 	case "audit":
 		return runNoun(ctx, auditCommands, args, stdout, stderr)
+	case "userpool", "userpools", "user-pool":
+		return runUserPool(ctx, args, stdout, stderr)
+	case "user", "users":
+		return runNoun(ctx, userCommands, args, stdout, stderr)
+	case "login":
+		return runLogin(ctx, args, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "behalf", version)
 		return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/behalf-dev/behalf/signer"
 	"github.com/behalf-dev/behalf/sigv4"
 	"github.com/behalf-dev/behalf/sqlstore"
+	"github.com/behalf-dev/behalf/userpool"
 	"github.com/behalf-dev/behalf/web"
 )
 
@@ -52,7 +53,7 @@ type Main struct {
 
 	// Addr is the address actually listened on, set once Run is serving.
 	Addr chan string
-	// Now, when set, replaces the clock of the data plane (tests).
+	// Now, when set, replaces the clock of the data plane and the user pools (tests).
 	Now   func() time.Time
 	store *sqlstore.DB
 }
@@ -195,11 +196,17 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
 	}
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
+	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
+	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
 	return &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
 		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log},
-		Auth:  &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}},
-		Ready: store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
+		UserPools: pools,
+		// One verifier per signing name, so a request signed for one API
+		// cannot call the other.
+		Auth:        &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}},
+		CognitoAuth: &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"cognito-idp"}},
+		Ready:       store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
 	}, nil
 }
 
