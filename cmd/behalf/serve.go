@@ -190,14 +190,15 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	if err != nil {
 		return nil, fmt.Errorf("load workload access token key: %w", err)
 	}
-	users := &identity.TrustedIssuers{Store: store, Verifier: &jwtverify.Verifier{HTTPClient: httpClient}}
+	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
+	// Every user pool is a trusted issuer, with its keys read in process.
+	users := &identity.TrustedIssuers{Store: store, Verifier: &jwtverify.Verifier{HTTPClient: httpClient}, Pools: pools, PublicURL: publicURL}
 	dp := &identity.DataPlane{
 		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
 	}
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
-	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
 	return &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
 		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log},

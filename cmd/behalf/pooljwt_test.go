@@ -1,0 +1,41 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	dp "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+)
+
+// Ensure every user pool is a trusted issuer for the data plane without
+// further setup: a pool user's access and ID tokens mint WATs, a deleted
+// pool's tokens do not.
+func TestUserPoolIsTrustedIssuer(t *testing.T) {
+	s := mustRunMain(t, "")
+	ctx := context.Background()
+	cog, data := s.cognito(t), s.dataPlane(t, s.KeyID, s.Secret)
+	f := newPoolFixture(t, ctx, cog, "agents")
+	f.createUser(t, ctx, cog, "alice", "Corr3ct-Horse!")
+	tokens := mustTokens(t)(f.signIn(ctx, cog, "alice", "Corr3ct-Horse!"))
+	if _, err := s.client(t).CreateWorkloadIdentity(ctx, &ctl.CreateWorkloadIdentityInput{Name: aws.String("agent")}); err != nil {
+		t.Fatal(err)
+	}
+	for name, tok := range map[string]*string{"access": tokens.AccessToken, "id": tokens.IdToken} {
+		if _, err := data.GetWorkloadAccessTokenForJWT(ctx, &dp.GetWorkloadAccessTokenForJWTInput{WorkloadName: aws.String("agent"), UserToken: tok}); err != nil {
+			t.Fatalf("%s token of a pool user: %v", name, err)
+		}
+	}
+	if _, err := cog.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: aws.String(f.poolID)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := data.GetWorkloadAccessTokenForJWT(ctx, &dp.GetWorkloadAccessTokenForJWTInput{WorkloadName: aws.String("agent"), UserToken: tokens.AccessToken})
+	var unauthorized *dptypes.UnauthorizedException
+	if !errors.As(err, &unauthorized) {
+		t.Fatalf("token of a deleted pool: %v, want UnauthorizedException", err)
+	}
+}
