@@ -2,12 +2,14 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/jwtverify"
+	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
 // TrustedIssuers verifies users' JWTs against the issuers an admin trusts,
@@ -48,12 +50,16 @@ func (t *TrustedIssuers) poolIssuer(ctx context.Context, iss string) (jwtverify.
 	if t.Pools == nil || t.PublicURL == "" || !ok || id == "" || strings.ContainsAny(id, "/?#") {
 		return jwtverify.Issuer{}, false, nil
 	}
-	if _, err := t.Pools.JWKS(ctx, id); behalf.ErrorCode(err) == behalf.ENOTFOUND {
+	b, err := t.Pools.JWKS(ctx, id)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return jwtverify.Issuer{}, false, nil
 	} else if err != nil {
 		return jwtverify.Issuer{}, false, err
 	}
-	keys := func(ctx context.Context) ([]byte, error) { return t.Pools.JWKS(ctx, id) }
+	keys, err := jwk.Parse(b)
+	if err != nil {
+		return jwtverify.Issuer{}, false, fmt.Errorf("parse pool %s key set: %w", id, err)
+	}
 	return jwtverify.Issuer{Issuer: iss, LocalKeys: keys}, true, nil
 }
 
@@ -79,26 +85,14 @@ func (t *TrustedIssuers) lookup(ctx context.Context, iss string) (jwtverify.Issu
 	e, ok := t.cache[iss]
 	t.mu.Unlock()
 	if !ok || now.After(e.expires) {
-		if pi, ok, err := t.poolIssuer(ctx, iss); err != nil {
-			return jwtverify.Issuer{}, err
-		} else if ok {
-			return pi, nil
-		}
-		ti, err := t.Store.GetIssuer(ctx, iss)
-		switch {
-		case err == nil:
-			e = issuerEntry{jwtverify.Issuer{Issuer: ti.Issuer, JWKSURI: ti.JWKSURI, Audiences: ti.Audiences}, true, now.Add(IssuerCacheTTL)}
-		case behalf.ErrorCode(err) == behalf.ENOTFOUND:
-			e = issuerEntry{expires: now.Add(IssuerCacheTTL)}
-		default:
+		var err error
+		if e, err = t.resolve(ctx, iss); err != nil {
 			return jwtverify.Issuer{}, err
 		}
+		e.expires = now.Add(IssuerCacheTTL)
 		t.mu.Lock()
-		if t.cache == nil {
-			t.cache = map[string]issuerEntry{}
-		}
-		if len(t.cache) > 10000 {
-			clear(t.cache) // bound memory against floods of unknown issuers
+		if t.cache == nil || len(t.cache) > 10000 {
+			t.cache = map[string]issuerEntry{} // bound memory against floods of unknown issuers
 		}
 		t.cache[iss] = e
 		t.mu.Unlock()
@@ -107,4 +101,19 @@ func (t *TrustedIssuers) lookup(ctx context.Context, iss string) (jwtverify.Issu
 		return jwtverify.Issuer{}, behalf.Errorf(behalf.ENOTFOUND, "The token's issuer is not trusted.")
 	}
 	return e.issuer, nil
+}
+
+// resolve finds iss among the user pools, then the registered issuers.
+func (t *TrustedIssuers) resolve(ctx context.Context, iss string) (issuerEntry, error) {
+	if pi, ok, err := t.poolIssuer(ctx, iss); err != nil || ok {
+		return issuerEntry{issuer: pi, found: ok}, err
+	}
+	ti, err := t.Store.GetIssuer(ctx, iss)
+	switch {
+	case err == nil:
+		return issuerEntry{issuer: jwtverify.Issuer{Issuer: ti.Issuer, JWKSURI: ti.JWKSURI, Audiences: ti.Audiences}, found: true}, nil
+	case behalf.ErrorCode(err) == behalf.ENOTFOUND:
+		return issuerEntry{}, nil
+	}
+	return issuerEntry{}, err
 }

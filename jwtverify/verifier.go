@@ -33,9 +33,9 @@ type Issuer struct {
 	// Audiences, when set, are the only aud (or, for tokens without aud,
 	// client_id) values accepted.
 	Audiences []string
-	// LocalKeys, when set, returns the issuer's JWKS in process (Behalf's
-	// own user pools) instead of fetching JWKSURI.
-	LocalKeys func(ctx context.Context) ([]byte, error)
+	// LocalKeys, when set, is the issuer's key set, known in process
+	// (Behalf's own user pools); JWKSURI is then not fetched.
+	LocalKeys jwk.Set
 }
 
 // Verifier verifies JWTs from trusted issuers. Set its fields before the
@@ -160,15 +160,7 @@ func (v *Verifier) key(ctx context.Context, iss Issuer, kid string) (jwk.Key, er
 	if iss.LocalKeys == nil {
 		return v.cache.key(ctx, iss.JWKSURI, kid)
 	}
-	b, err := iss.LocalKeys(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("local key set: %w", err)
-	}
-	set, err := jwk.Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("parse local key set: %w", err)
-	}
-	key, ok := set.LookupKeyID(kid)
+	key, ok := iss.LocalKeys.LookupKeyID(kid)
 	if !ok {
 		return nil, errUnknownKey
 	}

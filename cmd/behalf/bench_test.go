@@ -12,8 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -53,41 +51,7 @@ const baselineBodyBytes = 741
 // production) to io.Discard.
 func startBenchServer(b *testing.B) *testServer {
 	b.Helper()
-	s := &testServer{DataDir: b.TempDir(), Log: &syncBuffer{}, Captured: &syncBuffer{}}
-	m := NewMain(io.Discard)
-	if err := m.ParseFlags([]string{"--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--allow-private-endpoints"}); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	select {
-	case addr := <-m.Addr:
-		s.URL = "http://" + addr
-	case err := <-done:
-		cancel()
-		b.Fatalf("server did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		b.Fatal("server did not start in 30s")
-	}
-	b.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	creds, err := os.ReadFile(filepath.Join(s.DataDir, "credentials"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(creds), "\n") {
-		k, v, _ := strings.Cut(line, " = ")
-		switch k {
-		case "aws_access_key_id":
-			s.KeyID = v
-		case "aws_secret_access_key":
-			s.Secret = v
-		}
-	}
-	return s
+	return startMain(b, serverOptions{args: []string{"--allow-private-endpoints"}, discardLog: true})
 }
 
 // benchTransport is a loopback transport with enough idle connections for

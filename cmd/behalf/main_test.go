@@ -113,15 +113,20 @@ type serverOptions struct {
 	now           func() time.Time // the data plane's clock
 	args          []string
 	noCredentials bool
+	discardLog    bool // benchmarks: keep no log in memory
 }
 
-func startMain(t *testing.T, o serverOptions) *testServer {
+func startMain(t testing.TB, o serverOptions) *testServer {
 	t.Helper()
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
 	s := &testServer{DataDir: o.dataDir, Log: &syncBuffer{}, Captured: &syncBuffer{}}
-	m := NewMain(s.Log)
+	var logOut io.Writer = s.Log
+	if o.discardLog {
+		logOut = io.Discard
+	}
+	m := NewMain(logOut)
 	m.Now = o.now
 	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--database", o.database}, o.args...)
 	if err := m.ParseFlags(args); err != nil {
@@ -151,7 +156,7 @@ func startMain(t *testing.T, o serverOptions) *testServer {
 	return s
 }
 
-func readCredentials(t *testing.T, path string) (string, string) {
+func readCredentials(t testing.TB, path string) (string, string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dp "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/behalf-dev/behalf/identity"
 )
 
 // Ensure every user pool is a trusted issuer for the data plane without
@@ -33,9 +36,17 @@ func TestUserPoolIsTrustedIssuer(t *testing.T) {
 	if _, err := cog.DeleteUserPool(ctx, &cip.DeleteUserPoolInput{UserPoolId: aws.String(f.poolID)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := data.GetWorkloadAccessTokenForJWT(ctx, &dp.GetWorkloadAccessTokenForJWTInput{WorkloadName: aws.String("agent"), UserToken: tokens.AccessToken})
-	var unauthorized *dptypes.UnauthorizedException
-	if !errors.As(err, &unauthorized) {
-		t.Fatalf("token of a deleted pool: %v, want UnauthorizedException", err)
+	// Trusted issuers are cached for at most identity.IssuerCacheTTL.
+	deadline := time.Now().Add(identity.IssuerCacheTTL + time.Second)
+	for {
+		_, err := data.GetWorkloadAccessTokenForJWT(ctx, &dp.GetWorkloadAccessTokenForJWTInput{WorkloadName: aws.String("agent"), UserToken: tokens.AccessToken})
+		var unauthorized *dptypes.UnauthorizedException
+		if errors.As(err, &unauthorized) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("token of a pool deleted %v ago: %v, want UnauthorizedException", identity.IssuerCacheTTL, err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
