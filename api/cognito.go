@@ -97,8 +97,10 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 	}
 }
 
-// mountCognito adds the cognito-idp API and the pools' JWKS to mux; it
-// does nothing when the server has no user pools.
+// mountCognito adds the cognito-idp API to mux; it does nothing when the
+// server has no user pools. The pools' discovery documents, JWKS and OAuth
+// 2.0 endpoints under /{poolId}/ are served by package userpool/oidcop,
+// mounted in front of this handler.
 func (s *Server) mountCognito(mux *http.ServeMux) {
 	if s.UserPools == nil {
 		return
@@ -106,10 +108,6 @@ func (s *Server) mountCognito(mux *http.ServeMux) {
 	ops := s.cognitoOps()
 	mux.Handle("POST /{$}", s.serveCognito(ops))
 	mux.HandleFunc("OPTIONS /{$}", cognitoPreflight)
-	mux.HandleFunc("GET /{poolId}/.well-known/jwks.json", s.serveJWKS)
-	// The OpenID provider (package oidc, another change) adds
-	// /{poolId}/.well-known/openid-configuration and the OAuth 2.0
-	// endpoints under /{poolId}/; they are not routed here.
 }
 
 // serveCognito dispatches on X-Amz-Target: it reads the body (at most
@@ -319,32 +317,4 @@ func cognitoPreflight(w http.ResponseWriter, r *http.Request) {
 		"X-Amz-Content-Sha256, X-Amz-Security-Token, Authorization, Amz-Sdk-Invocation-Id, Amz-Sdk-Request, Cache-Control")
 	w.Header().Set("Access-Control-Max-Age", "86400")
 	w.WriteHeader(http.StatusOK)
-}
-
-// serveJWKS serves GET /{poolId}/.well-known/jwks.json: the public keys a
-// pool's tokens verify with.
-func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
-	poolID := r.PathValue("poolId")
-	if sw, ok := w.(*statusWriter); ok {
-		sw.op = "JWKS"
-	}
-	b, err := s.UserPools.JWKS(r.Context(), poolID)
-	if err != nil {
-		status, name := http.StatusNotFound, behalf.CognitoException(err)
-		msg := behalf.ErrorMessage(err)
-		if name == behalf.CognitoInternalError {
-			status, msg = http.StatusInternalServerError, "Internal error."
-			s.Log.ErrorContext(r.Context(), "internal error", "op", "JWKS", "err", err)
-		}
-		w.Header().Set("X-Amzn-ErrorType", name)
-		writeJSON(w, status, cognitoErrorBody{Type: name, Message: msg})
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Access-Control-Allow-Origin", "*")
-	// Short enough that a verifier picks up a rotated key well before the
-	// old one is retired.
-	h.Set("Cache-Control", "public, max-age=300")
-	w.Write(b)
 }

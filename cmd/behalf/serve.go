@@ -24,6 +24,7 @@ import (
 	"github.com/behalf-dev/behalf/sigv4"
 	"github.com/behalf-dev/behalf/sqlstore"
 	"github.com/behalf-dev/behalf/userpool"
+	"github.com/behalf-dev/behalf/userpool/oidcop"
 	"github.com/behalf-dev/behalf/web"
 )
 
@@ -150,7 +151,17 @@ func (m *Main) Run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	return m.serve(ctx, ln, srv.Handler(), publicURL)
+	// Hosted login and OIDC endpoints under /{poolId}/, in front of the API.
+	opts := []oidcop.Option{oidcop.WithLogger(m.Log)}
+	if m.Now != nil {
+		opts = append(opts, oidcop.WithClock(m.Now))
+	}
+	hosted, err := oidcop.New(srv.UserPools, store, sealer, publicURL, opts...)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("hosted login: %w", err)
+	}
+	return m.serve(ctx, ln, hosted.Intercept(srv.Handler()), publicURL)
 }
 
 func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publicURL string) error {

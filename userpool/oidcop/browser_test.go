@@ -1,0 +1,170 @@
+package oidcop_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2"
+)
+
+// chromiumPath is Debian's chromium.
+const chromiumPath = "/usr/bin/chromium"
+
+// newBrowser starts headless Chromium with a fresh profile, or skips the
+// test when it is not installed.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("skipping the browser tests: %s is not installed (%v); install Debian's chromium to run them", chromiumPath, err)
+	}
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+	)
+	t.Cleanup(cancel)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start %s: %v", chromiumPath, err)
+	}
+	return ctx
+}
+
+// do runs browser steps with a deadline.
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// text returns the text of the element sel.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitText waits until the element sel has the text want.
+func waitText(t *testing.T, ctx context.Context, sel, want string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		tctx, cancel := context.WithTimeout(ctx, time.Second)
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil && s == want {
+			return
+		}
+		last = s
+	}
+	t.Fatalf("%s has the text %q, want %q", sel, last, want)
+}
+
+// waitLocation waits until the page's URL starts with prefix and returns it.
+func waitLocation(t *testing.T, ctx context.Context, prefix string) *url.URL {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.HasPrefix(loc, prefix) {
+			u, err := url.Parse(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		last = loc
+	}
+	t.Fatalf("the browser is at %q, want %s…", last, prefix)
+	return nil
+}
+
+// fillLogin types credentials into the login form and submits it.
+func fillLogin(user, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+	)
+}
+
+// Ensure the hosted login in a real browser: a wrong password, forged or
+// missing CSRF tokens, the code + PKCE login, the session, and logout.
+func TestBrowser(t *testing.T) {
+	e := newEnv(t)
+	ctx := newBrowser(t)
+	verifier := oauth2.GenerateVerifier()
+	authorize := e.authorizeURL(authParams{client: e.public, verifier: verifier, scope: "openid email", state: "browser-state", nonce: "bn"})
+
+	do(t, ctx, chromedp.Navigate(authorize))
+	loginURL := waitLocation(t, ctx, e.issuer+"/login?").String()
+
+	t.Run("wrong password", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(loginURL), fillLogin("alice", "not-her-password"),
+			chromedp.WaitVisible(chromedp.CSS("#form-error")))
+		if got := text(t, ctx, "#form-error"); got != "Incorrect username or password." {
+			t.Errorf("error shown: %q", got)
+		}
+		if v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#username"))); err != nil || v != "alice" {
+			t.Errorf("username after a wrong password = %q, %v; want it kept", v, err)
+		}
+	})
+
+	for name, tamper := range map[string]chromedp.Action[chromedp.Void]{
+		"forged CSRF token":  chromedp.SetAttributeValue(chromedp.CSS(`input[name="csrf"]`), "value", "Zm9yZ2Vk"),
+		"missing CSRF token": chromedp.RemoveAttribute(chromedp.CSS(`input[name="csrf"]`), "name"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			do(t, ctx, chromedp.Navigate(loginURL), chromedp.WaitVisible(chromedp.CSS("#username")), tamper,
+				fillLogin("alice", alicePassword))
+			waitText(t, ctx, "h1", "This sign-in request cannot be used")
+			if got := text(t, ctx, "main"); !strings.Contains(got, "Reload the page") {
+				t.Errorf("page: %q", got)
+			}
+			if loc, _ := chromedp.Run(ctx, chromedp.Location()); strings.HasPrefix(loc, e.callback) {
+				t.Errorf("the browser reached the callback: %s", loc)
+			}
+		})
+	}
+
+	t.Run("code and PKCE login", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(loginURL), fillLogin("alice", alicePassword))
+		q := waitLocation(t, ctx, e.callback+"?").Query()
+		want(t, "state", q.Get("state"), "browser-state")
+		tok := e.exchange(q.Get("code"), verifier)
+		if tok.Status != http.StatusOK || tok.AccessToken == "" || tok.IDToken == "" {
+			t.Fatalf("exchange: %+v", tok)
+		}
+		want(t, "nonce", claims(t, tok.IDToken)["nonce"], any("bn"))
+	})
+
+	t.Run("the session skips the password", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(strings.Replace(authorize, "browser-state", "again", 1)))
+		want(t, "state", waitLocation(t, ctx, e.callback+"?").Query().Get("state"), "again")
+	})
+
+	t.Run("logout clears the session", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(e.issuer+"/logout?"+url.Values{"client_id": {e.public.ID}, "logout_uri": {e.logoutURL}}.Encode()))
+		waitLocation(t, ctx, e.logoutURL)
+		do(t, ctx, chromedp.Navigate(authorize))
+		waitLocation(t, ctx, e.issuer+"/login?")
+		do(t, ctx, chromedp.WaitVisible(chromedp.CSS("#password")))
+	})
+}

@@ -1,0 +1,211 @@
+package oidcop
+
+import (
+	"bytes"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Page titles.
+const (
+	pageBadRequest = "This sign-in request cannot be used"
+	pageExpired    = "This sign-in link has expired"
+)
+
+// loginForm is what the login page shows.
+type loginForm struct {
+	Step      string // stepPassword or stepNewPassword
+	RequestID string
+	Username  string
+	Error     string
+	AppName   string
+	Action    string
+	CSRF      string
+
+	pool        string
+	redirectURI string
+}
+
+// renderLogin writes the login page with a fresh CSRF token.
+func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status int, f *loginForm) {
+	ctx := r.Context()
+	tok, err := p.csrfToken(ctx, f.RequestID, p.browserID(w, r, f.pool))
+	if err != nil {
+		p.log.ErrorContext(ctx, "hosted login: CSRF token", "err", err)
+		p.errorPage(w, http.StatusInternalServerError, pageBadRequest, genericFailure)
+		return
+	}
+	f.CSRF, f.Action = tok, p.issuerPath(f.pool)+pathLogin
+	if f.AppName == "" {
+		f.AppName = "the application"
+	}
+	setPageHeaders(w.Header(), formAction(f.redirectURI))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := loginPage.Execute(w, f); err != nil {
+		p.log.WarnContext(ctx, "hosted login: render login page", "err", err)
+	}
+}
+
+// errorPage writes a page that explains why a request cannot go on.
+func (p *Provider) errorPage(w http.ResponseWriter, status int, title, msg string) {
+	setPageHeaders(w.Header(), "")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(status)
+	errorPage.Execute(w, struct{ Title, Message string }{title, msg})
+}
+
+// setPageHeaders forbids framing, caching, scripts and referrer leaks.
+// Forms may post to this site only; redirectSource, when set, also lets
+// a form's response redirect to the client (browsers apply form-action
+// to the redirects that follow a submission).
+func setPageHeaders(h http.Header, redirectSource string) {
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	csp := "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	if redirectSource != "" {
+		csp += " " + redirectSource
+	}
+	h.Set("Content-Security-Policy", csp)
+}
+
+// cspSafe is what a CSP source built from a registered URL may contain.
+var cspSafe = regexp.MustCompile(`^[A-Za-z0-9.+\-]+:(//[A-Za-z0-9.\-\[\]:]+)?$`)
+
+// formAction returns the CSP source of a redirect URI's origin ("https://host",
+// "myapp:"), or "" if it cannot be written safely.
+func formAction(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	src := strings.ToLower(u.Scheme) + ":"
+	if u.Scheme == "http" || u.Scheme == "https" {
+		src += "//" + u.Host
+	}
+	if !cspSafe.MatchString(src) {
+		return ""
+	}
+	return src
+}
+
+// htmlErrorWriter turns op's JSON error answers on the browser routes
+// (authorize, logout) into an HTML page with the same status: a person is
+// reading them.
+type htmlErrorWriter struct {
+	http.ResponseWriter
+	status  int
+	capture bool
+	body    bytes.Buffer
+}
+
+func (w *htmlErrorWriter) WriteHeader(code int) {
+	if code >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+		w.capture, w.status = true, code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *htmlErrorWriter) Write(b []byte) (int, error) {
+	if w.capture {
+		return w.body.Write(b)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// finish writes the page of a captured error.
+func (w *htmlErrorWriter) finish() {
+	if !w.capture {
+		return
+	}
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	json.Unmarshal(w.body.Bytes(), &e)
+	msg := e.Description
+	if msg == "" || e.Error == "server_error" {
+		msg = genericFailure
+	}
+	h := w.ResponseWriter.Header()
+	setPageHeaders(h, "")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Del("Content-Length")
+	w.ResponseWriter.WriteHeader(w.status)
+	errorPage.Execute(w.ResponseWriter, struct{ Title, Message string }{pageBadRequest, msg})
+}
+
+// bearerChallengeWriter adds RFC 6750's WWW-Authenticate to the userinfo
+// endpoint's 401 and 403 answers.
+type bearerChallengeWriter struct{ http.ResponseWriter }
+
+func (w *bearerChallengeWriter) WriteHeader(code int) {
+	switch code {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case http.StatusForbidden:
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+const pageStyle = `body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}
+h1{font-size:1.4rem}label{display:block;margin-top:1rem;font-weight:600}
+input{display:block;width:100%;box-sizing:border-box;padding:.5rem;font:inherit;border:1px solid #767676;border-radius:4px}
+input:focus,button:focus{outline:3px solid #1a5fb4;outline-offset:2px}
+button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;color:#fff;background:#1a5fb4;border:0;border-radius:4px;cursor:pointer}
+.error{color:#a51d2d;border-left:4px solid #a51d2d;padding-left:.75rem}`
+
+var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{if eq .Step "new_password"}}Choose a new password{{else}}Sign in{{end}} · {{.AppName}}</title>
+<style>` + pageStyle + `</style>
+</head>
+<body><main>
+{{if eq .Step "new_password"}}<h1>Choose a new password</h1>
+<p>You signed in with a temporary password. Choose a new one to continue to <strong>{{.AppName}}</strong>.</p>
+{{else}}<h1>Sign in</h1>
+<p>to continue to <strong>{{.AppName}}</strong></p>
+{{end}}{{if .Error}}<p id="form-error" class="error" role="alert">{{.Error}}</p>
+{{end}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="request" value="{{.RequestID}}">
+<input type="hidden" name="csrf" value="{{.CSRF}}">
+{{if eq .Step "new_password"}}<input type="hidden" name="step" value="new_password">
+<label for="new_password">New password</label>
+<input id="new_password" name="new_password" type="password" autocomplete="new-password" required autofocus{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
+<label for="confirm_password">Confirm new password</label>
+<input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" required>
+<button type="submit">Set password and sign in</button>
+{{else}}<label for="username">Username</label>
+<input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
+<button type="submit">Sign in</button>
+{{end}}</form>
+</main></body>
+</html>
+`))
+
+var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · Behalf</title>
+<style>` + pageStyle + `</style>
+</head>
+<body><main>
+<h1>{{.Title}}</h1>
+<p role="alert">{{.Message}}</p>
+<p>Go back to the application and sign in again.</p>
+</main></body>
+</html>
+`))

@@ -1,0 +1,270 @@
+package oidcop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/go-chi/chi/v5"
+	"github.com/rs/cors"
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// Paths under a pool's issuer.
+const (
+	pathAuthorize = "/oauth2/authorize"
+	pathToken     = "/oauth2/token"
+	pathUserInfo  = "/oauth2/userInfo"
+	pathRevoke    = "/oauth2/revoke"
+	pathLogout    = "/logout"
+	pathLogin     = "/login"
+	pathJWKS      = "/.well-known/jwks.json"
+)
+
+// Defaults of the options.
+const (
+	DefaultSessionLifetime = time.Hour        // Cognito's managed-login session
+	codeLifetime           = 5 * time.Minute  // an authorization code
+	loginLifetime          = 15 * time.Minute // an auth request waiting for the login page
+	pendingLifetime        = 5 * time.Minute  // a verified temporary password awaiting a new one
+	maxBodyBytes           = 64 << 10
+)
+
+// routes are the paths under a pool this package serves, with their methods
+// (OPTIONS for CORS preflights of the endpoints browsers' scripts call).
+var routes = map[string][]string{
+	pathAuthorize: {http.MethodGet, http.MethodPost},
+	pathLogin:     {http.MethodGet, http.MethodPost},
+	pathLogout:    {http.MethodGet},
+	pathToken:     {http.MethodPost, http.MethodOptions},
+	pathRevoke:    {http.MethodPost, http.MethodOptions},
+	pathUserInfo:  {http.MethodGet, http.MethodPost, http.MethodOptions},
+	pathJWKS:      {http.MethodGet, http.MethodHead, http.MethodOptions},
+}
+
+// browserRoutes answer errors with an HTML page, not JSON.
+var browserRoutes = map[string]bool{pathAuthorize: true, pathLogin: true, pathLogout: true}
+
+// poolIDPattern is Cognito's UserPoolId shape.
+var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
+
+// Option configures a Provider.
+type Option func(*Provider)
+
+// WithLogger sets the logger of unexpected failures (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(p *Provider) { p.log = l } }
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(p *Provider) { p.now = now } }
+
+// WithSessionLifetime sets how long a hosted-login session lasts
+// (default DefaultSessionLifetime); later authorizations within it skip
+// the password.
+func WithSessionLifetime(d time.Duration) Option {
+	return func(p *Provider) { p.sessionLifetime = d }
+}
+
+// Provider is the OpenID provider and hosted login of every user pool.
+// It is an http.Handler; Intercept mounts it in front of another handler.
+type Provider struct {
+	svc             behalf.UserPoolService
+	store           behalf.UserPoolStore
+	sealer          behalf.Sealer
+	log             *slog.Logger
+	now             func() time.Time
+	sessionLifetime time.Duration
+
+	secure  bool               // cookies are Secure (https public URL)
+	op      http.Handler       // zitadel's router with this package's Server
+	meta    http.Handler       // discovery, at its well-known paths
+	handler http.Handler       // ServeHTTP: the pools' routes, else 404
+	encoder httphelper.Encoder // encodes redirect parameters
+}
+
+// New returns the Provider of the pools of svc. publicURL is Behalf's
+// external base URL, the one svc.Issuer builds issuers from; the routes
+// are served at /{pool-id}/… of the request path (a path in publicURL
+// must be stripped by the proxy in front, as for every Behalf route).
+func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.Sealer, publicURL string, opts ...Option) (*Provider, error) {
+	if svc == nil || store == nil || sealer == nil {
+		return nil, errors.New("oidcop: a service, a store and a sealer are required")
+	}
+	base := strings.TrimSuffix(publicURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("oidcop: public URL %q must be an absolute http(s) URL", publicURL)
+	}
+	// Cookie paths, Secure and the routes follow publicURL; tokens' iss
+	// follows the service: they must agree.
+	if got := svc.Issuer("p_1"); got != base+"/p_1" {
+		return nil, fmt.Errorf("oidcop: the service's issuers (%q) are not under the public URL %q", got, base)
+	}
+	p := &Provider{
+		svc: svc, store: store, sealer: sealer,
+		log: slog.Default(), now: time.Now, sessionLifetime: DefaultSessionLifetime,
+		secure: u.Scheme == "https", encoder: oidc.NewEncoder(),
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	if p.sessionLifetime <= 0 {
+		return nil, errors.New("oidcop: the session lifetime must be positive")
+	}
+	corsOpts := op.WithServerCORSOptions(&cors.Options{
+		// No credentials: the login page and the session never answer a
+		// cross-origin script; token, userinfo and keys need no cookies.
+		AllowOriginFunc: func(string) bool { return true },
+		AllowedMethods:  []string{http.MethodGet, http.MethodHead, http.MethodPost},
+		AllowedHeaders:  []string{"Authorization", "Content-Type", "Accept"},
+	})
+	tenants := op.WithTenantPrefix("")
+	p.op = op.RegisterServer(&server{p: p}, op.Endpoints{
+		Authorization: op.NewEndpoint(pathAuthorize),
+		Token:         op.NewEndpoint(pathToken),
+		Userinfo:      op.NewEndpoint(pathUserInfo),
+		Revocation:    op.NewEndpoint(pathRevoke),
+		EndSession:    op.NewEndpoint(pathLogout),
+		JwksURI:       op.NewEndpoint(pathJWKS),
+	}, corsOpts, tenants,
+		op.WithHTTPMiddleware(p.poolContext),
+		op.WithSetRouter(func(r chi.Router) { r.HandleFunc(pathLogin, p.login) }),
+	)
+	p.meta = op.RegisterMetadataServer(&metadataServer{p: p}, corsOpts, tenants)
+	p.handler = p.Intercept(http.NotFoundHandler())
+	return p, nil
+}
+
+// ServeHTTP serves the pools' routes and answers 404 to anything else.
+func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }
+
+// Intercept returns a handler that serves the pools' routes (and the
+// discovery documents' well-known paths) and passes every other request
+// to next.
+func (p *Provider) Intercept(next http.Handler) http.Handler {
+	pools := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, rest, ok := splitPoolPath(r.URL.Path); ok {
+			if _, known := routes[rest]; known {
+				p.serve(w, r, rest)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isMetadataPath(r.URL.Path) {
+			p.meta.ServeHTTP(w, r)
+			return
+		}
+		pools.ServeHTTP(w, r)
+	})
+}
+
+// serve checks the method, bounds the body and hands a pool route to op.
+func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
+	allowed := routes[rest]
+	if !slices.Contains(allowed, r.Method) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	switch {
+	case browserRoutes[rest]:
+		setPageHeaders(w.Header(), "")
+		hw := &htmlErrorWriter{ResponseWriter: w}
+		defer hw.finish()
+		w = hw
+	case rest == pathUserInfo:
+		w = &bearerChallengeWriter{ResponseWriter: w}
+	}
+	p.op.ServeHTTP(w, r)
+}
+
+// isMetadataPath reports whether path is one of the discovery documents'
+// forms for a pool: {pool}/.well-known/openid-configuration, or RFC 8414's
+// /.well-known/{oauth-authorization-server,openid-configuration}/{pool}.
+func isMetadataPath(path string) bool {
+	for _, prefix := range []string{"/.well-known/oauth-authorization-server/", "/.well-known/openid-configuration/"} {
+		if pool, ok := strings.CutPrefix(path, prefix); ok {
+			return poolIDPattern.MatchString(pool)
+		}
+	}
+	pool, rest, ok := splitPoolPath(path)
+	return ok && rest == "/.well-known/openid-configuration" && pool != ""
+}
+
+// splitPoolPath splits /{pool}/rest into the pool id and /rest.
+func splitPoolPath(path string) (pool, rest string, ok bool) {
+	trimmed, found := strings.CutPrefix(path, "/")
+	if !found {
+		return "", "", false
+	}
+	pool, rest, found = strings.Cut(trimmed, "/")
+	if !found || !poolIDPattern.MatchString(pool) {
+		return "", "", false
+	}
+	return pool, "/" + rest, true
+}
+
+// poolKey is the context key of the pool a request is for.
+type poolKey struct{}
+
+// poolContext, the op router's middleware, resolves the pool (op's tenant)
+// and sets the issuer op builds URLs from. Unknown pools are a 404.
+func (p *Provider) poolContext(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		id := op.TenantFromContext(ctx)
+		pool, err := p.pool(ctx, id)
+		if err != nil {
+			op.WriteError(w, r, err, nil)
+			return
+		}
+		ctx = context.WithValue(ctx, poolKey{}, pool)
+		ctx = op.ContextWithIssuer(ctx, p.svc.Issuer(pool.ID))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// pool returns a pool, or a 404 oidc error.
+func (p *Provider) pool(ctx context.Context, id string) (*behalf.UserPool, error) {
+	if !poolIDPattern.MatchString(id) {
+		return nil, op.NewStatusError(errInvalidRequest("Unknown user pool."), http.StatusNotFound)
+	}
+	pool, err := p.svc.DescribeUserPool(ctx, id)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return nil, op.NewStatusError(errInvalidRequest("Unknown user pool."), http.StatusNotFound)
+	}
+	if err != nil {
+		return nil, p.serverError(ctx, "describe user pool", err)
+	}
+	return pool, nil
+}
+
+// poolFrom returns the pool poolContext put on ctx.
+func poolFrom(ctx context.Context) *behalf.UserPool {
+	pool, _ := ctx.Value(poolKey{}).(*behalf.UserPool)
+	return pool
+}
+
+// issuerPath is the path of a pool's issuer, where its cookies live.
+func (p *Provider) issuerPath(poolID string) string {
+	u, err := url.Parse(p.svc.Issuer(poolID))
+	if err != nil || u.Path == "" {
+		return "/" + poolID
+	}
+	return u.Path
+}
+
+// clock returns the current time in UTC.
+func (p *Provider) clock() time.Time { return p.now().UTC() }
