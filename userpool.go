@@ -153,4 +153,7 @@ type UserPoolStore interface {
 	GetPoolAuthRequestByCode(ctx context.Context, codeHash string) (*PoolAuthRequest, error)
 	UpdatePoolAuthRequest(ctx context.Context, id string, fn func(*PoolAuthRequest) error) (*PoolAuthRequest, error)
 	DeletePoolAuthRequest(ctx context.Context, id string) error
+	// DeleteExpiredPoolAuthRequests deletes the auth requests (and so their
+	// codes) that expired before t and returns how many it deleted.
+	DeleteExpiredPoolAuthRequests(ctx context.Context, before time.Time) (int, error)
 }

@@ -34,6 +34,16 @@ func (s *Server) routes() []route {
 		{"POST /identities/get-token-vault", "GetTokenVault", s.getTokenVault, false},
 		{"POST /identities/set-token-vault-cmk", "SetTokenVaultCMK", s.setTokenVaultCMK, false},
 
+		// Agent runtimes (Behalf fronts agents that are already running; see
+		// agentruntime.go). Only the DEFAULT endpoint exists.
+		{"PUT /runtimes/{$}", "CreateAgentRuntime", s.createRuntime, false},
+		{"POST /runtimes/{$}", "ListAgentRuntimes", s.listRuntimes, false},
+		{"GET /runtimes/{agentRuntimeId}/{$}", "GetAgentRuntime", s.getRuntime, false},
+		{"PUT /runtimes/{agentRuntimeId}/{$}", "UpdateAgentRuntime", s.updateRuntime, false},
+		{"DELETE /runtimes/{agentRuntimeId}/{$}", "DeleteAgentRuntime", s.deleteRuntime, false},
+		{"GET /runtimes/{agentRuntimeId}/runtime-endpoints/{endpointName}/{$}", "GetAgentRuntimeEndpoint", s.getRuntimeEndpoint, false},
+		{"POST /runtimes/{agentRuntimeId}/runtime-endpoints/{$}", "ListAgentRuntimeEndpoints", s.listRuntimeEndpoints, false},
+
 		// Data plane (bedrock-agentcore 2024-02-28).
 		{"POST /identities/GetWorkloadAccessToken", "GetWorkloadAccessToken", s.getWAT, true},
 		{"POST /identities/GetWorkloadAccessTokenForJWT", "GetWorkloadAccessTokenForJWT", s.getWATForJWT, true},

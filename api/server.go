@@ -27,6 +27,7 @@ type Server struct {
 	APIKeyProviders behalf.APIKeyProviderService
 	TokenVaults     behalf.TokenVaultService
 	DataPlane       behalf.DataPlaneService
+	Runtimes        behalf.AgentRuntimeService
 	Admin           behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
@@ -141,6 +142,7 @@ func (s *Server) serveOperation(rt route) http.Handler {
 			return
 		}
 		ctx := behalf.WithPrincipal(r.Context(), p)
+		ctx = context.WithValue(ctx, requestKey{}, r) // path and query bindings (agentruntime.go)
 		status, out, err := op(ctx, body)
 		if err != nil {
 			writeError(w, r, s.Log, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -50,6 +51,12 @@ func (db *DB) UpdatePoolAuthRequest(ctx context.Context, id string, fn func(*beh
 // returns ENOTFOUND.
 func (db *DB) DeletePoolAuthRequest(ctx context.Context, id string) error {
 	return deletePoolAuthRequest(ctx, db.conn(), id)
+}
+
+// DeleteExpiredPoolAuthRequests deletes the auth requests whose ExpiresAt
+// is before t, in every pool, and returns how many it deleted.
+func (db *DB) DeleteExpiredPoolAuthRequests(ctx context.Context, t time.Time) (int, error) {
+	return deleteExpiredPoolAuthRequests(ctx, db.conn(), t)
 }
 
 // poolAuthRequestConflict is the message of a write that would duplicate
@@ -113,6 +120,20 @@ func deletePoolAuthRequest(ctx context.Context, c conn, id string) error {
 		return notFound(poolAuthRequestKind, id)
 	}
 	return nil
+}
+
+// deleteExpiredPoolAuthRequests deletes the auth requests that expired
+// before t and returns how many it deleted.
+func deleteExpiredPoolAuthRequests(ctx context.Context, c conn, t time.Time) (int, error) {
+	res, err := c.exec(ctx, "DELETE FROM pool_auth_requests WHERE expires_at < ?", micros(t))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired auth requests: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete expired auth requests: %w", err)
+	}
+	return int(n), nil
 }
 
 // keepPoolAuthRequest restores the fields an update may not change.

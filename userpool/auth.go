@@ -289,17 +289,52 @@ func (s *Service) refreshAuth(ctx context.Context, pool *behalf.UserPool, client
 	if err := s.checkSecretHash(ctx, client, params[paramSecretHash], userNames(pool, u)...); err != nil {
 		return nil, err
 	}
-	if err := s.checkRefresh(rt, u); err != nil {
-		return nil, err
-	}
-	tokens, err := s.issue(ctx, issueRequest{
-		pool: pool, client: client, user: u, scopes: requestScopes(rt.Scopes),
-		authTime: rt.AuthTime, origin: rt.OriginJTI,
-	})
+	tokens, err := s.refreshed(ctx, pool, client, rt, u)
 	if err != nil {
 		return nil, err
 	}
 	return &behalf.AuthResult{Tokens: tokens}, nil
+}
+
+// RefreshTokens is the refresh_token grant of the OAuth token endpoint
+// (oidcop.Refresher): REFRESH_TOKEN_AUTH for a client of poolID that the
+// endpoint has already authenticated (client_secret_basic or
+// client_secret_post), so no SECRET_HASH is asked for. Otherwise the rules
+// are REFRESH_TOKEN_AUTH's: the client must allow the flow, and the token
+// must be the client's, unrevoked, unexpired, newer than the user's last
+// global sign-out, and its user enabled. The refresh token is not rotated.
+func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret) (*behalf.PoolTokens, error) {
+	if poolID == "" {
+		return nil, invalidParameter("UserPoolId is required.")
+	}
+	client, pool, err := s.getClient(ctx, poolID, clientID)
+	if err != nil {
+		return nil, err
+	}
+	if !flowAllowed(client, behalf.AuthFlowRefreshToken) {
+		return nil, invalidParameter("%s flow not enabled for this client", behalf.AuthFlowRefreshToken)
+	}
+	token := refreshToken.Reveal()
+	if token == "" {
+		return nil, invalidParameter("Missing required parameter REFRESH_TOKEN")
+	}
+	rt, u, err := s.loadRefresh(ctx, pool, client, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.refreshed(ctx, pool, client, rt, u)
+}
+
+// refreshed checks a loaded refresh token and mints new access and ID
+// tokens with its auth_time, scopes and origin_jti.
+func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser) (*behalf.PoolTokens, error) {
+	if err := s.checkRefresh(rt, u); err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, issueRequest{
+		pool: pool, client: client, user: u, scopes: requestScopes(rt.Scopes),
+		authTime: rt.AuthTime, origin: rt.OriginJTI,
+	})
 }
 
 // loadRefresh finds a refresh token of this client and its user.

@@ -27,7 +27,10 @@
 // store key is the origin_jti of every token of its sign-in, so revoking
 // it (RevokeToken) also makes VerifyAccessToken, GetUser and the other
 // token-authorized calls refuse the access tokens minted from it. Global
-// sign-out revokes a user's refresh tokens and sets TokensValidAfter.
+// sign-out revokes a user's refresh tokens and sets TokensValidAfter;
+// access tokens are compared with it to the microsecond (the row of their
+// refresh-token family, or the private claim behalf:iat_us, since iat has
+// whole seconds), so a sign-in right after a sign-out is not refused.
 //
 // Challenge sessions (NEW_PASSWORD_REQUIRED) are stateless sealed blobs,
 // bound to the client, valid 3 minutes, and usable once because they name
@@ -35,4 +38,6 @@
 //
 //	InitiateAuth → client → flow allowed → SECRET_HASH → lockout → argon2id → status → tokens | challenge
 //	REFRESH_TOKEN_AUTH → client → flow allowed → token row → SECRET_HASH → revoked/expired/disabled → tokens
+//	RefreshTokens (OAuth refresh_token grant, client already authenticated) → the same, without SECRET_HASH
+//	IssueTokens with Username "" (client_credentials) → client allows the flow → scopes → access token (sub = client id)
 package userpool

@@ -18,6 +18,13 @@ const (
 	useAccess       = "access"
 	useID           = "id"
 	scopeOpenID     = "openid"
+	// flowClientCredentials is the OAuth flow of tokens a client gets for
+	// itself.
+	flowClientCredentials = "client_credentials"
+	// claimIssuedMicros is a private claim of users' access tokens: iat in
+	// Unix microseconds. iat has whole seconds only, and a token must be
+	// told from a global sign-out in the same second (checkRevoked).
+	claimIssuedMicros = "behalf:iat_us"
 )
 
 // issueRequest describes the tokens to mint for one sign-in or refresh.
@@ -103,6 +110,9 @@ func (s *Service) accessClaims(r issueRequest, common map[string]any, exp time.T
 	c["username"] = r.user.Username
 	c["exp"] = exp
 	c["jti"] = newUUID()
+	if now, ok := common["iat"].(time.Time); ok {
+		c[claimIssuedMicros] = now.UnixMicro()
+	}
 	return c
 }
 
@@ -193,11 +203,16 @@ func (s *Service) JWKS(ctx context.Context, poolID string) ([]byte, error) {
 }
 
 // IssueTokens mints tokens for a user who signed in through a hosted
-// login. The user must be enabled and CONFIRMED.
+// login. The user must be enabled and CONFIRMED. With Username "", it
+// mints a client_credentials token for the client itself (see
+// issueClientTokens).
 func (s *Service) IssueTokens(ctx context.Context, in behalf.IssueTokensInput) (*behalf.PoolTokens, error) {
 	client, pool, err := s.getClient(ctx, in.PoolID, in.ClientID)
 	if err != nil {
 		return nil, err
+	}
+	if in.Username == "" {
+		return s.issueClientTokens(ctx, pool, client, in.Scopes)
 	}
 	u, err := s.Store.GetPoolUser(ctx, pool.ID, in.Username)
 	if isNotFound(err) {
@@ -223,4 +238,48 @@ func (s *Service) IssueTokens(ctx context.Context, in behalf.IssueTokensInput) (
 		pool: pool, client: client, user: u, scopes: in.Scopes, authTime: authTime,
 		nonce: in.Nonce, newRefresh: in.RefreshToken, atHash: in.Scopes != nil,
 	})
+}
+
+// issueClientTokens mints the access token of the client_credentials
+// grant, as Cognito does: the client is the subject (sub = client_id), the
+// scopes are the granted ones, and there is no username, ID token or
+// refresh token. The client must allow the client_credentials flow, and
+// every scope must be one of its AllowedOAuthScopes. The caller (the token
+// endpoint) has authenticated the client.
+func (s *Service) issueClientTokens(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, scopes []string) (*behalf.PoolTokens, error) {
+	if !allowsClientCredentials(client) {
+		return nil, notAuthorized("Client " + client.ID + " is not allowed the client_credentials flow.")
+	}
+	if len(scopes) == 0 {
+		return nil, invalidParameter("At least one scope must be granted.")
+	}
+	for _, sc := range scopes {
+		if !slices.Contains(client.AllowedOAuthScopes, sc) {
+			return nil, invalidParameter("Scope %s is not allowed for client %s.", sc, client.ID)
+		}
+	}
+	sg, err := s.signer(ctx, pool.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ttl := orDefault(client.AccessTokenValidity, defaultAccessValidity)
+	access, err := sg.Sign(map[string]any{
+		"sub": client.ID, "iss": s.Issuer(pool.ID), "client_id": client.ID, "token_use": useAccess,
+		"scope": strings.Join(scopes, " "), "auth_time": now.Unix(), "iat": now, "exp": now.Add(ttl),
+		"jti": newUUID(),
+	})
+	if err != nil {
+		return nil, internal("sign access token", err)
+	}
+	return &behalf.PoolTokens{
+		AccessToken: behalf.Secret(access), ExpiresIn: int(ttl / time.Second),
+		TokenType: tokenTypeBearer, Scopes: slices.Clone(scopes),
+	}, nil
+}
+
+// allowsClientCredentials reports whether a client may get tokens for
+// itself: Cognito requires AllowedOAuthFlowsUserPoolClient too.
+func allowsClientCredentials(c *behalf.AppClient) bool {
+	return c.AllowedOAuthFlowsUserPoolClient && slices.Contains(c.AllowedOAuthFlows, flowClientCredentials)
 }

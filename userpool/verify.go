@@ -20,8 +20,11 @@ const signerExpired = "The token has expired."
 // read before verification, only picks the pool: the signature must then
 // verify with that pool's own keys, so a token of pool A, or a forged one,
 // naming pool B fails. It then requires token_use "access", a client of
-// that pool, the user (same sub) enabled, an iat after the user's last
-// global sign-out, and an unrevoked refresh-token family (origin_jti).
+// that pool, the user (same sub) enabled, an issue time after the user's
+// last global sign-out, and an unrevoked refresh-token family (origin_jti).
+// A client_credentials token (no username, sub = client_id) names no user:
+// its client must still exist and allow the flow, and the claims' User is
+// nil.
 func (s *Service) VerifyAccessToken(ctx context.Context, token behalf.Secret) (*behalf.PoolAccessClaims, error) {
 	claims, pool, err := s.verifySignature(ctx, token.Reveal())
 	if err != nil {
@@ -86,17 +89,38 @@ func parseAccessClaims(poolID string, m map[string]any) (*behalf.PoolAccessClaim
 		Scopes: strings.Fields(claimString(m, "scope")), Groups: claimStrings(m, "cognito:groups"),
 		AuthTime: claimTime(m, "auth_time"), IssuedAt: claimTime(m, "iat"), ExpiresAt: claimTime(m, "exp"),
 	}
-	if claimString(m, "token_use") != useAccess || c.ClientID == "" || c.Sub == "" || c.Username == "" || c.IssuedAt.IsZero() {
+	if claimString(m, "token_use") != useAccess || c.ClientID == "" || c.Sub == "" || c.IssuedAt.IsZero() {
+		return nil, notAuthorized(msgAccessInvalid)
+	}
+	if c.Username == "" && c.Sub != c.ClientID { // neither a user's token nor a client's
 		return nil, notAuthorized(msgAccessInvalid)
 	}
 	if _, ok := m["aud"]; ok {
 		return nil, notAuthorized(msgAccessInvalid)
 	}
+	c.IssuedAt = preciseIssuedAt(m, c.IssuedAt)
 	return c, nil
 }
 
+// preciseIssuedAt returns the issue time of the private claim
+// behalf:iat_us (Unix microseconds) when the token has one in the second
+// of its iat, else iat itself (whole seconds: a token Behalf minted before
+// it had the claim).
+func preciseIssuedAt(m map[string]any, iat time.Time) time.Time {
+	f, ok := m[claimIssuedMicros].(float64)
+	if !ok {
+		return iat
+	}
+	t := time.UnixMicro(int64(f)).UTC()
+	if !t.Truncate(time.Second).Equal(iat) {
+		return iat
+	}
+	return t
+}
+
 // checkAccessState checks a verified token against the store: client,
-// user, sign-out and revocation. It sets c.User.
+// user, sign-out and revocation. It sets c.User; a client_credentials
+// token has no user, and only its client is checked.
 func (s *Service) checkAccessState(ctx context.Context, pool *behalf.UserPool, c *behalf.PoolAccessClaims) error {
 	client, err := s.Store.GetAppClient(ctx, c.ClientID)
 	if isNotFound(err) || (err == nil && client.PoolID != pool.ID) {
@@ -104,6 +128,12 @@ func (s *Service) checkAccessState(ctx context.Context, pool *behalf.UserPool, c
 	}
 	if err != nil {
 		return internal("get client", err)
+	}
+	if c.Username == "" {
+		if !allowsClientCredentials(client) {
+			return notAuthorized(msgAccessInvalid)
+		}
+		return nil
 	}
 	u, err := s.Store.GetPoolUser(ctx, pool.ID, c.Username)
 	if isNotFound(err) || (err == nil && u.Sub != c.Sub) {
@@ -127,8 +157,10 @@ func (s *Service) checkAccessState(ctx context.Context, pool *behalf.UserPool, c
 // family's store key) is judged by that row, to the microsecond: revoked,
 // or created no later than the user's TokensValidAfter. Other tokens
 // (clients without token revocation, hosted-login tokens without a refresh
-// token) are judged by iat, which has whole seconds: a token from the
-// second of a sign-out is refused.
+// token) are judged by their issue time, to the microsecond too
+// (behalf:iat_us), so a sign-in right after a sign-out, in the same
+// second, gets a usable token. A token without that claim has only iat's
+// whole seconds and is refused if it is from the second of a sign-out.
 func (s *Service) checkRevoked(ctx context.Context, pool *behalf.UserPool, u *behalf.PoolUser, c *behalf.PoolAccessClaims) error {
 	rt, err := s.family(ctx, pool, u, c.OriginJTI)
 	if err != nil {
@@ -140,7 +172,8 @@ func (s *Service) checkRevoked(ctx context.Context, pool *behalf.UserPool, u *be
 		}
 		return nil
 	}
-	if !u.TokensValidAfter.IsZero() && !c.IssuedAt.After(u.TokensValidAfter.Truncate(time.Second)) {
+	// A whole-second iat is never after a sign-out in its own second.
+	if !u.TokensValidAfter.IsZero() && !c.IssuedAt.After(u.TokensValidAfter) {
 		return notAuthorized(msgAccessRevoked)
 	}
 	return nil
@@ -199,7 +232,7 @@ func (s *Service) userToken(ctx context.Context, token behalf.Secret) (*behalf.P
 	if err != nil {
 		return nil, nil, err
 	}
-	if !slices.Contains(c.Scopes, behalf.ScopeCognitoAdmin) {
+	if c.User == nil || !slices.Contains(c.Scopes, behalf.ScopeCognitoAdmin) {
 		return nil, nil, notAuthorized(msgAccessScopes)
 	}
 	pool, err := s.getPool(ctx, c.PoolID)

@@ -28,6 +28,8 @@ Usage:
   behalf userpool create|get|list|delete ... Cognito-compatible user pools
   behalf userpool client create|get|list|delete ...
   behalf user     create|set-password|get|list|delete|disable|enable|sign-out ...
+  behalf runtime  create|get|list|update|delete ...  agent runtimes: running agents Behalf fronts
+  behalf invoke   RUNTIME [PAYLOAD] [--bearer-token TOKEN] [--session-id ID]   call an agent runtime, stream its answer
   behalf login    --pool POOL --client CLIENT --username USER ...   sign in, print the access token
   behalf version
 
@@ -88,6 +90,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runUserPool(ctx, args, stdout, stderr)
 	case "user", "users":
 		return runNoun(ctx, userCommands, args, stdout, stderr)
+	case "runtime", "runtimes":
+		return runNoun(ctx, runtimeCommands, args, stdout, stderr)
+	case "invoke":
+		return runInvoke(ctx, args, stdout, stderr)
 	case "login":
 		return runLogin(ctx, args, stdout, stderr)
 	case "version", "--version":

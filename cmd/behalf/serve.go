@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/agentruntime"
 	"github.com/behalf-dev/behalf/api"
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
@@ -209,10 +210,12 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
 	}
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
+	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate}
 	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
 	return &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
 		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log},
+		Runtimes:  runtimes,
 		UserPools: pools,
 		// One verifier per signing name, so a request signed for one API
 		// cannot call the other.
@@ -222,9 +225,21 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	}, nil
 }
 
+// sweptStore is what the sweeper deletes from.
+type sweptStore interface {
+	DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error)
+	DeleteExpiredPoolAuthRequests(ctx context.Context, before time.Time) (int, error)
+}
+
+// poolAuthRequestGrace is how long after expiring a user pool's hosted-login
+// request (or code) is kept: no replica serves it once it has expired, but
+// their clocks may differ a little.
+const poolAuthRequestGrace = 5 * time.Minute
+
 // sweepSessions deletes authorization sessions an hour after they expired
-// (kept that long so late polls still answer FAILED, not unknown).
-func (m *Main) sweepSessions(ctx context.Context, store behalf.SessionStore) {
+// (kept that long so late polls still answer FAILED, not unknown), and the
+// user pools' hosted-login requests poolAuthRequestGrace after theirs.
+func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -237,6 +252,17 @@ func (m *Main) sweepSessions(ctx context.Context, store behalf.SessionStore) {
 				m.Log.Warn("sweep expired sessions", "err", err)
 			} else if n > 0 {
 				m.Log.Info("swept expired sessions", "count", n)
+			}
+			// The hosted login stamps its requests with m.Now when set.
+			now := time.Now()
+			if m.Now != nil {
+				now = m.Now()
+			}
+			n, err = store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
+			if err != nil && ctx.Err() == nil {
+				m.Log.Warn("sweep expired hosted-login requests", "err", err)
+			} else if n > 0 {
+				m.Log.Info("swept expired hosted-login requests", "count", n)
 			}
 		}
 	}

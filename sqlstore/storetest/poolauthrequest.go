@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -148,6 +149,62 @@ func testPoolAuthRequests(t *testing.T, open openFunc) {
 			wantCode(t, s.DeletePoolAuthRequest(t.Context(), "req-1"), behalf.ENOTFOUND)
 		})
 	})
+	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpiredPoolAuthRequests(t, open) })
+}
+
+// testDeleteExpiredPoolAuthRequests checks DeleteExpiredPoolAuthRequests:
+// requests that expired strictly before the cutoff go, in every pool,
+// with or without a code; the others stay.
+func testDeleteExpiredPoolAuthRequests(t *testing.T, open openFunc) {
+	s := open(t)
+	createUserPool(t, s, newUserPool(poolA))
+	createUserPool(t, s, newUserPool(poolB))
+	n, err := s.DeleteExpiredPoolAuthRequests(t.Context(), t0)
+	ok(t, err)
+	if n != 0 {
+		t.Fatalf("DeleteExpiredPoolAuthRequests on an empty store = %d", n)
+	}
+	requests := map[string]*behalf.PoolAuthRequest{}
+	for i, exp := range []time.Duration{-2 * time.Minute, -time.Microsecond, 0, time.Microsecond, 2 * time.Minute} {
+		for _, pool := range []string{poolA, poolB} {
+			id, code := fmt.Sprintf("req-%s-%d", pool, i), ""
+			if i%2 == 0 {
+				code = "code-" + id
+			}
+			r := newPoolAuthRequest(id, pool, code)
+			r.ExpiresAt = t0.Add(exp)
+			createPoolAuthRequest(t, s, r)
+			requests[id] = r
+		}
+	}
+	// Expired before t0: requests 0 and 1 of each pool; 2 expires exactly at t0.
+	n, err = s.DeleteExpiredPoolAuthRequests(t.Context(), t0)
+	ok(t, err)
+	if n != 4 {
+		t.Fatalf("DeleteExpiredPoolAuthRequests(t0) = %d, want 4", n)
+	}
+	for id, r := range requests {
+		if r.ExpiresAt.Before(t0) {
+			_, err := s.GetPoolAuthRequest(t.Context(), id)
+			wantCode(t, err, behalf.ENOTFOUND)
+			if r.CodeHash != "" {
+				_, err = s.GetPoolAuthRequestByCode(t.Context(), r.CodeHash)
+				wantCode(t, err, behalf.ENOTFOUND)
+			}
+			continue
+		}
+		wantEqual(t, "GetPoolAuthRequest("+id+") after the sweep", getPoolAuthRequest(t, s, id), r)
+	}
+	n, err = s.DeleteExpiredPoolAuthRequests(t.Context(), t0)
+	ok(t, err)
+	if n != 0 {
+		t.Fatalf("second DeleteExpiredPoolAuthRequests(t0) = %d, want 0", n)
+	}
+	n, err = s.DeleteExpiredPoolAuthRequests(t.Context(), t0.Add(time.Hour))
+	ok(t, err)
+	if n != 6 {
+		t.Fatalf("DeleteExpiredPoolAuthRequests(t0+1h) = %d, want 6", n)
+	}
 }
 
 // testUpdatePoolAuthRequest checks UpdatePoolAuthRequest.

@@ -153,19 +153,11 @@ func TestConfidentialClient(t *testing.T) {
 	r, _ = e.post("/oauth2/token", form, "", "")
 	want(t, "client_secret_post with a spent code", r.Error, "invalid_grant")
 
-	ref := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
-	if _, ok := any(e.svc).(oidcop.Refresher); ok {
-		r, _ = e.post("/oauth2/token", ref, e.confidential.ID, e.secret)
-		if r.Status != http.StatusOK || r.AccessToken == "" {
-			t.Errorf("confidential refresh: %+v", r)
-		}
-	} else {
-		// REFRESH_TOKEN_AUTH needs a SECRET_HASH over a username the token
-		// endpoint does not know: until the service offers Refresher, the
-		// grant is refused to confidential clients, explicitly.
-		r, _ = e.post("/oauth2/token", ref, e.confidential.ID, e.secret)
-		want(t, "confidential refresh", r.Error, "unsupported_grant_type")
-	}
+	// The replayed code revoked the refresh token it was exchanged for
+	// (confidential clients may refresh: TestConfidentialRefresh).
+	r, _ = e.post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}, e.confidential.ID, e.secret)
+	want(t, "refresh after the code was replayed", r.Error, "invalid_grant")
+	want(t, "refresh after the code was replayed", r.Description, "Refresh Token has been revoked")
 }
 
 // Ensure authorization errors: an unregistered redirect_uri or unknown
@@ -378,20 +370,131 @@ func TestClientCredentials(t *testing.T) {
 	want(t, "public client", r.Error, "unauthorized_client")
 	r, _ = e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}, e.machine.ID, e.machineKey)
 	want(t, "scope not allowed", r.Error, "invalid_scope")
-	r, _ = e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"agents/invoke"}}, e.machine.ID, e.machineKey)
-	if r.Error == "invalid_grant" && r.Description == "User does not exist." {
-		t.Skip("UserPoolService.IssueTokens does not mint client_credentials tokens yet (it requires a Username); " +
-			"the grant works end to end once IssueTokens accepts Username \"\" for a client_credentials client")
+	r, _ = e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {"agents/invoke"}}, e.machine.ID, "wrong-secret")
+	want(t, "wrong secret", r.Status, http.StatusUnauthorized)
+	for name, form := range map[string]url.Values{
+		"scope":    {"grant_type": {"client_credentials"}, "scope": {"agents/invoke"}},
+		"no scope": {"grant_type": {"client_credentials"}}, // every scope the client may have
+	} {
+		r, _ = e.post("/oauth2/token", form, e.machine.ID, e.machineKey)
+		if r.Status != http.StatusOK {
+			t.Fatalf("client_credentials (%s): %+v", name, r)
+		}
+		at := claims(t, r.AccessToken)
+		want(t, name+": sub", at["sub"], any(e.machine.ID))
+		want(t, name+": client_id", at["client_id"], any(e.machine.ID))
+		want(t, name+": scope", at["scope"], any("agents/invoke"))
+		want(t, name+": token_use", at["token_use"], any("access"))
+		want(t, name+": iss", at["iss"], any(e.issuer))
+		want(t, name+": token_type", r.TokenType, "Bearer")
+		if _, ok := at["username"]; ok {
+			t.Errorf("%s: a client's token has a username: %v", name, at)
+		}
+		if r.IDToken != "" || r.RefreshToken != "" || r.ExpiresIn != 3600 {
+			t.Errorf("client_credentials (%s) returned %+v, want an access token only, for an hour", name, r)
+		}
+		// The service verifies it as the client's token, with no user.
+		c, err := e.svc.VerifyAccessToken(context.Background(), behalf.Secret(r.AccessToken))
+		if err != nil || c.ClientID != e.machine.ID || c.Sub != e.machine.ID || c.User != nil {
+			t.Errorf("VerifyAccessToken (%s) = %+v, %v", name, c, err)
+		}
+		// It names no user, so userinfo refuses it.
+		status, _, _ := e.userInfo(r.AccessToken)
+		want(t, name+": userinfo", status, http.StatusUnauthorized)
 	}
+}
+
+// Ensure the refresh_token grant for a confidential client: it
+// authenticates at the token endpoint (no SECRET_HASH), gets new access
+// and ID tokens and no new refresh token; a wrong secret, another client's
+// token, a revoked token and a disabled user are refused.
+func TestConfidentialRefresh(t *testing.T) {
+	e := newEnv(t)
+	var _ oidcop.Refresher = e.svc
+	c := e.browser()
+	code := e.login(c, authParams{client: e.confidential, scope: "openid email", state: "s", nonce: "n1"})
+	r, _ := e.post("/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {e.callback}}, e.confidential.ID, e.secret)
+	if r.Status != http.StatusOK || r.RefreshToken == "" {
+		t.Fatalf("exchange: %+v", r)
+	}
+	first := claims(t, r.AccessToken)
+	refreshToken := r.RefreshToken
+	ref := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
+
+	// client_secret_basic.
+	got, resp := e.post("/oauth2/token", ref, e.confidential.ID, e.secret)
+	if got.Status != http.StatusOK || got.AccessToken == "" || got.IDToken == "" || got.RefreshToken != "" {
+		t.Fatalf("refresh: %+v, want access and ID tokens and no new refresh token", got)
+	}
+	want(t, "Cache-Control", resp.Header.Get("Cache-Control"), "no-store")
+	at, id := claims(t, got.AccessToken), claims(t, got.IDToken)
+	want(t, "sub", at["sub"], any(e.alice.Sub))
+	want(t, "client_id", at["client_id"], any(e.confidential.ID))
+	want(t, "scope", at["scope"], any("openid email"))
+	want(t, "origin_jti", at["origin_jti"], first["origin_jti"])
+	want(t, "auth_time", at["auth_time"], first["auth_time"])
+	want(t, "email", id["email"], any(aliceEmail))
+	wantAud(t, id, e.confidential.ID)
+	if status, _, _ := e.userInfo(got.AccessToken); status != http.StatusOK {
+		t.Errorf("userinfo with the refreshed token: %d", status)
+	}
+
+	// client_secret_post.
+	form := url.Values{"client_id": {e.confidential.ID}, "client_secret": {e.secret.Reveal()}}
+	for k, v := range ref {
+		form[k] = v
+	}
+	if got, _ = e.post("/oauth2/token", form, "", ""); got.Status != http.StatusOK || got.AccessToken == "" {
+		t.Errorf("refresh with client_secret_post: %+v", got)
+	}
+
+	got, _ = e.post("/oauth2/token", ref, e.confidential.ID, "wrong-secret")
+	want(t, "wrong secret status", got.Status, http.StatusUnauthorized)
+	want(t, "wrong secret error", got.Error, "invalid_client")
+	// Without credentials, a confidential client is not authenticated.
+	got, _ = e.post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}, "client_id": {e.confidential.ID}}, "", "")
+	want(t, "no secret", got.Error, "invalid_client")
+
+	// Another client's refresh token is refused to this one, and this
+	// client's to another.
+	v := oauth2.GenerateVerifier()
+	resp, _ = e.get(c, e.authorizeURL(authParams{client: e.public, verifier: v, scope: "openid", state: "p"}))
+	pub := e.exchange(e.code(resp, "p"), v)
+	got, _ = e.post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {pub.RefreshToken}}, e.confidential.ID, e.secret)
+	want(t, "another client's token", got.Error, "invalid_grant")
+	want(t, "the public client with the confidential one's token", e.refresh(refreshToken).Error, "invalid_grant")
+	got, _ = e.post("/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"unknown"}}, e.confidential.ID, e.secret)
+	want(t, "unknown token", got.Error, "invalid_grant")
+
+	// A disabled user cannot refresh; enabling does not bring back the
+	// tokens disabling revoked.
+	ctx := context.Background()
+	if err := e.svc.AdminDisableUser(ctx, e.pool.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = e.post("/oauth2/token", ref, e.confidential.ID, e.secret)
+	want(t, "disabled user", got.Error, "invalid_grant")
+	if err := e.svc.AdminEnableUser(ctx, e.pool.ID, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = e.post("/oauth2/token", ref, e.confidential.ID, e.secret)
+	want(t, "after disable and enable", got.Error, "invalid_grant")
+
+	// A revoked token is refused.
+	code = e.login(e.browser(), authParams{client: e.confidential, scope: "openid", state: "s2"})
+	r, _ = e.post("/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {e.callback}}, e.confidential.ID, e.secret)
 	if r.Status != http.StatusOK {
-		t.Fatalf("client_credentials: %+v", r)
+		t.Fatalf("exchange: %+v", r)
 	}
-	at := claims(t, r.AccessToken)
-	want(t, "client_id", at["client_id"], any(e.machine.ID))
-	want(t, "scope", at["scope"], any("agents/invoke"))
-	if r.IDToken != "" || r.RefreshToken != "" {
-		t.Errorf("client_credentials returned %+v, want an access token only", r)
+	ref.Set("refresh_token", r.RefreshToken)
+	if got, _ = e.post("/oauth2/token", ref, e.confidential.ID, e.secret); got.Status != http.StatusOK {
+		t.Fatalf("refresh after a new sign-in: %+v", got)
 	}
+	if got, _ = e.post("/oauth2/revoke", url.Values{"token": {r.RefreshToken}}, e.confidential.ID, e.secret); got.Status != http.StatusOK {
+		t.Fatalf("revoke: %+v", got)
+	}
+	got, _ = e.post("/oauth2/token", ref, e.confidential.ID, e.secret)
+	want(t, "revoked token", got.Error, "invalid_grant")
 }
 
 // Ensure logout: an unregistered logout_uri is refused without touching

@@ -1,0 +1,554 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+)
+
+// The agent-runtime control plane (bedrock-agentcore-control): restJson1
+// with the runtime id in the path, list paging in the query, and iso8601
+// (date-time) timestamps, unlike the identity operations' epoch seconds.
+
+// requestKey carries the *http.Request into an operation, for its path
+// and query bindings (set by serveOperation).
+type requestKey struct{}
+
+// request returns the HTTP request an operation serves.
+func request(ctx context.Context) *http.Request {
+	r, _ := ctx.Value(requestKey{}).(*http.Request)
+	if r == nil {
+		// Only reachable if an operation is called outside serveOperation.
+		panic("api: operation called without its request")
+	}
+	return r
+}
+
+// isoTime is a timestamp in date-time (RFC 3339) format.
+type isoTime time.Time
+
+// MarshalJSON writes UTC with millisecond precision, as AgentCore does.
+func (t isoTime) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
+}
+
+func isoPtr(t time.Time) *isoTime { v := isoTime(t); return &v }
+
+// AgentCore's lifecycle defaults, reported when a runtime sets none.
+const (
+	defaultIdleTimeout = 900
+	defaultMaxLifetime = 28800
+)
+
+// Wire shapes.
+
+type runtimeArtifact struct {
+	ContainerConfiguration *struct {
+		ContainerURI string `json:"containerUri"`
+	} `json:"containerConfiguration,omitempty"`
+	CodeConfiguration json.RawMessage `json:"codeConfiguration,omitempty"`
+}
+
+type claimMatchValue struct {
+	MatchValueString     *string  `json:"matchValueString,omitempty"`
+	MatchValueStringList []string `json:"matchValueStringList,omitempty"`
+}
+
+type customClaim struct {
+	InboundTokenClaimName      string `json:"inboundTokenClaimName"`
+	InboundTokenClaimValueType string `json:"inboundTokenClaimValueType"`
+	AuthorizingClaimMatchValue struct {
+		ClaimMatchOperator string          `json:"claimMatchOperator"`
+		ClaimMatchValue    claimMatchValue `json:"claimMatchValue"`
+	} `json:"authorizingClaimMatchValue"`
+}
+
+type customJWTAuthorizer struct {
+	DiscoveryURL    string        `json:"discoveryUrl"`
+	AllowedAudience []string      `json:"allowedAudience,omitempty"`
+	AllowedClients  []string      `json:"allowedClients,omitempty"`
+	AllowedScopes   []string      `json:"allowedScopes,omitempty"`
+	CustomClaims    []customClaim `json:"customClaims,omitempty"`
+
+	// Accepted by the model, refused by Behalf.
+	AdvertisedScopeMapping       json.RawMessage `json:"advertisedScopeMapping,omitempty"`
+	AllowedWorkloadConfiguration json.RawMessage `json:"allowedWorkloadConfiguration,omitempty"`
+	PrivateEndpoint              json.RawMessage `json:"privateEndpoint,omitempty"`
+	PrivateEndpointOverrides     json.RawMessage `json:"privateEndpointOverrides,omitempty"`
+}
+
+type authorizerConfiguration struct {
+	CustomJWTAuthorizer *customJWTAuthorizer `json:"customJWTAuthorizer,omitempty"`
+}
+
+type requestHeaderConfiguration struct {
+	RequestHeaderAllowlist []string `json:"requestHeaderAllowlist"`
+}
+
+type networkConfiguration struct {
+	NetworkMode       string          `json:"networkMode"`
+	NetworkModeConfig json.RawMessage `json:"networkModeConfig,omitempty"`
+}
+
+type protocolConfiguration struct {
+	ServerProtocol string `json:"serverProtocol"`
+	Path           string `json:"path,omitempty"`
+	Port           *int   `json:"port,omitempty"`
+}
+
+type lifecycleConfiguration struct {
+	IdleRuntimeSessionTimeout *int `json:"idleRuntimeSessionTimeout,omitempty"`
+	MaxLifetime               *int `json:"maxLifetime,omitempty"`
+}
+
+// runtimeIn is the body of CreateAgentRuntime and UpdateAgentRuntime.
+type runtimeIn struct {
+	AgentRuntimeName           string                      `json:"agentRuntimeName"` // create only
+	AgentRuntimeArtifact       *runtimeArtifact            `json:"agentRuntimeArtifact"`
+	RoleARN                    string                      `json:"roleArn"`
+	Description                *string                     `json:"description"`
+	AuthorizerConfiguration    *authorizerConfiguration    `json:"authorizerConfiguration"`
+	RequestHeaderConfiguration *requestHeaderConfiguration `json:"requestHeaderConfiguration"`
+	NetworkConfiguration       *networkConfiguration       `json:"networkConfiguration"`
+	ProtocolConfiguration      *protocolConfiguration      `json:"protocolConfiguration"`
+	LifecycleConfiguration     *lifecycleConfiguration     `json:"lifecycleConfiguration"`
+	EnvironmentVariables       map[string]string           `json:"environmentVariables"`
+	Tags                       map[string]string           `json:"tags"` // create only
+	ClientToken                string                      `json:"clientToken"`
+	PlatformVersion            string                      `json:"platformVersion"`
+
+	// Accepted and ignored: there is no microVM whose metadata service it
+	// could configure.
+	MetadataConfiguration json.RawMessage `json:"metadataConfiguration"`
+
+	// Accepted by the model, refused by Behalf (it runs no compute).
+	AllowedPorts                  json.RawMessage `json:"allowedPorts"`
+	CapacityProviderConfiguration json.RawMessage `json:"capacityProviderConfiguration"`
+	FilesystemConfigurations      json.RawMessage `json:"filesystemConfigurations"`
+	HooksConfiguration            json.RawMessage `json:"hooksConfiguration"`
+	ResourceConfigurations        json.RawMessage `json:"resourceConfigurations"`
+}
+
+// unsupported returns the first field of in that Behalf refuses.
+func (in *runtimeIn) unsupported() error {
+	refuse := map[string]json.RawMessage{
+		"allowedPorts":                  in.AllowedPorts,
+		"capacityProviderConfiguration": in.CapacityProviderConfiguration,
+		"filesystemConfigurations":      in.FilesystemConfigurations,
+		"hooksConfiguration":            in.HooksConfiguration,
+		"resourceConfigurations":        in.ResourceConfigurations,
+	}
+	if a := in.AuthorizerConfiguration; a != nil && a.CustomJWTAuthorizer != nil {
+		j := a.CustomJWTAuthorizer
+		refuse["authorizerConfiguration.customJWTAuthorizer.advertisedScopeMapping"] = j.AdvertisedScopeMapping
+		refuse["authorizerConfiguration.customJWTAuthorizer.allowedWorkloadConfiguration"] = j.AllowedWorkloadConfiguration
+		refuse["authorizerConfiguration.customJWTAuthorizer.privateEndpoint"] = j.PrivateEndpoint
+		refuse["authorizerConfiguration.customJWTAuthorizer.privateEndpointOverrides"] = j.PrivateEndpointOverrides
+	}
+	if n := in.NetworkConfiguration; n != nil {
+		refuse["networkConfiguration.networkModeConfig"] = n.NetworkModeConfig
+	}
+	for _, f := range []string{
+		"allowedPorts", "capacityProviderConfiguration", "filesystemConfigurations", "hooksConfiguration",
+		"resourceConfigurations",
+		"authorizerConfiguration.customJWTAuthorizer.advertisedScopeMapping",
+		"authorizerConfiguration.customJWTAuthorizer.allowedWorkloadConfiguration",
+		"authorizerConfiguration.customJWTAuthorizer.privateEndpoint",
+		"authorizerConfiguration.customJWTAuthorizer.privateEndpointOverrides",
+		"networkConfiguration.networkModeConfig",
+	} {
+		if v := refuse[f]; len(v) > 0 && string(v) != "null" {
+			return behalf.Invalid(f, "Behalf does not support %s: it runs no compute of its own and fronts an agent that is already running.", f)
+		}
+	}
+	return nil
+}
+
+// input converts the wire request to a service input.
+func (in *runtimeIn) input() (behalf.AgentRuntimeInput, error) {
+	if err := in.unsupported(); err != nil {
+		return behalf.AgentRuntimeInput{}, err
+	}
+	out := behalf.AgentRuntimeInput{
+		Name:        in.AgentRuntimeName,
+		RoleARN:     in.RoleARN,
+		Environment: in.EnvironmentVariables,
+		Tags:        in.Tags,
+	}
+	if in.Description != nil {
+		out.Description = *in.Description
+	}
+	switch a := in.AgentRuntimeArtifact; {
+	case a == nil:
+		return out, behalf.Invalid("agentRuntimeArtifact", "agentRuntimeArtifact.containerConfiguration.containerUri is required: the http(s) URL of the running agent.")
+	case len(a.CodeConfiguration) > 0 && string(a.CodeConfiguration) != "null":
+		return out, behalf.Invalid("agentRuntimeArtifact.codeConfiguration", "Behalf runs no code: give agentRuntimeArtifact.containerConfiguration.containerUri, the http(s) URL of an agent that is already running.")
+	case a.ContainerConfiguration == nil:
+		return out, behalf.Invalid("agentRuntimeArtifact", "agentRuntimeArtifact.containerConfiguration.containerUri is required: the http(s) URL of the running agent.")
+	default:
+		out.ContainerURI = a.ContainerConfiguration.ContainerURI
+	}
+	if n := in.NetworkConfiguration; n != nil && n.NetworkMode != "PUBLIC" {
+		return out, behalf.Invalid("networkConfiguration.networkMode", "Behalf supports only networkMode PUBLIC: it reaches the agent at its containerUri.")
+	}
+	if p := in.ProtocolConfiguration; p != nil {
+		if p.ServerProtocol == "" {
+			return out, behalf.Invalid("protocolConfiguration.serverProtocol", "protocolConfiguration.serverProtocol is required.")
+		}
+		out.Protocol, out.ProtocolPath = p.ServerProtocol, p.Path
+		// port is ignored: the agent's port is part of its containerUri.
+	}
+	if l := in.LifecycleConfiguration; l != nil {
+		if l.IdleRuntimeSessionTimeout != nil {
+			out.IdleSessionTimeout = *l.IdleRuntimeSessionTimeout
+			if out.IdleSessionTimeout == 0 {
+				out.IdleSessionTimeout = -1 // refused: 0 is not a timeout
+			}
+		}
+		if l.MaxLifetime != nil {
+			out.MaxLifetime = *l.MaxLifetime
+			if out.MaxLifetime == 0 {
+				out.MaxLifetime = -1
+			}
+		}
+	}
+	if h := in.RequestHeaderConfiguration; h != nil {
+		out.HeaderAllowlist = h.RequestHeaderAllowlist
+	}
+	if a := in.AuthorizerConfiguration; a != nil {
+		j := a.CustomJWTAuthorizer
+		if j == nil {
+			return out, behalf.Invalid("authorizerConfiguration", "authorizerConfiguration must hold customJWTAuthorizer (omit it for SigV4).")
+		}
+		authz := &behalf.JWTAuthorizer{
+			DiscoveryURL:    j.DiscoveryURL,
+			AllowedClients:  j.AllowedClients,
+			AllowedAudience: j.AllowedAudience,
+			AllowedScopes:   j.AllowedScopes,
+		}
+		for _, c := range j.CustomClaims {
+			rule := behalf.ClaimRule{
+				Name:      c.InboundTokenClaimName,
+				ValueType: c.InboundTokenClaimValueType,
+				Operator:  c.AuthorizingClaimMatchValue.ClaimMatchOperator,
+			}
+			v := c.AuthorizingClaimMatchValue.ClaimMatchValue
+			if (v.MatchValueString != nil) == (v.MatchValueStringList != nil) {
+				return out, behalf.Invalid("authorizerConfiguration.customJWTAuthorizer.customClaims",
+					"Claim %q: claimMatchValue must hold exactly one of matchValueString and matchValueStringList.", rule.Name)
+			}
+			if v.MatchValueString != nil {
+				rule.Value = *v.MatchValueString
+			} else {
+				rule.Values = v.MatchValueStringList
+			}
+			authz.CustomClaims = append(authz.CustomClaims, rule)
+		}
+		out.Authorizer = authz
+	}
+	return out, nil
+}
+
+type workloadIdentityDetails struct {
+	WorkloadIdentityARN string `json:"workloadIdentityArn"`
+}
+
+// runtimeOut is GetAgentRuntime's response; Create, Update and Delete
+// send subsets of it.
+type runtimeOut struct {
+	AgentRuntimeARN            string                      `json:"agentRuntimeArn,omitempty"`
+	AgentRuntimeID             string                      `json:"agentRuntimeId"`
+	AgentRuntimeName           string                      `json:"agentRuntimeName,omitempty"`
+	AgentRuntimeVersion        string                      `json:"agentRuntimeVersion"`
+	Description                *string                     `json:"description,omitempty"`
+	CreatedAt                  *isoTime                    `json:"createdAt,omitempty"`
+	LastUpdatedAt              *isoTime                    `json:"lastUpdatedAt,omitempty"`
+	Status                     string                      `json:"status"`
+	RoleARN                    string                      `json:"roleArn,omitempty"`
+	AgentRuntimeArtifact       *runtimeArtifact            `json:"agentRuntimeArtifact,omitempty"`
+	AuthorizerConfiguration    *authorizerConfiguration    `json:"authorizerConfiguration,omitempty"`
+	RequestHeaderConfiguration *requestHeaderConfiguration `json:"requestHeaderConfiguration,omitempty"`
+	NetworkConfiguration       *networkConfiguration       `json:"networkConfiguration,omitempty"`
+	ProtocolConfiguration      *protocolConfiguration      `json:"protocolConfiguration,omitempty"`
+	LifecycleConfiguration     *lifecycleConfiguration     `json:"lifecycleConfiguration,omitempty"`
+	EnvironmentVariables       map[string]string           `json:"environmentVariables,omitempty"`
+	WorkloadIdentityDetails    *workloadIdentityDetails    `json:"workloadIdentityDetails,omitempty"`
+}
+
+func (s *Server) runtimeARN(id string) string {
+	return behalf.AgentRuntimeARN(s.Region, s.Account, id)
+}
+
+func (s *Server) runtimeEndpointARN(id, endpoint string) string {
+	return s.runtimeARN(id) + "/runtime-endpoint/" + endpoint
+}
+
+// summaryOut is what Create and Update return.
+func (s *Server) summaryOut(r *behalf.AgentRuntime) runtimeOut {
+	return runtimeOut{
+		AgentRuntimeARN:         s.runtimeARN(r.ID),
+		AgentRuntimeID:          r.ID,
+		AgentRuntimeVersion:     r.Version,
+		CreatedAt:               isoPtr(r.CreatedAt),
+		Status:                  r.Status,
+		WorkloadIdentityDetails: &workloadIdentityDetails{s.workloadARN(r.Workload)},
+	}
+}
+
+// fullOut is GetAgentRuntime's response.
+func (s *Server) fullOut(r *behalf.AgentRuntime) runtimeOut {
+	out := s.summaryOut(r)
+	out.AgentRuntimeName = r.Name
+	if r.Description != "" {
+		out.Description = &r.Description
+	}
+	out.LastUpdatedAt = isoPtr(r.UpdatedAt)
+	out.RoleARN = r.RoleARN
+	art := &runtimeArtifact{ContainerConfiguration: &struct {
+		ContainerURI string `json:"containerUri"`
+	}{r.ContainerURI}}
+	out.AgentRuntimeArtifact = art
+	if a := r.Authorizer; a != nil {
+		j := &customJWTAuthorizer{
+			DiscoveryURL:    a.DiscoveryURL,
+			AllowedAudience: a.AllowedAudience,
+			AllowedClients:  a.AllowedClients,
+			AllowedScopes:   a.AllowedScopes,
+		}
+		for _, c := range a.CustomClaims {
+			var cc customClaim
+			cc.InboundTokenClaimName = c.Name
+			cc.InboundTokenClaimValueType = c.ValueType
+			cc.AuthorizingClaimMatchValue.ClaimMatchOperator = c.Operator
+			if c.Values != nil {
+				cc.AuthorizingClaimMatchValue.ClaimMatchValue.MatchValueStringList = c.Values
+			} else {
+				v := c.Value
+				cc.AuthorizingClaimMatchValue.ClaimMatchValue.MatchValueString = &v
+			}
+			j.CustomClaims = append(j.CustomClaims, cc)
+		}
+		out.AuthorizerConfiguration = &authorizerConfiguration{CustomJWTAuthorizer: j}
+	}
+	if len(r.HeaderAllowlist) > 0 {
+		out.RequestHeaderConfiguration = &requestHeaderConfiguration{RequestHeaderAllowlist: r.HeaderAllowlist}
+	}
+	out.NetworkConfiguration = &networkConfiguration{NetworkMode: "PUBLIC"}
+	out.ProtocolConfiguration = &protocolConfiguration{ServerProtocol: r.Protocol, Path: r.ProtocolPath}
+	idle, maxLife := r.IdleSessionTimeout, r.MaxLifetime
+	if idle == 0 {
+		idle = defaultIdleTimeout
+	}
+	if maxLife == 0 {
+		maxLife = defaultMaxLifetime
+	}
+	out.LifecycleConfiguration = &lifecycleConfiguration{IdleRuntimeSessionTimeout: &idle, MaxLifetime: &maxLife}
+	if len(r.Environment) > 0 || r.CallbackURL != "" {
+		out.EnvironmentVariables = map[string]string{}
+		for k, v := range r.Environment {
+			out.EnvironmentVariables[k] = v
+		}
+		if r.CallbackURL != "" {
+			out.EnvironmentVariables[behalf.CallbackURLEnv] = r.CallbackURL
+		}
+	}
+	return out
+}
+
+// runtimeFor loads the runtime the path names, checking the version query
+// parameter: Behalf keeps only the latest version.
+func (s *Server) runtimeFor(ctx context.Context) (*behalf.AgentRuntime, error) {
+	r := request(ctx)
+	rt, err := s.Runtimes.GetAgentRuntime(ctx, r.PathValue("agentRuntimeId"))
+	if err != nil {
+		return nil, err
+	}
+	if v := r.URL.Query().Get("version"); v != "" && v != rt.Version {
+		return nil, behalf.Errorf(behalf.ENOTFOUND, "Version %s of agent runtime %s not found: Behalf keeps only the latest version, %s.", v, rt.ID, rt.Version)
+	}
+	return rt, nil
+}
+
+func (s *Server) createRuntime(ctx context.Context, body []byte) (int, any, error) {
+	var in runtimeIn
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	input, err := in.input()
+	if err != nil {
+		return 0, nil, err
+	}
+	rt, err := s.Runtimes.CreateAgentRuntime(ctx, input)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusAccepted, s.summaryOut(rt), nil
+}
+
+func (s *Server) getRuntime(ctx context.Context, body []byte) (int, any, error) {
+	rt, err := s.runtimeFor(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.fullOut(rt), nil
+}
+
+func (s *Server) updateRuntime(ctx context.Context, body []byte) (int, any, error) {
+	var in runtimeIn
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.AgentRuntimeName != "" {
+		return 0, nil, &parseError{msg: "Unknown field \"agentRuntimeName\"."}
+	}
+	if in.Tags != nil {
+		return 0, nil, &parseError{msg: "Unknown field \"tags\"."}
+	}
+	input, err := in.input()
+	if err != nil {
+		return 0, nil, err
+	}
+	cur, err := s.Runtimes.GetAgentRuntime(ctx, request(ctx).PathValue("agentRuntimeId"))
+	if err != nil {
+		return 0, nil, err
+	}
+	input.Tags = cur.Tags // tags are not part of UpdateAgentRuntime
+	rt, err := s.Runtimes.UpdateAgentRuntime(ctx, cur.ID, input)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := s.summaryOut(rt)
+	out.LastUpdatedAt = isoPtr(rt.UpdatedAt)
+	return http.StatusAccepted, out, nil
+}
+
+func (s *Server) deleteRuntime(ctx context.Context, body []byte) (int, any, error) {
+	cur, err := s.runtimeFor(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	rt, err := s.Runtimes.DeleteAgentRuntime(ctx, cur.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	// The runtime and its workload identity are gone already; DELETING is
+	// what AgentCore answers.
+	return http.StatusAccepted, runtimeOut{AgentRuntimeID: rt.ID, AgentRuntimeVersion: rt.Version, Status: behalf.RuntimeDeleting}, nil
+}
+
+// pageQuery reads maxResults and nextToken from the query string.
+func pageQuery(ctx context.Context) (behalf.PageRequest, error) {
+	q := request(ctx).URL.Query()
+	p := behalf.PageRequest{NextToken: q.Get("nextToken")}
+	if v := q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return p, behalf.Invalid("maxResults", "maxResults must be a number.")
+		}
+		if n == 0 {
+			n = -1 // 0 is out of range, not "the default"
+		}
+		p.MaxResults = n
+	}
+	return p, nil
+}
+
+func (s *Server) listRuntimes(ctx context.Context, body []byte) (int, any, error) {
+	if err := decode(body, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	p, err := pageQuery(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	items, next, err := s.Runtimes.ListAgentRuntimes(ctx, p)
+	if err != nil {
+		return 0, nil, err
+	}
+	type item struct {
+		ARN           string  `json:"agentRuntimeArn"`
+		ID            string  `json:"agentRuntimeId"`
+		Name          string  `json:"agentRuntimeName"`
+		Version       string  `json:"agentRuntimeVersion"`
+		Description   string  `json:"description"`
+		LastUpdatedAt isoTime `json:"lastUpdatedAt"`
+		Status        string  `json:"status"`
+	}
+	out := struct {
+		Items     []item `json:"agentRuntimes"`
+		NextToken string `json:"nextToken,omitempty"`
+	}{Items: []item{}, NextToken: next}
+	for _, rt := range items {
+		out.Items = append(out.Items, item{s.runtimeARN(rt.ID), rt.ID, rt.Name, rt.Version, rt.Description, isoTime(rt.UpdatedAt), rt.Status})
+	}
+	return http.StatusOK, out, nil
+}
+
+// endpointOut is a runtime's DEFAULT endpoint, the only one Behalf keeps:
+// it always serves the latest version.
+type endpointOut struct {
+	AgentRuntimeARN         string  `json:"agentRuntimeArn"`
+	AgentRuntimeEndpointARN string  `json:"agentRuntimeEndpointArn"`
+	CreatedAt               isoTime `json:"createdAt"`
+	ID                      string  `json:"id"`
+	LastUpdatedAt           isoTime `json:"lastUpdatedAt"`
+	Name                    string  `json:"name"`
+	Status                  string  `json:"status"`
+	Description             string  `json:"description,omitempty"`
+	LiveVersion             string  `json:"liveVersion,omitempty"`
+}
+
+func (s *Server) defaultEndpoint(rt *behalf.AgentRuntime) endpointOut {
+	return endpointOut{
+		AgentRuntimeARN:         s.runtimeARN(rt.ID),
+		AgentRuntimeEndpointARN: s.runtimeEndpointARN(rt.ID, behalf.DefaultEndpoint),
+		CreatedAt:               isoTime(rt.CreatedAt),
+		ID:                      behalf.DefaultEndpoint,
+		LastUpdatedAt:           isoTime(rt.UpdatedAt),
+		Name:                    behalf.DefaultEndpoint,
+		Status:                  rt.Status,
+		Description:             "The default endpoint, serving the latest version.",
+		LiveVersion:             rt.Version,
+	}
+}
+
+func (s *Server) getRuntimeEndpoint(ctx context.Context, body []byte) (int, any, error) {
+	rt, err := s.Runtimes.GetAgentRuntime(ctx, request(ctx).PathValue("agentRuntimeId"))
+	if err != nil {
+		return 0, nil, err
+	}
+	if name := request(ctx).PathValue("endpointName"); name != behalf.DefaultEndpoint {
+		return 0, nil, behalf.Errorf(behalf.ENOTFOUND, "Endpoint %q of agent runtime %s not found: Behalf keeps only %s.", name, rt.ID, behalf.DefaultEndpoint)
+	}
+	return http.StatusOK, s.defaultEndpoint(rt), nil
+}
+
+func (s *Server) listRuntimeEndpoints(ctx context.Context, body []byte) (int, any, error) {
+	if err := decode(body, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	p, err := pageQuery(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if p.MaxResults < 0 || p.MaxResults > 100 {
+		return 0, nil, behalf.Invalid("maxResults", "maxResults must be between 1 and 100.")
+	}
+	rt, err := s.Runtimes.GetAgentRuntime(ctx, request(ctx).PathValue("agentRuntimeId"))
+	if err != nil {
+		return 0, nil, err
+	}
+	out := struct {
+		Items []endpointOut `json:"runtimeEndpoints"`
+	}{Items: []endpointOut{}}
+	if p.NextToken != "" {
+		// The one endpoint fits on the first page; no token was issued.
+		return 0, nil, behalf.Invalid("nextToken", "The pagination token is invalid.")
+	}
+	out.Items = append(out.Items, s.defaultEndpoint(rt))
+	return http.StatusOK, out, nil
+}
