@@ -1,0 +1,212 @@
+package agentruntime
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/jwtverify"
+	"github.com/lestrrat-go/jwx/v3/jwk"
+)
+
+// A runtime's customJWTAuthorizer is checked in two steps. The token must
+// verify (signature with a key of the issuer's JWKS, an allowed algorithm,
+// iss equal to the issuer of the runtime's discovery document, exp not
+// past, a subject): otherwise 401 UnauthorizedException. Then each
+// configured list must admit it: allowedClients its client_id,
+// allowedAudience one of its aud values, allowedScopes one of its scope
+// (or scp) values, and every customClaims rule its claim: otherwise 403
+// AccessDeniedException. Unset lists check nothing.
+//
+// All runtimes share one jwtverify.Verifier, hence one key-set cache per
+// JWKS URI; the issuer a token must come from is the one the invoked
+// runtime's discovery document names, passed to the verifier's Lookup in
+// the context.
+
+var errNoBearer = unauthorized("Missing bearer token: this agent runtime requires Authorization: Bearer <JWT>.")
+
+// unauthorized returns the 401 of a missing or invalid bearer token.
+func unauthorized(msg string) error {
+	return &behalf.Error{Code: behalf.EUNAUTHORIZED, Message: msg}
+}
+
+type issuerKey struct{}
+
+// expectedIssuer is the verifier's Lookup: the one issuer the invoked
+// runtime trusts.
+func expectedIssuer(ctx context.Context, iss string) (jwtverify.Issuer, error) {
+	want, ok := ctx.Value(issuerKey{}).(jwtverify.Issuer)
+	if !ok || want.Issuer != iss {
+		return jwtverify.Issuer{}, behalf.Errorf(behalf.ENOTFOUND, "The token's issuer is not the agent runtime's.")
+	}
+	return want, nil
+}
+
+// checkJWT verifies a bearer token and checks it against the authorizer.
+func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token string) (jwtverify.Claims, error) {
+	if token == "" {
+		return jwtverify.Claims{}, errNoBearer
+	}
+	iss, err := g.issuer(ctx, a.DiscoveryURL)
+	if err != nil {
+		return jwtverify.Claims{}, err
+	}
+	c, err := g.verifier.Verify(context.WithValue(ctx, issuerKey{}, iss), token)
+	if err != nil {
+		if code := behalf.ErrorCode(err); code == behalf.EUNAUTHORIZED {
+			return jwtverify.Claims{}, unauthorized(behalf.ErrorMessage(err))
+		} else if code == behalf.EUNAVAILABLE {
+			return jwtverify.Claims{}, err
+		}
+		g.Log.ErrorContext(ctx, "verify bearer token", "err", err)
+		return jwtverify.Claims{}, errIdPDown
+	}
+	if err := authorizeClaims(a, c); err != nil {
+		return jwtverify.Claims{}, err
+	}
+	return c, nil
+}
+
+// authorizeClaims applies the authorizer's allow lists to verified claims.
+func authorizeClaims(a *behalf.JWTAuthorizer, c jwtverify.Claims) error {
+	if len(a.AllowedClients) > 0 && !slices.Contains(a.AllowedClients, c.ClientID) {
+		return denied("The token's client_id is not allowed by the agent runtime's authorizer.")
+	}
+	if len(a.AllowedAudience) > 0 && !slices.ContainsFunc(c.Audience, func(aud string) bool { return slices.Contains(a.AllowedAudience, aud) }) {
+		return denied("The token's audience is not allowed by the agent runtime's authorizer.")
+	}
+	if len(a.AllowedScopes) > 0 && !slices.ContainsFunc(c.Scope, func(s string) bool { return slices.Contains(a.AllowedScopes, s) }) {
+		return denied("The token has none of the scopes the agent runtime's authorizer allows.")
+	}
+	for _, rule := range a.CustomClaims {
+		if !claimMatches(rule, c.Raw[rule.Name]) {
+			return denied("The token's claim " + quote(rule.Name) + " does not satisfy the agent runtime's authorizer.")
+		}
+	}
+	return nil
+}
+
+func denied(msg string) error {
+	return &behalf.Error{Code: behalf.EFORBIDDEN, Message: msg}
+}
+
+func quote(s string) string { return "\"" + strings.ReplaceAll(s, "\"", "'") + "\"" }
+
+// claimMatches applies one custom-claim rule to a claim's JSON value:
+// STRING EQUALS (the claim is Value), STRING CONTAINS_ANY (the claim is one
+// of Values), STRING_ARRAY CONTAINS (the claim's array holds Value) and
+// STRING_ARRAY CONTAINS_ANY (it holds one of Values). Anything else,
+// including a claim of another JSON type, does not match.
+func claimMatches(rule behalf.ClaimRule, v any) bool {
+	switch rule.ValueType {
+	case behalf.ClaimString:
+		s, ok := v.(string)
+		if !ok {
+			return false
+		}
+		switch rule.Operator {
+		case behalf.ClaimEquals:
+			return s == rule.Value
+		case behalf.ClaimContainsAny:
+			return slices.Contains(rule.Values, s)
+		}
+	case behalf.ClaimStringArray:
+		arr, ok := v.([]any)
+		if !ok {
+			return false
+		}
+		has := func(want string) bool {
+			return slices.ContainsFunc(arr, func(x any) bool { s, ok := x.(string); return ok && s == want })
+		}
+		switch rule.Operator {
+		case behalf.ClaimContains:
+			return has(rule.Value)
+		case behalf.ClaimContainsAny:
+			return slices.ContainsFunc(rule.Values, has)
+		}
+	}
+	return false
+}
+
+var errIdPDown = &behalf.Error{Code: behalf.EUNAVAILABLE, Retry: 5 * time.Second,
+	Message: "The agent runtime's authorizer could not reach its identity provider; try again later."}
+
+// issuerCache keeps each discovery URL's issuer for DiscoveryCacheTTL, a
+// failure for DiscoveryRetry; concurrent fetches of one URL share one.
+type issuerCache struct {
+	entries ttlMap[string, issuerResult]
+	group   singleflight.Group
+}
+
+type issuerResult struct {
+	iss jwtverify.Issuer
+	err error
+}
+
+// issuer returns the issuer behind a runtime's discovery URL: one of
+// Behalf's user pools (keys read in process, cached for PoolKeysTTL), else
+// what the discovery document names (cached for DiscoveryCacheTTL).
+func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, error) {
+	if res, ok := g.issuers.entries.get(discoveryURL, g.now()); ok {
+		return res.iss, res.err
+	}
+	v, _, _ := g.issuers.group.Do(discoveryURL, func() (any, error) {
+		if res, ok := g.issuers.entries.get(discoveryURL, g.now()); ok {
+			return res, nil
+		}
+		ctx := context.WithoutCancel(ctx) // others may wait on this fetch
+		var res issuerResult
+		var ttl time.Duration
+		if poolID, ok := g.poolID(discoveryURL); ok {
+			res, ttl = g.poolIssuer(ctx, poolID), PoolKeysTTL
+		} else {
+			iss, err := jwtverify.Discover(ctx, g.HTTPClient, discoveryURL)
+			res, ttl = issuerResult{iss: iss}, DiscoveryCacheTTL
+			if err != nil {
+				g.Log.WarnContext(ctx, "agent runtime authorizer: discovery failed", "discovery_url", discoveryURL, "err", err)
+				res, ttl = issuerResult{err: errIdPDown}, DiscoveryRetry
+			}
+		}
+		g.issuers.entries.put(discoveryURL, res, g.now().Add(ttl))
+		return res, nil
+	})
+	res := v.(issuerResult)
+	return res.iss, res.err
+}
+
+// poolID recognises the discovery URL of one of Behalf's user pools,
+// {PublicURL}/{poolId}/.well-known/openid-configuration.
+func (g *Gateway) poolID(discoveryURL string) (string, bool) {
+	if g.Pools == nil || g.PublicURL == "" {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(discoveryURL, strings.TrimSuffix(g.PublicURL, "/")+"/")
+	if !ok {
+		return "", false
+	}
+	poolID, ok := strings.CutSuffix(rest, "/.well-known/openid-configuration")
+	if !ok || poolID == "" || strings.ContainsAny(poolID, "/?#%") {
+		return "", false
+	}
+	return poolID, true
+}
+
+// poolIssuer reads a user pool's keys; a deleted pool's tokens are refused.
+func (g *Gateway) poolIssuer(ctx context.Context, poolID string) issuerResult {
+	b, err := g.Pools.JWKS(ctx, poolID)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return issuerResult{err: unauthorized(jwtverify.MsgUntrusted)}
+	}
+	if err == nil {
+		var keys jwk.Set
+		if keys, err = jwk.Parse(b); err == nil {
+			return issuerResult{iss: jwtverify.Issuer{Issuer: strings.TrimSuffix(g.PublicURL, "/") + "/" + poolID, LocalKeys: keys}}
+		}
+	}
+	g.Log.ErrorContext(ctx, "agent runtime authorizer: user pool keys", "pool", poolID, "err", err)
+	return issuerResult{err: errIdPDown}
+}
