@@ -145,9 +145,11 @@ type Gateway struct {
 
 	once      sync.Once
 	transport http.RoundTripper
+	client    *http.Client
 	verifier  *jwtverify.Verifier
 	runtimes  ttlMap[string, *behalf.AgentRuntime]
 	issuers   issuerCache
+	verified  ttlMap[[32]byte, jwtverify.Claims]
 	wats      watCache
 }
 
@@ -157,12 +159,11 @@ func (g *Gateway) init() {
 		if g.transport == nil {
 			g.transport = NewAgentTransport()
 		}
-		client := g.HTTPClient
-		if client == nil {
-			client = safehttp.NewClient(safehttp.Options{})
+		g.client = g.HTTPClient
+		if g.client == nil {
+			g.client = safehttp.NewClient(safehttp.Options{})
 		}
-		g.HTTPClient = client
-		g.verifier = &jwtverify.Verifier{HTTPClient: client, Now: g.Now, Lookup: expectedIssuer}
+		g.verifier = &jwtverify.Verifier{HTTPClient: g.client, Now: g.Now, Lookup: expectedIssuer}
 		if g.Log == nil {
 			g.Log = slog.New(slog.DiscardHandler)
 		}

@@ -1,7 +1,6 @@
 package agentruntime
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -410,5 +409,3 @@ func wantError(t testing.TB, resp *http.Response, body []byte, status int, typ s
 	}
 	return e.Message
 }
-
-var _ = bytes.NewReader

@@ -2,8 +2,11 @@ package agentruntime
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -51,11 +54,11 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 	if token == "" {
 		return jwtverify.Claims{}, errNoBearer
 	}
-	iss, err := g.issuer(ctx, a.DiscoveryURL)
+	iss, gen, err := g.issuer(ctx, a.DiscoveryURL)
 	if err != nil {
 		return jwtverify.Claims{}, err
 	}
-	c, err := g.verifier.Verify(context.WithValue(ctx, issuerKey{}, iss), token)
+	c, err := g.verify(ctx, iss, gen, token)
 	if err != nil {
 		if code := behalf.ErrorCode(err); code == behalf.EUNAUTHORIZED {
 			return jwtverify.Claims{}, unauthorized(behalf.ErrorMessage(err))
@@ -67,6 +70,35 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 	}
 	if err := authorizeClaims(a, c); err != nil {
 		return jwtverify.Claims{}, err
+	}
+	return c, nil
+}
+
+// verify verifies token against iss, or returns the claims it verified
+// for the same token and the same issuer entry (gen) before. A cached
+// verification lasts until the token's exp, and no longer than the issuer
+// entry it was made with: a user pool's keys are reread every PoolKeysTTL
+// (a deleted pool's tokens stop verifying within it), a discovery
+// document every DiscoveryCacheTTL. The key is a hash of the whole token,
+// so a token that differs in any byte is verified afresh.
+func (g *Gateway) verify(ctx context.Context, iss jwtverify.Issuer, gen uint64, token string) (jwtverify.Claims, error) {
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], gen)
+	h.Write(b[:])
+	h.Write([]byte(token))
+	var key [32]byte
+	h.Sum(key[:0])
+	now := g.now()
+	if c, ok := g.verified.get(key, now); ok {
+		return c, nil
+	}
+	c, err := g.verifier.Verify(context.WithValue(ctx, issuerKey{}, iss), token)
+	if err != nil {
+		return jwtverify.Claims{}, err
+	}
+	if exp := c.Expiry; now.Before(exp) {
+		g.verified.put(key, c, exp)
 	}
 	return c, nil
 }
@@ -140,19 +172,21 @@ var errIdPDown = &behalf.Error{Code: behalf.EUNAVAILABLE, Retry: 5 * time.Second
 type issuerCache struct {
 	entries ttlMap[string, issuerResult]
 	group   singleflight.Group
+	gen     atomic.Uint64
 }
 
 type issuerResult struct {
 	iss jwtverify.Issuer
 	err error
+	gen uint64 // distinct for every entry: verifications made with it
 }
 
 // issuer returns the issuer behind a runtime's discovery URL: one of
 // Behalf's user pools (keys read in process, cached for PoolKeysTTL), else
 // what the discovery document names (cached for DiscoveryCacheTTL).
-func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, error) {
+func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, uint64, error) {
 	if res, ok := g.issuers.entries.get(discoveryURL, g.now()); ok {
-		return res.iss, res.err
+		return res.iss, res.gen, res.err
 	}
 	v, _, _ := g.issuers.group.Do(discoveryURL, func() (any, error) {
 		if res, ok := g.issuers.entries.get(discoveryURL, g.now()); ok {
@@ -164,18 +198,19 @@ func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Is
 		if poolID, ok := g.poolID(discoveryURL); ok {
 			res, ttl = g.poolIssuer(ctx, poolID), PoolKeysTTL
 		} else {
-			iss, err := jwtverify.Discover(ctx, g.HTTPClient, discoveryURL)
+			iss, err := jwtverify.Discover(ctx, g.client, discoveryURL)
 			res, ttl = issuerResult{iss: iss}, DiscoveryCacheTTL
 			if err != nil {
 				g.Log.WarnContext(ctx, "agent runtime authorizer: discovery failed", "discovery_url", discoveryURL, "err", err)
 				res, ttl = issuerResult{err: errIdPDown}, DiscoveryRetry
 			}
 		}
+		res.gen = g.issuers.gen.Add(1)
 		g.issuers.entries.put(discoveryURL, res, g.now().Add(ttl))
 		return res, nil
 	})
 	res := v.(issuerResult)
-	return res.iss, res.err
+	return res.iss, res.gen, res.err
 }
 
 // poolID recognises the discovery URL of one of Behalf's user pools,

@@ -129,7 +129,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, inv *invocatio
 	}
 	h.Set(HeaderSessionID, inv.sessionID)
 	w.WriteHeader(resp.StatusCode)
-	if err := copyFlushing(w, resp.Body); err != nil {
+	if err := copyAnswer(w, resp.Body, streaming(resp)); err != nil {
 		if errors.Is(err, errClientWrite) || ctx.Err() != nil {
 			return
 		}
@@ -218,10 +218,22 @@ var errClientWrite = errors.New("write to the caller failed")
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// copyFlushing copies the agent's answer to the caller, flushing after
-// every read so that server-sent events and chunks arrive as the agent
-// sends them. Memory stays one 32 KiB buffer whatever the answer's size.
-func copyFlushing(w http.ResponseWriter, body io.Reader) error {
+// streaming reports whether an answer must be flushed as it arrives, as
+// httputil.ReverseProxy decides: server-sent events, and bodies of unknown
+// length (chunked). An answer of known length is buffered by net/http in
+// the usual way (flushed when its buffer fills and at the end).
+func streaming(resp *http.Response) bool {
+	if resp.ContentLength < 0 {
+		return true
+	}
+	ct, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+	return strings.EqualFold(strings.TrimSpace(ct), "text/event-stream")
+}
+
+// copyAnswer copies the agent's answer to the caller; with flush, after
+// every read, so that events and chunks arrive as the agent sends them.
+// Memory stays one 32 KiB buffer whatever the answer's size.
+func copyAnswer(w http.ResponseWriter, body io.Reader, flush bool) error {
 	rc := http.NewResponseController(w)
 	bp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bp)
@@ -232,8 +244,10 @@ func copyFlushing(w http.ResponseWriter, body io.Reader) error {
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return errClientWrite
 			}
-			if ferr := rc.Flush(); ferr != nil && !errors.Is(ferr, http.ErrNotSupported) {
-				return errClientWrite
+			if flush {
+				if ferr := rc.Flush(); ferr != nil && !errors.Is(ferr, http.ErrNotSupported) {
+					return errClientWrite
+				}
 			}
 		}
 		if err == io.EOF {

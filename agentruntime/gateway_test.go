@@ -3,8 +3,7 @@ package agentruntime
 import (
 	"bufio"
 	"context"
-	"errors"
-	"fmt"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -12,8 +11,11 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -663,6 +665,77 @@ func TestClaimMatches(t *testing.T) {
 	}
 }
 
-var _ = errors.New
-var _ = fmt.Sprint
-var _ = context.Background
+// fakePools serves one user pool's key set until it is deleted.
+type fakePools struct {
+	jwks    []byte
+	deleted atomic.Bool
+	reads   atomic.Int64
+}
+
+func (p *fakePools) JWKS(ctx context.Context, poolID string) ([]byte, error) {
+	p.reads.Add(1)
+	if poolID != "pool_1" || p.deleted.Load() {
+		return nil, behalf.Errorf(behalf.ENOTFOUND, "no pool %s", poolID)
+	}
+	return p.jwks, nil
+}
+
+// Ensure a runtime whose discoveryUrl is one of Behalf's user pools
+// verifies the pool's tokens with its keys in process (no HTTP), that
+// verifications are cached but end with the token's exp, and that a
+// deleted pool's tokens stop working within PoolKeysTTL.
+func TestGatewayUserPoolIssuer(t *testing.T) {
+	pools := &fakePools{}
+	h := newHarness(t, func(g *Gateway, _ *httptest.Server) {
+		g.Pools, g.PublicURL = pools, "https://behalf.example/"
+	})
+	pub, err := jwk.PublicKeyOf(h.idp.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := jwk.NewSet()
+	set.AddKey(pub)
+	if pools.jwks, err = json.Marshal(set); err != nil {
+		t.Fatal(err)
+	}
+	h.jwtRT.Authorizer = &behalf.JWTAuthorizer{DiscoveryURL: "https://behalf.example/pool_1/.well-known/openid-configuration", AllowedClients: []string{"app-client"}}
+	now := h.clock.Now()
+	claims := h.idp.claims(now)
+	claims["iss"] = "https://behalf.example/pool_1"
+	claims["exp"] = now.Add(2 * time.Minute).Unix()
+	tok := h.idp.token(t, claims)
+	for range 3 {
+		if resp, body := do(t, h.bearerRequest(tok, `{}`)); resp.StatusCode != 200 {
+			t.Fatalf("%d %s", resp.StatusCode, body)
+		}
+	}
+	if got := h.agent.last(t).header.Get(HeaderWAT); !strings.Contains(got, "|https://behalf.example/pool_1|user-1") {
+		t.Errorf("WAT %q", got)
+	}
+	if h.idp.discovery.Load() != 0 || pools.reads.Load() != 1 {
+		t.Errorf("discovery fetched %d times, pool keys read %d times", h.idp.discovery.Load(), pools.reads.Load())
+	}
+	// A token of another pool (another issuer) is refused.
+	other := h.idp.claims(now)
+	other["iss"] = "https://behalf.example/pool_2"
+	resp, body := do(t, h.bearerRequest(h.idp.token(t, other), `{}`))
+	wantError(t, resp, body, 401, "UnauthorizedException")
+
+	// Past its exp (and the verifier's 60 s of skew), the cached
+	// verification is gone too.
+	h.clock.Advance(3*time.Minute + time.Second)
+	resp, body = do(t, h.bearerRequest(tok, `{}`))
+	if msg := wantError(t, resp, body, 401, "UnauthorizedException"); !strings.Contains(msg, "expired") {
+		t.Errorf("message %q", msg)
+	}
+	// The pool is deleted: its fresh tokens stop within PoolKeysTTL.
+	claims["exp"] = h.clock.Now().Add(time.Hour).Unix()
+	fresh := h.idp.token(t, claims)
+	if resp, body := do(t, h.bearerRequest(fresh, `{}`)); resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	pools.deleted.Store(true)
+	h.clock.Advance(PoolKeysTTL + time.Second)
+	resp, body = do(t, h.bearerRequest(fresh, `{}`))
+	wantError(t, resp, body, 401, "UnauthorizedException")
+}

@@ -34,6 +34,9 @@ type Server struct {
 	// UserPools serves the Cognito-compatible user-pool API (AWS JSON 1.1
 	// on POST /, see cognito.go) and the pools' JWKS; nil serves neither.
 	UserPools behalf.UserPoolService
+	// Invocations serves InvokeAgentRuntime, POST /runtimes/{runtime}/invocations
+	// (an *agentruntime.Gateway, which authenticates by itself); nil serves none.
+	Invocations http.Handler
 
 	Auth Authenticator
 	// CognitoAuth verifies the signature of the Cognito administration
@@ -76,6 +79,14 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.pattern, s.serveOperation(rt))
 	}
 	s.mountCognito(mux)
+	if s.Invocations != nil {
+		mux.Handle("POST /runtimes/{runtime}/invocations", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if sw, ok := w.(*statusWriter); ok {
+				sw.op = "InvokeAgentRuntime"
+			}
+			s.Invocations.ServeHTTP(w, r)
+		}))
+	}
 	if s.Browser != nil {
 		mux.Handle("GET /identities/oauth2/authorize", s.Browser)
 		mux.Handle("GET /identities/oauth2/callback/{providerID}", s.Browser)
@@ -108,6 +119,9 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p) // a streamed answer was cut short: let net/http abort the connection
+				}
 				s.Log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p)
 				writeError(sw, r, s.Log, errors.New("panic in handler"))
 			}
@@ -178,6 +192,10 @@ type statusWriter struct {
 	status int
 	op     string
 }
+
+// Unwrap lets http.ResponseController reach Flush and deadlines
+// (invocations stream their answers).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code

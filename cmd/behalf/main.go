@@ -31,6 +31,8 @@ Usage:
   behalf runtime  create|get|list|update|delete ...  agent runtimes: running agents Behalf fronts
   behalf invoke   RUNTIME [PAYLOAD] [--bearer-token TOKEN] [--session-id ID]   call an agent runtime, stream its answer
   behalf login    --pool POOL --client CLIENT --username USER ...   sign in, print the access token
+  behalf demo     [--interactive]              the Google Drive walkthrough end to end, offline, in one command
+  behalf sandbox  [--listen ADDR] [--open]     a local stand-in for Google (OAuth 2.0 + Drive) for demos and CI
   behalf version
 
 Run "behalf <command> -h" for a command's flags.
@@ -94,6 +96,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runNoun(ctx, runtimeCommands, args, stdout, stderr)
 	case "invoke":
 		return runInvoke(ctx, args, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args, stdout, stderr)
+	case "sandbox":
+		return runSandbox(ctx, args, stdout, stderr)
 	case "login":
 		return runLogin(ctx, args, stdout, stderr)
 	case "version", "--version":

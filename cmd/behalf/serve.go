@@ -211,6 +211,12 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	}
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate}
+	auth := &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}}
+	// InvokeAgentRuntime: bearer JWTs per each runtime's authorizer, or SigV4.
+	invocations := &agentruntime.Gateway{
+		Runtimes: store, WATs: dp, SigV4: auth, HTTPClient: httpClient,
+		Pools: pools, PublicURL: publicURL, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
+	}
 	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
 	return &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
@@ -219,7 +225,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		UserPools: pools,
 		// One verifier per signing name, so a request signed for one API
 		// cannot call the other.
-		Auth:        &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}},
+		Auth:        auth,
+		Invocations: invocations,
 		CognitoAuth: &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"cognito-idp"}},
 		Ready:       store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
 	}, nil

@@ -1,4 +1,4 @@
-package fakeprovider
+package sandbox
 
 import (
 	"crypto/sha256"
@@ -89,17 +89,22 @@ func (s *Server) grantToken(r *http.Request, form url.Values) (map[string]any, *
 
 // authenticate checks the client's credentials: HTTP Basic (form-encoded
 // id and secret, RFC 6749 section 2.3.1), or client_id and client_secret
-// in the form, or client_id alone for a public client.
+// in the form, or client_id alone for a public client. In open mode an
+// unregistered client passes with any secret.
 func (s *Server) authenticate(r *http.Request, form url.Values) (clientID string, public bool, oe *oauthError) {
 	id, secret, method, oe := credentials(r, form)
 	if oe != nil {
 		return "", false, oe
 	}
-	cl, ok := s.st.clients[id]
+	cl, open, ok := s.lookupClient(id)
 	if !ok {
 		return "", false, errorf(http.StatusUnauthorized, "invalid_client", "The OAuth client was not found.")
 	}
-	if cl.secret == "" {
+	if open {
+		// Open mode: an unregistered client is whoever it says it is.
+		return id, method == "none", nil
+	}
+	if cl.Secret == "" {
 		if secret != "" {
 			return "", false, errorf(http.StatusUnauthorized, "invalid_client", "Public clients have no secret.")
 		}
@@ -111,7 +116,7 @@ func (s *Server) authenticate(r *http.Request, form url.Values) (clientID string
 	case s.opts.RequireAuthMethod != "" && method != s.opts.RequireAuthMethod:
 		return "", false, errorf(http.StatusUnauthorized, "invalid_client",
 			"Client authentication method "+method+" is not allowed; use "+s.opts.RequireAuthMethod+".")
-	case subtle.ConstantTimeCompare([]byte(secret), []byte(cl.secret)) != 1:
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(cl.Secret)) != 1:
 		return "", false, errorf(http.StatusUnauthorized, "invalid_client", "Unauthorized")
 	}
 	return id, false, nil
@@ -285,7 +290,7 @@ func writeError(w http.ResponseWriter, oe *oauthError) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(oe.retryAfter/time.Second)))
 	}
 	if oe.status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="fakeprovider"`)
+		w.Header().Set("WWW-Authenticate", `Basic realm="sandbox"`)
 	}
 	body := map[string]string{}
 	if oe.code != "" {
