@@ -92,7 +92,7 @@ func (s *Service) check(in behalf.AgentRuntimeInput) (config, error) {
 	if err := validateLifecycle(in.IdleSessionTimeout, in.MaxLifetime); err != nil {
 		return c, err
 	}
-	if err := validateTags(in.Tags); err != nil {
+	if err := behalf.ValidateTags(in.Tags); err != nil {
 		return c, err
 	}
 	return c, nil

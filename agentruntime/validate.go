@@ -21,7 +21,6 @@ var (
 	headerNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 	envKeyPattern      = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]{0,99}$`)
 	roleARNPattern     = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$`)
-	tagPattern         = regexp.MustCompile(`^[a-zA-Z0-9\s._:/=+@-]*$`)
 	containerURIField  = "agentRuntimeArtifact.containerConfiguration.containerUri"
 	customHeaderPrefix = "x-amzn-bedrock-agentcore-runtime-custom-"
 )
@@ -289,22 +288,6 @@ func validateLifecycle(idle, maxLife int) error {
 	}
 	if idle != 0 && maxLife != 0 && idle > maxLife {
 		return behalf.Invalid("lifecycleConfiguration.idleRuntimeSessionTimeout", "idleRuntimeSessionTimeout must not exceed maxLifetime.")
-	}
-	return nil
-}
-
-// validateTags checks tags as the identity API does.
-func validateTags(tags map[string]string) error {
-	if len(tags) > 50 {
-		return behalf.Invalid("tags", "At most 50 tags are allowed.")
-	}
-	for k, v := range tags {
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagPattern.MatchString(k) {
-			return behalf.Invalid("tags", "Tag key %q must be 1 to 128 characters of letters, digits, spaces and ._:/=+@-.", k)
-		}
-		if utf8.RuneCountInString(v) > 256 || !tagPattern.MatchString(v) {
-			return behalf.Invalid("tags", "Tag value for %q must be at most 256 characters of letters, digits, spaces and ._:/=+@-.", k)
-		}
 	}
 	return nil
 }

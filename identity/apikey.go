@@ -18,7 +18,7 @@ func (s *Service) CreateAPIKeyProvider(ctx context.Context, name string, key beh
 	if err := validateSecret("apiKey", key, 1, 65536); err != nil {
 		return nil, err
 	}
-	if err := validateTags(tags); err != nil {
+	if err := behalf.ValidateTags(tags); err != nil {
 		return nil, err
 	}
 	now := s.now()

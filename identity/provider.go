@@ -19,7 +19,7 @@ func (s *Service) CreateOAuth2Provider(ctx context.Context, in behalf.OAuth2Prov
 	if err := validateProviderName(in.Name); err != nil {
 		return nil, err
 	}
-	if err := validateTags(in.Tags); err != nil {
+	if err := behalf.ValidateTags(in.Tags); err != nil {
 		return nil, err
 	}
 	p := &behalf.OAuth2Provider{ID: newProviderID(), Name: in.Name, Tags: in.Tags}

@@ -13,7 +13,6 @@ var (
 	workloadNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	providerNamePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_]+$`)
 	returnURLPattern    = regexp.MustCompile(`^\w+:(/?/?)[^\s]+$`)
-	tagPattern          = regexp.MustCompile(`^[a-zA-Z0-9\s._:/=+@-]*$`)
 )
 
 // maxReturnURLs bounds a workload's allow-list; the model sets no limit, an
@@ -69,21 +68,6 @@ func validateReturnURLs(urls []string) error {
 			return behalf.Invalid(field, "Return URL %q is listed twice.", raw)
 		}
 		seen[raw] = true
-	}
-	return nil
-}
-
-func validateTags(tags map[string]string) error {
-	if len(tags) > 50 {
-		return behalf.Invalid("tags", "At most 50 tags are allowed.")
-	}
-	for k, v := range tags {
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagPattern.MatchString(k) {
-			return behalf.Invalid("tags", "Tag key %q must be 1 to 128 characters of letters, digits, spaces and ._:/=+@-.", k)
-		}
-		if utf8.RuneCountInString(v) > 256 || !tagPattern.MatchString(v) {
-			return behalf.Invalid("tags", "Tag value for %q must be at most 256 characters of letters, digits, spaces and ._:/=+@-.", k)
-		}
 	}
 	return nil
 }

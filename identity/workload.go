@@ -15,7 +15,7 @@ func (s *Service) CreateWorkload(ctx context.Context, in behalf.WorkloadInput) (
 	if err := validateReturnURLs(in.AllowedReturnURLs); err != nil {
 		return nil, err
 	}
-	if err := validateTags(in.Tags); err != nil {
+	if err := behalf.ValidateTags(in.Tags); err != nil {
 		return nil, err
 	}
 	now := s.now()
