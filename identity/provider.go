@@ -71,11 +71,38 @@ func (s *Service) UpdateOAuth2Provider(ctx context.Context, in behalf.OAuth2Prov
 }
 
 // DeleteOAuth2Provider deletes a provider.
+// Its users' grants are deleted too: nothing can reach them any more, and
+// sealed tokens should not outlive the provider they belong to.
 func (s *Service) DeleteOAuth2Provider(ctx context.Context, name string) error {
 	if err := validateProviderName(name); err != nil {
 		return err
 	}
-	return s.Store.DeleteOAuth2Provider(ctx, name)
+	p, err := s.Store.GetOAuth2Provider(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteOAuth2Provider(ctx, name); err != nil {
+		return err
+	}
+	return s.deleteGrants(ctx, func(g *behalf.Grant) bool { return g.ProviderID == p.ID })
+}
+
+// deleteGrants deletes every grant match selects. Admin deletions are rare,
+// so a scan of the vault is acceptable here (never on a token path).
+func (s *Service) deleteGrants(ctx context.Context, match func(*behalf.Grant) bool) error {
+	grants, err := s.Store.ListGrants(ctx, "")
+	if err != nil {
+		return fmt.Errorf("list grants: %w", err)
+	}
+	for _, g := range grants {
+		if !match(g) {
+			continue
+		}
+		if err := s.Store.DeleteGrant(ctx, g.ID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+			return fmt.Errorf("delete grant %s: %w", g.ID, err)
+		}
+	}
+	return nil
 }
 
 // ListOAuth2Providers returns one page of providers, by name.

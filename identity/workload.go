@@ -57,11 +57,15 @@ func (s *Service) UpdateWorkload(ctx context.Context, name string, returnURLs []
 }
 
 // DeleteWorkload deletes a workload identity.
+// Its grants are deleted too.
 func (s *Service) DeleteWorkload(ctx context.Context, name string) error {
 	if err := validateWorkloadName(name); err != nil {
 		return err
 	}
-	return s.Store.DeleteWorkload(ctx, name)
+	if err := s.Store.DeleteWorkload(ctx, name); err != nil {
+		return err
+	}
+	return s.deleteGrants(ctx, func(g *behalf.Grant) bool { return g.Workload == name })
 }
 
 // ListWorkloads returns one page of workload identities, by name.
