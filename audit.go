@@ -13,6 +13,11 @@ const (
 	AuditBindingRefused = "binding.refused"
 	AuditGrantRevoked   = "grant.revoked"
 	AuditRefreshFailed  = "grant.refresh_failed"
+	// AuditGrantFetched counts an agent's token fetches from the vault,
+	// aggregated per grant and hour: Detail is "count=N hour=H grant=ID",
+	// H the hour's start in RFC 3339. A grant-hour may have several events
+	// (one per flush and replica); their counts add up.
+	AuditGrantFetched = "grant.fetched"
 )
 
 // AuditEvent is one security-relevant event. Details never hold secrets.

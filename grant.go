@@ -39,6 +39,9 @@ type Grant struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	RefreshedAt  time.Time
+	// LastUsedAt is when an agent last fetched the token from the vault, as
+	// of the data plane's last flush (TouchGrants); zero if never.
+	LastUsedAt time.Time
 }
 
 // GrantSeal is the seal context of a grant's token: it binds the token to
@@ -78,4 +81,11 @@ type GrantStore interface {
 	DeleteGrant(ctx context.Context, id string) error
 	// ListGrants returns a user's grants ("" user: all), by workload then provider.
 	ListGrants(ctx context.Context, userKey string) ([]*Grant, error)
+	// GetGrantByID returns the grant with id, or ENOTFOUND.
+	GetGrantByID(ctx context.Context, id string) (*Grant, error)
+	// TouchGrants records when grants were last used: each grant's
+	// LastUsedAt becomes the later of its stored value and the given time.
+	// It is not a write in UpdateGrant's sense (Version is unchanged), and
+	// ids of grants that no longer exist are ignored.
+	TouchGrants(ctx context.Context, lastUsed map[string]time.Time) error
 }

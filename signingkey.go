@@ -26,4 +26,7 @@ type SigningKeyStore interface {
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
 	// ListSigningKeys returns the keys of one use, oldest first.
 	ListSigningKeys(ctx context.Context, use string) ([]*SigningKey, error)
+	// RetireSigningKey sets key id's RetireAt to t (rotation: the key stays
+	// published until then). Returns ENOTFOUND.
+	RetireSigningKey(ctx context.Context, id string, t time.Time) error
 }

@@ -11,8 +11,43 @@ type WorkloadIdentity struct {
 	Name              string
 	AllowedReturnURLs []string
 	Tags              map[string]string
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// Inbound is the identity provider the workload's users sign in with
+	// at Behalf's binding page (Behalf-specific: not in AgentCore's model).
+	Inbound   WorkloadInbound
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// WorkloadInbound is the OpenID provider a workload's users sign in with
+// when Behalf completes a session binding itself
+// ({public-url}/identities/oauth2/bind as the return URL). A zero Issuer
+// means none is configured.
+type WorkloadInbound struct {
+	// Issuer is a user pool's issuer ({public-url}/{poolId}) or a
+	// registered trusted issuer.
+	Issuer   string
+	ClientID string
+	// ClientSecret is sealed under WorkloadSeal(name, "inbound_client_secret");
+	// nil for a public client.
+	ClientSecret Sealed
+	// BindRedirectURL, when set, is the app URL the done page links back to.
+	BindRedirectURL string
+}
+
+// WorkloadSeal is the seal context of a workload's sealed fields.
+func WorkloadSeal(name, field string) SealContext {
+	return SealContext{Kind: "workload", Key: name, Field: field}
+}
+
+// WorkloadBindingInput sets a workload's inbound identity provider.
+type WorkloadBindingInput struct {
+	WorkloadName string
+	Issuer       string
+	ClientID     string
+	// ClientSecret is optional (confidential clients).
+	ClientSecret Secret
+	// RedirectURL is optional: an https (or loopback http) app URL.
+	RedirectURL string
 }
 
 // WorkloadStore persists workload identities.
@@ -49,4 +84,72 @@ type WorkloadService interface {
 	DeleteWorkload(ctx context.Context, name string) error
 	// ListWorkloads returns one page. Returns EINVALID for a bad token or size.
 	ListWorkloads(ctx context.Context, page PageRequest) ([]*WorkloadIdentity, string, error)
+}
+
+// SignInCallbackPath is the redirect URI, under the public URL, of the
+// browser sign-ins Behalf makes as a relying party (package web): a
+// workload's inbound client must list {public-url}/identities/oauth2/signin/callback.
+const SignInCallbackPath = "/identities/oauth2/signin/callback"
+
+// BindPath is Behalf's own session-binding endpoint: a workload that lists
+// {public-url}/identities/oauth2/bind among its return URLs has Behalf
+// sign the user in with its inbound provider and complete the binding.
+const BindPath = "/identities/oauth2/bind"
+
+// BindTarget is what the binding page needs to know about a session
+// before the browser's user is known.
+type BindTarget struct {
+	SessionURI string
+	Workload   string
+	// Provider is the credential provider's name.
+	Provider string
+	Scopes   []string
+	// Completed reports the session is already bound.
+	Completed bool
+	// Inbound is the workload's inbound identity provider, with its client
+	// secret opened.
+	Inbound      WorkloadInbound
+	ClientSecret Secret
+	// UserIssuer is the issuer of the user who started the flow ("" for a
+	// flow started by user id, which no sign-in can prove).
+	UserIssuer string
+}
+
+// BindResult is what a completed binding granted.
+type BindResult struct {
+	Workload string
+	Provider string
+	Scopes   []string
+	// RedirectURL is the workload's BindRedirectURL, "" if none.
+	RedirectURL string
+	// AlreadyBound: the session had been completed before (a second submit).
+	AlreadyBound bool
+}
+
+// ErrBindWrongUser is BindService.BindInBrowser's error when the browser's
+// user is not the user who started the flow.
+var ErrBindWrongUser = Errorf(EFORBIDDEN, "This link was started by someone else's account.")
+
+// BindService completes sessions in the browser (Behalf's binding page).
+type BindService interface {
+	// BindTarget describes a session waiting for binding, or EINVALID /
+	// EFORBIDDEN for an unknown, expired or failed one, or a workload with
+	// no inbound provider.
+	BindTarget(ctx context.Context, sessionURI string) (*BindTarget, error)
+	// BindInBrowser binds the session's token if user (signed in by the
+	// browser at the workload's inbound provider) started the flow;
+	// otherwise it binds nothing, audits binding.refused and returns
+	// ErrBindWrongUser. A session already completed answers AlreadyBound
+	// to the user who started it (a second submit binds nothing more).
+	BindInBrowser(ctx context.Context, sessionURI string, user User) (*BindResult, error)
+	// CheckBindUser is BindInBrowser without the binding: ErrBindWrongUser
+	// (audited) when user did not start the flow, nil when they did.
+	CheckBindUser(ctx context.Context, sessionURI string, user User) error
+}
+
+// WorkloadBindingService sets workloads' inbound identity providers.
+type WorkloadBindingService interface {
+	// SetWorkloadBinding returns EINVALID or ENOTFOUND. An empty Issuer
+	// removes the configuration.
+	SetWorkloadBinding(ctx context.Context, in WorkloadBindingInput) (*WorkloadIdentity, error)
 }

@@ -60,5 +60,8 @@ func (s *Server) routes() []route {
 		{"POST /behalf/ListTrustedIssuers", "ListTrustedIssuers", s.listIssuers, false},
 		{"POST /behalf/DeleteTrustedIssuer", "DeleteTrustedIssuer", s.deleteIssuer, false},
 		{"POST /behalf/ListAuditEvents", "ListAuditEvents", s.listAudit, false},
+		{"POST /behalf/ListGrants", "ListGrants", s.listGrants, false},
+		{"POST /behalf/RevokeGrant", "RevokeGrant", s.revokeGrant, false},
+		{"POST /behalf/SetWorkloadBinding", "SetWorkloadBinding", s.setWorkloadBinding, false},
 	}
 }

@@ -31,6 +31,23 @@ type Server struct {
 	Admin           behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
+	// BindPage serves Behalf's own session-binding page (web.Bind) at
+	// GET and POST /identities/oauth2/bind and POST /identities/oauth2/bind/switch;
+	// SignIn serves the browser sign-in's callback (web.SignIn) at GET
+	// /identities/oauth2/signin/callback. Nil serves neither.
+	BindPage http.Handler
+	SignIn   http.Handler
+	// Bindings sets workloads' inbound identity providers
+	// (SetWorkloadBinding); PublicURL is shown in its answer.
+	Bindings  behalf.WorkloadBindingService
+	PublicURL string
+	// Connections lists and revokes users' grants: for users with their
+	// JWT (verified by Users) at /connections/api/grants, and for the root
+	// key at ListGrants and RevokeGrant. ConnectionsPage (web.Connections)
+	// serves the /connections page. Nil serves none of them.
+	Connections     behalf.ConnectionService
+	Users           UserVerifier
+	ConnectionsPage http.Handler
 	// UserPools serves the Cognito-compatible user-pool API (AWS JSON 1.1
 	// on POST /, see cognito.go) and the pools' JWKS; nil serves neither.
 	UserPools behalf.UserPoolService
@@ -46,6 +63,14 @@ type Server struct {
 	// Ready reports whether the server can serve (the database answers).
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
+	// Front, when set, wraps the routes inside the request-id, logging and
+	// Observe middleware: the user pools' hosted login (oidcop) and the
+	// per-IP rate limits go there, so their requests are logged and counted.
+	Front func(http.Handler) http.Handler
+	// Observe, when set, is told of every request once it is answered: its
+	// operation ("" outside the route table), status and duration
+	// (package observe: metrics, trace span names).
+	Observe func(r *http.Request, op string, status int, elapsed time.Duration)
 
 	// Region and Account appear in ARNs.
 	Region  string
@@ -79,6 +104,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.pattern, s.serveOperation(rt))
 	}
 	s.mountCognito(mux)
+	s.mountConnections(mux)
 	if s.Invocations != nil {
 		mux.Handle("POST /runtimes/{runtime}/invocations", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if sw, ok := w.(*statusWriter); ok {
@@ -91,11 +117,30 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /identities/oauth2/authorize", s.Browser)
 		mux.Handle("GET /identities/oauth2/callback/{providerID}", s.Browser)
 	}
+	if s.BindPage != nil {
+		mux.Handle(behalf.BindPath, s.BindPage)
+		mux.Handle(behalf.BindPath+"/switch", s.BindPage)
+	}
+	if s.SignIn != nil {
+		mux.Handle(behalf.SignInCallbackPath, s.SignIn)
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
 		writeJSON(w, http.StatusNotFound, errorBody{Type: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.Path + "."})
 	})
+	if s.Front != nil {
+		return s.withRequestID(s.Front(mux))
+	}
 	return s.withRequestID(mux)
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request whose context ctx is (the
+// X-Amzn-RequestId answered), or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
@@ -115,6 +160,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := randid.Hex(16)
 		w.Header().Set("X-Amzn-RequestId", id)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
@@ -127,6 +173,9 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 			}
 			s.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"op", sw.op, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
+			if s.Observe != nil {
+				s.Observe(r, sw.op, sw.status, time.Since(start))
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})

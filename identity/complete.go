@@ -98,5 +98,6 @@ func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
 		return err
 	}
 	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantBound, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID, SessionID: s.ID})
+	d.metrics().Session(SessionCompleted)
 	return nil
 }

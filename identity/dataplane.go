@@ -39,13 +39,18 @@ type DataPlane struct {
 	// PublicURL is Behalf's externally visible base URL, no trailing slash.
 	PublicURL string
 	Now       func() time.Time
+	// Metrics counts token fetches, provider calls, sessions and refused bindings (package observe); nil counts nothing.
+	Metrics Metrics
 
 	refreshes singleflight.Group
+	binds     singleflight.Group // BindInBrowser, per session and user
 	m2m       m2mCache
 	// Caches, each bounded in size and age (ConfigCacheTTL; WATs until they expire).
 	providers ttlCache[string, *behalf.OAuth2Provider]
 	workloads ttlCache[string, *behalf.WorkloadIdentity]
 	wats      ttlCache[string, watIdentity]
+	// usage counts token fetches until FlushUsage writes them (audit.go).
+	usage usageLog
 }
 
 var (

@@ -26,7 +26,9 @@ func (d *DataPlane) m2mToken(ctx context.Context, workload string, p *behalf.OAu
 		if err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		ts, err := client.ClientCredentials(ctx, scopes, r.Resources, r.Audiences)
+		d.metrics().ProviderCall(ctx, p.Name, CallClientCredentials, start, err)
 		if err != nil {
 			return nil, providerError(err)
 		}

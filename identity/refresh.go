@@ -64,7 +64,7 @@ func (d *DataPlane) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, 
 			return "", err
 		}
 		if claimed {
-			return d.refreshClaimed(ctx, p, g)
+			return d.refreshLeased(ctx, p, g)
 		}
 		if now.Before(g.ExpiresAt) {
 			// Someone else is refreshing (or crashed holding the lease);
@@ -82,6 +82,31 @@ func (d *DataPlane) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, 
 	}
 }
 
+// refreshLeased runs once this caller holds the refresh lease of g. Between
+// the read that found g stale and the claim, another replica may have
+// refreshed g and released its lease (so the claim succeeded on a grant
+// that is fresh again): read it once more under the lease and refresh only
+// if it is still stale, with its current token set (the other refresh may
+// have rotated the refresh token).
+func (d *DataPlane) refreshLeased(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
+	cur, err := d.Store.GetGrant(ctx, g.Workload, g.UserKey, g.ProviderID)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	if cur.ID == g.ID && stale(cur, d.now()) {
+		return d.refreshClaimed(ctx, p, cur)
+	}
+	if cur.ID == g.ID { // refreshed by another: give the lease back
+		_, err := d.Store.UpdateGrant(ctx, cur.ID, func(x *behalf.Grant) error { x.RefreshLease = time.Time{}; return nil })
+		if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+			d.Log.WarnContext(ctx, "release refresh lease", "grant", cur.ID, "err", err)
+		}
+	}
+	return d.grantToken(ctx, p, cur)
+}
+
 // refreshClaimed calls the provider and stores the result. The rotated
 // refresh token is committed before the access token is returned.
 func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
@@ -94,7 +119,9 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 	if err != nil {
 		return "", err
 	}
+	start := time.Now()
 	fresh, err := client.Refresh(ctx, old.RefreshToken, g.Scopes)
+	d.metrics().ProviderCall(ctx, p.Name, CallRefresh, start, err)
 	if err != nil {
 		return d.refreshFailed(ctx, g, old, err)
 	}
@@ -118,6 +145,7 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 		return "", err
 	}
 	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantRefreshed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID})
+	noteRefreshed(ctx)
 	return fresh.AccessToken, nil
 }
 
@@ -177,6 +205,7 @@ func (d *DataPlane) providerClient(ctx context.Context, p *behalf.OAuth2Provider
 }
 
 func (d *DataPlane) audit(ctx context.Context, e *behalf.AuditEvent) {
+	d.countAudit(e)
 	e.Time = d.now()
 	if p, ok := behalf.PrincipalFrom(ctx); ok && e.Actor == "" {
 		e.Actor = p.AccessKeyID

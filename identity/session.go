@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
@@ -49,6 +50,7 @@ func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf
 	if err := d.Store.CreateSession(ctx, s); err != nil {
 		return nil, err
 	}
+	d.metrics().Session(SessionStarted)
 	uri := behalf.SessionURIPrefix + s.ID
 	return &behalf.TokenResult{AuthorizationURL: d.authorizationURL(uri), SessionURI: uri, SessionStatus: statusInProgress}, nil
 }
@@ -81,6 +83,7 @@ func (d *DataPlane) pollSession(ctx context.Context, wat watIdentity, p *behalf.
 		return nil, behalf.Invalid("sessionUri", "The session was started for another workload, user, provider or return URL.")
 	}
 	failed := &behalf.TokenResult{SessionURI: r.SessionURI, SessionStatus: statusFailed}
+	d.sessionExpired(s)
 	switch {
 	case s.Status == behalf.SessionCompleted:
 		res, _, err := d.fromVault(ctx, wat, p, nil)
@@ -141,6 +144,7 @@ func (d *DataPlane) failSession(ctx context.Context, s *behalf.AuthSession, reas
 	if uerr != nil {
 		d.Log.ErrorContext(ctx, "mark session failed", "session", s.ID, "err", uerr)
 	}
+	d.metrics().Session(SessionFailed)
 	return err
 }
 
@@ -204,7 +208,9 @@ func (d *DataPlane) exchange(ctx context.Context, s *behalf.AuthSession, sec beh
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	ts, err := client.Exchange(ctx, code, sec.PKCEVerifier.Reveal(), s.Resources)
+	d.metrics().ProviderCall(ctx, p.Name, CallExchange, start, err)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ var (
 
 // ResourceOAuth2Token returns the user's token for a provider, refreshing it
 // when stale, or an authorization session for the user to consent.
-func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenRequest) (*behalf.TokenResult, error) {
+func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenRequest) (res *behalf.TokenResult, err error) {
+	ctx, counted := d.observeFetch(ctx, r.Flow)
+	defer func() { counted(res, err) }()
 	if err := validateTokenRequest(r); err != nil {
 		return nil, err
 	}
@@ -124,6 +126,7 @@ func (d *DataPlane) fromVault(ctx context.Context, wat watIdentity, p *behalf.OA
 	if err != nil || tok == "" {
 		return nil, g.Scopes, err
 	}
+	d.usage.record(g, d.now()) // in memory only: FlushUsage writes it (audit.go)
 	return &behalf.TokenResult{AccessToken: tok}, nil, nil
 }
 

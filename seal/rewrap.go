@@ -2,17 +2,22 @@ package seal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"gocloud.dev/secrets"
 )
 
-// Rewrap re-encrypts every data key with next, recording nextVersion, for
-// "behalf keys rotate". Each key is unwrapped with the Sealer's own keeper;
-// keys already at nextVersion are skipped, so an interrupted run can be
-// repeated. Sealed values are untouched. It returns how many keys it
-// rewrapped. Afterwards, build Sealers on next with KEKVersion nextVersion;
-// other processes still on the old key-encryption key must be restarted.
+// Rewrap re-encrypts every data key with next, recording nextVersion. Each
+// key is unwrapped with the key-encryption key version it names (a Sealer
+// from New has only its one keeper); keys already at nextVersion are
+// skipped, so an interrupted run can be repeated. Sealed values are
+// untouched: they name their data key, whose bytes do not change. It
+// returns how many keys it rewrapped.
+//
+// Servers and "behalf keys rotate" use a Keyring and RewrapAll instead;
+// with Rewrap alone, processes that only have the old key-encryption key
+// must be restarted on next.
 func (s *Sealer) Rewrap(ctx context.Context, next *secrets.Keeper, nextVersion int) (int, error) {
 	all, err := s.keys.ListDataKeys(ctx)
 	if err != nil {
@@ -23,7 +28,7 @@ func (s *Sealer) Rewrap(ctx context.Context, next *secrets.Keeper, nextVersion i
 		if dk.KEKVersion == nextVersion {
 			continue
 		}
-		raw, err := s.keeper.Decrypt(ctx, dk.Wrapped)
+		raw, err := s.kek.unwrap(ctx, dk.KEKVersion, dk.Wrapped)
 		if err != nil {
 			return n, fmt.Errorf("rewrap data key %q: unwrap: %w", dk.ID, err)
 		}
@@ -39,4 +44,56 @@ func (s *Sealer) Rewrap(ctx context.Context, next *secrets.Keeper, nextVersion i
 		n++
 	}
 	return n, nil
+}
+
+// rewrapPasses bounds RewrapAll's passes over the data keys: a pass is
+// repeated while a data key on an older version remains (one created
+// during the pass by a process that had not yet seen the new version).
+const rewrapPasses = 5
+
+// RewrapAll rewraps every data key that is not on the Keyring's active
+// version with that version (online: the row of each data key is updated
+// alone, and values sealed with it are untouched). It returns how many
+// keys it rewrapped. The Sealer must come from NewWithKeyring.
+func (s *Sealer) RewrapAll(ctx context.Context) (int, error) {
+	ring, ok := s.kek.(*Keyring)
+	if !ok {
+		return 0, errors.New("rewrap data keys: the Sealer has no keyring")
+	}
+	total := 0
+	for range rewrapPasses {
+		if err := ring.Reload(ctx); err != nil {
+			return total, err
+		}
+		version, keeper, err := ring.Active()
+		if err != nil {
+			return total, fmt.Errorf("rewrap data keys: %w", err)
+		}
+		n, err := s.Rewrap(ctx, keeper, version)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n == 0 {
+			return total, nil
+		}
+	}
+	return total, fmt.Errorf("rewrap data keys: keys on older versions kept appearing after %d passes", rewrapPasses)
+}
+
+// CheckDataKeys unwraps every data key, proving that this process holds
+// the key-encryption keys they need; it returns how many there are.
+func (s *Sealer) CheckDataKeys(ctx context.Context) (int, error) {
+	all, err := s.keys.ListDataKeys(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("check data keys: %w", err)
+	}
+	for _, dk := range all {
+		raw, err := s.kek.unwrap(ctx, dk.KEKVersion, dk.Wrapped)
+		if err != nil {
+			return 0, fmt.Errorf("check data key %q: %w", dk.ID, err)
+		}
+		clear(raw)
+	}
+	return len(all), nil
 }

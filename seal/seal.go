@@ -33,10 +33,9 @@ type Options struct {
 // key is chosen once, on the first Seal: after first use Seal and Open call
 // neither the keeper nor the store.
 type Sealer struct {
-	keeper     *secrets.Keeper
-	keys       behalf.DataKeyStore
-	now        func() time.Time
-	kekVersion int
+	kek  kekSource
+	keys behalf.DataKeyStore
+	now  func() time.Time
 
 	mu     sync.Mutex              // serialises choosing the active key
 	active atomic.Pointer[dataKey] // the key Seal uses; nil until first Seal
@@ -52,16 +51,56 @@ type dataKey struct {
 }
 
 // New returns a Sealer that wraps data keys with keeper and stores them in
-// keys.
+// keys. It knows one key-encryption key: data keys are unwrapped with
+// keeper whatever version they name. Servers use NewWithKeyring.
 func New(keeper *secrets.Keeper, keys behalf.DataKeyStore, opts Options) *Sealer {
-	s := &Sealer{keeper: keeper, keys: keys, now: opts.Now, kekVersion: opts.KEKVersion}
+	v := opts.KEKVersion
+	if v == 0 {
+		v = 1
+	}
+	return newSealer(&oneKEK{keeper: keeper, version: v}, keys, opts)
+}
+
+// NewWithKeyring returns a Sealer that unwraps each data key with the
+// key-encryption key version it names, and wraps new data keys with the
+// ring's active version. opts.KEKVersion is ignored.
+func NewWithKeyring(ring *Keyring, keys behalf.DataKeyStore, opts Options) *Sealer {
+	return newSealer(ring, keys, opts)
+}
+
+func newSealer(kek kekSource, keys behalf.DataKeyStore, opts Options) *Sealer {
+	s := &Sealer{kek: kek, keys: keys, now: opts.Now}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.kekVersion == 0 {
-		s.kekVersion = 1
-	}
 	return s
+}
+
+// kekSource wraps and unwraps data keys: one keeper, or a Keyring.
+type kekSource interface {
+	// wrap encrypts a new data key and says with which version.
+	wrap(ctx context.Context, raw []byte) (wrapped []byte, version int, err error)
+	// unwrap decrypts a data key wrapped by version.
+	unwrap(ctx context.Context, version int, wrapped []byte) ([]byte, error)
+}
+
+// oneKEK is a single keeper, recorded as one version.
+type oneKEK struct {
+	keeper  *secrets.Keeper
+	version int
+}
+
+func (o *oneKEK) wrap(ctx context.Context, raw []byte) ([]byte, int, error) {
+	b, err := o.keeper.Encrypt(ctx, raw)
+	return b, o.version, err
+}
+
+func (o *oneKEK) unwrap(ctx context.Context, version int, wrapped []byte) ([]byte, error) {
+	raw, err := o.keeper.Decrypt(ctx, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("key-encryption key version %d, this process has %d: %w", version, o.version, err)
+	}
+	return raw, nil
 }
 
 // Seal encrypts plaintext for the record sc names with the active data key,
@@ -178,14 +217,14 @@ func (s *Sealer) createDataKey(ctx context.Context) (*dataKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create data key: %w", err)
 	}
-	wrapped, err := s.keeper.Encrypt(ctx, raw)
+	wrapped, version, err := s.kek.wrap(ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("create data key: wrap: %w", err)
 	}
 	dk := &behalf.DataKey{
 		ID:         randid.Hex(16),
 		Wrapped:    wrapped,
-		KEKVersion: s.kekVersion,
+		KEKVersion: version,
 		Active:     true,
 		CreatedAt:  s.now(),
 	}
@@ -218,10 +257,9 @@ func (s *Sealer) unwrap(ctx context.Context, dk *behalf.DataKey) (cipher.AEAD, e
 	if v, ok := s.cache.Load(dk.ID); ok {
 		return v.(cipher.AEAD), nil
 	}
-	raw, err := s.keeper.Decrypt(ctx, dk.Wrapped)
+	raw, err := s.kek.unwrap(ctx, dk.KEKVersion, dk.Wrapped)
 	if err != nil {
-		return nil, fmt.Errorf("unwrap data key %q (key-encryption key version %d, this process has %d): %w",
-			dk.ID, dk.KEKVersion, s.kekVersion, err)
+		return nil, fmt.Errorf("unwrap data key %q: %w", dk.ID, err)
 	}
 	defer clear(raw)
 	aead, err := newAEAD(raw)

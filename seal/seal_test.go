@@ -22,10 +22,11 @@ import (
 
 // memKeys is an in-memory behalf.DataKeyStore that counts its calls.
 type memKeys struct {
-	mu      sync.Mutex
-	keys    []*behalf.DataKey // oldest first
-	calls   atomic.Int64
-	failErr error // returned by every call when set
+	mu       sync.Mutex
+	keys     []*behalf.DataKey    // oldest first
+	versions []*behalf.KEKVersion // by version
+	calls    atomic.Int64
+	failErr  error // returned by every call when set
 }
 
 func (m *memKeys) begin() error {

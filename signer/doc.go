@@ -13,6 +13,15 @@
 // so a token signed for one use never verifies under another, whatever its
 // header or claims say. Tokens carry the header typ "JWT".
 //
+// Rotation ("behalf keys rotate --signing", RotateAndRetire) adds a new
+// active key and sets the older keys' RetireAt to when the last token they
+// signed expires (RetireGrace): until then they verify and are published;
+// after it they are neither. A Signer rereads the store when Verify meets
+// an unknown kid (at most once per ReloadInterval) and, in the background,
+// when Sign or PublicJWKS find its keys older than RefreshInterval, so every
+// process signs with the new key within about a minute of a rotation made
+// elsewhere.
+//
 // Several processes may share one store. If two of them create a key at the
 // same time the store may end up with two active keys: that is harmless,
 // since every non-retired key verifies, and each Signer signs with the

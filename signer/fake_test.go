@@ -50,6 +50,18 @@ func (m *memStore) ListSigningKeys(_ context.Context, use string) ([]*behalf.Sig
 	return out, nil
 }
 
+func (m *memStore) RetireSigningKey(_ context.Context, id string, at time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range m.keys {
+		if k.ID == id {
+			k.RetireAt = at
+			return nil
+		}
+	}
+	return behalf.Errorf(behalf.ENOTFOUND, "key not found")
+}
+
 // listCalls returns how many times the keys were listed.
 func (m *memStore) listCalls() int {
 	m.mu.Lock()

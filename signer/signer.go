@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -22,9 +23,22 @@ const (
 	// ReloadInterval is the least time between two reloads of the keys
 	// from the store that Verify triggers on an unknown kid.
 	ReloadInterval = 5 * time.Second
-	// reloadTimeout bounds a reload that Verify triggers.
+	// reloadTimeout bounds a reload that Verify, Sign or PublicJWKS triggers.
 	reloadTimeout = 5 * time.Second
+	// RefreshInterval is how old the loaded keys may get before Sign or
+	// PublicJWKS rereads them from the store (in the background), so that
+	// every process follows a rotation made elsewhere ("behalf keys rotate
+	// --signing") within about this long.
+	RefreshInterval = time.Minute
 )
+
+// RetireGrace is how long after a rotation an old key must stay published
+// when the tokens it signs live at most lifetime: processes that have not
+// yet reloaded may sign with it for up to RefreshInterval, and verifiers
+// tolerate Skew.
+func RetireGrace(lifetime time.Duration) time.Duration {
+	return lifetime + RefreshInterval + Skew
+}
 
 // Signer signs and verifies Behalf's own JWTs of one use. It is safe for
 // concurrent use.
@@ -35,7 +49,8 @@ type Signer struct {
 	alg    string
 	now    func() time.Time
 
-	loadMu sync.Mutex // serializes loads and key creation
+	loadMu     sync.Mutex  // serializes loads and key creation
+	refreshing atomic.Bool // a background refresh is running
 
 	mu       sync.RWMutex
 	keys     []*pubKey // every non-retired key of use, oldest first
@@ -105,6 +120,7 @@ func (s *Signer) Sign(claims map[string]any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("signer: encode claims: %w", err)
 	}
+	s.maybeRefresh()
 	k := s.signingKey()
 	if k == nil {
 		return "", fmt.Errorf("signer: no active %s key of use %s", s.alg, s.use)
@@ -159,6 +175,7 @@ func (s *Signer) Verify(token string, now time.Time) (map[string]any, error) {
 // that is not retired, oldest first, as of the last load from the store
 // (New, Rotate, Reload, or a reload Verify triggered).
 func (s *Signer) PublicJWKS() ([]byte, error) {
+	s.maybeRefresh()
 	set := jwk.NewSet()
 	now := s.now()
 	for _, k := range s.published() {
@@ -177,11 +194,42 @@ func (s *Signer) PublicJWKS() ([]byte, error) {
 }
 
 // Rotate creates a new active key and signs with it from now on. Older
-// keys still verify and stay published (their RetireAt is left zero).
+// keys still verify and stay published (their RetireAt is left zero);
+// RotateAndRetire also schedules their retirement.
 func (s *Signer) Rotate(ctx context.Context) error {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	return s.create(ctx)
+}
+
+// RotateAndRetire creates a new active key, signs with it from now on, and
+// sets the RetireAt of every older key of the use that is not already
+// retiring sooner to now + grace: they keep verifying and stay published
+// until the tokens they signed have expired (see RetireGrace), then
+// disappear. With grace 0 they stop verifying at once (a compromised key).
+// It returns the ids of the keys it retired.
+func (s *Signer) RotateAndRetire(ctx context.Context, grace time.Duration) ([]string, error) {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	old, err := s.store.ListSigningKeys(ctx, s.use)
+	if err != nil {
+		return nil, fmt.Errorf("signer: list %s keys: %w", s.use, err)
+	}
+	if err := s.create(ctx); err != nil {
+		return nil, err
+	}
+	at := s.now().Add(max(grace, 0))
+	var retired []string
+	for _, rec := range old {
+		if !rec.RetireAt.IsZero() && !rec.RetireAt.After(at) {
+			continue
+		}
+		if err := s.store.RetireSigningKey(ctx, rec.ID, at); err != nil {
+			return retired, fmt.Errorf("signer: retire %s key %s: %w", s.use, rec.ID, err)
+		}
+		retired = append(retired, rec.ID)
+	}
+	return retired, s.load(ctx)
 }
 
 // Reload reloads the keys from the store, picking up keys that other
@@ -191,6 +239,30 @@ func (s *Signer) Reload(ctx context.Context) error {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	return s.load(ctx)
+}
+
+// maybeRefresh starts a background reload when the keys were loaded more
+// than RefreshInterval ago. A failed reload is retried an interval later;
+// meanwhile the loaded keys are kept.
+func (s *Signer) maybeRefresh() {
+	s.mu.RLock()
+	stale := s.now().Sub(s.lastLoad) >= RefreshInterval
+	s.mu.RUnlock()
+	if !stale || !s.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer s.refreshing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), reloadTimeout)
+		defer cancel()
+		s.loadMu.Lock()
+		defer s.loadMu.Unlock()
+		if err := s.load(ctx); err != nil {
+			s.mu.Lock()
+			s.lastLoad = s.now()
+			s.mu.Unlock()
+		}
+	}()
 }
 
 // signingKey returns the key new tokens are signed with.

@@ -586,3 +586,101 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// Ensure RotateAndRetire signs with a new key, keeps the old ones verifying
+// and published until now + grace, and then drops them.
+func TestRotateAndRetire(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, signer.EdDSA)
+	now := f.clock.Now()
+	old := sign(t, f.s, claimsAt(now))
+	oldKid := headerOf(t, old)["kid"].(string)
+	f.clock.Add(time.Second)
+	grace := signer.RetireGrace(5 * time.Minute)
+	retired, err := f.s.RotateAndRetire(ctx, grace)
+	if err != nil || len(retired) != 1 || retired[0] != oldKid {
+		t.Fatalf("RotateAndRetire = %v, %v; want [%s]", retired, err, oldKid)
+	}
+	tok := sign(t, f.s, claimsAt(f.clock.Now()))
+	if headerOf(t, tok)["kid"] == oldKid {
+		t.Fatal("still signs with the old key")
+	}
+	want := f.clock.Now().Add(grace)
+	for _, k := range f.store.keys {
+		if k.ID == oldKid && !k.RetireAt.Equal(want) {
+			t.Fatalf("old key RetireAt = %v, want %v", k.RetireAt, want)
+		}
+		if k.ID != oldKid && (!k.RetireAt.IsZero() || !k.Active) {
+			t.Fatalf("new key = %+v", k)
+		}
+	}
+	if _, err := f.s.Verify(old, f.clock.Now()); err != nil {
+		t.Fatalf("old token after rotation: %v", err)
+	}
+	if n := jwks(t, f.s).Len(); n != 2 {
+		t.Fatalf("JWKS has %d keys during the grace, want 2", n)
+	}
+	// A second rotation does not push the first key's retirement later.
+	f.clock.Add(time.Minute)
+	if retired, err := f.s.RotateAndRetire(ctx, grace); err != nil || len(retired) != 1 {
+		t.Fatalf("second RotateAndRetire = %v, %v", retired, err)
+	}
+	for _, k := range f.store.keys {
+		if k.ID == oldKid && !k.RetireAt.Equal(want) {
+			t.Fatalf("old key RetireAt moved to %v", k.RetireAt)
+		}
+	}
+	f.clock.Add(grace - 30*time.Second) // past the first key's retirement, not the second's
+	if n := jwks(t, f.s).Len(); n != 2 {
+		t.Fatalf("JWKS has %d keys after the first key retired, want 2", n)
+	}
+	_, err = f.s.Verify(old, now)
+	wantRefused(t, err, "The token's signature is invalid.", old)
+
+	// Grace 0 (a compromised key): the old key stops verifying at once.
+	cur := sign(t, f.s, claimsAt(f.clock.Now()))
+	if _, err := f.s.RotateAndRetire(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.s.Verify(cur, f.clock.Now())
+	wantRefused(t, err, "The token's signature is invalid.", cur)
+	if n := jwks(t, f.s).Len(); n != 1 {
+		t.Fatalf("JWKS has %d keys after an immediate retirement, want 1", n)
+	}
+}
+
+// Ensure a Signer follows a rotation made by another process within
+// RefreshInterval: Sign and PublicJWKS reload in the background.
+func TestRefreshFollowsRotation(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, signer.EdDSA)
+	peer := f.open(t, signer.EdDSA)
+	oldKid := headerOf(t, sign(t, peer, claimsAt(f.clock.Now())))["kid"]
+	if _, err := f.s.RotateAndRetire(ctx, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	lists := f.store.listCalls()
+	if kid := headerOf(t, sign(t, peer, claimsAt(f.clock.Now())))["kid"]; kid != oldKid || f.store.listCalls() != lists {
+		t.Fatal("peer reloaded before the refresh interval")
+	}
+	f.clock.Add(signer.RefreshInterval)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		// The Sign that notices the keys are stale still uses the old key;
+		// a later one uses the new key once the background reload is done.
+		kid := headerOf(t, sign(t, peer, claimsAt(f.clock.Now())))["kid"]
+		if kid != oldKid {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("peer never signed with the new key")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := jwks(t, peer).Len(); n != 2 {
+		t.Fatalf("peer JWKS has %d keys, want old and new", n)
+	}
+	if got := f.store.listCalls() - lists; got != 1 {
+		t.Errorf("peer listed keys %d times, want 1", got)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -14,7 +16,7 @@ import (
 const grantKind = "Grant"
 
 // grantColumns are the grants columns in scanGrant's order.
-const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at"
+const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at, last_used_at"
 
 // GetGrant returns the grant of workload × userKey × providerID, or
 // ENOTFOUND. It is one read of the grants_user_workload_provider index.
@@ -61,6 +63,32 @@ func (db *DB) ListGrants(ctx context.Context, userKey string) ([]*behalf.Grant, 
 	return listGrants(ctx, db.conn(), userKey)
 }
 
+// GetGrantByID returns the grant with the given id, or ENOTFOUND. It is one
+// read of the primary key.
+func (db *DB) GetGrantByID(ctx context.Context, id string) (*behalf.Grant, error) {
+	return findGrant(ctx, db.conn(), id)
+}
+
+// TouchGrants sets each grant's LastUsedAt to the later of its stored value
+// and the time given for it, in one transaction; Version and every other
+// field are left alone, and ids with no grant are skipped. UpdateGrant
+// never writes LastUsedAt, so a refresh that read the grant before a touch
+// cannot move it back.
+func (db *DB) TouchGrants(ctx context.Context, lastUsed map[string]time.Time) error {
+	if len(lastUsed) == 0 {
+		return nil
+	}
+	return db.inTx(ctx, func(c conn) error {
+		for _, id := range slices.Sorted(maps.Keys(lastUsed)) { // one lock order for every writer
+			at := micros(lastUsed[id])
+			if _, err := c.exec(ctx, "UPDATE grants SET last_used_at = ? WHERE id = ? AND last_used_at < ?", at, id, at); err != nil {
+				return fmt.Errorf("touch grant %q: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
 // upsertGrant inserts g or replaces the grant of its workload × user ×
 // provider in one statement, and sets g.Version to the stored version.
 // SQLite (3.35+) and PostgreSQL share the ON CONFLICT … DO UPDATE and
@@ -71,14 +99,14 @@ func upsertGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 		return fmt.Errorf("put grant %q: %w", g.ID, err)
 	}
 	var version int64
-	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"+
+	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"+
 		` ON CONFLICT (user_key, workload, provider_id) DO UPDATE SET id = excluded.id, scopes = excluded.scopes,
 		token = excluded.token, expires_at = excluded.expires_at, has_refresh = excluded.has_refresh,
 		refresh_lease = excluded.refresh_lease, version = grants.version + 1, created_at = excluded.created_at,
-		updated_at = excluded.updated_at, refreshed_at = excluded.refreshed_at
+		updated_at = excluded.updated_at, refreshed_at = excluded.refreshed_at, last_used_at = excluded.last_used_at
 		RETURNING version`,
 		g.ID, g.Workload, g.UserKey, g.ProviderID, scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh,
-		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt)).Scan(&version)
+		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt), micros(g.LastUsedAt)).Scan(&version)
 	if err != nil {
 		return c.conflict(err, fmt.Sprintf("put grant %q", g.ID), grantKind, g.ID)
 	}
@@ -115,7 +143,8 @@ func findGrantFor(ctx context.Context, c conn, workload, userKey, providerID str
 	return g, nil
 }
 
-// updateGrant writes every mutable field of g.
+// updateGrant writes every mutable field of g but LastUsedAt, which only
+// TouchGrants moves (forward).
 func updateGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 	scopes, err := encodeList("scopes", g.Scopes)
 	if err != nil {
@@ -198,6 +227,7 @@ func keepGrant(edited, orig *behalf.Grant) {
 	edited.UserKey = orig.UserKey
 	edited.ProviderID = orig.ProviderID
 	edited.CreatedAt = orig.CreatedAt
+	edited.LastUsedAt = orig.LastUsedAt // not written by updateGrant
 	edited.Version = orig.Version + 1
 }
 
@@ -208,9 +238,10 @@ func scanGrant(s scanner) (*behalf.Grant, error) {
 		scopesJSON                                  string
 		token                                       []byte
 		expires, lease, created, updated, refreshed int64
+		lastUsed                                    int64
 	)
 	err := s.Scan(&g.ID, &g.Workload, &g.UserKey, &g.ProviderID, &scopesJSON, &token, &expires, &g.HasRefresh,
-		&lease, &g.Version, &created, &updated, &refreshed)
+		&lease, &g.Version, &created, &updated, &refreshed, &lastUsed)
 	if err != nil {
 		return nil, err
 	}
@@ -223,5 +254,6 @@ func scanGrant(s scanner) (*behalf.Grant, error) {
 	g.CreatedAt = fromMicros(created)
 	g.UpdatedAt = fromMicros(updated)
 	g.RefreshedAt = fromMicros(refreshed)
+	g.LastUsedAt = fromMicros(lastUsed)
 	return &g, nil
 }

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -30,6 +31,23 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *behalf.SigningKey) error 
 // ListSigningKeys returns the keys of one use, oldest first (ties by id).
 func (db *DB) ListSigningKeys(ctx context.Context, use string) ([]*behalf.SigningKey, error) {
 	return listSigningKeys(ctx, db.conn(), use)
+}
+
+// RetireSigningKey sets key id's RetireAt to t. It returns ENOTFOUND if
+// there is no such key.
+func (db *DB) RetireSigningKey(ctx context.Context, id string, t time.Time) error {
+	res, err := db.conn().exec(ctx, "UPDATE signing_keys SET retire_at = ? WHERE id = ?", micros(t), id)
+	if err != nil {
+		return fmt.Errorf("retire signing key %q: %w", id, err)
+	}
+	ok, err := affectedOne(res)
+	if err != nil {
+		return fmt.Errorf("retire signing key %q: %w", id, err)
+	}
+	if !ok {
+		return notFound(signingKeyKind, id)
+	}
+	return nil
 }
 
 // deactivateSigningKeys marks every key of use inactive.

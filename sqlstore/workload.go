@@ -13,7 +13,7 @@ import (
 const workloadKind = "Workload identity"
 
 // workloadColumns are the workloads columns in scanWorkload's order.
-const workloadColumns = "name, allowed_return_urls, tags, created_at, updated_at"
+const workloadColumns = "name, allowed_return_urls, tags, inbound_issuer, inbound_client_id, inbound_client_secret, bind_redirect_url, created_at, updated_at"
 
 // CreateWorkload inserts w. It returns ECONFLICT if the name exists.
 func (db *DB) CreateWorkload(ctx context.Context, w *behalf.WorkloadIdentity) error {
@@ -50,8 +50,9 @@ func insertWorkload(ctx context.Context, c conn, w *behalf.WorkloadIdentity) err
 	if err != nil {
 		return fmt.Errorf("insert workload %q: %w", w.Name, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO workloads ("+workloadColumns+") VALUES (?, ?, ?, ?, ?)",
-		w.Name, urls, tags, micros(w.CreatedAt), micros(w.UpdatedAt))
+	_, err = c.exec(ctx, "INSERT INTO workloads ("+workloadColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		w.Name, urls, tags, w.Inbound.Issuer, w.Inbound.ClientID, blob(w.Inbound.ClientSecret), w.Inbound.BindRedirectURL,
+		micros(w.CreatedAt), micros(w.UpdatedAt))
 	if err != nil {
 		return c.conflict(err, fmt.Sprintf("insert workload %q", w.Name), workloadKind, w.Name)
 	}
@@ -78,8 +79,10 @@ func updateWorkload(ctx context.Context, c conn, w *behalf.WorkloadIdentity) err
 	if err != nil {
 		return fmt.Errorf("update workload %q: %w", w.Name, err)
 	}
-	_, err = c.exec(ctx, "UPDATE workloads SET allowed_return_urls = ?, tags = ?, updated_at = ? WHERE name = ?",
-		urls, tags, micros(w.UpdatedAt), w.Name)
+	_, err = c.exec(ctx, `UPDATE workloads SET allowed_return_urls = ?, tags = ?, inbound_issuer = ?, inbound_client_id = ?,
+		inbound_client_secret = ?, bind_redirect_url = ?, updated_at = ? WHERE name = ?`,
+		urls, tags, w.Inbound.Issuer, w.Inbound.ClientID, blob(w.Inbound.ClientSecret), w.Inbound.BindRedirectURL,
+		micros(w.UpdatedAt), w.Name)
 	if err != nil {
 		return fmt.Errorf("update workload %q: %w", w.Name, err)
 	}
@@ -133,9 +136,11 @@ func encodeWorkload(w *behalf.WorkloadIdentity) (urls, tags string, err error) {
 func scanWorkload(s scanner) (*behalf.WorkloadIdentity, error) {
 	var (
 		name, urlsJSON, tagsJSON string
+		in                       behalf.WorkloadInbound
+		secret                   []byte
 		created, updated         int64
 	)
-	if err := s.Scan(&name, &urlsJSON, &tagsJSON, &created, &updated); err != nil {
+	if err := s.Scan(&name, &urlsJSON, &tagsJSON, &in.Issuer, &in.ClientID, &secret, &in.BindRedirectURL, &created, &updated); err != nil {
 		return nil, err
 	}
 	urls, err := decodeList("allowed_return_urls", urlsJSON)
@@ -146,10 +151,12 @@ func scanWorkload(s scanner) (*behalf.WorkloadIdentity, error) {
 	if err != nil {
 		return nil, err
 	}
+	in.ClientSecret = fromBlob(secret)
 	return &behalf.WorkloadIdentity{
 		Name:              name,
 		AllowedReturnURLs: urls,
 		Tags:              tags,
+		Inbound:           in,
 		CreatedAt:         fromMicros(created),
 		UpdatedAt:         fromMicros(updated),
 	}, nil

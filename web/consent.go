@@ -12,6 +12,10 @@ import (
 type Consent struct {
 	Service behalf.ConsentService
 	Log     *slog.Logger
+	// SignIn, when set, marks the browser that opens an authorization URL
+	// (a sealed cookie), so Behalf's binding page completes the session in
+	// that browser without asking to confirm (see Bind).
+	SignIn *SignIn
 }
 
 // ServeHTTP routes the two consent endpoints.
@@ -35,6 +39,9 @@ func (c *Consent) authorize(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	if c.SignIn != nil {
+		c.SignIn.MarkConsent(w, r, q.Get("request_uri"))
 	}
 	http.Redirect(w, r, target, http.StatusFound)
 }

@@ -23,8 +23,11 @@ Usage:
   behalf apikey   create|get|list|update|delete ...
   behalf vault    get
   behalf key      create|list|delete ...      access keys (scoped to a workload, or root)
+  behalf keys     status|rotate|rewrap|retire ...  key-encryption and token-signing keys (docs/operations.md)
+  behalf backup   OUT.db | behalf restore BACKUP.db   SQLite backup while serving; restore into a stopped server's data dir
   behalf issuer   add|list|remove ...         trusted OpenID providers for user JWTs
   behalf audit    list ...
+  behalf grant    list|revoke ...             users' grants in the vault: list, revoke (at the provider too)
   behalf userpool create|get|list|delete ... Cognito-compatible user pools
   behalf userpool client create|get|list|delete ...
   behalf user     create|set-password|get|list|delete|disable|enable|sign-out ...
@@ -83,11 +86,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "vault":
 		return runNoun(ctx, vaultCommands, args, stdout, stderr)
 	case "key", "keys":
-		return runNoun(ctx, keyCommands, args, stdout, stderr)
+		return runKeys(ctx, args, stdout, stderr) // access keys, and the keyring verbs of keys_cmd.go
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, stdout, stderr)
 	case "issuer", "issuers":
 		return runNoun(ctx, issuerCommands, args, stdout, stderr)
 	case "audit":
 		return runNoun(ctx, auditCommands, args, stdout, stderr)
+	case "grant", "grants":
+		return runNoun(ctx, grantCommands, args, stdout, stderr)
 	case "userpool", "userpools", "user-pool":
 		return runUserPool(ctx, args, stdout, stderr)
 	case "user", "users":

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,7 +21,16 @@ import (
 const runtimeConfigUsage = "--upstream URL [--discovery-url URL [--allowed-client ID]... [--allowed-audience A]... [--allowed-scope S]...] [--header-allowlist H]... [--callback-url URL] [--description D] [--role-arn ARN]"
 
 var runtimeCommands = map[string]command{
-	"create": {usage: "NAME " + runtimeConfigUsage + " [--tag K=V]...", short: "Register a running agent as an agent runtime (with its own workload identity).", run: runtimeCreate, flags: runtimeFlags},
+	"create": {usage: "NAME " + runtimeConfigUsage + " [--tag K=V]...\n" +
+		"       behalf runtime create NAME [the same flags but --upstream] [--delete-on-exit] -- COMMAND [ARG]...\n\n" +
+		"With -- COMMAND, the CLI runs the agent and supervises it in the foreground: a free loopback port is its upstream;\n" +
+		"the runtime is created, or reused (updated) when a previous run left it; an access key scoped to the runtime's\n" +
+		"workload (never yours) is made for the agent; COMMAND gets PORT, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID,\n" +
+		"AWS_SECRET_ACCESS_KEY, AWS_REGION (and " + behalf.CallbackURLEnv + " with --callback-url); its output lines are prefixed\n" +
+		"[NAME]; it is restarted when it exits (0.5s doubling to 30s). Ctrl-C stops it (SIGTERM, SIGKILL after 5s) and\n" +
+		"deletes the key; the runtime stays for the next run unless --delete-on-exit.",
+		short: "Register a running agent as an agent runtime (with its own workload identity), or run one (-- COMMAND).",
+		run:   runtimeCreate, flags: runtimeCreateFlags},
 	"get":    {usage: "ID|NAME", short: "Show an agent runtime and its invocation URL.", run: runtimeGet},
 	"list":   {usage: "", short: "List agent runtimes.", run: runtimeList},
 	"update": {usage: "ID|NAME " + runtimeConfigUsage, short: "Replace an agent runtime's configuration (flags not given are cleared).", run: runtimeUpdate, flags: runtimeFlags},
@@ -84,8 +92,16 @@ func (c *cli) runtimeConfig() (runtimeConfig, error) {
 }
 
 func runtimeCreate(ctx context.Context, c *cli, args []string) error {
+	// `create NAME [flags] -- COMMAND ARGS`: the positional arguments after
+	// NAME are the command (see runtime_supervise.go).
+	if len(args) > 1 {
+		return runtimeSupervise(ctx, c, args[0], args[1:])
+	}
 	if err := needArgs(args, 1, "one runtime name"); err != nil {
 		return err
+	}
+	if c.set("delete-on-exit") {
+		return fmt.Errorf("%w: --delete-on-exit applies only with -- COMMAND", errUsage)
 	}
 	rc, err := c.runtimeConfig()
 	if err != nil {
@@ -258,16 +274,7 @@ func runtimeDelete(ctx context.Context, c *cli, args []string) error {
 // invocationURL is where callers invoke the runtime's DEFAULT endpoint:
 // the data-plane endpoint, then the ARN URL-encoded into one segment.
 func (c *cli) invocationURL(arn string) string {
-	base := c.endpoint
-	for _, v := range []string{os.Getenv("AWS_ENDPOINT_URL_BEDROCK_AGENTCORE"), os.Getenv("AWS_ENDPOINT_URL")} {
-		if base == "" {
-			base = v
-		}
-	}
-	if base == "" {
-		base = defaultEndpoint
-	}
-	return strings.TrimRight(base, "/") + "/runtimes/" + url.QueryEscape(arn) + "/invocations?qualifier=" + behalf.DefaultEndpoint
+	return c.dataEndpoint() + "/runtimes/" + url.QueryEscape(arn) + "/invocations?qualifier=" + behalf.DefaultEndpoint
 }
 
 // workloadFromDetails returns the workload identity name in its ARN.

@@ -20,7 +20,6 @@ import (
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/jwtverify"
-	"github.com/behalf-dev/behalf/seal"
 	"github.com/behalf-dev/behalf/signer"
 	"github.com/behalf-dev/behalf/sigv4"
 	"github.com/behalf-dev/behalf/sqlstore"
@@ -33,18 +32,24 @@ import (
 type Config struct {
 	Listen       string
 	DataDir      string
-	Database     string // SQLite path or postgres:// URL; default DataDir/behalf.db
-	PublicURL    string // default http://<listen address>
-	KMS          string // gocloud.dev/secrets keeper URL; default the local key file
+	Database     string   // SQLite path or postgres:// URL; default DataDir/behalf.db
+	PublicURL    string   // default http://<listen address>
+	KMS          string   // gocloud.dev/secrets keeper URL; default the local key file
+	KMSPrevious  []string // earlier key-encryption key URLs still needed (keys_cmd.go)
 	AllowPrivate bool
 	Region       string
 	Account      string
 	LogFormat    string
+	// ConnectionsIssuer is the issuer /connections signs users in at when
+	// its URL names none (default: the first workload's inbound issuer).
+	ConnectionsIssuer string
+	// Observability: log level, metrics listener, rate limits (observe.go).
+	Observability
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text"}
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability()}
 }
 
 // Main runs the server: NewMain, ParseFlags, Run, Close.
@@ -58,6 +63,9 @@ type Main struct {
 	// Now, when set, replaces the clock of the data plane and the user pools (tests).
 	Now   func() time.Time
 	store *sqlstore.DB
+	// dataPlane flushes its token-fetch audit while serving and at shutdown.
+	dataPlane *identity.DataPlane
+	obs       observability // metrics, tracing, rate limiters (observe.go)
 }
 
 // NewMain returns a Main with the default configuration logging to logOut.
@@ -75,10 +83,13 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or postgres://... for PostgreSQL (default DATA-DIR/behalf.db)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "externally visible base URL (default http://LISTEN)")
 	fs.StringVar(&c.KMS, "kms", c.KMS, "key-encryption key as a gocloud.dev/secrets URL, e.g. awskms://... (default: DATA-DIR/kek)")
+	fs.Var((*multi)(&c.KMSPrevious), "kms-previous", "an earlier key-encryption key URL still needed during a rotation (base64key:// keys; repeatable)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private-endpoints", c.AllowPrivate, "allow http and loopback/private addresses in provider URLs")
 	fs.StringVar(&c.Region, "region", c.Region, "region shown in ARNs")
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	c.Observability.flags(fs)
+	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,20 +111,23 @@ func (c Config) Validate() error {
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("--public-url must start with http:// or https://"))
 	}
+	errs = append(errs, c.Observability.validate()...)
 	return errors.Join(errs...)
 }
 
 func (m *Main) logger() *slog.Logger {
-	if m.Config.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(m.logOut, nil))
-	}
-	return slog.New(slog.NewTextHandler(m.logOut, nil))
+	return m.newLogger() // observe.go: level, request ids
 }
 
 // Run opens the store and keys, then serves until ctx is done.
 func (m *Main) Run(ctx context.Context) error {
 	c := m.Config
 	m.Log = m.logger()
+	stopObservability, err := m.startObservability(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopObservability()
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
@@ -121,18 +135,22 @@ func (m *Main) Run(ctx context.Context) error {
 	if dsn == "" {
 		dsn = filepath.Join(c.DataDir, "behalf.db")
 	}
+	unlock, err := lockDatabase(dsn, false) // restore refuses a database in use (backup_cmd.go)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	store, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
 	m.store = store
 	defer m.Close()
-	keeper, err := seal.OpenKeeper(ctx, c.KMS, c.DataDir)
+	sealer, closeKeys, err := m.openSealer(ctx, store) // every key-encryption key version (keys_cmd.go)
 	if err != nil {
 		return err
 	}
-	defer keeper.Close()
-	sealer := seal.New(keeper, store, seal.Options{})
+	defer closeKeys()
 
 	ln, err := net.Listen("tcp", c.Listen)
 	if err != nil {
@@ -162,7 +180,11 @@ func (m *Main) Run(ctx context.Context) error {
 		ln.Close()
 		return fmt.Errorf("hosted login: %w", err)
 	}
-	return m.serve(ctx, ln, hosted.Intercept(srv.Handler()), publicURL)
+	if si, ok := srv.SignIn.(*web.SignIn); ok {
+		si.Local = hosted // the binding page signs in at the pools in process
+	}
+	m.instrument(srv, hosted.Intercept) // the hosted login goes in front of the API, inside its logging
+	return m.serve(ctx, ln, m.outer(srv.Handler()), publicURL)
 }
 
 func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publicURL string) error {
@@ -176,6 +198,17 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	// The token-fetch audit: flushed every minute, and once more after the
+	// last request has drained, before the store closes.
+	flushCtx, stopFlush := context.WithCancel(context.Background())
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		if m.dataPlane != nil {
+			m.dataPlane.RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
+		}
+	}()
+	defer func() { stopFlush(); <-flushed }()
 	go m.sweepSessions(ctx, m.store)
 	m.Log.Info("behalf serving", "addr", ln.Addr().String(), "public_url", publicURL, "data_dir", m.Config.DataDir)
 	m.Addr <- ln.Addr().String()
@@ -217,10 +250,23 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Runtimes: store, WATs: dp, SigV4: auth, HTTPClient: httpClient,
 		Pools: pools, PublicURL: publicURL, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
+	// Browser sign-in (Behalf as a relying party of pools and registered
+	// issuers) for the binding page; Run points Local at the hosted login.
+	signIn := &web.SignIn{Sealer: sealer, PublicURL: publicURL, HTTPClient: httpClient, Log: m.Log, Now: m.Now}
+	m.dataPlane = dp
+	// The connections page signs users in with a workload's inbound client.
+	connections := &web.Connections{Service: dp, SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Log: m.Log,
+		Clients: func(ctx context.Context, issuer string) (web.SignInClient, error) {
+			iss, id, secret, err := svc.InboundClient(ctx, issuer)
+			return web.SignInClient{Issuer: iss, ClientID: id, ClientSecret: secret}, err
+		}}
 	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
 	return &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
-		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log},
+		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log, SignIn: signIn},
+		BindPage: &web.Bind{Service: dp, SignIn: signIn, Log: m.Log}, SignIn: signIn,
+		Bindings: svc, PublicURL: publicURL,
+		Connections: dp, Users: users, ConnectionsPage: connections,
 		Runtimes:  runtimes,
 		UserPools: pools,
 		// One verifier per signing name, so a request signed for one API

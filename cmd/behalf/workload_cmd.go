@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+
+	"github.com/behalf-dev/behalf"
 )
 
 var workloadCommands = map[string]command{
@@ -16,6 +18,14 @@ var workloadCommands = map[string]command{
 	"list":   {usage: "", short: "List workload identities.", run: workloadList},
 	"update": {usage: "NAME [--return-url URL]...", short: "Replace a workload's allowed return URLs (none clears them).", run: workloadUpdate, flags: workloadFlags},
 	"delete": {usage: "NAME", short: "Delete a workload identity.", run: workloadDelete},
+	"set-binding": {usage: "NAME --issuer URL --client-id ID [--client-secret-file F] [--redirect-url URL]",
+		short: "Let Behalf complete the workload's connections itself: its users sign in with this OpenID provider at " + behalf.BindPath + " (--issuer '' removes it).",
+		run:   workloadSetBinding, flags: func(fs *flag.FlagSet) {
+			fs.String("issuer", "", "issuer URL: a user pool's ({public-url}/{poolId}) or a registered trusted issuer's")
+			fs.String("client-id", "", "client id at the issuer; its redirect URI must be {public-url}"+behalf.SignInCallbackPath)
+			fs.String("client-secret-file", "", "file holding the client's secret (- for stdin; omit for a public client)")
+			fs.String("redirect-url", "", "app URL the done page links back to (optional)")
+		}},
 }
 
 func workloadFlags(fs *flag.FlagSet) {
@@ -143,5 +153,44 @@ func workloadDelete(ctx context.Context, c *cli, args []string) error {
 	}
 	return c.print(map[string]string{"Deleted": args[0]}, func(w io.Writer) {
 		fmt.Fprintf(w, "Deleted workload identity %s\n", args[0])
+	})
+}
+
+func workloadSetBinding(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one workload name"); err != nil {
+		return err
+	}
+	in := map[string]string{"workloadName": args[0], "issuer": c.str("issuer"), "clientId": c.str("client-id"), "redirectUrl": c.str("redirect-url")}
+	if f := c.str("client-secret-file"); f != "" {
+		secret, err := readSecretFile(f)
+		if err != nil {
+			return err
+		}
+		in["clientSecret"] = secret
+	}
+	var out struct {
+		Name            string `json:"workloadName"`
+		Issuer          string `json:"issuer"`
+		ClientID        string `json:"clientId"`
+		HasClientSecret bool   `json:"hasClientSecret"`
+		RedirectURL     string `json:"redirectUrl"`
+		BindURL         string `json:"bindUrl"`
+		SignInCallback  string `json:"signInCallbackUrl"`
+	}
+	if err := c.behalfCall(ctx, "SetWorkloadBinding", in, &out); err != nil {
+		return err
+	}
+	return c.print(out, func(w io.Writer) {
+		if out.Issuer == "" {
+			fmt.Fprintf(w, "Removed the sign-in provider of workload identity %s\n", out.Name)
+			return
+		}
+		fmt.Fprintf(w, "Workload identity %s: Behalf completes its connections\n", out.Name)
+		fmt.Fprintf(w, "  Issuer:          %s\n  Client id:       %s (secret: %v)\n", out.Issuer, out.ClientID, out.HasClientSecret)
+		if out.RedirectURL != "" {
+			fmt.Fprintf(w, "  Back to the app: %s\n", out.RedirectURL)
+		}
+		fmt.Fprintf(w, "  Return URL:      %s (add it with: behalf workload update %s --return-url ...)\n", out.BindURL, out.Name)
+		fmt.Fprintf(w, "  Redirect URI:    %s (register it at the client)\n", out.SignInCallback)
 	})
 }

@@ -29,6 +29,7 @@ func newGrant(id, workload, userKey, providerID string) *behalf.Grant {
 		CreatedAt:    t0,
 		UpdatedAt:    t0.Add(time.Second),
 		RefreshedAt:  t0.Add(2 * time.Second),
+		LastUsedAt:   t0.Add(3 * time.Second),
 	}
 }
 
@@ -78,6 +79,19 @@ func testGrants(t *testing.T, open openFunc) {
 			}
 		})
 	})
+	t.Run("GetByID", func(t *testing.T) {
+		s := open(t)
+		putGrant(t, s, newGrant("g-1", "agent-1", grantUser, "prov-1"))
+		putGrant(t, s, newGrant("g-2", "agent-2", grantUser, "prov-1"))
+		g, err := s.GetGrantByID(t.Context(), "g-2")
+		ok(t, err)
+		wantEqual(t, "GetGrantByID", g, newGrant("g-2", "agent-2", grantUser, "prov-1"))
+		for _, id := range []string{"missing", "G-1", ""} {
+			_, err := s.GetGrantByID(t.Context(), id)
+			wantCode(t, err, behalf.ENOTFOUND)
+		}
+	})
+	t.Run("Touch", func(t *testing.T) { testTouchGrants(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdateGrant(t, open) })
 	t.Run("ClaimRefresh", func(t *testing.T) { testClaimGrantRefresh(t, open) })
 	t.Run("Delete", func(t *testing.T) {
@@ -392,5 +406,49 @@ func testClaimGrantRefresh(t *testing.T, open openFunc) {
 		if !got.RefreshLease.Equal(now.Add(time.Minute)) || got.Version != 2 {
 			t.Fatalf("after the claims: lease %v, Version %d; want %v and 2", got.RefreshLease, got.Version, now.Add(time.Minute))
 		}
+	})
+}
+
+// testTouchGrants checks TouchGrants: LastUsedAt only moves forward, nothing
+// else changes, missing ids are skipped, and UpdateGrant and a replacing
+// PutGrant keep their own rules for it.
+func testTouchGrants(t *testing.T, open openFunc) {
+	t.Run("OK", func(t *testing.T) {
+		s := open(t)
+		g1 := newGrant("g-1", "agent-1", grantUser, "prov-1")
+		g2 := newGrant("g-2", "agent-1", grantUser, "prov-2")
+		g2.LastUsedAt = time.Time{}
+		putGrant(t, s, g1)
+		putGrant(t, s, g2)
+		ok(t, s.TouchGrants(t.Context(), nil))
+		ok(t, s.TouchGrants(t.Context(), map[string]time.Time{
+			"g-1":     t0.Add(time.Hour),
+			"g-2":     t0.Add(2 * time.Hour),
+			"missing": t0.Add(time.Hour),
+		}))
+		want1, want2 := *g1, *g2
+		want1.LastUsedAt, want2.LastUsedAt = t0.Add(time.Hour), t0.Add(2*time.Hour)
+		wantEqual(t, "g-1 after touch", getGrant(t, s, "agent-1", grantUser, "prov-1"), &want1)
+		wantEqual(t, "g-2 after touch", getGrant(t, s, "agent-1", grantUser, "prov-2"), &want2)
+
+		// An older time does not move it back.
+		ok(t, s.TouchGrants(t.Context(), map[string]time.Time{"g-1": t0}))
+		wantEqual(t, "g-1 after an older touch", getGrant(t, s, "agent-1", grantUser, "prov-1"), &want1)
+
+		// UpdateGrant neither writes nor reverts it.
+		got, err := s.UpdateGrant(t.Context(), "g-1", func(g *behalf.Grant) error {
+			g.LastUsedAt = t0.Add(-time.Hour)
+			return nil
+		})
+		ok(t, err)
+		want1.Version = 2
+		wantEqual(t, "UpdateGrant result", got, &want1)
+		wantEqual(t, "g-1 after UpdateGrant", getGrant(t, s, "agent-1", grantUser, "prov-1"), &want1)
+
+		// A new grant replacing it (a new consent) starts afresh.
+		repl := newGrant("g-3", "agent-1", grantUser, "prov-1")
+		repl.LastUsedAt = time.Time{}
+		putGrant(t, s, repl)
+		wantEqual(t, "replacing grant", getGrant(t, s, "agent-1", grantUser, "prov-1"), repl)
 	})
 }

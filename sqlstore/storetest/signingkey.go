@@ -98,6 +98,17 @@ func testSigningKeys(t *testing.T, open openFunc) {
 		wantActiveSigningKeys(t, s, "pool-a", []string{"pool-1", "pool-2"}, "pool-2")
 		wantActiveSigningKeys(t, s, "wat", []string{"wat-1", "wat-2", "wat-3"}, "wat-3")
 	})
+	t.Run("Retire", func(t *testing.T) {
+		s := open(t)
+		createSigningKey(t, s, newSigningKey("k-1", "wat", false, 0))
+		createSigningKey(t, s, newSigningKey("k-2", "wat", true, 1))
+		at := t0.Add(90 * time.Minute)
+		ok(t, s.RetireSigningKey(t.Context(), "k-1", at))
+		want := []*behalf.SigningKey{newSigningKey("k-1", "wat", false, 0), newSigningKey("k-2", "wat", true, 1)}
+		want[0].RetireAt = at
+		wantEqualList(t, "ListSigningKeys after retire", listSigningKeys(t, s, "wat"), want)
+		wantCode(t, s.RetireSigningKey(t.Context(), "missing", at), behalf.ENOTFOUND)
+	})
 	t.Run("List", func(t *testing.T) {
 		s := open(t)
 		if ks := listSigningKeys(t, s, "wat"); len(ks) != 0 {

@@ -16,8 +16,12 @@ func newWorkload(name string) *behalf.WorkloadIdentity {
 		Name:              name,
 		AllowedReturnURLs: []string{"https://agent.example.com/callback", "http://localhost:8080/cb?x=1"},
 		Tags:              map[string]string{"team": "agents", "env": "test", "ünïcode": "✓"},
-		CreatedAt:         t0,
-		UpdatedAt:         t0.Add(time.Second),
+		Inbound: behalf.WorkloadInbound{
+			Issuer: "https://behalf.example.com/us-east-1_abc", ClientID: "client-1",
+			ClientSecret: behalf.Sealed("sealed-secret"), BindRedirectURL: "https://app.example.com/done",
+		},
+		CreatedAt: t0,
+		UpdatedAt: t0.Add(time.Second),
 	}
 }
 
@@ -52,7 +56,8 @@ func testWorkloads(t *testing.T, open openFunc) {
 			s := open(t)
 			createWorkload(t, s, &behalf.WorkloadIdentity{Name: "bare", CreatedAt: t0, UpdatedAt: t0})
 			got := getWorkload(t, s, "bare")
-			if len(got.AllowedReturnURLs) != 0 || len(got.Tags) != 0 {
+			in := got.Inbound
+			if len(got.AllowedReturnURLs) != 0 || len(got.Tags) != 0 || in.Issuer != "" || in.ClientID != "" || in.ClientSecret != nil || in.BindRedirectURL != "" {
 				t.Fatalf("GetWorkload = %+v, want no return URLs and no tags", got)
 			}
 		})

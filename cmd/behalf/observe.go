@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/behalf-dev/behalf/agentruntime"
+	"github.com/behalf-dev/behalf/api"
+	"github.com/behalf-dev/behalf/identity"
+	"github.com/behalf-dev/behalf/observe"
+	"github.com/behalf-dev/behalf/ratelimit"
+)
+
+// Observability is the configuration of logs, metrics, traces and rate
+// limits. Traces are configured by the standard OTEL_* environment
+// variables only (see observe.TracingFromEnv).
+type Observability struct {
+	LogLevel string // debug, info, warn or error
+	// MetricsListen, when set, serves GET /metrics on this address instead
+	// of on Listen.
+	MetricsListen string
+	// Rate limits in requests per second (0 disables) and bursts: per
+	// access key on every SigV4-signed call, per client IP on the sign-in
+	// and consent endpoints.
+	RateLimitKey      float64
+	RateLimitKeyBurst int
+	RateLimitIP       float64
+	RateLimitIPBurst  int
+	// TrustProxy keys the per-IP limits by the last X-Forwarded-For entry.
+	TrustProxy bool
+}
+
+func defaultObservability() Observability {
+	return Observability{LogLevel: "info", RateLimitKey: 100, RateLimitKeyBurst: 500, RateLimitIP: 10, RateLimitIPBurst: 50}
+}
+
+func (c *Observability) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "serve GET /metrics on this address instead of on --listen (the metrics are unauthenticated: keep them off the public listener)")
+	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", c.RateLimitKey, "requests per second each access key may make (SigV4-signed calls); 0 disables")
+	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", c.RateLimitKeyBurst, "burst of --rate-limit-key")
+	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", c.RateLimitIP, "requests per second each client IP may make to the sign-in and consent endpoints; 0 disables")
+	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", c.RateLimitIPBurst, "burst of --rate-limit-ip")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP of the per-IP limits from the last X-Forwarded-For entry (only behind one proxy that appends it)")
+}
+
+func (c Observability) validate() []error {
+	var errs []error
+	if _, err := observe.ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error"))
+	}
+	if c.RateLimitKey < 0 || c.RateLimitIP < 0 {
+		errs = append(errs, fmt.Errorf("--rate-limit-key and --rate-limit-ip must not be negative (0 disables)"))
+	}
+	if (c.RateLimitKey > 0 && c.RateLimitKeyBurst < 1) || (c.RateLimitIP > 0 && c.RateLimitIPBurst < 1) {
+		errs = append(errs, fmt.Errorf("--rate-limit-key-burst and --rate-limit-ip-burst must be at least 1"))
+	}
+	return errs
+}
+
+// observability is what Run builds from Observability.
+type observability struct {
+	metrics *observe.Metrics
+	tracing *observe.Tracing
+	keys    *ratelimit.Limiter
+	ips     *ratelimit.Limiter
+}
+
+// newLogger returns the logger --log-format and --log-level ask for; every
+// line logged in a request's context carries its request_id.
+func (m *Main) newLogger() *slog.Logger {
+	level, _ := observe.ParseLevel(m.Config.LogLevel)
+	return observe.NewLogger(m.logOut, m.Config.LogFormat, level, api.RequestID)
+}
+
+// startObservability starts tracing (when the environment asks for it),
+// the metrics (and their listener, with --metrics-listen) and the rate
+// limiters. stop flushes the traces and closes the metrics listener.
+func (m *Main) startObservability(ctx context.Context) (stop func(), err error) {
+	c := m.Config.Observability
+	tracing, err := observe.TracingFromEnv(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tracing.Enabled() {
+		m.Log.Info("exporting traces over OTLP/HTTP")
+	}
+	m.obs = observability{
+		metrics: observe.NewMetrics(tracing.Tracer()),
+		tracing: tracing,
+		keys:    ratelimit.New(c.RateLimitKey, c.RateLimitKeyBurst),
+		ips:     ratelimit.New(c.RateLimitIP, c.RateLimitIPBurst),
+	}
+	var ms *http.Server
+	if c.MetricsListen != "" {
+		ln, err := net.Listen("tcp", c.MetricsListen)
+		if err != nil {
+			tracing.Shutdown(ctx)
+			return nil, fmt.Errorf("metrics listen: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.obs.metrics.Handler())
+		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := ms.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.Log.Error("metrics listener", "err", err)
+			}
+		}()
+		m.Log.Info("serving metrics", "addr", ln.Addr().String())
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if ms != nil {
+			ms.Shutdown(sctx)
+		}
+		if err := tracing.Shutdown(sctx); err != nil {
+			m.Log.Warn("flush traces", "err", err)
+		}
+	}, nil
+}
+
+// instrument hooks the metrics, traces and rate limits into the wired
+// server, before it serves: the data plane's counters, the per-key limit
+// on every SigV4 verifier, the agent transport's spans, and, in front of
+// the routes (inside the request-id middleware), the per-IP limits and
+// intercept (the hosted login).
+func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Handler) {
+	o := m.obs
+	limited := func(limit string) func(*http.Request) {
+		return func(r *http.Request) {
+			o.metrics.RateLimited(limit)
+			m.Log.DebugContext(r.Context(), "rate limited", "limit", limit)
+		}
+	}
+	srv.Observe = o.metrics.Request
+	if dp, ok := srv.DataPlane.(*identity.DataPlane); ok {
+		dp.Metrics = o.metrics
+	}
+	if o.keys != nil {
+		onLimit := limited("key")
+		if srv.Auth != nil {
+			srv.Auth = &ratelimit.KeyLimit{Next: srv.Auth, Limiter: o.keys, OnLimit: onLimit}
+		}
+		if srv.CognitoAuth != nil {
+			srv.CognitoAuth = &ratelimit.KeyLimit{Next: srv.CognitoAuth, Limiter: o.keys, OnLimit: onLimit}
+		}
+	}
+	if gw, ok := srv.Invocations.(*agentruntime.Gateway); ok {
+		if o.keys != nil && gw.SigV4 != nil {
+			gw.SigV4 = &ratelimit.KeyLimit{Next: gw.SigV4, Limiter: o.keys, OnLimit: limited("key")}
+		}
+		if o.tracing.Enabled() {
+			next := gw.Transport
+			if next == nil {
+				next = agentruntime.NewAgentTransport()
+			}
+			gw.Transport = o.tracing.Transport(next)
+		}
+	}
+	ips := &ratelimit.IPLimit{Limiter: o.ips, TrustProxy: m.Config.TrustProxy, OnLimit: limited("ip")}
+	srv.Front = func(h http.Handler) http.Handler {
+		if intercept != nil {
+			h = intercept(h)
+		}
+		return ips.Wrap(h)
+	}
+}
+
+// outer serves GET /metrics (unless --metrics-listen moved it) beside h,
+// all in a server span per request when tracing is on.
+func (m *Main) outer(h http.Handler) http.Handler {
+	if m.Config.MetricsListen == "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.obs.metrics.Handler())
+		mux.Handle("/", h)
+		h = mux
+	}
+	return m.obs.tracing.Handler(h)
+}

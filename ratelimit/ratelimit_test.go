@@ -1,0 +1,214 @@
+package ratelimit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// Ensure a bucket allows its burst, refuses with the wait until the next
+// token, refills at its rate, and keeps keys apart.
+func TestLimiterBurstAndRefill(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1_000_000, 0)}
+	l := New(2, 3) // 2/s, burst 3
+	l.Now = clock.now
+	for i := range 3 {
+		if ok, _ := l.Allow("a"); !ok {
+			t.Fatalf("request %d of the burst refused", i+1)
+		}
+	}
+	ok, wait := l.Allow("a")
+	if ok || wait <= 0 || wait > 500*time.Millisecond {
+		t.Fatalf("after the burst: ok=%v wait=%v, want refused with a wait of at most 500ms", ok, wait)
+	}
+	if ok, _ := l.Allow("b"); !ok {
+		t.Fatal("another key was refused")
+	}
+	clock.advance(500 * time.Millisecond)
+	if ok, _ := l.Allow("a"); !ok {
+		t.Fatal("a token did not come back after 1/rate")
+	}
+	if ok, _ := l.Allow("a"); ok {
+		t.Fatal("more than one token came back after 1/rate")
+	}
+	clock.advance(time.Hour)
+	for i := range 3 {
+		if ok, _ := l.Allow("a"); !ok {
+			t.Fatalf("after a long pause, request %d refused: the bucket should be full (and no fuller)", i+1)
+		}
+	}
+	if ok, _ := l.Allow("a"); ok {
+		t.Fatal("the bucket grew past its burst")
+	}
+}
+
+// Ensure the limiter keeps at most MaxKeys buckets, evicting the least
+// recently used, and that a nil limiter allows everything.
+func TestLimiterBounded(t *testing.T) {
+	l := New(1, 1)
+	l.MaxKeys = 100
+	for i := range 1000 {
+		l.Allow(fmt.Sprint("k", i))
+	}
+	if n := l.Len(); n != 100 {
+		t.Fatalf("buckets = %d, want 100", n)
+	}
+	// k999 is recent: still empty. k0 was evicted: full again.
+	if ok, _ := l.Allow("k999"); ok {
+		t.Fatal("a recent bucket was evicted")
+	}
+	if ok, _ := l.Allow("k0"); !ok {
+		t.Fatal("the oldest bucket was not evicted")
+	}
+	var off *Limiter
+	if New(0, 10) != nil || New(-1, 10) != nil {
+		t.Fatal("a non-positive rate must disable the limiter")
+	}
+	for range 1000 {
+		if ok, _ := off.Allow("x"); !ok {
+			t.Fatal("a nil limiter refused")
+		}
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	for _, c := range []struct {
+		remote, xff string
+		trust       bool
+		want        string
+	}{
+		{"192.0.2.7:5555", "", false, "192.0.2.7"},
+		{"192.0.2.7:5555", "203.0.113.9", false, "192.0.2.7"}, // not trusted: ignored
+		{"192.0.2.7:5555", "203.0.113.9", true, "203.0.113.9"},
+		{"192.0.2.7:5555", "1.1.1.1, 203.0.113.9", true, "203.0.113.9"}, // the proxy's entry is the last
+		{"192.0.2.7:5555", "garbage", true, "192.0.2.7"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "", false, "2001:db8:1:2::/64"},
+		{"[::ffff:192.0.2.8]:1", "", false, "192.0.2.8"},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := ClientIP(r, c.trust); got != c.want {
+			t.Errorf("ClientIP(%s, XFF %q, trust %v) = %q, want %q", c.remote, c.xff, c.trust, got, c.want)
+		}
+	}
+}
+
+// Ensure the per-IP limit covers exactly the sign-in and consent
+// endpoints and answers each in its own shape with Retry-After.
+func TestIPLimitShapes(t *testing.T) {
+	passed := 0
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { passed++ })
+	limited := 0
+	l := &IPLimit{Limiter: New(1, 1), OnLimit: func(*http.Request) { limited++ }}
+	h := l.Wrap(next)
+	do := func(method, path, target, remote string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, path, strings.NewReader("{}"))
+		r.RemoteAddr = remote
+		if target != "" {
+			r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+target)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for _, c := range []struct {
+		method, path, target string
+		status               int
+		contentType, body    string
+	}{
+		{"POST", "/", "InitiateAuth", 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
+		{"POST", "/", "RespondToAuthChallenge", 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
+		{"POST", "/us-east-1_abc123/login", "", 429, "text/html", "Too many attempts"},
+		{"POST", "/us-east-1_abc123/oauth2/token", "", 429, "application/json", `"error":"invalid_request"`},
+		{"GET", "/identities/oauth2/authorize", "", 429, "text/html", "Too many attempts"},
+		{"GET", "/identities/oauth2/callback/abc", "", 429, "text/html", "Too many attempts"},
+		{"POST", "/identities/oauth2/bind", "", 429, "text/html", "Too many attempts"},
+	} {
+		remote := "198.51.100.1:1"
+		if w := do(c.method, c.path, c.target, remote); w.Code != 200 {
+			t.Fatalf("%s %s %s: first request %d", c.method, c.path, c.target, w.Code)
+		}
+		w := do(c.method, c.path, c.target, remote)
+		if w.Code != c.status || !strings.HasPrefix(w.Header().Get("Content-Type"), c.contentType) ||
+			!strings.Contains(w.Body.String(), c.body) || w.Header().Get("Retry-After") != "1" {
+			t.Fatalf("%s %s %s: %d %q Retry-After %q %s, want %d %s with %s",
+				c.method, c.path, c.target, w.Code, w.Header().Get("Content-Type"), w.Header().Get("Retry-After"), w.Body, c.status, c.contentType, c.body)
+		}
+		// Another client is unaffected.
+		if w := do(c.method, c.path, c.target, "198.51.100.2:1"); w.Code != 200 {
+			t.Fatalf("%s %s: another IP got %d", c.method, c.path, w.Code)
+		}
+		l.Limiter = New(1, 1)
+		h = l.Wrap(next)
+	}
+	if limited != 7 {
+		t.Fatalf("OnLimit called %d times, want 7", limited)
+	}
+	// Not limited: the API (SigV4, per key), other cognito operations, pages' GETs.
+	l.Limiter = New(1, 1)
+	h = l.Wrap(next)
+	passed = 0
+	for range 5 {
+		do("POST", "/identities/oauth2/token", "", "198.51.100.3:1")
+		do("POST", "/", "AdminCreateUser", "198.51.100.3:1")
+		do("GET", "/us-east-1_abc123/login", "", "198.51.100.3:1")
+		do("GET", "/us-east-1_abc123/.well-known/jwks.json", "", "198.51.100.3:1")
+	}
+	if passed != 20 {
+		t.Fatalf("%d of 20 unlimited requests passed", passed)
+	}
+}
+
+type okAuth struct{}
+
+func (okAuth) Verify(*http.Request, []byte) (behalf.Principal, error) {
+	return behalf.Principal{AccessKeyID: "AKIDEXAMPLE", Name: "root"}, nil
+}
+
+type failAuth struct{}
+
+func (failAuth) Verify(*http.Request, []byte) (behalf.Principal, error) {
+	return behalf.Principal{}, behalf.Errorf(behalf.EFORBIDDEN, "bad signature")
+}
+
+// Ensure the per-key limit counts only verified requests and refuses with
+// ETHROTTLED and a retry time.
+func TestKeyLimit(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", nil)
+	k := &KeyLimit{Next: failAuth{}, Limiter: New(1, 2)}
+	for range 10 {
+		if _, err := k.Verify(r, nil); behalf.ErrorCode(err) != behalf.EFORBIDDEN {
+			t.Fatalf("unverified: %v", err)
+		}
+	}
+	k.Next = okAuth{}
+	for i := range 2 {
+		if _, err := k.Verify(r, nil); err != nil {
+			t.Fatalf("request %d: %v (unverified requests must not spend the key's budget)", i, err)
+		}
+	}
+	_, err := k.Verify(r, nil)
+	var be *behalf.Error
+	if !errors.As(err, &be) || be.Code != behalf.ETHROTTLED || be.Retry < time.Second {
+		t.Fatalf("over the limit: %v, want ETHROTTLED with Retry ≥ 1s", err)
+	}
+	b, _ := json.Marshal(be.Message)
+	if strings.Contains(string(b), "AKID") {
+		t.Fatal("the message names the key")
+	}
+}
