@@ -68,9 +68,9 @@ type Server struct {
 	// per-IP rate limits go there, so their requests are logged and counted.
 	Front func(http.Handler) http.Handler
 	// Observe, when set, is told of every request once it is answered: its
-	// operation ("" outside the route table), status and duration
-	// (package observe: metrics, trace span names).
-	Observe func(r *http.Request, op string, status int, elapsed time.Duration)
+	// operation ("" outside the route table), status, response header and
+	// duration (package observe: metrics, trace span names).
+	Observe func(r *http.Request, op string, status int, h http.Header, elapsed time.Duration)
 
 	// Region and Account appear in ARNs.
 	Region  string
@@ -174,7 +174,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 			s.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
 				"op", sw.op, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
 			if s.Observe != nil {
-				s.Observe(r, sw.op, sw.status, time.Since(start))
+				s.Observe(r, sw.op, sw.status, sw.Header(), time.Since(start))
 			}
 		}()
 		next.ServeHTTP(sw, r)

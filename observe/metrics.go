@@ -114,9 +114,10 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Request records one answered request. It suits api.Server.Observe: op is
-// the operation the route table named, or "" (see Route); the request's
-// trace span, if any, is renamed after the operation.
-func (m *Metrics) Request(r *http.Request, op string, status int, elapsed time.Duration) {
+// the operation the route table named, or "" (see Route); h is the
+// response's header (see Outcome). The request's trace span, if any, is
+// renamed after the operation.
+func (m *Metrics) Request(r *http.Request, op string, status int, h http.Header, elapsed time.Duration) {
 	if op == "" {
 		op = Route(r)
 	}
@@ -127,12 +128,18 @@ func (m *Metrics) Request(r *http.Request, op string, status int, elapsed time.D
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(op, Outcome(status)).Inc()
+	outcome := Outcome(status)
+	if t := h.Get("X-Amzn-ErrorType"); t == "TooManyRequestsException" || t == "ThrottlingException" {
+		outcome = "throttled" // cognito-idp throttles with 400
+	}
+	m.requests.WithLabelValues(op, outcome).Inc()
 	m.requestDuration.WithLabelValues(op).Observe(elapsed.Seconds())
 }
 
 // Outcome classes an HTTP status: success (below 400), throttled (429),
-// client_error (other 4xx) or server_error.
+// client_error (other 4xx) or server_error. Request also counts as
+// throttled the answers whose X-Amzn-ErrorType is ThrottlingException or
+// TooManyRequestsException, whatever their status.
 func Outcome(status int) string {
 	switch {
 	case status < 400:

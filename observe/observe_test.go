@@ -50,10 +50,11 @@ func TestMetrics(t *testing.T) {
 	m.BindingRefused()
 	m.RateLimited("key")
 	r := httptest.NewRequest("POST", "/identities/oauth2/token", nil)
-	m.Request(r, "GetResourceOauth2Token", 200, 5*time.Millisecond)
-	m.Request(r, "GetResourceOauth2Token", 429, time.Millisecond)
-	m.Request(httptest.NewRequest("POST", "/eu-west-1_Abc9/oauth2/token", nil), "", 400, time.Millisecond)
-	m.Request(httptest.NewRequest("GET", "/random/path/1234", nil), "", 404, time.Millisecond)
+	m.Request(r, "GetResourceOauth2Token", 200, nil, 5*time.Millisecond)
+	m.Request(r, "GetResourceOauth2Token", 429, nil, time.Millisecond)
+	m.Request(httptest.NewRequest("POST", "/eu-west-1_Abc9/oauth2/token", nil), "", 400, nil, time.Millisecond)
+	m.Request(httptest.NewRequest("POST", "/", nil), "InitiateAuth", 400, http.Header{"X-Amzn-Errortype": {"TooManyRequestsException"}}, time.Millisecond)
+	m.Request(httptest.NewRequest("GET", "/random/path/1234", nil), "", 404, nil, time.Millisecond)
 	text = scrape(t, m)
 	for _, want := range []string{
 		`behalf_token_fetches_total{result="vault_hit"} 2`,
@@ -68,6 +69,7 @@ func TestMetrics(t *testing.T) {
 		`behalf_request_duration_seconds_count{operation="GetResourceOauth2Token"} 2`,
 		`behalf_requests_total{operation="HostedLoginToken",outcome="client_error"} 1`,
 		`behalf_requests_total{operation="unknown",outcome="client_error"} 1`,
+		`behalf_requests_total{operation="InitiateAuth",outcome="throttled"} 1`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)
@@ -78,7 +80,7 @@ func TestMetrics(t *testing.T) {
 	}
 	var nilMetrics *Metrics
 	nilMetrics.TokenFetch("vault_hit") // no panic
-	nilMetrics.Request(r, "x", 200, 0)
+	nilMetrics.Request(r, "x", 200, nil, 0)
 }
 
 func TestRoute(t *testing.T) {

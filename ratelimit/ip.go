@@ -30,6 +30,12 @@ import (
 //
 // The others answer 429. Every refusal carries Retry-After. Other requests
 // pass untouched.
+//
+// Loopback clients (127.0.0.0/8, ::1) are not limited: a peer on the same
+// host is the operator, or a reverse proxy (Behalf listens on loopback by
+// default) whose one address every user would share, so limiting it would
+// throttle all users as one. Behind such a proxy, TrustProxy limits each
+// forwarded client instead.
 type IPLimit struct {
 	Limiter *Limiter
 	// TrustProxy takes the client IP from the last X-Forwarded-For entry
@@ -51,7 +57,12 @@ func (l *IPLimit) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ok, wait := l.Limiter.Allow(ClientIP(r, l.TrustProxy))
+		addr, raw := clientAddr(r, l.TrustProxy)
+		if addr.IsLoopback() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ok, wait := l.Limiter.Allow(addrKey(addr, raw))
 		if ok {
 			next.ServeHTTP(w, r)
 			return
@@ -124,6 +135,12 @@ func classify(r *http.Request) shape {
 // it parses. IPv6 addresses are keyed by their /64, what one host
 // usually holds.
 func ClientIP(r *http.Request, trustProxy bool) string {
+	return addrKey(clientAddr(r, trustProxy))
+}
+
+// clientAddr returns the client's address (invalid when it does not
+// parse) and its raw text.
+func clientAddr(r *http.Request, trustProxy bool) (netip.Addr, string) {
 	host := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -139,11 +156,18 @@ func ClientIP(r *http.Request, trustProxy bool) string {
 	}
 	ip, err := netip.ParseAddr(host)
 	if err != nil {
-		return host
+		return netip.Addr{}, host
 	}
-	ip = ip.Unmap()
+	return ip.Unmap(), host
+}
+
+// addrKey is the bucket key of an address: IPv4 as is, IPv6 by its /64.
+func addrKey(ip netip.Addr, raw string) string {
+	if !ip.IsValid() {
+		return raw
+	}
 	if ip.Is6() {
-		if p, err := ip.Prefix(64); err == nil {
+		if p, err := ip.WithZone("").Prefix(64); err == nil {
 			return p.String()
 		}
 	}

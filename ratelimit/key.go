@@ -23,6 +23,9 @@ type Authenticator interface {
 type KeyLimit struct {
 	Next    Authenticator
 	Limiter *Limiter
+	// Exempt, when set, lets the principals it accepts through unlimited
+	// (behalf serve exempts the root key unless --rate-limit-root).
+	Exempt func(behalf.Principal) bool
 	// OnLimit, when set, is called for each refused request (metrics).
 	OnLimit func(r *http.Request)
 }
@@ -30,7 +33,7 @@ type KeyLimit struct {
 // Verify implements Authenticator.
 func (k *KeyLimit) Verify(r *http.Request, body []byte) (behalf.Principal, error) {
 	p, err := k.Next.Verify(r, body)
-	if err != nil {
+	if err != nil || (k.Exempt != nil && k.Exempt(p)) {
 		return p, err
 	}
 	if ok, wait := k.Limiter.Allow(p.AccessKeyID); !ok {

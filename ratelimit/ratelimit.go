@@ -1,7 +1,8 @@
 // Package ratelimit holds Behalf's rate limits: token buckets keyed by
 // access key id (every SigV4-authenticated call, KeyLimit) and by client
-// IP (the sign-in and consent endpoints, IPLimit), refused with 429 in each
-// API's own error shape and a Retry-After header.
+// IP (the sign-in and consent endpoints, IPLimit), refused in each API's
+// own error shape with a Retry-After header: 429, except cognito-idp's
+// TooManyRequestsException, a 400 as on Cognito.
 package ratelimit
 
 import (

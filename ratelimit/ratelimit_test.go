@@ -172,6 +172,31 @@ func TestIPLimitShapes(t *testing.T) {
 	if passed != 20 {
 		t.Fatalf("%d of 20 unlimited requests passed", passed)
 	}
+	// Loopback peers (the operator, a proxy on the same host) are not
+	// limited; with TrustProxy the forwarded client is.
+	passed = 0
+	for _, remote := range []string{"127.0.0.1:1", "[::1]:1", "127.0.0.9:1"} {
+		for range 5 {
+			do("GET", "/identities/oauth2/authorize", "", remote)
+		}
+	}
+	if passed != 15 {
+		t.Fatalf("%d of 15 loopback requests passed", passed)
+	}
+	l.TrustProxy = true
+	h = l.Wrap(next)
+	r := httptest.NewRequest("GET", "/identities/oauth2/authorize", nil)
+	r.RemoteAddr = "127.0.0.1:1"
+	r.Header.Set("X-Forwarded-For", "198.51.100.20")
+	codes := []int{}
+	for range 2 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		codes = append(codes, w.Code)
+	}
+	if codes[0] != 200 || codes[1] != 429 {
+		t.Fatalf("a forwarded client behind a loopback proxy: %v, want 200 then 429", codes)
+	}
 }
 
 type okAuth struct{}
@@ -210,5 +235,11 @@ func TestKeyLimit(t *testing.T) {
 	b, _ := json.Marshal(be.Message)
 	if strings.Contains(string(b), "AKID") {
 		t.Fatal("the message names the key")
+	}
+	k.Exempt = func(p behalf.Principal) bool { return p.Name == "root" }
+	for range 5 {
+		if _, err := k.Verify(r, nil); err != nil {
+			t.Fatalf("an exempt principal was limited: %v", err)
+		}
 	}
 }

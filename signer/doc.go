@@ -18,7 +18,7 @@
 // signed expires (RetireGrace): until then they verify and are published;
 // after it they are neither. A Signer rereads the store when Verify meets
 // an unknown kid (at most once per ReloadInterval) and, in the background,
-// when Sign or PublicJWKS find its keys older than RefreshInterval, so every
+// when Sign, Verify or PublicJWKS find its keys older than RefreshInterval, so every
 // process signs with the new key within about a minute of a rotation made
 // elsewhere.
 //

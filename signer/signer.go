@@ -25,8 +25,8 @@ const (
 	ReloadInterval = 5 * time.Second
 	// reloadTimeout bounds a reload that Verify, Sign or PublicJWKS triggers.
 	reloadTimeout = 5 * time.Second
-	// RefreshInterval is how old the loaded keys may get before Sign or
-	// PublicJWKS rereads them from the store (in the background), so that
+	// RefreshInterval is how old the loaded keys may get before Sign,
+	// Verify or PublicJWKS rereads them from the store (in the background), so that
 	// every process follows a rotation made elsewhere ("behalf keys rotate
 	// --signing") within about this long.
 	RefreshInterval = time.Minute
@@ -139,10 +139,12 @@ func (s *Signer) Sign(claims map[string]any) (string, error) {
 // Verify checks token's signature with the published key its kid names,
 // under that key's own algorithm only, and its exp (required), nbf and iat
 // against now with a tolerance of Skew; it returns the claims. An unknown
-// kid reloads the keys from the store, at most once per ReloadInterval.
+// kid reloads the keys from the store, at most once per ReloadInterval;
+// keys older than RefreshInterval are reloaded in the background.
 // Errors are behalf.EUNAUTHORIZED errors with a short message safe to show,
 // wrapping the cause for logs; they never contain the token.
 func (s *Signer) Verify(token string, now time.Time) (map[string]any, error) {
+	s.maybeRefresh()
 	msg, hdr, err := parseCompact(token)
 	if err != nil {
 		return nil, unauthorized(msgMalformed, err)

@@ -104,9 +104,15 @@ func wantGrantsOpen(t *testing.T, f *flowFixture, c *dp.Client, users []string, 
 	}
 }
 
-// tokenLoadPause is each load worker's pause between calls: four workers
-// stay under the server's default per-key rate limit (100/s).
-const tokenLoadPause = 40 * time.Millisecond
+// noRateLimits returns the serve flags that turn the per-key and per-IP
+// rate limits off, for load tests, if this build has them.
+func noRateLimits() []string {
+	args := []string{"--rate-limit-key", "0", "--rate-limit-ip", "0"}
+	if NewMain(io.Discard).ParseFlags(args) != nil {
+		return nil
+	}
+	return args
+}
 
 // tokenLoad calls GetResourceOauth2Token for the users in turn from
 // several goroutines until stopped, checking each answer.
@@ -134,7 +140,6 @@ func startTokenLoad(f *flowFixture, users []string, wats, tokens map[string]stri
 					l.mu.Unlock()
 				}
 				l.calls.Add(1)
-				time.Sleep(tokenLoadPause)
 			}
 		})
 	}
@@ -218,70 +223,82 @@ func TestKeysRotationUnderLoad(t *testing.T) {
 			after:  []string{"--kms", newInline},
 		},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			google := fakeprovider.New(t, fakeprovider.Options{})
-			s := startMain(t, serverOptions{args: append([]string{"--allow-private-endpoints"}, tc.serve...)})
-			f := newFlowFixture(t, s, google)
-			users, wats, tokens := grantUsers(t, f, 20)
-			if st := keysStatusJSON(t, s.DataDir); st.KEK.Active != 1 || st.KEK.DataKeys == 0 || !st.KEK.Rewrapped() {
-				t.Fatalf("status before = %+v", st.KEK)
-			}
+		for backend, dsn := range backends(t) {
+			t.Run(tc.name+"/"+backend, func(t *testing.T) {
+				testRotationUnderLoad(t, dsn(t), tc.serve, tc.rotate, tc.after, tc.removeOld, tc.newKeyFile, oldInline)
+			})
+		}
+	}
+}
 
-			load := startTokenLoad(f, users, wats, tokens, 4)
-			load.waitCalls(t, 20)
-			before := load.calls.Load()
-			out := mustCLI(t, append([]string{"keys", "rotate", "--data-dir", s.DataDir, "--output", "json"}, tc.rotate...)...)
-			during := load.calls.Load() - before
-			load.waitCalls(t, 20) // still serving after the rotation
-			calls := load.finish(t)
-			// The four callers run throughout the rotation; how many calls
-			// complete inside it depends on the machine.
-			t.Logf("%d token fetches, %d of them completed while behalf keys rotate ran; none failed", calls, during)
+// testRotationUnderLoad is one case of TestKeysRotationUnderLoad on the
+// database db ("" for SQLite in the data directory).
+func testRotationUnderLoad(t *testing.T, db string, serve, rotate, after []string, removeOld func(*testing.T, string), newKeyFile, oldInline string) {
+	var dbFlag []string // the CLI's and the later servers' --database
+	if db != "" {
+		dbFlag = []string{"--database", db}
+	}
+	google := fakeprovider.New(t, fakeprovider.Options{})
+	s := startMain(t, serverOptions{database: db, args: append(append([]string{"--allow-private-endpoints"}, noRateLimits()...), serve...)})
+	f := newFlowFixture(t, s, google)
+	users, wats, tokens := grantUsers(t, f, 20)
+	if st := keysStatusJSON(t, s.DataDir, dbFlag...); st.KEK.Active != 1 || st.KEK.DataKeys == 0 || !st.KEK.Rewrapped() {
+		t.Fatalf("status before = %+v", st.KEK)
+	}
 
-			var rotated keysOutput
-			if err := json.Unmarshal([]byte(out), &rotated); err != nil {
-				t.Fatalf("rotate output %q: %v", out, err)
-			}
-			if rotated.Rewrapped == nil || *rotated.Rewrapped != rotated.KEK.DataKeys {
-				t.Fatalf("rotate rewrapped %v of %d data keys", rotated.Rewrapped, rotated.KEK.DataKeys)
-			}
-			st := keysStatusJSON(t, s.DataDir, tc.rotate[:min(2, len(tc.rotate))]...)
-			if st.KEK.Active != 2 || !st.KEK.Rewrapped() || len(st.KEK.Versions) != 2 {
-				t.Fatalf("status after rotate = %+v", st.KEK)
-			}
-			if v := st.KEK.Versions[0]; v.State != behalf.KEKPrevious || v.DataKeys != 0 {
-				t.Fatalf("version 1 after rotate = %+v", v)
-			}
-			if v := st.KEK.Versions[1]; v.State != behalf.KEKActive || v.DataKeys != st.KEK.DataKeys {
-				t.Fatalf("version 2 after rotate = %+v", v)
-			}
-			if tc.newKeyFile != "" {
-				if fi, err := os.Stat(filepath.Join(s.DataDir, tc.newKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
-					t.Fatalf("%s: %v", tc.newKeyFile, err)
-				}
-			}
-			// The running server still opens every grant.
-			wantGrantsOpen(t, f, f.dp, users, tokens)
+	load := startTokenLoad(f, users, wats, tokens, 4)
+	load.waitCalls(t, 40)
+	before := load.calls.Load()
+	out := mustCLI(t, append(append([]string{"keys", "rotate", "--data-dir", s.DataDir, "--output", "json"}, dbFlag...), rotate...)...)
+	during := load.calls.Load() - before
+	load.waitCalls(t, 40) // still serving after the rotation
+	calls := load.finish(t)
+	// The four callers run throughout the rotation; how many calls
+	// complete inside it depends on the machine.
+	t.Logf("%d token fetches, %d of them completed while behalf keys rotate ran; none failed", calls, during)
 
-			// Retire the old version; it is then no longer needed at all.
-			mustCLI(t, "keys", "retire", "1", "--data-dir", s.DataDir)
-			if st := keysStatusJSON(t, s.DataDir); st.KEK.Versions[0].State != behalf.KEKRetired {
-				t.Fatalf("version 1 after retire = %+v", st.KEK.Versions[0])
-			}
-			if tc.removeOld != nil {
-				tc.removeOld(t, s.DataDir)
-			}
-			fresh := startMain(t, serverOptions{dataDir: s.DataDir, args: append([]string{"--allow-private-endpoints"}, tc.after...)})
-			wantGrantsOpen(t, f, fresh.dataPlane(t, fresh.KeyID, fresh.Secret), users, tokens)
-			if tc.name == "base64key" {
-				// Only the old key: refused at start, naming the version
-				// and never the key.
-				err := startMainErr(t, "--data-dir", s.DataDir, "--kms", oldInline)
-				if err == nil || !strings.Contains(err.Error(), "version 2") || strings.Contains(err.Error(), oldInline[12:]) {
-					t.Fatalf("server with only the retired key: %v", err)
-				}
-			}
-		})
+	var rotated keysOutput
+	if err := json.Unmarshal([]byte(out), &rotated); err != nil {
+		t.Fatalf("rotate output %q: %v", out, err)
+	}
+	if rotated.Rewrapped == nil || *rotated.Rewrapped != rotated.KEK.DataKeys {
+		t.Fatalf("rotate rewrapped %v of %d data keys", rotated.Rewrapped, rotated.KEK.DataKeys)
+	}
+	st := keysStatusJSON(t, s.DataDir, append(dbFlag, rotate[:min(2, len(rotate))]...)...)
+	if st.KEK.Active != 2 || !st.KEK.Rewrapped() || len(st.KEK.Versions) != 2 {
+		t.Fatalf("status after rotate = %+v", st.KEK)
+	}
+	if v := st.KEK.Versions[0]; v.State != behalf.KEKPrevious || v.DataKeys != 0 {
+		t.Fatalf("version 1 after rotate = %+v", v)
+	}
+	if v := st.KEK.Versions[1]; v.State != behalf.KEKActive || v.DataKeys != st.KEK.DataKeys {
+		t.Fatalf("version 2 after rotate = %+v", v)
+	}
+	if newKeyFile != "" {
+		if fi, err := os.Stat(filepath.Join(s.DataDir, newKeyFile)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v", newKeyFile, err)
+		}
+	}
+	// The running server still opens every grant.
+	wantGrantsOpen(t, f, f.dp, users, tokens)
+
+	// Retire the old version; it is then no longer needed at all.
+	mustCLI(t, append([]string{"keys", "retire", "1", "--data-dir", s.DataDir}, dbFlag...)...)
+	if st := keysStatusJSON(t, s.DataDir, dbFlag...); st.KEK.Versions[0].State != behalf.KEKRetired {
+		t.Fatalf("version 1 after retire = %+v", st.KEK.Versions[0])
+	}
+	if removeOld != nil {
+		removeOld(t, s.DataDir)
+	}
+	fresh := startMain(t, serverOptions{dataDir: s.DataDir, database: db, args: append([]string{"--allow-private-endpoints", "--public-url", s.URL}, after...)})
+	wantGrantsOpen(t, f, fresh.dataPlane(t, fresh.KeyID, fresh.Secret), users, tokens)
+	if len(after) > 0 {
+		// Only the old key: refused at start, naming the version
+		// and never the key.
+		err := startMainErr(t, append([]string{"--data-dir", s.DataDir, "--kms", oldInline}, dbFlag...)...)
+		if err == nil || !strings.Contains(err.Error(), "version 2") || strings.Contains(err.Error(), oldInline[12:]) {
+			t.Fatalf("server with only the retired key: %v", err)
+		}
 	}
 }
 

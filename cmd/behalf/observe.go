@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/agentruntime"
 	"github.com/behalf-dev/behalf/api"
 	"github.com/behalf-dev/behalf/identity"
@@ -32,6 +33,8 @@ type Observability struct {
 	RateLimitKeyBurst int
 	RateLimitIP       float64
 	RateLimitIPBurst  int
+	// RateLimitRoot applies RateLimitKey to the root key too.
+	RateLimitRoot bool
 	// TrustProxy keys the per-IP limits by the last X-Forwarded-For entry.
 	TrustProxy bool
 }
@@ -43,11 +46,12 @@ func defaultObservability() Observability {
 func (c *Observability) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "serve GET /metrics on this address instead of on --listen (the metrics are unauthenticated: keep them off the public listener)")
-	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", c.RateLimitKey, "requests per second each access key may make (SigV4-signed calls); 0 disables")
+	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", c.RateLimitKey, "requests per second each access key from CreateAccessKey may make (SigV4-signed calls); 0 disables")
 	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", c.RateLimitKeyBurst, "burst of --rate-limit-key")
-	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", c.RateLimitIP, "requests per second each client IP may make to the sign-in and consent endpoints; 0 disables")
+	fs.BoolVar(&c.RateLimitRoot, "rate-limit-root", c.RateLimitRoot, "apply --rate-limit-key to the root key too (the operator's key is not limited by default)")
+	fs.Float64Var(&c.RateLimitIP, "rate-limit-ip", c.RateLimitIP, "requests per second each client IP may make to the sign-in and consent endpoints (loopback clients are not limited); 0 disables")
 	fs.IntVar(&c.RateLimitIPBurst, "rate-limit-ip-burst", c.RateLimitIPBurst, "burst of --rate-limit-ip")
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP of the per-IP limits from the last X-Forwarded-For entry (only behind one proxy that appends it)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client IP of the per-IP limits from the last X-Forwarded-For entry (only behind one proxy that appends it, such as a reverse proxy on loopback)")
 }
 
 func (c Observability) validate() []error {
@@ -128,9 +132,10 @@ func (m *Main) startObservability(ctx context.Context) (stop func(), err error) 
 
 // instrument hooks the metrics, traces and rate limits into the wired
 // server, before it serves: the data plane's counters, the per-key limit
-// on every SigV4 verifier, the agent transport's spans, and, in front of
-// the routes (inside the request-id middleware), the per-IP limits and
-// intercept (the hosted login).
+// on every SigV4 verifier (AgentCore, cognito-idp, invocations; the root
+// key exempt unless --rate-limit-root), the agent transport's spans, and,
+// in front of the routes (inside the request-id middleware), the per-IP
+// limits and intercept (the hosted login).
 func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Handler) {
 	o := m.obs
 	limited := func(limit string) func(*http.Request) {
@@ -143,18 +148,24 @@ func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Han
 	if dp, ok := srv.DataPlane.(*identity.DataPlane); ok {
 		dp.Metrics = o.metrics
 	}
+	var exempt func(behalf.Principal) bool
+	if !m.Config.RateLimitRoot {
+		exempt = func(p behalf.Principal) bool { return p.Name == "root" }
+	}
+	limitKeys := func(a ratelimit.Authenticator) *ratelimit.KeyLimit {
+		return &ratelimit.KeyLimit{Next: a, Limiter: o.keys, Exempt: exempt, OnLimit: limited("key")}
+	}
 	if o.keys != nil {
-		onLimit := limited("key")
 		if srv.Auth != nil {
-			srv.Auth = &ratelimit.KeyLimit{Next: srv.Auth, Limiter: o.keys, OnLimit: onLimit}
+			srv.Auth = limitKeys(srv.Auth)
 		}
 		if srv.CognitoAuth != nil {
-			srv.CognitoAuth = &ratelimit.KeyLimit{Next: srv.CognitoAuth, Limiter: o.keys, OnLimit: onLimit}
+			srv.CognitoAuth = limitKeys(srv.CognitoAuth)
 		}
 	}
 	if gw, ok := srv.Invocations.(*agentruntime.Gateway); ok {
 		if o.keys != nil && gw.SigV4 != nil {
-			gw.SigV4 = &ratelimit.KeyLimit{Next: gw.SigV4, Limiter: o.keys, OnLimit: limited("key")}
+			gw.SigV4 = limitKeys(gw.SigV4)
 		}
 		if o.tracing.Enabled() {
 			next := gw.Transport
@@ -177,10 +188,14 @@ func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Han
 // all in a server span per request when tracing is on.
 func (m *Main) outer(h http.Handler) http.Handler {
 	if m.Config.MetricsListen == "" {
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.obs.metrics.Handler())
-		mux.Handle("/", h)
-		h = mux
+		next, metrics := h, m.obs.metrics.Handler()
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+				metrics.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 	}
 	return m.obs.tracing.Handler(h)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -23,15 +22,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 )
 
-// fromIP is an HTTP client whose connections come from ip (a loopback
-// address other than 127.0.0.1: another client, as far as the server sees).
-func fromIP(ip string) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+// forwardedAs is an HTTP client behind a reverse proxy on loopback that
+// appends ip, the client's address, to X-Forwarded-For (the server runs
+// with --trust-proxy). It follows no redirect.
+func forwardedAs(ip string) *http.Client {
 	return &http.Client{
-		Transport:     &http.Transport{DialContext: d.DialContext},
+		Transport:     &forwarding{ip: ip},
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+}
+
+type forwarding struct{ ip string }
+
+func (f *forwarding) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if prev := r.Header.Get("X-Forwarded-For"); prev != "" {
+		r.Header.Set("X-Forwarded-For", prev+", "+f.ip)
+	} else {
+		r.Header.Set("X-Forwarded-For", f.ip)
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // throttled is a 429 answer: its body, Content-Type and Retry-After.
@@ -50,25 +61,32 @@ func readThrottled(t *testing.T, resp *http.Response) throttled {
 	return throttled{resp.StatusCode, string(b), resp.Header.Get("Content-Type"), resp.Header.Get("X-Amzn-ErrorType"), ra}
 }
 
-// wantThrottled checks a 429 in an API's own shape with a Retry-After.
+// wantThrottled checks a refusal in an API's own shape with a Retry-After:
+// a 429, or for cognito-idp (TooManyRequestsException) a 400, as Cognito
+// answers it.
 func wantThrottled(t *testing.T, what string, got throttled, contentType, errorType, bodyHas string) {
 	t.Helper()
-	if got.status != http.StatusTooManyRequests || !strings.HasPrefix(got.contentType, contentType) || got.errorType != errorType ||
+	status := http.StatusTooManyRequests
+	if errorType == "TooManyRequestsException" {
+		status = http.StatusBadRequest
+	}
+	if got.status != status || !strings.HasPrefix(got.contentType, contentType) || got.errorType != errorType ||
 		!strings.Contains(got.body, bodyHas) || got.retryAfter < 1 {
-		t.Fatalf("%s: %d %q X-Amzn-ErrorType=%q Retry-After=%d %.300s; want 429 %s %q with %q and a Retry-After",
-			what, got.status, got.contentType, got.errorType, got.retryAfter, got.body, contentType, errorType, bodyHas)
+		t.Fatalf("%s: %d %q X-Amzn-ErrorType=%q Retry-After=%d %.300s; want %d %s %q with %q and a Retry-After",
+			what, got.status, got.contentType, got.errorType, got.retryAfter, got.body, status, contentType, errorType, bodyHas)
 	}
 }
 
 // Ensure the rate limits: per access key on every signed call (AgentCore
-// restJson1 ThrottlingException, the invocation gateway's, Cognito's
+// restJson1 429 ThrottlingException, the invocation gateway's, Cognito's
 // TooManyRequestsException), per client IP on the sign-in endpoints
-// (InitiateAuth, the hosted login's login and token endpoints) and the
-// consent pages (an HTML page); each 429 with Retry-After, and other keys
-// and IPs unaffected. The buckets refill once per 100 s: nothing comes
-// back during the test.
+// (InitiateAuth, the hosted login's login page and token endpoint) and the
+// consent pages (a 429 HTML page); each with Retry-After, and other keys
+// and IPs unaffected. The clients are behind a proxy on loopback
+// (--trust-proxy, X-Forwarded-For). The buckets refill once per 100 s:
+// nothing comes back during the test.
 func TestRateLimits(t *testing.T) {
-	s := mustRunMain(t, "", "--allow-private-endpoints",
+	s := mustRunMain(t, "", "--allow-private-endpoints", "--trust-proxy", "--rate-limit-root",
 		"--rate-limit-key", "0.01", "--rate-limit-key-burst", "12", "--rate-limit-ip", "0.01", "--rate-limit-ip-burst", "3")
 	ctx := context.Background()
 	before := scrapeMetrics(t, s.URL+"/metrics")
@@ -173,15 +191,15 @@ func TestRateLimits(t *testing.T) {
 			return resp
 		}
 		// Sign-in (Cognito's API): three guesses, then TooManyRequestsException.
-		guesser := fromIP("127.0.0.2")
+		guesser := forwardedAs("198.51.100.2")
 		for i := range 3 {
 			if got := readThrottled(t, initiate(guesser, "guess-"+strconv.Itoa(i))); got.status != http.StatusBadRequest || got.errorType != "NotAuthorizedException" {
 				t.Fatalf("guess %d: %+v", i, got)
 			}
 		}
 		wantThrottled(t, "InitiateAuth", readThrottled(t, initiate(guesser, "Corr3ct-Horse!")), "application/x-amz-json-1.1", "TooManyRequestsException", `"__type":"TooManyRequestsException"`)
-		// X-Forwarded-For is not trusted without --trust-proxy.
-		wantThrottled(t, "InitiateAuth, spoofed", readThrottled(t, initiate(guesser, "x", "X-Forwarded-For", "203.0.113.50")), "application/x-amz-json-1.1", "TooManyRequestsException", "Rate exceeded")
+		// An X-Forwarded-For the client forges comes before the proxy's entry: no help.
+		wantThrottled(t, "InitiateAuth, forged", readThrottled(t, initiate(guesser, "x", "X-Forwarded-For", "203.0.113.50")), "application/x-amz-json-1.1", "TooManyRequestsException", "Rate exceeded")
 		// The SDK sees TooManyRequestsException.
 		sdk := cip.New(cip.Options{BaseEndpoint: aws.String(s.URL), Region: "us-east-1", RetryMaxAttempts: 1, HTTPClient: guesser})
 		_, err := pool.signIn(ctx, sdk, "alice", "Corr3ct-Horse!")
@@ -190,11 +208,11 @@ func TestRateLimits(t *testing.T) {
 			t.Fatalf("SDK sign-in over the limit: %v, want TooManyRequestsException", err)
 		}
 		// Another client signs in.
-		other := cip.New(cip.Options{BaseEndpoint: aws.String(s.URL), Region: "us-east-1", RetryMaxAttempts: 1, HTTPClient: fromIP("127.0.0.5")})
+		other := cip.New(cip.Options{BaseEndpoint: aws.String(s.URL), Region: "us-east-1", RetryMaxAttempts: 1, HTTPClient: forwardedAs("198.51.100.5")})
 		mustTokens(t)(pool.signIn(ctx, other, "alice", "Corr3ct-Horse!"))
 
 		// The hosted login: the login form (an HTML page), the token endpoint (OAuth JSON).
-		browser := fromIP("127.0.0.3")
+		browser := forwardedAs("198.51.100.3")
 		login := func() *http.Response {
 			resp, err := browser.PostForm(s.URL+"/"+pool.poolID+"/login", url.Values{"username": {"alice"}, "password": {"guess"}})
 			if err != nil {
@@ -221,7 +239,7 @@ func TestRateLimits(t *testing.T) {
 		}
 
 		// The consent pages.
-		consent := fromIP("127.0.0.4")
+		consent := forwardedAs("198.51.100.4")
 		authorize := s.URL + "/identities/oauth2/authorize?request_uri=" + url.QueryEscape("urn:ietf:params:oauth:request_uri:unknown")
 		for i := range 3 {
 			resp, err := consent.Get(authorize)
@@ -272,7 +290,8 @@ func TestRateLimits(t *testing.T) {
 }
 
 // Ensure --trust-proxy keys the per-IP limit by X-Forwarded-For's last
-// entry, and that 0 disables a limit.
+// entry, loopback clients are not limited (nor, by default, the root key),
+// and 0 disables a limit.
 func TestRateLimitTrustProxyAndOff(t *testing.T) {
 	page := func(s *testServer, xff string) int {
 		req, _ := http.NewRequest("GET", s.URL+"/identities/oauth2/authorize?request_uri=x", nil)
@@ -295,6 +314,18 @@ func TestRateLimitTrustProxyAndOff(t *testing.T) {
 	}
 	if got := page(s, "203.0.113.2"); got != http.StatusBadRequest {
 		t.Fatalf("another proxied client: %d, want it unaffected", got)
+	}
+
+	// Without --trust-proxy, a loopback peer (a proxy on the same host, the
+	// operator) is not limited, and the root key neither.
+	local := mustRunMain(t, "", "--rate-limit-ip", "0.01", "--rate-limit-ip-burst", "1", "--rate-limit-key", "0.01", "--rate-limit-key-burst", "1")
+	for i := range 10 {
+		if got := page(local, "203.0.113.9"); got == http.StatusTooManyRequests {
+			t.Fatalf("loopback request %d throttled", i)
+		}
+		if _, err := local.client(t).ListWorkloadIdentities(context.Background(), &ctl.ListWorkloadIdentitiesInput{}); err != nil {
+			t.Fatalf("root request %d: %v", i, err)
+		}
 	}
 
 	off := mustRunMain(t, "", "--rate-limit-ip", "0", "--rate-limit-key", "0")
