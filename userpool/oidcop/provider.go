@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -128,6 +129,11 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 		AllowedHeaders:  []string{"Authorization", "Content-Type", "Accept"},
 	})
 	tenants := op.WithTenantPrefix("")
+	// RegisterServer logs each route it registers at INFO through slog's
+	// process-wide default logger, with no option to turn that off; keep
+	// those lines out of operators' logs (and benchmark output).
+	restore := quietDefaultLog()
+	defer restore()
 	p.op = op.RegisterServer(&server{p: p}, op.Endpoints{
 		Authorization: op.NewEndpoint(pathAuthorize),
 		Token:         op.NewEndpoint(pathToken),
@@ -142,6 +148,31 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 	p.meta = op.RegisterMetadataServer(&metadataServer{p: p}, corsOpts, tenants)
 	p.handler = p.Intercept(http.NotFoundHandler())
 	return p, nil
+}
+
+// quietLog serialises quietDefaultLog's swaps of the default logger.
+var quietLog sync.Mutex
+
+// quietDefaultLog makes slog's default logger drop INFO and below until
+// restore is called.
+func quietDefaultLog() (restore func()) {
+	quietLog.Lock()
+	prev := slog.Default()
+	slog.SetDefault(slog.New(minLevel{prev.Handler(), slog.LevelWarn}))
+	return func() {
+		slog.SetDefault(prev)
+		quietLog.Unlock()
+	}
+}
+
+// minLevel is a slog.Handler that drops records below a level.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
 }
 
 // ServeHTTP serves the pools' routes and answers 404 to anything else.
