@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,21 +24,25 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// serveFlags returns the flags `behalf serve` defines, read from
-// cmd/behalf/serve.go, so the manifests and the unit name no flag the
-// binary would refuse.
+// serveFlags returns the flags `behalf serve` defines (name → whether it
+// is boolean), read from cmd/behalf/serve.go and observe.go, so the
+// manifests and the unit name no flag the binary would refuse.
 func serveFlags(t *testing.T) map[string]bool {
 	t.Helper()
-	src, err := os.ReadFile(filepath.Join("..", "cmd", "behalf", "serve.go"))
-	if err != nil {
-		t.Fatal(err)
+	var src []byte
+	for _, f := range []string{"serve.go", "observe.go"} {
+		b, err := os.ReadFile(filepath.Join("..", "cmd", "behalf", f))
+		if err != nil && !(f != "serve.go" && errors.Is(err, fs.ErrNotExist)) {
+			t.Fatal(err)
+		}
+		src = append(src, b...)
 	}
 	flags := map[string]bool{}
-	for _, m := range regexp.MustCompile(`fs\.\w+Var\([^,]+,\s*"([a-z0-9-]+)"`).FindAllSubmatch(src, -1) {
-		flags[string(m[1])] = true
+	for _, m := range regexp.MustCompile(`fs\.(\w*)Var\([^,]+,\s*"([a-z0-9-]+)"`).FindAllSubmatch(src, -1) {
+		flags[string(m[2])] = string(m[1]) == "Bool"
 	}
 	for _, want := range []string{"listen", "data-dir", "database", "public-url", "kms"} {
-		if !flags[want] {
+		if _, ok := flags[want]; !ok {
 			t.Fatalf("serve.go defines no --%s flag (found %v): update this test or the manifests", want, flags)
 		}
 	}
@@ -56,10 +61,11 @@ func parseArgs(t *testing.T, where string, args []string, known map[string]bool)
 			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !known[name] {
+		isBool, ok := known[name]
+		if !ok {
 			t.Errorf("%s: --%s is not a flag of behalf serve", where, name)
 		}
-		if !hasValue && name != "allow-private-endpoints" && i+1 < len(args) {
+		if !hasValue && !isBool && i+1 < len(args) {
 			i++
 			value = args[i]
 		}
@@ -385,6 +391,19 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
 		t.Errorf("container resources %+v: want cpu and memory requests and a memory limit", c.Resources)
+	}
+
+	// Metrics, if on: on their own port, which the Service does not expose.
+	if ml, ok := args["metrics-listen"]; ok {
+		_, mport, _ := strings.Cut(ml, ":")
+		if ml == args["listen"] || mport == fmt.Sprint(port.ContainerPort) {
+			t.Errorf("--metrics-listen=%q shares the API's listener: keep the unauthenticated metrics off it", ml)
+		}
+		for _, sp := range m.service.Spec.Ports {
+			if sp.TargetPort.String() == mport || sp.TargetPort.String() == "metrics" {
+				t.Errorf("the Service exposes the metrics port %s", sp.TargetPort.String())
+			}
+		}
 	}
 
 	// Service: selects the pods, targets the http port.

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -195,14 +196,15 @@ func serveOnce(t *testing.T, exe string) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	var log strings.Builder
+	var log lockedBuffer
 	cmd := exec.Command(exe, "serve", "--listen", addr, "--data-dir", t.TempDir())
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	defer func() {
 		select {
 		case <-done:
@@ -211,11 +213,12 @@ func serveOnce(t *testing.T, exe string) {
 			<-done
 		}
 	}()
+	client := &http.Client{Timeout: 2 * time.Second}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for _, p := range []string{"/healthz", "/readyz"} {
 		for {
-			resp, err := http.Get("http://" + addr + p)
+			resp, err := client.Get("http://" + addr + p)
 			if err == nil {
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
@@ -223,8 +226,8 @@ func serveOnce(t *testing.T, exe string) {
 				}
 			}
 			select {
-			case err := <-done:
-				t.Fatalf("behalf serve exited: %v\n%s", err, log.String())
+			case <-done:
+				t.Fatalf("behalf serve exited: %v\n%s", waitErr, log.String())
 			case <-ctx.Done():
 				t.Fatalf("%s did not answer 200 in 20s", p)
 			case <-time.After(50 * time.Millisecond):
@@ -233,9 +236,9 @@ func serveOnce(t *testing.T, exe string) {
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("behalf serve after SIGTERM: %v", err)
+	case <-done:
+		if waitErr != nil {
+			t.Errorf("behalf serve after SIGTERM: %v\n%s", waitErr, log.String())
 		}
 	case <-time.After(15 * time.Second):
 		t.Errorf("behalf serve did not stop within 15s of SIGTERM")
@@ -280,3 +283,20 @@ func sha(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// lockedBuffer collects a process's output; String may run while it writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

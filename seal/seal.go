@@ -229,6 +229,17 @@ func (s *Sealer) createDataKey(ctx context.Context) (*dataKey, error) {
 		CreatedAt:  s.now(),
 	}
 	if err := s.keys.CreateDataKey(ctx, dk); err != nil {
+		if behalf.ErrorCode(err) == behalf.ECONFLICT {
+			// Another replica created the active key at the same moment
+			// (the store allows one): use that one.
+			if active, aerr := s.keys.ActiveDataKey(ctx); aerr == nil {
+				aead, uerr := s.unwrap(ctx, active)
+				if uerr != nil {
+					return nil, uerr
+				}
+				return &dataKey{id: active.ID, aead: aead}, nil
+			}
+		}
 		return nil, fmt.Errorf("create data key: %w", err)
 	}
 	s.cache.Store(dk.ID, aead)

@@ -331,7 +331,11 @@ func (s *Signer) create(ctx context.Context) error {
 		return err
 	}
 	if err := s.store.CreateSigningKey(ctx, rec); err != nil {
-		return fmt.Errorf("signer: store new %s key: %w", s.use, err)
+		if behalf.ErrorCode(err) != behalf.ECONFLICT {
+			return fmt.Errorf("signer: store new %s key: %w", s.use, err)
+		}
+		// Another replica created the active key at the same moment (the
+		// store allows one per use): load and use that one.
 	}
 	if err := s.load(ctx); err != nil {
 		return err

@@ -33,22 +33,28 @@ trap cleanup EXIT
 
 tools=${TOOLS:-$work/bin}
 mkdir -p "$tools"
-if [ ! -x "$tools/ko" ] || ! "$tools/ko" version 2>/dev/null | grep -qx "${KO_VERSION#v}"; then
+if [ ! -x "$tools/ko" ] || ! "$tools/ko" version 2>/dev/null | grep -qx "v${KO_VERSION#v}"; then
   GOBIN="$tools" GOFLAGS=-buildvcs=false go install "github.com/google/ko@$KO_VERSION"
 fi
-if [ ! -x "$tools/crane" ] || ! "$tools/crane" version 2>/dev/null | grep -qx "${CRANE_VERSION#v}"; then
+if [ ! -x "$tools/crane" ] || ! "$tools/crane" version 2>/dev/null | grep -qx "v${CRANE_VERSION#v}"; then
   GOBIN="$tools" GOFLAGS=-buildvcs=false go install "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"
 fi
 ko=$tools/ko crane=$tools/crane
 
 # An in-memory registry on a free loopback port.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null || echo 5999)
+for _ in $(seq 1 20); do
+  port=$((20000 + RANDOM % 40000))
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+done
 "$crane" registry serve --address "127.0.0.1:$port" >"$work/registry.log" 2>&1 &
 registry_pid=$!
+up=
 for _ in $(seq 1 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then up=1; break; fi
+  kill -0 "$registry_pid" 2>/dev/null || break
   sleep 0.1
 done
+[ -n "$up" ] || { echo "build.sh: the local registry did not start on 127.0.0.1:$port" >&2; cat "$work/registry.log" >&2; exit 1; }
 registry=127.0.0.1:$port
 
 # The base layer: what a static Go server needs and nothing else (no shell).
@@ -66,19 +72,22 @@ chmod 0700 "$root/var/lib/behalf"
 tar --create --file "$work/base.tar" --directory "$root" --sort=name --mtime=@0 \
   --owner=0 --group=0 --numeric-owner etc tmp
 tar --append --file "$work/base.tar" --directory "$root" --mtime=@0 \
-  --owner=65532 --group=65532 --numeric-owner var
+  --owner=0 --group=0 --numeric-owner --no-recursion var var/lib
+tar --append --file "$work/base.tar" --directory "$root" --mtime=@0 \
+  --owner=65532 --group=65532 --numeric-owner var/lib/behalf
 base=$registry/behalf/base:static
-"$crane" append --oci-empty-base --new_layer "$work/base.tar" --new_tag "$base" >/dev/null
+"$crane" append --oci-empty-base --new_layer "$work/base.tar" --new_tag "$base" >/dev/null 2>"$work/crane.log" ||
+  { cat "$work/crane.log" >&2; exit 1; }
 "$crane" mutate "$base" --set-platform linux/amd64 --user 65532:65532 --workdir / \
   --env PATH=/usr/local/bin:/usr/bin:/bin --env SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
-  --tag "$base" >/dev/null
+  --tag "$base" >/dev/null 2>>"$work/crane.log" || { cat "$work/crane.log" >&2; exit 1; }
 
 # The image: ko on that base, written to a tarball only.
 export KO_CONFIG_PATH=deploy/ko KO_DEFAULTBASEIMAGE=$base KO_DOCKER_REPO=behalf SOURCE_DATE_EPOCH=0
 "$ko" build ./cmd/behalf --bare --push=false --platform=linux/amd64 --tags "$BEHALF_VERSION" \
   --image-label org.opencontainers.image.title=behalf \
   --image-label "org.opencontainers.image.version=$BEHALF_VERSION" \
-  --tarball "$out" >"$work/ko.out"
+  --tarball "$out" >"$work/ko.out" 2>"$work/ko.log" || { cat "$work/ko.log" >&2; exit 1; }
 
 "$crane" validate --tarball "$out"
 echo "build.sh: wrote $out ($(du -h "$out" | cut -f1), behalf $BEHALF_VERSION, linux/amd64)"
