@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -31,6 +32,9 @@ type DB struct {
 
 	sql *sql.DB
 	d   *dialect
+	// stmts holds the prepared statements of single-row reads outside
+	// transactions (the token path's reads), so SQL is parsed once.
+	stmts stmtCache
 }
 
 var _ behalf.Store = (*DB)(nil)
@@ -71,6 +75,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close releases the database.
 func (db *DB) Close() error {
+	db.stmts.close()
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("close %s database: %w", db.d.name, err)
 	}
@@ -246,6 +251,8 @@ type querier interface {
 type conn struct {
 	q querier
 	d *dialect
+	// stmts, outside transactions, prepares single-row reads once.
+	stmts *stmtCache
 	// writing is set inside a writing transaction, where reads lock the
 	// rows they return.
 	writing bool
@@ -263,7 +270,43 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // queryRow runs a query returning at most one row.
 func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return c.q.QueryRowContext(ctx, c.d.rebind(query), args...)
+	query = c.d.rebind(query)
+	if db, ok := c.q.(*sql.DB); ok && c.stmts != nil {
+		if st := c.stmts.get(ctx, db, query); st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return c.q.QueryRowContext(ctx, query, args...)
+}
+
+// stmtCache maps query text to its prepared statement. The set of queries
+// is the code's own, so it stays small.
+type stmtCache struct{ m sync.Map }
+
+// get returns the prepared statement for query, preparing it on first use;
+// nil if preparing failed (the caller then runs the query unprepared).
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
+	if v, ok := c.m.Load(query); ok {
+		return v.(*sql.Stmt)
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	if v, loaded := c.m.LoadOrStore(query, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt)
+	}
+	return st
+}
+
+// close closes every prepared statement.
+func (c *stmtCache) close() {
+	c.m.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		c.m.Delete(k)
+		return true
+	})
 }
 
 // lock returns the suffix that locks selected rows for the rest of a
@@ -277,7 +320,7 @@ func (c conn) lock() string {
 
 // conn returns a conn that runs each statement on its own.
 func (db *DB) conn() conn {
-	return conn{q: db.sql, d: db.d}
+	return conn{q: db.sql, d: db.d, stmts: &db.stmts}
 }
 
 // inTx runs fn in a writing transaction and commits it. If fn fails (or
