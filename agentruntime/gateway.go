@@ -14,6 +14,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/safehttp"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/jwtverify"
 )
 
@@ -147,9 +148,9 @@ type Gateway struct {
 	transport http.RoundTripper
 	client    *http.Client
 	verifier  *jwtverify.Verifier
-	runtimes  ttlMap[string, *behalf.AgentRuntime]
+	runtimes  ttlcache.Cache[string, *behalf.AgentRuntime]
 	issuers   issuerCache
-	verified  ttlMap[[32]byte, jwtverify.Claims]
+	verified  ttlcache.Cache[[32]byte, jwtverify.Claims]
 	wats      watCache
 }
 
@@ -352,7 +353,7 @@ func (g *Gateway) runtime(ctx context.Context, r *http.Request) (*behalf.AgentRu
 		return nil, notFound(ident)
 	}
 	now := g.now()
-	if rt, ok := g.runtimes.get(id, now); ok {
+	if rt, ok := g.runtimes.Get(id, now); ok {
 		return rt, nil
 	}
 	rt, err := g.Runtimes.GetAgentRuntime(ctx, id)
@@ -365,7 +366,7 @@ func (g *Gateway) runtime(ctx context.Context, r *http.Request) (*behalf.AgentRu
 	if rt.Status != "" && rt.Status != behalf.RuntimeReady {
 		return nil, behalf.Errorf(behalf.ECONFLICT, "Agent runtime %s is %s, not %s.", rt.ID, rt.Status, behalf.RuntimeReady)
 	}
-	g.runtimes.put(id, rt, now.Add(RuntimeCacheTTL))
+	g.runtimes.Put(id, rt, now.Add(RuntimeCacheTTL))
 	return rt, nil
 }
 
@@ -463,38 +464,4 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 
 func (g *Gateway) errTooLarge() error {
 	return behalf.Errorf(behalf.ETOOLARGE, "The request body is larger than %d bytes.", g.maxBody())
-}
-
-// ttlMap is a small bounded map whose entries expire; when full it is
-// cleared, so it stays bounded whatever callers send.
-type ttlMap[K comparable, V any] struct {
-	mu      sync.Mutex
-	entries map[K]ttlItem[V]
-}
-
-const maxCacheEntries = 10000
-
-type ttlItem[V any] struct {
-	value   V
-	expires time.Time
-}
-
-func (c *ttlMap[K, V]) get(k K, now time.Time) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[k]
-	if !ok || !now.Before(e.expires) {
-		var zero V
-		return zero, false
-	}
-	return e.value, true
-}
-
-func (c *ttlMap[K, V]) put(k K, v V, expires time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= maxCacheEntries {
-		c.entries = make(map[K]ttlItem[V])
-	}
-	c.entries[k] = ttlItem[V]{v, expires}
 }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/jwtverify"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
@@ -90,7 +91,7 @@ func (g *Gateway) verify(ctx context.Context, iss jwtverify.Issuer, gen uint64, 
 	var key [32]byte
 	h.Sum(key[:0])
 	now := g.now()
-	if c, ok := g.verified.get(key, now); ok {
+	if c, ok := g.verified.Get(key, now); ok {
 		return c, nil
 	}
 	c, err := g.verifier.Verify(context.WithValue(ctx, issuerKey{}, iss), token)
@@ -98,7 +99,7 @@ func (g *Gateway) verify(ctx context.Context, iss jwtverify.Issuer, gen uint64, 
 		return jwtverify.Claims{}, err
 	}
 	if exp := c.Expiry; now.Before(exp) {
-		g.verified.put(key, c, exp)
+		g.verified.Put(key, c, exp)
 	}
 	return c, nil
 }
@@ -170,7 +171,7 @@ var errIdPDown = &behalf.Error{Code: behalf.EUNAVAILABLE, Retry: 5 * time.Second
 // issuerCache keeps each discovery URL's issuer for DiscoveryCacheTTL, a
 // failure for DiscoveryRetry; concurrent fetches of one URL share one.
 type issuerCache struct {
-	entries ttlMap[string, issuerResult]
+	entries ttlcache.Cache[string, issuerResult]
 	group   singleflight.Group
 	gen     atomic.Uint64
 }
@@ -185,11 +186,11 @@ type issuerResult struct {
 // Behalf's user pools (keys read in process, cached for PoolKeysTTL), else
 // what the discovery document names (cached for DiscoveryCacheTTL).
 func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, uint64, error) {
-	if res, ok := g.issuers.entries.get(discoveryURL, g.now()); ok {
+	if res, ok := g.issuers.entries.Get(discoveryURL, g.now()); ok {
 		return res.iss, res.gen, res.err
 	}
 	v, _, _ := g.issuers.group.Do(discoveryURL, func() (any, error) {
-		if res, ok := g.issuers.entries.get(discoveryURL, g.now()); ok {
+		if res, ok := g.issuers.entries.Get(discoveryURL, g.now()); ok {
 			return res, nil
 		}
 		ctx := context.WithoutCancel(ctx) // others may wait on this fetch
@@ -206,7 +207,7 @@ func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Is
 			}
 		}
 		res.gen = g.issuers.gen.Add(1)
-		g.issuers.entries.put(discoveryURL, res, g.now().Add(ttl))
+		g.issuers.entries.Put(discoveryURL, res, g.now().Add(ttl))
 		return res, nil
 	})
 	res := v.(issuerResult)

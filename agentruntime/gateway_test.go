@@ -377,7 +377,7 @@ func TestGatewayAgentDown(t *testing.T) {
 	dead := "http://" + ln.Addr().String()
 	ln.Close()
 	h.jwtRT.ContainerURI = dead
-	h.gw.runtimes = ttlMap[string, *behalf.AgentRuntime]{} // forget the cached runtime
+	h.gw.runtimes.Clear() // forget the cached runtime
 	resp, body = do(t, h.bearerRequest(tok, `{}`))
 	msg := wantError(t, resp, body, 424, "RuntimeClientError")
 	if !strings.Contains(msg, "connection refused") || strings.Contains(msg, ln.Addr().String()) {
@@ -433,7 +433,7 @@ func TestGatewayWATCache(t *testing.T) {
 	}
 	// A runtime whose workload identity is gone.
 	h.jwtRT.Workload = "gone-workload"
-	h.gw.runtimes = ttlMap[string, *behalf.AgentRuntime]{}
+	h.gw.runtimes.Clear()
 	resp, body := do(t, h.bearerRequest(tok, `{}`))
 	wantError(t, resp, body, 404, "ResourceNotFoundException")
 }

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
 // watCache keeps the WAT minted for a workload and a user credential (the
@@ -15,7 +16,7 @@ import (
 // before it expires, so repeated invocations with one token mint once.
 // Keys are SHA-256 hashes: no token is kept in clear as a key.
 type watCache struct {
-	entries ttlMap[[32]byte, behalf.Secret]
+	entries ttlcache.Cache[[32]byte, behalf.Secret]
 	group   singleflight.Group
 }
 
@@ -23,11 +24,11 @@ type watCache struct {
 // cred identifies the credential the user was authenticated with.
 func (g *Gateway) wat(ctx context.Context, workload, cred string, user behalf.User, userExpiry time.Time) (behalf.Secret, error) {
 	key := sha256.Sum256([]byte(workload + "\x00" + cred))
-	if tok, ok := g.wats.entries.get(key, g.now()); ok {
+	if tok, ok := g.wats.entries.Get(key, g.now()); ok {
 		return tok, nil
 	}
 	v, err, _ := g.wats.group.Do(string(key[:]), func() (any, error) {
-		if tok, ok := g.wats.entries.get(key, g.now()); ok {
+		if tok, ok := g.wats.entries.Get(key, g.now()); ok {
 			return tok, nil
 		}
 		// Not the caller's context: others may be waiting on this mint.
@@ -36,7 +37,7 @@ func (g *Gateway) wat(ctx context.Context, workload, cred string, user behalf.Us
 			return behalf.Secret(""), err
 		}
 		if refresh := exp.Add(-WATRefreshMargin); g.now().Before(refresh) {
-			g.wats.entries.put(key, tok, refresh)
+			g.wats.entries.Put(key, tok, refresh)
 		}
 		return tok, nil
 	})

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
 // WATSigner signs and verifies workload access tokens (package signer).
@@ -46,9 +47,9 @@ type DataPlane struct {
 	binds     singleflight.Group // BindInBrowser, per session and user
 	m2m       m2mCache
 	// Caches, each bounded in size and age (ConfigCacheTTL; WATs until they expire).
-	providers ttlCache[string, *behalf.OAuth2Provider]
-	workloads ttlCache[string, *behalf.WorkloadIdentity]
-	wats      ttlCache[string, watIdentity]
+	providers ttlcache.Cache[string, *behalf.OAuth2Provider]
+	workloads ttlcache.Cache[string, *behalf.WorkloadIdentity]
+	wats      ttlcache.Cache[string, watIdentity]
 	// usage counts token fetches until FlushUsage writes them (audit.go).
 	usage usageLog
 }

@@ -112,7 +112,7 @@ func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIden
 // (the cache is keyed by the whole token, so nothing unverified is trusted).
 func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
 	now := d.now()
-	if id, ok := d.wats.get(token, now); ok {
+	if id, ok := d.wats.Get(token, now); ok {
 		return id, nil
 	}
 	claims, err := d.Signer.Verify(token, now)
@@ -128,7 +128,7 @@ func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
 	id.User.Issuer, _ = claims["user_iss"].(string)
 	id.User.Subject, _ = claims["user_sub"].(string)
 	if exp, ok := claims["exp"].(float64); ok {
-		d.wats.put(token, id, time.Unix(int64(exp), 0))
+		d.wats.Put(token, id, time.Unix(int64(exp), 0))
 	}
 	return id, nil
 }
