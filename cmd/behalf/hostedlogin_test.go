@@ -18,13 +18,15 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/chromedp/chromedp"
+
+	"github.com/behalf-dev/behalf/internal/browsertest"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
 
 // chromiumPath is Debian's chromium, which the browser half of
 // TestHostedLogin drives.
-const chromiumPath = "/usr/bin/chromium"
+const chromiumPath = browsertest.ChromiumPath
 
 // Ensure the hosted login end to end through the real server: a pool and
 // a public code + PKCE client made with the Cognito API, discovery and the
@@ -218,43 +220,18 @@ func checkHostedLoginMount(t *testing.T, s *testServer, c *http.Client, poolID, 
 }
 
 // newChromium starts headless Chromium with a fresh profile.
-func newChromium(t *testing.T) context.Context {
-	t.Helper()
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-	)
-	t.Cleanup(cancel)
-	ctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start %s: %v", chromiumPath, err)
-	}
-	return ctx
-}
+func newChromium(t *testing.T) context.Context { return browsertest.New(t) }
 
 // chromeDo runs browser steps with a deadline.
 func chromeDo(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatal(err)
-	}
+	browsertest.Do(t, ctx, steps...)
 }
 
 // chromeText returns the text of the element sel.
 func chromeText(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return strings.TrimSpace(s)
+	return browsertest.Text(t, ctx, sel)
 }
 
 // chromeWaitText waits until the element sel has the text want.
