@@ -103,6 +103,9 @@ type Authenticator interface {
 // (behalf.UserPoolService).
 type PoolKeys interface {
 	JWKS(ctx context.Context, poolID string) ([]byte, error)
+	// CheckTokenUser refuses tokens of pool users disabled, deleted or
+	// signed out since the token was issued.
+	CheckTokenUser(ctx context.Context, poolID, sub string, iat time.Time, raw map[string]any) error
 }
 
 // Gateway is the InvokeAgentRuntime handler. Mount it on

@@ -72,6 +72,16 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 	if err := authorizeClaims(a, c); err != nil {
 		return jwtverify.Claims{}, err
 	}
+	if poolID, ok := g.poolID(a.DiscoveryURL); ok {
+		// Verified claims are cached until exp; the user's state is not.
+		if err := g.Pools.CheckTokenUser(ctx, poolID, c.Subject, c.IssuedAt, c.Raw); err != nil {
+			if behalf.ErrorCode(err) == behalf.EUNAUTHORIZED {
+				return jwtverify.Claims{}, unauthorized(behalf.ErrorMessage(err))
+			}
+			g.Log.ErrorContext(ctx, "check pool token user", "err", err)
+			return jwtverify.Claims{}, errIdPDown
+		}
+	}
 	return c, nil
 }
 

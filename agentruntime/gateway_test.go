@@ -667,9 +667,17 @@ func TestClaimMatches(t *testing.T) {
 
 // fakePools serves one user pool's key set until it is deleted.
 type fakePools struct {
-	jwks    []byte
-	deleted atomic.Bool
-	reads   atomic.Int64
+	jwks     []byte
+	deleted  atomic.Bool
+	reads    atomic.Int64
+	disabled atomic.Bool // CheckTokenUser refuses every user
+}
+
+func (p *fakePools) CheckTokenUser(ctx context.Context, poolID, sub string, iat time.Time, raw map[string]any) error {
+	if p.disabled.Load() {
+		return behalf.Errorf(behalf.EUNAUTHORIZED, "The token's user is disabled, deleted or signed out.")
+	}
+	return nil
 }
 
 func (p *fakePools) JWKS(ctx context.Context, poolID string) ([]byte, error) {
@@ -715,10 +723,17 @@ func TestGatewayUserPoolIssuer(t *testing.T) {
 	if h.idp.discovery.Load() != 0 || pools.reads.Load() != 1 {
 		t.Errorf("discovery fetched %d times, pool keys read %d times", h.idp.discovery.Load(), pools.reads.Load())
 	}
+	// The user is disabled: the cached verification does not keep the
+	// token working.
+	pools.disabled.Store(true)
+	resp, body := do(t, h.bearerRequest(tok, `{}`))
+	wantError(t, resp, body, 401, "UnauthorizedException")
+	pools.disabled.Store(false)
+
 	// A token of another pool (another issuer) is refused.
 	other := h.idp.claims(now)
 	other["iss"] = "https://behalf.example/pool_2"
-	resp, body := do(t, h.bearerRequest(h.idp.token(t, other), `{}`))
+	resp, body = do(t, h.bearerRequest(h.idp.token(t, other), `{}`))
 	wantError(t, resp, body, 401, "UnauthorizedException")
 
 	// Past its exp (and the verifier's 60 s of skew), the cached

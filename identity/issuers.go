@@ -39,15 +39,26 @@ const IssuerCacheTTL = 5 * time.Second
 
 var _ UserVerifier = (*TrustedIssuers)(nil)
 
-// PoolKeys gives a user pool's public keys (behalf.UserPoolService does).
+// PoolKeys gives a user pool's public keys and checks that a token's user
+// still stands (userpool.Service does).
 type PoolKeys interface {
 	JWKS(ctx context.Context, poolID string) ([]byte, error)
+	CheckTokenUser(ctx context.Context, poolID, sub string, iat time.Time, raw map[string]any) error
+}
+
+// poolOf returns the pool id a Behalf user-pool issuer names, if iss is one.
+func (t *TrustedIssuers) poolOf(iss string) (string, bool) {
+	id, ok := strings.CutPrefix(iss, t.PublicURL+"/")
+	if t.Pools == nil || t.PublicURL == "" || !ok || id == "" || strings.ContainsAny(id, "/?#") {
+		return "", false
+	}
+	return id, true
 }
 
 // poolIssuer returns the pool a Behalf user-pool issuer names, if iss is one.
 func (t *TrustedIssuers) poolIssuer(ctx context.Context, iss string) (jwtverify.Issuer, bool, error) {
-	id, ok := strings.CutPrefix(iss, t.PublicURL+"/")
-	if t.Pools == nil || t.PublicURL == "" || !ok || id == "" || strings.ContainsAny(id, "/?#") {
+	id, ok := t.poolOf(iss)
+	if !ok {
 		return jwtverify.Issuer{}, false, nil
 	}
 	b, err := t.Pools.JWKS(ctx, id)
@@ -75,6 +86,16 @@ func (t *TrustedIssuers) VerifyUser(ctx context.Context, token string) (behalf.U
 	}
 	if c.Subject == "" {
 		return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: it has no subject.")
+	}
+	if id, ok := t.poolOf(c.Issuer); ok {
+		// A pool user disabled or signed out is refused within the pool's
+		// cache bound, not only when the token expires.
+		if err := t.Pools.CheckTokenUser(ctx, id, c.Subject, c.IssuedAt, c.Raw); err != nil {
+			if behalf.ErrorCode(err) == behalf.EINTERNAL {
+				return behalf.User{}, time.Time{}, err
+			}
+			return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: %s", behalf.ErrorMessage(err))
+		}
 	}
 	return c.User(), c.Expiry, nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/signer"
 )
 
@@ -61,6 +62,9 @@ type Service struct {
 
 	signersMu sync.Mutex
 	signers   map[string]*signerSlot
+
+	// tokenUsers caches CheckTokenUser's reads for TokenUserCacheTTL.
+	tokenUsers ttlcache.Cache[string, tokenUser]
 }
 
 var _ behalf.UserPoolService = (*Service)(nil)
