@@ -74,6 +74,9 @@ type privKey struct {
 	id  string
 	alg jwa.SignatureAlgorithm
 	key jwk.Key // private, with kid
+	// raw is the parsed key signing uses: an RSA key keeps its CRT values,
+	// which converting key back on every signature would recompute.
+	raw crypto.Signer
 }
 
 // generate creates a new private key for alg.
@@ -221,7 +224,11 @@ func openPrivate(ctx context.Context, sealer behalf.Sealer, rec *behalf.SigningK
 	if err := priv.Set(jwk.KeyIDKey, rec.ID); err != nil {
 		return nil, fmt.Errorf("signer: private key %s: set kid: %w", rec.ID, err)
 	}
-	return &privKey{id: rec.ID, alg: pub.alg, key: priv}, nil
+	signer, ok := raw.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("signer: private key %s cannot sign", rec.ID)
+	}
+	return &privKey{id: rec.ID, alg: pub.alg, key: priv, raw: signer}, nil
 }
 
 // samePublic checks that priv is the private half of pub.

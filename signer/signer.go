@@ -129,7 +129,10 @@ func (s *Signer) Sign(claims map[string]any) (string, error) {
 	if err := hdrs.Set(jws.TypeKey, "JWT"); err != nil {
 		return "", fmt.Errorf("signer: header: %w", err)
 	}
-	b, err := jws.Sign(payload, jws.WithKey(k.alg, k.key, jws.WithProtectedHeaders(hdrs)))
+	if err := hdrs.Set(jws.KeyIDKey, k.id); err != nil {
+		return "", fmt.Errorf("signer: header: %w", err)
+	}
+	b, err := jws.Sign(payload, jws.WithKey(k.alg, k.raw, jws.WithProtectedHeaders(hdrs)))
 	if err != nil {
 		return "", fmt.Errorf("signer: sign with key %s: %w", k.id, err)
 	}
