@@ -14,7 +14,7 @@ const TokenUserCacheTTL = 5 * time.Second
 
 // tokenUser is what CheckTokenUser needs to know of a token's subject.
 type tokenUser struct {
-	found       bool      // a user, or a client (client_credentials tokens)
+	found       bool // a user, or a client (client_credentials tokens)
 	enabled     bool
 	validAfter  time.Time // TokensValidAfter
 	isAppClient bool
