@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -237,44 +236,16 @@ func chromeText(t *testing.T, ctx context.Context, sel string) string {
 // chromeWaitText waits until the element sel has the text want.
 func chromeWaitText(t *testing.T, ctx context.Context, sel, want string) {
 	t.Helper()
-	var last string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		tctx, cancel := context.WithTimeout(ctx, time.Second)
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		cancel()
-		if err == nil && strings.TrimSpace(s) == want {
-			return
-		}
-		last = s
-	}
-	t.Fatalf("%s has the text %q, want %q", sel, last, want)
+	browsertest.WaitText(t, ctx, sel, want)
 }
 
 // chromeWaitURL waits until the page's URL starts with prefix and returns it.
 func chromeWaitURL(t *testing.T, ctx context.Context, prefix string) *url.URL {
 	t.Helper()
-	var last string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		loc, err := chromedp.Run(ctx, chromedp.Location())
-		if err == nil && strings.HasPrefix(loc, prefix) {
-			u, err := url.Parse(loc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return u
-		}
-		last = loc
-	}
-	t.Fatalf("the browser is at %q, want %s…", last, prefix)
-	return nil
+	return browsertest.WaitURL(t, ctx, prefix)
 }
 
 // chromeFillLogin types credentials into the login form and submits it.
 func chromeFillLogin(user, password string) chromedp.Action[chromedp.Void] {
-	return chromedp.Steps(
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), password),
-		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
-	)
+	return browsertest.FillLogin(user, password)
 }

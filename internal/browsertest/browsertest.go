@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -61,4 +62,50 @@ func Text(t testing.TB, ctx context.Context, sel string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(s)
+}
+
+// WaitText waits until the element sel has the text want (trimmed).
+func WaitText(t testing.TB, ctx context.Context, sel, want string) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(StepTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		tctx, cancel := context.WithTimeout(ctx, time.Second)
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		if err == nil && strings.TrimSpace(s) == want {
+			return
+		}
+		last = s
+	}
+	t.Fatalf("%s has the text %q, want %q", sel, last, want)
+}
+
+// WaitURL waits until the page's URL starts with prefix and returns it.
+func WaitURL(t testing.TB, ctx context.Context, prefix string) *url.URL {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(StepTimeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.HasPrefix(loc, prefix) {
+			u, err := url.Parse(loc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return u
+		}
+		last = loc
+	}
+	t.Fatalf("the browser is at %q, want %s…", last, prefix)
+	return nil
+}
+
+// FillLogin types credentials into a login form (#username, #password)
+// and submits it.
+func FillLogin(user, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), password),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+	)
 }
