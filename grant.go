@@ -29,6 +29,10 @@ type Grant struct {
 	UserKey    string // User.Key()
 	ProviderID string // OAuth2Provider.ID, so a re-created provider never reads old grants
 	Scopes     []string
+	// Account names the provider account the token belongs to, as the
+	// provider's userinfo endpoint gave it (email, login or name); "" when
+	// the provider gave none.
+	Account string
 	// Token is the sealed TokenSet, bound to GrantSeal(Workload, UserKey, ProviderID).
 	Token      Sealed
 	ExpiresAt  time.Time // access-token expiry; zero when the provider gave none

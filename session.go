@@ -13,7 +13,7 @@ const (
 	SessionExchange  = "EXCHANGE"  // the provider's code is being exchanged
 	SessionCallback  = "CALLBACK"  // the provider returned a token; waiting for binding
 	SessionCompleted = "COMPLETED" // bound: the grant is in the vault
-	SessionFailed    = "FAILED"    // the provider refused or the exchange failed
+	SessionFailed    = "FAILED"    // refused: by the provider, by a binding check, or expired holding a token
 )
 
 // AuthSession is one three-legged OAuth flow, from the agent's first
@@ -28,6 +28,16 @@ type AuthSession struct {
 
 	// StateHash is SHA-256 of the OAuth state sent to the provider.
 	StateHash string
+	// RequestHash is SHA-256 of the authorization URL's request_uri: a
+	// random, single-use reference to the session that is not its URI.
+	RequestHash string
+	// BrowserHash is SHA-256 of the key given, in a cookie, to the browser
+	// that opened the authorization URL; the callback and the binding page
+	// accept only that browser. Empty until the URL is opened.
+	BrowserHash string
+	// Account names the provider account of the Pending token ("" if the
+	// provider gave no identity).
+	Account string
 	// Secrets: PKCE verifier, nonce, custom state and custom parameters,
 	// sealed together under SessionSeal(ID).
 	Secrets Sealed
@@ -52,9 +62,12 @@ func SessionSeal(id, field string) SealContext {
 
 // SessionSecrets are the sensitive parts of a session, sealed at rest.
 type SessionSecrets struct {
-	State            Secret
-	PKCEVerifier     Secret
-	Nonce            string
+	State        Secret
+	PKCEVerifier Secret
+	Nonce        string
+	// RequestURI is the authorization URL's request_uri (see
+	// AuthSession.RequestHash), kept so a poll can repeat the URL.
+	RequestURI       Secret
 	CustomState      Secret
 	CustomParameters map[string]string
 }
@@ -67,6 +80,12 @@ type SessionStore interface {
 	GetSession(ctx context.Context, id string) (*AuthSession, error)
 	// GetSessionByState returns the session whose StateHash is stateHash, or ENOTFOUND.
 	GetSessionByState(ctx context.Context, stateHash string) (*AuthSession, error)
+	// GetSessionByRequest returns the session whose RequestHash is
+	// requestHash, or ENOTFOUND (always, for "").
+	GetSessionByRequest(ctx context.Context, requestHash string) (*AuthSession, error)
+	// ExpiredPendingSessions returns up to limit sessions with status
+	// SessionCallback that expired before t, oldest first.
+	ExpiredPendingSessions(ctx context.Context, t time.Time, limit int) ([]*AuthSession, error)
 	// UpdateSession applies fn inside one transaction and increments Version.
 	// Returns ENOTFOUND or fn's error unchanged.
 	UpdateSession(ctx context.Context, id string, fn func(*AuthSession) error) (*AuthSession, error)

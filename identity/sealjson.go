@@ -45,12 +45,13 @@ type sessionSecretsJSON struct {
 	State            string            `json:"s"`
 	PKCEVerifier     string            `json:"v"`
 	Nonce            string            `json:"n,omitempty"`
+	RequestURI       string            `json:"r,omitempty"`
 	CustomState      string            `json:"c,omitempty"`
 	CustomParameters map[string]string `json:"p,omitempty"`
 }
 
 func (d *DataPlane) sealSessionSecrets(ctx context.Context, id string, s behalf.SessionSecrets) (behalf.Sealed, error) {
-	b, err := json.Marshal(sessionSecretsJSON{s.State.Reveal(), s.PKCEVerifier.Reveal(), s.Nonce, s.CustomState.Reveal(), s.CustomParameters})
+	b, err := json.Marshal(sessionSecretsJSON{s.State.Reveal(), s.PKCEVerifier.Reveal(), s.Nonce, s.RequestURI.Reveal(), s.CustomState.Reveal(), s.CustomParameters})
 	if err != nil {
 		return nil, fmt.Errorf("encode session secrets: %w", err)
 	}
@@ -67,5 +68,5 @@ func (d *DataPlane) openSessionSecrets(ctx context.Context, s *behalf.AuthSessio
 		return behalf.SessionSecrets{}, fmt.Errorf("decode session secrets: %w", err)
 	}
 	return behalf.SessionSecrets{State: behalf.Secret(j.State), PKCEVerifier: behalf.Secret(j.PKCEVerifier), Nonce: j.Nonce,
-		CustomState: behalf.Secret(j.CustomState), CustomParameters: j.CustomParameters}, nil
+		RequestURI: behalf.Secret(j.RequestURI), CustomState: behalf.Secret(j.CustomState), CustomParameters: j.CustomParameters}, nil
 }

@@ -16,7 +16,7 @@ import (
 const grantKind = "Grant"
 
 // grantColumns are the grants columns in scanGrant's order.
-const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at, last_used_at"
+const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at, last_used_at, account"
 
 // GetGrant returns the grant of workload × userKey × providerID, or
 // ENOTFOUND. It is one read of the grants_user_workload_provider index.
@@ -99,14 +99,15 @@ func upsertGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 		return fmt.Errorf("put grant %q: %w", g.ID, err)
 	}
 	var version int64
-	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)"+
+	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)"+
 		` ON CONFLICT (user_key, workload, provider_id) DO UPDATE SET id = excluded.id, scopes = excluded.scopes,
 		token = excluded.token, expires_at = excluded.expires_at, has_refresh = excluded.has_refresh,
 		refresh_lease = excluded.refresh_lease, version = grants.version + 1, created_at = excluded.created_at,
-		updated_at = excluded.updated_at, refreshed_at = excluded.refreshed_at, last_used_at = excluded.last_used_at
+		updated_at = excluded.updated_at, refreshed_at = excluded.refreshed_at, last_used_at = excluded.last_used_at,
+		account = excluded.account
 		RETURNING version`,
 		g.ID, g.Workload, g.UserKey, g.ProviderID, scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh,
-		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt), micros(g.LastUsedAt)).Scan(&version)
+		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt), micros(g.LastUsedAt), g.Account).Scan(&version)
 	if err != nil {
 		return c.conflict(err, fmt.Sprintf("put grant %q", g.ID), grantKind, g.ID)
 	}
@@ -151,9 +152,9 @@ func updateGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 		return fmt.Errorf("update grant %q: %w", g.ID, err)
 	}
 	_, err = c.exec(ctx, `UPDATE grants SET scopes = ?, token = ?, expires_at = ?, has_refresh = ?, refresh_lease = ?,
-		version = ?, updated_at = ?, refreshed_at = ? WHERE id = ?`,
+		version = ?, updated_at = ?, refreshed_at = ?, account = ? WHERE id = ?`,
 		scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh, micros(g.RefreshLease),
-		g.Version, micros(g.UpdatedAt), micros(g.RefreshedAt), g.ID)
+		g.Version, micros(g.UpdatedAt), micros(g.RefreshedAt), g.Account, g.ID)
 	if err != nil {
 		return fmt.Errorf("update grant %q: %w", g.ID, err)
 	}
@@ -241,7 +242,7 @@ func scanGrant(s scanner) (*behalf.Grant, error) {
 		lastUsed                                    int64
 	)
 	err := s.Scan(&g.ID, &g.Workload, &g.UserKey, &g.ProviderID, &scopesJSON, &token, &expires, &g.HasRefresh,
-		&lease, &g.Version, &created, &updated, &refreshed, &lastUsed)
+		&lease, &g.Version, &created, &updated, &refreshed, &lastUsed, &g.Account)
 	if err != nil {
 		return nil, err
 	}

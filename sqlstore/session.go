@@ -14,7 +14,7 @@ import (
 const sessionKind = "Authorization session"
 
 // sessionColumns are the auth_sessions columns in scanSession's order.
-const sessionColumns = "id, workload, user_issuer, user_subject, provider_id, scopes, return_url, state_hash, secrets, pending, resources, audiences, status, failure_reason, grant_id, version, created_at, expires_at"
+const sessionColumns = "id, workload, user_issuer, user_subject, provider_id, scopes, return_url, state_hash, secrets, pending, resources, audiences, status, failure_reason, grant_id, version, created_at, expires_at, request_hash, browser_hash, account"
 
 // CreateSession inserts s as passed (Version included). It returns
 // ECONFLICT if the id or the state hash exists.
@@ -31,6 +31,38 @@ func (db *DB) GetSession(ctx context.Context, id string) (*behalf.AuthSession, e
 // ENOTFOUND.
 func (db *DB) GetSessionByState(ctx context.Context, stateHash string) (*behalf.AuthSession, error) {
 	return findSession(ctx, db.conn(), "state_hash", stateHash)
+}
+
+// GetSessionByRequest returns the session whose RequestHash is
+// requestHash, or ENOTFOUND. An empty hash finds nothing.
+func (db *DB) GetSessionByRequest(ctx context.Context, requestHash string) (*behalf.AuthSession, error) {
+	if requestHash == "" {
+		return nil, behalf.Errorf(behalf.ENOTFOUND, "No authorization session found for this reference.")
+	}
+	return findSession(ctx, db.conn(), "request_hash", requestHash)
+}
+
+// ExpiredPendingSessions returns up to limit sessions that expired before t
+// still holding a token that was never bound (status CALLBACK), oldest first.
+func (db *DB) ExpiredPendingSessions(ctx context.Context, t time.Time, limit int) ([]*behalf.AuthSession, error) {
+	rows, err := db.conn().query(ctx, "SELECT "+sessionColumns+" FROM auth_sessions WHERE status = ? AND expires_at < ? ORDER BY expires_at LIMIT ?",
+		behalf.SessionCallback, micros(t), limit)
+	if err != nil {
+		return nil, fmt.Errorf("select expired pending sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []*behalf.AuthSession
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan expired pending session: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("select expired pending sessions: %w", err)
+	}
+	return out, nil
 }
 
 // UpdateSession applies fn to the session with the given id in one
@@ -57,10 +89,10 @@ func insertSession(ctx context.Context, c conn, s *behalf.AuthSession) error {
 	if err != nil {
 		return fmt.Errorf("insert authorization session %q: %w", s.ID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO auth_sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO auth_sessions ("+sessionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		s.ID, s.Workload, s.User.Issuer, s.User.Subject, s.ProviderID, scopes, s.ReturnURL, s.StateHash,
 		blob(s.Secrets), blob(s.Pending), resources, audiences, s.Status, s.FailureReason, s.GrantID,
-		s.Version, micros(s.CreatedAt), micros(s.ExpiresAt))
+		s.Version, micros(s.CreatedAt), micros(s.ExpiresAt), s.RequestHash, s.BrowserHash, s.Account)
 	if err != nil {
 		return sessionConflict(c, err, fmt.Sprintf("insert authorization session %q", s.ID), s.ID)
 	}
@@ -82,9 +114,9 @@ func sessionConflict(c conn, err error, doing, id string) error {
 func findSession(ctx context.Context, c conn, key, value string) (*behalf.AuthSession, error) {
 	row := c.queryRow(ctx, "SELECT "+sessionColumns+" FROM auth_sessions WHERE "+key+" = ?"+c.lock(), value)
 	s, err := scanSession(row)
-	if errors.Is(err, sql.ErrNoRows) && key == "state_hash" {
-		// The state hash is not secret, but it is not a name either.
-		return nil, behalf.Errorf(behalf.ENOTFOUND, "No authorization session found for this state.")
+	if errors.Is(err, sql.ErrNoRows) && key != "id" {
+		// The state and request hashes are not secret, but they are not names either.
+		return nil, behalf.Errorf(behalf.ENOTFOUND, "No authorization session found for this reference.")
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(sessionKind, value)
@@ -102,10 +134,11 @@ func updateSession(ctx context.Context, c conn, s *behalf.AuthSession) error {
 		return fmt.Errorf("update authorization session %q: %w", s.ID, err)
 	}
 	_, err = c.exec(ctx, `UPDATE auth_sessions SET scopes = ?, return_url = ?, state_hash = ?, secrets = ?, pending = ?,
-		resources = ?, audiences = ?, status = ?, failure_reason = ?, grant_id = ?, version = ?, expires_at = ?
+		resources = ?, audiences = ?, status = ?, failure_reason = ?, grant_id = ?, version = ?, expires_at = ?,
+		request_hash = ?, browser_hash = ?, account = ?
 		WHERE id = ?`,
 		scopes, s.ReturnURL, s.StateHash, blob(s.Secrets), blob(s.Pending), resources, audiences,
-		s.Status, s.FailureReason, s.GrantID, s.Version, micros(s.ExpiresAt), s.ID)
+		s.Status, s.FailureReason, s.GrantID, s.Version, micros(s.ExpiresAt), s.RequestHash, s.BrowserHash, s.Account, s.ID)
 	if err != nil {
 		return sessionConflict(c, err, fmt.Sprintf("update authorization session %q", s.ID), s.ID)
 	}
@@ -160,7 +193,7 @@ func scanSession(sc scanner) (*behalf.AuthSession, error) {
 	)
 	err := sc.Scan(&s.ID, &s.Workload, &s.User.Issuer, &s.User.Subject, &s.ProviderID, &scopesJSON, &s.ReturnURL,
 		&s.StateHash, &secrets, &pending, &resourcesJSON, &audiencesJSON, &s.Status, &s.FailureReason, &s.GrantID,
-		&s.Version, &created, &expires)
+		&s.Version, &created, &expires, &s.RequestHash, &s.BrowserHash, &s.Account)
 	if err != nil {
 		return nil, err
 	}

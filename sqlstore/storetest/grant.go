@@ -30,6 +30,7 @@ func newGrant(id, workload, userKey, providerID string) *behalf.Grant {
 		UpdatedAt:    t0.Add(time.Second),
 		RefreshedAt:  t0.Add(2 * time.Second),
 		LastUsedAt:   t0.Add(3 * time.Second),
+		Account:      "alice@example.com",
 	}
 }
 

@@ -24,6 +24,9 @@ func newSession(id, stateHash string) *behalf.AuthSession {
 		Pending:       behalf.Sealed{0x00, 0x02, 0xfd, 'p'},
 		Resources:     []string{"https://api.example.com/"},
 		Audiences:     []string{"aud-1", "aud-2"},
+		RequestHash:   "req-" + id,
+		BrowserHash:   "browser-" + id,
+		Account:       "alice@example.com",
 		Status:        behalf.SessionAuthorize,
 		FailureReason: "none yet",
 		GrantID:       "g-1",
@@ -110,6 +113,67 @@ func testSessions(t *testing.T, open openFunc) {
 				wantCode(t, err, behalf.ENOTFOUND)
 			}
 		})
+	})
+	t.Run("GetByRequest", func(t *testing.T) {
+		t.Run("OK", func(t *testing.T) {
+			st := open(t)
+			createSession(t, st, newSession("sess-1", "state-1"))
+			createSession(t, st, newSession("sess-2", "state-2"))
+			got, err := st.GetSessionByRequest(t.Context(), "req-sess-2")
+			ok(t, err)
+			wantEqual(t, "GetSessionByRequest", got, newSession("sess-2", "state-2"))
+		})
+		t.Run("ErrNotFound", func(t *testing.T) {
+			st := open(t)
+			createSession(t, st, newSession("sess-1", "state-1"))
+			noRequest := newSession("sess-2", "state-2")
+			noRequest.RequestHash = ""
+			createSession(t, st, noRequest)
+			for _, h := range []string{"missing", "REQ-SESS-1", "sess-1", "state-1", ""} {
+				_, err := st.GetSessionByRequest(t.Context(), h)
+				wantCode(t, err, behalf.ENOTFOUND)
+			}
+		})
+		t.Run("ErrConflict", func(t *testing.T) {
+			st := open(t)
+			createSession(t, st, newSession("sess-1", "state-1"))
+			dup := newSession("sess-2", "state-2")
+			dup.RequestHash = "req-sess-1"
+			wantCode(t, st.CreateSession(t.Context(), dup), behalf.ECONFLICT)
+			// Sessions without a request reference do not collide.
+			for _, id := range []string{"sess-3", "sess-4"} {
+				s := newSession(id, "state-x"+id)
+				s.RequestHash = ""
+				createSession(t, st, s)
+			}
+		})
+	})
+	t.Run("ExpiredPending", func(t *testing.T) {
+		st := open(t)
+		mk := func(id, status string, expires time.Duration) {
+			s := newSession(id, "state-"+id)
+			s.Status, s.ExpiresAt = status, t0.Add(expires)
+			createSession(t, st, s)
+		}
+		mk("late", behalf.SessionCallback, -time.Minute)
+		mk("older", behalf.SessionCallback, -time.Hour)
+		mk("live", behalf.SessionCallback, time.Minute)
+		mk("done", behalf.SessionCompleted, -time.Hour)
+		mk("failed", behalf.SessionFailed, -time.Hour)
+		got, err := st.ExpiredPendingSessions(t.Context(), t0, 10)
+		ok(t, err)
+		var ids []string
+		for _, s := range got {
+			ids = append(ids, s.ID)
+		}
+		if len(ids) != 2 || ids[0] != "older" || ids[1] != "late" {
+			t.Fatalf("ExpiredPendingSessions = %q, want [older late]", ids)
+		}
+		got, err = st.ExpiredPendingSessions(t.Context(), t0, 1)
+		ok(t, err)
+		if len(got) != 1 || got[0].ID != "older" {
+			t.Fatalf("ExpiredPendingSessions(limit 1) = %d sessions, want [older]", len(got))
+		}
 	})
 	t.Run("Update", func(t *testing.T) { testUpdateSession(t, open) })
 	t.Run("DeleteExpired", func(t *testing.T) {
