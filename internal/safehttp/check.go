@@ -26,8 +26,21 @@ var lookupHost = func(ctx context.Context, host string) ([]netip.Addr, error) {
 // Names are not resolved for https: the dialer checks the address actually
 // connected to. Errors are *Error.
 func CheckURL(raw string, allowPrivate bool) (*url.URL, error) {
-	p := &policy{allowPrivate: allowPrivate}
-	return p.checkRaw(raw)
+	return Options{AllowPrivate: allowPrivate}.CheckURL(raw)
+}
+
+// CheckURL is the package's CheckURL with o.AllowPrivate, looking http
+// hosts up with o.Resolver when it is set.
+func (o Options) CheckURL(raw string) (*url.URL, error) {
+	return o.policy().checkRaw(raw)
+}
+
+// lookup resolves host with the policy's resolver, else lookupHost.
+func (p *policy) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	if p.resolver != nil {
+		return p.resolver.LookupNetIP(ctx, "ip", host)
+	}
+	return lookupHost(ctx, host)
 }
 
 // checkRaw parses raw and applies checkURL.
@@ -115,7 +128,7 @@ func (p *policy) checkHTTP(host, kind string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
 	defer cancel()
-	addrs, err := lookupHost(ctx, host)
+	addrs, err := p.lookup(ctx, host)
 	if err != nil || len(addrs) == 0 {
 		return failf(err, "could not resolve host %s", host)
 	}

@@ -25,6 +25,11 @@ type Options struct {
 	// MaxRedirects caps how many redirects are followed. Zero means
 	// DefaultMaxRedirects; a negative value follows none.
 	MaxRedirects int
+	// Resolver, when set, resolves host names for dialling and for the
+	// static check of http URLs; nil means the system's. The connect-time
+	// check applies to whatever it answers (tests map names to loopback
+	// addresses with it).
+	Resolver *net.Resolver
 }
 
 // policy is the resolved Options plus test-only exemptions.
@@ -32,6 +37,7 @@ type policy struct {
 	allowPrivate bool
 	timeout      time.Duration
 	maxRedirects int
+	resolver     *net.Resolver
 
 	// Test hooks (see export_test.go); nil in production. They exempt a
 	// URL host ("host:port") from the static checks or a dialled address
@@ -42,7 +48,7 @@ type policy struct {
 
 // policy resolves the defaults of o.
 func (o Options) policy() *policy {
-	p := &policy{allowPrivate: o.AllowPrivate, timeout: o.Timeout, maxRedirects: o.MaxRedirects}
+	p := &policy{allowPrivate: o.AllowPrivate, timeout: o.Timeout, maxRedirects: o.MaxRedirects, resolver: o.Resolver}
 	if p.timeout <= 0 {
 		p.timeout = DefaultTimeout
 	}
@@ -67,10 +73,9 @@ func NewClient(o Options) *http.Client {
 
 // newClient builds the client; tlsConfig is nil except in tests.
 func newClient(p *policy, tlsConfig *tls.Config) *http.Client {
-	d := &net.Dialer{Timeout: p.timeout, KeepAlive: 30 * time.Second, Control: p.control}
 	t := &http.Transport{
 		Proxy:                  nil, // never from the environment
-		DialContext:            d.DialContext,
+		DialContext:            p.dialer().DialContext,
 		TLSClientConfig:        tlsConfig,
 		ForceAttemptHTTP2:      true,
 		TLSHandshakeTimeout:    p.timeout,
@@ -82,6 +87,41 @@ func newClient(p *policy, tlsConfig *tls.Config) *http.Client {
 		Transport:     &guard{p: p, next: t},
 		CheckRedirect: p.checkRedirect,
 		Timeout:       p.timeout,
+	}
+}
+
+// dialer returns a dialer that applies the connect-time check (control)
+// to every address it connects to.
+func (p *policy) dialer() *net.Dialer {
+	return &net.Dialer{Timeout: p.timeout, KeepAlive: 30 * time.Second, Control: p.control, Resolver: p.resolver}
+}
+
+// NewTransport returns an http.Transport for proxying to upstreams that
+// admins configure (agent runtimes, gateway targets). Every connection it
+// makes gets the connect-time check of NewClient: the address actually
+// dialled, after DNS resolution, must be public unless o.AllowPrivate.
+// Unlike NewClient it checks no URL statically (check an upstream's URL
+// with CheckURL when it is configured; this transport never follows
+// redirects), sets no overall timeout (answers may stream for minutes: the
+// request's context bounds a call), keeps many connections alive per host
+// and does no transparent decompression. o.Timeout bounds dialling (DNS
+// included) and the TLS handshake; o.MaxRedirects is ignored. Proxy
+// settings from the environment are ignored. Give callers one message
+// whatever its error (refused address, closed port, timeout, DNS or TLS
+// failure): distinct texts would tell them what lies at an address.
+func NewTransport(o Options) *http.Transport {
+	p := o.policy()
+	return &http.Transport{
+		Proxy:                  nil, // never from the environment
+		DialContext:            p.dialer().DialContext,
+		ForceAttemptHTTP2:      true,
+		TLSHandshakeTimeout:    p.timeout,
+		MaxIdleConns:           256,
+		MaxIdleConnsPerHost:    64,
+		IdleConnTimeout:        90 * time.Second,
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true,
+		MaxResponseHeaderBytes: 64 << 10,
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package safehttp makes outbound HTTP requests to URLs that admins supply
-// (discovery documents, token endpoints) without letting them reach
+// (discovery documents, token endpoints, agent runtimes) without letting them reach
 // internal services (server-side request forgery).
 //
 // Two layers guard every request made through a client from NewClient:
@@ -11,6 +11,10 @@
 //   - The dialer's Control hook checks the IP address actually connected to,
 //     after DNS resolution, so a name that resolves (or rebinds) to a
 //     private address is refused too.
+//
+// NewTransport applies the second layer alone to proxied traffic (agent
+// runtimes, gateway targets), whose URLs are checked with CheckURL when
+// they are configured.
 //
 // Both are relaxed only by Options.AllowPrivate, which the operator turns on
 // with the --allow-private-endpoints flag. Errors are *Error values whose
