@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -135,10 +136,15 @@ type Gateway struct {
 	// verify tokens with the pool's keys in process, without HTTP.
 	Pools     PoolKeys
 	PublicURL string
-	// Transport carries invocations to agents. Nil means NewAgentTransport():
-	// the agents' URLs were checked when their runtimes were created, so
-	// they are dialled directly, not through the SSRF guard.
+	// Transport carries invocations to agents. Nil means DefaultTransport:
+	// the SSRF guard's connect-time check on every connection.
 	Transport http.RoundTripper
+	// AllowPrivate lets the default transport connect to loopback, private
+	// and link-local addresses (--allow-private-endpoints).
+	AllowPrivate bool
+	// Resolver, when set, resolves agents' host names for the default
+	// transport (nil: the system's); its answers are checked like any.
+	Resolver *net.Resolver
 	// Region and Account must match those of a runtime ARN (and accountId).
 	Region, Account string
 	// MaxBodyBytes bounds request bodies; zero means DefaultMaxBodyBytes.
@@ -161,7 +167,7 @@ func (g *Gateway) init() {
 	g.once.Do(func() {
 		g.transport = g.Transport
 		if g.transport == nil {
-			g.transport = NewAgentTransport()
+			g.transport = g.DefaultTransport()
 		}
 		g.client = g.HTTPClient
 		if g.client == nil {
@@ -172,6 +178,19 @@ func (g *Gateway) init() {
 			g.Log = slog.New(slog.DiscardHandler)
 		}
 	})
+}
+
+// DefaultTransport returns the transport used when Transport is nil:
+// safehttp's transport for proxied upstreams, so that every connection to
+// an agent is checked where it is made. A runtime's containerUri was
+// checked when the runtime was created, but its host name may resolve (or
+// rebind) to a loopback, private or link-local address since; unless
+// AllowPrivate, such an address is refused before connecting. No proxy
+// from the environment, kept alive and pooled, no transparent
+// decompression, and no overall timeout (agents may answer for minutes;
+// the caller's context bounds a call).
+func (g *Gateway) DefaultTransport() *http.Transport {
+	return safehttp.NewTransport(safehttp.Options{AllowPrivate: g.AllowPrivate, Resolver: g.Resolver})
 }
 
 func (g *Gateway) now() time.Time {

@@ -311,8 +311,9 @@ func newHarness(t testing.TB, tweak ...func(*Gateway, *httptest.Server)) *gatewa
 			}
 			return behalf.Secret(k.secret), k.principal, nil
 		}},
-		HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: true}),
-		Region:     testRegion, Account: testAccount, Now: h.clock.Now,
+		HTTPClient:   safehttp.NewClient(safehttp.Options{AllowPrivate: true}),
+		AllowPrivate: true, // the agent is on loopback
+		Region:       testRegion, Account: testAccount, Now: h.clock.Now,
 	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /runtimes/{runtime}/invocations", h.gw)

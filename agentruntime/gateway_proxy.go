@@ -2,20 +2,16 @@ package agentruntime
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -39,26 +35,11 @@ var hopHeaders = []string{
 	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
 }
 
-// NewAgentTransport returns the transport the gateway reaches agents with
-// by default: direct dials (no proxy from the environment, no SSRF guard:
-// a runtime's containerUri is checked when the runtime is created), kept
-// alive and pooled, no transparent decompression, and no overall timeout
-// (agents may answer for minutes; the caller's context bounds a call).
-func NewAgentTransport() *http.Transport {
-	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                  nil,
-		DialContext:            d.DialContext,
-		ForceAttemptHTTP2:      true,
-		TLSHandshakeTimeout:    10 * time.Second,
-		MaxIdleConns:           256,
-		MaxIdleConnsPerHost:    64,
-		IdleConnTimeout:        90 * time.Second,
-		ExpectContinueTimeout:  time.Second,
-		DisableCompression:     true,
-		MaxResponseHeaderBytes: 64 << 10,
-	}
-}
+// MsgAgentUnreachable is the one message for every failure to reach an
+// agent (a refused address, a closed port, a timeout, a name that does not
+// resolve, a TLS or connection error): distinct texts would let callers
+// scan what answers where. The log keeps the cause.
+const MsgAgentUnreachable = "The agent runtime's container could not be reached. Check that the agent at its containerUri is running."
 
 // agentURL is where an invocation of rt goes: ContainerURI followed by the
 // protocol's path (protocolConfiguration.path, else /invocations for HTTP
@@ -109,7 +90,7 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, inv *invocatio
 			// The caller went away; nobody is left to answer.
 		default:
 			g.Log.WarnContext(ctx, "agent runtime unreachable", "runtime", inv.rt.ID, "session_id", inv.sessionID, "err", err)
-			g.writeError(w, r, runtimeClientError("The agent runtime's container did not answer ("+dialFailure(err)+"). Check that the agent at its containerUri is running.", err))
+			g.writeError(w, r, runtimeClientError(MsgAgentUnreachable, err))
 		}
 		return
 	}
@@ -257,23 +238,6 @@ func copyAnswer(w http.ResponseWriter, body io.Reader, flush bool) error {
 			return err
 		}
 	}
-}
-
-// dialFailure words why an agent could not be reached.
-func dialFailure(err error) string {
-	var dnsErr *net.DNSError
-	var ne net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.As(err, &dnsErr):
-		return "its host name did not resolve"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return "timed out"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
-		return "the connection was closed"
-	}
-	return "the connection failed"
 }
 
 // gatewayError is an error with its own AgentCore error shape.

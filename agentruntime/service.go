@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"maps"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
+	"github.com/behalf-dev/behalf/internal/safehttp"
 )
 
 // Service implements behalf.AgentRuntimeService.
@@ -20,6 +22,9 @@ type Service struct {
 	// AllowPrivate permits http and loopback/private hosts in containerUri
 	// and discoveryUrl (serve --allow-private-endpoints).
 	AllowPrivate bool
+	// Resolver, when set, looks up the hosts of http URLs allowed by
+	// AllowPrivate (nil: the system's resolver).
+	Resolver *net.Resolver
 	// Now replaces the clock (tests).
 	Now func() time.Time
 }
@@ -28,6 +33,11 @@ var _ behalf.AgentRuntimeService = (*Service)(nil)
 
 // listMax is the largest (and default) ListAgentRuntimes page.
 const listMax = 100
+
+// urlPolicy is the SSRF guard's rule for the URLs of runtimes.
+func (s *Service) urlPolicy() safehttp.Options {
+	return safehttp.Options{AllowPrivate: s.AllowPrivate, Resolver: s.Resolver}
+}
 
 func (s *Service) now() time.Time {
 	if s.Now != nil {
@@ -50,7 +60,7 @@ func (s *Service) check(in behalf.AgentRuntimeInput) (config, error) {
 	if utf8.RuneCountInString(in.Description) > maxDescription {
 		return c, behalf.Invalid("description", "description must be at most %d characters long.", maxDescription)
 	}
-	uri, err := checkContainerURI(in.ContainerURI, s.AllowPrivate)
+	uri, err := checkContainerURI(in.ContainerURI, s.urlPolicy())
 	if err != nil {
 		return c, err
 	}
@@ -65,7 +75,7 @@ func (s *Service) check(in behalf.AgentRuntimeInput) (config, error) {
 	if in.RoleARN != "" && (len(in.RoleARN) > 2048 || !roleARNPattern.MatchString(in.RoleARN)) {
 		return c, behalf.Invalid("roleArn", "roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
 	}
-	if err := validateAuthorizer(in.Authorizer, s.AllowPrivate); err != nil {
+	if err := validateAuthorizer(in.Authorizer, s.urlPolicy()); err != nil {
 		return c, err
 	}
 	if err := validateHeaders(in.HeaderAllowlist, in.Authorizer != nil); err != nil {

@@ -83,7 +83,7 @@ func validateID(id string) error {
 // checkContainerURI checks the agent's URL and returns it without a
 // trailing slash. Anything that is not an http(s) URL is taken for a
 // container image and refused: Behalf runs no containers.
-func checkContainerURI(raw string, allowPrivate bool) (string, error) {
+func checkContainerURI(raw string, policy safehttp.Options) (string, error) {
 	if raw == "" {
 		return "", behalf.Invalid(containerURIField, "%s is required: the http(s) URL of the running agent.", containerURIField)
 	}
@@ -96,7 +96,7 @@ func checkContainerURI(raw string, allowPrivate bool) (string, error) {
 	if len(raw) > 1024 {
 		return "", behalf.Invalid(containerURIField, "%s must be at most 1024 characters long.", containerURIField)
 	}
-	u, err := safehttp.CheckURL(raw, allowPrivate)
+	u, err := policy.CheckURL(raw)
 	if err != nil {
 		return "", behalf.Invalid(containerURIField, "%s %q is refused: %v.", containerURIField, truncate(raw, 200), err)
 	}
@@ -107,7 +107,7 @@ func checkContainerURI(raw string, allowPrivate bool) (string, error) {
 }
 
 // validateAuthorizer checks a JWT authorizer; nil (SigV4) is valid.
-func validateAuthorizer(a *behalf.JWTAuthorizer, allowPrivate bool) error {
+func validateAuthorizer(a *behalf.JWTAuthorizer, policy safehttp.Options) error {
 	if a == nil {
 		return nil
 	}
@@ -115,7 +115,7 @@ func validateAuthorizer(a *behalf.JWTAuthorizer, allowPrivate bool) error {
 	if !discoveryPattern.MatchString(a.DiscoveryURL) {
 		return behalf.Invalid(base+".discoveryUrl", "discoveryUrl must be a URL ending in /.well-known/openid-configuration.")
 	}
-	if _, err := safehttp.CheckURL(a.DiscoveryURL, allowPrivate); err != nil {
+	if _, err := policy.CheckURL(a.DiscoveryURL); err != nil {
 		return behalf.Invalid(base+".discoveryUrl", "discoveryUrl %q is refused: %v.", truncate(a.DiscoveryURL, 200), err)
 	}
 	lists := []struct {

@@ -589,7 +589,7 @@ func TestInvokeSigV4(t *testing.T) {
 	ln.Close()
 	_, err = root.InvokeAgentRuntime(ctx, &dp.InvokeAgentRuntimeInput{AgentRuntimeArn: aws.String(down.arn), Payload: []byte(`{}`)})
 	var rce *dptypes.RuntimeClientError
-	if !errors.As(err, &rce) || !strings.Contains(aws.ToString(rce.Message), "connection refused") {
+	if !errors.As(err, &rce) || aws.ToString(rce.Message) != agentruntime.MsgAgentUnreachable {
 		t.Fatalf("agent down: %v", err)
 	}
 	resp, b := e.bearer(t, invRuntime{arn: "arn:aws:bedrock-agentcore:us-east-1:000000000000:runtime/nope-AbCdEf1234"}, e.alice, `{}`)

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,7 +114,8 @@ type serverOptions struct {
 	now           func() time.Time // the data plane's clock
 	args          []string
 	noCredentials bool
-	discardLog    bool // benchmarks: keep no log in memory
+	discardLog    bool          // benchmarks: keep no log in memory
+	resolver      *net.Resolver // outbound host names (internal/fakedns)
 }
 
 func startMain(t testing.TB, o serverOptions) *testServer {
@@ -128,6 +130,7 @@ func startMain(t testing.TB, o serverOptions) *testServer {
 	}
 	m := NewMain(logOut)
 	m.Now = o.now
+	m.Resolver = o.resolver
 	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--database", o.database}, o.args...)
 	if err := m.ParseFlags(args); err != nil {
 		t.Fatal(err)

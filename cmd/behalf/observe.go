@@ -170,7 +170,7 @@ func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Han
 		if o.tracing.Enabled() {
 			next := gw.Transport
 			if next == nil {
-				next = agentruntime.NewAgentTransport()
+				next = gw.DefaultTransport()
 			}
 			gw.Transport = o.tracing.Transport(next)
 		}

@@ -61,7 +61,11 @@ type Main struct {
 	// Addr is the address actually listened on, set once Run is serving.
 	Addr chan string
 	// Now, when set, replaces the clock of the data plane and the user pools (tests).
-	Now   func() time.Time
+	Now func() time.Time
+	// Resolver, when set, resolves the host names of outbound connections
+	// and of the agent runtimes' http URLs (tests).
+	Resolver *net.Resolver
+
 	store *sqlstore.DB
 	// dataPlane flushes its token-fetch audit while serving and at shutdown.
 	dataPlane *identity.DataPlane
@@ -226,7 +230,7 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 // wire builds the services and the wire API on the store and keys.
 func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Sealer, keys *identity.Keyring, publicURL string) (*api.Server, error) {
 	c := m.Config
-	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate})
+	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
 	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient}
 	if err := svc.EnsureTokenVault(ctx); err != nil {
 		return nil, fmt.Errorf("record token vault: %w", err)
@@ -243,11 +247,12 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
 	}
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
-	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate}
+	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
 	auth := &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}}
-	// InvokeAgentRuntime: bearer JWTs per each runtime's authorizer, or SigV4.
+	// InvokeAgentRuntime: bearer JWTs per each runtime's authorizer, or
+	// SigV4; agents are dialled through the SSRF guard's connect-time check.
 	invocations := &agentruntime.Gateway{
-		Runtimes: store, WATs: dp, SigV4: auth, HTTPClient: httpClient,
+		Runtimes: store, WATs: dp, SigV4: auth, HTTPClient: httpClient, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
 		Pools: pools, PublicURL: publicURL, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
