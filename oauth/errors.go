@@ -20,8 +20,7 @@ import (
 // ErrInvalidGrant is in the chain of a token request error when the
 // provider refused the authorization code or refresh token (OAuth error
 // invalid_grant, or a vendor's equivalent: see invalidGrantCodes). The
-// grant is dead: the user must consent again. The *oauth2.RetrieveError
-// stays in the chain too.
+// grant is dead: the user must consent again. The error is a *TokenError.
 var ErrInvalidGrant = errors.New("the authorization server refused the grant (invalid_grant)")
 
 // invalidGrantCodes are the error codes meaning invalid_grant: the
@@ -39,14 +38,75 @@ var transientCodes = []string{"temporarily_unavailable", "server_error"}
 // maxRetryAfter caps RetryAfter.
 const maxRetryAfter = 24 * time.Hour
 
-// tokenError wraps a token request error for op, adding ErrInvalidGrant
-// to the chain when the provider said so.
-func tokenError(op string, err error) error {
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) && slices.Contains(invalidGrantCodes, re.ErrorCode) {
-		return fmt.Errorf("oauth: %s: %w: %w", op, ErrInvalidGrant, err)
+// Limits on what a provider's error answer contributes to an error text.
+const (
+	maxErrorCode   = 64
+	maxDescription = 200
+)
+
+// TokenError is a token endpoint's error answer (RFC 6749 section 5.2),
+// in words safe to log and to show: the provider's raw body is never
+// kept, and its error code and description pass through redact, which
+// removes every secret the request carried (client secret, code, PKCE
+// verifier, refresh token) and caps their length. A provider that echoes
+// its request (some do, in error_description or an HTML page) cannot put
+// a secret into Behalf's logs this way.
+type TokenError struct {
+	Op          string // the request: "exchange authorization code", "refresh token", "client credentials"
+	StatusCode  int    // the HTTP status of the answer (200 for an error in a 200 answer)
+	Code        string // the OAuth error code, redacted; may be empty
+	Description string // error_description, redacted and capped; may be empty
+	// RetryAfter is the provider's Retry-After of a 429 or 503, capped
+	// at 24 hours; zero if none.
+	RetryAfter time.Duration
+	grant      bool // the code meant invalid_grant
+}
+
+// Error says what the provider answered.
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "oauth: %s: HTTP %d", e.Op, e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
 	}
-	return fmt.Errorf("oauth: %s: %w", op, err)
+	if e.Description != "" {
+		b.WriteString(": " + e.Description)
+	}
+	return b.String()
+}
+
+// Is reports whether the provider refused the grant (ErrInvalidGrant).
+func (e *TokenError) Is(target error) bool {
+	return target == ErrInvalidGrant && e.grant
+}
+
+// transient reports whether the answer says "try again later": status
+// 429 or 5xx, or error temporarily_unavailable or server_error.
+func (e *TokenError) transient() bool {
+	return slices.Contains(transientCodes, e.Code) || e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
+}
+
+// tokenError turns a token request error for op into a *TokenError when
+// the provider answered (x/oauth2's RetrieveError, which holds the raw
+// body, is dropped), and otherwise wraps err (network failures, which
+// carry nothing of the provider's answer). secrets are what the request
+// carried.
+func tokenError(op string, err error, secrets redactor) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("oauth: %s: %w", op, err)
+	}
+	e := &TokenError{
+		Op:          op,
+		Code:        secrets.code(re.ErrorCode),
+		Description: secrets.text(re.ErrorDescription, maxDescription),
+		grant:       slices.Contains(invalidGrantCodes, re.ErrorCode),
+	}
+	if re.Response != nil {
+		e.StatusCode = re.Response.StatusCode
+		e.RetryAfter = retryAfter(e.StatusCode, re.Response.Header)
+	}
+	return e
 }
 
 // IsTransient reports whether a token request error is worth retrying
@@ -58,28 +118,15 @@ func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, ErrInvalidGrant) || errors.Is(err, context.Canceled) {
 		return false
 	}
-	var re *oauth2.RetrieveError
-	if errors.As(err, &re) {
-		return transientAnswer(re)
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te.transient()
 	}
 	var se *safehttp.Error
 	if errors.As(err, &se) {
 		return false // refused by policy (private address, redirect ...): retrying won't help
 	}
 	return networkFailure(err)
-}
-
-// transientAnswer reports whether the token endpoint's error answer is
-// transient.
-func transientAnswer(re *oauth2.RetrieveError) bool {
-	if slices.Contains(transientCodes, re.ErrorCode) {
-		return true
-	}
-	if re.Response == nil {
-		return false
-	}
-	code := re.Response.StatusCode
-	return code == http.StatusTooManyRequests || code >= 500
 }
 
 // networkFailure reports whether err is a timeout or a failure to
@@ -102,16 +149,14 @@ func networkFailure(err error) bool {
 
 // RetryAfter returns how long the provider asked to wait, from the
 // Retry-After header (seconds or HTTP date) of a 429 or 503 answer in
-// err's chain; 0 if there is none. It is capped at 24 hours.
+// err's chain (a *TokenError); 0 if there is none. It is capped at 24
+// hours.
 func RetryAfter(err error) time.Duration {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.Response == nil {
+	var te *TokenError
+	if !errors.As(err, &te) {
 		return 0
 	}
-	if s := re.Response.StatusCode; s != http.StatusTooManyRequests && s != http.StatusServiceUnavailable {
-		return 0
-	}
-	return parseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+	return te.RetryAfter
 }
 
 // parseRetryAfter parses a Retry-After value relative to now.

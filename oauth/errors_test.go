@@ -23,7 +23,7 @@ func retrieveError(status int, code, retryAfter string) error {
 		h.Set("Retry-After", retryAfter)
 	}
 	re := &oauth2.RetrieveError{Response: &http.Response{StatusCode: status, Header: h}, ErrorCode: code}
-	return fmt.Errorf("wrapped: %w", re)
+	return fmt.Errorf("wrapped: %w", oauth.TokenErrorOf(re))
 }
 
 func TestIsTransientAndRetryAfter(t *testing.T) {

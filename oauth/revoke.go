@@ -30,11 +30,13 @@ var ErrRevocationUnsupported = errors.New("oauth: the provider has no revocation
 
 // RevocationError is a provider's refusal of a revocation request: an
 // answer other than success, with the OAuth error (RFC 7009 section 2.2.1,
-// RFC 6749 section 5.2) or the vendor's equivalent when it gave one.
+// RFC 6749 section 5.2) or the vendor's equivalent when it gave one. Code
+// and Description hold no secret of the request (the token, the client
+// secret): they are redacted and capped as a TokenError's are.
 type RevocationError struct {
 	StatusCode  int    // the HTTP status of the answer
-	Code        string // "invalid_client", Slack's "invalid_auth", ...; may be empty
-	Description string // the provider's explanation; may be empty
+	Code        string // "invalid_client", Slack's "invalid_auth", ...; redacted; may be empty
+	Description string // the provider's explanation, redacted and capped; may be empty
 	// RetryAfter is the provider's Retry-After (429, 503); zero if none.
 	RetryAfter time.Duration
 }
@@ -162,7 +164,7 @@ func (c *Client) revokeRFC7009(ctx context.Context, token behalf.Secret, hint st
 	if status == http.StatusOK {
 		return nil
 	}
-	return refusal(status, header, body)
+	return refusal(status, header, body, c.redactor(token.Reveal()))
 }
 
 // revokeSlack calls Slack's auth.revoke with the token as its bearer.
@@ -181,14 +183,15 @@ func (c *Client) revokeSlack(ctx context.Context, token behalf.Secret) error {
 		OK    bool   `json:"ok"`
 		Error string `json:"error"`
 	}
+	secrets := c.redactor(token.Reveal())
 	if status != http.StatusOK {
-		return refusal(status, header, body)
+		return refusal(status, header, body, secrets)
 	}
 	if json.Unmarshal(body, &answer) != nil {
 		return &RevocationError{StatusCode: status, Description: "the answer is not Slack's JSON"}
 	}
 	if !answer.OK {
-		return &RevocationError{StatusCode: status, Code: answer.Error}
+		return &RevocationError{StatusCode: status, Code: secrets.code(answer.Error)}
 	}
 	return nil
 }
@@ -223,7 +226,8 @@ func (c *Client) revokeGitHub(ctx context.Context, token behalf.Secret) error {
 		Message string `json:"message"`
 	}
 	json.Unmarshal(answer, &gh)
-	return &RevocationError{StatusCode: status, Description: truncate(gh.Message, 200), RetryAfter: retryAfter(status, header)}
+	desc := c.redactor(token.Reveal()).text(gh.Message, maxDescription)
+	return &RevocationError{StatusCode: status, Description: desc, RetryAfter: retryAfter(status, header)}
 }
 
 // send makes req with the client's HTTP client and reads at most
@@ -248,8 +252,9 @@ func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
 	return resp.StatusCode, resp.Header, body, nil
 }
 
-// refusal reads an error answer: the OAuth error JSON when there is one.
-func refusal(status int, header http.Header, body []byte) error {
+// refusal reads an error answer: the OAuth error JSON when there is one,
+// with secrets redacted. The rest of the body is dropped.
+func refusal(status int, header http.Header, body []byte, secrets redactor) error {
 	e := &RevocationError{StatusCode: status, RetryAfter: retryAfter(status, header)}
 	var answer struct {
 		Error       string `json:"error"`
@@ -257,7 +262,7 @@ func refusal(status int, header http.Header, body []byte) error {
 	}
 	if mt, _, _ := mime.ParseMediaType(header.Get("Content-Type")); mt == "application/json" || json.Valid(body) {
 		if json.Unmarshal(body, &answer) == nil {
-			e.Code, e.Description = truncate(answer.Error, 64), truncate(answer.Description, 200)
+			e.Code, e.Description = secrets.code(answer.Error), secrets.text(answer.Description, maxDescription)
 		}
 	}
 	return e

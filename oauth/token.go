@@ -20,8 +20,9 @@ import (
 
 // Exchange redeems an authorization code at the token endpoint, sending
 // the PKCE verifier, the redirect URL and one resource parameter per entry
-// of resources (RFC 8707). Failures are wrapped as described for
-// ErrInvalidGrant and IsTransient.
+// of resources (RFC 8707). The provider's error answer is a *TokenError
+// (see ErrInvalidGrant and IsTransient); no error holds a secret of the
+// request. The same goes for Refresh and ClientCredentials.
 func (c *Client) Exchange(ctx context.Context, code, pkceVerifier string, resources []string) (behalf.TokenSet, error) {
 	if code == "" || pkceVerifier == "" {
 		return behalf.TokenSet{}, errors.New("oauth: exchange: code and PKCE verifier are required")
@@ -36,7 +37,7 @@ func (c *Client) Exchange(ctx context.Context, code, pkceVerifier string, resour
 	}
 	tok, err := cfg.Exchange(c.tokenContext(ctx, extra), code, oauth2.VerifierOption(pkceVerifier))
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("exchange authorization code", err)
+		return behalf.TokenSet{}, tokenError("exchange authorization code", err, c.redactor(code, pkceVerifier))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -63,7 +64,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken behalf.Secret, scopes
 	expired := &oauth2.Token{RefreshToken: refreshToken.Reveal(), Expiry: time.Unix(1, 0)}
 	tok, err := cfg.TokenSource(c.tokenContext(ctx, extra), expired).Token()
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("refresh token", err)
+		return behalf.TokenSet{}, tokenError("refresh token", err, c.redactor(refreshToken.Reveal()))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -91,9 +92,19 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes []string, resourc
 	}
 	tok, err := cc.Token(c.tokenContext(ctx, nil))
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("client credentials", err)
+		return behalf.TokenSet{}, tokenError("client credentials", err, c.redactor())
 	}
 	return c.tokenSet(tok), nil
+}
+
+// redactor returns the redactor for a request of c that carried secrets
+// besides the client secret.
+func (c *Client) redactor(secrets ...string) redactor {
+	id := ""
+	if c.Provider != nil {
+		id = c.Provider.ClientID
+	}
+	return newRedactor(id, append([]string{c.ClientSecret.Reveal()}, secrets...)...)
 }
 
 // tokenConfig returns the x/oauth2 configuration for token requests, with

@@ -115,8 +115,8 @@ func TestExchangeWithEachAuthMethod(t *testing.T) {
 			wrong := fakeClient(t, s, tt.wrong)
 			code, verifier, _ = authorize(t, s, wrong, "")
 			_, err = wrong.Exchange(context.Background(), code, verifier, nil)
-			var re *oauth2.RetrieveError
-			if !errors.As(err, &re) || re.ErrorCode != "invalid_client" || errors.Is(err, oauth.ErrInvalidGrant) || oauth.IsTransient(err) {
+			var te *oauth.TokenError
+			if !errors.As(err, &te) || te.Code != "invalid_client" || te.StatusCode != http.StatusUnauthorized || errors.Is(err, oauth.ErrInvalidGrant) || oauth.IsTransient(err) {
 				t.Errorf("exchange with %s: err = %v, want invalid_client", tt.wrong, err)
 			}
 		})
@@ -148,9 +148,13 @@ func TestExchangeCodeReplay(t *testing.T) {
 	if !errors.Is(err, oauth.ErrInvalidGrant) || oauth.IsTransient(err) {
 		t.Errorf("replayed code: err = %v, want ErrInvalidGrant", err)
 	}
+	var te *oauth.TokenError
+	if !errors.As(err, &te) || te.Code != "invalid_grant" || te.Op != "exchange authorization code" {
+		t.Errorf("replayed code: TokenError not in chain: %v", err)
+	}
 	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
-		t.Errorf("replayed code: RetrieveError not in chain: %v", err)
+	if errors.As(err, &re) {
+		t.Errorf("replayed code: the provider's raw answer is in the chain: %v", err)
 	}
 }
 
