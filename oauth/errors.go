@@ -109,6 +109,19 @@ func tokenError(op string, err error, secrets redactor) error {
 	return e
 }
 
+// TokenRequestError is what Exchange, Refresh and ClientCredentials do to
+// their errors, for token requests made with x/oauth2 directly (a relying
+// party's code exchange): an error answer of the provider becomes a
+// *TokenError for op, redacted of the request's secrets (the client
+// secret first, then the code, PKCE verifier or refresh token); other
+// errors are wrapped. It returns nil for a nil err.
+func TokenRequestError(op string, err error, clientID string, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	return tokenError(op, err, newRedactor(clientID, secrets...))
+}
+
 // IsTransient reports whether a token request error is worth retrying
 // later while keeping the grant: a timeout, a connection failure, or an
 // answer with status 429 or 5xx or error temporarily_unavailable or

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/oauth"
 )
@@ -156,5 +158,27 @@ func TestTokenErrorRedactsSecretParameters(t *testing.T) {
 	}
 	if !errors.Is(err, oauth.ErrInvalidGrant) {
 		t.Errorf("invalid_grant is not ErrInvalidGrant: %v", err)
+	}
+}
+
+// Ensure TokenRequestError gives x/oauth2's own Exchange the same safe
+// errors as Client.Exchange.
+func TestTokenRequestError(t *testing.T) {
+	srv := echoProvider(t, http.StatusBadRequest, false)
+	conf := &oauth2.Config{ClientID: "echo-client", ClientSecret: echoSecrets["client secret"],
+		Endpoint: oauth2.Endpoint{TokenURL: srv.URL + "/token", AuthStyle: oauth2.AuthStyleInHeader}}
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, privateClient())
+	_, err := conf.Exchange(ctx, echoSecrets["code"], oauth2.VerifierOption(echoSecrets["verifier"]))
+	if err == nil || !strings.Contains(err.Error(), echoSecrets["verifier"]) {
+		t.Fatalf("x/oauth2's error = %v, want the echo in it", err)
+	}
+	err = oauth.TokenRequestError("exchange code", err, conf.ClientID, conf.ClientSecret, echoSecrets["code"], echoSecrets["verifier"])
+	var te *oauth.TokenError
+	if !errors.As(err, &te) || te.Op != "exchange code" || te.Code != "invalid_request" {
+		t.Fatalf("err = %v, want a TokenError", err)
+	}
+	wantNoSecret(t, "TokenRequestError", err.Error())
+	if oauth.TokenRequestError("x", nil, "c") != nil {
+		t.Fatal("TokenRequestError(nil) is not nil")
 	}
 }
