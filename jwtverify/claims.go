@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/behalf-dev/behalf"
+	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/behalf-dev/behalf"
 )
 
 // Claims are a verified token's claims.
@@ -32,8 +34,15 @@ func (c Claims) User() behalf.User {
 	return behalf.User{Issuer: c.Issuer, Subject: c.Subject}
 }
 
-// claimsOf builds Claims from a verified token and its payload.
+// claimsOf builds Claims from a verified token and its payload. The
+// registered claims must have RFC 7519's types: exp, nbf and iat are JSON
+// numbers (NumericDate), which jwx does not insist on (it reads the string
+// "9999999999", and RFC 3339 dates, as times); go-jose's typed claims do.
 func claimsOf(tok jwt.Token, payload []byte) (Claims, error) {
+	var registered josejwt.Claims
+	if err := json.Unmarshal(payload, &registered); err != nil {
+		return Claims{}, fmt.Errorf("registered claims (exp, nbf and iat must be numbers): %w", err)
+	}
 	var raw map[string]any
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return Claims{}, fmt.Errorf("decode claims: %w", err)
