@@ -136,6 +136,7 @@ func (s *Server) serveCognito(ops map[string]cognitoOp) http.Handler {
 		if sw, ok := w.(*statusWriter); ok {
 			sw.op = name
 		}
+		markNoStore(w.Header(), name)
 		r = r.WithContext(context.WithValue(r.Context(), opKey, name))
 		body, err := readBody(w, r)
 		if err != nil {

@@ -189,6 +189,7 @@ func (s *Server) serveOperation(rt route) http.Handler {
 		if sw, ok := w.(*statusWriter); ok {
 			sw.op = name
 		}
+		markNoStore(w.Header(), name)
 		r = r.WithContext(context.WithValue(r.Context(), opKey, name))
 		body, err := readBody(w, r)
 		if err != nil {

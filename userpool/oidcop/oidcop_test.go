@@ -144,6 +144,7 @@ func TestConfidentialClient(t *testing.T) {
 		t.Fatalf("exchange: %+v", r)
 	}
 	want(t, "Cache-Control", resp.Header.Get("Cache-Control"), "no-store")
+	want(t, "Pragma", resp.Header.Get("Pragma"), "no-cache")
 	wantAud(t, claims(t, r.IDToken), e.confidential.ID)
 	refreshToken := r.RefreshToken
 
@@ -376,10 +377,13 @@ func TestClientCredentials(t *testing.T) {
 		"scope":    {"grant_type": {"client_credentials"}, "scope": {"agents/invoke"}},
 		"no scope": {"grant_type": {"client_credentials"}}, // every scope the client may have
 	} {
-		r, _ = e.post("/oauth2/token", form, e.machine.ID, e.machineKey)
+		var resp *http.Response
+		r, resp = e.post("/oauth2/token", form, e.machine.ID, e.machineKey)
 		if r.Status != http.StatusOK {
 			t.Fatalf("client_credentials (%s): %+v", name, r)
 		}
+		want(t, name+": Cache-Control", resp.Header.Get("Cache-Control"), "no-store")
+		want(t, name+": Pragma", resp.Header.Get("Pragma"), "no-cache")
 		at := claims(t, r.AccessToken)
 		want(t, name+": sub", at["sub"], any(e.machine.ID))
 		want(t, name+": client_id", at["client_id"], any(e.machine.ID))
@@ -427,6 +431,7 @@ func TestConfidentialRefresh(t *testing.T) {
 		t.Fatalf("refresh: %+v, want access and ID tokens and no new refresh token", got)
 	}
 	want(t, "Cache-Control", resp.Header.Get("Cache-Control"), "no-store")
+	want(t, "Pragma", resp.Header.Get("Pragma"), "no-cache")
 	at, id := claims(t, got.AccessToken), claims(t, got.IDToken)
 	want(t, "sub", at["sub"], any(e.alice.Sub))
 	want(t, "client_id", at["client_id"], any(e.confidential.ID))
