@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -102,10 +101,12 @@ func assertDeltas(t *testing.T, before, after metricSet, want map[string]float64
 func TestMetricsMoveWithFlows(t *testing.T) {
 	clock := &testClock{}
 	google := fakeprovider.New(t, fakeprovider.Options{Now: clock.Now})
-	s := startMain(t, serverOptions{now: clock.Now, args: []string{"--allow-private-endpoints"}})
+	metricsAddr := freeLoopbackAddr(t)
+	metricsURL := "http://" + metricsAddr + "/metrics"
+	s := startMain(t, serverOptions{now: clock.Now, args: []string{"--allow-private-endpoints", "--metrics-listen", metricsAddr}})
 	f := newFlowFixture(t, s, google)
 	ctx := context.Background()
-	before := scrapeMetrics(t, s.URL+"/metrics")
+	before := scrapeMetrics(t, metricsURL)
 
 	// A three-legged flow: consent needed, then (after binding) the poll's vault hit.
 	first := f.consent(f.wat("alice"))
@@ -176,7 +177,7 @@ func TestMetricsMoveWithFlows(t *testing.T) {
 	}
 	mustTokens(t)(pool.refresh(ctx, cog, "erin", aws.ToString(tokens.RefreshToken)))
 
-	after := scrapeMetrics(t, s.URL+"/metrics")
+	after := scrapeMetrics(t, metricsURL)
 	const provider = "google-drive-provider"
 	assertDeltas(t, before, after, map[string]float64{
 		series("behalf_token_fetches_total", "result", "consent_needed"):                                     4, // alice, bob, carol, dave
@@ -214,27 +215,34 @@ func TestMetricsMoveWithFlows(t *testing.T) {
 	}
 }
 
-// Ensure --metrics-listen moves /metrics off the API's listener.
+// Ensure the unauthenticated metrics are never served on the API's
+// (public) listener: by default not at all, with --metrics-listen only
+// there (issue 11, Security 7).
 func TestMetricsListen(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	notOnAPI := func(s *testServer) {
+		t.Helper()
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			req, _ := http.NewRequest(method, s.URL+"/metrics", nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound || strings.Contains(string(body), "behalf_") {
+				t.Fatalf("%s /metrics on the API listener: %d %.80s, want 404", method, resp.StatusCode, body)
+			}
+		}
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	notOnAPI(mustRunMain(t, ""))
+
+	addr := freeLoopbackAddr(t)
 	s := mustRunMain(t, "", "--metrics-listen", addr)
 	m := scrapeMetrics(t, "http://"+addr+"/metrics")
 	if _, ok := m[series("behalf_bindings_refused_total")]; !ok {
 		t.Fatal("the metrics listener serves no Behalf metrics")
 	}
-	resp, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("GET /metrics on the API listener: %d, want 404", resp.StatusCode)
-	}
+	notOnAPI(s)
 }
 
 // otlpReceiver is an OTLP/HTTP trace receiver: it decodes every export.

@@ -23,8 +23,8 @@ import (
 // variables only (see observe.TracingFromEnv).
 type Observability struct {
 	LogLevel string // debug, info, warn or error
-	// MetricsListen, when set, serves GET /metrics on this address instead
-	// of on Listen.
+	// MetricsListen, when set, serves GET /metrics on this address. The
+	// metrics are unauthenticated, so they are never served on Listen.
 	MetricsListen string
 	// Rate limits in requests per second (0 disables) and bursts: per
 	// access key on every SigV4-signed call, per client IP on the sign-in
@@ -45,7 +45,7 @@ func defaultObservability() Observability {
 
 func (c *Observability) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
-	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "serve GET /metrics on this address instead of on --listen (the metrics are unauthenticated: keep them off the public listener)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "serve GET /metrics (unauthenticated) on this address, e.g. 127.0.0.1:9600; without it no metrics are served (never on --listen)")
 	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", c.RateLimitKey, "requests per second each access key from CreateAccessKey may make (SigV4-signed calls); 0 disables")
 	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", c.RateLimitKeyBurst, "burst of --rate-limit-key")
 	fs.BoolVar(&c.RateLimitRoot, "rate-limit-root", c.RateLimitRoot, "apply --rate-limit-key to the root key too (the operator's key is not limited by default)")
@@ -184,18 +184,9 @@ func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Han
 	}
 }
 
-// outer serves GET /metrics (unless --metrics-listen moved it) beside h,
-// all in a server span per request when tracing is on.
+// outer wraps h in a server span per request when tracing is on. The
+// metrics are never served here, on the API's (public) listener: only on
+// --metrics-listen.
 func (m *Main) outer(h http.Handler) http.Handler {
-	if m.Config.MetricsListen == "" {
-		next, metrics := h, m.obs.metrics.Handler()
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-				metrics.ServeHTTP(w, r)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
 	return m.obs.tracing.Handler(h)
 }

@@ -86,10 +86,11 @@ func wantThrottled(t *testing.T, what string, got throttled, contentType, errorT
 // (--trust-proxy, X-Forwarded-For). The buckets refill once per 100 s:
 // nothing comes back during the test.
 func TestRateLimits(t *testing.T) {
-	s := mustRunMain(t, "", "--allow-private-endpoints", "--trust-proxy", "--rate-limit-root",
+	metricsAddr := freeLoopbackAddr(t)
+	s := mustRunMain(t, "", "--allow-private-endpoints", "--trust-proxy", "--rate-limit-root", "--metrics-listen", metricsAddr,
 		"--rate-limit-key", "0.01", "--rate-limit-key-burst", "12", "--rate-limit-ip", "0.01", "--rate-limit-ip-burst", "3")
 	ctx := context.Background()
-	before := scrapeMetrics(t, s.URL+"/metrics")
+	before := scrapeMetrics(t, "http://"+metricsAddr+"/metrics")
 
 	// Setup with the root key: 8 of its 12 requests.
 	root := s.client(t)
@@ -271,7 +272,7 @@ func TestRateLimits(t *testing.T) {
 		}
 	})
 
-	after := scrapeMetrics(t, s.URL+"/metrics")
+	after := scrapeMetrics(t, "http://"+metricsAddr+"/metrics")
 	assertDeltas(t, before, after, map[string]float64{
 		series("behalf_rate_limited_total", "limit", "key"):                                        5, // WAT ×2, invocation, Cognito admin, the data plane from 127.0.0.4
 		series("behalf_rate_limited_total", "limit", "ip"):                                         7, // InitiateAuth ×3, login, token, authorize, callback
