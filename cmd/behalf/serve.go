@@ -88,7 +88,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "externally visible base URL (default http://LISTEN)")
 	fs.StringVar(&c.KMS, "kms", c.KMS, "key-encryption key as a gocloud.dev/secrets URL, e.g. awskms://... (default: DATA-DIR/kek)")
 	fs.Var((*multi)(&c.KMSPrevious), "kms-previous", "an earlier key-encryption key URL still needed during a rotation (base64key:// keys; repeatable)")
-	fs.BoolVar(&c.AllowPrivate, "allow-private-endpoints", c.AllowPrivate, "allow http and loopback/private addresses in provider URLs")
+	fs.BoolVar(&c.AllowPrivate, "allow-private-endpoints", c.AllowPrivate, "allow http and loopback/private addresses in provider, issuer and agent runtime URLs")
 	fs.StringVar(&c.Region, "region", c.Region, "region shown in ARNs")
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
