@@ -11,6 +11,8 @@ const (
 	AuditGrantRefreshed = "grant.refreshed"
 	AuditGrantBound     = "grant.bound"
 	AuditBindingRefused = "binding.refused"
+	AuditGrantReplaced  = "grant.replaced"
+	AuditSessionExpired = "session.expired"
 	AuditGrantRevoked   = "grant.revoked"
 	AuditRefreshFailed  = "grant.refresh_failed"
 	// AuditGrantFetched counts an agent's token fetches from the vault,

@@ -63,12 +63,48 @@ type DataPlaneService interface {
 
 // ConsentService serves the browser's leg of the flow.
 type ConsentService interface {
-	// Authorize consumes a session's authorization URL (single use) and
-	// returns the provider's authorization URL to redirect to.
-	Authorize(ctx context.Context, requestURI string) (string, error)
+	// AuthorizeTarget describes the session behind an authorization URL's
+	// request_uri without spending it: EINVALID for an unknown, spent or
+	// expired one.
+	AuthorizeTarget(ctx context.Context, requestURI string) (*AuthorizeTarget, error)
+	// Authorize spends the authorization URL (single use) for a browser
+	// signed in as user (zero when the target asks for no sign-in) and
+	// returns where to send it. A signed-in user who did not start the flow
+	// fails the session and gets ErrBindWrongUser; nothing reaches the
+	// provider.
+	Authorize(ctx context.Context, requestURI string, user User) (*Authorization, error)
 	// Callback handles the provider's redirect and returns where to send the
-	// browser next (the app's return URL with session_id).
-	Callback(ctx context.Context, providerID string, query map[string][]string) (string, error)
+	// browser next (the app's return URL with session_id). browserKeys are
+	// the Authorization keys the browser holds: the code is exchanged only
+	// for the browser that opened the authorization URL; any other fails
+	// the session.
+	Callback(ctx context.Context, providerID string, query map[string][]string, browserKeys []Secret) (string, error)
+}
+
+// AuthorizeTarget is what the authorization endpoint knows of a session
+// before the browser is sent on.
+type AuthorizeTarget struct {
+	Workload string
+	// SignIn, when set, is the identity provider the browser must be signed
+	// in with, as the user who started the flow, before it may consent: the
+	// workload's inbound identity provider.
+	SignIn *SignInProvider
+}
+
+// SignInProvider is an OpenID provider and client a browser signs in with.
+type SignInProvider struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret Secret
+}
+
+// Authorization is a spent authorization URL.
+type Authorization struct {
+	// RedirectURL is the provider's authorization URL.
+	RedirectURL string
+	// BrowserKey goes, sealed in a cookie, to the browser sent to the
+	// provider; only that browser's callback and binding page are accepted.
+	BrowserKey Secret
 }
 
 // RetryAfterError is implemented by errors that tell the caller when to retry.

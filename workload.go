@@ -120,15 +120,22 @@ type BindResult struct {
 	Workload string
 	Provider string
 	Scopes   []string
+	// Account names the provider account that was linked ("" if the
+	// provider gave no identity).
+	Account string
 	// RedirectURL is the workload's BindRedirectURL, "" if none.
 	RedirectURL string
 	// AlreadyBound: the session had been completed before (a second submit).
 	AlreadyBound bool
 }
 
-// ErrBindWrongUser is BindService.BindInBrowser's error when the browser's
-// user is not the user who started the flow.
+// ErrBindWrongUser is the refusal of a browser signed in as another user
+// than the one who started the flow. The session has failed.
 var ErrBindWrongUser = Errorf(EFORBIDDEN, "This link was started by someone else's account.")
+
+// ErrBindOtherBrowser is the refusal of a browser that did not open the
+// session's authorization URL. The session has failed.
+var ErrBindOtherBrowser = Errorf(EFORBIDDEN, "This link was opened in a different browser than the one that approved access.")
 
 // BindService completes sessions in the browser (Behalf's binding page).
 type BindService interface {
@@ -137,14 +144,13 @@ type BindService interface {
 	// no inbound provider.
 	BindTarget(ctx context.Context, sessionURI string) (*BindTarget, error)
 	// BindInBrowser binds the session's token if user (signed in by the
-	// browser at the workload's inbound provider) started the flow;
-	// otherwise it binds nothing, audits binding.refused and returns
-	// ErrBindWrongUser. A session already completed answers AlreadyBound
-	// to the user who started it (a second submit binds nothing more).
-	BindInBrowser(ctx context.Context, sessionURI string, user User) (*BindResult, error)
-	// CheckBindUser is BindInBrowser without the binding: ErrBindWrongUser
-	// (audited) when user did not start the flow, nil when they did.
-	CheckBindUser(ctx context.Context, sessionURI string, user User) error
+	// browser at the workload's inbound provider) started the flow and the
+	// browser holds one of browserKeys of the session's authorization.
+	// Otherwise it binds nothing, fails the session (discarding and
+	// revoking its token), audits binding.refused and returns
+	// ErrBindWrongUser or ErrBindOtherBrowser. A session already completed
+	// answers AlreadyBound to the user who started it.
+	BindInBrowser(ctx context.Context, sessionURI string, user User, browserKeys []Secret) (*BindResult, error)
 }
 
 // WorkloadBindingService sets workloads' inbound identity providers.

@@ -60,10 +60,11 @@ func (d *DataPlane) BindTarget(ctx context.Context, sessionURI string) (*behalf.
 }
 
 // BindInBrowser completes a session for the user a browser signed in as
-// at the workload's inbound provider, if that user started the flow.
-// Concurrent calls for one session (a double submit) share one outcome.
-func (d *DataPlane) BindInBrowser(ctx context.Context, sessionURI string, user behalf.User) (*behalf.BindResult, error) {
-	v, err, _ := d.binds.Do(sessionURI+"\x00"+user.Key(), func() (any, error) { return d.bindInBrowser(ctx, sessionURI, user) })
+// at the workload's inbound provider, if that user started the flow in
+// this browser. Concurrent calls for one session (a double submit) share
+// one outcome.
+func (d *DataPlane) BindInBrowser(ctx context.Context, sessionURI string, user behalf.User, browserKeys []behalf.Secret) (*behalf.BindResult, error) {
+	v, err, _ := d.binds.Do(sessionURI+"\x00"+user.Key(), func() (any, error) { return d.bindInBrowser(ctx, sessionURI, user, browserKeys) })
 	if err != nil {
 		return nil, err
 	}
@@ -71,34 +72,17 @@ func (d *DataPlane) BindInBrowser(ctx context.Context, sessionURI string, user b
 	return &r, nil
 }
 
-// CheckBindUser refuses (and audits) a user who did not start the flow.
-func (d *DataPlane) CheckBindUser(ctx context.Context, sessionURI string, user behalf.User) error {
-	_, _, err := d.bindUser(ctx, sessionURI, user)
-	return err
-}
-
-// bindUser loads the session for user, auditing and refusing a user who
-// did not start the flow.
-func (d *DataPlane) bindUser(ctx context.Context, sessionURI string, user behalf.User) (*behalf.AuthSession, *behalf.WorkloadIdentity, error) {
+func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user behalf.User, browserKeys []behalf.Secret) (*behalf.BindResult, error) {
 	s, w, err := d.bindSession(ctx, sessionURI)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if user.IsZero() || user.Issuer != w.Inbound.Issuer {
-		return nil, nil, behalf.Errorf(behalf.EFORBIDDEN, "You are not signed in with the agent's sign-in provider.")
+		return nil, behalf.Errorf(behalf.EFORBIDDEN, "You are not signed in with the agent's sign-in provider.")
 	}
 	if user != s.User {
-		d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditBindingRefused, Workload: s.Workload, UserKey: s.User.Key(),
-			ProviderID: s.ProviderID, SessionID: s.ID, Actor: "browser", Detail: "binding page signed in as user " + user.Key()})
-		return nil, nil, behalf.ErrBindWrongUser
-	}
-	return s, w, nil
-}
-
-func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user behalf.User) (*behalf.BindResult, error) {
-	s, w, err := d.bindUser(ctx, sessionURI, user)
-	if err != nil {
-		return nil, err
+		d.refuse(ctx, s, "browser", "binding page signed in as user "+user.Key())
+		return nil, behalf.ErrBindWrongUser
 	}
 	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
 	if err != nil {
@@ -107,10 +91,17 @@ func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user b
 		}
 		return nil, err
 	}
-	res := &behalf.BindResult{Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes), RedirectURL: w.Inbound.BindRedirectURL}
+	res := &behalf.BindResult{Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes), Account: s.Account, RedirectURL: w.Inbound.BindRedirectURL}
 	if s.Status == behalf.SessionCompleted {
 		res.AlreadyBound = true
+		if g, err := d.Store.GetGrant(ctx, s.Workload, s.User.Key(), s.ProviderID); err == nil {
+			res.Account = g.Account
+		}
 		return res, nil
+	}
+	if !sameBrowser(s, browserKeys) {
+		d.refuse(ctx, s, "browser", "binding page opened, as the session's user, in a browser that did not open the authorization URL")
+		return nil, behalf.ErrBindOtherBrowser
 	}
 	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), s.Pending)
 	if err != nil {
@@ -120,7 +111,7 @@ func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user b
 		res.Scopes = ts.Scopes
 	}
 	if err := d.bind(ctx, s); err != nil {
-		if err == errInvalidSession { // completed meanwhile (another replica)
+		if err == errInvalidSession { // completed or refused meanwhile (another replica)
 			return nil, errInvalidRequest
 		}
 		return nil, err

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/behalf-dev/behalf"
@@ -13,7 +14,8 @@ var errInvalidSession = behalf.Errorf(behalf.EFORBIDDEN, "Invalid or expired ses
 
 // CompleteResourceTokenAuth binds a session's pending token to the vault if
 // the user completing it is the user who started it. A mismatch stores
-// nothing, is audited, and leaves the session completable by its own user.
+// nothing and ends the session: it fails, its token is discarded and
+// revoked at the provider, and the refusal is audited with both users.
 func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI string, who behalf.UserIdentifier) error {
 	if len(sessionURI) > 1024 || !sessionURIPattern.MatchString(sessionURI) {
 		return behalf.Invalid("sessionUri", "sessionUri is not a valid session URI.")
@@ -35,11 +37,86 @@ func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI st
 		return errInvalidSession
 	}
 	if user != s.User {
-		d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditBindingRefused, Workload: s.Workload, UserKey: s.User.Key(),
-			ProviderID: s.ProviderID, SessionID: s.ID, Detail: "completed by user " + user.Key()})
+		d.refuse(ctx, s, "", "completed by user "+user.Key())
 		return errInvalidSession
 	}
 	return d.bind(ctx, s)
+}
+
+// refuse ends a session a binding check refused: the first refusal fails
+// it for good (every later poll and completion answers FAILED), its
+// pending token is discarded and revoked at the provider where the
+// provider can, and binding.refused is audited naming the session's user
+// (UserKey) and, in detail, who was refused. A completed session stays
+// completed; the refusal is still audited. actor "" audits the caller's
+// access key.
+func (d *DataPlane) refuse(ctx context.Context, s *behalf.AuthSession, actor, detail string) {
+	d.endSession(ctx, s, "binding_refused", behalf.AuditBindingRefused, actor, detail)
+}
+
+// expireSession ends a session that expired holding a token nobody bound,
+// like a refusal: FAILED, the token discarded and revoked, audited.
+func (d *DataPlane) expireSession(ctx context.Context, s *behalf.AuthSession) {
+	d.endSession(ctx, s, "expired", behalf.AuditSessionExpired, "behalf", "expired before it was completed")
+}
+
+// ExpireSessions ends the sessions that expired before now holding a token
+// nobody bound (see expireSession), at most limit of them, and returns how
+// many it ended. The sweeper calls it every minute.
+func (d *DataPlane) ExpireSessions(ctx context.Context, limit int) (int, error) {
+	ss, err := d.Store.ExpiredPendingSessions(ctx, d.now(), limit)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range ss {
+		d.expireSession(ctx, s)
+	}
+	return len(ss), nil
+}
+
+// endSession fails s with reason, then revokes its pending token and audits kind.
+func (d *DataPlane) endSession(ctx context.Context, s *behalf.AuthSession, reason, kind, actor, detail string) {
+	var pending behalf.Sealed
+	_, err := d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+		if x.Status == behalf.SessionCompleted || x.Status == behalf.SessionFailed {
+			return errSessionEnded
+		}
+		pending = x.Pending
+		x.Status, x.FailureReason, x.Pending = behalf.SessionFailed, reason, nil
+		return nil
+	})
+	switch {
+	case err == errSessionEnded:
+	case err != nil:
+		d.Log.ErrorContext(ctx, "fail session", "session", s.ID, "err", err)
+	default:
+		d.metrics().Session(SessionFailed)
+	}
+	if len(pending) > 0 {
+		detail += "; its token was discarded, revocation at the provider: " + d.revokePending(ctx, s, pending)
+	}
+	d.audit(ctx, &behalf.AuditEvent{Kind: kind, Workload: s.Workload, UserKey: s.User.Key(), ProviderID: s.ProviderID,
+		SessionID: s.ID, Actor: actor, Detail: detail})
+}
+
+var errSessionEnded = behalf.Errorf(behalf.EINVALID, "the session has ended")
+
+// revokePending asks the provider to revoke a discarded pending token and
+// returns the outcome. It finishes even if the caller goes away.
+func (d *DataPlane) revokePending(ctx context.Context, s *behalf.AuthSession, pending behalf.Sealed) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), pending)
+	if err != nil {
+		d.Log.ErrorContext(ctx, "open a discarded pending token", "session", s.ID, "err", err)
+		return behalf.RevocationFailed
+	}
+	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
+	if err != nil {
+		return behalf.RevocationFailed
+	}
+	outcome, _ := d.revokeAtProvider(ctx, p, ts)
+	return outcome
 }
 
 // identify resolves the user completing a session.
@@ -81,8 +158,12 @@ func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
 	now := d.now()
 	g := &behalf.Grant{
 		ID: randid.Hex(16), Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
-		Scopes: ts.Scopes, Token: sealed, ExpiresAt: ts.Expiry, HasRefresh: !ts.RefreshToken.IsZero(),
+		Scopes: ts.Scopes, Account: s.Account, Token: sealed, ExpiresAt: ts.Expiry, HasRefresh: !ts.RefreshToken.IsZero(),
 		CreatedAt: now, UpdatedAt: now,
+	}
+	prev, err := d.Store.GetGrant(ctx, s.Workload, userKey, s.ProviderID)
+	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		return err
 	}
 	if err := d.Store.PutGrant(ctx, g); err != nil {
 		return err
@@ -95,9 +176,40 @@ func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
 		return nil
 	})
 	if err != nil {
+		d.undoBind(ctx, s.ID, g.ID)
 		return err
 	}
-	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantBound, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID, SessionID: s.ID})
+	if prev != nil {
+		d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantReplaced, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
+			SessionID: s.ID, Detail: "the user's fresh consent replaced the grant for " + accountLabel(prev.Account) + " with one for " + accountLabel(g.Account)})
+	}
+	detail := ""
+	if g.Account != "" {
+		detail = "account " + g.Account
+	}
+	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantBound, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID, SessionID: s.ID, Detail: detail})
 	d.metrics().Session(SessionCompleted)
 	return nil
+}
+
+// undoBind deletes the grant a binding wrote when the session turned out
+// to have been refused meanwhile (a refusal racing the binding): a failed
+// session leaves no grant behind. A session completed by a concurrent
+// binding keeps the grant.
+func (d *DataPlane) undoBind(ctx context.Context, sessionID, grantID string) {
+	s, err := d.Store.GetSession(ctx, sessionID)
+	if err != nil || s.Status != behalf.SessionFailed {
+		return
+	}
+	if err := d.Store.DeleteGrant(ctx, grantID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		d.Log.ErrorContext(ctx, "delete the grant of a refused session", "session", sessionID, "err", err)
+	}
+}
+
+// accountLabel names a provider account in audit details.
+func accountLabel(account string) string {
+	if account == "" {
+		return "an unnamed account"
+	}
+	return "account " + account
 }

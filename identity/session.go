@@ -3,7 +3,10 @@ package identity
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -32,9 +35,14 @@ func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf
 		Scopes: r.Scopes, ReturnURL: r.ReturnURL, Resources: r.Resources, Audiences: r.Audiences,
 		Status: behalf.SessionPending, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime),
 	}
+	// The authorization URL names the session by a reference of its own,
+	// not by the session URI: whoever is sent the link learns nothing that
+	// polls or completes the session.
+	requestURI := behalf.SessionURIPrefix + randid.Alnum(32)
+	s.RequestHash = hashState(requestURI)
 	secrets := behalf.SessionSecrets{
 		State: behalf.Secret(oauth.NewState()), PKCEVerifier: behalf.Secret(oauth.NewVerifier()), Nonce: oauth.NewNonce(),
-		CustomState: r.CustomState, CustomParameters: r.CustomParameters,
+		RequestURI: behalf.Secret(requestURI), CustomState: r.CustomState, CustomParameters: r.CustomParameters,
 	}
 	// Build the provider URL once now, so bad customParameters fail here,
 	// where the agent sees them, rather than in the user's browser.
@@ -52,11 +60,13 @@ func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf
 	}
 	d.metrics().Session(SessionStarted)
 	uri := behalf.SessionURIPrefix + s.ID
-	return &behalf.TokenResult{AuthorizationURL: d.authorizationURL(uri), SessionURI: uri, SessionStatus: statusInProgress}, nil
+	return &behalf.TokenResult{AuthorizationURL: d.authorizationURL(requestURI), SessionURI: uri, SessionStatus: statusInProgress}, nil
 }
 
-func (d *DataPlane) authorizationURL(sessionURI string) string {
-	return d.PublicURL + "/identities/oauth2/authorize?request_uri=" + url.QueryEscape(sessionURI)
+// authorizationURL is the URL the agent shows its user; requestURI is
+// the session's request reference, never its URI.
+func (d *DataPlane) authorizationURL(requestURI string) string {
+	return d.PublicURL + "/identities/oauth2/authorize?request_uri=" + url.QueryEscape(requestURI)
 }
 
 func (d *DataPlane) providerAuthURL(ctx context.Context, p *behalf.OAuth2Provider, s *behalf.AuthSession, sec behalf.SessionSecrets) (string, error) {
@@ -91,45 +101,160 @@ func (d *DataPlane) pollSession(ctx context.Context, wat watIdentity, p *behalf.
 			return res, err
 		}
 		return failed, nil
+	case s.Status == behalf.SessionCallback && !d.now().Before(s.ExpiresAt):
+		d.expireSession(ctx, s)
+		return failed, nil
 	case s.Status == behalf.SessionFailed, !d.now().Before(s.ExpiresAt):
 		return failed, nil
 	}
-	return &behalf.TokenResult{AuthorizationURL: d.authorizationURL(r.SessionURI), SessionURI: r.SessionURI, SessionStatus: statusInProgress}, nil
+	sec, err := d.openSessionSecrets(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &behalf.TokenResult{AuthorizationURL: d.authorizationURL(sec.RequestURI.Reveal()), SessionURI: r.SessionURI, SessionStatus: statusInProgress}, nil
 }
+
+// errOtherBrowser is what a browser that did not open the authorization
+// URL sees at the callback.
+var errOtherBrowser = behalf.Errorf(behalf.EFORBIDDEN, "This approval was finished in a different browser than the one that opened the agent's link, so nothing was connected and the request was cancelled. Open the agent's link yourself, in one browser.")
 
 // errInvalidRequest is what the browser sees for an unknown, used or
 // expired authorization URL or callback.
 var errInvalidRequest = behalf.Errorf(behalf.EINVALID, "Invalid request: this link is unknown, was already used, or has expired.")
 
-// Authorize consumes a session's authorization URL (single use) and returns
-// the provider's authorization URL.
-func (d *DataPlane) Authorize(ctx context.Context, requestURI string) (string, error) {
-	id, ok := strings.CutPrefix(requestURI, behalf.SessionURIPrefix)
-	if !ok || !sessionURIPattern.MatchString(requestURI) {
-		return "", errInvalidRequest
+// requestSession returns the session an authorization URL's request_uri
+// names, if that URL is unspent and unexpired.
+func (d *DataPlane) requestSession(ctx context.Context, requestURI string) (*behalf.AuthSession, error) {
+	if len(requestURI) > 1024 || !sessionURIPattern.MatchString(requestURI) {
+		return nil, errInvalidRequest
 	}
-	now := d.now()
-	s, err := d.Store.UpdateSession(ctx, id, func(s *behalf.AuthSession) error {
-		if s.Status != behalf.SessionPending || !now.Before(s.ExpiresAt) {
+	s, err := d.Store.GetSessionByRequest(ctx, hashState(requestURI))
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return nil, errInvalidRequest
+	} else if err != nil {
+		return nil, err
+	}
+	if s.Status != behalf.SessionPending || !d.now().Before(s.ExpiresAt) {
+		return nil, errInvalidRequest
+	}
+	return s, nil
+}
+
+// AuthorizeTarget describes the session behind an authorization URL
+// without spending it.
+func (d *DataPlane) AuthorizeTarget(ctx context.Context, requestURI string) (*behalf.AuthorizeTarget, error) {
+	s, err := d.requestSession(ctx, requestURI)
+	if err != nil {
+		return nil, err
+	}
+	signIn, err := d.signInFor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &behalf.AuthorizeTarget{Workload: s.Workload, SignIn: signIn}, nil
+}
+
+// errUnprovable: the workload's sign-in provider cannot identify the
+// session's user, who came from another issuer.
+var errUnprovable = behalf.Errorf(behalf.EFORBIDDEN, "This request cannot be approved: the agent's sign-in provider cannot confirm who started it. Nothing was sent to the provider; ask the agent's administrator.")
+
+// signInFor returns the provider a browser must sign in with, as the
+// session's user, before consenting: the workload's inbound identity
+// provider, for a session started from a user's JWT. A session started
+// for a bare user id, or of a workload without an inbound provider, needs
+// none (no sign-in can prove a user id). A JWT from another issuer than
+// the inbound provider's can never be proved there: the session fails.
+func (d *DataPlane) signInFor(ctx context.Context, s *behalf.AuthSession) (*behalf.SignInProvider, error) {
+	if s.User.Issuer == "" {
+		return nil, nil
+	}
+	w, err := d.Store.GetWorkload(ctx, s.Workload)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return nil, errInvalidRequest
+	} else if err != nil {
+		return nil, err
+	}
+	if w.Inbound.Issuer == "" {
+		return nil, nil
+	}
+	if w.Inbound.Issuer != s.User.Issuer {
+		d.refuse(ctx, s, "browser", "the session's user is from issuer "+s.User.Issuer+", which the workload's sign-in provider "+w.Inbound.Issuer+" cannot confirm")
+		return nil, errUnprovable
+	}
+	p := &behalf.SignInProvider{Issuer: w.Inbound.Issuer, ClientID: w.Inbound.ClientID}
+	if len(w.Inbound.ClientSecret) > 0 {
+		b, err := d.Sealer.Open(ctx, behalf.WorkloadSeal(w.Name, inboundSecretField), w.Inbound.ClientSecret)
+		if err != nil {
+			return nil, fmt.Errorf("open inbound client secret of %q: %w", w.Name, err)
+		}
+		p.ClientSecret = behalf.Secret(b)
+	}
+	return p, nil
+}
+
+// Authorize spends a session's authorization URL (single use) for a
+// browser signed in as user and returns the provider's authorization URL
+// with the key that marks this browser. When the workload signs its users
+// in, a browser signed in as anyone but the session's user fails the
+// session and nothing reaches the provider.
+func (d *DataPlane) Authorize(ctx context.Context, requestURI string, user behalf.User) (*behalf.Authorization, error) {
+	s, err := d.requestSession(ctx, requestURI)
+	if err != nil {
+		return nil, err
+	}
+	signIn, err := d.signInFor(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if signIn != nil {
+		if user.IsZero() || user.Issuer != signIn.Issuer {
+			return nil, behalf.Errorf(behalf.EFORBIDDEN, "Sign in with the agent's sign-in provider first.")
+		}
+		if user != s.User {
+			d.refuse(ctx, s, "browser", "authorization URL opened by user "+user.Key())
+			return nil, behalf.ErrBindWrongUser
+		}
+	}
+	key := behalf.Secret(oauth.NewState())
+	now, requestHash := d.now(), hashState(requestURI)
+	s, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+		if x.Status != behalf.SessionPending || x.RequestHash != requestHash || !now.Before(x.ExpiresAt) {
 			return errInvalidRequest
 		}
-		s.Status = behalf.SessionAuthorize
+		x.Status, x.BrowserHash = behalf.SessionAuthorize, hashState(key.Reveal())
 		return nil
 	})
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
-		return "", errInvalidRequest
+		return nil, errInvalidRequest
 	} else if err != nil {
-		return "", err
+		return nil, err
 	}
 	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
 	if err != nil {
-		return "", d.failSession(ctx, s, "provider_deleted", err)
+		return nil, d.failSession(ctx, s, "provider_deleted", err)
 	}
 	sec, err := d.openSessionSecrets(ctx, s)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return d.providerAuthURL(ctx, p, s, sec)
+	target, err := d.providerAuthURL(ctx, p, s, sec)
+	if err != nil {
+		return nil, err
+	}
+	return &behalf.Authorization{RedirectURL: target, BrowserKey: key}, nil
+}
+
+// sameBrowser reports whether one of keys is the key given to the browser
+// that opened the session's authorization URL.
+func sameBrowser(s *behalf.AuthSession, keys []behalf.Secret) bool {
+	if s.BrowserHash == "" {
+		return false
+	}
+	match := 0
+	for _, k := range keys {
+		match |= subtle.ConstantTimeCompare([]byte(hashState(k.Reveal())), []byte(s.BrowserHash))
+	}
+	return match == 1
 }
 
 // failSession marks a session failed and returns err.
@@ -152,7 +277,7 @@ func (d *DataPlane) failSession(ctx context.Context, s *behalf.AuthSession, reas
 // session and the provider, exchanges the code at once, holds the token
 // sealed with the session, and returns the app's return URL with
 // session_id (and state = customState).
-func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[string][]string) (string, error) {
+func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[string][]string, browserKeys []behalf.Secret) (string, error) {
 	q := url.Values(query)
 	state := q.Get("state")
 	if state == "" || len(q["state"]) != 1 {
@@ -168,14 +293,23 @@ func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[s
 		return "", errInvalidRequest
 	}
 	now := d.now()
+	started := s
 	s, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status != behalf.SessionAuthorize || !now.Before(x.ExpiresAt) {
 			return errInvalidRequest
 		}
+		if !sameBrowser(x, browserKeys) {
+			return behalf.ErrBindOtherBrowser
+		}
 		x.Status = behalf.SessionExchange
 		return nil
 	})
-	if err != nil {
+	if err == behalf.ErrBindOtherBrowser {
+		// The provider's page was opened in another browser than the one
+		// Behalf sent there: a forwarded consent link. No code is exchanged.
+		d.refuse(ctx, started, "browser", "the provider's redirect arrived in a browser that did not open the authorization URL")
+		return "", errOtherBrowser
+	} else if err != nil {
 		return "", err
 	}
 	sec, err := d.openSessionSecrets(ctx, s)
@@ -221,14 +355,25 @@ func (d *DataPlane) exchange(ctx context.Context, s *behalf.AuthSession, sec beh
 	if err != nil {
 		return err
 	}
+	account := d.accountOf(ctx, p, client, ts)
 	_, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status != behalf.SessionExchange {
 			return errInvalidRequest
 		}
-		x.Status, x.Pending = behalf.SessionCallback, sealed
+		x.Status, x.Pending, x.Account = behalf.SessionCallback, sealed, account
 		return nil
 	})
 	return err
+}
+
+// accountOf names the provider account ts belongs to, from the provider's
+// userinfo endpoint; "" when it has none or does not answer.
+func (d *DataPlane) accountOf(ctx context.Context, p *behalf.OAuth2Provider, client *oauth.Client, ts behalf.TokenSet) string {
+	name, err := client.Account(ctx, ts.AccessToken)
+	if err != nil && !errors.Is(err, oauth.ErrNoUserinfo) {
+		d.Log.InfoContext(ctx, "provider account unknown", "provider", p.Name, "err", err)
+	}
+	return name
 }
 
 // returnTo builds the app return URL with session_id, the app's own state,

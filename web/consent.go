@@ -1,21 +1,30 @@
 package web
 
 import (
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 
 	"github.com/behalf-dev/behalf"
 )
 
-// Consent serves the browser's leg of the three-legged OAuth flow.
+// Consent serves the browser's leg of the three-legged OAuth flow:
+//
+//	GET /identities/oauth2/authorize?request_uri=…
+//	  │ the workload signs its users in, and this browser is not signed in
+//	  ├──▶ SignIn.Begin ──▶ back here (the URL is not spent yet)
+//	  │ signed in as another user than the one who started the flow
+//	  ├──▶ refused: the session fails, nothing reaches the provider
+//	  └──▶ the provider, with a sealed cookie holding this browser's key
+//	GET /identities/oauth2/callback/{providerID}?code&state
+//	  └──▶ the code is exchanged only if the browser holds the key
 type Consent struct {
 	Service behalf.ConsentService
-	Log     *slog.Logger
-	// SignIn, when set, marks the browser that opens an authorization URL
-	// (a sealed cookie), so Behalf's binding page completes the session in
-	// that browser without asking to confirm (see Bind).
+	// SignIn signs browsers in and seals the browser-key cookies.
 	SignIn *SignIn
+	Log    *slog.Logger
 }
 
 // ServeHTTP routes the two consent endpoints.
@@ -35,21 +44,45 @@ func (c *Consent) authorize(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, behalf.Errorf(behalf.EINVALID, "Invalid request: the link has no request_uri."))
 		return
 	}
-	target, err := c.Service.Authorize(r.Context(), q.Get("request_uri"))
+	requestURI := q.Get("request_uri")
+	t, err := c.Service.AuthorizeTarget(r.Context(), requestURI)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	if c.SignIn != nil {
-		c.SignIn.MarkConsent(w, r, q.Get("request_uri"))
+	var user behalf.User
+	if t.SignIn != nil {
+		u, ok := c.SignIn.User(r, t.SignIn.Issuer)
+		if !ok {
+			back := "/identities/oauth2/authorize?" + url.Values{"request_uri": {requestURI}}.Encode()
+			client := SignInClient{Issuer: t.SignIn.Issuer, ClientID: t.SignIn.ClientID, ClientSecret: t.SignIn.ClientSecret}
+			if err := c.SignIn.Begin(w, r, client, back); err != nil {
+				c.fail(w, r, err)
+			}
+			return
+		}
+		user = u
 	}
-	http.Redirect(w, r, target, http.StatusFound)
+	a, err := c.Service.Authorize(r.Context(), requestURI, user)
+	if errors.Is(err, behalf.ErrBindWrongUser) {
+		c.page(w, http.StatusForbidden, "This link was started by someone else's account",
+			"You are signed in as a different user than the one who asked the agent for access. Nothing was sent to the provider, the request was cancelled, and this attempt was recorded. If someone sent you this link, do not use it.")
+		return
+	} else if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	if err := c.SignIn.setBrowserKey(w, r, a.BrowserKey); err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, a.RedirectURL, http.StatusFound)
 }
 
 // callback: GET /identities/oauth2/callback/{providerID}?code=…&state=… →
 // the app's return URL with session_id.
 func (c *Consent) callback(w http.ResponseWriter, r *http.Request, providerID string) {
-	target, err := c.Service.Callback(r.Context(), providerID, r.URL.Query())
+	target, err := c.Service.Callback(r.Context(), providerID, r.URL.Query(), c.SignIn.BrowserKeys(r))
 	if err != nil {
 		c.fail(w, r, err)
 		return
@@ -63,9 +96,13 @@ func (c *Consent) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 		c.Log.ErrorContext(r.Context(), "consent page error", "path", r.URL.Path, "err", err)
 	}
+	c.page(w, status, "This sign-in link cannot be used", msg)
+}
+
+func (c *Consent) page(w http.ResponseWriter, status int, title, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	errorPage.Execute(w, struct{ Title, Message string }{"This sign-in link cannot be used", msg})
+	errorPage.Execute(w, struct{ Title, Message string }{title, msg})
 }
 
 // setPageHeaders forbids framing, caching and referrer leaks on every page.

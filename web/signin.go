@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -253,8 +254,28 @@ func (s *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !LocalPath(flow.ReturnTo) { // sealed by Begin, which checked it; never leave Behalf
 		flow.ReturnTo = "/"
 	}
-	http.Redirect(w, r, flow.ReturnTo, http.StatusFound)
+	continuePage(w, flow.ReturnTo)
 }
+
+// continuePage sends the browser on to a local path with a page rather
+// than a redirect. A sign-in ends in the issuer's login form, whose
+// Content-Security-Policy (form-action) covers every redirect that follows
+// the form's submission; the next hop may go to a credential provider on
+// another origin, which the browser would then block. The page's refresh
+// starts a new navigation instead.
+func continuePage(w http.ResponseWriter, path string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	continueTmpl.Execute(w, path)
+}
+
+var continueTmpl = template.Must(template.New("continue").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={{.}}">
+<title>Signed in · Behalf</title></head>
+<body><main><p>You are signed in. <a href="{{.}}">Continue</a></p></main></body>
+</html>
+`))
 
 // finish exchanges the code and verifies the ID token.
 func (s *SignIn) finish(ctx context.Context, flow signInFlow, code string) (behalf.User, error) {

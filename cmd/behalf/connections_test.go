@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,6 +50,7 @@ type connEnv struct {
 	appJWT   atomic.Value
 	jwtBound chan error
 	subjects map[string]string
+	jwtUsers sync.Map // access token → user name, for signing the consenting browser in
 }
 
 func newConnEnv(t *testing.T, s *testServer, google *fakeprovider.Server) *connEnv {
@@ -112,7 +114,9 @@ func (e *connEnv) jwtAppCallback(w http.ResponseWriter, r *http.Request) {
 // their access token.
 func (e *connEnv) userJWT(user string) string {
 	e.t.Helper()
-	return aws.ToString(mustTokens(e.t)(e.pool.signIn(context.Background(), e.cog, user, connPassword)).AccessToken)
+	jwt := aws.ToString(mustTokens(e.t)(e.pool.signIn(context.Background(), e.cog, user, connPassword)).AccessToken)
+	e.jwtUsers.Store(jwt, user)
+	return jwt
 }
 
 // jwtWAT mints a workload access token for the user of jwt.
@@ -156,11 +160,10 @@ func (e *connEnv) connectTo(jwt, provider string) string {
 	if first.AuthorizationUrl == nil {
 		e.t.Fatalf("first token request = %+v, want a consent", first)
 	}
-	resp, err := newBrowser(e.t).Get(aws.ToString(first.AuthorizationUrl))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	resp.Body.Close()
+	// drive-agent signs its users in: the browser signs in as the JWT's user before consenting.
+	user, _ := e.jwtUsers.Load(jwt)
+	name, _ := user.(string)
+	browseSigningIn(e.t, newBrowser(e.t), aws.ToString(first.AuthorizationUrl), name, connPassword)
 	if err := <-e.jwtBound; err != nil {
 		e.t.Fatalf("binding: %v", err)
 	}
@@ -493,25 +496,10 @@ func TestConnectionsFetchAudit(t *testing.T) {
 	}
 }
 
-// connScreenshotDir is where the page's screenshots go (the test runs in
-// cmd/behalf).
-const connScreenshotDir = "../../docs/screenshots"
-
-// connScreenshot saves the browser's page as docs/screenshots/name.
+// connScreenshot takes the page's screenshot (see screenshot).
 func connScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll(connScreenshotDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(connScreenshotDir, name), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	screenshot(t, ctx, name)
 }
 
 // Ensure the /connections page in a real browser: signing in at the

@@ -187,7 +187,7 @@ func TestMetricsMoveWithFlows(t *testing.T) {
 		series("behalf_token_fetches_total", "result", "m2m"):                                                0,
 		series("behalf_sessions_total", "event", "started"):                                                  4,
 		series("behalf_sessions_total", "event", "completed"):                                                1,
-		series("behalf_sessions_total", "event", "failed"):                                                   1,
+		series("behalf_sessions_total", "event", "failed"):                                                   2, // carol's refused binding ends her session; dave's denied consent
 		series("behalf_sessions_total", "event", "expired"):                                                  1,
 		series("behalf_bindings_refused_total"):                                                              1,
 		series("behalf_provider_call_duration_seconds_count", "provider", provider, "call", "exchange"):      2, // alice, carol

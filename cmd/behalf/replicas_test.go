@@ -237,6 +237,9 @@ type sessionRecord struct {
 	// park, for sessions left in flight on the victim at the kill: the
 	// stage where the flow stops (see parkSessions); "" once resumed.
 	park string
+	// jar is the user's one browser: the callback is accepted only from
+	// the browser that opened the authorization URL.
+	jar http.CookieJar
 }
 
 func (s *sessionRecord) parked() string {
@@ -525,7 +528,12 @@ func (f *replicaFixture) wat(ctx context.Context, user string, i int) (string, e
 // browser is a user's browser: it goes through the load balancer, naming
 // the replica for each of Behalf's legs.
 func (f *replicaFixture) browser(rec *sessionRecord) *http.Client {
-	jar, _ := cookiejar.New(nil)
+	rec.mu.Lock()
+	if rec.jar == nil {
+		rec.jar, _ = cookiejar.New(nil)
+	}
+	jar := rec.jar
+	rec.mu.Unlock()
 	return &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: &legRouter{f: f, rec: rec}}
 }
 

@@ -294,7 +294,8 @@ type sweptStore interface {
 // their clocks may differ a little.
 const poolAuthRequestGrace = 5 * time.Minute
 
-// sweepSessions deletes authorization sessions an hour after they expired
+// sweepSessions ends sessions that expired holding an unbound token
+// (identity.DataPlane.ExpireSessions), deletes authorization sessions an hour after they expired
 // (kept that long so late polls still answer FAILED, not unknown), and the
 // user pools' hosted-login requests poolAuthRequestGrace after theirs.
 func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
@@ -305,6 +306,15 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if m.dataPlane != nil {
+				// Sessions that expired holding an unbound token: fail them
+				// and revoke the token before anything is deleted.
+				if n, err := m.dataPlane.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
+					m.Log.Warn("end expired sessions", "err", err)
+				} else if n > 0 {
+					m.Log.Info("ended expired sessions holding a token", "count", n)
+				}
+			}
 			n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
 			if err != nil && ctx.Err() == nil {
 				m.Log.Warn("sweep expired sessions", "err", err)
