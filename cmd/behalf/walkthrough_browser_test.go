@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,10 +17,6 @@ import (
 	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
 	"github.com/behalf-dev/behalf/sandbox"
 )
-
-// walkScreenshotDir is where the walkthrough's screenshots are saved (the
-// test runs in cmd/behalf).
-const walkScreenshotDir = "../../docs/screenshots"
 
 // walkText returns the text of the element sel.
 func walkText(t *testing.T, ctx context.Context, sel string) string {
@@ -52,23 +47,10 @@ func walkAt(t *testing.T, ctx context.Context, prefix string) string {
 	return ""
 }
 
-// walkScreenshot saves the browser's page as docs/screenshots/name.
+// walkScreenshot takes the page's screenshot (see screenshot).
 func walkScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(tctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
-	}
-	if err := os.MkdirAll(walkScreenshotDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(walkScreenshotDir, name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("saved %s (%d bytes)", path, len(png))
+	screenshot(t, ctx, name)
 }
 
 // The walkthrough end to end through the runtime: bearer token from the
