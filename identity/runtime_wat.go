@@ -34,7 +34,8 @@ func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user be
 			return "", time.Time{}, behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 		}
 	}
-	if _, err := d.getWorkload(ctx, workload); err != nil {
+	w, err := d.freshWorkload(ctx, workload)
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	// mintWAT reads the clock again, microseconds later: its exp is never
@@ -43,7 +44,7 @@ func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user be
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
-	tok, err := d.mintWAT(workload, user, userExpiry)
+	tok, err := d.mintWAT(w, user, userExpiry)
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -16,21 +16,26 @@ const watAudience = "behalf:workload-access-token"
 // watIdentity is what a verified workload access token says.
 type watIdentity struct {
 	Workload string
-	User     behalf.User
+	// WorkloadID is the ID of the workload identity the token was minted
+	// for ("" in tokens minted before WATs carried it).
+	WorkloadID string
+	User       behalf.User
 }
 
 // WorkloadAccessToken mints a WAT for the workload itself, with no user.
 func (d *DataPlane) WorkloadAccessToken(ctx context.Context, workload string) (behalf.Secret, error) {
-	if err := d.checkWorkload(ctx, workload); err != nil {
+	w, err := d.checkWorkload(ctx, workload)
+	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(workload, behalf.User{}, time.Time{})
+	return d.mintWAT(w, behalf.User{}, time.Time{})
 }
 
 // WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names; it
 // expires with that JWT.
 func (d *DataPlane) WorkloadAccessTokenForJWT(ctx context.Context, workload string, userToken behalf.Secret) (behalf.Secret, error) {
-	if err := d.checkWorkload(ctx, workload); err != nil {
+	w, err := d.checkWorkload(ctx, workload)
+	if err != nil {
 		return "", err
 	}
 	if n := len(userToken.Reveal()); n < 1 || n > 131072 {
@@ -40,42 +45,50 @@ func (d *DataPlane) WorkloadAccessTokenForJWT(ctx context.Context, workload stri
 	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(workload, user, exp)
+	return d.mintWAT(w, user, exp)
 }
 
 // WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts.
 func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, userID string) (behalf.Secret, error) {
-	if err := d.checkWorkload(ctx, workload); err != nil {
+	w, err := d.checkWorkload(ctx, workload)
+	if err != nil {
 		return "", err
 	}
 	if n := utf8.RuneCountInString(userID); n < 1 || n > 128 {
 		return "", behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 	}
-	return d.mintWAT(workload, behalf.User{Subject: userID}, time.Time{})
+	return d.mintWAT(w, behalf.User{Subject: userID}, time.Time{})
 }
 
-// checkWorkload validates the name, authorizes the caller and checks the
-// workload identity exists.
-func (d *DataPlane) checkWorkload(ctx context.Context, workload string) error {
+// checkWorkload validates the name, authorizes the caller and reads the
+// workload identity the token will be bound to.
+func (d *DataPlane) checkWorkload(ctx context.Context, workload string) (*behalf.WorkloadIdentity, error) {
 	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
-		return err
+		return nil, err
 	}
 	if err := authorizeWorkload(ctx, workload); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := d.getWorkload(ctx, workload)
-	return err
+	return d.freshWorkload(ctx, workload)
 }
 
-func (d *DataPlane) mintWAT(workload string, user behalf.User, userExpiry time.Time) (behalf.Secret, error) {
+// claimWorkloadID is the WAT claim naming the ID of the workload identity
+// it was minted for: a token minted for a deleted workload never works
+// for a later workload of the same name.
+const claimWorkloadID = "workload_id"
+
+func (d *DataPlane) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry time.Time) (behalf.Secret, error) {
 	now := d.now()
 	exp := now.Add(MaxWATLifetime)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
 	claims := map[string]any{
-		"iss": d.PublicURL, "aud": watAudience, "sub": workload, "jti": randid.Hex(16),
+		"iss": d.PublicURL, "aud": watAudience, "sub": w.Name, "jti": randid.Hex(16),
 		"iat": now.Unix(), "exp": exp.Unix(),
+	}
+	if w.ID != "" {
+		claims[claimWorkloadID] = w.ID
 	}
 	if !user.IsZero() {
 		claims["user_sub"] = user.Subject
@@ -90,10 +103,14 @@ func (d *DataPlane) mintWAT(workload string, user behalf.User, userExpiry time.T
 	return behalf.Secret(tok), nil
 }
 
-var errBadWAT = behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token is invalid or has expired.")
+var (
+	errBadWAT         = behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token is invalid or has expired.")
+	errWATOldWorkload = behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token was minted for a deleted workload identity of the same name.")
+)
 
 // verifyWAT checks a workload access token's signature, issuer, audience and
-// expiry, and that the caller may act for its workload.
+// expiry, that the caller may act for its workload, and that the workload
+// is the one it was minted for (not a later one of the same name).
 func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIdentity, error) {
 	if n := len(token.Reveal()); n < 1 || n > 131072 {
 		return watIdentity{}, behalf.Invalid("workloadIdentityToken", "workloadIdentityToken must be 1 to 131072 characters long.")
@@ -105,7 +122,32 @@ func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIden
 	if err := authorizeWorkload(ctx, id.Workload); err != nil {
 		return watIdentity{}, err
 	}
+	if err := d.checkWATWorkload(ctx, id); err != nil {
+		return watIdentity{}, err
+	}
 	return id, nil
+}
+
+// checkWATWorkload refuses a WAT whose workload identity was deleted, or
+// deleted and created again (another ID). The workload is read through the
+// config cache; a mismatch is confirmed with the store, so a cache that
+// still holds the previous workload does not refuse a new one's tokens.
+// Tokens minted before WATs carried the workload's ID are not checked.
+func (d *DataPlane) checkWATWorkload(ctx context.Context, id watIdentity) error {
+	if id.WorkloadID == "" {
+		return nil
+	}
+	w, err := d.getWorkload(ctx, id.Workload)
+	if err == nil && w.ID != id.WorkloadID {
+		w, err = d.freshWorkload(ctx, id.Workload)
+	}
+	if err != nil {
+		return err
+	}
+	if w.ID != id.WorkloadID {
+		return errWATOldWorkload
+	}
+	return nil
 }
 
 // watIdentity verifies a WAT once and caches what it says until it expires
@@ -125,6 +167,7 @@ func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
 		return watIdentity{}, errBadWAT
 	}
 	id := watIdentity{Workload: sub}
+	id.WorkloadID, _ = claims[claimWorkloadID].(string)
 	id.User.Issuer, _ = claims["user_iss"].(string)
 	id.User.Subject, _ = claims["user_sub"].(string)
 	if exp, ok := claims["exp"].(float64); ok {
