@@ -20,6 +20,11 @@ type watIdentity struct {
 	// for ("" in tokens minted before WATs carried it).
 	WorkloadID string
 	User       behalf.User
+	// UserIssuedAt is when the user's JWT the token was minted from was
+	// issued (zero for other tokens, and for tokens minted before WATs
+	// carried it); IssuedAt is the WAT's own iat.
+	UserIssuedAt time.Time
+	IssuedAt     time.Time
 }
 
 // WorkloadAccessToken mints a WAT for the workload itself, with no user.
@@ -28,7 +33,7 @@ func (d *DataPlane) WorkloadAccessToken(ctx context.Context, workload string) (b
 	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(w, behalf.User{}, time.Time{})
+	return d.mintWAT(w, behalf.User{}, time.Time{}, time.Time{})
 }
 
 // WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names; it
@@ -41,11 +46,11 @@ func (d *DataPlane) WorkloadAccessTokenForJWT(ctx context.Context, workload stri
 	if n := len(userToken.Reveal()); n < 1 || n > 131072 {
 		return "", behalf.Invalid("userToken", "userToken must be 1 to 131072 characters long.")
 	}
-	user, exp, err := d.Users.VerifyUser(ctx, userToken.Reveal())
+	u, err := d.Users.VerifyUserToken(ctx, userToken.Reveal())
 	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(w, user, exp)
+	return d.mintWAT(w, u.User, u.Expiry, u.IssuedAt)
 }
 
 // WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts.
@@ -57,7 +62,7 @@ func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, 
 	if n := utf8.RuneCountInString(userID); n < 1 || n > 128 {
 		return "", behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 	}
-	return d.mintWAT(w, behalf.User{Subject: userID}, time.Time{})
+	return d.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{})
 }
 
 // checkWorkload validates the name, authorizes the caller and reads the
@@ -77,7 +82,15 @@ func (d *DataPlane) checkWorkload(ctx context.Context, workload string) (*behalf
 // for a later workload of the same name.
 const claimWorkloadID = "workload_id"
 
-func (d *DataPlane) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry time.Time) (behalf.Secret, error) {
+// claimUserIssued is the WAT claim holding, in Unix microseconds, when the
+// user's JWT a WAT was minted from was issued: a pool user's sign-out
+// refuses the WATs of the tokens issued before it.
+const claimUserIssued = "user_iat_us"
+
+// mintWAT signs a WAT for workload w and user (zero: none). userExpiry,
+// when not zero, caps its lifetime; userIssued is when the user's JWT was
+// issued (zero if not minted from one).
+func (d *DataPlane) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, error) {
 	now := d.now()
 	exp := now.Add(MaxWATLifetime)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
@@ -94,6 +107,9 @@ func (d *DataPlane) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userEx
 		claims["user_sub"] = user.Subject
 		if user.Issuer != "" {
 			claims["user_iss"] = user.Issuer
+			if !userIssued.IsZero() {
+				claims[claimUserIssued] = userIssued.UnixMicro()
+			}
 		}
 	}
 	tok, err := d.Signer.Sign(claims)
@@ -125,7 +141,33 @@ func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIden
 	if err := d.checkWATWorkload(ctx, id); err != nil {
 		return watIdentity{}, err
 	}
+	if err := d.checkWATUser(ctx, id); err != nil {
+		return watIdentity{}, err
+	}
 	return id, nil
+}
+
+// checkWATUser refuses a WAT minted from the JWT of a Behalf user pool's
+// user who has since been disabled, deleted or signed out, with the check
+// and the staleness bound (userpool.TokenUserCacheTTL) of minting and
+// runtime invocations: a WAT does not outlive its user's standing.
+func (d *DataPlane) checkWATUser(ctx context.Context, id watIdentity) error {
+	if d.Users == nil || id.User.Issuer == "" {
+		return nil
+	}
+	issued := id.UserIssuedAt
+	if issued.IsZero() {
+		// Minted before WATs carried the user token's issue time: the
+		// WAT's own iat stands in (it is no earlier than the token's).
+		issued = id.IssuedAt
+	}
+	if err := d.Users.CheckUser(ctx, id.User, issued); err != nil {
+		if code := behalf.ErrorCode(err); code == behalf.EINTERNAL || code == behalf.EUNAVAILABLE {
+			return err
+		}
+		return behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token was refused: %s", behalf.ErrorMessage(err))
+	}
+	return nil
 }
 
 // checkWATWorkload refuses a WAT whose workload identity was deleted, or
@@ -170,6 +212,12 @@ func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
 	id.WorkloadID, _ = claims[claimWorkloadID].(string)
 	id.User.Issuer, _ = claims["user_iss"].(string)
 	id.User.Subject, _ = claims["user_sub"].(string)
+	if us, ok := claims[claimUserIssued].(float64); ok {
+		id.UserIssuedAt = time.UnixMicro(int64(us)).UTC()
+	}
+	if iat, ok := claims["iat"].(float64); ok {
+		id.IssuedAt = time.Unix(int64(iat), 0).UTC()
+	}
 	if exp, ok := claims["exp"].(float64); ok {
 		d.wats.Put(token, id, time.Unix(int64(exp), 0))
 	}
