@@ -11,12 +11,18 @@ type AccessKey struct {
 	ID        string // the access key id, e.g. "BHLF..."
 	Secret    Sealed // sealed under SealContext{"access-key", ID, "secret"}
 	Principal string // who the key acts for; "root" for the administrator
-	CreatedAt time.Time
+	// WorkloadID is the ID of the workload identity a workload-scoped key
+	// (Principal "workload/<name>") acts for; "" for a root key. The key
+	// lives and dies with that workload: deleting the workload deletes
+	// the key, and a later workload of the same name has another ID.
+	WorkloadID string
+	CreatedAt  time.Time
 }
 
 // AccessKeyStore persists access keys.
 type AccessKeyStore interface {
-	// CreateAccessKey returns ECONFLICT if the id exists.
+	// CreateAccessKey returns ECONFLICT if the id exists, ENOTFOUND if
+	// k.WorkloadID is set and no workload identity has that ID.
 	CreateAccessKey(ctx context.Context, k *AccessKey) error
 	// GetAccessKey returns ENOTFOUND.
 	GetAccessKey(ctx context.Context, id string) (*AccessKey, error)

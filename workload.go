@@ -8,6 +8,12 @@ import (
 // WorkloadIdentity is an agent's identity, with the exact return URLs its
 // OAuth flows may come back to.
 type WorkloadIdentity struct {
+	// ID is the identity's immutable id (Behalf-specific, not in
+	// AgentCore's model): the store gives each created workload a new one,
+	// never reused, so a deleted workload and a later one of the same name
+	// are told apart. Workload-scoped access keys and workload access
+	// tokens are bound to it.
+	ID                string
 	Name              string
 	AllowedReturnURLs []string
 	Tags              map[string]string
@@ -52,14 +58,17 @@ type WorkloadBindingInput struct {
 
 // WorkloadStore persists workload identities.
 type WorkloadStore interface {
-	// CreateWorkload inserts w. Returns ECONFLICT if the name exists.
+	// CreateWorkload inserts w, first setting an empty w.ID to a new
+	// random id. Returns ECONFLICT if the name (or the id) exists.
 	CreateWorkload(ctx context.Context, w *WorkloadIdentity) error
 	// GetWorkload returns ENOTFOUND if the name does not exist.
 	GetWorkload(ctx context.Context, name string) (*WorkloadIdentity, error)
 	// UpdateWorkload loads the identity, applies fn inside one transaction
 	// and stores the result. Returns ENOTFOUND, or fn's error unchanged.
 	UpdateWorkload(ctx context.Context, name string, fn func(*WorkloadIdentity) error) (*WorkloadIdentity, error)
-	// DeleteWorkload returns ENOTFOUND if the name does not exist.
+	// DeleteWorkload deletes the identity and, in the same transaction,
+	// the access keys scoped to it. Returns ENOTFOUND if the name does not
+	// exist.
 	DeleteWorkload(ctx context.Context, name string) error
 	// ListWorkloads returns identities ordered by name.
 	ListWorkloads(ctx context.Context, opt ListOptions) ([]*WorkloadIdentity, error)

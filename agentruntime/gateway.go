@@ -90,8 +90,9 @@ type RuntimeGetter interface {
 type WATMinter interface {
 	// MintForRuntime returns a WAT for workload and user (zero: the
 	// workload itself), expiring no later than userExpiry (if not zero),
-	// and its expiry.
-	MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry time.Time) (behalf.Secret, time.Time, error)
+	// and its expiry. userIssued is when the user's JWT was issued (zero
+	// for none): the WAT stops working when a pool user signs out after it.
+	MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error)
 }
 
 // Authenticator verifies a SigV4-signed request over its whole body
@@ -270,7 +271,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation
 		if user, err := userID(r); err != nil {
 			return nil, err
 		} else if user != "" {
-			inv.wat, err = g.wat(ctx, rt.Workload, "user\x00"+user, behalf.User{Subject: user}, time.Time{})
+			inv.wat, err = g.wat(ctx, rt.Workload, "user\x00"+user, behalf.User{Subject: user}, time.Time{}, time.Time{})
 			if err != nil {
 				return nil, err
 			}
@@ -291,7 +292,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation
 			return nil, behalf.Errorf(behalf.EFORBIDDEN, "%s cannot be sent with a bearer token: the user is the token's subject.", HeaderUserID)
 		}
 		inv.rt, inv.bearer = rt, true
-		inv.wat, err = g.wat(ctx, rt.Workload, "jwt\x00"+token, claims.User(), claims.Expiry)
+		inv.wat, err = g.wat(ctx, rt.Workload, "jwt\x00"+token, claims.User(), claims.Expiry, behalf.TokenIssuedAt(claims.IssuedAt, claims.Raw))
 		if err != nil {
 			return nil, err
 		}

@@ -229,12 +229,15 @@ func (f *fakeRuntimes) put(rt *behalf.AgentRuntime) {
 type countingMinter struct {
 	n   atomic.Int64
 	now func() time.Time
+	// issued is the userIssued of the last mint.
+	issued atomic.Pointer[time.Time]
 }
 
-func (m *countingMinter) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry time.Time) (behalf.Secret, time.Time, error) {
+func (m *countingMinter) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
 	if workload == "gone-workload" {
 		return "", time.Time{}, behalf.Errorf(behalf.ENOTFOUND, "no workload")
 	}
+	m.issued.Store(&userIssued)
 	n := m.n.Add(1)
 	exp := m.now().Add(time.Hour)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {

@@ -710,6 +710,8 @@ func TestGatewayUserPoolIssuer(t *testing.T) {
 	claims := h.idp.claims(now)
 	claims["iss"] = "https://behalf.example/pool_1"
 	claims["exp"] = now.Add(2 * time.Minute).Unix()
+	issued := time.Unix(now.Unix(), 123456000).UTC() // the pool's sub-second issue time
+	claims[behalf.ClaimIssuedMicros] = issued.UnixMicro()
 	tok := h.idp.token(t, claims)
 	for range 3 {
 		if resp, body := do(t, h.bearerRequest(tok, `{}`)); resp.StatusCode != 200 {
@@ -718,6 +720,11 @@ func TestGatewayUserPoolIssuer(t *testing.T) {
 	}
 	if got := h.agent.last(t).header.Get(HeaderWAT); !strings.Contains(got, "|https://behalf.example/pool_1|user-1") {
 		t.Errorf("WAT %q", got)
+	}
+	// The WAT is minted with the token's precise issue time, so the data
+	// plane can refuse it once the user signs out after it.
+	if got := h.minter.issued.Load(); got == nil || !got.Equal(issued) {
+		t.Errorf("MintForRuntime got userIssued %v, want %v", got, issued)
 	}
 	if h.idp.discovery.Load() != 0 || pools.reads.Load() != 1 {
 		t.Errorf("discovery fetched %d times, pool keys read %d times", h.idp.discovery.Load(), pools.reads.Load())

@@ -41,23 +41,27 @@ func NewAccessKeyPair() (string, behalf.Secret) {
 }
 
 // CreateAccessKey makes a key scoped to workload, or a root key for "".
+// A scoped key is bound to the workload's ID, not only its name: deleting
+// the workload deletes the key, and a later workload of the same name
+// never inherits it.
 func (a *Admin) CreateAccessKey(ctx context.Context, workload string) (*behalf.NewAccessKey, error) {
-	principal := RootPrincipal
+	principal, workloadID := RootPrincipal, ""
 	if workload != "" {
 		if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
 			return nil, err
 		}
-		if _, err := a.Store.GetWorkload(ctx, workload); err != nil {
+		w, err := a.Store.GetWorkload(ctx, workload)
+		if err != nil {
 			return nil, err
 		}
-		principal = WorkloadPrincipal(workload)
+		principal, workloadID = WorkloadPrincipal(workload), w.ID
 	}
 	id, secret := NewAccessKeyPair()
 	sealed, err := a.Sealer.Seal(ctx, AccessKeySeal(id), []byte(secret.Reveal()))
 	if err != nil {
 		return nil, fmt.Errorf("seal access key: %w", err)
 	}
-	k := behalf.AccessKey{ID: id, Secret: sealed, Principal: principal, CreatedAt: a.now()}
+	k := behalf.AccessKey{ID: id, Secret: sealed, Principal: principal, WorkloadID: workloadID, CreatedAt: a.now()}
 	if err := a.Store.CreateAccessKey(ctx, &k); err != nil {
 		return nil, err
 	}

@@ -38,3 +38,16 @@ func (d *DataPlane) getWorkload(ctx context.Context, name string) (*behalf.Workl
 	d.workloads.Put(name, w, now.Add(ConfigCacheTTL))
 	return w, nil
 }
+
+// freshWorkload reads a workload from the store, not the cache, and
+// refreshes the cache with it: what WATs are bound to must be the stored
+// workload, not one deleted less than ConfigCacheTTL ago.
+func (d *DataPlane) freshWorkload(ctx context.Context, name string) (*behalf.WorkloadIdentity, error) {
+	now := time.Now()
+	w, err := d.Store.GetWorkload(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	d.workloads.Put(name, w, now.Add(ConfigCacheTTL))
+	return w, nil
+}

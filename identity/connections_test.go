@@ -209,7 +209,11 @@ func (h *harness) addGrant(id string, user behalf.User, p *behalf.OAuth2Provider
 // fetch is an agent's GetResourceOauth2Token for user at p.
 func (h *harness) fetch(user behalf.User, p *behalf.OAuth2Provider) *behalf.TokenResult {
 	h.t.Helper()
-	wat, err := h.dp.mintWAT(testWorkload, user, time.Time{})
+	w, err := h.db.GetWorkload(context.Background(), testWorkload)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	wat, err := h.dp.mintWAT(w, user, time.Time{}, time.Time{})
 	if err != nil {
 		h.t.Fatal(err)
 	}

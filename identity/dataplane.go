@@ -21,9 +21,15 @@ type WATSigner interface {
 }
 
 // UserVerifier checks a user's JWT from a trusted issuer and returns the
-// user it names and when the token expires.
+// user it names and when the token expires (TrustedIssuers does).
 type UserVerifier interface {
 	VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error)
+	// VerifyUserToken is VerifyUser, with the token's issue time.
+	VerifyUserToken(ctx context.Context, token string) (UserToken, error)
+	// CheckUser refuses (EUNAUTHORIZED) the user of a token issued at
+	// issuedAt when that user has since been disabled, deleted or signed
+	// out, with VerifyUser's staleness bound.
+	CheckUser(ctx context.Context, user behalf.User, issuedAt time.Time) error
 }
 
 // DataPlane implements behalf.DataPlaneService and behalf.ConsentService:

@@ -76,28 +76,63 @@ func (t *TrustedIssuers) poolIssuer(ctx context.Context, iss string) (jwtverify.
 
 // VerifyUser checks token and returns its user (issuer + subject) and expiry.
 func (t *TrustedIssuers) VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error) {
+	u, err := t.VerifyUserToken(ctx, token)
+	return u.User, u.Expiry, err
+}
+
+// UserToken is what a verified user JWT says.
+type UserToken struct {
+	User   behalf.User
+	Expiry time.Time
+	// IssuedAt is when the token was issued (behalf.TokenIssuedAt: to the
+	// microsecond for a Behalf user pool's access token); zero if it has
+	// no iat.
+	IssuedAt time.Time
+}
+
+// VerifyUserToken is VerifyUser, with the token's issue time.
+func (t *TrustedIssuers) VerifyUserToken(ctx context.Context, token string) (UserToken, error) {
 	t.once.Do(func() { t.Verifier.Lookup = t.lookup })
 	c, err := t.Verifier.Verify(ctx, token)
 	if err != nil {
 		if code := behalf.ErrorCode(err); code == behalf.EINTERNAL || code == behalf.EUNAVAILABLE {
-			return behalf.User{}, time.Time{}, err // the issuer's keys could not be fetched: retry, not refuse
+			return UserToken{}, err // the issuer's keys could not be fetched: retry, not refuse
 		}
-		return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: %s", behalf.ErrorMessage(err))
+		return UserToken{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: %s", behalf.ErrorMessage(err))
 	}
 	if c.Subject == "" {
-		return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: it has no subject.")
+		return UserToken{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: it has no subject.")
 	}
-	if id, ok := t.poolOf(c.Issuer); ok {
-		// A pool user disabled or signed out is refused within the pool's
-		// cache bound, not only when the token expires.
-		if err := t.Pools.CheckTokenUser(ctx, id, c.Subject, c.IssuedAt, c.Raw); err != nil {
-			if behalf.ErrorCode(err) == behalf.EINTERNAL {
-				return behalf.User{}, time.Time{}, err
-			}
-			return behalf.User{}, time.Time{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: %s", behalf.ErrorMessage(err))
+	// A pool user disabled or signed out is refused within the pool's
+	// cache bound, not only when the token expires.
+	if err := t.checkPoolUser(ctx, c.Issuer, c.Subject, c.IssuedAt, c.Raw); err != nil {
+		if behalf.ErrorCode(err) == behalf.EINTERNAL {
+			return UserToken{}, err
 		}
+		return UserToken{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token was refused: %s", behalf.ErrorMessage(err))
 	}
-	return c.User(), c.Expiry, nil
+	return UserToken{User: c.User(), Expiry: c.Expiry, IssuedAt: behalf.TokenIssuedAt(c.IssuedAt, c.Raw)}, nil
+}
+
+// CheckUser checks, for a token of user issued at issuedAt and verified
+// earlier (a workload access token minted from it carries both), that the
+// user still stands: a Behalf user pool's user not disabled, deleted or
+// signed out since, within userpool.TokenUserCacheTTL, by the check
+// VerifyUser makes. Users of other issuers, and users named by id alone,
+// are not checked. The error is the pool's: EUNAUTHORIZED for a refused
+// user, EINTERNAL when the store failed.
+func (t *TrustedIssuers) CheckUser(ctx context.Context, user behalf.User, issuedAt time.Time) error {
+	return t.checkPoolUser(ctx, user.Issuer, user.Subject, issuedAt, nil)
+}
+
+// checkPoolUser runs the pool's CheckTokenUser when iss is one of Behalf's
+// user pools.
+func (t *TrustedIssuers) checkPoolUser(ctx context.Context, iss, sub string, iat time.Time, raw map[string]any) error {
+	id, ok := t.poolOf(iss)
+	if !ok {
+		return nil
+	}
+	return t.Pools.CheckTokenUser(ctx, id, sub, iat, raw)
 }
 
 func (t *TrustedIssuers) lookup(ctx context.Context, iss string) (jwtverify.Issuer, error) {

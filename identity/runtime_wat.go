@@ -20,12 +20,14 @@ import (
 // (as WorkloadAccessTokenForJWT and ForUserID mint them, so the vault keys
 // and CompleteResourceTokenAuth see the same user); a zero user mints a WAT
 // for the workload itself. userExpiry, when not zero, caps the token's
-// lifetime (a WAT minted from a JWT expires with it). It returns the token
-// and its expiry (whole seconds, as in the token's exp claim).
+// lifetime (a WAT minted from a JWT expires with it); userIssued is when
+// that JWT was issued (behalf.TokenIssuedAt; zero for none), so the WAT is
+// refused once a pool user signs out after it. It returns the token and
+// its expiry (whole seconds, as in the token's exp claim).
 //
 // Errors: EINVALID for a bad workload name or user id, ENOTFOUND when the
 // workload identity does not exist.
-func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry time.Time) (behalf.Secret, time.Time, error) {
+func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
 	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
 		return "", time.Time{}, err
 	}
@@ -34,7 +36,8 @@ func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user be
 			return "", time.Time{}, behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 		}
 	}
-	if _, err := d.getWorkload(ctx, workload); err != nil {
+	w, err := d.freshWorkload(ctx, workload)
+	if err != nil {
 		return "", time.Time{}, err
 	}
 	// mintWAT reads the clock again, microseconds later: its exp is never
@@ -43,7 +46,7 @@ func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user be
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
-	tok, err := d.mintWAT(workload, user, userExpiry)
+	tok, err := d.mintWAT(w, user, userExpiry, userIssued)
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -16,71 +16,100 @@ const watAudience = "behalf:workload-access-token"
 // watIdentity is what a verified workload access token says.
 type watIdentity struct {
 	Workload string
-	User     behalf.User
+	// WorkloadID is the ID of the workload identity the token was minted
+	// for ("" in tokens minted before WATs carried it).
+	WorkloadID string
+	User       behalf.User
+	// UserIssuedAt is when the user's JWT the token was minted from was
+	// issued (zero for other tokens, and for tokens minted before WATs
+	// carried it); IssuedAt is the WAT's own iat.
+	UserIssuedAt time.Time
+	IssuedAt     time.Time
 }
 
 // WorkloadAccessToken mints a WAT for the workload itself, with no user.
 func (d *DataPlane) WorkloadAccessToken(ctx context.Context, workload string) (behalf.Secret, error) {
-	if err := d.checkWorkload(ctx, workload); err != nil {
+	w, err := d.checkWorkload(ctx, workload)
+	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(workload, behalf.User{}, time.Time{})
+	return d.mintWAT(w, behalf.User{}, time.Time{}, time.Time{})
 }
 
 // WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names; it
 // expires with that JWT.
 func (d *DataPlane) WorkloadAccessTokenForJWT(ctx context.Context, workload string, userToken behalf.Secret) (behalf.Secret, error) {
-	if err := d.checkWorkload(ctx, workload); err != nil {
+	w, err := d.checkWorkload(ctx, workload)
+	if err != nil {
 		return "", err
 	}
 	if n := len(userToken.Reveal()); n < 1 || n > 131072 {
 		return "", behalf.Invalid("userToken", "userToken must be 1 to 131072 characters long.")
 	}
-	user, exp, err := d.Users.VerifyUser(ctx, userToken.Reveal())
+	u, err := d.Users.VerifyUserToken(ctx, userToken.Reveal())
 	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(workload, user, exp)
+	return d.mintWAT(w, u.User, u.Expiry, u.IssuedAt)
 }
 
 // WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts.
 func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, userID string) (behalf.Secret, error) {
-	if err := d.checkWorkload(ctx, workload); err != nil {
+	w, err := d.checkWorkload(ctx, workload)
+	if err != nil {
 		return "", err
 	}
 	if n := utf8.RuneCountInString(userID); n < 1 || n > 128 {
 		return "", behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 	}
-	return d.mintWAT(workload, behalf.User{Subject: userID}, time.Time{})
+	return d.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{})
 }
 
-// checkWorkload validates the name, authorizes the caller and checks the
-// workload identity exists.
-func (d *DataPlane) checkWorkload(ctx context.Context, workload string) error {
+// checkWorkload validates the name, authorizes the caller and reads the
+// workload identity the token will be bound to.
+func (d *DataPlane) checkWorkload(ctx context.Context, workload string) (*behalf.WorkloadIdentity, error) {
 	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
-		return err
+		return nil, err
 	}
 	if err := authorizeWorkload(ctx, workload); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := d.getWorkload(ctx, workload)
-	return err
+	return d.freshWorkload(ctx, workload)
 }
 
-func (d *DataPlane) mintWAT(workload string, user behalf.User, userExpiry time.Time) (behalf.Secret, error) {
+// claimWorkloadID is the WAT claim naming the ID of the workload identity
+// it was minted for: a token minted for a deleted workload never works
+// for a later workload of the same name.
+const claimWorkloadID = "workload_id"
+
+// claimUserIssued is the WAT claim holding, in Unix microseconds, when the
+// user's JWT a WAT was minted from was issued: a pool user's sign-out
+// refuses the WATs of the tokens issued before it.
+const claimUserIssued = "user_iat_us"
+
+// mintWAT signs a WAT for workload w and user (zero: none). userExpiry,
+// when not zero, caps its lifetime; userIssued is when the user's JWT was
+// issued (zero if not minted from one).
+func (d *DataPlane) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, error) {
 	now := d.now()
 	exp := now.Add(MaxWATLifetime)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
 	claims := map[string]any{
-		"iss": d.PublicURL, "aud": watAudience, "sub": workload, "jti": randid.Hex(16),
+		"iss": d.PublicURL, "aud": watAudience, "sub": w.Name, "jti": randid.Hex(16),
 		"iat": now.Unix(), "exp": exp.Unix(),
+	}
+	if w.ID != "" {
+		claims[claimWorkloadID] = w.ID
 	}
 	if !user.IsZero() {
 		claims["user_sub"] = user.Subject
 		if user.Issuer != "" {
 			claims["user_iss"] = user.Issuer
+			if !userIssued.IsZero() {
+				claims[claimUserIssued] = userIssued.UnixMicro()
+			}
 		}
 	}
 	tok, err := d.Signer.Sign(claims)
@@ -90,10 +119,14 @@ func (d *DataPlane) mintWAT(workload string, user behalf.User, userExpiry time.T
 	return behalf.Secret(tok), nil
 }
 
-var errBadWAT = behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token is invalid or has expired.")
+var (
+	errBadWAT         = behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token is invalid or has expired.")
+	errWATOldWorkload = behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token was minted for a deleted workload identity of the same name.")
+)
 
 // verifyWAT checks a workload access token's signature, issuer, audience and
-// expiry, and that the caller may act for its workload.
+// expiry, that the caller may act for its workload, and that the workload
+// is the one it was minted for (not a later one of the same name).
 func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIdentity, error) {
 	if n := len(token.Reveal()); n < 1 || n > 131072 {
 		return watIdentity{}, behalf.Invalid("workloadIdentityToken", "workloadIdentityToken must be 1 to 131072 characters long.")
@@ -105,7 +138,58 @@ func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIden
 	if err := authorizeWorkload(ctx, id.Workload); err != nil {
 		return watIdentity{}, err
 	}
+	if err := d.checkWATWorkload(ctx, id); err != nil {
+		return watIdentity{}, err
+	}
+	if err := d.checkWATUser(ctx, id); err != nil {
+		return watIdentity{}, err
+	}
 	return id, nil
+}
+
+// checkWATUser refuses a WAT minted from the JWT of a Behalf user pool's
+// user who has since been disabled, deleted or signed out, with the check
+// and the staleness bound (userpool.TokenUserCacheTTL) of minting and
+// runtime invocations: a WAT does not outlive its user's standing.
+func (d *DataPlane) checkWATUser(ctx context.Context, id watIdentity) error {
+	if d.Users == nil || id.User.Issuer == "" {
+		return nil
+	}
+	issued := id.UserIssuedAt
+	if issued.IsZero() {
+		// Minted before WATs carried the user token's issue time: the
+		// WAT's own iat stands in (it is no earlier than the token's).
+		issued = id.IssuedAt
+	}
+	if err := d.Users.CheckUser(ctx, id.User, issued); err != nil {
+		if code := behalf.ErrorCode(err); code == behalf.EINTERNAL || code == behalf.EUNAVAILABLE {
+			return err
+		}
+		return behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token was refused: %s", behalf.ErrorMessage(err))
+	}
+	return nil
+}
+
+// checkWATWorkload refuses a WAT whose workload identity was deleted, or
+// deleted and created again (another ID). The workload is read through the
+// config cache; a mismatch is confirmed with the store, so a cache that
+// still holds the previous workload does not refuse a new one's tokens.
+// Tokens minted before WATs carried the workload's ID are not checked.
+func (d *DataPlane) checkWATWorkload(ctx context.Context, id watIdentity) error {
+	if id.WorkloadID == "" {
+		return nil
+	}
+	w, err := d.getWorkload(ctx, id.Workload)
+	if err == nil && w.ID != id.WorkloadID {
+		w, err = d.freshWorkload(ctx, id.Workload)
+	}
+	if err != nil {
+		return err
+	}
+	if w.ID != id.WorkloadID {
+		return errWATOldWorkload
+	}
+	return nil
 }
 
 // watIdentity verifies a WAT once and caches what it says until it expires
@@ -125,8 +209,15 @@ func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
 		return watIdentity{}, errBadWAT
 	}
 	id := watIdentity{Workload: sub}
+	id.WorkloadID, _ = claims[claimWorkloadID].(string)
 	id.User.Issuer, _ = claims["user_iss"].(string)
 	id.User.Subject, _ = claims["user_sub"].(string)
+	if us, ok := claims[claimUserIssued].(float64); ok {
+		id.UserIssuedAt = time.UnixMicro(int64(us)).UTC()
+	}
+	if iat, ok := claims["iat"].(float64); ok {
+		id.IssuedAt = time.Unix(int64(iat), 0).UTC()
+	}
 	if exp, ok := claims["exp"].(float64); ok {
 		d.wats.Put(token, id, time.Unix(int64(exp), 0))
 	}

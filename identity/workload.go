@@ -56,8 +56,9 @@ func (s *Service) UpdateWorkload(ctx context.Context, name string, returnURLs []
 	})
 }
 
-// DeleteWorkload deletes a workload identity.
-// Its grants are deleted too.
+// DeleteWorkload deletes a workload identity. Its access keys go with it
+// (in the store's transaction) and its grants after it; cached keys stop
+// working within KeyCacheTTL.
 func (s *Service) DeleteWorkload(ctx context.Context, name string) error {
 	if err := validateWorkloadName(name); err != nil {
 		return err

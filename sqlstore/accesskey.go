@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -13,9 +14,12 @@ import (
 const accessKeyKind = "Access key"
 
 // accessKeyColumns are the access_keys columns in scanAccessKey's order.
-const accessKeyColumns = "id, secret, principal, created_at"
+const accessKeyColumns = "id, secret, principal, workload_id, created_at"
 
-// CreateAccessKey inserts k. It returns ECONFLICT if the id exists.
+// CreateAccessKey inserts k. It returns ECONFLICT if the id exists, and
+// ENOTFOUND if k.WorkloadID is set but no workload identity has that id
+// (access_keys.workload_id references workloads ON DELETE CASCADE, so the
+// key is deleted with its workload).
 func (db *DB) CreateAccessKey(ctx context.Context, k *behalf.AccessKey) error {
 	return insertAccessKey(ctx, db.conn(), k)
 }
@@ -37,11 +41,18 @@ func (db *DB) DeleteAccessKey(ctx context.Context, id string) error {
 	return deleteAccessKey(ctx, db.conn(), id)
 }
 
-// insertAccessKey inserts k, returning ECONFLICT if its id exists.
+// insertAccessKey inserts k, returning ECONFLICT if its id exists and
+// ENOTFOUND if its workload id does not.
 func insertAccessKey(ctx context.Context, c conn, k *behalf.AccessKey) error {
-	_, err := c.exec(ctx, "INSERT INTO access_keys ("+accessKeyColumns+") VALUES (?, ?, ?, ?)",
-		k.ID, blob(k.Secret), k.Principal, micros(k.CreatedAt))
+	_, err := c.exec(ctx, "INSERT INTO access_keys ("+accessKeyColumns+") VALUES (?, ?, ?, ?, ?)",
+		k.ID, blob(k.Secret), k.Principal, nullString(k.WorkloadID), micros(k.CreatedAt))
 	if err != nil {
+		if c.d.isForeignKeyViolation(err) {
+			// The workload was deleted (and maybe created again, with
+			// another id) since the caller read it.
+			name, _ := strings.CutPrefix(k.Principal, "workload/")
+			return notFound(workloadKind, name)
+		}
 		return c.conflict(err, fmt.Sprintf("insert access key %q", k.ID), accessKeyKind, k.ID)
 	}
 	return nil
@@ -96,13 +107,15 @@ func deleteAccessKey(ctx context.Context, c conn, id string) error {
 // scanAccessKey reads a row of accessKeyColumns.
 func scanAccessKey(s scanner) (*behalf.AccessKey, error) {
 	var (
-		k       behalf.AccessKey
-		secret  []byte
-		created int64
+		k          behalf.AccessKey
+		secret     []byte
+		workloadID sql.NullString
+		created    int64
 	)
-	if err := s.Scan(&k.ID, &secret, &k.Principal, &created); err != nil {
+	if err := s.Scan(&k.ID, &secret, &k.Principal, &workloadID, &created); err != nil {
 		return nil, err
 	}
+	k.WorkloadID = workloadID.String
 	k.Secret = fromBlob(secret)
 	k.CreatedAt = fromMicros(created)
 	return &k, nil

@@ -26,6 +26,10 @@
 //     CASCADE, so deleting the pool deletes them in the same statement
 //     (SQLite enforces foreign keys because Open turns them on); creating
 //     one in a missing pool is ENOTFOUND.
+//   - a workload-scoped access key references its workload's immutable id
+//     (workloads.id, new at every creation) with FOREIGN KEY … ON DELETE
+//     CASCADE: deleting the workload deletes its keys, and a key is never
+//     bound to a later workload of the same name.
 //
 // The schema is created by the numbered SQL files embedded from
 // migrations/sqlite and migrations/postgres, applied in order at Open and

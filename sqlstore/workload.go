@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -13,9 +15,10 @@ import (
 const workloadKind = "Workload identity"
 
 // workloadColumns are the workloads columns in scanWorkload's order.
-const workloadColumns = "name, allowed_return_urls, tags, inbound_issuer, inbound_client_id, inbound_client_secret, bind_redirect_url, created_at, updated_at"
+const workloadColumns = "id, name, allowed_return_urls, tags, inbound_issuer, inbound_client_id, inbound_client_secret, bind_redirect_url, created_at, updated_at"
 
-// CreateWorkload inserts w. It returns ECONFLICT if the name exists.
+// CreateWorkload inserts w, first setting an empty w.ID to a new random
+// id. It returns ECONFLICT if the name (or the id) exists.
 func (db *DB) CreateWorkload(ctx context.Context, w *behalf.WorkloadIdentity) error {
 	return insertWorkload(ctx, db.conn(), w)
 }
@@ -34,7 +37,9 @@ func (db *DB) UpdateWorkload(ctx context.Context, name string, fn func(*behalf.W
 	return modify(ctx, db, load, fn, keepWorkload, save)
 }
 
-// DeleteWorkload deletes the named workload identity, or returns ENOTFOUND.
+// DeleteWorkload deletes the named workload identity and, in the same
+// statement, its scoped access keys (access_keys.workload_id references
+// workloads ON DELETE CASCADE). It returns ENOTFOUND if there is none.
 func (db *DB) DeleteWorkload(ctx context.Context, name string) error {
 	return deleteWorkload(ctx, db.conn(), name)
 }
@@ -44,19 +49,31 @@ func (db *DB) ListWorkloads(ctx context.Context, opt behalf.ListOptions) ([]*beh
 	return listWorkloads(ctx, db.conn(), opt)
 }
 
-// insertWorkload inserts w, returning ECONFLICT if its name exists.
+// insertWorkload inserts w, first setting an empty w.ID to a new random
+// id, returning ECONFLICT if its name (or id) exists.
 func insertWorkload(ctx context.Context, c conn, w *behalf.WorkloadIdentity) error {
 	urls, tags, err := encodeWorkload(w)
 	if err != nil {
 		return fmt.Errorf("insert workload %q: %w", w.Name, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO workloads ("+workloadColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		w.Name, urls, tags, w.Inbound.Issuer, w.Inbound.ClientID, blob(w.Inbound.ClientSecret), w.Inbound.BindRedirectURL,
+	if w.ID == "" {
+		w.ID = newWorkloadID()
+	}
+	_, err = c.exec(ctx, "INSERT INTO workloads ("+workloadColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		w.ID, w.Name, urls, tags, w.Inbound.Issuer, w.Inbound.ClientID, blob(w.Inbound.ClientSecret), w.Inbound.BindRedirectURL,
 		micros(w.CreatedAt), micros(w.UpdatedAt))
 	if err != nil {
 		return c.conflict(err, fmt.Sprintf("insert workload %q", w.Name), workloadKind, w.Name)
 	}
 	return nil
+}
+
+// newWorkloadID returns a random workload id: 32 lowercase hex digits, as
+// migration 0022 gave the workloads that existed before it.
+func newWorkloadID() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
 }
 
 // findWorkload reads the named workload identity, locking it inside a
@@ -117,6 +134,7 @@ func listWorkloads(ctx context.Context, c conn, opt behalf.ListOptions) ([]*beha
 
 // keepWorkload restores the fields an update may not change.
 func keepWorkload(edited, orig *behalf.WorkloadIdentity) {
+	edited.ID = orig.ID
 	edited.Name = orig.Name
 	edited.CreatedAt = orig.CreatedAt
 }
@@ -135,12 +153,12 @@ func encodeWorkload(w *behalf.WorkloadIdentity) (urls, tags string, err error) {
 // scanWorkload reads a row of workloadColumns.
 func scanWorkload(s scanner) (*behalf.WorkloadIdentity, error) {
 	var (
-		name, urlsJSON, tagsJSON string
-		in                       behalf.WorkloadInbound
-		secret                   []byte
-		created, updated         int64
+		id, name, urlsJSON, tagsJSON string
+		in                           behalf.WorkloadInbound
+		secret                       []byte
+		created, updated             int64
 	)
-	if err := s.Scan(&name, &urlsJSON, &tagsJSON, &in.Issuer, &in.ClientID, &secret, &in.BindRedirectURL, &created, &updated); err != nil {
+	if err := s.Scan(&id, &name, &urlsJSON, &tagsJSON, &in.Issuer, &in.ClientID, &secret, &in.BindRedirectURL, &created, &updated); err != nil {
 		return nil, err
 	}
 	urls, err := decodeList("allowed_return_urls", urlsJSON)
@@ -153,6 +171,7 @@ func scanWorkload(s scanner) (*behalf.WorkloadIdentity, error) {
 	}
 	in.ClientSecret = fromBlob(secret)
 	return &behalf.WorkloadIdentity{
+		ID:                id,
 		Name:              name,
 		AllowedReturnURLs: urls,
 		Tags:              tags,

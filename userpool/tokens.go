@@ -24,7 +24,7 @@ const (
 	// claimIssuedMicros is a private claim of users' access tokens: iat in
 	// Unix microseconds. iat has whole seconds only, and a token must be
 	// told from a global sign-out in the same second (checkRevoked).
-	claimIssuedMicros = "behalf:iat_us"
+	claimIssuedMicros = behalf.ClaimIssuedMicros
 )
 
 // issueRequest describes the tokens to mint for one sign-in or refresh.

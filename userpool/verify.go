@@ -107,15 +107,7 @@ func parseAccessClaims(poolID string, m map[string]any) (*behalf.PoolAccessClaim
 // of its iat, else iat itself (whole seconds: a token Behalf minted before
 // it had the claim).
 func preciseIssuedAt(m map[string]any, iat time.Time) time.Time {
-	f, ok := m[claimIssuedMicros].(float64)
-	if !ok {
-		return iat
-	}
-	t := time.UnixMicro(int64(f)).UTC()
-	if !t.Truncate(time.Second).Equal(iat) {
-		return iat
-	}
-	return t
+	return behalf.TokenIssuedAt(iat, m)
 }
 
 // checkAccessState checks a verified token against the store: client,

@@ -56,7 +56,7 @@ func newAgentRuntime(name string) (*behalf.AgentRuntime, *behalf.WorkloadIdentit
 		CreatedAt:          t0,
 		UpdatedAt:          t0.Add(time.Second),
 	}
-	w := &behalf.WorkloadIdentity{Name: r.Workload, CreatedAt: t0, UpdatedAt: t0}
+	w := &behalf.WorkloadIdentity{ID: "id-" + r.Workload, Name: r.Workload, CreatedAt: t0, UpdatedAt: t0}
 	return r, w
 }
 
@@ -136,6 +136,10 @@ func testAgentRuntimes(t *testing.T, open openFunc) {
 			r2, w2 := newAgentRuntime("agent_2")
 			createAgentRuntime(t, s, r1, w1)
 			createAgentRuntime(t, s, r2, w2)
+			// The runtimes' workloads have scoped keys (behalf runtime
+			// create -- COMMAND makes one for the agent).
+			createAccessKey(t, s, newScopedKey("BHLFR1", w1))
+			createAccessKey(t, s, newScopedKey("BHLFR2", w2))
 			got, err := rts(s).DeleteAgentRuntime(t.Context(), r1.ID)
 			ok(t, err)
 			want, _ := newAgentRuntime("agent_1")
@@ -144,8 +148,13 @@ func testAgentRuntimes(t *testing.T, open openFunc) {
 			wantCode(t, err, behalf.ENOTFOUND)
 			_, err = s.GetWorkload(t.Context(), w1.Name)
 			wantCode(t, err, behalf.ENOTFOUND)
+			_, err = s.GetAccessKey(t.Context(), "BHLFR1")
+			wantCode(t, err, behalf.ENOTFOUND)
 			getAgentRuntime(t, s, r2.ID)
 			getWorkload(t, s, w2.Name)
+			if _, err := s.GetAccessKey(t.Context(), "BHLFR2"); err != nil {
+				t.Fatalf("the other runtime's key: %v", err)
+			}
 		})
 		t.Run("WorkloadAlreadyGone", func(t *testing.T) {
 			s := runtimeStore(t, open)

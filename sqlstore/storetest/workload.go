@@ -13,6 +13,7 @@ import (
 // newWorkload returns a workload identity with every field set.
 func newWorkload(name string) *behalf.WorkloadIdentity {
 	return &behalf.WorkloadIdentity{
+		ID:                "id-" + name,
 		Name:              name,
 		AllowedReturnURLs: []string{"https://agent.example.com/callback", "http://localhost:8080/cb?x=1"},
 		Tags:              map[string]string{"team": "agents", "env": "test", "ünïcode": "✓"},
@@ -54,8 +55,12 @@ func testWorkloads(t *testing.T, open openFunc) {
 		})
 		t.Run("EmptyCollections", func(t *testing.T) {
 			s := open(t)
-			createWorkload(t, s, &behalf.WorkloadIdentity{Name: "bare", CreatedAt: t0, UpdatedAt: t0})
+			bare := &behalf.WorkloadIdentity{Name: "bare", CreatedAt: t0, UpdatedAt: t0}
+			createWorkload(t, s, bare)
 			got := getWorkload(t, s, "bare")
+			if got.ID == "" || got.ID != bare.ID {
+				t.Fatalf("a workload created with no ID: stored ID %q, set in the argument %q; want the same, non-empty", got.ID, bare.ID)
+			}
 			in := got.Inbound
 			if len(got.AllowedReturnURLs) != 0 || len(got.Tags) != 0 || in.Issuer != "" || in.ClientID != "" || in.ClientSecret != nil || in.BindRedirectURL != "" {
 				t.Fatalf("GetWorkload = %+v, want no return URLs and no tags", got)
@@ -68,6 +73,35 @@ func testWorkloads(t *testing.T, open openFunc) {
 			dup.AllowedReturnURLs = []string{"https://other.example.com/"}
 			wantCode(t, s.CreateWorkload(t.Context(), dup), behalf.ECONFLICT)
 			wantEqual(t, "GetWorkload after conflict", getWorkload(t, s, "agent-1"), newWorkload("agent-1"))
+		})
+		t.Run("ErrConflictID", func(t *testing.T) {
+			s := open(t)
+			createWorkload(t, s, newWorkload("agent-1"))
+			dup := newWorkload("agent-2")
+			dup.ID = newWorkload("agent-1").ID
+			wantCode(t, s.CreateWorkload(t.Context(), dup), behalf.ECONFLICT)
+			_, err := s.GetWorkload(t.Context(), "agent-2")
+			wantCode(t, err, behalf.ENOTFOUND)
+		})
+		// Every creation gets a new id, a re-creation under the same name
+		// too: what tells a deleted workload's keys from a new one's.
+		t.Run("NewIDs", func(t *testing.T) {
+			s := open(t)
+			seen := map[string]bool{}
+			for i := range 3 {
+				w := &behalf.WorkloadIdentity{Name: "agent-1", CreatedAt: t0, UpdatedAt: t0}
+				createWorkload(t, s, w)
+				other := &behalf.WorkloadIdentity{Name: "agent-2", CreatedAt: t0, UpdatedAt: t0}
+				createWorkload(t, s, other)
+				for _, id := range []string{w.ID, other.ID} {
+					if id == "" || seen[id] {
+						t.Fatalf("creation %d: id %q is empty or was given before (%v)", i, id, seen)
+					}
+					seen[id] = true
+				}
+				ok(t, s.DeleteWorkload(t.Context(), "agent-1"))
+				ok(t, s.DeleteWorkload(t.Context(), "agent-2"))
+			}
 		})
 	})
 	t.Run("Get", func(t *testing.T) {
@@ -124,6 +158,7 @@ func testUpdateWorkload(t *testing.T, open openFunc) {
 			w.AllowedReturnURLs = append(w.AllowedReturnURLs, "https://new.example.com/cb")
 			w.Tags["added"] = "yes"
 			w.UpdatedAt = t1
+			w.ID = "id-changed"             // immutable: ignored
 			w.Name = "renamed"              // immutable: ignored
 			w.CreatedAt = t1.Add(time.Hour) // immutable: ignored
 			return nil
