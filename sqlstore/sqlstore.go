@@ -35,6 +35,8 @@ type DB struct {
 	// stmts holds the prepared statements of single-row reads outside
 	// transactions (the token path's reads), so SQL is parsed once.
 	stmts stmtCache
+	// ready is the readiness probe's last result (Ready).
+	ready readyProbe
 }
 
 var _ behalf.Store = (*DB)(nil)
@@ -57,7 +59,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", d.name, err)
 	}
-	db := &DB{Now: time.Now, sql: sqldb, d: d}
+	db := &DB{Now: time.Now, sql: sqldb, d: d, ready: readyProbe{sem: make(chan struct{}, 1)}}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", d.name, err)
@@ -71,6 +73,53 @@ func (db *DB) Ping(ctx context.Context) error {
 		return fmt.Errorf("ping %s database: %w", db.d.name, classify(err))
 	}
 	return nil
+}
+
+// ReadyInterval is how long Ready reuses its last result: /readyz is
+// unauthenticated, and its write must not become load.
+const ReadyInterval = time.Second
+
+// readyProbe serializes Ready's writes and keeps the last result.
+type readyProbe struct {
+	sem chan struct{} // one probe at a time
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+// Ready reports whether the database takes writes: it writes the one row
+// of readiness_probe, which needs what every write needs (on SQLite the
+// write lock and room for the WAL, on PostgreSQL a live primary with room
+// for its WAL). A database that answers reads but cannot write is not
+// ready. Within ReadyInterval of a probe, Ready returns its result without
+// writing again. An unreachable database is behalf.ErrStoreUnavailable.
+func (db *DB) Ready(ctx context.Context) error {
+	p := &db.ready
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("readiness probe of the %s database: %w", db.d.name, ctx.Err())
+	}
+	defer func() { <-p.sem }()
+	p.mu.Lock()
+	at, err := p.at, p.err
+	p.mu.Unlock()
+	if now := time.Now(); !at.IsZero() && now.Sub(at) >= 0 && now.Sub(at) < ReadyInterval {
+		return err
+	}
+	_, err = db.sql.ExecContext(ctx, db.d.rebind(
+		"INSERT INTO readiness_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at"),
+		micros(time.Now()))
+	if err != nil {
+		err = fmt.Errorf("write to the %s database: %w", db.d.name, classify(err))
+		if ctx.Err() != nil {
+			return err // the caller gave up (or its deadline passed): no verdict to keep
+		}
+	}
+	p.mu.Lock()
+	p.at, p.err = time.Now(), err
+	p.mu.Unlock()
+	return err
 }
 
 // Close releases the database.

@@ -13,6 +13,7 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
 	"github.com/behalf-dev/behalf/internal/tcpproxy"
+	"github.com/behalf-dev/behalf/sqlstore"
 )
 
 // Ensure a PostgreSQL that goes away is an unavailable database, never an
@@ -113,6 +114,8 @@ func TestDatabaseUnavailablePostgres(t *testing.T) {
 	wantUnavailable(t, "write", db.CreateWorkload(ctx, newWorkload("during")))
 	wantUnavailable(t, "update", update())
 	wantUnavailable(t, "ping", db.Ping(ctx))
+	time.Sleep(sqlstore.ReadyInterval)
+	wantUnavailable(t, "readiness", db.Ready(ctx))
 
 	// And back.
 	if err := proxy.Restore(); err != nil {
@@ -123,6 +126,10 @@ func TestDatabaseUnavailablePostgres(t *testing.T) {
 	}
 	if err := db.CreateWorkload(ctx, newWorkload("after")); err != nil {
 		t.Fatalf("write once the database is back: %v", err)
+	}
+	time.Sleep(sqlstore.ReadyInterval)
+	if err := db.Ready(ctx); err != nil {
+		t.Fatalf("readiness once the database is back: %v", err)
 	}
 }
 

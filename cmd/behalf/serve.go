@@ -279,7 +279,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Auth:        auth,
 		Invocations: invocations,
 		CognitoAuth: &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"cognito-idp"}},
-		Ready:       store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
+		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 	}, nil
 }
 
