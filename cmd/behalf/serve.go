@@ -144,9 +144,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	store, err := sqlstore.Open(ctx, dsn)
+	store, err := m.openDatabase(ctx, dsn) // startup checks (startup.go)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	m.store = store
 	defer m.Close()
