@@ -45,6 +45,9 @@ type Config struct {
 	ConnectionsIssuer string
 	// Observability: log level, metrics listener, rate limits (observe.go).
 	Observability
+	// Init allows starting over with an empty database in a data directory
+	// that holds key or credentials files of an earlier one (startup.go).
+	Init bool
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -93,6 +96,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
 	c.Observability.flags(fs)
+	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	if err := fs.Parse(args); err != nil {
 		return err
