@@ -1,7 +1,8 @@
 package main
 
 // The replica suite's database outages (issue 11, reliability 5): a
-// replica in front of a PostgreSQL that goes away. The outage is a TCP proxy between the replica and
+// replica in front of a PostgreSQL that goes away, and one started before
+// its PostgreSQL is up. The outage is a TCP proxy between the replica and
 // the shared PostgreSQL, cut and restored (internal/tcpproxy), and server
 // processes terminated with pg_terminate_backend (SQLSTATE 57P01, what a
 // fast shutdown sends): the shared cluster itself is never stopped.
@@ -135,6 +136,51 @@ func waitStatus(t *testing.T, p *behalfProcess, base, path string, want int, d t
 		}
 	}
 	t.Fatalf("%s = %d after %v, want %d\n%s", path, got, d, want, p.log)
+}
+
+// Ensure a replica started while its PostgreSQL is unreachable waits for
+// it (issue 11, reliability 5: it used to exit in 26 ms): it retries with
+// backoff, serves once the database is back, and gives up after
+// --database-wait with an error that says so.
+func TestReplicaWaitsForDatabase(t *testing.T) {
+	db := newOutageDatabase(t, true)
+	bin := buildBehalf(t)
+	id, secret := identity.NewAccessKeyPair()
+	addr := freeLoopbackAddr(t)
+	start := time.Now()
+	p := startServeProcess(t, bin, id, secret.Reveal(), "--listen", addr, "--data-dir", t.TempDir(), "--database", db.dsn)
+	select {
+	case <-p.done:
+		t.Fatalf("exited after %v with the database unreachable: %v\n%s", time.Since(start), p.cmd.ProcessState, p.log)
+	case <-time.After(2 * time.Second):
+	}
+	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("serving before its database is reachable: /healthz %d", resp.StatusCode)
+	}
+	if !strings.Contains(p.log.String(), "database unreachable; waiting for it") {
+		t.Fatalf("no word of the wait in the log:\n%s", p.log)
+	}
+	if err := db.proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, p, "http://"+addr, "/readyz", http.StatusOK, 15*time.Second)
+	t.Logf("served %v after start, the database reachable after 2s", time.Since(start).Round(time.Millisecond))
+
+	// A deadline: with --database-wait 1s it gives up.
+	db.proxy.Cut()
+	start = time.Now()
+	p2 := startServeProcess(t, bin, id, secret.Reveal(), "--listen", freeLoopbackAddr(t), "--data-dir", t.TempDir(), "--database", db.dsn, "--database-wait", "1s")
+	select {
+	case <-p2.done:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("still waiting 15s after start with --database-wait 1s\n%s", p2.log)
+	}
+	took := time.Since(start)
+	if p2.cmd.ProcessState.ExitCode() == 0 || took < time.Second ||
+		!strings.Contains(p2.log.String(), "unreachable for --database-wait 1s") || strings.Contains(p2.log.String(), "panic") {
+		t.Fatalf("with --database-wait 1s: exit %v after %v\n%s", p2.cmd.ProcessState, took, p2.log)
+	}
 }
 
 // Ensure a PostgreSQL that goes away answers "unavailable, retry", never an

@@ -1,9 +1,10 @@
 package main
 
 // The checks `behalf serve` makes before it opens the database: a SQLite
-// file must be sound (PRAGMA quick_check), and a data directory that holds
-// key or credentials files but no database is not silently started over
-// (--init). docs/operations.md, "Startup checks".
+// file must be sound (PRAGMA quick_check), a data directory that holds key
+// or credentials files but no database is not silently started over
+// (--init), and a PostgreSQL that is not reachable yet is waited for
+// (--database-wait). docs/operations.md, "Startup checks".
 
 import (
 	"context"
@@ -13,17 +14,27 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
+	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/seal"
 	"github.com/behalf-dev/behalf/sqlstore"
 )
 
+// Backoff of the database wait: the first retry after databaseWaitFirst,
+// doubling up to databaseWaitMax.
+const (
+	databaseWaitFirst = 100 * time.Millisecond
+	databaseWaitMax   = 5 * time.Second
+)
+
 // openDatabase runs the startup checks and opens the store at dsn.
 func (m *Main) openDatabase(ctx context.Context, dsn string) (*sqlstore.DB, error) {
-	if !isPostgres(dsn) {
-		if err := m.checkSQLite(ctx, dsn); err != nil {
-			return nil, err
-		}
+	if isPostgres(dsn) {
+		return m.openPostgres(ctx, dsn)
+	}
+	if err := m.checkSQLite(ctx, dsn); err != nil {
+		return nil, err
 	}
 	store, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
@@ -58,6 +69,39 @@ func (m *Main) checkSQLite(ctx context.Context, dsn string) error {
 		return err
 	}
 	return nil
+}
+
+// openPostgres opens the PostgreSQL store, waiting up to --database-wait,
+// with backoff, while the database cannot be reached (a replica started
+// before its database, or during its restart). Other errors (a refused
+// password, a missing database, a failed migration) end the wait at once.
+func (m *Main) openPostgres(ctx context.Context, dsn string) (*sqlstore.DB, error) {
+	deadline := time.Now().Add(m.Config.DatabaseWait)
+	delay := databaseWaitFirst
+	for attempt := 1; ; attempt++ {
+		store, err := sqlstore.Open(ctx, dsn)
+		if err == nil {
+			if attempt > 1 {
+				m.Log.Info("database reachable", "attempts", attempt)
+			}
+			return store, nil
+		}
+		if !errors.Is(err, behalf.ErrStoreUnavailable) {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		if left := time.Until(deadline); left <= 0 {
+			return nil, fmt.Errorf("open database: unreachable for --database-wait %v (%d attempts): %w", m.Config.DatabaseWait, attempt, err)
+		} else if delay > left {
+			delay = left
+		}
+		m.Log.Warn("database unreachable; waiting for it", "err", err, "attempt", attempt, "retry_in", delay, "gives_up_in", time.Until(deadline).Round(time.Second))
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("open database: %w", ctx.Err())
+		}
+		delay = min(2*delay, databaseWaitMax)
+	}
 }
 
 // restoreCommand is the behalf restore command line for this server's
