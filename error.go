@@ -21,6 +21,18 @@ const (
 	ENOTIMPLEMENTED = "not_implemented" // a known operation Behalf does not serve
 )
 
+// ErrStoreUnavailable is in the chain of every error a store returns
+// because its database could not be reached: the connection was refused,
+// lost or cut (the database restarting, shutting down or not yet
+// accepting connections). It is an EUNAVAILABLE error whose message never
+// names the cause: the driver's text (which may name hosts, users and
+// SQLSTATEs) stays in the error's own text, for logs. Match it with
+// errors.Is.
+var ErrStoreUnavailable = &Error{Code: EUNAVAILABLE, Message: "The service is temporarily unavailable; try again shortly.", Retry: StoreRetryAfter}
+
+// StoreRetryAfter is the Retry-After answered with ErrStoreUnavailable.
+const StoreRetryAfter = 2 * time.Second
+
 // Error is an application error with a code and a message safe to show to
 // the caller. Field names the offending input field for EINVALID.
 type Error struct {

@@ -94,6 +94,10 @@ func CognitoException(err error) string {
 		return CognitoInvalidParameter
 	case ETHROTTLED:
 		return CognitoTooManyRequests
+	case EUNAVAILABLE:
+		// Cognito declares no 503 shape; its service-side error is
+		// InternalErrorException (the wire layer adds Retry-After).
+		return CognitoInternalError
 	}
 	return CognitoInternalError
 }

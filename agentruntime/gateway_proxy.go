@@ -298,6 +298,8 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		}
 		if status == http.StatusInternalServerError {
 			g.Log.ErrorContext(r.Context(), "agent runtime invocation: internal error", "err", err)
+		} else if errors.Is(err, behalf.ErrStoreUnavailable) {
+			g.Log.WarnContext(r.Context(), "agent runtime invocation: database unavailable", "err", err)
 		}
 	}
 	h := w.Header()

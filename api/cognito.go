@@ -25,7 +25,9 @@ import (
 //
 // Errors are `{"__type": "<Exception>", "message": "..."}` with the same
 // name in X-Amzn-ErrorType: 400 for every client fault, 500 for
-// InternalErrorException, whose cause is logged and never sent.
+// InternalErrorException, whose cause is logged and never sent. An
+// unavailable dependency (the database down) is InternalErrorException too,
+// Cognito's documented service-side error, with Retry-After.
 
 // cognitoTargetPrefix prefixes the X-Amz-Target of every cognito-idp operation.
 const cognitoTargetPrefix = "AWSCognitoIdentityProviderService."
@@ -238,7 +240,14 @@ func (s *Server) writeCognitoError(w http.ResponseWriter, r *http.Request, err e
 	default:
 		body.Type, body.Message = behalf.CognitoException(err), behalf.ErrorMessage(err)
 	}
-	if body.Type == behalf.CognitoInternalError {
+	switch {
+	case body.Type == behalf.CognitoInternalError && behalf.ErrorCode(err) == behalf.EUNAVAILABLE:
+		// Cognito documents no 503 shape: its service-side error is
+		// InternalErrorException (500), which SDKs retry. The message says
+		// to retry and Retry-After when; the cause is only logged.
+		status, body.Message = http.StatusInternalServerError, behalf.ErrorMessage(err)
+		s.Log.WarnContext(r.Context(), "service unavailable", "op", opName(r), "err", err)
+	case body.Type == behalf.CognitoInternalError:
 		status, body.Message = http.StatusInternalServerError, "Internal error."
 		s.Log.ErrorContext(r.Context(), "internal error", "op", opName(r), "err", err)
 	}

@@ -52,7 +52,9 @@ type parseError struct{ msg string }
 func (e *parseError) Error() string { return e.msg }
 
 // writeError writes err in the AWS restJson1 error shape. Uncoded errors are
-// logged with their cause and sent as "Internal error.".
+// logged with their cause and sent as "Internal error."; an unavailable
+// database (behalf.ErrStoreUnavailable) is a 503 ServiceUnavailableException
+// with Retry-After, its cause logged as a warning.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	body := errorBody{}
 	var pe *parseError
@@ -67,8 +69,13 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if !ok {
 		we = errorTable[behalf.EINTERNAL]
 	}
-	if we.status == http.StatusInternalServerError {
+	switch {
+	case we.status == http.StatusInternalServerError:
 		log.ErrorContext(r.Context(), "internal error", "op", opName(r), "err", err)
+	case errors.Is(err, behalf.ErrStoreUnavailable):
+		// The driver's text is for the log only; the caller gets the
+		// fixed message and Retry-After.
+		log.WarnContext(r.Context(), "database unavailable", "op", opName(r), "err", err)
 	}
 	body.Type = we.name
 	var ra behalf.RetryAfterError

@@ -140,7 +140,7 @@ func findAgentRuntimeByID(ctx context.Context, c conn, id string) (*behalf.Agent
 }
 
 // agentRuntimeRow scans one row, mapping no row to ENOTFOUND for key.
-func agentRuntimeRow(row *sql.Row, key string) (*behalf.AgentRuntime, error) {
+func agentRuntimeRow(row scanner, key string) (*behalf.AgentRuntime, error) {
 	r, err := scanAgentRuntime(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound(agentRuntimeKind, key)

@@ -35,6 +35,8 @@ type DB struct {
 	// stmts holds the prepared statements of single-row reads outside
 	// transactions (the token path's reads), so SQL is parsed once.
 	stmts stmtCache
+	// ready is the readiness probe's last result (Ready).
+	ready readyProbe
 }
 
 var _ behalf.Store = (*DB)(nil)
@@ -57,7 +59,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", d.name, err)
 	}
-	db := &DB{Now: time.Now, sql: sqldb, d: d}
+	db := &DB{Now: time.Now, sql: sqldb, d: d, ready: readyProbe{sem: make(chan struct{}, 1)}}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", d.name, err)
@@ -68,9 +70,56 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.sql.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping %s database: %w", db.d.name, err)
+		return fmt.Errorf("ping %s database: %w", db.d.name, classify(err))
 	}
 	return nil
+}
+
+// ReadyInterval is how long Ready reuses its last result: /readyz is
+// unauthenticated, and its write must not become load.
+const ReadyInterval = time.Second
+
+// readyProbe serializes Ready's writes and keeps the last result.
+type readyProbe struct {
+	sem chan struct{} // one probe at a time
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+// Ready reports whether the database takes writes: it writes the one row
+// of readiness_probe, which needs what every write needs (on SQLite the
+// write lock and room for the WAL, on PostgreSQL a live primary with room
+// for its WAL). A database that answers reads but cannot write is not
+// ready. Within ReadyInterval of a probe, Ready returns its result without
+// writing again. An unreachable database is behalf.ErrStoreUnavailable.
+func (db *DB) Ready(ctx context.Context) error {
+	p := &db.ready
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("readiness probe of the %s database: %w", db.d.name, ctx.Err())
+	}
+	defer func() { <-p.sem }()
+	p.mu.Lock()
+	at, err := p.at, p.err
+	p.mu.Unlock()
+	if now := time.Now(); !at.IsZero() && now.Sub(at) >= 0 && now.Sub(at) < ReadyInterval {
+		return err
+	}
+	_, err = db.sql.ExecContext(ctx, db.d.rebind(
+		"INSERT INTO readiness_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at"),
+		micros(time.Now()))
+	if err != nil {
+		err = fmt.Errorf("write to the %s database: %w", db.d.name, classify(err))
+		if ctx.Err() != nil {
+			return err // the caller gave up (or its deadline passed): no verdict to keep
+		}
+	}
+	p.mu.Lock()
+	p.at, p.err = time.Now(), err
+	p.mu.Unlock()
+	return err
 }
 
 // Close releases the database.
@@ -258,25 +307,34 @@ type conn struct {
 	writing bool
 }
 
-// exec runs a statement.
+// exec runs a statement. A connection-level failure is classified
+// (unavailable.go), never retried: the statement may have been applied.
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return c.q.ExecContext(ctx, c.d.rebind(query), args...)
+	res, err := c.q.ExecContext(ctx, c.d.rebind(query), args...)
+	return res, classify(err)
 }
 
-// query runs a query returning rows.
+// query runs a query returning rows; connection-level failures are
+// classified. queryAll, its caller outside transactions, retries reads.
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return c.q.QueryContext(ctx, c.d.rebind(query), args...)
+	rows, err := c.q.QueryContext(ctx, c.d.rebind(query), args...)
+	return rows, classify(err)
 }
 
-// queryRow runs a query returning at most one row.
-func (c conn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+// queryRow runs a query returning at most one row. A read outside a
+// transaction that fails at the connection level is retried once on a
+// fresh connection when scanned (row.Scan).
+func (c conn) queryRow(ctx context.Context, query string, args ...any) row {
 	query = c.d.rebind(query)
+	r := row{ctx: ctx, c: c, query: query, args: args}
 	if db, ok := c.q.(*sql.DB); ok && c.stmts != nil {
 		if st := c.stmts.get(ctx, db, query); st != nil {
-			return st.QueryRowContext(ctx, args...)
+			r.r = st.QueryRowContext(ctx, args...)
+			return r
 		}
 	}
-	return c.q.QueryRowContext(ctx, query, args...)
+	r.r = c.q.QueryRowContext(ctx, query, args...)
+	return r
 }
 
 // stmtCache maps query text to its prepared statement. The set of queries
@@ -327,10 +385,11 @@ func (db *DB) conn() conn {
 // panics) the transaction is rolled back and fn's error is returned
 // unchanged.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	tx, release, err := db.beginTx(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", classify(err))
 	}
+	defer release()
 	committed := false
 	defer func() {
 		if !committed {
@@ -341,7 +400,7 @@ func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
+		return fmt.Errorf("commit transaction: %w", classify(err))
 	}
 	committed = true
 	return nil
@@ -380,8 +439,25 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
-// queryAll runs query and scans every row with scan.
+// queryAll runs query and scans every row with scan. Outside a
+// transaction, a read that fails at the connection level (at the start or
+// midway) is run once more, whole, on a fresh connection.
 func queryAll[T any](ctx context.Context, c conn, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
+	out, err := queryAllOn(ctx, c, scan, query, args...)
+	if err != nil && isConnectionFailure(err) && c.retryable(query) {
+		err = c.onFreshConn(ctx, func(q querier) error {
+			fresh := conn{q: q, d: c.d}
+			out, err = queryAllOn(ctx, fresh, scan, query, args...)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, classify(err)
+	}
+	return out, nil
+}
+
+func queryAllOn[T any](ctx context.Context, c conn, scan func(scanner) (*T, error), query string, args ...any) ([]*T, error) {
 	rows, err := c.query(ctx, query, args...)
 	if err != nil {
 		return nil, err

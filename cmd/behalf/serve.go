@@ -45,11 +45,16 @@ type Config struct {
 	ConnectionsIssuer string
 	// Observability: log level, metrics listener, rate limits (observe.go).
 	Observability
+	// Init allows starting over with an empty database in a data directory
+	// that holds key or credentials files of an earlier one (startup.go).
+	Init bool
+	// DatabaseWait is how long a start waits for an unreachable PostgreSQL.
+	DatabaseWait time.Duration
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability()}
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), DatabaseWait: 60 * time.Second}
 }
 
 // Main runs the server: NewMain, ParseFlags, Run, Close.
@@ -93,6 +98,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
 	c.Observability.flags(fs)
+	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
+	fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to wait at start for an unreachable PostgreSQL, retrying with backoff (0: fail at once)")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -114,6 +121,9 @@ func (c Config) Validate() error {
 	}
 	if c.PublicURL != "" && !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		errs = append(errs, fmt.Errorf("--public-url must start with http:// or https://"))
+	}
+	if c.DatabaseWait < 0 {
+		errs = append(errs, fmt.Errorf("--database-wait must not be negative"))
 	}
 	errs = append(errs, c.Observability.validate()...)
 	return errors.Join(errs...)
@@ -144,9 +154,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer unlock()
-	store, err := sqlstore.Open(ctx, dsn)
+	store, err := m.openDatabase(ctx, dsn) // startup checks (startup.go)
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
 	m.store = store
 	defer m.Close()
@@ -279,7 +289,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Auth:        auth,
 		Invocations: invocations,
 		CognitoAuth: &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"cognito-idp"}},
-		Ready:       store.Ping, Log: m.Log, Region: c.Region, Account: c.Account,
+		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 	}, nil
 }
 
