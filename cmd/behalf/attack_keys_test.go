@@ -31,7 +31,7 @@ func runAttackOnBackends(t *testing.T, attack func(t *testing.T, e *attackEnv)) 
 			clock := &testClock{}
 			google := fakeprovider.New(t, fakeprovider.Options{Now: clock.Now})
 			s := startMain(t, serverOptions{database: dsn(t), now: clock.Now, args: []string{"--allow-private-endpoints"}})
-			e := &attackEnv{clock: clock, google: google, s: s, f: newFlowFixture(t, s, google)}
+			e := &attackEnv{clock: clock, google: google, s: s, f: newFlowFixture(t, s, google), browser: atkNoRedirect(t)}
 			attack(t, e)
 			e.assertNoLeaks(t, false)
 		})
