@@ -18,9 +18,11 @@ type Connection struct {
 	ProviderName   string
 	ProviderVendor string
 	Scopes         []string
-	CreatedAt      time.Time
-	LastUsedAt     time.Time // zero if never used
-	RefreshedAt    time.Time // zero if never refreshed
+	// Account names the provider account linked ("" if the provider gave none).
+	Account     string
+	CreatedAt   time.Time
+	LastUsedAt  time.Time // zero if never used
+	RefreshedAt time.Time // zero if never refreshed
 }
 
 // Outcomes of revoking a grant's token at its provider. The grant itself is

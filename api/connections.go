@@ -96,6 +96,7 @@ type grantOut struct {
 	Vendor              string   `json:"credentialProviderVendor,omitempty"`
 	User                string   `json:"user,omitempty"` // admin listings only
 	Scopes              []string `json:"scopes"`
+	Account             string   `json:"account,omitempty"` // the provider account linked, when the provider named it
 	CreatedTime         epoch    `json:"createdTime"`
 	LastUsedTime        *epoch   `json:"lastUsedTime,omitempty"`
 	LastRefreshedTime   *epoch   `json:"lastRefreshedTime,omitempty"`
@@ -104,7 +105,7 @@ type grantOut struct {
 func toGrantOut(c *behalf.Connection, withUser bool) grantOut {
 	out := grantOut{
 		ID: c.GrantID, Workload: c.Workload, Provider: c.ProviderName, ProviderDisplayName: c.ProviderLabel(),
-		Vendor: c.ProviderVendor, Scopes: c.Scopes, CreatedTime: epoch(c.CreatedAt),
+		Vendor: c.ProviderVendor, Scopes: c.Scopes, Account: c.Account, CreatedTime: epoch(c.CreatedAt),
 		LastUsedTime: optionalEpoch(c.LastUsedAt), LastRefreshedTime: optionalEpoch(c.RefreshedAt),
 	}
 	if out.Scopes == nil {

@@ -194,7 +194,7 @@ func (d *DataPlane) providerByID(ctx context.Context, id string) (*behalf.OAuth2
 func (d *DataPlane) connection(g *behalf.Grant, p *behalf.OAuth2Provider) *behalf.Connection {
 	c := &behalf.Connection{
 		GrantID: g.ID, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID,
-		Scopes: g.Scopes, CreatedAt: g.CreatedAt, LastUsedAt: g.LastUsedAt, RefreshedAt: g.RefreshedAt,
+		Scopes: g.Scopes, Account: g.Account, CreatedAt: g.CreatedAt, LastUsedAt: g.LastUsedAt, RefreshedAt: g.RefreshedAt,
 	}
 	if t, ok := d.usage.pendingLastUse(g.ID); ok && t.After(c.LastUsedAt) {
 		c.LastUsedAt = t

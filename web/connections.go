@@ -182,7 +182,7 @@ func (c *Connections) list(w http.ResponseWriter, r *http.Request, status int, i
 	d := connectionsData{Title: "Your connections", Issuer: issuer, Subject: user.Subject, CSRF: tok, Message: msg, Kind: kind, Listed: true}
 	for _, conn := range conns {
 		row := connectionRow{
-			ID: conn.GrantID, Agent: conn.Workload, Provider: conn.ProviderLabel(), Scopes: conn.Scopes,
+			ID: conn.GrantID, Agent: conn.Workload, Provider: conn.ProviderLabel(), Account: conn.Account, Scopes: conn.Scopes,
 			Granted: timeCellOf(conn.CreatedAt), LastUsed: timeCellOf(conn.LastUsedAt), LastRefreshed: timeCellOf(conn.RefreshedAt),
 		}
 		if row.Provider != conn.ProviderName {
@@ -232,8 +232,10 @@ type connectionsData struct {
 
 type connectionRow struct {
 	ID, Agent, Provider, ProviderName string
-	Scopes                            []string
-	Granted, LastUsed, LastRefreshed  timeCell
+	// Account is the provider account linked ("google: victim@example.com").
+	Account                          string
+	Scopes                           []string
+	Granted, LastUsed, LastRefreshed timeCell
 }
 
 // timeCell is a time for a table cell; zero ISO means never.

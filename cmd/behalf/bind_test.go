@@ -428,6 +428,11 @@ func TestBindInBrowser(t *testing.T) {
 			t.Errorf("grant.bound events for the session: %+v, want one naming the account", bound)
 		}
 
+		// The admin's grant list says whose account is linked.
+		if out, err := cliRun(t, e.s, "grant", "list"); err != nil || !strings.Contains(out, "google-drive-provider: "+fakeprovider.DefaultUser) {
+			t.Errorf("behalf grant list: %v\n%s", err, out)
+		}
+
 		// Reloading the page binds nothing more.
 		chromeDo(t, alice, chromedp.Reload())
 		chromeWaitText(t, alice, "h1", "google-drive-provider was already connected")

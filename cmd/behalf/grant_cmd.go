@@ -29,6 +29,7 @@ type grantOut struct {
 	Vendor              string   `json:"credentialProviderVendor,omitempty"`
 	User                string   `json:"user,omitempty"`
 	Scopes              []string `json:"scopes"`
+	Account             string   `json:"account,omitempty"`
 	CreatedTime         float64  `json:"createdTime"`
 	LastUsedTime        *float64 `json:"lastUsedTime,omitempty"`
 	LastRefreshedTime   *float64 `json:"lastRefreshedTime,omitempty"`
@@ -61,6 +62,9 @@ func grantList(ctx context.Context, c *cli, args []string) error {
 			provider := g.Provider
 			if provider == "" {
 				provider = "(deleted)"
+			}
+			if g.Account != "" {
+				provider += ": " + g.Account // whose account at the provider
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.Workload, provider, g.User, strings.Join(g.Scopes, " "),
 				epochText(&g.CreatedTime), epochText(g.LastUsedTime), epochText(g.LastRefreshedTime))
