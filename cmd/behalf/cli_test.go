@@ -42,6 +42,7 @@ func TestCLI(t *testing.T) {
 		want string
 	}{
 		{[]string{"workload", "create", "my-agent", "--return-url", "http://localhost:9090/callback"}, "workload-identity/my-agent"},
+		{[]string{"workload", "create", "other-agent"}, "behalf workload set-binding other-agent --issuer"},
 		{[]string{"workload", "get", "my-agent"}, "http://localhost:9090/callback"},
 		{[]string{"workload", "update", "my-agent", "--return-url", "https://app.example/cb"}, "https://app.example/cb"},
 		{[]string{"workload", "list"}, "my-agent"},

@@ -54,6 +54,9 @@ func workloadCreate(ctx context.Context, c *cli, args []string) error {
 	return c.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "Created workload identity %s\n  ARN:         %s\n", aws.ToString(out.Name), aws.ToString(out.WorkloadIdentityArn))
 		printURLs(w, out.AllowedResourceOauth2ReturnUrls)
+		fmt.Fprintf(w, "\nNext: set its sign-in provider, so that only the user who started a flow can approve it:\n"+
+			"  behalf workload set-binding %s --issuer ISSUER --client-id CLIENT\n"+
+			"Without one, a leaked authorization link can be approved by anyone (docs/security.md).\n", aws.ToString(out.Name))
 	})
 }
 
