@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/oauth"
 )
 
 // SignInCallbackPath is the redirect URI of every browser sign-in, under
@@ -288,7 +289,8 @@ func (s *SignIn) finish(ctx context.Context, flow signInFlow, code string) (beha
 	defer cancel()
 	tok, err := s.oauth2Config(p, flow).Exchange(ctx, code, oauth2.VerifierOption(flow.Verifier))
 	if err != nil {
-		return behalf.User{}, fmt.Errorf("exchange code: %w", err)
+		// The provider's answer may echo the request: redact its secrets before it is logged.
+		return behalf.User{}, oauth.TokenRequestError("exchange code", err, flow.ClientID, flow.ClientSecret, code, flow.Verifier)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
