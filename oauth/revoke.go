@@ -58,8 +58,8 @@ func (e *RevocationError) Error() string {
 // deadline.
 const revokeTimeout = 10 * time.Second
 
-// maxRevokeAnswer is the most of a revocation answer Revoke reads.
-const maxRevokeAnswer = 64 << 10
+// maxAnswer is the most of a revocation or userinfo answer send reads.
+const maxAnswer = 64 << 10
 
 // githubAPI is GitHub's REST API base URL (tests replace it).
 var githubAPI = "https://api.github.com"
@@ -157,7 +157,7 @@ func (c *Client) revokeRFC7009(ctx context.Context, token behalf.Secret, hint st
 		// as x/oauth2 does at the token endpoint.
 		req.SetBasicAuth(url.QueryEscape(c.Provider.ClientID), url.QueryEscape(c.ClientSecret.Reveal()))
 	}
-	status, header, body, err := c.send(req)
+	status, header, body, err := c.send(req, "revoke")
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (c *Client) revokeSlack(ctx context.Context, token behalf.Secret) error {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Authorization", "Bearer "+token.Reveal())
-	status, header, body, err := c.send(req)
+	status, header, body, err := c.send(req, "revoke")
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ func (c *Client) revokeGitHub(ctx context.Context, token behalf.Secret) error {
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
 	req.SetBasicAuth(c.Provider.ClientID, c.ClientSecret.Reveal())
-	status, header, answer, err := c.send(req)
+	status, header, answer, err := c.send(req, "revoke")
 	if err != nil {
 		return err
 	}
@@ -230,10 +230,11 @@ func (c *Client) revokeGitHub(ctx context.Context, token behalf.Secret) error {
 	return &RevocationError{StatusCode: status, Description: desc, RetryAfter: retryAfter(status, header)}
 }
 
-// send makes req with the client's HTTP client and reads at most
-// maxRevokeAnswer of the answer. Redirects are not followed (the token
-// must go nowhere but the endpoint configured): a 3xx is a refusal.
-func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
+// send makes req (the request op: "revoke", "userinfo") with the client's
+// HTTP client and reads at most maxAnswer of the answer. Redirects are not
+// followed (the token must go nowhere but the endpoint configured): a 3xx
+// is a refusal.
+func (c *Client) send(req *http.Request, op string) (int, http.Header, []byte, error) {
 	hc := c.HTTP
 	if hc == nil {
 		hc = defaultHTTP()
@@ -242,12 +243,12 @@ func (c *Client) send(req *http.Request) (int, http.Header, []byte, error) {
 	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := noRedirects.Do(req)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("oauth: revoke: %w", err)
+		return 0, nil, nil, fmt.Errorf("oauth: %s: %w", op, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxRevokeAnswer))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("oauth: revoke: read the answer: %w", err)
+		return 0, nil, nil, fmt.Errorf("oauth: %s: read the answer: %w", op, err)
 	}
 	return resp.StatusCode, resp.Header, body, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -17,9 +16,6 @@ import (
 // ErrNoUserinfo is Account's error when the provider publishes no
 // userinfo endpoint.
 var ErrNoUserinfo = errors.New("oauth: the provider has no userinfo endpoint")
-
-// maxUserinfoAnswer is the most of a userinfo answer Account reads.
-const maxUserinfoAnswer = 64 << 10
 
 // maxAccountLen bounds the account name Account returns, in runes.
 const maxAccountLen = 128
@@ -42,19 +38,12 @@ func (c *Client) Account(ctx context.Context, accessToken behalf.Secret) (string
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken.Reveal())
 	req.Header.Set("Accept", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = defaultHTTP()
-	}
-	noRedirects := *hc
-	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noRedirects.Do(req)
+	status, _, body, err := c.send(req, "userinfo")
 	if err != nil {
-		return "", errors.New("oauth: userinfo: the request failed")
+		return "", err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("oauth: userinfo: the provider answered %d", resp.StatusCode)
+	if status != http.StatusOK {
+		return "", fmt.Errorf("oauth: userinfo: the provider answered %d", status)
 	}
 	var claims struct {
 		Email             string `json:"email"`
@@ -62,7 +51,7 @@ func (c *Client) Account(ctx context.Context, accessToken behalf.Secret) (string
 		Login             string `json:"login"`
 		Name              string `json:"name"`
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxUserinfoAnswer)).Decode(&claims); err != nil {
+	if err := json.Unmarshal(body, &claims); err != nil {
 		return "", errors.New("oauth: userinfo: the answer is not a JSON object")
 	}
 	for _, v := range []string{claims.Email, claims.PreferredUsername, claims.Login, claims.Name} {
