@@ -23,6 +23,19 @@ var _ behalf.WorkloadBindingService = (*Service)(nil)
 // inboundSecretField is the seal field of a workload's inbound client secret.
 const inboundSecretField = "inbound_client_secret"
 
+// inboundSecret opens the client secret of w's inbound identity provider
+// ("" for a public client).
+func inboundSecret(ctx context.Context, sealer behalf.Sealer, w *behalf.WorkloadIdentity) (behalf.Secret, error) {
+	if len(w.Inbound.ClientSecret) == 0 {
+		return "", nil
+	}
+	b, err := sealer.Open(ctx, behalf.WorkloadSeal(w.Name, inboundSecretField), w.Inbound.ClientSecret)
+	if err != nil {
+		return "", fmt.Errorf("open inbound client secret of %q: %w", w.Name, err)
+	}
+	return behalf.Secret(b), nil
+}
+
 // errNoInbound: the workload has no inbound identity provider.
 func errNoInbound(workload string) error {
 	return behalf.Errorf(behalf.EINVALID, "The agent %q is not set up for Behalf to finish connecting accounts: its administrator must set its sign-in provider (behalf workload set-binding).", workload)
@@ -48,12 +61,8 @@ func (d *DataPlane) BindTarget(ctx context.Context, sessionURI string) (*behalf.
 		SessionURI: sessionURI, Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes),
 		Completed: s.Status == behalf.SessionCompleted, Inbound: w.Inbound, UserIssuer: s.User.Issuer,
 	}
-	if len(w.Inbound.ClientSecret) > 0 {
-		b, err := d.Sealer.Open(ctx, behalf.WorkloadSeal(w.Name, inboundSecretField), w.Inbound.ClientSecret)
-		if err != nil {
-			return nil, fmt.Errorf("open inbound client secret of %q: %w", w.Name, err)
-		}
-		t.ClientSecret = behalf.Secret(b)
+	if t.ClientSecret, err = inboundSecret(ctx, d.Sealer, w); err != nil {
+		return nil, err
 	}
 	t.Inbound.ClientSecret = nil
 	return t, nil

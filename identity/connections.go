@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -223,13 +222,9 @@ func (s *Service) InboundClient(ctx context.Context, issuer string) (string, str
 			if in.Issuer == "" || in.ClientID == "" || (issuer != "" && in.Issuer != issuer) {
 				continue
 			}
-			var secret behalf.Secret
-			if len(in.ClientSecret) > 0 {
-				b, err := s.Sealer.Open(ctx, behalf.WorkloadSeal(w.Name, inboundSecretField), in.ClientSecret)
-				if err != nil {
-					return "", "", "", fmt.Errorf("open inbound client secret of %q: %w", w.Name, err)
-				}
-				secret = behalf.Secret(b)
+			secret, err := inboundSecret(ctx, s.Sealer, w)
+			if err != nil {
+				return "", "", "", err
 			}
 			return in.Issuer, in.ClientID, secret, nil
 		}

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -22,8 +21,10 @@ const (
 	statusFailed     = "FAILED"
 )
 
-func hashState(state string) string {
-	sum := sha256.Sum256([]byte(state))
+// sha256Hex is how a session's secrets are kept for lookup: the OAuth
+// state, the request reference and the browser key, hashed.
+func sha256Hex(v string) string {
+	sum := sha256.Sum256([]byte(v))
 	return hex.EncodeToString(sum[:])
 }
 
@@ -39,7 +40,7 @@ func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf
 	// not by the session URI: whoever is sent the link learns nothing that
 	// polls or completes the session.
 	requestURI := behalf.SessionURIPrefix + randid.Alnum(32)
-	s.RequestHash = hashState(requestURI)
+	s.RequestHash = sha256Hex(requestURI)
 	secrets := behalf.SessionSecrets{
 		State: behalf.Secret(oauth.NewState()), PKCEVerifier: behalf.Secret(oauth.NewVerifier()), Nonce: oauth.NewNonce(),
 		RequestURI: behalf.Secret(requestURI), CustomState: r.CustomState, CustomParameters: r.CustomParameters,
@@ -49,7 +50,7 @@ func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf
 	if _, err := d.providerAuthURL(ctx, p, s, secrets); err != nil {
 		return nil, err
 	}
-	s.StateHash = hashState(secrets.State.Reveal())
+	s.StateHash = sha256Hex(secrets.State.Reveal())
 	sealed, err := d.sealSessionSecrets(ctx, s.ID, secrets)
 	if err != nil {
 		return nil, err
@@ -128,7 +129,7 @@ func (d *DataPlane) requestSession(ctx context.Context, requestURI string) (*beh
 	if len(requestURI) > 1024 || !sessionURIPattern.MatchString(requestURI) {
 		return nil, errInvalidRequest
 	}
-	s, err := d.Store.GetSessionByRequest(ctx, hashState(requestURI))
+	s, err := d.Store.GetSessionByRequest(ctx, sha256Hex(requestURI))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, errInvalidRequest
 	} else if err != nil {
@@ -141,30 +142,38 @@ func (d *DataPlane) requestSession(ctx context.Context, requestURI string) (*beh
 }
 
 // AuthorizeTarget describes the session behind an authorization URL
-// without spending it.
+// without spending it. A session whose user the workload's sign-in
+// provider can never confirm fails here (see inboundFor).
 func (d *DataPlane) AuthorizeTarget(ctx context.Context, requestURI string) (*behalf.AuthorizeTarget, error) {
 	s, err := d.requestSession(ctx, requestURI)
 	if err != nil {
 		return nil, err
 	}
-	signIn, err := d.signInFor(ctx, s)
+	w, err := d.inboundFor(ctx, s)
+	if err != nil || w == nil {
+		return &behalf.AuthorizeTarget{Workload: s.Workload}, err
+	}
+	secret, err := inboundSecret(ctx, d.Sealer, w)
 	if err != nil {
 		return nil, err
 	}
-	return &behalf.AuthorizeTarget{Workload: s.Workload, SignIn: signIn}, nil
+	return &behalf.AuthorizeTarget{Workload: s.Workload, SignIn: &behalf.SignInProvider{
+		Issuer: w.Inbound.Issuer, ClientID: w.Inbound.ClientID, ClientSecret: secret,
+	}}, nil
 }
 
 // errUnprovable: the workload's sign-in provider cannot identify the
 // session's user, who came from another issuer.
 var errUnprovable = behalf.Errorf(behalf.EFORBIDDEN, "This request cannot be approved: the agent's sign-in provider cannot confirm who started it. Nothing was sent to the provider; ask the agent's administrator.")
 
-// signInFor returns the provider a browser must sign in with, as the
-// session's user, before consenting: the workload's inbound identity
-// provider, for a session started from a user's JWT. A session started
-// for a bare user id, or of a workload without an inbound provider, needs
-// none (no sign-in can prove a user id). A JWT from another issuer than
-// the inbound provider's can never be proved there: the session fails.
-func (d *DataPlane) signInFor(ctx context.Context, s *behalf.AuthSession) (*behalf.SignInProvider, error) {
+// inboundFor returns the session's workload when a browser must sign in
+// with its inbound identity provider, as the session's user, before
+// consenting: for a session started from a user's JWT, of a workload with
+// an inbound provider. It returns nil for a session started for a bare
+// user id, or of a workload without an inbound provider (no sign-in can
+// prove a user id). A JWT from another issuer than the inbound provider's
+// can never be proved there: the session fails.
+func (d *DataPlane) inboundFor(ctx context.Context, s *behalf.AuthSession) (*behalf.WorkloadIdentity, error) {
 	if s.User.Issuer == "" {
 		return nil, nil
 	}
@@ -181,15 +190,7 @@ func (d *DataPlane) signInFor(ctx context.Context, s *behalf.AuthSession) (*beha
 		d.refuse(ctx, s, "browser", "the session's user is from issuer "+s.User.Issuer+", which the workload's sign-in provider "+w.Inbound.Issuer+" cannot confirm")
 		return nil, errUnprovable
 	}
-	p := &behalf.SignInProvider{Issuer: w.Inbound.Issuer, ClientID: w.Inbound.ClientID}
-	if len(w.Inbound.ClientSecret) > 0 {
-		b, err := d.Sealer.Open(ctx, behalf.WorkloadSeal(w.Name, inboundSecretField), w.Inbound.ClientSecret)
-		if err != nil {
-			return nil, fmt.Errorf("open inbound client secret of %q: %w", w.Name, err)
-		}
-		p.ClientSecret = behalf.Secret(b)
-	}
-	return p, nil
+	return w, nil
 }
 
 // Authorize spends a session's authorization URL (single use) for a
@@ -202,12 +203,12 @@ func (d *DataPlane) Authorize(ctx context.Context, requestURI string, user behal
 	if err != nil {
 		return nil, err
 	}
-	signIn, err := d.signInFor(ctx, s)
+	w, err := d.inboundFor(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	if signIn != nil {
-		if user.IsZero() || user.Issuer != signIn.Issuer {
+	if w != nil {
+		if user.IsZero() || user.Issuer != w.Inbound.Issuer {
 			return nil, behalf.Errorf(behalf.EFORBIDDEN, "Sign in with the agent's sign-in provider first.")
 		}
 		if user != s.User {
@@ -216,12 +217,12 @@ func (d *DataPlane) Authorize(ctx context.Context, requestURI string, user behal
 		}
 	}
 	key := behalf.Secret(oauth.NewState())
-	now, requestHash := d.now(), hashState(requestURI)
+	now, requestHash := d.now(), sha256Hex(requestURI)
 	s, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status != behalf.SessionPending || x.RequestHash != requestHash || !now.Before(x.ExpiresAt) {
 			return errInvalidRequest
 		}
-		x.Status, x.BrowserHash = behalf.SessionAuthorize, hashState(key.Reveal())
+		x.Status, x.BrowserHash = behalf.SessionAuthorize, sha256Hex(key.Reveal())
 		return nil
 	})
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
@@ -252,7 +253,7 @@ func sameBrowser(s *behalf.AuthSession, keys []behalf.Secret) bool {
 	}
 	match := 0
 	for _, k := range keys {
-		match |= subtle.ConstantTimeCompare([]byte(hashState(k.Reveal())), []byte(s.BrowserHash))
+		match |= subtle.ConstantTimeCompare([]byte(sha256Hex(k.Reveal())), []byte(s.BrowserHash))
 	}
 	return match == 1
 }
@@ -283,7 +284,7 @@ func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[s
 	if state == "" || len(q["state"]) != 1 {
 		return "", errInvalidRequest
 	}
-	s, err := d.Store.GetSessionByState(ctx, hashState(state))
+	s, err := d.Store.GetSessionByState(ctx, sha256Hex(state))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return "", errInvalidRequest
 	} else if err != nil {
