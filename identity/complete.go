@@ -51,13 +51,14 @@ func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI st
 // completed; the refusal is still audited. actor "" audits the caller's
 // access key.
 func (d *DataPlane) refuse(ctx context.Context, s *behalf.AuthSession, actor, detail string) {
-	d.endSession(ctx, s, "binding_refused", behalf.AuditBindingRefused, actor, detail)
+	d.endSession(ctx, s, "binding_refused", behalf.AuditBindingRefused, actor, detail, true)
 }
 
 // expireSession ends a session that expired holding a token nobody bound,
-// like a refusal: FAILED, the token discarded and revoked, audited.
+// like a refusal: FAILED, the token discarded and revoked, audited once
+// (a poll and the sweepers of several replicas may all find it).
 func (d *DataPlane) expireSession(ctx context.Context, s *behalf.AuthSession) {
-	d.endSession(ctx, s, "expired", behalf.AuditSessionExpired, "behalf", "expired before it was completed")
+	d.endSession(ctx, s, "expired", behalf.AuditSessionExpired, "behalf", "expired before it was completed", false)
 }
 
 // ExpireSessions ends the sessions that expired before now holding a token
@@ -74,8 +75,10 @@ func (d *DataPlane) ExpireSessions(ctx context.Context, limit int) (int, error) 
 	return len(ss), nil
 }
 
-// endSession fails s with reason, then revokes its pending token and audits kind.
-func (d *DataPlane) endSession(ctx context.Context, s *behalf.AuthSession, reason, kind, actor, detail string) {
+// endSession fails s with reason, then revokes its pending token and
+// audits kind: always, or (auditAlways false) only when this call ended the
+// session.
+func (d *DataPlane) endSession(ctx context.Context, s *behalf.AuthSession, reason, kind, actor, detail string, auditAlways bool) {
 	var pending behalf.Sealed
 	_, err := d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status == behalf.SessionCompleted || x.Status == behalf.SessionFailed {
@@ -87,6 +90,9 @@ func (d *DataPlane) endSession(ctx context.Context, s *behalf.AuthSession, reaso
 	})
 	switch {
 	case err == errSessionEnded:
+		if !auditAlways {
+			return
+		}
 	case err != nil:
 		d.Log.ErrorContext(ctx, "fail session", "session", s.ID, "err", err)
 	default:
