@@ -95,9 +95,6 @@ type SignInClient struct {
 	ClientSecret behalf.Secret
 	// Scopes requested besides openid (optional).
 	Scopes []string
-	// ForceLogin sends prompt=login: the issuer asks for credentials even
-	// if it remembers the browser (to switch accounts).
-	ForceLogin bool
 }
 
 // signInSession is the content of the session cookie.
@@ -194,11 +191,7 @@ func (s *SignIn) Begin(w http.ResponseWriter, r *http.Request, c SignInClient, r
 	if err != nil {
 		return err
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
-	if c.ForceLogin {
-		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
-	}
-	target := s.oauth2Config(p, flow).AuthCodeURL(state, opts...)
+	target := s.oauth2Config(p, flow).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
 	setPageHeaders(w)
 	http.SetCookie(w, s.cookie(flowCookieName(state), v, SignInCallbackPath, int(signInFlowLifetime/time.Second), http.SameSiteLaxMode))
 	http.Redirect(w, r, target, http.StatusFound)
