@@ -489,9 +489,12 @@ func TestBindInBrowser(t *testing.T) {
 			t.Fatalf("the refusal does not name carol: %+v", ev)
 		}
 		// The link is spent for everyone, carol included.
-		c := httpBrowser(t, e.s.URL, nil)
-		if resp, err := c.Get(authURL); err != nil || readBody(t, resp) == "" || resp.StatusCode != http.StatusBadRequest {
-			t.Fatalf("the leaked link again: %v %v, want 400", resp.StatusCode, err)
+		resp, err := httpBrowser(t, e.s.URL, nil).Get(authURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(t, resp); body == "" || resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("the leaked link again: %d, want 400\n%.300s", resp.StatusCode, body)
 		}
 		// Carol, who really started a flow, simply starts again.
 		e.signedInCookies(browser, "carol")
