@@ -14,51 +14,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 )
-
-// startStoppable is startMain with a stop function, for tests that restart
-// a server on the same data directory.
-func startStoppable(t *testing.T, o serverOptions) (*testServer, func()) {
-	t.Helper()
-	if o.dataDir == "" {
-		o.dataDir = t.TempDir()
-	}
-	s := &testServer{DataDir: o.dataDir, Log: &syncBuffer{}, Captured: &syncBuffer{}}
-	m := NewMain(s.Log)
-	if err := m.ParseFlags(append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--database", o.database}, o.args...)); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	select {
-	case addr := <-m.Addr:
-		s.URL = "http://" + addr
-	case err := <-done:
-		cancel()
-		t.Fatalf("server did not start: %v\n%s", err, s.Log)
-	case <-time.After(30 * time.Second):
-		t.Fatal("server did not start in 30s")
-	}
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	s.KeyID, s.Secret = readCredentials(t, filepath.Join(s.DataDir, "credentials"))
-	return s, stop
-}
 
 // Ensure a damaged SQLite file is refused at start, with a message that
 // says how to recover (issue 11, reliability 3: "A corrupted SQLite file

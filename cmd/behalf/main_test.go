@@ -120,6 +120,14 @@ type serverOptions struct {
 
 func startMain(t testing.TB, o serverOptions) *testServer {
 	t.Helper()
+	s, _ := startStoppable(t, o)
+	return s
+}
+
+// startStoppable is startMain that also returns a function stopping the
+// server (as the test's cleanup does; calling it more than once is safe).
+func startStoppable(t testing.TB, o serverOptions) (*testServer, func()) {
+	t.Helper()
 	if o.dataDir == "" {
 		o.dataDir = t.TempDir()
 	}
@@ -147,16 +155,22 @@ func startMain(t testing.TB, o serverOptions) *testServer {
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not start in 30s")
 	}
-	t.Cleanup(func() {
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("server stopped with %v", err)
 		}
-	})
+	}
+	t.Cleanup(stop)
 	if !o.noCredentials {
 		s.KeyID, s.Secret = readCredentials(t, filepath.Join(s.DataDir, "credentials"))
 	}
-	return s
+	return s, stop
 }
 
 func readCredentials(t testing.TB, path string) (string, string) {
