@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	josejwt "github.com/go-jose/go-jose/v4/jwt"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/behalf-dev/behalf"
@@ -37,15 +36,19 @@ func (c Claims) User() behalf.User {
 // claimsOf builds Claims from a verified token and its payload. The
 // registered claims must have RFC 7519's types: exp, nbf and iat are JSON
 // numbers (NumericDate), which jwx does not insist on (it reads the string
-// "9999999999", and RFC 3339 dates, as times); go-jose's typed claims do.
+// "9999999999", and RFC 3339 dates, as times). The payload is decoded once,
+// into raw, and the types are checked there.
 func claimsOf(tok jwt.Token, payload []byte) (Claims, error) {
-	var registered josejwt.Claims
-	if err := json.Unmarshal(payload, &registered); err != nil {
-		return Claims{}, fmt.Errorf("registered claims (exp, nbf and iat must be numbers): %w", err)
-	}
 	var raw map[string]any
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return Claims{}, fmt.Errorf("decode claims: %w", err)
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		if v, ok := raw[name]; ok {
+			if _, number := v.(float64); !number {
+				return Claims{}, fmt.Errorf("registered claims: %s must be a number (RFC 7519 NumericDate)", name)
+			}
+		}
 	}
 	c := Claims{Raw: raw}
 	c.Issuer, _ = tok.Issuer()
