@@ -2,7 +2,6 @@ package main
 
 import (
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -28,7 +27,7 @@ func browseSigningIn(t *testing.T, c *http.Client, u, user, password string) (in
 	if err != nil {
 		t.Fatalf("GET %s: %v", u, err)
 	}
-	body := readAll(t, resp)
+	body := readBody(t, resp)
 	if !strings.Contains(body, `name="password"`) {
 		return resp.StatusCode, resp.Request.URL, body
 	}
@@ -48,7 +47,7 @@ func browseSigningIn(t *testing.T, c *http.Client, u, user, password string) (in
 	if err != nil {
 		t.Fatalf("POST %s: %v", action, err)
 	}
-	body = readAll(t, resp)
+	body = readBody(t, resp)
 	// Behalf's sign-in ends in a page that refreshes to where the browser
 	// was going (a redirect would fall under the login form's CSP).
 	if m := metaRefresh.FindStringSubmatch(body); m != nil {
@@ -59,19 +58,9 @@ func browseSigningIn(t *testing.T, c *http.Client, u, user, password string) (in
 		if resp, err = c.Get(next.String()); err != nil {
 			t.Fatalf("GET %s: %v", next, err)
 		}
-		body = readAll(t, resp)
+		body = readBody(t, resp)
 	}
 	return resp.StatusCode, resp.Request.URL, body
 }
 
 var metaRefresh = regexp.MustCompile(`<meta http-equiv="refresh" content="0;url=([^"]*)">`)
-
-func readAll(t *testing.T, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
