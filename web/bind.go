@@ -132,18 +132,7 @@ func (b *Bind) bindFailed(w http.ResponseWriter, r *http.Request, t *behalf.Bind
 }
 
 func (b *Bind) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusBadRequest, behalf.ErrorMessage(err)
-	switch behalf.ErrorCode(err) {
-	case behalf.EINVALID, behalf.ENOTFOUND:
-	case behalf.EFORBIDDEN:
-		status = http.StatusForbidden
-	case behalf.EUNAVAILABLE:
-		status, msg = http.StatusBadGateway, "The sign-in provider could not be reached. Please try again in a moment."
-		b.log().WarnContext(r.Context(), "binding page: sign-in provider unavailable", "err", err)
-	default:
-		status, msg = http.StatusInternalServerError, "Something went wrong on our side. Please try again."
-		b.log().ErrorContext(r.Context(), "binding page error", "err", err)
-	}
+	status, msg := failure(r.Context(), b.log(), "binding page", err)
 	b.page(w, r, status, pageData{Title: "This link cannot be used", Message: msg, Retry: true})
 }
 

@@ -194,19 +194,9 @@ func (c *Connections) list(w http.ResponseWriter, r *http.Request, status int, i
 }
 
 func (c *Connections) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusBadRequest, behalf.ErrorMessage(err)
-	switch behalf.ErrorCode(err) {
-	case behalf.EINVALID:
-	case behalf.ENOTFOUND:
+	status, msg := failure(r.Context(), c.log(), "connections page", err)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		status, msg = http.StatusNotFound, "Behalf does not sign in users of this identity provider on this page."
-	case behalf.EFORBIDDEN:
-		status = http.StatusForbidden
-	case behalf.EUNAVAILABLE:
-		status, msg = http.StatusBadGateway, "The sign-in provider could not be reached. Please try again in a moment."
-		c.log().WarnContext(r.Context(), "connections page: sign-in provider unavailable", "err", err)
-	default:
-		status, msg = http.StatusInternalServerError, "Something went wrong on our side. Please try again."
-		c.log().ErrorContext(r.Context(), "connections page error", "err", err)
 	}
 	c.page(w, r, status, connectionsData{Title: "Your connections", Message: msg, Kind: "warn"})
 }

@@ -91,10 +91,9 @@ func (c *Consent) callback(w http.ResponseWriter, r *http.Request, providerID st
 }
 
 func (c *Consent) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := http.StatusBadRequest, behalf.ErrorMessage(err)
-	if code := behalf.ErrorCode(err); code != behalf.EINVALID && code != behalf.EFORBIDDEN && code != behalf.ENOTFOUND {
-		status = http.StatusInternalServerError
-		c.Log.ErrorContext(r.Context(), "consent page error", "path", r.URL.Path, "err", err)
+	status, msg := failure(r.Context(), c.Log, "consent page", err)
+	if status == http.StatusForbidden {
+		status = http.StatusBadRequest // a link that cannot be used, as every refusal here
 	}
 	c.page(w, status, "This sign-in link cannot be used", msg)
 }
