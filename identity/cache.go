@@ -40,8 +40,8 @@ func (d *DataPlane) getWorkload(ctx context.Context, name string) (*behalf.Workl
 }
 
 // freshWorkload reads a workload from the store, not the cache, and
-// refreshes the cache with it: checkWATWorkload confirms with it that a
-// WAT's workload is gone, not only missing from a stale cache.
+// refreshes the cache with it: what WATs are bound to must be the stored
+// workload, not one deleted less than ConfigCacheTTL ago.
 func (d *DataPlane) freshWorkload(ctx context.Context, name string) (*behalf.WorkloadIdentity, error) {
 	now := time.Now()
 	w, err := d.Store.GetWorkload(ctx, name)

@@ -36,7 +36,7 @@ func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user be
 			return "", time.Time{}, behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 		}
 	}
-	w, err := d.getWorkload(ctx, workload)
+	w, err := d.freshWorkload(ctx, workload)
 	if err != nil {
 		return "", time.Time{}, err
 	}

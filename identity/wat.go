@@ -66,10 +66,7 @@ func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, 
 }
 
 // checkWorkload validates the name, authorizes the caller and reads the
-// workload identity the token will be bound to, through the config cache
-// like every other read of it: a token minted from a cached workload that
-// was deleted (or deleted and created again) meanwhile is refused where it
-// is used, since checkWATWorkload confirms a mismatch with the store.
+// workload identity the token will be bound to.
 func (d *DataPlane) checkWorkload(ctx context.Context, workload string) (*behalf.WorkloadIdentity, error) {
 	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
 		return nil, err
@@ -77,7 +74,7 @@ func (d *DataPlane) checkWorkload(ctx context.Context, workload string) (*behalf
 	if err := authorizeWorkload(ctx, workload); err != nil {
 		return nil, err
 	}
-	return d.getWorkload(ctx, workload)
+	return d.freshWorkload(ctx, workload)
 }
 
 // claimWorkloadID is the WAT claim naming the ID of the workload identity
