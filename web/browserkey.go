@@ -37,15 +37,17 @@ func (s *SignIn) setBrowserKey(w http.ResponseWriter, r *http.Request, key behal
 // (at most maxBrowserKeys); cookies that do not open are ignored.
 func (s *SignIn) BrowserKeys(r *http.Request) []behalf.Secret {
 	var keys []behalf.Secret
+	prefix := s.wireName(browserKeyPrefix, browserKeyPath)
 	for _, c := range r.Cookies() {
 		if len(keys) == maxBrowserKeys {
 			break
 		}
-		if !strings.HasPrefix(c.Name, browserKeyPrefix) || len(c.Value) > maxCookieLen {
+		if !strings.HasPrefix(c.Name, prefix) || len(c.Value) > maxCookieLen {
 			continue
 		}
+		name := browserKeyPrefix + strings.TrimPrefix(c.Name, prefix)
 		var key string
-		if s.open(r.Context(), browserKeySeal(c.Name), c.Value, &key) && key != "" {
+		if s.open(r.Context(), browserKeySeal(name), c.Value, &key) && key != "" {
 			keys = append(keys, behalf.Secret(key))
 		}
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/behalf-dev/behalf"
 )
 
-// Ensure the browser-key cookie is HttpOnly, scoped to the OAuth paths and
-// sealed to its name, and that BrowserKeys returns exactly the keys the
+// Ensure the browser-key cookie is HttpOnly, Secure with the __Secure-
+// prefix on https, scoped to the OAuth paths and sealed to its name, and that BrowserKeys returns exactly the keys the
 // browser was given: a cookie edited, moved to another name or with
 // another prefix is ignored, and at most maxBrowserKeys are read.
 func TestBrowserKeys(t *testing.T) {
@@ -27,7 +27,7 @@ func TestBrowserKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := rec.Result().Cookies()[0]
-		if !c.HttpOnly || !c.Secure || c.Path != browserKeyPath || c.SameSite != http.SameSiteLaxMode || !strings.HasPrefix(c.Name, browserKeyPrefix) || strings.Contains(c.Value, key) {
+		if !c.HttpOnly || !c.Secure || c.Path != browserKeyPath || c.SameSite != http.SameSiteLaxMode || !strings.HasPrefix(c.Name, "__Secure-"+browserKeyPrefix) || strings.Contains(c.Value, key) {
 			t.Fatalf("cookie %+v", c)
 		}
 		j.take(rec.Result())
@@ -42,17 +42,19 @@ func TestBrowserKeys(t *testing.T) {
 		}
 	}
 
-	// Moved to another name, edited, or another cookie: ignored.
+	// Moved to another name, edited, unprefixed (as a plain-http response
+	// could plant it), or another cookie: ignored.
 	var name, value string
 	for n, c := range j {
 		name, value = n, c.Value
 		break
 	}
 	forged := httptest.NewRequest("GET", "/identities/oauth2/callback/p", nil)
-	forged.AddCookie(&http.Cookie{Name: browserKeyPrefix + "0000000000000000", Value: value})
+	forged.AddCookie(&http.Cookie{Name: "__Secure-" + browserKeyPrefix + "0000000000000000", Value: value})
+	forged.AddCookie(&http.Cookie{Name: strings.TrimPrefix(name, "__Secure-"), Value: value})
 	forged.AddCookie(&http.Cookie{Name: name, Value: value[:len(value)-2] + "AA"})
 	forged.AddCookie(&http.Cookie{Name: "behalf_signin_x", Value: value})
-	forged.AddCookie(&http.Cookie{Name: browserKeyPrefix + "1111111111111111", Value: strings.Repeat("A", maxCookieLen+1)})
+	forged.AddCookie(&http.Cookie{Name: "__Secure-" + browserKeyPrefix + "1111111111111111", Value: strings.Repeat("A", maxCookieLen+1)})
 	if got := s.BrowserKeys(forged); len(got) != 0 {
 		t.Fatalf("forged cookies gave %d keys", len(got))
 	}

@@ -156,7 +156,7 @@ func (ct *connTest) open(u behalf.User) browserState {
 		ct.t.Fatalf("GET /connections: %d\n%s", resp.StatusCode, body)
 	}
 	m := csrfField.FindStringSubmatch(body)
-	if m == nil || len(resp.Cookies()) != 1 || resp.Cookies()[0].Name != csrfCookie {
+	if m == nil || len(resp.Cookies()) != 1 || resp.Cookies()[0].Name != "__Host-"+csrfCookie {
 		ct.t.Fatalf("no CSRF token on the page (cookies %v):\n%s", resp.Cookies(), body)
 	}
 	return browserState{csrf: m[1], csrfCookie: resp.Cookies()[0], session: session, body: body}
@@ -272,7 +272,7 @@ func TestConnectionsPageSignOut(t *testing.T) {
 	}
 	var cleared bool
 	for _, c := range resp.Cookies() {
-		cleared = cleared || (c.Name == sessionCookieName(connTestIssuer) && c.MaxAge < 0)
+		cleared = cleared || (c.Name == "__Host-"+sessionCookieName(connTestIssuer) && c.MaxAge < 0)
 	}
 	if !cleared {
 		t.Errorf("the session cookie was not cleared: %v", resp.Cookies())

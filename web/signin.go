@@ -22,6 +22,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/cookieprefix"
 	"github.com/behalf-dev/behalf/oauth"
 )
 
@@ -145,7 +146,7 @@ func (s *SignIn) CallbackURL() string { return s.PublicURL + SignInCallbackPath 
 // User returns the user this browser is signed in as at issuer, if it
 // holds a valid, unexpired session cookie for it.
 func (s *SignIn) User(r *http.Request, issuer string) (behalf.User, bool) {
-	c, err := r.Cookie(sessionCookieName(issuer))
+	c, err := s.readCookie(r, sessionCookieName(issuer), "/")
 	if err != nil || len(c.Value) > maxCookieLen {
 		return behalf.User{}, false
 	}
@@ -213,7 +214,7 @@ func (s *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := flowCookieName(state)
-	ck, err := r.Cookie(name)
+	ck, err := s.readCookie(r, name, SignInCallbackPath)
 	var flow signInFlow
 	if err != nil || len(ck.Value) > maxCookieLen || !s.open(r.Context(), flowSeal(state), ck.Value, &flow) {
 		s.fail(w, r, http.StatusBadRequest, "This sign-in was not started in this browser, or was already finished.")
@@ -372,7 +373,7 @@ func (t localTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // hidden field; CheckCSRF verifies it.
 func (s *SignIn) CSRFToken(w http.ResponseWriter, r *http.Request, action string) (string, error) {
 	id := ""
-	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 43 {
+	if c, err := s.readCookie(r, csrfCookie, "/"); err == nil && len(c.Value) == 43 {
 		id = c.Value
 	} else {
 		id = random256()
@@ -391,7 +392,7 @@ func (s *SignIn) CheckCSRF(r *http.Request, action string) bool {
 	if o := r.Header.Get("Origin"); o != "" && o != "null" && !sameOrigin(o, s.PublicURL) {
 		return false
 	}
-	c, err := r.Cookie(csrfCookie)
+	c, err := s.readCookie(r, csrfCookie, "/")
 	if err != nil || len(c.Value) != 43 {
 		return false
 	}
@@ -424,8 +425,21 @@ func LocalPath(p string) bool {
 	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
 }
 
+// cookie returns an HttpOnly cookie; on https it is Secure and named with
+// the prefix browsers enforce for its path (wireName). maxAge < 0 deletes it.
 func (s *SignIn) cookie(name, value, path string, maxAge int, site http.SameSite) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: path, MaxAge: maxAge, HttpOnly: true, Secure: s.secure(), SameSite: site}
+	return &http.Cookie{Name: s.wireName(name, path), Value: value, Path: path, MaxAge: maxAge, HttpOnly: true, Secure: s.secure(), SameSite: site}
+}
+
+// wireName is the name on the wire of the cookie name set on path:
+// "__Host-name" on https for path "/", "__Secure-name" for a narrower path.
+func (s *SignIn) wireName(name, path string) string {
+	return cookieprefix.Name(name, path, s.secure())
+}
+
+// readCookie returns the request's cookie name set on path.
+func (s *SignIn) readCookie(r *http.Request, name, path string) (*http.Cookie, error) {
+	return r.Cookie(s.wireName(name, path))
 }
 
 func (s *SignIn) seal(ctx context.Context, sc behalf.SealContext, v any) (string, error) {

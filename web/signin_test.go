@@ -186,7 +186,7 @@ func TestSignInFlow(t *testing.T) {
 	if !ok || u != (behalf.User{Issuer: op.URL, Subject: "user-1"}) {
 		t.Fatalf("User = %+v, %v", u, ok)
 	}
-	c := j[sessionCookieName(op.URL)]
+	c := j["__Host-"+sessionCookieName(op.URL)]
 	if c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.MaxAge != int(DefaultSignInLifetime/time.Second) {
 		t.Fatalf("session cookie %+v", c)
 	}
@@ -302,7 +302,7 @@ func TestCSRF(t *testing.T) {
 		t.Fatal(err)
 	}
 	j.take(rec.Result())
-	if c := j[csrfCookie]; c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode {
+	if c := j["__Host-"+csrfCookie]; c == nil || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode {
 		t.Fatalf("CSRF cookie %+v", c)
 	}
 	post := func(j jar, form url.Values, header ...string) bool {
@@ -319,12 +319,15 @@ func TestCSRF(t *testing.T) {
 	if !post(j, url.Values{"csrf": {tok}}, "Origin", "https://behalf.example.com", "Sec-Fetch-Site", "same-origin") {
 		t.Fatal("a good token was refused")
 	}
-	other := jar{csrfCookie: {Name: csrfCookie, Value: strings.Repeat("A", 43)}}
+	host := "__Host-" + csrfCookie
+	other := jar{host: {Name: host, Value: strings.Repeat("A", 43)}}
+	planted := jar{csrfCookie: {Name: csrfCookie, Value: j[host].Value}} // unprefixed, as plain http could set it
 	for name, ok := range map[string]bool{
 		"no token":       post(j, url.Values{}),
 		"tampered token": post(j, url.Values{"csrf": {tok[:len(tok)-2] + "AA"}}),
 		"other browser":  post(other, url.Values{"csrf": {tok}}),
 		"no cookie":      post(jar{}, url.Values{"csrf": {tok}}),
+		"unprefixed":     post(planted, url.Values{"csrf": {tok}}),
 		"cross-site":     post(j, url.Values{"csrf": {tok}}, "Sec-Fetch-Site", "cross-site"),
 		"other origin":   post(j, url.Values{"csrf": {tok}}, "Origin", "https://evil.example"),
 	} {
@@ -334,7 +337,7 @@ func TestCSRF(t *testing.T) {
 	}
 	r := httptest.NewRequest("POST", "/", strings.NewReader("csrf="+url.QueryEscape(tok)))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	r.AddCookie(&http.Cookie{Name: csrfCookie, Value: j[csrfCookie].Value})
+	r.AddCookie(&http.Cookie{Name: host, Value: j[host].Value})
 	if s.CheckCSRF(r, "switch:1") {
 		t.Error("a token for one action was accepted for another")
 	}

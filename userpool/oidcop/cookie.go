@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/cookieprefix"
 )
 
 // Cookie names. The session cookie's path is the pool's issuer path, the
-// CSRF cookie's the pool's login page, so each pool has its own.
+// CSRF cookie's the pool's login page, so each pool has its own. On https
+// both carry the __Secure- prefix (wireName).
 const (
 	sessionCookie = "behalf_session"
 	csrfCookie    = "behalf_login"
@@ -63,7 +65,7 @@ func (p *Provider) clearSession(h http.Header, poolID string) {
 
 // readSession returns the unexpired session in the request's cookies, or nil.
 func (p *Provider) readSession(ctx context.Context, h http.Header, poolID string) *session {
-	raw := cookieValue(h, sessionCookie)
+	raw := cookieValue(h, p.wireName(sessionCookie))
 	if raw == "" {
 		return nil
 	}
@@ -85,7 +87,7 @@ func (p *Provider) readSession(ctx context.Context, h http.Header, poolID string
 // browserID returns the login CSRF cookie's value, setting a new cookie
 // when the request has none.
 func (p *Provider) browserID(w http.ResponseWriter, r *http.Request, poolID string) string {
-	if v := cookieValue(r.Header, csrfCookie); len(v) == 43 {
+	if v := cookieValue(r.Header, p.wireName(csrfCookie)); len(v) == 43 {
 		return v
 	}
 	b := make([]byte, 32)
@@ -109,7 +111,7 @@ func (p *Provider) csrfToken(ctx context.Context, requestID, browser string) (st
 // checkCSRF reports whether a posted form's token matches the browser's
 // CSRF cookie and the auth request.
 func (p *Provider) checkCSRF(ctx context.Context, r *http.Request, requestID string) bool {
-	browser, token := cookieValue(r.Header, csrfCookie), r.PostForm.Get("csrf")
+	browser, token := cookieValue(r.Header, p.wireName(csrfCookie)), r.PostForm.Get("csrf")
 	if browser == "" || token == "" || len(token) > maxCookieLen {
 		return false
 	}
@@ -127,14 +129,24 @@ func browserHash(browser string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// cookie returns an HttpOnly cookie; Secure when the public URL is https.
-// maxAge < 0 deletes it.
+// cookie returns an HttpOnly cookie; Secure, and named with the
+// __Secure- prefix, when the public URL is https. maxAge < 0 deletes it.
 func (p *Provider) cookie(name, value, path string, maxAge int, sameSite http.SameSite) *http.Cookie {
 	return &http.Cookie{
-		Name: name, Value: value, Path: path, MaxAge: maxAge,
+		Name: p.wireName(name), Value: value, Path: path, MaxAge: maxAge,
 		HttpOnly: true, Secure: p.secure, SameSite: sameSite,
 	}
 }
+
+// wireName is a cookie's name on the wire. Every cookie here is scoped to
+// a pool's path, never "/", so on https it takes the __Secure- prefix, not
+// __Host- (which requires Path=/).
+func (p *Provider) wireName(name string) string {
+	return cookieprefix.Name(name, poolScoped, p.secure)
+}
+
+// poolScoped stands for the pool paths the cookies are set on.
+const poolScoped = "/{poolId}"
 
 // cookieValue returns a request cookie's value, or "".
 func cookieValue(h http.Header, name string) string {

@@ -71,7 +71,7 @@ func (p *Provider) password(w http.ResponseWriter, r *http.Request, sr *storedRe
 	}
 	if u.Status == behalf.UserForceChangePassword {
 		sr.data.PendingUser, sr.data.PendingAt = u.Username, p.clock()
-		sr.data.PendingBrowser = browserHash(cookieValue(r.Header, csrfCookie))
+		sr.data.PendingBrowser = browserHash(cookieValue(r.Header, p.wireName(csrfCookie)))
 		if err := p.updateRequest(ctx, sr, ""); err != nil {
 			p.requestFailed(w, ctx, err)
 			return
@@ -87,7 +87,7 @@ func (p *Provider) password(w http.ResponseWriter, r *http.Request, sr *storedRe
 // password this browser verified moments ago, then signs them in.
 func (p *Provider) newPassword(w http.ResponseWriter, r *http.Request, sr *storedRequest, form *loginForm) {
 	ctx, a := r.Context(), &sr.data
-	browser := browserHash(cookieValue(r.Header, csrfCookie))
+	browser := browserHash(cookieValue(r.Header, p.wireName(csrfCookie)))
 	if a.PendingUser == "" || !p.clock().Before(a.PendingAt.Add(pendingLifetime)) ||
 		subtle.ConstantTimeCompare([]byte(browser), []byte(a.PendingBrowser)) != 1 {
 		form.Error = "Sign in with your temporary password again."

@@ -676,12 +676,12 @@ func TestCookieAttributes(t *testing.T) {
 			t.Errorf("%s cookie: %s", name, ck)
 		}
 	}
-	check("behalf_login", resp.Cookies(), "/"+e.pool.ID+"/login", http.SameSiteStrictMode)
+	check("__Secure-behalf_login", resp.Cookies(), "/"+e.pool.ID+"/login", http.SameSiteStrictMode)
 	resp, _ = e.signIn(c, loginURL, hiddenFields(page), "alice", alicePassword)
 	if !strings.HasPrefix(resp.Header.Get("Location"), "https://app.example.com/cb?code=") {
 		t.Fatalf("sign-in: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	check("behalf_session", resp.Cookies(), "/"+e.pool.ID, http.SameSiteLaxMode)
+	check("__Secure-behalf_session", resp.Cookies(), "/"+e.pool.ID, http.SameSiteLaxMode)
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://app.example.com") {
 		t.Errorf("CSP %q does not let the login form redirect to the client", csp)
 	}
