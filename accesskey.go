@@ -2,6 +2,7 @@ package behalf
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -32,10 +33,45 @@ type AccessKeyStore interface {
 	DeleteAccessKey(ctx context.Context, id string) error
 }
 
+// Caller is the principal that signs with k.
+func (k *AccessKey) Caller() Principal { return Principal{AccessKeyID: k.ID, Name: k.Principal} }
+
+// RootPrincipal is the administrator's principal name.
+const RootPrincipal = "root"
+
+// workloadPrincipalPrefix starts the principal name of a workload-scoped key.
+const workloadPrincipalPrefix = "workload/"
+
+// WorkloadPrincipal returns the principal name of a key scoped to workload.
+func WorkloadPrincipal(workload string) string { return workloadPrincipalPrefix + workload }
+
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	AccessKeyID string
 	Name        string
+}
+
+// IsRoot reports whether p is the administrator.
+func (p Principal) IsRoot() bool { return p.Name == RootPrincipal }
+
+// Workload returns the workload identity a scoped principal acts for, and
+// false for the administrator (or a principal of no known kind).
+func (p Principal) Workload() (string, bool) {
+	w, ok := strings.CutPrefix(p.Name, workloadPrincipalPrefix)
+	if !ok || w == "" {
+		return "", false
+	}
+	return w, true
+}
+
+// MayActFor reports whether p may act for workload: the administrator for
+// every workload, a scoped principal only for its own.
+func (p Principal) MayActFor(workload string) bool {
+	if p.IsRoot() {
+		return true
+	}
+	w, ok := p.Workload()
+	return ok && w == workload
 }
 
 type principalKey struct{}

@@ -347,7 +347,7 @@ func authScheme(r *http.Request) (int, string) {
 // mayInvoke reports whether a SigV4 principal may invoke rt: the root key,
 // or a key scoped to the runtime's workload.
 func mayInvoke(p behalf.Principal, rt *behalf.AgentRuntime) error {
-	if p.Name == "root" || p.Name == "workload/"+rt.Workload {
+	if p.MayActFor(rt.Workload) {
 		return nil
 	}
 	return behalf.Errorf(behalf.EFORBIDDEN, "The access key %s may not invoke agent runtime %s.", p.AccessKeyID, rt.ID)

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -18,10 +17,7 @@ type accessKeyOut struct {
 
 func keyOut(k *behalf.AccessKey) accessKeyOut {
 	out := accessKeyOut{AccessKeyID: k.ID, CreatedTime: epoch(k.CreatedAt)}
-	out.Workload, _ = strings.CutPrefix(k.Principal, "workload/")
-	if k.Principal == "root" {
-		out.Workload = ""
-	}
+	out.Workload, _ = k.Caller().Workload()
 	return out
 }
 

@@ -179,7 +179,7 @@ func (s *Server) verifyCognitoAdmin(r *http.Request, body []byte, op string) (be
 	if err != nil {
 		return behalf.Principal{}, cognitoAuthError(err)
 	}
-	if p.Name != "root" {
+	if !p.IsRoot() {
 		return behalf.Principal{}, cognitoWireError(cognitoAccessDenied, http.StatusBadRequest,
 			"User: %s is not authorized to perform: cognito-idp:%s; the key is scoped to one workload's data plane.", p.AccessKeyID, op)
 	}

@@ -201,7 +201,7 @@ func (s *Server) serveOperation(rt route) http.Handler {
 			writeError(w, r, s.Log, err)
 			return
 		}
-		if !rt.dataPlane && p.Name != "root" {
+		if !rt.dataPlane && !p.IsRoot() {
 			writeError(w, r, s.Log, behalf.Errorf(behalf.EFORBIDDEN, "The access key %s may not call %s; it is scoped to one workload's data plane.", p.AccessKeyID, name))
 			return
 		}

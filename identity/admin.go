@@ -45,7 +45,7 @@ func NewAccessKeyPair() (string, behalf.Secret) {
 // the workload deletes the key, and a later workload of the same name
 // never inherits it.
 func (a *Admin) CreateAccessKey(ctx context.Context, workload string) (*behalf.NewAccessKey, error) {
-	principal, workloadID := RootPrincipal, ""
+	principal, workloadID := behalf.RootPrincipal, ""
 	if workload != "" {
 		if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
 			return nil, err
@@ -54,7 +54,7 @@ func (a *Admin) CreateAccessKey(ctx context.Context, workload string) (*behalf.N
 		if err != nil {
 			return nil, err
 		}
-		principal, workloadID = WorkloadPrincipal(workload), w.ID
+		principal, workloadID = behalf.WorkloadPrincipal(workload), w.ID
 	}
 	id, secret := NewAccessKeyPair()
 	sealed, err := a.Sealer.Seal(ctx, AccessKeySeal(id), []byte(secret.Reveal()))
@@ -147,7 +147,7 @@ const KeyCacheTTL = 5 * time.Second
 // Lookup returns the secret and principal of an access key id.
 func (k *Keyring) Lookup(ctx context.Context, id string) (behalf.Secret, string, error) {
 	if k.EnvID != "" && id == k.EnvID {
-		return k.EnvSecret, RootPrincipal, nil
+		return k.EnvSecret, behalf.RootPrincipal, nil
 	}
 	k.mu.Lock()
 	c, ok := k.cache[id]

@@ -24,10 +24,10 @@ func TestScopedKeyDiesWithWorkload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if key.Principal != WorkloadPrincipal("tmpw") || key.WorkloadID == "" || key.WorkloadID != old.ID {
-		t.Fatalf("CreateAccessKey(tmpw) = principal %q, workload id %q; want %q bound to %q", key.Principal, key.WorkloadID, WorkloadPrincipal("tmpw"), old.ID)
+	if key.Principal != behalf.WorkloadPrincipal("tmpw") || key.WorkloadID == "" || key.WorkloadID != old.ID {
+		t.Fatalf("CreateAccessKey(tmpw) = principal %q, workload id %q; want %q bound to %q", key.Principal, key.WorkloadID, behalf.WorkloadPrincipal("tmpw"), old.ID)
 	}
-	if _, principal, err := (&Keyring{Store: h.db, Sealer: h.dp.Sealer}).Lookup(ctx, key.ID); err != nil || principal != WorkloadPrincipal("tmpw") {
+	if _, principal, err := (&Keyring{Store: h.db, Sealer: h.dp.Sealer}).Lookup(ctx, key.ID); err != nil || principal != behalf.WorkloadPrincipal("tmpw") {
 		t.Fatalf("Lookup of the new key: %q %v", principal, err)
 	}
 

@@ -162,7 +162,7 @@ func newHarness(t *testing.T) *harness {
 	cs := &countingStore{Store: db}
 	h := &harness{
 		t: t, store: cs, db: db, clock: clock,
-		root: behalf.WithPrincipal(ctx, behalf.Principal{Name: RootPrincipal, AccessKeyID: "BHLFROOT"}),
+		root: behalf.WithPrincipal(ctx, behalf.Principal{Name: behalf.RootPrincipal, AccessKeyID: "BHLFROOT"}),
 		dp: &DataPlane{
 			Store: cs, Sealer: sealer, Signer: wat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: true}), PublicURL: "http://behalf.test", Now: clock.Now,

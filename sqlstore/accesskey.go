@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -50,7 +49,7 @@ func insertAccessKey(ctx context.Context, c conn, k *behalf.AccessKey) error {
 		if c.d.isForeignKeyViolation(err) {
 			// The workload was deleted (and maybe created again, with
 			// another id) since the caller read it.
-			name, _ := strings.CutPrefix(k.Principal, "workload/")
+			name, _ := k.Caller().Workload()
 			return notFound(workloadKind, name)
 		}
 		return c.conflict(err, fmt.Sprintf("insert access key %q", k.ID), accessKeyKind, k.ID)

@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/behalf-dev/behalf/identity"
+	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/seal"
 	"github.com/behalf-dev/behalf/sqlstore"
 )
@@ -427,7 +427,7 @@ func checkRestored(ctx context.Context, path string, cfg seal.KeyringConfig, res
 	if err != nil {
 		return nil, fmt.Errorf("the backup's data keys do not open with the key-encryption keys given (%w).\nPut the key files it needs into %s, or pass --kms / --kms-previous, and run behalf restore again; nothing was replaced", err, cfg.DataDir)
 	}
-	keys, err := store.ListAccessKeys(ctx, identity.RootPrincipal)
+	keys, err := store.ListAccessKeys(ctx, behalf.RootPrincipal)
 	if err != nil {
 		return nil, fmt.Errorf("list root keys: %w", err)
 	}

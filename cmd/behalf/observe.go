@@ -150,7 +150,7 @@ func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Han
 	}
 	var exempt func(behalf.Principal) bool
 	if !m.Config.RateLimitRoot {
-		exempt = func(p behalf.Principal) bool { return p.Name == "root" }
+		exempt = behalf.Principal.IsRoot
 	}
 	limitKeys := func(a ratelimit.Authenticator) *ratelimit.KeyLimit {
 		return &ratelimit.KeyLimit{Next: a, Limiter: o.keys, Exempt: exempt, OnLimit: limited("key")}

@@ -34,7 +34,7 @@ func (m *Main) rootKeys(ctx context.Context, store behalf.Store, sealer behalf.S
 		return k, nil
 	}
 	path := m.credentialsPath()
-	keys, err := store.ListAccessKeys(ctx, identity.RootPrincipal)
+	keys, err := store.ListAccessKeys(ctx, behalf.RootPrincipal)
 	if err != nil {
 		return nil, fmt.Errorf("list root keys: %w", err)
 	}
@@ -79,14 +79,14 @@ func (m *Main) rootKeys(ctx context.Context, store behalf.Store, sealer behalf.S
 	if err != nil {
 		return nil, fmt.Errorf("seal root key: %w", err)
 	}
-	err = store.CreateAccessKey(ctx, &behalf.AccessKey{ID: newID, Secret: sealed, Principal: identity.RootPrincipal, CreatedAt: time.Now().UTC()})
+	err = store.CreateAccessKey(ctx, &behalf.AccessKey{ID: newID, Secret: sealed, Principal: behalf.RootPrincipal, CreatedAt: time.Now().UTC()})
 	if err != nil {
 		return nil, fmt.Errorf("store root key: %w", err)
 	}
 	// Another server starting on the same new database may have written
 	// the file meanwhile, with its own root key: that one is kept.
 	return k, m.writeCredentials(path, newID, newSecret, func(id string) bool {
-		others, err := store.ListAccessKeys(ctx, identity.RootPrincipal)
+		others, err := store.ListAccessKeys(ctx, behalf.RootPrincipal)
 		return err == nil && slices.ContainsFunc(others, func(k *behalf.AccessKey) bool { return k.ID == id })
 	})
 }
