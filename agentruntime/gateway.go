@@ -17,6 +17,7 @@ import (
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/jwtverify"
+	"github.com/behalf-dev/behalf/pooltoken"
 )
 
 // The invocation gateway serves InvokeAgentRuntime,
@@ -101,15 +102,6 @@ type Authenticator interface {
 	Verify(r *http.Request, body []byte) (behalf.Principal, error)
 }
 
-// PoolKeys gives the public keys of Behalf's own user pools
-// (behalf.UserPoolService).
-type PoolKeys interface {
-	JWKS(ctx context.Context, poolID string) ([]byte, error)
-	// CheckTokenUser refuses tokens of pool users disabled, deleted or
-	// signed out since the token was issued.
-	CheckTokenUser(ctx context.Context, poolID, sub string, iat time.Time, raw map[string]any) error
-}
-
 // Gateway is the InvokeAgentRuntime handler. Mount it on
 // "POST /runtimes/{runtime}/invocations" (it reads the path value
 // "runtime"). Set its fields before the first request and do not change
@@ -132,11 +124,11 @@ type Gateway struct {
 	// it should come from safehttp.NewClient (nil: one with default
 	// options, which refuses private addresses).
 	HTTPClient *http.Client
-	// Pools and PublicURL let authorizers whose discoveryUrl is one of
-	// Behalf's own user pools ({PublicURL}/{poolId}/.well-known/openid-configuration)
-	// verify tokens with the pool's keys in process, without HTTP.
-	Pools     PoolKeys
-	PublicURL string
+	// Pools lets authorizers whose discoveryUrl is one of Behalf's own
+	// user pools ({PublicURL}/{poolId}/.well-known/openid-configuration)
+	// verify tokens with the pool's keys in process, without HTTP, and
+	// refuse tokens of users disabled or signed out since.
+	Pools *pooltoken.Pools
 	// Transport carries invocations to agents. Nil means DefaultTransport:
 	// the SSRF guard's connect-time check on every connection.
 	Transport http.RoundTripper

@@ -14,7 +14,6 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/jwtverify"
-	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
 // A runtime's customJWTAuthorizer is checked in two steps. The token must
@@ -72,15 +71,13 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 	if err := authorizeClaims(a, c); err != nil {
 		return jwtverify.Claims{}, err
 	}
-	if poolID, ok := g.poolID(a.DiscoveryURL); ok {
-		// Verified claims are cached until exp; the user's state is not.
-		if err := g.Pools.CheckTokenUser(ctx, poolID, c.Subject, c.IssuedAt, c.Raw); err != nil {
-			if behalf.ErrorCode(err) == behalf.EUNAUTHORIZED {
-				return jwtverify.Claims{}, unauthorized(behalf.ErrorMessage(err))
-			}
-			g.Log.ErrorContext(ctx, "check pool token user", "err", err)
-			return jwtverify.Claims{}, errIdPDown
+	// Verified claims are cached until exp; the user's state is not.
+	if err := g.Pools.CheckUser(ctx, c.Issuer, c.Subject, c.IssuedAt, c.Raw); err != nil {
+		if behalf.ErrorCode(err) == behalf.EUNAUTHORIZED {
+			return jwtverify.Claims{}, unauthorized(behalf.ErrorMessage(err))
 		}
+		g.Log.ErrorContext(ctx, "check pool token user", "err", err)
+		return jwtverify.Claims{}, errIdPDown
 	}
 	return c, nil
 }
@@ -206,7 +203,7 @@ func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Is
 		ctx := context.WithoutCancel(ctx) // others may wait on this fetch
 		var res issuerResult
 		var ttl time.Duration
-		if poolID, ok := g.poolID(discoveryURL); ok {
+		if poolID, ok := g.Pools.PoolOfDiscovery(discoveryURL); ok {
 			res, ttl = g.poolIssuer(ctx, poolID), PoolKeysTTL
 		} else {
 			iss, err := jwtverify.Discover(ctx, g.client, discoveryURL)
@@ -224,34 +221,14 @@ func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Is
 	return res.iss, res.gen, res.err
 }
 
-// poolID recognises the discovery URL of one of Behalf's user pools,
-// {PublicURL}/{poolId}/.well-known/openid-configuration.
-func (g *Gateway) poolID(discoveryURL string) (string, bool) {
-	if g.Pools == nil || g.PublicURL == "" {
-		return "", false
-	}
-	rest, ok := strings.CutPrefix(discoveryURL, strings.TrimSuffix(g.PublicURL, "/")+"/")
-	if !ok {
-		return "", false
-	}
-	poolID, ok := strings.CutSuffix(rest, "/.well-known/openid-configuration")
-	if !ok || poolID == "" || strings.ContainsAny(poolID, "/?#%") {
-		return "", false
-	}
-	return poolID, true
-}
-
 // poolIssuer reads a user pool's keys; a deleted pool's tokens are refused.
 func (g *Gateway) poolIssuer(ctx context.Context, poolID string) issuerResult {
-	b, err := g.Pools.JWKS(ctx, poolID)
-	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+	iss, err := g.Pools.Issuer(ctx, poolID)
+	switch {
+	case err == nil:
+		return issuerResult{iss: iss}
+	case behalf.ErrorCode(err) == behalf.ENOTFOUND:
 		return issuerResult{err: unauthorized(jwtverify.MsgUntrusted)}
-	}
-	if err == nil {
-		var keys jwk.Set
-		if keys, err = jwk.Parse(b); err == nil {
-			return issuerResult{iss: jwtverify.Issuer{Issuer: strings.TrimSuffix(g.PublicURL, "/") + "/" + poolID, LocalKeys: keys}}
-		}
 	}
 	g.Log.ErrorContext(ctx, "agent runtime authorizer: user pool keys", "pool", poolID, "err", err)
 	return issuerResult{err: errIdPDown}

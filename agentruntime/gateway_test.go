@@ -18,6 +18,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/pooltoken"
 )
 
 // Ensure a valid bearer invocation reaches the agent with what the
@@ -694,7 +695,7 @@ func (p *fakePools) JWKS(ctx context.Context, poolID string) ([]byte, error) {
 func TestGatewayUserPoolIssuer(t *testing.T) {
 	pools := &fakePools{}
 	h := newHarness(t, func(g *Gateway, _ *httptest.Server) {
-		g.Pools, g.PublicURL = pools, "https://behalf.example/"
+		g.Pools = &pooltoken.Pools{Keys: pools, PublicURL: "https://behalf.example/"}
 	})
 	pub, err := jwk.PublicKeyOf(h.idp.key)
 	if err != nil {

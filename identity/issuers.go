@@ -2,30 +2,35 @@ package identity
 
 import (
 	"context"
-	"fmt"
-	"strings"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/jwtverify"
-	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/behalf-dev/behalf/pooltoken"
 )
 
 // TrustedIssuers verifies users' JWTs against the issuers an admin trusts,
 // caching the trusted list for IssuerCacheTTL so a removed issuer stops
-// being accepted within that bound.
+// being accepted within that bound. Make one with NewTrustedIssuers.
 type TrustedIssuers struct {
-	Store    behalf.IssuerStore
-	Verifier *jwtverify.Verifier
-	// Pools, when set, makes every user pool a trusted issuer: tokens whose
-	// iss is {PublicURL}/{poolId} verify against that pool's keys in process.
-	Pools     PoolKeys
-	PublicURL string
+	store behalf.IssuerStore
+	// pools makes every user pool a trusted issuer: tokens whose iss is
+	// {PublicURL}/{poolId} verify against that pool's keys in process.
+	pools    *pooltoken.Pools
+	verifier *jwtverify.Verifier
 
-	once  sync.Once
 	mu    sync.Mutex
 	cache map[string]issuerEntry
+}
+
+// NewTrustedIssuers returns the issuers registered in store and Behalf's
+// user pools (nil: none); client fetches registered issuers' key sets.
+func NewTrustedIssuers(store behalf.IssuerStore, client *http.Client, pools *pooltoken.Pools) *TrustedIssuers {
+	t := &TrustedIssuers{store: store, pools: pools}
+	t.verifier = &jwtverify.Verifier{HTTPClient: client, Lookup: t.lookup}
+	return t
 }
 
 type issuerEntry struct {
@@ -39,39 +44,19 @@ const IssuerCacheTTL = 5 * time.Second
 
 var _ UserVerifier = (*TrustedIssuers)(nil)
 
-// PoolKeys gives a user pool's public keys and checks that a token's user
-// still stands (userpool.Service does).
-type PoolKeys interface {
-	JWKS(ctx context.Context, poolID string) ([]byte, error)
-	CheckTokenUser(ctx context.Context, poolID, sub string, iat time.Time, raw map[string]any) error
-}
-
-// poolOf returns the pool id a Behalf user-pool issuer names, if iss is one.
-func (t *TrustedIssuers) poolOf(iss string) (string, bool) {
-	id, ok := strings.CutPrefix(iss, t.PublicURL+"/")
-	if t.Pools == nil || t.PublicURL == "" || !ok || id == "" || strings.ContainsAny(id, "/?#") {
-		return "", false
-	}
-	return id, true
-}
-
 // poolIssuer returns the pool a Behalf user-pool issuer names, if iss is one.
 func (t *TrustedIssuers) poolIssuer(ctx context.Context, iss string) (jwtverify.Issuer, bool, error) {
-	id, ok := t.poolOf(iss)
+	id, ok := t.pools.PoolOf(iss)
 	if !ok {
 		return jwtverify.Issuer{}, false, nil
 	}
-	b, err := t.Pools.JWKS(ctx, id)
+	pi, err := t.pools.Issuer(ctx, id)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return jwtverify.Issuer{}, false, nil
 	} else if err != nil {
 		return jwtverify.Issuer{}, false, err
 	}
-	keys, err := jwk.Parse(b)
-	if err != nil {
-		return jwtverify.Issuer{}, false, fmt.Errorf("parse pool %s key set: %w", id, err)
-	}
-	return jwtverify.Issuer{Issuer: iss, LocalKeys: keys}, true, nil
+	return pi, true, nil
 }
 
 // VerifyUser checks token and returns its user (issuer + subject) and expiry.
@@ -92,8 +77,7 @@ type UserToken struct {
 
 // VerifyUserToken is VerifyUser, with the token's issue time.
 func (t *TrustedIssuers) VerifyUserToken(ctx context.Context, token string) (UserToken, error) {
-	t.once.Do(func() { t.Verifier.Lookup = t.lookup })
-	c, err := t.Verifier.Verify(ctx, token)
+	c, err := t.verifier.Verify(ctx, token)
 	if err != nil {
 		if code := behalf.ErrorCode(err); code == behalf.EINTERNAL || code == behalf.EUNAVAILABLE {
 			return UserToken{}, err // the issuer's keys could not be fetched: retry, not refuse
@@ -105,7 +89,7 @@ func (t *TrustedIssuers) VerifyUserToken(ctx context.Context, token string) (Use
 	}
 	// A pool user disabled or signed out is refused within the pool's
 	// cache bound, not only when the token expires.
-	if err := t.checkPoolUser(ctx, c.Issuer, c.Subject, c.IssuedAt, c.Raw); err != nil {
+	if err := t.pools.CheckUser(ctx, c.Issuer, c.Subject, c.IssuedAt, c.Raw); err != nil {
 		if behalf.ErrorCode(err) == behalf.EINTERNAL {
 			return UserToken{}, err
 		}
@@ -122,17 +106,7 @@ func (t *TrustedIssuers) VerifyUserToken(ctx context.Context, token string) (Use
 // are not checked. The error is the pool's: EUNAUTHORIZED for a refused
 // user, EINTERNAL when the store failed.
 func (t *TrustedIssuers) CheckUser(ctx context.Context, user behalf.User, issuedAt time.Time) error {
-	return t.checkPoolUser(ctx, user.Issuer, user.Subject, issuedAt, nil)
-}
-
-// checkPoolUser runs the pool's CheckTokenUser when iss is one of Behalf's
-// user pools.
-func (t *TrustedIssuers) checkPoolUser(ctx context.Context, iss, sub string, iat time.Time, raw map[string]any) error {
-	id, ok := t.poolOf(iss)
-	if !ok {
-		return nil
-	}
-	return t.Pools.CheckTokenUser(ctx, id, sub, iat, raw)
+	return t.pools.CheckUser(ctx, user.Issuer, user.Subject, issuedAt, nil)
 }
 
 func (t *TrustedIssuers) lookup(ctx context.Context, iss string) (jwtverify.Issuer, error) {
@@ -164,7 +138,7 @@ func (t *TrustedIssuers) resolve(ctx context.Context, iss string) (issuerEntry, 
 	if pi, ok, err := t.poolIssuer(ctx, iss); err != nil || ok {
 		return issuerEntry{issuer: pi, found: ok}, err
 	}
-	ti, err := t.Store.GetIssuer(ctx, iss)
+	ti, err := t.store.GetIssuer(ctx, iss)
 	switch {
 	case err == nil:
 		return issuerEntry{issuer: jwtverify.Issuer{Issuer: ti.Issuer, JWKSURI: ti.JWKSURI, Audiences: ti.Audiences}, found: true}, nil

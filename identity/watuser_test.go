@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/pooltoken"
 )
 
 // fakePoolUsers is a PoolKeys whose CheckTokenUser answers err and records
@@ -56,7 +57,7 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	pools := &fakePoolUsers{}
-	h.dp.Users = &TrustedIssuers{Pools: pools, PublicURL: h.dp.PublicURL}
+	h.dp.Users = NewTrustedIssuers(h.db, nil, &pooltoken.Pools{Keys: pools, PublicURL: h.dp.PublicURL})
 	p := h.addProvider("google", behalf.AuthServerMetadata{
 		AuthorizationEndpoint: "https://accounts.example/auth", TokenEndpoint: "https://accounts.example/token",
 	})

@@ -19,7 +19,7 @@ import (
 	"github.com/behalf-dev/behalf/api"
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
-	"github.com/behalf-dev/behalf/jwtverify"
+	"github.com/behalf-dev/behalf/pooltoken"
 	"github.com/behalf-dev/behalf/signer"
 	"github.com/behalf-dev/behalf/sigv4"
 	"github.com/behalf-dev/behalf/sqlstore"
@@ -251,7 +251,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	}
 	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
 	// Every user pool is a trusted issuer, with its keys read in process.
-	users := &identity.TrustedIssuers{Store: store, Verifier: &jwtverify.Verifier{HTTPClient: httpClient}, Pools: pools, PublicURL: publicURL}
+	poolIssuers := &pooltoken.Pools{Keys: pools, PublicURL: publicURL}
+	users := identity.NewTrustedIssuers(store, httpClient, poolIssuers)
 	dp := &identity.DataPlane{
 		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
@@ -263,7 +264,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// SigV4; agents are dialled through the SSRF guard's connect-time check.
 	invocations := &agentruntime.Gateway{
 		Runtimes: store, WATs: dp, SigV4: auth, HTTPClient: httpClient, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
-		Pools: pools, PublicURL: publicURL, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
+		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding page; Run points Local at the hosted login.
