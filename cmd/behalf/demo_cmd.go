@@ -233,9 +233,9 @@ func (d *demo) startBehalf(ctx context.Context) error {
 		d.behalfURL = "http://" + addr
 	case err := <-done:
 		d.stopBehalf = func() {}
-		return fmt.Errorf("Behalf did not start: %w", err)
+		return fmt.Errorf("the Behalf server did not start: %w", err)
 	case <-time.After(30 * time.Second):
-		return errors.New("Behalf did not start within 30s")
+		return errors.New("the Behalf server did not start within 30s")
 	}
 	id, secret, err := d.rootCredentials()
 	if err != nil {

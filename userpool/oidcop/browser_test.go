@@ -13,9 +13,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// chromiumPath is Debian's chromium.
-const chromiumPath = browsertest.ChromiumPath
-
 // newBrowser starts headless Chromium, or skips the test when it is not
 // installed.
 func newBrowser(t *testing.T) context.Context { return browsertest.New(t) }

@@ -121,7 +121,7 @@ func (cfg Config) Invoke(ctx context.Context, _ Request) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		return nil, errors.New("Google Drive rejected the access token")
+		return nil, errors.New("the access token was rejected by Google Drive")
 	}
 	if err != nil {
 		return nil, err
