@@ -2,12 +2,10 @@ package agentruntime
 
 import (
 	"context"
-	"encoding/base64"
 	"maps"
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -209,45 +207,16 @@ func (s *Service) DeleteAgentRuntime(ctx context.Context, id string) (*behalf.Ag
 
 // ListAgentRuntimes returns one page of runtimes, by id.
 func (s *Service) ListAgentRuntimes(ctx context.Context, p behalf.PageRequest) ([]*behalf.AgentRuntime, string, error) {
-	limit := p.MaxResults
-	if limit == 0 {
-		limit = listMax
+	opts, limit, err := p.Options(listMax)
+	if err != nil {
+		return nil, "", behalf.InvalidPage(err, listMax)
 	}
-	if limit < 1 || limit > listMax {
-		return nil, "", behalf.Invalid("maxResults", "maxResults must be between 1 and %d.", listMax)
-	}
-	after, err := decodePageToken(p.NextToken)
+	items, err := s.Store.ListAgentRuntimes(ctx, opts)
 	if err != nil {
 		return nil, "", err
 	}
-	items, err := s.Store.ListAgentRuntimes(ctx, behalf.ListOptions{After: after, Limit: limit + 1})
-	if err != nil {
-		return nil, "", err
-	}
-	if len(items) <= limit {
-		return items, "", nil
-	}
-	items = items[:limit]
-	return items, encodePageToken(items[limit-1].ID), nil
-}
-
-// Page tokens are opaque to callers: base64url of a version tag and the
-// last id on the previous page.
-const pageTokenPrefix = "rt1:"
-
-func encodePageToken(lastID string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(pageTokenPrefix + lastID))
-}
-
-func decodePageToken(token string) (string, error) {
-	if token == "" {
-		return "", nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || !strings.HasPrefix(string(b), pageTokenPrefix) {
-		return "", behalf.Invalid("nextToken", "The pagination token is invalid.")
-	}
-	return strings.TrimPrefix(string(b), pageTokenPrefix), nil
+	items, next := behalf.NextPage(items, limit, func(r *behalf.AgentRuntime) string { return r.ID })
+	return items, next, nil
 }
 
 // cloneAuthorizer deep-copies a, normalizing empty lists to nil.

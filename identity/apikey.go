@@ -86,7 +86,7 @@ func (s *Service) ListAPIKeyProviders(ctx context.Context, p behalf.PageRequest)
 	if err != nil {
 		return nil, "", err
 	}
-	items, next := page(items, limit, func(p *behalf.APIKeyProvider) string { return p.Name })
+	items, next := behalf.NextPage(items, limit, func(p *behalf.APIKeyProvider) string { return p.Name })
 	return items, next, nil
 }
 

@@ -115,7 +115,7 @@ func (s *Service) ListOAuth2Providers(ctx context.Context, p behalf.PageRequest)
 	if err != nil {
 		return nil, "", err
 	}
-	items, next := page(items, limit, func(p *behalf.OAuth2Provider) string { return p.Name })
+	items, next := behalf.NextPage(items, limit, func(p *behalf.OAuth2Provider) string { return p.Name })
 	return items, next, nil
 }
 

@@ -79,6 +79,6 @@ func (s *Service) ListWorkloads(ctx context.Context, p behalf.PageRequest) ([]*b
 	if err != nil {
 		return nil, "", err
 	}
-	items, next := page(items, limit, func(w *behalf.WorkloadIdentity) string { return w.Name })
+	items, next := behalf.NextPage(items, limit, func(w *behalf.WorkloadIdentity) string { return w.Name })
 	return items, next, nil
 }

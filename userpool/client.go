@@ -161,7 +161,7 @@ func (s *Service) ListUserPoolClients(ctx context.Context, poolID string, req be
 	if err != nil {
 		return nil, "", internal("list clients", err)
 	}
-	clients, next := page(clients, limit, func(c *behalf.AppClient) string { return c.ID })
+	clients, next := behalf.NextPage(clients, limit, func(c *behalf.AppClient) string { return c.ID })
 	return clients, next, nil
 }
 

@@ -141,7 +141,7 @@ func (s *Service) ListUserPools(ctx context.Context, req behalf.PageRequest) ([]
 	if err != nil {
 		return nil, "", internal("list pools", err)
 	}
-	pools, next := page(pools, limit, func(p *behalf.UserPool) string { return p.ID })
+	pools, next := behalf.NextPage(pools, limit, func(p *behalf.UserPool) string { return p.ID })
 	return pools, next, nil
 }
 

@@ -271,7 +271,7 @@ func (s *Service) ListUsers(ctx context.Context, poolID string, req behalf.PageR
 	if err != nil {
 		return nil, "", internal("list users", err)
 	}
-	users, next := page(users, limit, func(u *behalf.PoolUser) string { return u.Username })
+	users, next := behalf.NextPage(users, limit, func(u *behalf.PoolUser) string { return u.Username })
 	for i, u := range users {
 		users[i] = publicUser(u)
 	}
