@@ -15,7 +15,6 @@ var (
 	runtimeNamePattern = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}$`)
 	// runtimeIDPattern is "<name>-<10 alphanumerics>".
 	runtimeIDPattern   = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,47}-[a-zA-Z0-9]{10}$`)
-	discoveryPattern   = regexp.MustCompile(`^.+/\.well-known/openid-configuration$`)
 	scopePattern       = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
 	claimNamePattern   = regexp.MustCompile(`^[A-Za-z0-9_.\-:]+$`)
 	headerNamePattern  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -112,11 +111,8 @@ func validateAuthorizer(a *behalf.JWTAuthorizer, policy safehttp.Options) error 
 		return nil
 	}
 	const base = "authorizerConfiguration.customJWTAuthorizer"
-	if !discoveryPattern.MatchString(a.DiscoveryURL) {
-		return behalf.Invalid(base+".discoveryUrl", "discoveryUrl must be a URL ending in /.well-known/openid-configuration.")
-	}
-	if _, err := policy.CheckURL(a.DiscoveryURL); err != nil {
-		return behalf.Invalid(base+".discoveryUrl", "discoveryUrl %q is refused: %v.", truncate(a.DiscoveryURL, 200), err)
+	if err := policy.CheckDiscoveryURL(a.DiscoveryURL, safehttp.OIDCDiscovery); err != nil {
+		return behalf.Invalid(base+".discoveryUrl", "%s.", safehttp.Describe("discoveryUrl", err))
 	}
 	lists := []struct {
 		field string

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/behalf-dev/behalf"
@@ -19,7 +18,7 @@ const DiscoveryURLField = "discoveryUrl"
 const MaxDiscoveryBytes = 512 << 10
 
 // wellKnown is the OpenID Connect Discovery 1.0 path suffix.
-const wellKnown = "/.well-known/openid-configuration"
+const wellKnown = safehttp.OIDCWellKnown
 
 // Discover fetches an OpenID provider's discovery document with c (which
 // should come from safehttp.NewClient) and returns the issuer's
@@ -72,15 +71,8 @@ func discoveryTarget(raw string) (docURL, issuer string) {
 
 // checkDiscoveryURL checks a discovery URL before fetching.
 func checkDiscoveryURL(raw string, allowPrivate bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return invalid(err, "Discovery URL is not a valid URL.")
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return invalid(nil, "Discovery URL must not have a query or fragment.")
-	}
-	if _, err := safehttp.CheckURL(raw, allowPrivate); err != nil {
-		return invalid(err, "Discovery URL is not allowed: %s.", plain(err))
+	if err := (safehttp.Options{AllowPrivate: allowPrivate}).CheckDiscoveryURL(raw, safehttp.OIDCDiscovery); err != nil {
+		return invalid(err, "%s.", safehttp.Describe("Discovery URL", err))
 	}
 	return nil
 }

@@ -21,8 +21,8 @@ const MaxDiscoveryBytes = 512 << 10
 
 // Well-known path segments of discovery documents.
 const (
-	oidcWellKnown    = "/.well-known/openid-configuration"       // OpenID Connect Discovery 1.0
-	rfc8414WellKnown = "/.well-known/oauth-authorization-server" // RFC 8414
+	oidcWellKnown    = safehttp.OIDCWellKnown
+	rfc8414WellKnown = safehttp.OAuthWellKnown
 )
 
 // Discover fetches and checks the discovery document at discoveryURL with
@@ -56,29 +56,13 @@ func Discover(ctx context.Context, c *http.Client, discoveryURL string) (behalf.
 	return md, nil
 }
 
-// checkDiscoveryURL checks the shape of a discovery URL before fetching.
+// checkDiscoveryURL checks a discovery URL before fetching.
 func checkDiscoveryURL(raw string, allowPrivate bool) error {
-	u, err := url.Parse(raw)
+	err := safehttp.Options{AllowPrivate: allowPrivate}.CheckDiscoveryURL(raw, safehttp.OIDCDiscovery|safehttp.OAuthDiscovery)
 	if err != nil {
-		return invalid(err, "Discovery URL is not a valid URL.")
-	}
-	if !wellKnownPath(u) {
-		return invalid(nil, "Discovery URL must end in %s or %s.", oidcWellKnown, rfc8414WellKnown)
-	}
-	if _, err := safehttp.CheckURL(raw, allowPrivate); err != nil {
-		return invalid(err, "%s.", urlProblem("Discovery URL", err))
+		return invalid(err, "%s.", safehttp.Describe("Discovery URL", err))
 	}
 	return nil
-}
-
-// wellKnownPath reports whether u has a discovery document's path.
-func wellKnownPath(u *url.URL) bool {
-	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return false
-	}
-	p := u.EscapedPath()
-	return strings.HasSuffix(p, oidcWellKnown) || strings.HasSuffix(p, rfc8414WellKnown) ||
-		strings.HasPrefix(p, rfc8414WellKnown+"/")
 }
 
 // checkMetadata checks a fetched discovery document.
@@ -151,16 +135,6 @@ func rfc8414URL(issuer string) string {
 		return ""
 	}
 	return u.Scheme + "://" + u.Host + rfc8414WellKnown + strings.TrimSuffix(u.EscapedPath(), "/")
-}
-
-// urlProblem phrases a safehttp.CheckURL error about the URL called name:
-// "URL must use https" becomes "Discovery URL must use https".
-func urlProblem(name string, err error) string {
-	msg := plain(err)
-	if rest, ok := strings.CutPrefix(msg, "URL "); ok {
-		return name + " " + rest
-	}
-	return name + " is not allowed: " + msg
 }
 
 // plain returns the caller-safe message of a safehttp error.
