@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/jwtverify"
 )
 
@@ -122,37 +122,32 @@ func (a *Admin) ListAudit(ctx context.Context, kind string, limit int) ([]*behal
 	return a.Store.ListAudit(ctx, kind, limit)
 }
 
-// Keyring answers SigV4 key lookups: the root key from the environment, or
-// access keys from the store, opened once and cached for KeyCacheTTL so a
-// deleted key stops working within that bound.
-type Keyring struct {
+// AccessKeys answers SigV4 key lookups: the root key from the environment,
+// or access keys from the store, opened once and cached for KeyCacheTTL so
+// a deleted key stops working within that bound.
+type AccessKeys struct {
 	EnvID     string
 	EnvSecret behalf.Secret
 	Store     behalf.AccessKeyStore
 	Sealer    behalf.Sealer
 
-	mu    sync.Mutex
-	cache map[string]cachedKey
+	cache ttlcache.Cache[string, cachedKey]
 }
 
 type cachedKey struct {
 	secret    behalf.Secret
 	principal string
-	expires   time.Time
 }
 
 // KeyCacheTTL bounds how long a deleted access key keeps working.
 const KeyCacheTTL = 5 * time.Second
 
 // Lookup returns the secret and principal of an access key id.
-func (k *Keyring) Lookup(ctx context.Context, id string) (behalf.Secret, string, error) {
+func (k *AccessKeys) Lookup(ctx context.Context, id string) (behalf.Secret, string, error) {
 	if k.EnvID != "" && id == k.EnvID {
 		return k.EnvSecret, behalf.RootPrincipal, nil
 	}
-	k.mu.Lock()
-	c, ok := k.cache[id]
-	k.mu.Unlock()
-	if ok && time.Now().Before(c.expires) {
+	if c, ok := k.cache.Get(id, time.Now()); ok {
 		return c.secret, c.principal, nil
 	}
 	ak, err := k.Store.GetAccessKey(ctx, id)
@@ -163,12 +158,6 @@ func (k *Keyring) Lookup(ctx context.Context, id string) (behalf.Secret, string,
 	if err != nil {
 		return "", "", fmt.Errorf("open access key %s: %w", id, err)
 	}
-	c = cachedKey{behalf.Secret(plain), ak.Principal, time.Now().Add(KeyCacheTTL)}
-	k.mu.Lock()
-	if k.cache == nil {
-		k.cache = map[string]cachedKey{}
-	}
-	k.cache[id] = c
-	k.mu.Unlock()
-	return c.secret, c.principal, nil
+	k.cache.Put(id, cachedKey{behalf.Secret(plain), ak.Principal}, time.Now().Add(KeyCacheTTL))
+	return behalf.Secret(plain), ak.Principal, nil
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -91,35 +90,10 @@ func (d *DataPlane) callbackURL(p *behalf.OAuth2Provider) string {
 // m2mCache keeps client-credentials tokens per workload × provider × scopes
 // until shortly before they expire.
 type m2mCache struct {
-	mu     sync.Mutex
-	tokens map[string]m2mToken
+	tokens ttlcache.Cache[string, behalf.Secret]
 	group  singleflight.Group
-}
-
-type m2mToken struct {
-	token   behalf.Secret
-	expires time.Time
 }
 
 func m2mKey(workload, providerID string, scopes []string) string {
 	return workload + "\x00" + providerID + "\x00" + strings.Join(scopes, " ")
-}
-
-func (c *m2mCache) get(key string, now time.Time) (behalf.Secret, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.tokens[key]
-	if !ok || !now.Before(t.expires) {
-		return "", false
-	}
-	return t.token, true
-}
-
-func (c *m2mCache) put(key string, t m2mToken) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tokens == nil {
-		c.tokens = map[string]m2mToken{}
-	}
-	c.tokens[key] = t
 }

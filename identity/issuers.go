@@ -3,10 +3,10 @@ package identity
 import (
 	"context"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/jwtverify"
 	"github.com/behalf-dev/behalf/pooltoken"
 )
@@ -21,8 +21,7 @@ type TrustedIssuers struct {
 	pools    *pooltoken.Pools
 	verifier *jwtverify.Verifier
 
-	mu    sync.Mutex
-	cache map[string]issuerEntry
+	cache ttlcache.Cache[string, issuerEntry]
 }
 
 // NewTrustedIssuers returns the issuers registered in store and Behalf's
@@ -34,9 +33,8 @@ func NewTrustedIssuers(store behalf.IssuerStore, client *http.Client, pools *poo
 }
 
 type issuerEntry struct {
-	issuer  jwtverify.Issuer
-	found   bool
-	expires time.Time
+	issuer jwtverify.Issuer
+	found  bool
 }
 
 // IssuerCacheTTL bounds how long a removed issuer stays trusted.
@@ -111,21 +109,13 @@ func (t *TrustedIssuers) CheckUser(ctx context.Context, user behalf.User, issued
 
 func (t *TrustedIssuers) lookup(ctx context.Context, iss string) (jwtverify.Issuer, error) {
 	now := time.Now()
-	t.mu.Lock()
-	e, ok := t.cache[iss]
-	t.mu.Unlock()
-	if !ok || now.After(e.expires) {
+	e, ok := t.cache.Get(iss, now)
+	if !ok {
 		var err error
 		if e, err = t.resolve(ctx, iss); err != nil {
 			return jwtverify.Issuer{}, err
 		}
-		e.expires = now.Add(IssuerCacheTTL)
-		t.mu.Lock()
-		if t.cache == nil || len(t.cache) > 10000 {
-			t.cache = map[string]issuerEntry{} // bound memory against floods of unknown issuers
-		}
-		t.cache[iss] = e
-		t.mu.Unlock()
+		t.cache.Put(iss, e, now.Add(IssuerCacheTTL))
 	}
 	if !e.found {
 		return jwtverify.Issuer{}, behalf.Errorf(behalf.ENOTFOUND, "The token's issuer is not trusted.")

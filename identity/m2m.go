@@ -18,7 +18,7 @@ func (d *DataPlane) m2mToken(ctx context.Context, workload string, p *behalf.OAu
 	scopes := slices.Clone(r.Scopes)
 	slices.Sort(scopes)
 	key := m2mKey(workload, p.ID+"@"+p.UpdatedAt.String(), scopes)
-	if tok, ok := d.m2m.get(key, d.now()); ok {
+	if tok, ok := d.m2m.tokens.Get(key, d.now()); ok {
 		return &behalf.TokenResult{AccessToken: tok}, nil
 	}
 	v, err, _ := d.m2m.group.Do(key, func() (any, error) {
@@ -33,7 +33,7 @@ func (d *DataPlane) m2mToken(ctx context.Context, workload string, p *behalf.OAu
 			return nil, providerError(err)
 		}
 		if !ts.Expiry.IsZero() {
-			d.m2m.put(key, m2mToken{ts.AccessToken, ts.Expiry.Add(-m2mMargin)})
+			d.m2m.tokens.Put(key, ts.AccessToken, ts.Expiry.Add(-m2mMargin))
 		}
 		return ts.AccessToken, nil
 	})

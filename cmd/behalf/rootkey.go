@@ -22,8 +22,8 @@ import (
 // key of the database (the database is new, or was replaced) stops the
 // start unless --init is given; then it is kept aside as
 // credentials.replaced-TIME and a new root key is written.
-func (m *Main) rootKeys(ctx context.Context, store behalf.Store, sealer behalf.Sealer) (*identity.Keyring, error) {
-	k := &identity.Keyring{Store: store, Sealer: sealer}
+func (m *Main) rootKeys(ctx context.Context, store behalf.Store, sealer behalf.Sealer) (*identity.AccessKeys, error) {
+	k := &identity.AccessKeys{Store: store, Sealer: sealer}
 	id, secret := os.Getenv("BEHALF_ROOT_ACCESS_KEY_ID"), os.Getenv("BEHALF_ROOT_SECRET_ACCESS_KEY")
 	if (id == "") != (secret == "") {
 		return nil, fmt.Errorf("set both BEHALF_ROOT_ACCESS_KEY_ID and BEHALF_ROOT_SECRET_ACCESS_KEY, or neither")

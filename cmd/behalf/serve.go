@@ -238,7 +238,7 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 }
 
 // wire builds the services and the wire API on the store and keys.
-func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Sealer, keys *identity.Keyring, publicURL string) (*api.Server, error) {
+func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Sealer, keys *identity.AccessKeys, publicURL string) (*api.Server, error) {
 	c := m.Config
 	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
 	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient}
