@@ -42,6 +42,7 @@ type env struct {
 	rp     *httptest.Server
 	svc    *userpool.Service // replica 0's
 	store  *sqlstore.DB
+	sealer behalf.Sealer // replica 0's
 	pool   *behalf.UserPool
 	issuer string
 	alice  *behalf.PoolUser
@@ -100,7 +101,7 @@ func newEnvWith(t *testing.T, opts ...oidcop.Option) *env {
 		}
 		replicas[i] = p
 		if i == 0 {
-			e.svc = svc
+			e.svc, e.sealer = svc, sealer
 		}
 	}
 	e.setup(ctx)

@@ -1,6 +1,7 @@
 package oidcop
 
 import (
+	"context"
 	"strconv"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -76,4 +77,79 @@ func checkLengths(d *oidc.AuthRequest, rawScope string) error {
 func errRequestTooLarge() *oidc.Error {
 	return errInvalidRequest("The authorization request is too large: at most " +
 		strconv.Itoa(maxStoredRequest) + " bytes of its parameters can be kept.")
+}
+
+// Defaults of WithPendingLimits: how many unexpired auth requests the
+// hosted login keeps per client address and in all. An auth request lives
+// 15 minutes waiting for the login page, then 5 as a code; at most
+// maxStoredRequest each, the total bounds them to ~160 MiB.
+const (
+	DefaultMaxPendingPerClient = 200
+	DefaultMaxPending          = 20000
+)
+
+// errorTemporarilyUnavailable is RFC 6749's error code (§4.1.2.1) for a
+// server that cannot take the request now.
+const errorTemporarilyUnavailable = "temporarily_unavailable"
+
+// errTooManyFromClient refuses an authorization from a client address
+// that has DefaultMaxPendingPerClient (or its option's) unexpired.
+func errTooManyFromClient() *oidc.Error {
+	return &oidc.Error{ErrorType: errorTemporarilyUnavailable,
+		Description: "Too many sign-ins are in progress from your network. Finish one, or try again in a few minutes."}
+}
+
+// errBusy refuses an authorization when the hosted login keeps as many
+// unexpired auth requests as it may in all.
+func errBusy() *oidc.Error {
+	return &oidc.Error{ErrorType: errorTemporarilyUnavailable,
+		Description: "The sign-in service is busy. Try again in a few minutes."}
+}
+
+// clientKey is the context key of the client address of an authorization
+// request (serve puts it there).
+type clientKey struct{}
+
+// clientAddr is a request's client address as WithClientAddress found it.
+type clientAddr struct {
+	key     string
+	counted bool // its auth requests are bounded per address
+}
+
+// admit checks the bounds on unexpired auth requests before another is
+// stored for the client address on ctx, and returns the ClientIP to store
+// it with ("" for an address not counted). Past a bound it returns an
+// *oidc.Error. Concurrent requests may each pass a bound before any is
+// stored: it holds up to the number of requests in flight.
+func (p *Provider) admit(ctx context.Context) (string, error) {
+	addr, _ := ctx.Value(clientKey{}).(clientAddr)
+	now := p.clock()
+	if addr.counted && p.maxPerClient > 0 {
+		n, err := p.store.CountPoolAuthRequests(ctx, addr.key, now, p.maxPerClient)
+		if err != nil {
+			return "", err
+		}
+		if n >= p.maxPerClient {
+			p.log.DebugContext(ctx, "hosted login: too many pending sign-ins from one address", "limit", p.maxPerClient)
+			return "", errTooManyFromClient()
+		}
+	}
+	if p.maxPending > 0 {
+		n, err := p.store.CountPoolAuthRequests(ctx, "", now, p.maxPending)
+		if err != nil {
+			return "", err
+		}
+		if n >= p.maxPending {
+			// Once a minute at most: the operator must know, the log must
+			// not flood.
+			if last := p.busyLogged.Load(); now.Unix()-last >= 60 && p.busyLogged.CompareAndSwap(last, now.Unix()) {
+				p.log.WarnContext(ctx, "hosted login: refusing sign-ins, as many are pending as allowed", "limit", p.maxPending)
+			}
+			return "", errBusy()
+		}
+	}
+	if !addr.counted {
+		return "", nil
+	}
+	return addr.key, nil
 }

@@ -3,10 +3,13 @@ package oidcop_test
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/behalf-dev/behalf/userpool/oidcop"
 	"golang.org/x/oauth2"
 )
 
@@ -138,5 +141,138 @@ func TestAuthorizeParameterCaps(t *testing.T) {
 	want(t, "the whole request: state", q.Get("state"), a.state)
 	if n := e.storedRequests(); n != 4 {
 		t.Fatalf("%d auth requests stored after the over-large request, want 4", n)
+	}
+}
+
+// testClient is WithClientAddress for the tests: the X-Test-Client
+// header, counted when present.
+func testClient(r *http.Request) (string, bool) {
+	key := r.Header.Get("X-Test-Client")
+	return key, key != ""
+}
+
+// browserFrom is a browser whose requests come from client address addr.
+func (e *env) browserFrom(addr string) *http.Client {
+	c := e.browser()
+	c.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("X-Test-Client", addr)
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	return c
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// testClock is a settable clock.
+type testClock struct{ t atomic.Int64 }
+
+func (c *testClock) now() time.Time          { return time.Unix(0, c.t.Load()) }
+func (c *testClock) advance(d time.Duration) { c.t.Add(int64(d)) }
+
+// Ensure the unexpired auth requests are bounded per client address and
+// in all: past a bound an authorization is redirected to the client with
+// temporarily_unavailable and the state, and nothing is stored. Codes
+// count until they expire, sessions' authorizations too; expired requests
+// no longer count; uncounted addresses (loopback) only in the total.
+func TestAuthorizePendingBounds(t *testing.T) {
+	clock := &testClock{}
+	clock.t.Store(time.Now().UnixNano())
+	e := newEnvWith(t, oidcop.WithPendingLimits(3, 6), oidcop.WithClientAddress(testClient), oidcop.WithClock(clock.now))
+	verifier := oauth2.GenerateVerifier()
+	authorize := func(c *http.Client, state string) *http.Response {
+		t.Helper()
+		resp, _ := e.get(c, e.authorizeURL(authParams{client: e.public, verifier: verifier, scope: "openid", state: state}))
+		return resp
+	}
+	toLogin := func(what string, resp *http.Response) {
+		t.Helper()
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), e.issuer+"/login?") {
+			t.Fatalf("%s: %d Location=%q, want the login page", what, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	refused := func(what string, resp *http.Response, state, says string) {
+		t.Helper()
+		q := e.wantErrorRedirect(what, resp, "temporarily_unavailable")
+		want(t, what+": state", q.Get("state"), state)
+		if d := q.Get("error_description"); !strings.Contains(d, says) {
+			t.Errorf("%s: error_description %q, want it to say %q", what, d, says)
+		}
+	}
+
+	// One address: a signed-in login (its code counts until it expires),
+	// then, in another browser there, two waiting for the login page; the
+	// next is refused.
+	e.login(e.browserFrom("192.0.2.1"), authParams{client: e.public, verifier: verifier, scope: "openid", state: "a0"})
+	a := e.browserFrom("192.0.2.1")
+	toLogin("a1", authorize(a, "a1"))
+	toLogin("a2", authorize(a, "a2"))
+	refused("a3", authorize(a, "a3"), "a3", "from your network")
+	want(t, "stored after a3", e.storedRequests(), 3)
+
+	// Another address is not affected, up to the total (6).
+	b := e.browserFrom("192.0.2.2")
+	toLogin("b0", authorize(b, "b0"))
+	toLogin("b1", authorize(b, "b1"))
+	// Uncounted (loopback-like) clients count in the total only.
+	local := e.browser()
+	toLogin("local0", authorize(local, "local0"))
+	refused("local1", authorize(local, "local1"), "local1", "busy")
+	refused("b2", authorize(b, "b2"), "b2", "busy")
+	c := e.browserFrom("192.0.2.3")
+	refused("c0", authorize(c, "c0"), "c0", "busy")
+	want(t, "stored at the total", e.storedRequests(), 6)
+
+	// Expired requests count no more (the sweep deletes them later):
+	// a's code after 5 minutes, everything after 15.
+	clock.advance(5*time.Minute + time.Second)
+	toLogin("c0 after a's code expired", authorize(c, "c0"))
+	clock.advance(10 * time.Minute)
+	for i := range 3 {
+		toLogin("a after expiry", authorize(a, "a-again-"+strconv.Itoa(i)))
+	}
+	refused("a past its bound again", authorize(a, "a-again-3"), "a-again-3", "from your network")
+
+	// A session's authorizations store codes: bounded alike.
+	clock.advance(16 * time.Minute)
+	d := e.browserFrom("192.0.2.4")
+	e.login(d, authParams{client: e.public, verifier: verifier, scope: "openid", state: "d0"})
+	for i := range 2 {
+		e.code(authorize(d, "d-session-"+strconv.Itoa(i)), "d-session-"+strconv.Itoa(i))
+	}
+	refused("d's session past its bound", authorize(d, "d-session-2"), "d-session-2", "from your network")
+}
+
+// Ensure the pending limits are validated, 0 removes a bound, and by
+// default loopback peers (the tests' server's) are counted in the total
+// only, stored with no address.
+func TestPendingLimitsOptions(t *testing.T) {
+	loop := newEnvWith(t, oidcop.WithPendingLimits(1, 0))
+	for i := range 3 {
+		resp, _ := loop.get(loop.browser(), loop.authorizeURL(authParams{client: loop.public, verifier: "v", scope: "openid", state: strconv.Itoa(i)}))
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), loop.issuer+"/login?") {
+			t.Fatalf("loopback authorization %d: %d Location=%q", i, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, addr := range []string{"127.0.0.1", "::/64"} {
+		if n, err := loop.store.CountPoolAuthRequests(t.Context(), addr, time.Time{}, 0); err != nil || n != 0 {
+			t.Errorf("requests stored as from %s: %d, %v", addr, n, err)
+		}
+	}
+
+	e := newEnvWith(t, oidcop.WithPendingLimits(0, 0), oidcop.WithClientAddress(testClient))
+	for _, opt := range []oidcop.Option{oidcop.WithPendingLimits(-1, 10), oidcop.WithPendingLimits(10, -1), oidcop.WithClientAddress(nil)} {
+		if _, err := oidcop.New(e.svc, e.store, e.sealer, e.srv.URL, opt); err == nil {
+			t.Error("New accepted a negative limit or no client address function")
+		}
+	}
+	a := e.browserFrom("192.0.2.1")
+	for i := range 5 {
+		resp, _ := e.get(a, e.authorizeURL(authParams{client: e.public, verifier: "v", scope: "openid", state: strconv.Itoa(i)}))
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), e.issuer+"/login?") {
+			t.Fatalf("authorization %d without bounds: %d Location=%q", i, resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
 }
