@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -23,6 +24,9 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"golang.org/x/oauth2"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/sqlstore"
 )
 
 // authRequestRows counts the hosted login's stored auth requests (all, and
@@ -216,5 +220,42 @@ func attackHostedLoginAuthorizeFlood(t *testing.T, database string) {
 		if status != http.StatusOK || !strings.HasPrefix(final.String(), callback+"?") || final.Query().Get("code") == "" {
 			t.Fatalf("sign-in from %s after expiry: %d at %s\n%.300s", ip, status, final, body)
 		}
+	}
+}
+
+// Ensure the sweep deletes the hosted login's requests poolAuthRequestGrace
+// after they expire, on the hosted login's clock, and keeps the others.
+func TestSweepExpiredHostedLoginRequests(t *testing.T) {
+	ctx := t.Context()
+	db, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "behalf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	clock := &testClock{}
+	clock.Advance(24 * time.Hour) // the hosted login's clock, not the wall's
+	now := clock.Now()
+	if err := db.CreateUserPool(ctx, &behalf.UserPool{ID: "us-east-1_sweep", Name: "sweep", CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	for id, expires := range map[string]time.Duration{
+		"gone": -poolAuthRequestGrace - time.Second, "grace": -poolAuthRequestGrace + time.Minute, "live": time.Minute,
+	} {
+		r := &behalf.PoolAuthRequest{ID: id, PoolID: "us-east-1_sweep", ClientIP: "192.0.2.1", Data: behalf.Sealed("x"),
+			ExpiresAt: now.Add(expires), CreatedAt: now.Add(-time.Hour)}
+		if err := db.CreatePoolAuthRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := &syncBuffer{}
+	m := &Main{Log: slog.New(slog.NewTextHandler(log, nil)), Now: clock.Now}
+	m.sweep(ctx, db)
+	for id, want := range map[string]bool{"gone": false, "grace": true, "live": true} {
+		if _, err := db.GetPoolAuthRequest(ctx, id); (err == nil) != want {
+			t.Errorf("request %q after the sweep: %v, want kept %v", id, err, want)
+		}
+	}
+	if !strings.Contains(log.String(), "swept expired hosted-login requests") {
+		t.Errorf("the sweep logged %q", log)
 	}
 }

@@ -321,10 +321,7 @@ type sweptStore interface {
 // their clocks may differ a little.
 const poolAuthRequestGrace = 5 * time.Minute
 
-// sweepSessions ends sessions that expired holding an unbound token
-// (identity.DataPlane.ExpireSessions), deletes authorization sessions an hour after they expired
-// (kept that long so late polls still answer FAILED, not unknown), and the
-// user pools' hosted-login requests poolAuthRequestGrace after theirs.
+// sweepSessions runs sweep every minute until ctx is done.
 func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -333,33 +330,43 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if m.dataPlane != nil {
-				// Sessions that expired holding an unbound token: fail them
-				// and revoke the token before anything is deleted.
-				if n, err := m.dataPlane.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
-					m.Log.Warn("end expired sessions", "err", err)
-				} else if n > 0 {
-					m.Log.Info("ended expired sessions holding a token", "count", n)
-				}
-			}
-			n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
-			if err != nil && ctx.Err() == nil {
-				m.Log.Warn("sweep expired sessions", "err", err)
-			} else if n > 0 {
-				m.Log.Info("swept expired sessions", "count", n)
-			}
-			// The hosted login stamps its requests with m.Now when set.
-			now := time.Now()
-			if m.Now != nil {
-				now = m.Now()
-			}
-			n, err = store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
-			if err != nil && ctx.Err() == nil {
-				m.Log.Warn("sweep expired hosted-login requests", "err", err)
-			} else if n > 0 {
-				m.Log.Info("swept expired hosted-login requests", "count", n)
-			}
+			m.sweep(ctx, store)
 		}
+	}
+}
+
+// sweep ends sessions that expired holding an unbound token
+// (identity.DataPlane.ExpireSessions), deletes authorization sessions an
+// hour after they expired (kept that long so late polls still answer
+// FAILED, not unknown), and the user pools' hosted-login requests
+// poolAuthRequestGrace after theirs (the hosted login's bounds count only
+// unexpired ones, so these rows are all the sweep leaves behind).
+func (m *Main) sweep(ctx context.Context, store sweptStore) {
+	if m.dataPlane != nil {
+		// Sessions that expired holding an unbound token: fail them
+		// and revoke the token before anything is deleted.
+		if n, err := m.dataPlane.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
+			m.Log.Warn("end expired sessions", "err", err)
+		} else if n > 0 {
+			m.Log.Info("ended expired sessions holding a token", "count", n)
+		}
+	}
+	n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
+	if err != nil && ctx.Err() == nil {
+		m.Log.Warn("sweep expired sessions", "err", err)
+	} else if n > 0 {
+		m.Log.Info("swept expired sessions", "count", n)
+	}
+	// The hosted login stamps its requests with m.Now when set.
+	now := time.Now()
+	if m.Now != nil {
+		now = m.Now()
+	}
+	n, err = store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
+	if err != nil && ctx.Err() == nil {
+		m.Log.Warn("sweep expired hosted-login requests", "err", err)
+	} else if n > 0 {
+		m.Log.Info("swept expired hosted-login requests", "count", n)
 	}
 }
 
