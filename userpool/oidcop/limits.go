@@ -2,6 +2,7 @@ package oidcop
 
 import (
 	"context"
+	"net/url"
 	"strconv"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -47,26 +48,27 @@ func checkClientLengths(d *oidc.AuthRequest) error {
 	return nil
 }
 
-// checkLengths refuses the first stored parameter over its cap (the raw
-// scope: op drops unknown scopes from d.Scopes). An over-long state is
-// cleared from d so that the error redirect does not echo it back.
-func checkLengths(d *oidc.AuthRequest, rawScope string) error {
-	for _, c := range []struct {
-		param string
-		value string
-		max   int
-	}{
-		{"state", d.State, maxState},
-		{"nonce", d.Nonce, maxNonce},
-		{"login_hint", d.LoginHint, maxLoginHint},
-		{"scope", rawScope, maxScope},
-		{"code_challenge", d.CodeChallenge, maxCodeChallenge},
-	} {
-		if len(c.value) > c.max {
-			if c.param == "state" {
-				d.State = ""
+// paramCaps are the caps of the stored parameters checked by checkLengths.
+var paramCaps = []struct {
+	param string
+	max   int
+}{
+	{"state", maxState},
+	{"nonce", maxNonce},
+	{"login_hint", maxLoginHint},
+	{"scope", maxScope},
+	{"code_challenge", maxCodeChallenge},
+}
+
+// checkLengths refuses the first stored parameter with a value over its
+// cap, in the raw form (the scope op has not filtered; every value of a
+// repeated parameter).
+func checkLengths(form url.Values) error {
+	for _, c := range paramCaps {
+		for _, v := range form[c.param] {
+			if len(v) > c.max {
+				return tooLong(c.param, c.max)
 			}
-			return tooLong(c.param, c.max)
 		}
 	}
 	return nil

@@ -83,10 +83,22 @@ func TestAuthorizeParameterCaps(t *testing.T) {
 		}
 		want(t, tc.param+": state", q.Get("state"), wantState)
 	}
+	// An over-long state is echoed by no error redirect, even one that
+	// comes before the caps are checked.
+	a := base()
+	a.state, a.extra = strings.Repeat("s", 2049), url.Values{"response_type": {"token"}}
+	resp, _ := e.get(c, e.authorizeURL(a))
+	want(t, "another error with an over-long state: state", e.wantErrorRedirect("response_type=token", resp, "unauthorized_client").Get("state"), "")
+	// A repeated parameter: every value is checked.
+	u := e.authorizeURL(base()) + "&nonce=" + strings.Repeat("n", 1025)
+	resp, _ = e.get(c, u)
+	if d := e.wantErrorRedirect("repeated nonce", resp, "invalid_request").Get("error_description"); !strings.Contains(d, "The nonce parameter is too long") {
+		t.Errorf("repeated nonce: error_description %q", d)
+	}
 	// The same over POST.
 	form, _ := url.ParseQuery(strings.TrimPrefix(e.authorizeURL(base()), e.issuer+"/oauth2/authorize?"))
 	form.Set("login_hint", strings.Repeat("h", 513))
-	resp, _ := e.postForm(c, e.issuer+"/oauth2/authorize", form)
+	resp, _ = e.postForm(c, e.issuer+"/oauth2/authorize", form)
 	e.wantErrorRedirect("POST", resp, "invalid_request")
 
 	// Before the client is known: a page, never a redirect.
@@ -130,7 +142,7 @@ func TestAuthorizeParameterCaps(t *testing.T) {
 	}
 
 	// Every parameter at its cap: too large to store as a whole.
-	a := base()
+	a = base()
 	a.state, a.nonce, a.scope = strings.Repeat("s", 2048), strings.Repeat("n", 1024), scopeOf(4096)
 	a.extra = url.Values{"login_hint": {strings.Repeat("h", 512)}}
 	resp, _ = e.get(c, e.authorizeURL(a))

@@ -110,6 +110,10 @@ func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthR
 	if len(d.Scopes) == 0 {
 		d.Scopes = slices.Clone(c.app.AllowedOAuthScopes)
 	}
+	if len(d.State) > maxState {
+		// Authorize refuses it; meanwhile no error redirect echoes it.
+		d.State = ""
+	}
 	return &op.ClientRequest[oidc.AuthRequest]{Request: r, Client: c}, nil
 }
 
@@ -126,7 +130,7 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if d.ResponseMode != "" && d.ResponseMode != oidc.ResponseModeQuery {
 		return nil, errInvalidRequest("Only response_mode=query is supported.")
 	}
-	if err := checkLengths(d, r.Form.Get("scope")); err != nil {
+	if err := checkLengths(r.Form); err != nil {
 		return nil, err
 	}
 	if err := checkScopes(c, r.Form.Get("scope"), d.Scopes); err != nil {
