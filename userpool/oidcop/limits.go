@@ -125,6 +125,7 @@ type clientAddr struct {
 // stored: it holds up to the number of requests in flight.
 func (p *Provider) admit(ctx context.Context) (string, error) {
 	addr, _ := ctx.Value(clientKey{}).(clientAddr)
+	addr.counted = addr.counted && addr.key != "" // "" would count everyone's
 	now := p.clock()
 	if addr.counted && p.maxPerClient > 0 {
 		n, err := p.store.CountPoolAuthRequests(ctx, addr.key, now, p.maxPerClient)

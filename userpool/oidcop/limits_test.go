@@ -274,6 +274,15 @@ func TestPendingLimitsOptions(t *testing.T) {
 		}
 	}
 
+	// A counted address with an empty key is not counted (it would count
+	// everyone's requests as its own).
+	empty := newEnvWith(t, oidcop.WithPendingLimits(1, 0), oidcop.WithClientAddress(func(*http.Request) (string, bool) { return "", true }))
+	for i := range 3 {
+		resp, _ := empty.get(empty.browser(), empty.authorizeURL(authParams{client: empty.public, verifier: "v", scope: "openid", state: strconv.Itoa(i)}))
+		if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), empty.issuer+"/login?") {
+			t.Fatalf("authorization %d with an empty address: %d Location=%q", i, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
 	e := newEnvWith(t, oidcop.WithPendingLimits(0, 0), oidcop.WithClientAddress(testClient))
 	for _, opt := range []oidcop.Option{oidcop.WithPendingLimits(-1, 10), oidcop.WithPendingLimits(10, -1), oidcop.WithClientAddress(nil)} {
 		if _, err := oidcop.New(e.svc, e.store, e.sealer, e.srv.URL, opt); err == nil {

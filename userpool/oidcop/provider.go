@@ -82,9 +82,10 @@ func WithPendingLimits(perClient, total int) Option {
 
 // WithClientAddress sets how a request's client address is found: the key
 // its auth requests are counted by, and whether they are counted per
-// address at all. The default, ratelimit.Client(r, false), is the
-// connection's address, loopback peers (a reverse proxy every user would
-// share) not counted; behind a trusted proxy, pass the per-IP limit's.
+// address at all (never with an empty key). The default,
+// ratelimit.Client(r, false), is the connection's address, loopback peers
+// (a reverse proxy every user would share) not counted; behind a trusted
+// proxy, pass the per-IP limit's.
 func WithClientAddress(fn func(r *http.Request) (key string, counted bool)) Option {
 	return func(p *Provider) { p.clientAddress = fn }
 }
