@@ -107,9 +107,13 @@ type PoolRefreshToken struct {
 // authorization code, whatever the OpenID provider library needs to keep.
 // Data is sealed under SealContext{"pool-auth-request", ID, "data"}.
 type PoolAuthRequest struct {
-	ID        string
-	PoolID    string
-	CodeHash  string // hex SHA-256 of the authorization code, once issued
+	ID       string
+	PoolID   string
+	CodeHash string // hex SHA-256 of the authorization code, once issued
+	// ClientIP is the key of the address the request came from (the per-IP
+	// rate limit's: an IPv4 address, an IPv6 /64), "" when it is not
+	// counted per address; CountPoolAuthRequests counts by it.
+	ClientIP  string
 	Data      Sealed
 	ExpiresAt time.Time
 	CreatedAt time.Time
@@ -156,4 +160,9 @@ type UserPoolStore interface {
 	// DeleteExpiredPoolAuthRequests deletes the auth requests (and so their
 	// codes) that expired before t and returns how many it deleted.
 	DeleteExpiredPoolAuthRequests(ctx context.Context, before time.Time) (int, error)
+	// CountPoolAuthRequests counts the auth requests of every pool whose
+	// ExpiresAt is after after: those whose ClientIP is clientIP, or with ""
+	// all of them. It stops counting at limit when limit > 0, so that its
+	// cost (an index range scan) stays bounded by it.
+	CountPoolAuthRequests(ctx context.Context, clientIP string, after time.Time, limit int) (int, error)
 }

@@ -20,9 +20,12 @@ import (
 //     TooManyRequestsException in AWS JSON 1.1 with status 400, as
 //     Cognito answers it (and as package api answers every Cognito client
 //     fault); the SDKs retry it by its name;
-//   - the hosted login's POST /{poolId}/login (an HTML page) and
-//     POST /{poolId}/oauth2/token (an OAuth 2.0 error document,
-//     invalid_request as the hosted login words its own throttling);
+//   - the hosted login's POST /{poolId}/login and its authorization
+//     endpoint, GET and POST /{poolId}/oauth2/authorize (an HTML page:
+//     the limit is checked before the redirect_uri is, so it never
+//     redirects), and POST /{poolId}/oauth2/token (an OAuth 2.0 error
+//     document, invalid_request as the hosted login words its own
+//     throttling);
 //   - the consent flow's browser pages (GET /identities/oauth2/authorize
 //     and /identities/oauth2/callback/…, the binding page
 //     /identities/oauth2/bind and its sign-in /identities/oauth2/signin/…):
@@ -57,12 +60,12 @@ func (l *IPLimit) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		addr, raw := clientAddr(r, l.TrustProxy)
-		if addr.IsLoopback() {
+		key, limited := Client(r, l.TrustProxy)
+		if !limited {
 			next.ServeHTTP(w, r)
 			return
 		}
-		ok, wait := l.Limiter.Allow(addrKey(addr, raw))
+		ok, wait := l.Limiter.Allow(key)
 		if ok {
 			next.ServeHTTP(w, r)
 			return
@@ -115,19 +118,29 @@ func classify(r *http.Request) shape {
 		}
 	case browserPage(p):
 		return shapeHTML
-	case r.Method == http.MethodPost:
+	case r.Method == http.MethodPost || r.Method == http.MethodGet:
 		pool, rest, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 		if !ok || !poolIDPattern.MatchString(pool) {
 			return shapeNone
 		}
-		switch rest {
-		case "login":
+		switch post := r.Method == http.MethodPost; {
+		case rest == "oauth2/authorize": // GET or POST: each stores an auth request
 			return shapeHTML
-		case "oauth2/token":
+		case post && rest == "login":
+			return shapeHTML
+		case post && rest == "oauth2/token":
 			return shapeOAuth
 		}
 	}
 	return shapeNone
+}
+
+// Client returns the key r's client is limited by (ClientIP's) and
+// whether the per-IP limits apply to it: not to loopback clients (see
+// IPLimit).
+func Client(r *http.Request, trustProxy bool) (key string, limited bool) {
+	addr, raw := clientAddr(r, trustProxy)
+	return addrKey(addr, raw), !addr.IsLoopback()
 }
 
 // ClientIP returns the client address r's limits are keyed by: the

@@ -105,6 +105,31 @@ func TestClientIP(t *testing.T) {
 		if got := ClientIP(r, c.trust); got != c.want {
 			t.Errorf("ClientIP(%s, XFF %q, trust %v) = %q, want %q", c.remote, c.xff, c.trust, got, c.want)
 		}
+		if key, limited := Client(r, c.trust); key != c.want || !limited {
+			t.Errorf("Client(%s, XFF %q, trust %v) = %q, %v; want %q, true", c.remote, c.xff, c.trust, key, limited, c.want)
+		}
+	}
+	// Loopback peers are keyed alike but not limited, unless a trusted
+	// proxy forwards another client.
+	for _, c := range []struct {
+		remote, xff string
+		trust       bool
+		limited     bool
+	}{
+		{"127.0.0.1:1", "", false, false},
+		{"[::1]:1", "", false, false},
+		{"127.0.0.9:1", "198.51.100.9", false, false},
+		{"127.0.0.1:1", "198.51.100.9", true, true},
+		{"127.0.0.1:1", "127.0.0.2", true, false},
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = c.remote
+		if c.xff != "" {
+			r.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if _, limited := Client(r, c.trust); limited != c.limited {
+			t.Errorf("Client(%s, XFF %q, trust %v) limited = %v, want %v", c.remote, c.xff, c.trust, limited, c.limited)
+		}
 	}
 }
 
@@ -135,6 +160,8 @@ func TestIPLimitShapes(t *testing.T) {
 		{"POST", "/", "RespondToAuthChallenge", 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
 		{"POST", "/us-east-1_abc123/login", "", 429, "text/html", "Too many attempts"},
 		{"POST", "/us-east-1_abc123/oauth2/token", "", 429, "application/json", `"error":"invalid_request"`},
+		{"GET", "/us-east-1_abc123/oauth2/authorize", "", 429, "text/html", "Too many attempts"},
+		{"POST", "/us-east-1_abc123/oauth2/authorize", "", 429, "text/html", "Too many attempts"},
 		{"GET", "/identities/oauth2/authorize", "", 429, "text/html", "Too many attempts"},
 		{"GET", "/identities/oauth2/callback/abc", "", 429, "text/html", "Too many attempts"},
 		{"POST", "/identities/oauth2/bind", "", 429, "text/html", "Too many attempts"},
@@ -156,8 +183,8 @@ func TestIPLimitShapes(t *testing.T) {
 		l.Limiter = New(1, 1)
 		h = l.Wrap(next)
 	}
-	if limited != 7 {
-		t.Fatalf("OnLimit called %d times, want 7", limited)
+	if limited != 9 {
+		t.Fatalf("OnLimit called %d times, want 9", limited)
 	}
 	// Not limited: the API (SigV4, per key), other cognito operations, pages' GETs.
 	l.Limiter = New(1, 1)
@@ -168,9 +195,10 @@ func TestIPLimitShapes(t *testing.T) {
 		do("POST", "/", "AdminCreateUser", "198.51.100.3:1")
 		do("GET", "/us-east-1_abc123/login", "", "198.51.100.3:1")
 		do("GET", "/us-east-1_abc123/.well-known/jwks.json", "", "198.51.100.3:1")
+		do("GET", "/not-a-pool/oauth2/authorize", "", "198.51.100.3:1")
 	}
-	if passed != 20 {
-		t.Fatalf("%d of 20 unlimited requests passed", passed)
+	if passed != 25 {
+		t.Fatalf("%d of 25 unlimited requests passed", passed)
 	}
 	// Loopback peers (the operator, a proxy on the same host) are not
 	// limited; with TrustProxy the forwarded client is.

@@ -57,3 +57,13 @@ func Exec(ctx context.Context, dsn, query string, args ...any) error {
 	_, err = conn{q: sqldb, d: d}.exec(ctx, query, args...)
 	return err
 }
+
+// CountPoolAuthRequestsQuery is the statement CountPoolAuthRequests runs,
+// in PostgreSQL's or SQLite's syntax, for the tests of its plan.
+func CountPoolAuthRequestsQuery(postgres, byClient, limited bool) string {
+	d := sqliteDialect
+	if postgres {
+		d = postgresDialect
+	}
+	return d.rebind(countPoolAuthRequestsQuery(byClient, limited))
+}

@@ -15,7 +15,7 @@ const poolAuthRequestKind = "Auth request"
 
 // poolAuthRequestColumns are the pool_auth_requests columns in
 // scanPoolAuthRequest's order.
-const poolAuthRequestColumns = "id, pool_id, code_hash, data, expires_at, created_at"
+const poolAuthRequestColumns = "id, pool_id, code_hash, client_ip, data, expires_at, created_at"
 
 // CreatePoolAuthRequest inserts r. An empty CodeHash is stored as NULL, so
 // any number of requests may be without a code. It returns ECONFLICT if the
@@ -38,8 +38,8 @@ func (db *DB) GetPoolAuthRequestByCode(ctx context.Context, codeHash string) (*b
 }
 
 // UpdatePoolAuthRequest applies fn to the auth request with the given id
-// in one transaction and stores the result; ID, PoolID and CreatedAt keep
-// their stored values. It returns ENOTFOUND, ECONFLICT if fn gave the
+// in one transaction and stores the result; ID, PoolID, ClientIP and
+// CreatedAt keep their stored values. It returns ENOTFOUND, ECONFLICT if fn gave the
 // request another request's code hash, or fn's error unchanged.
 func (db *DB) UpdatePoolAuthRequest(ctx context.Context, id string, fn func(*behalf.PoolAuthRequest) error) (*behalf.PoolAuthRequest, error) {
 	load := func(c conn) (*behalf.PoolAuthRequest, error) { return findPoolAuthRequest(ctx, c, "id", id) }
@@ -59,6 +59,14 @@ func (db *DB) DeleteExpiredPoolAuthRequests(ctx context.Context, t time.Time) (i
 	return deleteExpiredPoolAuthRequests(ctx, db.conn(), t)
 }
 
+// CountPoolAuthRequests counts the auth requests whose ExpiresAt is after
+// after, those of clientIP or with "" all, stopping at limit if positive.
+// Both counts are range scans of an index (client_ip, expires_at or
+// expires_at: migration 0025), of at most limit entries.
+func (db *DB) CountPoolAuthRequests(ctx context.Context, clientIP string, after time.Time, limit int) (int, error) {
+	return countPoolAuthRequests(ctx, db.conn(), clientIP, after, limit)
+}
+
 // poolAuthRequestConflict is the message of a write that would duplicate
 // an auth request's id or code hash.
 func poolAuthRequestConflict(id string) string {
@@ -68,8 +76,8 @@ func poolAuthRequestConflict(id string) string {
 // insertPoolAuthRequest inserts r, returning ECONFLICT if its id or code
 // hash exists or ENOTFOUND if its pool does not.
 func insertPoolAuthRequest(ctx context.Context, c conn, r *behalf.PoolAuthRequest) error {
-	_, err := c.exec(ctx, "INSERT INTO pool_auth_requests ("+poolAuthRequestColumns+") VALUES (?, ?, ?, ?, ?, ?)",
-		r.ID, r.PoolID, nullString(r.CodeHash), blob(r.Data), micros(r.ExpiresAt), micros(r.CreatedAt))
+	_, err := c.exec(ctx, "INSERT INTO pool_auth_requests ("+poolAuthRequestColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+		r.ID, r.PoolID, nullString(r.CodeHash), r.ClientIP, blob(r.Data), micros(r.ExpiresAt), micros(r.CreatedAt))
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert auth request %q", r.ID), r.PoolID, poolAuthRequestConflict(r.ID))
 	}
@@ -136,10 +144,41 @@ func deleteExpiredPoolAuthRequests(ctx context.Context, c conn, t time.Time) (in
 	return int(n), nil
 }
 
+// countPoolAuthRequests counts as CountPoolAuthRequests does.
+func countPoolAuthRequests(ctx context.Context, c conn, clientIP string, after time.Time, limit int) (int, error) {
+	args := []any{micros(after)}
+	if clientIP != "" {
+		args = []any{clientIP, micros(after)}
+	}
+	if limit > 0 {
+		args = append(args, limit)
+	}
+	var n int
+	if err := c.queryRow(ctx, countPoolAuthRequestsQuery(clientIP != "", limit > 0), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count auth requests: %w", err)
+	}
+	return n, nil
+}
+
+// countPoolAuthRequestsQuery is the count of the unexpired requests (after
+// ?), of one client_ip (?) first if byClient, stopping at a limit (?) last
+// if limited.
+func countPoolAuthRequestsQuery(byClient, limited bool) string {
+	q := "SELECT 1 FROM pool_auth_requests WHERE expires_at > ?"
+	if byClient {
+		q = "SELECT 1 FROM pool_auth_requests WHERE client_ip = ? AND expires_at > ?"
+	}
+	if limited {
+		q += " LIMIT ?"
+	}
+	return "SELECT COUNT(*) FROM (" + q + ") AS pending"
+}
+
 // keepPoolAuthRequest restores the fields an update may not change.
 func keepPoolAuthRequest(edited, orig *behalf.PoolAuthRequest) {
 	edited.ID = orig.ID
 	edited.PoolID = orig.PoolID
+	edited.ClientIP = orig.ClientIP
 	edited.CreatedAt = orig.CreatedAt
 }
 
@@ -151,7 +190,7 @@ func scanPoolAuthRequest(s scanner) (*behalf.PoolAuthRequest, error) {
 		data             []byte
 		expires, created int64
 	)
-	if err := s.Scan(&r.ID, &r.PoolID, &codeHash, &data, &expires, &created); err != nil {
+	if err := s.Scan(&r.ID, &r.PoolID, &codeHash, &r.ClientIP, &data, &expires, &created); err != nil {
 		return nil, err
 	}
 	r.CodeHash = codeHash.String

@@ -20,6 +20,7 @@ import (
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/pooltoken"
+	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/behalf-dev/behalf/signer"
 	"github.com/behalf-dev/behalf/sigv4"
 	"github.com/behalf-dev/behalf/sqlstore"
@@ -50,11 +51,16 @@ type Config struct {
 	Init bool
 	// DatabaseWait is how long a start waits for an unreachable PostgreSQL.
 	DatabaseWait time.Duration
+	// The hosted login's bounds on unexpired authorization requests: per
+	// client IP (as the per-IP rate limit keys it) and in all; 0 removes one.
+	HostedLoginMaxPendingPerIP int
+	HostedLoginMaxPending      int
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), DatabaseWait: 60 * time.Second}
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), DatabaseWait: 60 * time.Second,
+		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending}
 }
 
 // Main runs the server: NewMain, ParseFlags, Run, Close.
@@ -100,6 +106,8 @@ func (m *Main) ParseFlags(args []string) error {
 	c.Observability.flags(fs)
 	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
 	fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to wait at start for an unreachable PostgreSQL, retrying with backoff (0: fail at once)")
+	fs.IntVar(&c.HostedLoginMaxPendingPerIP, "hosted-login-max-pending-per-ip", c.HostedLoginMaxPendingPerIP, "unexpired sign-in requests the hosted login keeps per client IP (keyed as --rate-limit-ip; loopback clients count in the total only); 0 removes the bound")
+	fs.IntVar(&c.HostedLoginMaxPending, "hosted-login-max-pending", c.HostedLoginMaxPending, "unexpired sign-in requests the hosted login keeps in all; 0 removes the bound")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -124,6 +132,9 @@ func (c Config) Validate() error {
 	}
 	if c.DatabaseWait < 0 {
 		errs = append(errs, fmt.Errorf("--database-wait must not be negative"))
+	}
+	if c.HostedLoginMaxPendingPerIP < 0 || c.HostedLoginMaxPending < 0 {
+		errs = append(errs, fmt.Errorf("--hosted-login-max-pending-per-ip and --hosted-login-max-pending must not be negative (0 removes a bound)"))
 	}
 	errs = append(errs, c.Observability.validate()...)
 	return errors.Join(errs...)
@@ -185,7 +196,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	// Hosted login and OIDC endpoints under /{poolId}/, in front of the API.
-	opts := []oidcop.Option{oidcop.WithLogger(m.Log)}
+	// Sign-in requests are bounded per client IP keyed as the per-IP limit
+	// keys it (behind --trust-proxy, the forwarded client).
+	opts := []oidcop.Option{oidcop.WithLogger(m.Log),
+		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
+		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),
+	}
 	if m.Now != nil {
 		opts = append(opts, oidcop.WithClock(m.Now))
 	}
@@ -305,10 +321,7 @@ type sweptStore interface {
 // their clocks may differ a little.
 const poolAuthRequestGrace = 5 * time.Minute
 
-// sweepSessions ends sessions that expired holding an unbound token
-// (identity.DataPlane.ExpireSessions), deletes authorization sessions an hour after they expired
-// (kept that long so late polls still answer FAILED, not unknown), and the
-// user pools' hosted-login requests poolAuthRequestGrace after theirs.
+// sweepSessions runs sweep every minute until ctx is done.
 func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -317,33 +330,43 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if m.dataPlane != nil {
-				// Sessions that expired holding an unbound token: fail them
-				// and revoke the token before anything is deleted.
-				if n, err := m.dataPlane.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
-					m.Log.Warn("end expired sessions", "err", err)
-				} else if n > 0 {
-					m.Log.Info("ended expired sessions holding a token", "count", n)
-				}
-			}
-			n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
-			if err != nil && ctx.Err() == nil {
-				m.Log.Warn("sweep expired sessions", "err", err)
-			} else if n > 0 {
-				m.Log.Info("swept expired sessions", "count", n)
-			}
-			// The hosted login stamps its requests with m.Now when set.
-			now := time.Now()
-			if m.Now != nil {
-				now = m.Now()
-			}
-			n, err = store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
-			if err != nil && ctx.Err() == nil {
-				m.Log.Warn("sweep expired hosted-login requests", "err", err)
-			} else if n > 0 {
-				m.Log.Info("swept expired hosted-login requests", "count", n)
-			}
+			m.sweep(ctx, store)
 		}
+	}
+}
+
+// sweep ends sessions that expired holding an unbound token
+// (identity.DataPlane.ExpireSessions), deletes authorization sessions an
+// hour after they expired (kept that long so late polls still answer
+// FAILED, not unknown), and the user pools' hosted-login requests
+// poolAuthRequestGrace after theirs (the hosted login's bounds count only
+// unexpired ones, so these rows are all the sweep leaves behind).
+func (m *Main) sweep(ctx context.Context, store sweptStore) {
+	if m.dataPlane != nil {
+		// Sessions that expired holding an unbound token: fail them
+		// and revoke the token before anything is deleted.
+		if n, err := m.dataPlane.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
+			m.Log.Warn("end expired sessions", "err", err)
+		} else if n > 0 {
+			m.Log.Info("ended expired sessions holding a token", "count", n)
+		}
+	}
+	n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
+	if err != nil && ctx.Err() == nil {
+		m.Log.Warn("sweep expired sessions", "err", err)
+	} else if n > 0 {
+		m.Log.Info("swept expired sessions", "count", n)
+	}
+	// The hosted login stamps its requests with m.Now when set.
+	now := time.Now()
+	if m.Now != nil {
+		now = m.Now()
+	}
+	n, err = store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
+	if err != nil && ctx.Err() == nil {
+		m.Log.Warn("sweep expired hosted-login requests", "err", err)
+	} else if n > 0 {
+		m.Log.Info("swept expired hosted-login requests", "count", n)
 	}
 }
 

@@ -15,6 +15,7 @@ func newPoolAuthRequest(id, poolID, codeHash string) *behalf.PoolAuthRequest {
 		ID:        id,
 		PoolID:    poolID,
 		CodeHash:  codeHash,
+		ClientIP:  "2001:db8:1:2::/64",
 		Data:      behalf.Sealed{0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, 'r'},
 		ExpiresAt: t0.Add(10 * time.Minute),
 		CreatedAt: t0,
@@ -150,6 +151,66 @@ func testPoolAuthRequests(t *testing.T, open openFunc) {
 		})
 	})
 	t.Run("DeleteExpired", func(t *testing.T) { testDeleteExpiredPoolAuthRequests(t, open) })
+	t.Run("Count", func(t *testing.T) { testCountPoolAuthRequests(t, open) })
+}
+
+// testCountPoolAuthRequests checks CountPoolAuthRequests: requests whose
+// ExpiresAt is strictly after the time count, with or without a code, in
+// every pool, of one ClientIP or all; counting stops at the limit; updates
+// keep the ClientIP.
+func testCountPoolAuthRequests(t *testing.T, open openFunc) {
+	s := open(t)
+	createUserPool(t, s, newUserPool(poolA))
+	createUserPool(t, s, newUserPool(poolB))
+	count := func(clientIP string, at time.Time, limit, want int) {
+		t.Helper()
+		n, err := s.CountPoolAuthRequests(t.Context(), clientIP, at, limit)
+		ok(t, err)
+		if n != want {
+			t.Errorf("CountPoolAuthRequests(%q, t0%+v, %d) = %d, want %d", clientIP, at.Sub(t0), limit, n, want)
+		}
+	}
+	count("", t0, 0, 0)
+	count("192.0.2.1", t0, 10, 0)
+	const ipA, ipB = "192.0.2.1", "2001:db8:1:2::/64"
+	// Per address, expiring at -1µs, t0, +1µs, +1m, +10m: 3 unexpired at t0.
+	i := 0
+	for _, ip := range []string{ipA, ipB, ""} {
+		for _, exp := range []time.Duration{-time.Microsecond, 0, time.Microsecond, time.Minute, 10 * time.Minute} {
+			i++
+			id, code, pool := fmt.Sprintf("req-%d", i), "", poolA
+			if i%2 == 0 {
+				code, pool = "code-"+id, poolB
+			}
+			r := newPoolAuthRequest(id, pool, code)
+			r.ClientIP, r.ExpiresAt = ip, t0.Add(exp)
+			createPoolAuthRequest(t, s, r)
+		}
+	}
+	count(ipA, t0, 0, 3)
+	count(ipB, t0, 0, 3)
+	count("192.0.2.2", t0, 0, 0)
+	count("", t0, 0, 9)
+	count("", t0.Add(-time.Hour), 0, 15)
+	count(ipA, t0.Add(time.Minute), 0, 1)
+	count("", t0.Add(10*time.Minute), 0, 0)
+	// The limit stops the count; a larger one does not change it.
+	count(ipA, t0, 2, 2)
+	count("", t0, 5, 5)
+	count("", t0, 1, 1)
+	count(ipB, t0, 100, 3)
+	count("", t0, 9, 9)
+	// An update (a code issued) keeps the address; a deletion counts no more.
+	_, err := s.UpdatePoolAuthRequest(t.Context(), "req-3", func(r *behalf.PoolAuthRequest) error {
+		r.CodeHash, r.ClientIP, r.ExpiresAt = "code-new", ipB, t0.Add(5*time.Minute)
+		return nil
+	})
+	ok(t, err)
+	count(ipA, t0, 0, 3)
+	count(ipB, t0, 0, 3)
+	ok(t, s.DeletePoolAuthRequest(t.Context(), "req-3"))
+	count(ipA, t0, 0, 2)
+	count("", t0, 0, 8)
 }
 
 // testDeleteExpiredPoolAuthRequests checks DeleteExpiredPoolAuthRequests:
@@ -222,9 +283,10 @@ func testUpdatePoolAuthRequest(t *testing.T, open openFunc) {
 		}
 		got, err := s.UpdatePoolAuthRequest(t.Context(), "req-1", func(r *behalf.PoolAuthRequest) error {
 			edit(r)
-			r.ID = "req-2"   // immutable: ignored
-			r.PoolID = poolB // immutable: ignored
-			r.CreatedAt = t1 // immutable: ignored
+			r.ID = "req-2"            // immutable: ignored
+			r.PoolID = poolB          // immutable: ignored
+			r.ClientIP = "192.0.2.99" // immutable: ignored
+			r.CreatedAt = t1          // immutable: ignored
 			return nil
 		})
 		ok(t, err)

@@ -103,14 +103,27 @@ func (p *Provider) seal(ctx context.Context, id string, a *authRequest) (behalf.
 // createRequest stores a new auth request of a pool. With a code, it is
 // stored already signed in (a session's authorization), the code valid
 // for codeLifetime; without, it waits loginLifetime for the login page.
+// A request over maxStoredRequest, or past the bounds on unexpired
+// requests (admit), is refused with an *oidc.Error and not stored.
 func (p *Provider) createRequest(ctx context.Context, poolID string, a *authRequest, code string) (string, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return "", err
+	}
+	if len(b) > maxStoredRequest {
+		return "", errRequestTooLarge()
+	}
+	clientIP, err := p.admit(ctx)
+	if err != nil {
+		return "", err
+	}
 	id := randid.Hex(16)
-	sealed, err := p.seal(ctx, id, a)
+	sealed, err := p.sealer.Seal(ctx, requestContext(id), b)
 	if err != nil {
 		return "", err
 	}
 	now := p.clock()
-	rec := &behalf.PoolAuthRequest{ID: id, PoolID: poolID, Data: sealed, ExpiresAt: now.Add(loginLifetime), CreatedAt: now}
+	rec := &behalf.PoolAuthRequest{ID: id, PoolID: poolID, ClientIP: clientIP, Data: sealed, ExpiresAt: now.Add(loginLifetime), CreatedAt: now}
 	if code != "" {
 		rec.CodeHash, rec.ExpiresAt = codeHash(code), now.Add(codeLifetime)
 	}
@@ -118,6 +131,16 @@ func (p *Provider) createRequest(ctx context.Context, poolID string, a *authRequ
 		return "", err
 	}
 	return id, nil
+}
+
+// createError answers a failed createRequest: its refusals (*oidc.Error)
+// as they are, anything else as a logged server_error.
+func (p *Provider) createError(ctx context.Context, err error) error {
+	var oe *oidc.Error
+	if errors.As(err, &oe) {
+		return oe
+	}
+	return p.serverError(ctx, "create auth request", err)
 }
 
 // loadRequest returns a pool's auth request by id, or errRequestGone.

@@ -30,6 +30,10 @@
 // its code is stored by SHA-256 hash, lives five minutes and is redeemed
 // once, by a compare-and-swap on the sealed data. A replayed code revokes
 // the refresh token (and so the access tokens) it was exchanged for.
+// Since an anonymous GET stores one, each is bounded (limits.go): its
+// parameters are capped (8 KiB in all), and before it is stored the
+// unexpired requests of its client address and of all are counted against
+// WithPendingLimits.
 //
 // Browser state is in two cookies, both sealed with the Sealer (AES-256-GCM
 // under a data key every replica shares; authenticated, so they cannot be

@@ -41,6 +41,8 @@ type env struct {
 	srv    *httptest.Server
 	rp     *httptest.Server
 	svc    *userpool.Service // replica 0's
+	store  *sqlstore.DB
+	sealer behalf.Sealer // replica 0's
 	pool   *behalf.UserPool
 	issuer string
 	alice  *behalf.PoolUser
@@ -59,6 +61,12 @@ type env struct {
 // newEnv starts an env.
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t)
+}
+
+// newEnvWith starts an env whose providers have opts.
+func newEnvWith(t *testing.T, opts ...oidcop.Option) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	store, err := sqlstore.Open(ctx, filepath.Join(dir, "behalf.db"))
@@ -74,7 +82,7 @@ func newEnv(t *testing.T) *env {
 
 	var replicas [2]http.Handler
 	var next atomic.Uint32
-	e := &env{t: t}
+	e := &env{t: t, store: store}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		replicas[next.Add(1)%2].ServeHTTP(w, r)
 	}))
@@ -87,13 +95,13 @@ func newEnv(t *testing.T) *env {
 	for i := range replicas {
 		sealer := seal.New(keeper, store, seal.Options{})
 		svc := &userpool.Service{Store: store, Sealer: sealer, PublicURL: e.srv.URL, HashParams: testHashParams}
-		p, err := oidcop.New(svc, store, sealer, e.srv.URL)
+		p, err := oidcop.New(svc, store, sealer, e.srv.URL, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		replicas[i] = p
 		if i == 0 {
-			e.svc = svc
+			e.svc, e.sealer = svc, sealer
 		}
 	}
 	e.setup(ctx)

@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/cors"
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
@@ -68,6 +70,30 @@ func WithLogger(l *slog.Logger) Option { return func(p *Provider) { p.log = l } 
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(p *Provider) { p.now = now } }
 
+// WithPendingLimits bounds the unexpired auth requests the hosted login
+// keeps (sign-ins waiting for the login page, and codes until they
+// expire): perClient of one client address, total of all (defaults
+// DefaultMaxPendingPerClient and DefaultMaxPending; 0 removes a bound).
+// Past either bound an authorization is refused with
+// temporarily_unavailable and nothing is stored.
+func WithPendingLimits(perClient, total int) Option {
+	return func(p *Provider) { p.maxPerClient, p.maxPending = perClient, total }
+}
+
+// WithClientAddress sets how a request's client address is found: the key
+// its auth requests are counted by, and whether they are counted per
+// address at all (never with an empty key). The default,
+// ratelimit.Client(r, false), is the connection's address, loopback peers
+// (a reverse proxy every user would share) not counted; behind a trusted
+// proxy, pass the per-IP limit's.
+func WithClientAddress(fn func(r *http.Request) (key string, counted bool)) Option {
+	return func(p *Provider) { p.clientAddress = fn }
+}
+
+// connectionAddress is WithClientAddress's default: the connection's
+// address, loopback peers not counted.
+func connectionAddress(r *http.Request) (string, bool) { return ratelimit.Client(r, false) }
+
 // WithSessionLifetime sets how long a hosted-login session lasts
 // (default DefaultSessionLifetime); later authorizations within it skip
 // the password.
@@ -84,6 +110,10 @@ type Provider struct {
 	log             *slog.Logger
 	now             func() time.Time
 	sessionLifetime time.Duration
+	maxPerClient    int // unexpired auth requests of one client address
+	maxPending      int // unexpired auth requests of all
+	clientAddress   func(*http.Request) (key string, counted bool)
+	busyLogged      atomic.Int64 // when maxPending was last logged (unix seconds)
 
 	secure  bool               // cookies are Secure (https public URL)
 	op      http.Handler       // zitadel's router with this package's Server
@@ -113,6 +143,7 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 	p := &Provider{
 		svc: svc, store: store, sealer: sealer,
 		log: slog.Default(), now: time.Now, sessionLifetime: DefaultSessionLifetime,
+		maxPerClient: DefaultMaxPendingPerClient, maxPending: DefaultMaxPending, clientAddress: connectionAddress,
 		secure: u.Scheme == "https", encoder: oidc.NewEncoder(),
 	}
 	for _, o := range opts {
@@ -120,6 +151,9 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 	}
 	if p.sessionLifetime <= 0 {
 		return nil, errors.New("oidcop: the session lifetime must be positive")
+	}
+	if p.maxPerClient < 0 || p.maxPending < 0 || p.clientAddress == nil {
+		return nil, errors.New("oidcop: the pending limits must not be negative, and a client address function is required")
 	}
 	corsOpts := op.WithServerCORSOptions(&cors.Options{
 		// No credentials: the login page and the session never answer a
@@ -209,6 +243,10 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	if rest == pathAuthorize {
+		key, counted := p.clientAddress(r)
+		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, clientAddr{key, counted}))
+	}
 	switch {
 	case browserRoutes[rest]:
 		setPageHeaders(w.Header(), "")

@@ -93,6 +93,9 @@ func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthR
 	if d.ClientID == "" {
 		return nil, errInvalidRequestNoRedirect("The request has no client_id.")
 	}
+	if err := checkClientLengths(d); err != nil {
+		return nil, err
+	}
 	c, err := s.p.lookupClient(ctx, poolFrom(ctx).ID, d.ClientID)
 	var oe *oidc.Error
 	if errors.As(err, &oe) && oe.ErrorType == oidc.InvalidClient {
@@ -107,13 +110,18 @@ func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthR
 	if len(d.Scopes) == 0 {
 		d.Scopes = slices.Clone(c.app.AllowedOAuthScopes)
 	}
+	if len(d.State) > maxState {
+		// Authorize refuses it; meanwhile no error redirect echoes it.
+		d.State = ""
+	}
 	return &op.ClientRequest[oidc.AuthRequest]{Request: r, Client: c}, nil
 }
 
 // Authorize runs after op validated the redirect_uri, prompt, scopes,
 // response type and PKCE method; its errors are redirected to the client.
-// A browser with a valid session gets a code at once, others go to the
-// login page.
+// Parameters over their caps (limits.go) are refused and nothing is
+// stored. A browser with a valid session gets a code at once, others go to
+// the login page.
 func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthRequest]) (*op.Redirect, error) {
 	d, c, pool := r.Data, r.Client.(*client), poolFrom(ctx)
 	if d.RequestParam != "" {
@@ -121,6 +129,9 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	}
 	if d.ResponseMode != "" && d.ResponseMode != oidc.ResponseModeQuery {
 		return nil, errInvalidRequest("Only response_mode=query is supported.")
+	}
+	if err := checkLengths(r.Form); err != nil {
+		return nil, err
 	}
 	if err := checkScopes(c, r.Form.Get("scope"), d.Scopes); err != nil {
 		return nil, err
@@ -136,7 +147,7 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 		a.Username, a.AuthTime = u.Username, authTime
 		code := newCode()
 		if _, err := s.p.createRequest(ctx, pool.ID, a, code); err != nil {
-			return nil, s.p.serverError(ctx, "create auth request", err)
+			return nil, s.p.createError(ctx, err)
 		}
 		target, err := s.p.codeRedirect(a, code)
 		if err != nil {
@@ -149,7 +160,7 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	}
 	id, err := s.p.createRequest(ctx, pool.ID, a, "")
 	if err != nil {
-		return nil, s.p.serverError(ctx, "create auth request", err)
+		return nil, s.p.createError(ctx, err)
 	}
 	return op.NewRedirect(s.p.svc.Issuer(pool.ID) + pathLogin + "?request=" + id), nil
 }
