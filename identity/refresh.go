@@ -131,7 +131,7 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 	answered := time.Now()
 	if err != nil {
 		d.metrics().ProviderCall(ctx, p.Name, CallRefresh, start, answered, err)
-		return d.refreshFailed(ctx, g, old, err)
+		return d.refreshFailed(ctx, p, g, old, err)
 	}
 	if fresh.RefreshToken.IsZero() {
 		fresh.RefreshToken = old.RefreshToken // Google returns none: keep ours
@@ -156,9 +156,20 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 }
 
 // refreshFailed handles a refused or failed refresh: invalid_grant drops the
-// grant (the user consents again); transient failures keep it.
-func (d *DataPlane) refreshFailed(ctx context.Context, g *behalf.Grant, old behalf.TokenSet, cause error) (behalf.Secret, error) {
-	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditRefreshFailed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID, Detail: refreshFailure(cause)})
+// grant (the user consents again); transient failures keep it. A refusal
+// that follows an interrupted refresh (a lease that ran out unreleased,
+// g.InterruptedLease) is logged at WARN and audited as such: the refresh
+// token used may be one the provider rotated in an answer that was never
+// stored.
+func (d *DataPlane) refreshFailed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant, old behalf.TokenSet, cause error) (behalf.Secret, error) {
+	detail := refreshFailure(cause)
+	if errors.Is(cause, oauth.ErrInvalidGrant) && !g.InterruptedLease.IsZero() {
+		detail = "invalid_grant after an interrupted refresh: a refresh lease expired unfinished at " +
+			g.InterruptedLease.UTC().Format(time.RFC3339) + "; the provider may have rotated the refresh token"
+		d.Log.WarnContext(ctx, "refresh token refused after an interrupted refresh (lease expired unfinished); the provider may have rotated it",
+			"grant", g.ID, "provider", p.Name, "workload", g.Workload, "leaseExpired", g.InterruptedLease.UTC().Format(time.RFC3339))
+	}
+	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditRefreshFailed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID, Detail: detail})
 	if errors.Is(cause, oauth.ErrInvalidGrant) {
 		if err := d.Store.DeleteGrant(ctx, g.ID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
 			return "", err
