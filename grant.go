@@ -39,10 +39,17 @@ type Grant struct {
 	HasRefresh bool
 	// RefreshLease, when in the future, says one refresher holds this grant.
 	RefreshLease time.Time
-	Version      int64 // incremented by every write
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	RefreshedAt  time.Time
+	// InterruptedLease is the end of a refresh lease that ran out without
+	// being released (its refresher died mid-refresh, or overran the
+	// lease), as recorded by the ClaimGrantRefresh that took it over; zero
+	// when there was none since the last completed refresh. A refresh the
+	// provider refuses after one may have used a refresh token that the
+	// provider had rotated in an answer that was never stored.
+	InterruptedLease time.Time
+	Version          int64 // incremented by every write
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	RefreshedAt      time.Time
 	// LastUsedAt is when an agent last fetched the token from the vault, as
 	// of the data plane's last flush (TouchGrants); zero if never.
 	LastUsedAt time.Time
@@ -80,7 +87,14 @@ type GrantStore interface {
 	// ClaimGrantRefresh sets RefreshLease to until if the grant has no
 	// lease later than now, and reports whether this caller got it. It is
 	// the cross-replica lock that makes one refresh per grant at a time.
+	// Taking over a lease that ran out unreleased (non-zero, not later
+	// than now) records its end in InterruptedLease.
 	ClaimGrantRefresh(ctx context.Context, id string, now, until time.Time) (bool, error)
+	// CompleteGrantRefresh stores what a refresh got, in one statement:
+	// Token, ExpiresAt and Scopes as given, HasRefresh true, RefreshedAt
+	// and UpdatedAt at, RefreshLease and InterruptedLease zero (the lease
+	// is released), Version incremented. It returns ENOTFOUND.
+	CompleteGrantRefresh(ctx context.Context, id string, token Sealed, expiresAt time.Time, scopes []string, at time.Time) error
 	// DeleteGrant returns ENOTFOUND.
 	DeleteGrant(ctx context.Context, id string) error
 	// ListGrants returns a user's grants ("" user: all), by workload then provider.

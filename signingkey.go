@@ -24,6 +24,14 @@ type SigningKeyStore interface {
 	// CreateSigningKey inserts k; if k.Active, other keys of the same Use
 	// become inactive in the same transaction.
 	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	// CreateFirstSigningKey inserts k, which must be Active, unless the
+	// store already holds an active key of k.Use and k.Algorithm that is
+	// not retired at k.CreatedAt; the other active keys of k.Use (another
+	// algorithm, or retired) become inactive in the same transaction. It
+	// reports whether k was stored. Of concurrent callers for one use at
+	// most one stores its key: the others store nothing and report false,
+	// and must then read the store's active key and use that one.
+	CreateFirstSigningKey(ctx context.Context, k *SigningKey) (bool, error)
 	// ListSigningKeys returns the keys of one use, oldest first.
 	ListSigningKeys(ctx context.Context, use string) ([]*SigningKey, error)
 	// RetireSigningKey sets key id's RetireAt to t (rotation: the key stays

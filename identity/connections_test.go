@@ -31,6 +31,7 @@ type countingStore struct {
 	behalf.Store
 	mu        sync.Mutex
 	writes    map[string]int
+	order     []string // the writes, in order
 	failAudit atomic.Bool
 }
 
@@ -41,6 +42,14 @@ func (s *countingStore) count(op string) {
 		s.writes = map[string]int{}
 	}
 	s.writes[op]++
+	s.order = append(s.order, op)
+}
+
+// ops returns the writes so far, in order.
+func (s *countingStore) ops() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.order)
 }
 
 // total returns the number of writes so far and what they were.
@@ -71,6 +80,11 @@ func (s *countingStore) UpdateGrant(ctx context.Context, id string, fn func(*beh
 func (s *countingStore) ClaimGrantRefresh(ctx context.Context, id string, now, until time.Time) (bool, error) {
 	s.count("ClaimGrantRefresh")
 	return s.Store.ClaimGrantRefresh(ctx, id, now, until)
+}
+
+func (s *countingStore) CompleteGrantRefresh(ctx context.Context, id string, token behalf.Sealed, expiresAt time.Time, scopes []string, at time.Time) error {
+	s.count("CompleteGrantRefresh")
+	return s.Store.CompleteGrantRefresh(ctx, id, token, expiresAt, scopes, at)
 }
 
 func (s *countingStore) DeleteGrant(ctx context.Context, id string) error {

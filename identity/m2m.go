@@ -28,7 +28,7 @@ func (d *DataPlane) m2mToken(ctx context.Context, workload string, p *behalf.OAu
 		}
 		start := time.Now()
 		ts, err := client.ClientCredentials(ctx, scopes, r.Resources, r.Audiences)
-		d.metrics().ProviderCall(ctx, p.Name, CallClientCredentials, start, err)
+		d.metrics().ProviderCall(ctx, p.Name, CallClientCredentials, start, time.Now(), err)
 		if err != nil {
 			return nil, providerError(err)
 		}

@@ -16,8 +16,9 @@ type Metrics interface {
 	// TokenFetch counts one GetResourceOauth2Token answer (Fetch*).
 	TokenFetch(result string)
 	// ProviderCall records a call to a provider's token endpoint (Call*)
-	// that started at start and ended now with err.
-	ProviderCall(ctx context.Context, provider, call string, start time.Time, err error)
+	// that started at start and ended at end with err. It may be told
+	// after the fact: a refresh stores the provider's answer first.
+	ProviderCall(ctx context.Context, provider, call string, start, end time.Time, err error)
 	// Session counts an authorization session event (Session*).
 	Session(event string)
 	// BindingRefused counts a session someone else tried to complete.
@@ -58,10 +59,10 @@ func (d *DataPlane) metrics() Metrics {
 
 type noMetrics struct{}
 
-func (noMetrics) TokenFetch(string)                                              {}
-func (noMetrics) ProviderCall(context.Context, string, string, time.Time, error) {}
-func (noMetrics) Session(string)                                                 {}
-func (noMetrics) BindingRefused()                                                {}
+func (noMetrics) TokenFetch(string)                                                         {}
+func (noMetrics) ProviderCall(context.Context, string, string, time.Time, time.Time, error) {}
+func (noMetrics) Session(string)                                                            {}
+func (noMetrics) BindingRefused()                                                           {}
 
 // fetchNote rides in the context of one token fetch and learns whether it
 // refreshed the grant.

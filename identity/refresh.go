@@ -107,8 +107,15 @@ func (d *DataPlane) refreshLeased(ctx context.Context, p *behalf.OAuth2Provider,
 	return d.grantToken(ctx, p, cur)
 }
 
-// refreshClaimed calls the provider and stores the result. The rotated
-// refresh token is committed before the access token is returned.
+// refreshClaimed calls the provider and stores the result.
+//
+// A provider that rotates refresh tokens has consumed the old one once it
+// answers: from then until the new token set is committed, a crash loses
+// the grant (the old token is refused at the next refresh, unless the
+// provider has a reuse grace window that is still open). So the answer is
+// stored first, in one statement that also releases the lease, and only
+// then are metrics, audit and everything else done; nothing but sealing
+// stands between the answer and the write.
 func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
 	sc := behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID)
 	old, err := d.openTokenSet(ctx, sc, g.Token)
@@ -121,9 +128,10 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 	}
 	start := time.Now()
 	fresh, err := client.Refresh(ctx, old.RefreshToken, g.Scopes)
-	d.metrics().ProviderCall(ctx, p.Name, CallRefresh, start, err)
+	answered := time.Now()
 	if err != nil {
-		return d.refreshFailed(ctx, g, old, err)
+		d.metrics().ProviderCall(ctx, p.Name, CallRefresh, start, answered, err)
+		return d.refreshFailed(ctx, p, g, old, err)
 	}
 	if fresh.RefreshToken.IsZero() {
 		fresh.RefreshToken = old.RefreshToken // Google returns none: keep ours
@@ -132,16 +140,14 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 		fresh.Scopes = g.Scopes
 	}
 	sealed, err := d.sealTokenSet(ctx, sc, fresh)
-	if err != nil {
-		return "", err
+	if err == nil {
+		err = d.Store.CompleteGrantRefresh(ctx, g.ID, sealed, fresh.Expiry, fresh.Scopes, d.now())
 	}
-	now := d.now()
-	_, err = d.Store.UpdateGrant(ctx, g.ID, func(x *behalf.Grant) error {
-		x.Token, x.ExpiresAt, x.HasRefresh = sealed, fresh.Expiry, true
-		x.RefreshLease, x.RefreshedAt, x.UpdatedAt = time.Time{}, now, now
-		return nil
-	})
+	// Stored (or lost): now the rest.
+	d.metrics().ProviderCall(ctx, p.Name, CallRefresh, start, answered, nil)
 	if err != nil {
+		d.Log.ErrorContext(ctx, "store a refreshed token: the provider's answer is lost; if it rotated the refresh token, the user may have to consent again",
+			"grant", g.ID, "provider", p.Name, "err", err)
 		return "", err
 	}
 	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantRefreshed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID})
@@ -150,9 +156,20 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 }
 
 // refreshFailed handles a refused or failed refresh: invalid_grant drops the
-// grant (the user consents again); transient failures keep it.
-func (d *DataPlane) refreshFailed(ctx context.Context, g *behalf.Grant, old behalf.TokenSet, cause error) (behalf.Secret, error) {
-	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditRefreshFailed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID, Detail: refreshFailure(cause)})
+// grant (the user consents again); transient failures keep it. A refusal
+// that follows an interrupted refresh (a lease that ran out unreleased,
+// g.InterruptedLease) is logged at WARN and audited as such: the refresh
+// token used may be one the provider rotated in an answer that was never
+// stored.
+func (d *DataPlane) refreshFailed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant, old behalf.TokenSet, cause error) (behalf.Secret, error) {
+	detail := refreshFailure(cause)
+	if errors.Is(cause, oauth.ErrInvalidGrant) && !g.InterruptedLease.IsZero() {
+		detail = "invalid_grant after an interrupted refresh: a refresh lease expired unfinished at " +
+			g.InterruptedLease.UTC().Format(time.RFC3339) + "; the provider may have rotated the refresh token"
+		d.Log.WarnContext(ctx, "refresh token refused after an interrupted refresh (lease expired unfinished); the provider may have rotated it",
+			"grant", g.ID, "provider", p.Name, "workload", g.Workload, "leaseExpired", g.InterruptedLease.UTC().Format(time.RFC3339))
+	}
+	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditRefreshFailed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID, Detail: detail})
 	if errors.Is(cause, oauth.ErrInvalidGrant) {
 		if err := d.Store.DeleteGrant(ctx, g.ID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
 			return "", err

@@ -345,7 +345,7 @@ func (d *DataPlane) exchange(ctx context.Context, s *behalf.AuthSession, sec beh
 	}
 	start := time.Now()
 	ts, err := client.Exchange(ctx, code, sec.PKCEVerifier.Reveal(), s.Resources)
-	d.metrics().ProviderCall(ctx, p.Name, CallExchange, start, err)
+	d.metrics().ProviderCall(ctx, p.Name, CallExchange, start, time.Now(), err)
 	if err != nil {
 		return err
 	}

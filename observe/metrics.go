@@ -161,12 +161,11 @@ func (m *Metrics) TokenFetch(result string) {
 }
 
 // ProviderCall records one call to a provider that started at start and
-// ended now with err, and a span for it under ctx's span.
-func (m *Metrics) ProviderCall(ctx context.Context, provider, call string, start time.Time, err error) {
+// ended at end with err, and a span for it under ctx's span.
+func (m *Metrics) ProviderCall(ctx context.Context, provider, call string, start, end time.Time, err error) {
 	if m == nil {
 		return
 	}
-	end := time.Now()
 	m.providerCalls.WithLabelValues(provider, call).Observe(end.Sub(start).Seconds())
 	if err != nil {
 		m.providerErrors.WithLabelValues(provider, call).Inc()

@@ -27,7 +27,9 @@
 // The sandbox follows Google where Google differs from the bare RFCs: a
 // refresh token is issued only for access_type=offline, and on a repeat
 // consent only with prompt=consent; refreshing returns no new refresh
-// token unless Options.RotateRefreshTokens is set; revoking any token
+// token unless Options.RotateRefreshTokens is set (then the old one is
+// refused at once, or after Options.RotationGrace, as providers with a
+// reuse grace period do); revoking any token
 // revokes the grant with its refresh and access tokens. ID tokens (for the
 // openid scope) are unsigned JWTs ("alg":"none"): fine for reading claims,
 // useless for signature checks, and the discovery document says so.

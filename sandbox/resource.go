@@ -41,6 +41,7 @@ func (s *Server) revokeGrant(g *grant) {
 	}
 	g.revoked = true
 	delete(s.st.refresh, g.refresh)
+	delete(s.st.refresh, g.previous)
 }
 
 // File is one file of a user's sandbox Drive.

@@ -13,7 +13,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -403,5 +405,90 @@ func TestAdminAndDiscovery(t *testing.T) {
 	}
 	if s.DriveEndpoint() != s.URL+"/drive/v3/" {
 		t.Errorf("DriveEndpoint %s", s.DriveEndpoint())
+	}
+}
+
+// Ensure refresh-token rotation with a grace window: a refresh replaces
+// the refresh token; within RotationGrace the replaced one still works and
+// answers the same successor (rotating nothing), after it, or once the
+// successor was itself rotated, it is refused; without a grace window the
+// replaced token is refused at once.
+func TestRefreshRotationGrace(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	advance := func(d time.Duration) { now.Add(int64(d)) }
+	s, cfg := start(t, sandbox.Options{RotateRefreshTokens: true, RotationGrace: 30 * time.Second, Now: clock})
+	b := browser(t)
+	v := oauth2.GenerateVerifier()
+	f := openConsent(t, s, b, cfg.AuthCodeURL("st-9", oauth2.S256ChallengeOption(v), oauth2.AccessTypeOffline))
+	q := back(t, post(t, b, f, url.Values{"decision": {"allow"}}))
+	tok, err := cfg.Exchange(context.Background(), q.Get("code"), oauth2.VerifierOption(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh := func(rt string) (*oauth2.Token, error) {
+		return cfg.TokenSource(context.Background(), &oauth2.Token{RefreshToken: rt}).Token()
+	}
+	refused := func(what, rt string) {
+		t.Helper()
+		_, err := refresh(rt)
+		var re *oauth2.RetrieveError
+		if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+			t.Fatalf("%s: %v, want invalid_grant", what, err)
+		}
+	}
+	rt1 := tok.RefreshToken
+	second, err := refresh(rt1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt2 := second.RefreshToken
+	if rt2 == "" || rt2 == rt1 {
+		t.Fatalf("the refresh did not rotate: %q after %q", rt2, rt1)
+	}
+
+	advance(29 * time.Second) // inside rt1's window
+	retry, err := refresh(rt1)
+	if err != nil {
+		t.Fatalf("the rotated-out token inside its grace window: %v", err)
+	}
+	if retry.RefreshToken != rt2 {
+		t.Fatalf("a retry inside the window answered refresh token %q, want the successor %q", retry.RefreshToken, rt2)
+	}
+	if status, _ := getJSON(t, s.URL+sandbox.DriveFilesPath, retry.AccessToken); status != http.StatusOK {
+		t.Fatalf("drive with the retry's access token: %d", status)
+	}
+	if n := s.GraceRefreshes(); n != 1 {
+		t.Fatalf("GraceRefreshes = %d, want 1", n)
+	}
+	advance(time.Second) // the window has ended
+	refused("the rotated-out token after its grace window", rt1)
+
+	// Rotating again ends the previous token's window at once.
+	third, err := refresh(rt2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused("the token rotated out two refreshes ago", rt1)
+	if _, err := refresh(rt2); err != nil {
+		t.Fatalf("the token rotated out last, inside its window: %v", err)
+	}
+
+	// Without a grace window the rotated-out token is refused at once.
+	s.SetRotationGrace(0)
+	fourth, err := refresh(third.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused("the rotated-out token without a grace window", third.RefreshToken)
+	refused("the token rotated out before the last", rt2)
+	if _, err := refresh(fourth.RefreshToken); err != nil {
+		t.Fatalf("the current refresh token: %v", err)
+	}
+
+	// A grace window needs rotation.
+	if _, err := sandbox.New(sandbox.Options{URL: "http://127.0.0.1:1", RotationGrace: time.Second}); err == nil {
+		t.Fatal("New accepted RotationGrace without RotateRefreshTokens")
 	}
 }

@@ -72,6 +72,17 @@ type Options struct {
 	// RotateRefreshTokens makes every refresh return a new refresh token
 	// and invalidate the old one. Google does not rotate.
 	RotateRefreshTokens bool
+	// RotationGrace, with RotateRefreshTokens, keeps a rotated-out refresh
+	// token usable for this long after the refresh that replaced it, as
+	// providers' reuse grace periods do (Okta's grace period, Auth0's
+	// reuse interval, Cognito's RetryGracePeriodSeconds), so a client that
+	// lost the answer can retry. Within the window a refresh with the
+	// rotated-out token answers a new access token and the grant's current
+	// refresh token (the same successor the lost answer carried; Auth0
+	// issues a fresh one instead) and rotates nothing. Only the token
+	// rotated out last has a window: rotating again ends it. Zero makes a
+	// rotated-out token invalid at once.
+	RotationGrace time.Duration
 	// RequireAuthMethod, AuthBasic or AuthPost, makes the token endpoint
 	// refuse confidential clients that authenticate the other way; empty
 	// accepts both.
@@ -115,14 +126,18 @@ type state struct {
 	consented map[string]bool // clientID + " " + user, once a refresh token was issued
 	revoked   []string
 
-	deny       bool
-	fail       *failure
-	retryAfter time.Duration
+	deny          bool
+	fail          *failure
+	retryAfter    time.Duration
+	rotationGrace time.Duration // Options.RotationGrace, or SetRotationGrace
 
 	lastAuth  url.Values
 	lastToken url.Values
 
 	authorizations, exchanges, refreshes, clientCredentials int
+	// graceRefreshes counts refreshes answered for a rotated-out token
+	// inside its grace window.
+	graceRefreshes int
 }
 
 // grant is what a user (or, for client_credentials, a client) consented
@@ -133,6 +148,10 @@ type grant struct {
 	scopes   []string
 	refresh  string // "" when no refresh token was issued
 	revoked  bool
+	// previous is the refresh token rotated out last, usable until
+	// previousUntil (RotationGrace); "" when none is.
+	previous      string
+	previousUntil time.Time
 }
 
 // accessToken is an issued access token.
@@ -165,13 +184,17 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.RotationGrace < 0 || (opts.RotationGrace > 0 && !opts.RotateRefreshTokens) {
+		return nil, fmt.Errorf("sandbox: RotationGrace %v needs RotateRefreshTokens and must not be negative", opts.RotationGrace)
+	}
 	return &Server{URL: opts.URL, opts: opts, st: state{
-		clients:   map[string]*Client{},
-		pending:   map[string]*pendingAuth{},
-		codes:     map[string]*authCode{},
-		access:    map[string]*accessToken{},
-		refresh:   map[string]*grant{},
-		consented: map[string]bool{},
+		rotationGrace: opts.RotationGrace,
+		clients:       map[string]*Client{},
+		pending:       map[string]*pendingAuth{},
+		codes:         map[string]*authCode{},
+		access:        map[string]*accessToken{},
+		refresh:       map[string]*grant{},
+		consented:     map[string]bool{},
 	}}, nil
 }
 
@@ -461,6 +484,23 @@ func (s *Server) FailRefreshWith(status int, oauthError string) {
 	if status != 0 {
 		s.st.fail = &failure{status: status, code: oauthError}
 	}
+}
+
+// SetRotationGrace sets the grace window (Options.RotationGrace) of the
+// refresh tokens rotated out from now on; a window already open keeps its
+// end. It does nothing unless Options.RotateRefreshTokens is set.
+func (s *Server) SetRotationGrace(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.rotationGrace = max(d, 0)
+}
+
+// GraceRefreshes returns how many refreshes were answered for a
+// rotated-out refresh token inside its grace window (Options.RotationGrace).
+func (s *Server) GraceRefreshes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.graceRefreshes
 }
 
 // SetRetryAfter sets the Retry-After header (whole seconds) sent with

@@ -186,10 +186,17 @@ func verifierMatches(verifier, challenge string) bool {
 	return base64.RawURLEncoding.EncodeToString(sum[:]) == challenge
 }
 
-// refreshToken runs the refresh_token grant.
+// refreshToken runs the refresh_token grant. With RotateRefreshTokens the
+// token used is replaced by a new one; the replaced token stays usable
+// for the rotation grace window, answering the current refresh token.
 func (s *Server) refreshToken(clientID string, form url.Values) (map[string]any, *oauthError) {
-	g, ok := s.st.refresh[form.Get("refresh_token")]
+	tok := form.Get("refresh_token")
+	g, ok := s.st.refresh[tok]
 	if !ok || g.revoked || g.clientID != clientID {
+		return nil, invalidGrant("Token has been expired or revoked.")
+	}
+	rotatedOut := tok != g.refresh
+	if rotatedOut && (tok != g.previous || !s.now().Before(g.previousUntil)) {
 		return nil, invalidGrant("Token has been expired or revoked.")
 	}
 	scopes := g.scopes
@@ -200,8 +207,19 @@ func (s *Server) refreshToken(clientID string, form url.Values) (map[string]any,
 		scopes = req
 	}
 	resp := s.issue(g, scopes)
-	if s.opts.RotateRefreshTokens {
-		delete(s.st.refresh, g.refresh)
+	switch {
+	case rotatedOut:
+		// Inside the grace window: the successor, as the lost answer had it.
+		s.st.graceRefreshes++
+		resp["refresh_token"] = g.refresh
+	case s.opts.RotateRefreshTokens:
+		delete(s.st.refresh, g.previous) // its window ends
+		g.previous, g.previousUntil = "", time.Time{}
+		if s.st.rotationGrace > 0 {
+			g.previous, g.previousUntil = g.refresh, s.now().Add(s.st.rotationGrace)
+		} else {
+			delete(s.st.refresh, g.refresh)
+		}
 		g.refresh = s.newRefreshToken(g)
 		resp["refresh_token"] = g.refresh
 	}

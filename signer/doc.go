@@ -22,8 +22,11 @@
 // process signs with the new key within about a minute of a rotation made
 // elsewhere.
 //
-// Several processes may share one store. If two of them create a key at the
-// same time the store may end up with two active keys: that is harmless,
-// since every non-retired key verifies, and each Signer signs with the
-// newest active key of its algorithm that it has loaded.
+// Several processes may share one store. Processes that start together on
+// a store with no key of their use (replicas on a new database) race to
+// create it: the store keeps the first (CreateFirstSigningKey stores
+// nothing when an active key of the use and algorithm exists, and the store
+// allows one active key per use), and every Signer rereads the store after
+// its attempt and signs with the stored key, so all of them sign with one
+// kid from their first token on.
 package signer

@@ -36,6 +36,31 @@ func (m *memStore) CreateSigningKey(_ context.Context, k *behalf.SigningKey) err
 	return nil
 }
 
+func (m *memStore) CreateFirstSigningKey(_ context.Context, k *behalf.SigningKey) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !k.Active {
+		return false, errors.New("the key must be active")
+	}
+	live := func(o *behalf.SigningKey) bool { return o.RetireAt.IsZero() || o.RetireAt.After(k.CreatedAt) }
+	for _, o := range m.keys {
+		if o.ID == k.ID {
+			return false, nil
+		}
+		if o.Use == k.Use && o.Active && o.Algorithm == k.Algorithm && live(o) {
+			return false, nil
+		}
+	}
+	for _, o := range m.keys {
+		if o.Use == k.Use {
+			o.Active = false
+		}
+	}
+	c := *k
+	m.keys = append(m.keys, &c)
+	return true, nil
+}
+
 func (m *memStore) ListSigningKeys(_ context.Context, use string) ([]*behalf.SigningKey, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -61,7 +61,9 @@ type Signer struct {
 // New loads the keys of use from store, or creates the first one, and
 // returns a Signer that signs with the newest active key of algorithm alg
 // (EdDSA, ES256 or RS256). If the store holds no active key of alg, New
-// creates one. Private keys are sealed with sealer under
+// creates one with CreateFirstSigningKey, then rereads the store and signs
+// with the key it holds as active: of several processes starting together
+// on an empty store, one key is stored and all of them sign with it. Private keys are sealed with sealer under
 // behalf.SealContext{Kind: "signing-key", Key: kid, Field: "private"}.
 // now is the Signer's clock (time.Now when nil).
 func New(ctx context.Context, store behalf.SigningKeyStore, sealer behalf.Sealer, use string, alg string, now func() time.Time) (*Signer, error) {
@@ -86,7 +88,7 @@ func New(ctx context.Context, store behalf.SigningKeyStore, sealer behalf.Sealer
 	if s.signingKey() != nil {
 		return s, nil
 	}
-	if err := s.create(ctx); err != nil {
+	if err := s.createFirst(ctx); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -327,7 +329,8 @@ func (s *Signer) verificationKey(kid string) (*pubKey, error) {
 	return nil, fmt.Errorf("unknown kid %q", kid)
 }
 
-// create stores a new active key, then reloads. Callers hold loadMu.
+// create stores a new active key (the others of the use become
+// inactive), then reloads. Callers hold loadMu.
 func (s *Signer) create(ctx context.Context) error {
 	rec, err := newRecord(ctx, s.sealer, s.use, s.alg, s.now())
 	if err != nil {
@@ -337,8 +340,32 @@ func (s *Signer) create(ctx context.Context) error {
 		if behalf.ErrorCode(err) != behalf.ECONFLICT {
 			return fmt.Errorf("signer: store new %s key: %w", s.use, err)
 		}
-		// Another replica created the active key at the same moment (the
-		// store allows one per use): load and use that one.
+		// Another process rotated at the same moment (the store allows
+		// one active key per use): load and use its key.
+	}
+	if err := s.load(ctx); err != nil {
+		return err
+	}
+	if s.signingKey() == nil {
+		return fmt.Errorf("signer: no active %s key of use %s after creating one", s.alg, s.use)
+	}
+	return nil
+}
+
+// createFirst stores a new active key unless the store holds one of the
+// Signer's use and algorithm by now, then reloads and signs with whichever
+// key the store holds as active. Replicas starting together on an empty
+// database all get here: the store keeps one key (CreateFirstSigningKey),
+// and every Signer, the winner's and the losers', rereads it before it
+// signs anything, so none signs with a key that is not the store's.
+// Callers hold loadMu.
+func (s *Signer) createFirst(ctx context.Context) error {
+	rec, err := newRecord(ctx, s.sealer, s.use, s.alg, s.now())
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.CreateFirstSigningKey(ctx, rec); err != nil {
+		return fmt.Errorf("signer: store first %s key: %w", s.use, err)
 	}
 	if err := s.load(ctx); err != nil {
 		return err

@@ -16,7 +16,7 @@ import (
 const grantKind = "Grant"
 
 // grantColumns are the grants columns in scanGrant's order.
-const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at, last_used_at, account"
+const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at, last_used_at, account, interrupted_lease"
 
 // GetGrant returns the grant of workload × userKey × providerID, or
 // ENOTFOUND. It is one read of the grants_user_workload_provider index.
@@ -47,9 +47,37 @@ func (db *DB) UpdateGrant(ctx context.Context, id string, fn func(*behalf.Grant)
 // increments its Version, if its lease is not later than now (a zero lease
 // is never later). It reports whether this caller got the lease; the check
 // and the write are one conditional UPDATE, so of concurrent claimers
-// exactly one wins. It returns ENOTFOUND if there is no such grant.
+// exactly one wins. A lease taken over that is not zero ran out without
+// being released: its end is recorded in InterruptedLease, in the same
+// UPDATE. It returns ENOTFOUND if there is no such grant.
 func (db *DB) ClaimGrantRefresh(ctx context.Context, id string, now, until time.Time) (bool, error) {
 	return claimGrantRefresh(ctx, db.conn(), id, now, until)
+}
+
+// CompleteGrantRefresh stores a refresh's token set into grant id and
+// releases its lease in one UPDATE (one round trip, committed on its own):
+// the write that must not be lost when a provider rotates refresh tokens,
+// so it is kept as short as it can be.
+func (db *DB) CompleteGrantRefresh(ctx context.Context, id string, token behalf.Sealed, expiresAt time.Time, scopes []string, at time.Time) error {
+	enc, err := encodeList("scopes", scopes)
+	if err != nil {
+		return fmt.Errorf("complete refresh of grant %q: %w", id, err)
+	}
+	zero := micros(time.Time{})
+	res, err := db.conn().exec(ctx, `UPDATE grants SET token = ?, expires_at = ?, scopes = ?, has_refresh = ?, refresh_lease = ?,
+		interrupted_lease = ?, refreshed_at = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		blob(token), micros(expiresAt), enc, true, zero, zero, micros(at), micros(at), id)
+	if err != nil {
+		return fmt.Errorf("complete refresh of grant %q: %w", id, err)
+	}
+	ok, err := affectedOne(res)
+	if err != nil {
+		return fmt.Errorf("complete refresh of grant %q: %w", id, err)
+	}
+	if !ok {
+		return notFound(grantKind, id)
+	}
+	return nil
 }
 
 // DeleteGrant deletes the grant with the given id, or returns ENOTFOUND.
@@ -99,15 +127,15 @@ func upsertGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 		return fmt.Errorf("put grant %q: %w", g.ID, err)
 	}
 	var version int64
-	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)"+
+	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)"+
 		` ON CONFLICT (user_key, workload, provider_id) DO UPDATE SET id = excluded.id, scopes = excluded.scopes,
 		token = excluded.token, expires_at = excluded.expires_at, has_refresh = excluded.has_refresh,
 		refresh_lease = excluded.refresh_lease, version = grants.version + 1, created_at = excluded.created_at,
 		updated_at = excluded.updated_at, refreshed_at = excluded.refreshed_at, last_used_at = excluded.last_used_at,
-		account = excluded.account
+		account = excluded.account, interrupted_lease = excluded.interrupted_lease
 		RETURNING version`,
 		g.ID, g.Workload, g.UserKey, g.ProviderID, scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh,
-		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt), micros(g.LastUsedAt), g.Account).Scan(&version)
+		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt), micros(g.LastUsedAt), g.Account, micros(g.InterruptedLease)).Scan(&version)
 	if err != nil {
 		return c.conflict(err, fmt.Sprintf("put grant %q", g.ID), grantKind, g.ID)
 	}
@@ -152,9 +180,9 @@ func updateGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 		return fmt.Errorf("update grant %q: %w", g.ID, err)
 	}
 	_, err = c.exec(ctx, `UPDATE grants SET scopes = ?, token = ?, expires_at = ?, has_refresh = ?, refresh_lease = ?,
-		version = ?, updated_at = ?, refreshed_at = ?, account = ? WHERE id = ?`,
+		version = ?, updated_at = ?, refreshed_at = ?, account = ?, interrupted_lease = ? WHERE id = ?`,
 		scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh, micros(g.RefreshLease),
-		g.Version, micros(g.UpdatedAt), micros(g.RefreshedAt), g.Account, g.ID)
+		g.Version, micros(g.UpdatedAt), micros(g.RefreshedAt), g.Account, micros(g.InterruptedLease), g.ID)
 	if err != nil {
 		return fmt.Errorf("update grant %q: %w", g.ID, err)
 	}
@@ -162,10 +190,14 @@ func updateGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 }
 
 // claimGrantRefresh takes the refresh lease of grant id until until if it
-// is free at now, reporting whether it did, or returns ENOTFOUND.
+// is free at now, reporting whether it did, or returns ENOTFOUND. The SET
+// expressions read the row as it was (both dialects), so a lease taken
+// over that was not released is what interrupted_lease records.
 func claimGrantRefresh(ctx context.Context, c conn, id string, now, until time.Time) (bool, error) {
-	res, err := c.exec(ctx, "UPDATE grants SET refresh_lease = ?, version = version + 1 WHERE id = ? AND refresh_lease <= ?",
-		micros(until), id, micros(now))
+	res, err := c.exec(ctx, `UPDATE grants SET
+		interrupted_lease = CASE WHEN refresh_lease > ? THEN refresh_lease ELSE interrupted_lease END,
+		refresh_lease = ?, version = version + 1 WHERE id = ? AND refresh_lease <= ?`,
+		micros(time.Time{}), micros(until), id, micros(now))
 	if err != nil {
 		return false, fmt.Errorf("claim refresh of grant %q: %w", id, err)
 	}
@@ -239,10 +271,10 @@ func scanGrant(s scanner) (*behalf.Grant, error) {
 		scopesJSON                                  string
 		token                                       []byte
 		expires, lease, created, updated, refreshed int64
-		lastUsed                                    int64
+		lastUsed, interrupted                       int64
 	)
 	err := s.Scan(&g.ID, &g.Workload, &g.UserKey, &g.ProviderID, &scopesJSON, &token, &expires, &g.HasRefresh,
-		&lease, &g.Version, &created, &updated, &refreshed, &lastUsed, &g.Account)
+		&lease, &g.Version, &created, &updated, &refreshed, &lastUsed, &g.Account, &interrupted)
 	if err != nil {
 		return nil, err
 	}
@@ -256,5 +288,6 @@ func scanGrant(s scanner) (*behalf.Grant, error) {
 	g.UpdatedAt = fromMicros(updated)
 	g.RefreshedAt = fromMicros(refreshed)
 	g.LastUsedAt = fromMicros(lastUsed)
+	g.InterruptedLease = fromMicros(interrupted)
 	return &g, nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,6 +28,57 @@ func (db *DB) CreateSigningKey(ctx context.Context, k *behalf.SigningKey) error 
 		return insertSigningKey(ctx, c, k)
 	})
 }
+
+// CreateFirstSigningKey inserts k, which must be Active, unless the store
+// holds an active key of k.Use and k.Algorithm that is not retired at
+// k.CreatedAt; the other active keys of k.Use (of another algorithm, or
+// retired) become inactive in the same transaction. It reports whether k
+// was stored.
+//
+// Concurrent callers (replicas starting together on an empty database)
+// store at most one key: signing_keys_one_active allows one active key per
+// use, so of two transactions that both found none, the second's insert
+// fails on the index (in PostgreSQL it waits for the first to commit) and
+// this returns false with nothing written. Unlike CreateSigningKey it never
+// deactivates a live key of k's algorithm, so a loser cannot displace the
+// winner's key after the winner has started signing with it.
+func (db *DB) CreateFirstSigningKey(ctx context.Context, k *behalf.SigningKey) (bool, error) {
+	if !k.Active {
+		return false, fmt.Errorf("create first signing key %q: the key must be active", k.ID)
+	}
+	now := micros(k.CreatedAt)
+	zero := micros(time.Time{})
+	err := db.inTx(ctx, func(c conn) error {
+		var n int
+		err := c.queryRow(ctx, `SELECT count(*) FROM signing_keys WHERE key_use = ? AND active = ? AND algorithm = ?
+			AND (retire_at = ? OR retire_at > ?)`, k.Use, true, k.Algorithm, zero, now).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("find the active signing key of use %q: %w", k.Use, err)
+		}
+		if n > 0 {
+			return errKeyExists
+		}
+		_, err = c.exec(ctx, `UPDATE signing_keys SET active = ? WHERE key_use = ? AND active = ?
+			AND (algorithm <> ? OR (retire_at <> ? AND retire_at <= ?))`, false, k.Use, true, k.Algorithm, zero, now)
+		if err != nil {
+			return fmt.Errorf("deactivate signing keys of use %q: %w", k.Use, err)
+		}
+		return insertSigningKey(ctx, c, k)
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errKeyExists), behalf.ErrorCode(err) == behalf.ECONFLICT:
+		// Another key is active (perhaps inserted by a concurrent caller
+		// whose transaction committed first): nothing was written.
+		return false, nil
+	}
+	return false, err
+}
+
+// errKeyExists ends CreateFirstSigningKey's transaction when the use
+// already has a live active key of the algorithm.
+var errKeyExists = errors.New("an active signing key exists")
 
 // ListSigningKeys returns the keys of one use, oldest first (ties by id).
 func (db *DB) ListSigningKeys(ctx context.Context, use string) ([]*behalf.SigningKey, error) {

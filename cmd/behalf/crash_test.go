@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,6 +35,7 @@ import (
 
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
+	"github.com/behalf-dev/behalf/sandbox"
 )
 
 // Ensure kill -9 in the middle of refresh and completion loops loses
@@ -734,4 +738,232 @@ func inspectDatabaseLive(t *testing.T, path string) dbState {
 		st.leases[key] = time.UnixMicro(us)
 	}
 	return st
+}
+
+// refreshTrap sits in front of a provider's token endpoint and, when
+// armed, lets the next refresh reach the provider, which answers (and
+// rotates the refresh token), then SIGKILLs Behalf: before the answer is
+// delivered, or just after it was written to Behalf's connection.
+type refreshTrap struct {
+	next http.Handler
+
+	mu      sync.Mutex
+	kill    func() // armed: kill Behalf after the provider's answer
+	deliver bool   // write the answer to Behalf before the kill
+	fired   chan int
+}
+
+// arm makes the next refresh kill Behalf with kill; fired gets the
+// provider's status once it did.
+func (tr *refreshTrap) arm(kill func(), deliver bool) <-chan int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.kill, tr.deliver, tr.fired = kill, deliver, make(chan int, 1)
+	return tr.fired
+}
+
+func (tr *refreshTrap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.URL.Path != fakeprovider.TokenPath {
+		tr.next.ServeHTTP(w, r)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	form, _ := url.ParseQuery(string(body))
+	tr.mu.Lock()
+	kill, deliver, fired := tr.kill, tr.deliver, tr.fired
+	if form.Get("grant_type") == "refresh_token" {
+		tr.kill = nil
+	} else {
+		kill = nil
+	}
+	tr.mu.Unlock()
+	if kill == nil {
+		tr.next.ServeHTTP(w, r)
+		return
+	}
+	rec := httptest.NewRecorder()
+	tr.next.ServeHTTP(rec, r) // the provider has answered: the old refresh token is rotated out
+	if deliver {
+		maps.Copy(w.Header(), rec.Header())
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		http.NewResponseController(w).Flush()
+	}
+	fired <- rec.Code // before the kill: the fetch it ends cannot return sooner
+	kill()
+}
+
+// Ensure a kill -9 right after a provider that rotates refresh tokens has
+// answered a refresh loses no grant when the provider keeps the replaced
+// token usable for a grace window (as Okta, Auth0 and Cognito can): after
+// the restart, once the dead refresher's lease has run out, Behalf
+// refreshes with the token it still holds, inside the window, stores the
+// successor, and serves a token the provider accepts; no consent is asked
+// for. The kill lands once before Behalf received the answer and once
+// just after it was delivered. Without a grace window the grant is lost
+// (the provider refuses the replaced token): then Behalf sends the user
+// to consent, logs a WARN saying a refresh was interrupted and the
+// provider may have rotated the token, and audits that reason.
+//
+// The test waits for the orphaned leases (identity.RefreshLease) to run
+// out; the provider's grace window (one minute) outlasts that wait.
+func TestCrashMidRefreshWithRotation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	bin := buildBehalf(t)
+	dataDir := t.TempDir()
+	addr := freeLoopbackAddr(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{
+		URL: "http://" + ln.Addr().String(), AutoConsent: true, AccessTokenTTL: 10 * time.Second,
+		RotateRefreshTokens: true, RotationGrace: time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trap := &refreshTrap{next: sb.Handler()}
+	provider := &http.Server{Handler: trap}
+	go provider.Serve(ln)
+	t.Cleanup(func() { provider.Close() })
+	google := &fakeprovider.Server{Server: sb}
+
+	proc := startBehalfProcess(t, bin, addr, dataDir)
+	s := &testServer{URL: "http://" + addr, DataDir: dataDir, Log: proc.log, Captured: &syncBuffer{}}
+	s.KeyID, s.Secret = readCredentials(t, filepath.Join(dataDir, "credentials"))
+	f := newCrashFixture(t, s, google)
+	f.setClient()
+	ctx := context.Background()
+	users := []string{"killed-before-answer", "killed-after-answer", "no-grace"}
+	for _, u := range users {
+		if err := f.consent(ctx, u); err != nil {
+			t.Fatalf("consent for %s: %v\n%s", u, err, proc.log)
+		}
+	}
+	dbPath := filepath.Join(dataDir, "behalf.db")
+	lostGrant := grantIDOf(t, dbPath, "no-grace")
+
+	// Each user's next fetch refreshes (access tokens live 10 s, inside the
+	// 60 s stale margin); the trap kills Behalf on the provider's answer.
+	for i, u := range users {
+		if u == "no-grace" {
+			sb.SetRotationGrace(0)
+		}
+		fired := trap.arm(proc.kill, u == "killed-after-answer")
+		wat, err := f.wat(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = f.dp().GetResourceOauth2Token(cctx, f.request(wat, ""))
+		cancel()
+		select {
+		case status := <-fired:
+			if status != http.StatusOK {
+				t.Fatalf("%s: the provider answered the trapped refresh with %d", u, status)
+			}
+		default:
+			t.Fatalf("%s: the fetch (%v) made no refresh for the trap to kill\n%s", u, err, proc.log)
+		}
+		proc = startBehalfProcess(t, bin, addr, dataDir)
+		f.setClient()
+		t.Logf("kill %d: %s, right after the provider rotated its refresh token (answer delivered: %v); the fetch got %v", i+1, u, u == "killed-after-answer", err)
+	}
+
+	// Wait until the dead refreshers' leases have run out; every access
+	// token Behalf holds has expired by then, so each fetch refreshes.
+	st := inspectDatabaseLive(t, dbPath)
+	var last time.Time
+	for _, until := range st.leases {
+		if until.After(last) {
+			last = until
+		}
+	}
+	t.Logf("%d orphaned refresh leases, the last until %v", len(st.leases), last.Format(time.TimeOnly))
+	time.Sleep(time.Until(last) + 200*time.Millisecond)
+
+	graceBefore := sb.GraceRefreshes()
+	for _, u := range users[:2] {
+		cctx, cancel := context.WithTimeout(ctx, identity.RefreshLease+15*time.Second)
+		if err := f.expectToken(cctx, u); err != nil {
+			t.Errorf("%s after the restart: %v\n%s", u, err, proc.log)
+		}
+		cancel()
+	}
+	graced := sb.GraceRefreshes() - graceBefore
+	t.Logf("after the restart both users were served; %d refreshes used the replaced token inside the grace window", graced)
+	if graced < 1 {
+		t.Errorf("the provider answered %d refreshes with a replaced token inside its grace window; want at least 1 (the answer never delivered)", graced)
+	}
+	// The stored refresh token is the successor: refreshing again rotates
+	// it, with no grace needed.
+	for _, u := range users[:2] {
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		if err := f.expectToken(cctx, u); err != nil {
+			t.Errorf("%s, refreshing again: %v", u, err)
+		}
+		cancel()
+	}
+	if n := sb.GraceRefreshes() - graceBefore; n != graced {
+		t.Errorf("refreshing again used a replaced token %d times, want 0", n-graced)
+	}
+
+	// Without a grace window the replaced token is refused: a new consent,
+	// a WARN that says why, and the audit reason.
+	wat, _ := f.wat(ctx, "no-grace")
+	cctx, cancel := context.WithTimeout(ctx, identity.RefreshLease+15*time.Second)
+	out, err := f.dp().GetResourceOauth2Token(cctx, f.request(wat, ""))
+	cancel()
+	if err != nil || out.AccessToken != nil || out.AuthorizationUrl == nil {
+		t.Fatalf("no-grace after the restart: %+v %v, want a consent", out, err)
+	}
+	var warned bool
+	for _, line := range strings.Split(proc.log.String(), "\n") {
+		if strings.Contains(line, "refresh token refused after an interrupted refresh (lease expired unfinished); the provider may have rotated it") &&
+			strings.Contains(line, lostGrant) && strings.Contains(line, "WARN") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no WARN about the interrupted refresh of grant %s:\n%s", lostGrant, proc.log)
+	}
+	if detail := lastAuditDetail(t, dbPath, "grant.refresh_failed"); !strings.HasPrefix(detail, "invalid_grant after an interrupted refresh") {
+		t.Errorf("audit detail %q, want it to say the refresh was interrupted", detail)
+	}
+	f.checkFailures(t)
+}
+
+// grantIDOf returns the id of user's grant in the SQLite file at path.
+func grantIDOf(t *testing.T, path, user string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var id string
+	if err := db.QueryRow("SELECT id FROM grants WHERE user_key = ?", "0:"+user).Scan(&id); err != nil {
+		t.Fatalf("grant of %s: %v", user, err)
+	}
+	return id
+}
+
+// lastAuditDetail returns the detail of the newest audit event of kind in
+// the SQLite file at path.
+func lastAuditDetail(t *testing.T, path, kind string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var detail string
+	if err := db.QueryRow("SELECT detail FROM audit_events WHERE kind = ? ORDER BY id DESC LIMIT 1", kind).Scan(&detail); err != nil {
+		t.Fatalf("audit event %s: %v", kind, err)
+	}
+	return detail
 }

@@ -14,13 +14,19 @@ import (
 )
 
 const sandboxUsage = `[--listen 127.0.0.1:8700] [--public-url URL] [--seed-files N] [--client ID:SECRET:REDIRECT_URI]... [--open]
+       [--refresh-rotation [--rotation-grace DURATION]]
 
 Runs the Behalf sandbox until interrupted: a local stand-in for Google,
 for demos and CI. It serves Google's OAuth 2.0 endpoints (authorize with
 a consent page, token, revoke, userinfo, OpenID discovery) and Drive v3
 files.list over seeded files. It is NOT Google: sandbox users are any
 email address and need no password, ID tokens are unsigned, the files
-are made up, and --open accepts any client. Keep it on loopback or in CI.`
+are made up, and --open accepts any client. Keep it on loopback or in CI.
+
+Like Google it keeps a refresh token for good; --refresh-rotation makes
+every refresh replace it (the old one is refused), and --rotation-grace
+keeps the replaced one usable for a while (a retry gets the same
+successor), like the reuse grace periods of Okta, Auth0 and Cognito.`
 
 // runSandbox runs `behalf sandbox`.
 func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,6 +40,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	publicURL := fs.String("public-url", "", "base URL (and issuer) as Behalf and browsers reach the sandbox (default http://LISTEN)")
 	seed := fs.Int("seed-files", sandbox.DefaultSeedFiles, "number of files in every sandbox user's Drive")
 	open := fs.Bool("open", false, "accept ANY client id with ANY http(s) redirect URI and ANY secret (a sandbox convenience)")
+	rotation := fs.Bool("refresh-rotation", false, "rotate refresh tokens: every refresh answers a new refresh token and the old one is refused")
+	grace := fs.Duration("rotation-grace", 0, "with --refresh-rotation, how long a replaced refresh token still works (a retry gets the same successor); 0 refuses it at once")
 	var clients multi
 	fs.Var(&clients, "client", "register an OAuth client ID:SECRET:REDIRECT_URI (repeatable; an empty SECRET makes a public client; visible in the process list: sandbox secrets only)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -46,6 +54,9 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *seed < 0 {
 		return fmt.Errorf("%w: --seed-files must be 0 or more", errUsage)
 	}
+	if *grace < 0 || (*grace > 0 && !*rotation) {
+		return fmt.Errorf("%w: --rotation-grace must not be negative and needs --refresh-rotation", errUsage)
+	}
 	var regs []sandbox.Client
 	for _, c := range clients {
 		id, rest, ok1 := strings.Cut(c, ":")
@@ -55,7 +66,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		regs = append(regs, sandbox.Client{ID: id, Secret: secret, RedirectURIs: []string{redirect}})
 	}
-	opts := sandbox.Options{URL: strings.TrimSuffix(*publicURL, "/"), Open: *open, SeedFiles: *seed}
+	opts := sandbox.Options{URL: strings.TrimSuffix(*publicURL, "/"), Open: *open, SeedFiles: *seed,
+		RotateRefreshTokens: *rotation, RotationGrace: *grace}
 	if *seed == 0 {
 		opts.SeedFiles = -1 // sandbox.Options: negative means none
 	}
@@ -70,6 +82,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	printSandboxBanner(stdout, s, *open, *seed)
+	switch {
+	case *rotation && *grace > 0:
+		fmt.Fprintf(stdout, "Refresh tokens: rotated on every refresh; a replaced one still works for %v (answering the same successor).\n", *grace)
+	case *rotation:
+		fmt.Fprintln(stdout, "Refresh tokens: rotated on every refresh; a replaced one is refused at once.")
+	}
 
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping the sandbox.")

@@ -53,6 +53,10 @@ type Options struct {
 	// RotateRefreshTokens makes every refresh return a new refresh token
 	// and invalidate the old one. Google does not rotate.
 	RotateRefreshTokens bool
+	// RotationGrace, with RotateRefreshTokens, keeps a replaced refresh
+	// token usable this long, answering the same successor (see
+	// sandbox.Options.RotationGrace).
+	RotationGrace time.Duration
 	// RequireAuthMethod, AuthBasic or AuthPost, makes the token endpoint
 	// refuse confidential clients that authenticate the other way; empty
 	// accepts both.
@@ -79,6 +83,7 @@ func New(t testing.TB, opts Options) *Server {
 		Files:               files,
 		AccessTokenTTL:      opts.AccessTokenTTL,
 		RotateRefreshTokens: opts.RotateRefreshTokens,
+		RotationGrace:       opts.RotationGrace,
 		RequireAuthMethod:   opts.RequireAuthMethod,
 		Now:                 opts.Now,
 	})

@@ -31,6 +31,8 @@ func newGrant(id, workload, userKey, providerID string) *behalf.Grant {
 		RefreshedAt:  t0.Add(2 * time.Second),
 		LastUsedAt:   t0.Add(3 * time.Second),
 		Account:      "alice@example.com",
+
+		InterruptedLease: t0.Add(4 * time.Second),
 	}
 }
 
@@ -95,6 +97,7 @@ func testGrants(t *testing.T, open openFunc) {
 	t.Run("Touch", func(t *testing.T) { testTouchGrants(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdateGrant(t, open) })
 	t.Run("ClaimRefresh", func(t *testing.T) { testClaimGrantRefresh(t, open) })
+	t.Run("CompleteRefresh", func(t *testing.T) { testCompleteGrantRefresh(t, open) })
 	t.Run("Delete", func(t *testing.T) {
 		t.Run("OK", func(t *testing.T) {
 			s := open(t)
@@ -338,7 +341,8 @@ func testClaimGrantRefresh(t *testing.T, open openFunc) {
 		}
 		wantEqual(t, "GetGrant after refused claims", getGrant(t, s, "agent-1", grantUser, "prov-1"), &want)
 
-		// A lease that ends at or before now is free again.
+		// A lease that ends at or before now is free again; taking it over
+		// unreleased records its end as InterruptedLease.
 		for i, at := range []time.Time{until, until.Add(time.Hour)} {
 			next := at.Add(30 * time.Second)
 			claimed, err = s.ClaimGrantRefresh(t.Context(), "g-1", at, next)
@@ -346,6 +350,7 @@ func testClaimGrantRefresh(t *testing.T, open openFunc) {
 			if !claimed {
 				t.Fatalf("ClaimGrantRefresh at %v of a grant leased until %v = false", at, want.RefreshLease)
 			}
+			want.InterruptedLease = want.RefreshLease
 			want.RefreshLease = next
 			want.Version = int64(3 + i)
 			wantEqual(t, "GetGrant after reclaim", getGrant(t, s, "agent-1", grantUser, "prov-1"), &want)
@@ -408,6 +413,40 @@ func testClaimGrantRefresh(t *testing.T, open openFunc) {
 			t.Fatalf("after the claims: lease %v, Version %d; want %v and 2", got.RefreshLease, got.Version, now.Add(time.Minute))
 		}
 	})
+}
+
+// testCompleteGrantRefresh checks CompleteGrantRefresh: the token set is
+// stored and the lease released in one write, InterruptedLease is cleared,
+// the other fields are kept; a released lease is not recorded as
+// interrupted by the next claim.
+func testCompleteGrantRefresh(t *testing.T, open openFunc) {
+	now := t0.Add(time.Hour)
+	s := open(t)
+	g := newGrant("g-1", "agent-1", grantUser, "prov-1")
+	g.RefreshLease = time.Time{}
+	putGrant(t, s, g)
+	claimed, err := s.ClaimGrantRefresh(t.Context(), "g-1", now, now.Add(time.Minute))
+	ok(t, err)
+	if !claimed {
+		t.Fatal("ClaimGrantRefresh = false")
+	}
+	token := behalf.Sealed{0x02, 0x03, 'n', 'e', 'w'}
+	at := now.Add(time.Second)
+	ok(t, s.CompleteGrantRefresh(t.Context(), "g-1", token, now.Add(2*time.Hour), []string{"openid", "drive"}, at))
+	want := *g
+	want.Token, want.ExpiresAt, want.Scopes = token, now.Add(2*time.Hour), []string{"openid", "drive"}
+	want.RefreshLease, want.InterruptedLease = time.Time{}, time.Time{}
+	want.RefreshedAt, want.UpdatedAt = at, at
+	want.Version = 3
+	wantEqual(t, "GetGrant after CompleteGrantRefresh", getGrant(t, s, "agent-1", grantUser, "prov-1"), &want)
+
+	// The lease was released: the next claim records no interruption.
+	claimed, err = s.ClaimGrantRefresh(t.Context(), "g-1", at, at.Add(time.Minute))
+	ok(t, err)
+	if got := getGrant(t, s, "agent-1", grantUser, "prov-1"); !claimed || !got.InterruptedLease.IsZero() {
+		t.Fatalf("claim after a completed refresh: claimed %v, InterruptedLease %v; want true and zero", claimed, got.InterruptedLease)
+	}
+	wantCode(t, s.CompleteGrantRefresh(t.Context(), "missing", token, now, nil, at), behalf.ENOTFOUND)
 }
 
 // testTouchGrants checks TouchGrants: LastUsedAt only moves forward, nothing

@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,6 +80,74 @@ func testSigningKeys(t *testing.T, open openFunc) {
 				t.Fatalf("ListSigningKeys(pool-1) after conflict = %d keys", len(ks))
 			}
 		})
+	})
+	t.Run("CreateFirst", func(t *testing.T) {
+		s := open(t)
+		first := func(k *behalf.SigningKey) bool {
+			t.Helper()
+			created, err := s.CreateFirstSigningKey(t.Context(), k)
+			ok(t, err)
+			return created
+		}
+		if !first(newSigningKey("k-1", "wat", true, 0)) {
+			t.Fatal("CreateFirstSigningKey on an empty store = false")
+		}
+		// A live active key of the algorithm: nothing is written.
+		if first(newSigningKey("k-2", "wat", true, 1)) {
+			t.Fatal("CreateFirstSigningKey with an active key of the algorithm = true")
+		}
+		wantActiveSigningKeys(t, s, "wat", []string{"k-1"}, "k-1")
+		// Another use is separate.
+		if !first(newSigningKey("p-1", "pool-a", true, 1)) {
+			t.Fatal("CreateFirstSigningKey for another use = false")
+		}
+		wantActiveSigningKeys(t, s, "wat", []string{"k-1"}, "k-1")
+		// Another algorithm replaces the active key.
+		rs := newSigningKey("k-3", "wat", true, 2)
+		rs.Algorithm = "RS256"
+		if !first(rs) {
+			t.Fatal("CreateFirstSigningKey of another algorithm = false")
+		}
+		wantActiveSigningKeys(t, s, "wat", []string{"k-1", "k-3"}, "k-3")
+		wantActiveSigningKeys(t, s, "pool-a", []string{"p-1"}, "p-1")
+		// So does a key when the active one is retired.
+		late := newSigningKey("k-4", "wat", true, 3)
+		late.Algorithm = "RS256"
+		ok(t, s.RetireSigningKey(t.Context(), "k-3", late.CreatedAt))
+		if !first(late) {
+			t.Fatal("CreateFirstSigningKey when the active key is retired = false")
+		}
+		wantActiveSigningKeys(t, s, "wat", []string{"k-1", "k-3", "k-4"}, "k-4")
+		// An inactive key is refused.
+		if _, err := s.CreateFirstSigningKey(t.Context(), newSigningKey("k-5", "wat", false, 4)); err == nil {
+			t.Fatal("CreateFirstSigningKey of an inactive key succeeded")
+		}
+	})
+	t.Run("CreateFirstConcurrent", func(t *testing.T) {
+		// Replicas starting together on an empty database: one key.
+		s := open(t)
+		const n = 8
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				created, err := s.CreateFirstSigningKey(t.Context(), newSigningKey(fmt.Sprintf("k-%d", i), "wat", true, 0))
+				if err != nil {
+					t.Errorf("CreateFirstSigningKey %d: %v", i, err)
+				}
+				if created {
+					wins.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		ks := listSigningKeys(t, s, "wat")
+		if wins.Load() != 1 || len(ks) != 1 || !ks[0].Active {
+			t.Fatalf("%d concurrent CreateFirstSigningKey: %d stored a key, the store has %d keys; want 1 and 1 (active)", n, wins.Load(), len(ks))
+		}
 	})
 	t.Run("Active", func(t *testing.T) {
 		s := open(t)
