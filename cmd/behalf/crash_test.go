@@ -51,7 +51,7 @@ import (
 // 60 s stale margin, so every GetResourceOauth2Token refreshes.
 //
 // A grant whose refresh was in flight at the kill keeps its refresh lease
-// (identity.RefreshLease, 30 s) in the database; calls for it wait until the
+// (identity.RefreshLease, 15 s) in the database; calls for it wait until the
 // lease runs out. Such grants are checked at the end, once their leases have
 // expired, which makes this test take about RefreshLease plus a few seconds.
 func TestCrashDuringRefreshAndBinding(t *testing.T) {
