@@ -79,9 +79,6 @@ type PoolUser struct {
 	Status            string
 	Enabled           bool
 	PasswordChangedAt time.Time // when a temporary password was set, for its expiry
-	// FailedAttempts and LockedUntil implement lockout after repeated failures.
-	FailedAttempts int
-	LockedUntil    time.Time
 	// TokensValidAfter: tokens issued before this were revoked by a global sign-out.
 	TokensValidAfter time.Time
 	CreatedAt        time.Time

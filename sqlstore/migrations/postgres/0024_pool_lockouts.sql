@@ -5,6 +5,13 @@
 -- hex SHA-256 the user pool service computes over the pool id and the name;
 -- no name is stored. A success deletes the record, and records whose lock
 -- ended more than the reset window ago are swept (locked_until index).
+--
+-- This replaces pool_users.failed_attempts and locked_until, which are no
+-- longer read or updated; new users get 0 and the zero time there. They
+-- stay so that replicas of the previous release keep working during a
+-- rolling upgrade (docs/operations.md, Upgrades). Locks in force when this
+-- runs are not carried over: the new key is a hash SQLite cannot compute,
+-- and a lock lasts at most 15 minutes.
 CREATE TABLE pool_lockouts (
 	pool_id      TEXT COLLATE "C" NOT NULL REFERENCES user_pools (id) ON DELETE CASCADE,
 	name_hash    TEXT COLLATE "C" NOT NULL,
