@@ -14,10 +14,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -57,35 +58,41 @@ printing req/s, p50, p99 and the ratio to the baseline.
       agent directly                                          goal ≤ 150µs
 
 The load generator is wrk-like: --connections keep-alive HTTP/1.1
-connections, each sending one pre-built request again and again. The
-SigV4 requests are made once by the official SDK client, then signed
-once with the SDK's v4 signer and replayed unchanged (Behalf accepts a
-signature for 5 minutes of its X-Amz-Date and keeps no replay cache); they
-are signed afresh for each half, so --duration is at most 8m. A target
+connections, each sending one pre-built request again and again. Each
+request is recorded from one call of the official SDK client; a SigV4
+request is then signed once with the SDK's v4 signer and replayed
+unchanged (Behalf accepts a signature for 5 minutes of its X-Amz-Date and
+keeps no replay cache), signed afresh for each half of a run, so
+--duration is at most 8m. InitiateAuth is unsigned, as the SDK sends it,
+and the invocation carries the pool's access token as its bearer. A target
 and its baseline run alternately, half of --duration at a time, so that
 a change in the machine's load hits both. A run takes about ten times
 --duration, plus the set-up. Non-2xx answers are counted as errors, and
 the first error's body is shown; the command fails if any occurred.
 
-The baselines and the argon2id floor run in this process, on this
-machine: the ratios mean what the issue means only when behalf bench
-runs on the server's host, against the server on loopback (from another
-machine the ratios compare a remote server with a local handler, and
-include the network). Sign-in from anywhere but loopback is also limited
-per client IP (serve --rate-limit-ip).
+The baselines run on this machine, in a child process (this binary
+again), so that client and server are separate processes for baselines
+and targets alike; the argon2id floor runs in this process. The ratios
+mean what the issue means only when behalf bench runs on the server's
+host, against the server on loopback: from another machine they compare
+a remote server with a local handler, network included. Sign-in from
+anywhere but loopback is also limited per client IP (serve
+--rate-limit-ip).
 
 What it creates, all named behalf-bench-XXXXXXXX (behalf_bench_... for
 the runtime), and deletes at the end, also when it fails or is
 interrupted:
   - a user pool, an app client with a secret (USER_PASSWORD_AUTH) and one
-    user with a random password; the sign-ins' refresh tokens go with it
+    user with a random password; the sign-ins' refresh tokens go with
+    the pool
   - a workload identity, its return URL a callback server in this process
   - the Behalf sandbox (behalf sandbox: the local stand-in for Google) in
     this process, a CustomOauth2 credential provider reading the
     sandbox's discovery URL, and one grant in the vault for user id
     behalf-bench-user, consented headlessly at the sandbox and bound with
     CompleteResourceTokenAuth, as an app does; deleting the provider
-    deletes the grant
+    deletes the grant (the consent's authorization session is purged
+    when it expires, as every one is)
   - a trivial agent in this process (POST /invocations, GET /ping) and an
     agent runtime in front of it with a JWT authorizer for the pool's app
     client; deleting the runtime deletes its workload identity
@@ -148,6 +155,9 @@ type benchReport struct {
 
 // runBench runs `behalf bench`, a command without verbs.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if os.Getenv(benchChildEnv) == "1" {
+		return serveBaselineChild(os.Stdin, stdout)
+	}
 	c := &cli{stdout: stdout}
 	o := benchOptions{}
 	fs := flag.NewFlagSet("behalf bench", flag.ContinueOnError)
@@ -178,7 +188,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case o.connections < 1 || o.connections > 4096:
 		return fmt.Errorf("%w: --connections must be 1 to 4096", errUsage)
 	}
-	b := &bench{c: c, o: o, log: stderr, suffix: strings.ToLower(randid.Alnum(8))}
+	b := &bench{c: c, o: o, log: &benchLog{w: stderr}, suffix: strings.ToLower(randid.Alnum(8))}
 	err := b.run(ctx)
 	if cerr := b.close(); cerr != nil {
 		err = errors.Join(err, cerr)
@@ -199,7 +209,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 type bench struct {
 	c      *cli
 	o      benchOptions
-	log    io.Writer // progress, on stderr
+	log    io.Writer // progress, on stderr; the baseline processes' stderr too
 	suffix string
 
 	creds   aws.Credentials
@@ -209,6 +219,7 @@ type bench struct {
 
 	cleanups []benchCleanup
 	servers  []*http.Server
+	children []*baselineChild
 	google   *sandbox.Server
 
 	poolID, clientID, clientSecret  string
@@ -216,6 +227,20 @@ type bench struct {
 	workload, callbackURL           string
 
 	rows []benchRow
+}
+
+// benchLog serializes writes to w from several goroutines (and, unlike a
+// bytes.Buffer, has no ReadFrom for exec's copying goroutine to call
+// while others write).
+type benchLog struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *benchLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // benchCleanup deletes one thing the run created.
@@ -249,6 +274,9 @@ func (b *bench) close() error {
 	}
 	for _, s := range b.servers {
 		s.Close()
+	}
+	for _, ch := range b.children {
+		ch.stop()
 	}
 	if b.google != nil {
 		b.google.Close()
@@ -517,10 +545,15 @@ func (b *bench) measureReplay(ctx context.Context, name string, goal float64, rp
 	if rp == nil {
 		return fmt.Errorf("%s: no request recorded", name)
 	}
-	bareURL, err := b.serveBare(rp)
+	base, err := b.startBaseline(ctx, baselineSpec{Answer: &bareAnswer{Status: rp.status, Header: rp.respHeader, Body: rp.respBody}})
 	if err != nil {
 		return err
 	}
+	orig, err := url.Parse(rp.url)
+	if err != nil {
+		return err
+	}
+	bareURL := base + orig.RequestURI()
 	b.say("Measuring %s against a bare net/http handler", name)
 	target := func(ctx context.Context, o loadgen.Options) (loadgen.Result, error) {
 		req, err := rp.signed(ctx, b.creds, rp.url)
@@ -536,41 +569,12 @@ func (b *bench) measureReplay(ctx context.Context, name string, goal float64, rp
 		}
 		return loadgen.Run(ctx, req, o)
 	}
-	t, bl, err := b.pair(ctx, b.o.connections, target, bare)
+	t, bl, err := b.pair(ctx, b.o.connections, b.o.connections, target, bare)
 	if err != nil {
 		return err
 	}
-	b.addPair(name, fmt.Sprintf("≥ %.2f", goal), goal, t, "bare net/http handler, same answer bytes", bl)
+	b.addPair(name, fmt.Sprintf("≥ %.2f", goal), goal, b.o.connections, t, "bare net/http handler, same answer bytes", b.o.connections, bl)
 	return nil
-}
-
-// serveBare serves rp's answer, byte for byte, on loopback, and returns
-// the URL of rp's path there.
-func (b *bench) serveBare(rp *replay) (string, error) {
-	header := rp.respHeader.Clone()
-	for _, h := range []string{"Date", "Content-Length", "Connection", "Keep-Alive"} {
-		header.Del(h)
-	}
-	body, status := rp.respBody, rp.status
-	u, err := b.serve("127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := io.Copy(io.Discard, r.Body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		for k, v := range header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(status)
-		w.Write(body)
-	}))
-	if err != nil {
-		return "", err
-	}
-	orig, err := url.Parse(rp.url)
-	if err != nil {
-		return "", err
-	}
-	return u + orig.RequestURI(), nil
 }
 
 // signIn measures InitiateAuth USER_PASSWORD_AUTH against argon2id at the
@@ -590,7 +594,8 @@ func (b *bench) signIn(ctx context.Context) error {
 		return err
 	}
 	p := userpool.DefaultHashParams
-	b.say("Measuring %s against argon2id (m=%d KiB, t=%d, p=%d) in this process", name, p.Memory, p.Time, p.Threads)
+	hashers := b.o.connections
+	b.say("Measuring %s against argon2id (m=%d KiB, t=%d, p=%d) on %d goroutines in this process", name, p.Memory, p.Time, p.Threads, hashers)
 	target := func(ctx context.Context, o loadgen.Options) (loadgen.Result, error) {
 		req, err := rp.signed(ctx, b.creds, rp.url)
 		if err != nil {
@@ -608,12 +613,12 @@ func (b *bench) signIn(ctx context.Context) error {
 		})
 		return r, ctx.Err()
 	}
-	t, fl, err := b.pair(ctx, b.o.connections, target, floor)
+	t, fl, err := b.pair(ctx, b.o.connections, hashers, target, floor)
 	if err != nil {
 		return err
 	}
-	b.addPair(name, fmt.Sprintf("≥ %.2f", goalSignIn), goalSignIn, t,
-		fmt.Sprintf("argon2id floor (m=%d KiB, t=%d, p=%d), hashes", p.Memory, p.Time, p.Threads), fl)
+	b.addPair(name, fmt.Sprintf("≥ %.2f", goalSignIn), goalSignIn, b.o.connections, t,
+		fmt.Sprintf("argon2id floor (m=%d KiB, t=%d, p=%d), hashes", p.Memory, p.Time, p.Threads), hashers, fl)
 	return nil
 }
 
@@ -664,11 +669,7 @@ func (b *bench) invoke(ctx context.Context) error {
 		return err
 	})
 
-	target, _ := url.Parse(agentURL)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.Transport = loadgen.NewTransport(b.o.connections)
-	rp.ErrorLog = slog.NewLogLogger(slog.DiscardHandler, slog.LevelError)
-	proxyURL, err := b.serve("127.0.0.1", rp)
+	proxyURL, err := b.startBaseline(ctx, baselineSpec{ProxyTo: agentURL, Connections: b.o.connections})
 	if err != nil {
 		return err
 	}
@@ -690,14 +691,14 @@ func (b *bench) invoke(ctx context.Context) error {
 		return func(ctx context.Context, o loadgen.Options) (loadgen.Result, error) { return loadgen.Run(ctx, r, o) }
 	}
 	b.say("Measuring %s against a bare httputil.ReverseProxy to the same agent", name)
-	t, bl, err := b.pair(ctx, b.o.connections, runReq(req), runReq(viaProxy))
+	t, bl, err := b.pair(ctx, b.o.connections, b.o.connections, runReq(req), runReq(viaProxy))
 	if err != nil {
 		return err
 	}
-	b.addPair(name, fmt.Sprintf("≥ %.1f", goalInvoke), goalInvoke, t, "bare httputil.ReverseProxy, same agent", bl)
+	b.addPair(name, fmt.Sprintf("≥ %.1f", goalInvoke), goalInvoke, b.o.connections, t, "bare httputil.ReverseProxy, same agent", b.o.connections, bl)
 
 	b.say("Measuring %s against the agent directly", latencyName)
-	t, bl, err = b.pair(ctx, 1, runReq(req), runReq(direct))
+	t, bl, err = b.pair(ctx, 1, 1, runReq(req), runReq(direct))
 	if err != nil {
 		return err
 	}
@@ -734,17 +735,18 @@ func checkOnce(ctx context.Context, req loadgen.Request) error {
 // measureFunc is one measurement of a target or a baseline.
 type measureFunc func(ctx context.Context, o loadgen.Options) (loadgen.Result, error)
 
-// pair measures target and baseline alternately, half the duration at a
-// time, and merges each one's halves.
-func (b *bench) pair(ctx context.Context, conns int, target, baseline measureFunc) (loadgen.Result, loadgen.Result, error) {
-	o := loadgen.Options{Connections: conns, Duration: b.o.duration / 2}
+// pair measures target (on conns connections) and baseline (on
+// baseConns) alternately, half the duration at a time, and merges each
+// one's halves.
+func (b *bench) pair(ctx context.Context, conns, baseConns int, target, baseline measureFunc) (loadgen.Result, loadgen.Result, error) {
+	half := b.o.duration / 2
 	var ts, bs []loadgen.Result
 	for range 2 {
-		t, err := target(ctx, o)
+		t, err := target(ctx, loadgen.Options{Connections: conns, Duration: half})
 		if err != nil {
 			return loadgen.Result{}, loadgen.Result{}, err
 		}
-		bl, err := baseline(ctx, o)
+		bl, err := baseline(ctx, loadgen.Options{Connections: baseConns, Duration: half})
 		if err != nil {
 			return loadgen.Result{}, loadgen.Result{}, err
 		}
@@ -755,15 +757,15 @@ func (b *bench) pair(ctx context.Context, conns int, target, baseline measureFun
 
 // addPair adds a target row with its ratio to the baseline, and the
 // baseline's row.
-func (b *bench) addPair(name, goalText string, goal float64, t loadgen.Result, baseName string, bl loadgen.Result) {
-	row := resultRow(name, b.o.connections, t)
+func (b *bench) addPair(name, goalText string, goal float64, conns int, t loadgen.Result, baseName string, baseConns int, bl loadgen.Result) {
+	row := resultRow(name, conns, t)
 	if bl.Rate() > 0 {
 		ratio := t.Rate() / bl.Rate()
 		row.Ratio = &ratio
 		row.Met = ptr(ratio >= goal)
 	}
 	row.Goal = goalText
-	base := resultRow(baseName, b.o.connections, bl)
+	base := resultRow(baseName, baseConns, bl)
 	base.Baseline = true
 	b.rows = append(b.rows, row, base)
 }
@@ -852,7 +854,7 @@ func (b *bench) print() error {
 			}
 		}
 		fmt.Fprintln(w, "\nRATIO is the target's req/s ÷ the baseline's below it; for the 1-connection row, the p50 added over the agent directly.")
-		fmt.Fprintln(w, "The baselines ran in this process: the ratios are the issue's only when this ran on the server's host.")
+		fmt.Fprintln(w, "The baselines ran on this machine: the ratios are the issue's only when this ran on the server's host.")
 	})
 }
 

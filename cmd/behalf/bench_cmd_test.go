@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,6 +13,20 @@ import (
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 )
+
+// TestMain lets the test binary serve as `behalf bench`'s baseline child
+// process (bench_baseline.go), which is the running executable started
+// again with benchChildEnv set.
+func TestMain(m *testing.M) {
+	if os.Getenv(benchChildEnv) == "1" {
+		if err := serveBaselineChild(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // Ensure `behalf bench` measures every target of issue 12 against a server
 // that allows private endpoints, prints each with its baseline and a ratio
