@@ -785,12 +785,17 @@ func ptr[T any](v T) *T { return &v }
 
 func benchMicros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-// fmtMicros prints a duration in µs below 1 ms, else in ms.
+// fmtMicros prints a duration in µs below 1 ms, else in ms: two decimals
+// below 100 ms, none above.
 func fmtMicros(d time.Duration) string {
-	if d < time.Millisecond && d > -time.Millisecond {
+	ms := float64(d) / float64(time.Millisecond)
+	switch {
+	case d < time.Millisecond && d > -time.Millisecond:
 		return fmt.Sprintf("%dµs", d.Microseconds())
+	case ms < 100 && ms > -100:
+		return fmt.Sprintf("%.2fms", ms)
 	}
-	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	return fmt.Sprintf("%.0fms", ms)
 }
 
 func (b *bench) errorCount() int64 {
