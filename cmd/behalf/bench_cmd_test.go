@@ -33,9 +33,6 @@ func TestMain(m *testing.M) {
 // (the one-connection row with the added p50), and deletes everything it
 // created. Nothing here depends on the figures.
 func TestBenchCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("hashes passwords for a few seconds; skipped with -short")
-	}
 	isolateAWSEnv(t)
 	s := startMain(t, serverOptions{args: []string{"--allow-private-endpoints"}, discardLog: true})
 	out, err := cliRun(t, s, "bench", "--duration", "200ms", "--connections", "2")
