@@ -190,6 +190,9 @@ func TestAttackAuthorizationURLSingleUse(t *testing.T) {
 	s := f.start(byID("dave"))
 	f.authorize(s, behalf.User{})
 	ctx := context.Background()
+	// The answer for a link that was never usable, which every other must match.
+	_, unknown := f.dp.Authorize(ctx, behalf.SessionURIPrefix+randid.Alnum(32), behalf.User{})
+	wantCode(t, unknown, behalf.EINVALID, "an unknown authorization URL")
 	for name, ref := range map[string]string{
 		"SecondUse":  s.requestURI,
 		"Unknown":    behalf.SessionURIPrefix + randid.Alnum(32),
@@ -201,8 +204,8 @@ func TestAttackAuthorizationURLSingleUse(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := f.dp.Authorize(ctx, ref, behalf.User{})
 			wantCode(t, err, behalf.EINVALID, "Authorize")
-			if behalf.ErrorMessage(err) != behalf.ErrorMessage(errInvalidRequest) {
-				t.Errorf("message %q, want the one answer for every unusable link", behalf.ErrorMessage(err))
+			if behalf.ErrorMessage(err) != behalf.ErrorMessage(unknown) {
+				t.Errorf("message %q, want %q, the one answer for every unusable link", behalf.ErrorMessage(err), behalf.ErrorMessage(unknown))
 			}
 			_, err = f.dp.AuthorizeTarget(ctx, ref)
 			wantCode(t, err, behalf.EINVALID, "AuthorizeTarget")
