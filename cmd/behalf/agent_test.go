@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
 	"github.com/behalf-dev/behalf/agent"
-	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
+	"github.com/behalf-dev/behalf/agent/driveagent"
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
 )
 

@@ -32,8 +32,8 @@ import (
 	ciptypes "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/agent/driveagent"
 	"github.com/behalf-dev/behalf/agentruntime"
-	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
 	"github.com/behalf-dev/behalf/internal/loadgen"
 	"github.com/behalf-dev/behalf/internal/randid"
 	"github.com/behalf-dev/behalf/sandbox"

@@ -36,7 +36,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/agent"
-	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
+	"github.com/behalf-dev/behalf/agent/driveagent"
 	"github.com/behalf-dev/behalf/internal/randid"
 	"github.com/behalf-dev/behalf/sandbox"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
+	"github.com/behalf-dev/behalf/agent/driveagent"
 	"github.com/behalf-dev/behalf/sandbox"
 )
 

@@ -14,7 +14,7 @@ import (
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/chromedp/chromedp"
 
-	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
+	"github.com/behalf-dev/behalf/agent/driveagent"
 	"github.com/behalf-dev/behalf/sandbox"
 )
 

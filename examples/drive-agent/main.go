@@ -21,7 +21,7 @@ package main
 import (
 	"log"
 
-	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
+	"github.com/behalf-dev/behalf/agent/driveagent"
 )
 
 func main() {

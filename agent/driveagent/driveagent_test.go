@@ -14,7 +14,7 @@ import (
 	dp "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 
 	"github.com/behalf-dev/behalf/agent"
-	"github.com/behalf-dev/behalf/examples/drive-agent/driveagent"
+	"github.com/behalf-dev/behalf/agent/driveagent"
 )
 
 // Ensure the agent answers auth_required with the consent URL, then lists

@@ -1,8 +1,12 @@
-// Package driveagent is the invocation logic of the drive-agent example,
-// the Go version of the AgentCore Identity walkthrough's agent.py: it
-// gets the user's Google token through AgentCore Identity (or Behalf) and
-// lists the user's Google Drive files. It lives outside package main so
-// tests can run it in-process.
+// Package driveagent is the Drive agent of the AgentCore Identity
+// walkthrough, the Go version of its agent.py, written on the agent SDK:
+// it gets the user's Google token through AgentCore Identity (or Behalf)
+// and lists the user's Google Drive files.
+//
+// It is a package rather than example code because the behalf binary uses
+// it (`behalf demo` runs it; `behalf sandbox` and `behalf bench` use its
+// provider name and scope), and the binary does not import examples/. examples/drive-agent is a thin
+// main over it, and the tests run it in process.
 package driveagent
 
 import (
