@@ -19,7 +19,7 @@ var ErrDamaged = errors.New("the database is damaged")
 // CheckSQLite runs PRAGMA quick_check on the SQLite database at path (which
 // must exist): the b-tree pages, records and free list, in time linear in
 // the file's size, without comparing indexes with their tables (PRAGMA
-// integrity_check, which behalf backup runs, does). A file that is damaged,
+// integrity_check, which InspectSQLite runs, does). A file that is damaged,
 // or is not a SQLite database, returns an error wrapping ErrDamaged that
 // names the first problems found.
 func CheckSQLite(ctx context.Context, path string) error {

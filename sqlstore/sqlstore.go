@@ -134,7 +134,7 @@ func (db *DB) Close() error {
 // dataSource picks the dialect for dsn and returns the driver's data source
 // name, preparing the SQLite file if dsn names one.
 func dataSource(dsn string) (*dialect, string, error) {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if isPostgres(dsn) {
 		return postgresDialect, dsn, nil
 	}
 	source, err := sqliteSource(dsn)
@@ -142,6 +142,11 @@ func dataSource(dsn string) (*dialect, string, error) {
 		return nil, "", err
 	}
 	return sqliteDialect, source, nil
+}
+
+// isPostgres reports whether dsn names a PostgreSQL database.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 // sqliteSource creates the SQLite file at path if it is missing and returns

@@ -162,7 +162,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if dsn == "" {
 		dsn = filepath.Join(c.DataDir, "behalf.db")
 	}
-	unlock, err := lockDatabase(dsn, false) // restore refuses a database in use (backup_cmd.go)
+	unlock, err := sqlstore.LockForServing(dsn) // restore refuses a database in use (sqlstore.RestoreSQLite)
 	if err != nil {
 		return err
 	}
