@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -404,19 +403,5 @@ func TestSupervise(t *testing.T) {
 		if wl != "" {
 			t.Errorf("a scoped key %s (%s) is left", id, wl)
 		}
-	}
-}
-
-// Ensure the agent's environment drops the CLI's credentials, endpoints
-// and Behalf's variables, keeps the rest, and sets the supervisor's.
-func TestSuperviseAgentEnv(t *testing.T) {
-	got := agentEnv([]string{
-		"HOME=/home/me", "AWS_SESSION_TOKEN=tok", "AWS_PROFILE=admin", "AWS_ACCESS_KEY_ID=ROOT", "AWS_ENDPOINT_URL_BEDROCK_AGENTCORE=http://elsewhere",
-		"BEHALF_ROOT_SECRET_ACCESS_KEY=s", "BEHALF_KMS=x", "PORT=1", "AWS_CA_BUNDLE=/ca.pem", "OAUTH2_CALLBACK_URL=http://old",
-	}, map[string]string{"PORT": "2", "AWS_ACCESS_KEY_ID": "SCOPED"})
-	slices.Sort(got)
-	want := []string{"AWS_ACCESS_KEY_ID=SCOPED", "AWS_CA_BUNDLE=/ca.pem", "HOME=/home/me", "PORT=2"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("agentEnv = %q, want %q", got, want)
 	}
 }
