@@ -137,6 +137,7 @@ func (c *testClock) Advance(d time.Duration) {
 type harness struct {
 	t     *testing.T
 	dp    *DataPlane
+	cfg   Config // what dp was built from
 	store *countingStore
 	db    *sqlstore.DB
 	clock *testClock
@@ -177,22 +178,29 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{
 		t: t, store: cs, db: db, clock: clock,
 		root: behalf.WithPrincipal(ctx, behalf.Principal{Name: behalf.RootPrincipal, AccessKeyID: "BHLFROOT"}),
-		dp: &DataPlane{
+		cfg: Config{
 			Store: cs, Sealer: sealer, Signer: wat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: true}), PublicURL: "http://behalf.test", Now: clock.Now,
 		},
 	}
+	h.dp = New(h.cfg)
 	if err := db.CreateWorkload(ctx, &behalf.WorkloadIdentity{Name: testWorkload, AllowedReturnURLs: []string{testReturnURL}, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
+// rebuild builds h.dp again (with empty caches) from h.cfg as change leaves it.
+func (h *harness) rebuild(change func(*Config)) {
+	change(&h.cfg)
+	h.dp = New(h.cfg)
+}
+
 // addProvider stores a custom provider with md and a sealed client secret.
 func (h *harness) addProvider(name string, md behalf.AuthServerMetadata) *behalf.OAuth2Provider {
 	h.t.Helper()
 	p := &behalf.OAuth2Provider{ID: "id-" + name, Name: name, Vendor: behalf.VendorCustom, ClientID: "cid", Metadata: md, CreatedAt: h.clock.Now(), UpdatedAt: h.clock.Now()}
-	sealed, err := h.dp.Sealer.Seal(context.Background(), behalf.SealContext{Kind: providerSealKind, Key: p.ID, Field: "client_secret"}, []byte("csecret"))
+	sealed, err := h.cfg.Sealer.Seal(context.Background(), behalf.SealContext{Kind: providerSealKind, Key: p.ID, Field: "client_secret"}, []byte("csecret"))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -557,11 +565,11 @@ func TestListConnections(t *testing.T) {
 func TestInboundClient(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := &Service{Store: h.db, Sealer: h.dp.Sealer}
+	svc := &Service{Store: h.db, Sealer: h.cfg.Sealer}
 	if _, _, _, err := svc.InboundClient(ctx, ""); behalf.ErrorCode(err) != behalf.ENOTFOUND {
 		t.Fatalf("no workload with a sign-in client: %v", err)
 	}
-	sealed, err := h.dp.Sealer.Seal(ctx, behalf.WorkloadSeal("b-agent", inboundSecretField), []byte("s3cret"))
+	sealed, err := h.cfg.Sealer.Seal(ctx, behalf.WorkloadSeal("b-agent", inboundSecretField), []byte("s3cret"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,36 @@ type UserVerifier interface {
 	CheckUser(ctx context.Context, user behalf.User, issuedAt time.Time) error
 }
 
+// Config is what New builds the data plane from.
+type Config struct {
+	Store  behalf.Store
+	Sealer behalf.Sealer
+	Signer WATSigner
+	// Users verifies users' JWTs; nil accepts none (and checks no WAT's user).
+	Users UserVerifier
+	Log   *slog.Logger
+	// HTTPClient reaches providers' token endpoints (SSRF-guarded).
+	HTTPClient *http.Client
+	// PublicURL is Behalf's externally visible base URL, no trailing slash.
+	PublicURL string
+	// Now is the clock (nil: the system's).
+	Now func() time.Time
+	// Metrics counts token fetches, provider calls, sessions and refused
+	// bindings (package observe); nil counts nothing.
+	Metrics Metrics
+}
+
+// New builds the data plane from c.
+func New(c Config) *DataPlane {
+	return &DataPlane{
+		Store: c.Store, Sealer: c.Sealer, Signer: c.Signer, Users: c.Users, Log: c.Log,
+		HTTPClient: c.HTTPClient, PublicURL: c.PublicURL, Now: c.Now, Metrics: c.Metrics,
+	}
+}
+
 // DataPlane implements behalf.DataPlaneService and behalf.ConsentService:
 // workload access tokens, the token vault, authorization sessions and
-// session binding.
+// session binding. Build it with New.
 type DataPlane struct {
 	Store  behalf.Store
 	Sealer behalf.Sealer

@@ -79,7 +79,7 @@ func TestRefreshStoresAnswerFirst(t *testing.T) {
 	ts := h.fakeGrant(fp, p)
 	g := h.addGrant("grant-alice", alice, p, ts)
 	m := &storedAtCall{h: h, grantID: g.ID}
-	h.dp.Metrics = m
+	h.rebuild(func(c *Config) { c.Metrics = m })
 
 	h.clock.Advance(2 * time.Hour) // expired: the fetch refreshes
 	before := len(h.store.ops())
@@ -157,7 +157,7 @@ const interruptedWarning = "refresh token refused after an interrupted refresh (
 func TestRefreshRefusedAfterInterruptedRefresh(t *testing.T) {
 	h := newHarness(t)
 	logs := &syncLog{}
-	h.dp.Log = slog.New(slog.NewTextHandler(logs, nil))
+	h.rebuild(func(c *Config) { c.Log = slog.New(slog.NewTextHandler(logs, nil)) })
 	fp := fakeprovider.New(t, fakeprovider.Options{RotateRefreshTokens: true})
 	p := h.addProvider("drive", fp.Metadata())
 	g := h.interruptedGrant(fp, p, "grant-alice", alice)
@@ -213,7 +213,7 @@ func TestRefreshRefusedAfterInterruptedRefresh(t *testing.T) {
 func TestRefreshAfterInterruptedRefreshInGraceWindow(t *testing.T) {
 	h := newHarness(t)
 	logs := &syncLog{}
-	h.dp.Log = slog.New(slog.NewTextHandler(logs, nil))
+	h.rebuild(func(c *Config) { c.Log = slog.New(slog.NewTextHandler(logs, nil)) })
 	fp := fakeprovider.New(t, fakeprovider.Options{RotateRefreshTokens: true, RotationGrace: time.Hour})
 	p := h.addProvider("drive", fp.Metadata())
 	g := h.interruptedGrant(fp, p, "grant-alice", alice)

@@ -11,10 +11,7 @@ import (
 // replica returns a data plane on h's store and keys with empty caches, as
 // another replica (or this one after ConfigCacheTTL) would be.
 func (h *harness) replica() *DataPlane {
-	return &DataPlane{
-		Store: h.dp.Store, Sealer: h.dp.Sealer, Signer: h.dp.Signer, Users: h.dp.Users, Log: h.dp.Log,
-		HTTPClient: h.dp.HTTPClient, PublicURL: h.dp.PublicURL, Now: h.dp.Now,
-	}
+	return New(h.cfg)
 }
 
 // A WAT is bound to the ID of the workload identity it was minted for: once
@@ -24,7 +21,7 @@ func (h *harness) replica() *DataPlane {
 func TestWATBoundToWorkloadID(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := &Service{Store: h.db, Sealer: h.dp.Sealer, Now: h.clock.Now}
+	svc := &Service{Store: h.db, Sealer: h.cfg.Sealer, Now: h.clock.Now}
 	if _, err := svc.CreateWorkload(ctx, behalf.WorkloadInput{Name: "tmpw"}); err != nil {
 		t.Fatal(err)
 	}

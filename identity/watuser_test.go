@@ -57,7 +57,9 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	pools := &fakePoolUsers{}
-	h.dp.Users = NewTrustedIssuers(h.db, nil, &pooltoken.Pools{Keys: pools, PublicURL: h.dp.PublicURL})
+	h.rebuild(func(c *Config) {
+		c.Users = NewTrustedIssuers(h.db, nil, &pooltoken.Pools{Keys: pools, PublicURL: c.PublicURL})
+	})
 	p := h.addProvider("google", behalf.AuthServerMetadata{
 		AuthorizationEndpoint: "https://accounts.example/auth", TokenEndpoint: "https://accounts.example/token",
 	})
@@ -65,7 +67,7 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice := behalf.User{Issuer: h.dp.PublicURL + "/us-east-1_pool", Subject: "alice"}
+	alice := behalf.User{Issuer: h.cfg.PublicURL + "/us-east-1_pool", Subject: "alice"}
 	issued := h.clock.Now().Add(-time.Minute + 123456*time.Microsecond)
 	wat, err := h.dp.mintWAT(w, alice, h.clock.Now().Add(time.Hour), issued)
 	if err != nil {

@@ -269,10 +269,10 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// Every user pool is a trusted issuer, with its keys read in process.
 	poolIssuers := &pooltoken.Pools{Keys: pools, PublicURL: publicURL}
 	users := identity.NewTrustedIssuers(store, httpClient, poolIssuers)
-	dp := &identity.DataPlane{
+	dp := identity.New(identity.Config{
 		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
-		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
-	}
+		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: m.obs.metrics, // set by Run before wire
+	})
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
 	auth := &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}}
