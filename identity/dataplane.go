@@ -13,12 +13,6 @@ import (
 	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
-// WATSigner signs and verifies workload access tokens (package signer).
-type WATSigner interface {
-	Sign(claims map[string]any) (string, error)
-	Verify(token string, now time.Time) (map[string]any, error)
-}
-
 // UserVerifier checks a user's JWT from a trusted issuer and returns the
 // user it names and when the token expires (TrustedIssuers does).
 type UserVerifier interface {
@@ -52,10 +46,32 @@ type Config struct {
 
 // New builds the data plane from c.
 func New(c Config) *DataPlane {
+	config := &configCache{store: c.Store}
 	return &DataPlane{
-		Store: c.Store, Sealer: c.Sealer, Signer: c.Signer, Users: c.Users, Log: c.Log,
+		Store: c.Store, Sealer: c.Sealer, Users: c.Users, Log: c.Log,
 		HTTPClient: c.HTTPClient, PublicURL: c.PublicURL, Now: c.Now, Metrics: c.Metrics,
+		config: config,
+		wats:   &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now},
 	}
+}
+
+// WATs mints and verifies the data plane's workload access tokens (the
+// agent-runtime gateway mints with it).
+func (d *DataPlane) WATs() *WATs { return d.wats }
+
+// WorkloadAccessToken mints a WAT for the workload itself (WATs).
+func (d *DataPlane) WorkloadAccessToken(ctx context.Context, workload string) (behalf.Secret, error) {
+	return d.wats.WorkloadAccessToken(ctx, workload)
+}
+
+// WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names (WATs).
+func (d *DataPlane) WorkloadAccessTokenForJWT(ctx context.Context, workload string, userToken behalf.Secret) (behalf.Secret, error) {
+	return d.wats.WorkloadAccessTokenForJWT(ctx, workload, userToken)
+}
+
+// WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts (WATs).
+func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, userID string) (behalf.Secret, error) {
+	return d.wats.WorkloadAccessTokenForUserID(ctx, workload, userID)
 }
 
 // DataPlane implements behalf.DataPlaneService and behalf.ConsentService:
@@ -64,7 +80,6 @@ func New(c Config) *DataPlane {
 type DataPlane struct {
 	Store  behalf.Store
 	Sealer behalf.Sealer
-	Signer WATSigner
 	Users  UserVerifier
 	Log    *slog.Logger
 	// HTTPClient reaches providers' token endpoints (SSRF-guarded).
@@ -78,10 +93,8 @@ type DataPlane struct {
 	refreshes singleflight.Group
 	binds     singleflight.Group // BindInBrowser, per session and user
 	m2m       m2mCache
-	// Caches, each bounded in size and age (ConfigCacheTTL; WATs until they expire).
-	providers ttlcache.Cache[string, *behalf.OAuth2Provider]
-	workloads ttlcache.Cache[string, *behalf.WorkloadIdentity]
-	wats      ttlcache.Cache[string, watIdentity]
+	wats      *WATs
+	config    *configCache // workloads and providers, shared with wats
 	// usage counts token fetches until FlushUsage writes them (audit.go).
 	usage usageLog
 }
@@ -93,7 +106,6 @@ var (
 
 // Lifetimes and margins of the data plane.
 const (
-	MaxWATLifetime  = time.Hour
 	SessionLifetime = 10 * time.Minute
 	// StaleMargin: a token within this of its expiry is refreshed first.
 	StaleMargin = 60 * time.Second
@@ -102,6 +114,17 @@ const (
 	// out after 10 s.
 	RefreshLease = 15 * time.Second
 )
+
+// clock is the data plane's time (Config.Now; nil: the system's), in UTC
+// to the microsecond as the store keeps it.
+type clock func() time.Time
+
+func (c clock) now() time.Time {
+	if c != nil {
+		return c().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
 
 func (d *DataPlane) now() time.Time {
 	if d.Now != nil {

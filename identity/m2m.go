@@ -53,7 +53,7 @@ func (d *DataPlane) ResourceAPIKey(ctx context.Context, workloadToken behalf.Sec
 	if err := validateProviderNameField("resourceCredentialProviderName", provider); err != nil {
 		return "", err
 	}
-	if _, err := d.verifyWAT(ctx, workloadToken); err != nil {
+	if _, err := d.wats.VerifyWAT(ctx, workloadToken); err != nil {
 		return "", err
 	}
 	p, err := d.Store.GetAPIKeyProvider(ctx, provider)

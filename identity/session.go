@@ -29,7 +29,7 @@ func sha256Hex(v string) string {
 }
 
 // startSession creates an authorization session and returns its URL.
-func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
+func (d *DataPlane) startSession(ctx context.Context, wat behalf.WATClaims, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
 	now := d.now()
 	s := &behalf.AuthSession{
 		ID: randid.Alnum(32), Workload: wat.Workload, User: wat.User, ProviderID: p.ID,
@@ -83,7 +83,7 @@ func (d *DataPlane) providerAuthURL(ctx context.Context, p *behalf.OAuth2Provide
 
 // pollSession answers an agent polling with a session URI: the token once
 // the session is bound, else its status.
-func (d *DataPlane) pollSession(ctx context.Context, wat watIdentity, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
+func (d *DataPlane) pollSession(ctx context.Context, wat behalf.WATClaims, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
 	s, err := d.Store.GetSession(ctx, strings.TrimPrefix(r.SessionURI, behalf.SessionURIPrefix))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, behalf.Invalid("sessionUri", "The session is unknown or has expired.")

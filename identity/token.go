@@ -23,11 +23,11 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 	if err := validateTokenRequest(r); err != nil {
 		return nil, err
 	}
-	wat, err := d.verifyWAT(ctx, r.WorkloadToken)
+	wat, err := d.wats.VerifyWAT(ctx, r.WorkloadToken)
 	if err != nil {
 		return nil, err
 	}
-	p, err := d.getProvider(ctx, r.Provider)
+	p, err := d.config.provider(ctx, r.Provider)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func validateProviderNameField(field, name string) error {
 // checkReturnURL requires the workload to allow at least one return URL and
 // the request's URL to equal one of them byte for byte.
 func (d *DataPlane) checkReturnURL(ctx context.Context, workload, returnURL string) error {
-	w, err := d.getWorkload(ctx, workload)
+	w, err := d.config.workload(ctx, workload)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (d *DataPlane) checkReturnURL(ctx context.Context, workload, returnURL stri
 // fromVault returns the vaulted token when it covers the scopes, refreshing
 // it when stale. It returns a nil result (and the granted scopes) when the
 // user must consent.
-func (d *DataPlane) fromVault(ctx context.Context, wat watIdentity, p *behalf.OAuth2Provider, scopes []string) (*behalf.TokenResult, []string, error) {
+func (d *DataPlane) fromVault(ctx context.Context, wat behalf.WATClaims, p *behalf.OAuth2Provider, scopes []string) (*behalf.TokenResult, []string, error) {
 	g, err := d.Store.GetGrant(ctx, wat.Workload, wat.User.Key(), p.ID)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, nil, nil

@@ -25,12 +25,12 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 	if _, err := svc.CreateWorkload(ctx, behalf.WorkloadInput{Name: "tmpw"}); err != nil {
 		t.Fatal(err)
 	}
-	a := h.dp // caches tmpw as first created
+	a := h.dp.WATs() // caches tmpw as first created
 	old, err := a.WorkloadAccessTokenForUserID(h.root, "tmpw", "grace")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.verifyWAT(h.root, old); err != nil {
+	if _, err := a.VerifyWAT(h.root, old); err != nil {
 		t.Fatalf("the WAT of the live workload: %v", err)
 	}
 
@@ -38,7 +38,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("Deleted", func(t *testing.T) {
-		_, err := h.replica().verifyWAT(h.root, old)
+		_, err := h.replica().WATs().VerifyWAT(h.root, old)
 		if behalf.ErrorCode(err) != behalf.ENOTFOUND {
 			t.Fatalf("the WAT of a deleted workload: %v, want ENOTFOUND", err)
 		}
@@ -47,7 +47,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("OldWATRefused", func(t *testing.T) {
-		_, err := h.replica().verifyWAT(h.root, old)
+		_, err := h.replica().WATs().VerifyWAT(h.root, old)
 		if behalf.ErrorCode(err) != behalf.EUNAUTHORIZED || err != errWATOldWorkload {
 			t.Fatalf("the deleted workload's WAT, used for the new one: %v, want %v", err, errWATOldWorkload)
 		}
@@ -60,27 +60,27 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
-		if _, err := a.verifyWAT(h.root, fresh); err != nil {
+		a.config.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
+		if _, err := a.VerifyWAT(h.root, fresh); err != nil {
 			t.Fatalf("a new workload's WAT where the cache holds the deleted workload: %v", err)
 		}
 	})
 	t.Run("MintWithStaleCache", func(t *testing.T) {
 		// Minting reads the store: a cache holding the deleted workload
 		// does not bind a new WAT to it.
-		a.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
+		a.config.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
 		tok, err := a.WorkloadAccessTokenForUserID(h.root, "tmpw", "grace")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.replica().verifyWAT(h.root, tok); err != nil {
+		if _, err := h.replica().WATs().VerifyWAT(h.root, tok); err != nil {
 			t.Fatalf("a WAT minted where the cache held the deleted workload: %v", err)
 		}
 		rt, _, err := a.MintForRuntime(ctx, "tmpw", behalf.User{Subject: "grace"}, time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.replica().verifyWAT(h.root, rt); err != nil {
+		if _, err := h.replica().WATs().VerifyWAT(h.root, rt); err != nil {
 			t.Fatalf("a runtime WAT minted where the cache held the deleted workload: %v", err)
 		}
 	})
@@ -91,7 +91,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.replica().verifyWAT(h.root, tok); err != nil {
+		if _, err := h.replica().WATs().VerifyWAT(h.root, tok); err != nil {
 			t.Fatalf("a WAT without a workload id: %v", err)
 		}
 	})

@@ -279,7 +279,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// InvokeAgentRuntime: bearer JWTs per each runtime's authorizer, or
 	// SigV4; agents are dialled through the SSRF guard's connect-time check.
 	invocations := &agentruntime.Gateway{
-		Runtimes: store, WATs: dp, SigV4: auth, HTTPClient: httpClient, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		Runtimes: store, WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
 		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
