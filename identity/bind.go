@@ -103,7 +103,7 @@ func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user b
 	res := &behalf.BindResult{Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes), Account: s.Account, RedirectURL: w.Inbound.BindRedirectURL}
 	if s.Status == behalf.SessionCompleted {
 		res.AlreadyBound = true
-		if g, err := d.Store.GetGrant(ctx, s.Workload, s.User.Key(), s.ProviderID); err == nil {
+		if g, err := d.vault.Grant(ctx, s.Workload, s.User, s.ProviderID); err == nil {
 			res.Account = g.Account
 		}
 		return res, nil
@@ -112,7 +112,7 @@ func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user b
 		d.refuse(ctx, s, "browser", "binding page opened, as the session's user, in a browser that did not open the authorization URL")
 		return nil, behalf.ErrBindOtherBrowser
 	}
-	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), s.Pending)
+	ts, err := openTokenSet(ctx, d.Sealer, behalf.SessionSeal(s.ID, "pending"), s.Pending)
 	if err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func (d *DataPlane) endSession(ctx context.Context, s *behalf.AuthSession, reaso
 	if len(pending) > 0 {
 		detail += "; its token was discarded, revocation at the provider: " + d.revokePending(ctx, s, pending)
 	}
-	d.audit(ctx, &behalf.AuditEvent{Kind: kind, Workload: s.Workload, UserKey: s.User.Key(), ProviderID: s.ProviderID,
+	d.audit.record(ctx, &behalf.AuditEvent{Kind: kind, Workload: s.Workload, UserKey: s.User.Key(), ProviderID: s.ProviderID,
 		SessionID: s.ID, Actor: actor, Detail: detail})
 }
 
@@ -112,7 +112,7 @@ var errSessionEnded = behalf.Errorf(behalf.EINVALID, "the session has ended")
 func (d *DataPlane) revokePending(ctx context.Context, s *behalf.AuthSession, pending behalf.Sealed) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), pending)
+	ts, err := openTokenSet(ctx, d.Sealer, behalf.SessionSeal(s.ID, "pending"), pending)
 	if err != nil {
 		d.Log.ErrorContext(ctx, "open a discarded pending token", "session", s.ID, "err", err)
 		return behalf.RevocationFailed
@@ -121,7 +121,7 @@ func (d *DataPlane) revokePending(ctx context.Context, s *behalf.AuthSession, pe
 	if err != nil {
 		return behalf.RevocationFailed
 	}
-	outcome, _ := d.revokeAtProvider(ctx, p, ts)
+	outcome, _ := d.vault.RevokeToken(ctx, p, ts)
 	return outcome
 }
 
@@ -152,26 +152,19 @@ func (d *DataPlane) identify(ctx context.Context, who behalf.UserIdentifier) (be
 // written first and the session completed second, so a crash between the two
 // leaves a completable session and never a completed one without its grant.
 func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
-	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), s.Pending)
+	ts, err := openTokenSet(ctx, d.Sealer, behalf.SessionSeal(s.ID, "pending"), s.Pending)
 	if err != nil {
 		return err
 	}
 	userKey := s.User.Key()
-	sealed, err := d.sealTokenSet(ctx, behalf.GrantSeal(s.Workload, userKey, s.ProviderID), ts)
-	if err != nil {
-		return err
-	}
 	now := d.now()
 	g := &behalf.Grant{
 		ID: randid.Hex(16), Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
-		Scopes: ts.Scopes, Account: s.Account, Token: sealed, ExpiresAt: ts.Expiry, HasRefresh: !ts.RefreshToken.IsZero(),
+		Scopes: ts.Scopes, Account: s.Account, ExpiresAt: ts.Expiry, HasRefresh: !ts.RefreshToken.IsZero(),
 		CreatedAt: now, UpdatedAt: now,
 	}
-	prev, err := d.Store.GetGrant(ctx, s.Workload, userKey, s.ProviderID)
-	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
-		return err
-	}
-	if err := d.Store.PutGrant(ctx, g); err != nil {
+	prev, err := d.vault.StoreGrant(ctx, g, ts)
+	if err != nil {
 		return err
 	}
 	_, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
@@ -186,14 +179,14 @@ func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
 		return err
 	}
 	if prev != nil {
-		d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantReplaced, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
+		d.audit.record(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantReplaced, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
 			SessionID: s.ID, Detail: "the user's fresh consent replaced the grant for " + accountLabel(prev.Account) + " with one for " + accountLabel(g.Account)})
 	}
 	detail := ""
 	if g.Account != "" {
 		detail = "account " + g.Account
 	}
-	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantBound, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID, SessionID: s.ID, Detail: detail})
+	d.audit.record(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantBound, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID, SessionID: s.ID, Detail: detail})
 	d.metrics().Session(SessionCompleted)
 	return nil
 }
@@ -207,7 +200,7 @@ func (d *DataPlane) undoBind(ctx context.Context, sessionID, grantID string) {
 	if err != nil || s.Status != behalf.SessionFailed {
 		return
 	}
-	if err := d.Store.DeleteGrant(ctx, grantID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+	if err := d.vault.DeleteGrant(ctx, grantID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
 		d.Log.ErrorContext(ctx, "delete the grant of a refused session", "session", sessionID, "err", err)
 	}
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
 	"github.com/behalf-dev/behalf"
-	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
 // UserVerifier checks a user's JWT from a trusted issuer and returns the
@@ -46,14 +44,25 @@ type Config struct {
 
 // New builds the data plane from c.
 func New(c Config) *DataPlane {
+	metrics := c.Metrics
+	if metrics == nil {
+		metrics = noMetrics{}
+	}
 	config := &configCache{store: c.Store}
+	clients := providerClients{sealer: c.Sealer, http: c.HTTPClient, publicURL: c.PublicURL, now: c.Now}
+	audit := auditor{store: c.Store, log: c.Log, clock: c.Now, metrics: metrics}
 	return &DataPlane{
 		Store: c.Store, Sealer: c.Sealer, Users: c.Users, Log: c.Log,
-		HTTPClient: c.HTTPClient, PublicURL: c.PublicURL, Now: c.Now, Metrics: c.Metrics,
-		config: config,
-		wats:   &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now},
+		PublicURL: c.PublicURL, Now: c.Now, Metrics: c.Metrics,
+		config: config, clients: clients, audit: audit,
+		wats:  &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now},
+		vault: &Vault{store: c.Store, sealer: c.Sealer, clients: clients, audit: audit, log: c.Log, clock: c.Now, metrics: metrics},
 	}
 }
+
+// Vault is the token vault: users' grants, their refresh, M2M tokens, API
+// keys, the connections page's list and revocation, the fetch audit.
+func (d *DataPlane) Vault() *Vault { return d.vault }
 
 // WATs mints and verifies the data plane's workload access tokens (the
 // agent-runtime gateway mints with it).
@@ -82,21 +91,18 @@ type DataPlane struct {
 	Sealer behalf.Sealer
 	Users  UserVerifier
 	Log    *slog.Logger
-	// HTTPClient reaches providers' token endpoints (SSRF-guarded).
-	HTTPClient *http.Client
 	// PublicURL is Behalf's externally visible base URL, no trailing slash.
 	PublicURL string
 	Now       func() time.Time
 	// Metrics counts token fetches, provider calls, sessions and refused bindings (package observe); nil counts nothing.
 	Metrics Metrics
 
-	refreshes singleflight.Group
-	binds     singleflight.Group // BindInBrowser, per session and user
-	m2m       m2mCache
-	wats      *WATs
-	config    *configCache // workloads and providers, shared with wats
-	// usage counts token fetches until FlushUsage writes them (audit.go).
-	usage usageLog
+	binds   singleflight.Group // BindInBrowser, per session and user
+	wats    *WATs
+	vault   *Vault
+	config  *configCache // workloads and providers, shared with wats
+	clients providerClients
+	audit   auditor
 }
 
 var (
@@ -107,43 +113,11 @@ var (
 // Lifetimes and margins of the data plane.
 const (
 	SessionLifetime = 10 * time.Minute
-	// StaleMargin: a token within this of its expiry is refreshed first.
-	StaleMargin = 60 * time.Second
-	// RefreshLease bounds how long one refresher may hold a grant (and how
-	// long a crashed refresher blocks an expired grant); provider calls time
-	// out after 10 s.
-	RefreshLease = 15 * time.Second
 )
-
-// clock is the data plane's time (Config.Now; nil: the system's), in UTC
-// to the microsecond as the store keeps it.
-type clock func() time.Time
-
-func (c clock) now() time.Time {
-	if c != nil {
-		return c().UTC().Truncate(time.Microsecond)
-	}
-	return time.Now().UTC().Truncate(time.Microsecond)
-}
 
 func (d *DataPlane) now() time.Time {
 	if d.Now != nil {
 		return d.Now().UTC().Truncate(time.Microsecond)
 	}
 	return time.Now().UTC().Truncate(time.Microsecond)
-}
-
-func (d *DataPlane) callbackURL(p *behalf.OAuth2Provider) string {
-	return d.PublicURL + "/identities/oauth2/callback/" + p.ID
-}
-
-// m2mCache keeps client-credentials tokens per workload × provider × scopes
-// until shortly before they expire.
-type m2mCache struct {
-	tokens ttlcache.Cache[string, behalf.Secret]
-	group  singleflight.Group
-}
-
-func m2mKey(workload, providerID string, scopes []string) string {
-	return workload + "\x00" + providerID + "\x00" + strings.Join(scopes, " ")
 }

@@ -24,7 +24,7 @@ func TestExpireSessionsOnce(t *testing.T) {
 		StateHash: sha256Hex("state"), Status: behalf.SessionCallback, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime),
 	}
 	var err error
-	if s.Pending, err = h.dp.sealTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), ts); err != nil {
+	if s.Pending, err = sealTokenSet(ctx, h.cfg.Sealer, behalf.SessionSeal(s.ID, "pending"), ts); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.db.CreateSession(ctx, s); err != nil {

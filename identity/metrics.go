@@ -109,8 +109,8 @@ func (d *DataPlane) sessionExpired(s *behalf.AuthSession) {
 }
 
 // countAudit counts the audit events that are also metrics.
-func (d *DataPlane) countAudit(e *behalf.AuditEvent) {
+func countAudit(m Metrics, e *behalf.AuditEvent) {
 	if e.Kind == behalf.AuditBindingRefused {
-		d.metrics().BindingRefused()
+		m.BindingRefused()
 	}
 }

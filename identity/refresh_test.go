@@ -61,7 +61,7 @@ func (m *storedAtCall) ProviderCall(_ context.Context, _, call string, _, _ time
 // refreshTokenOf opens the refresh token g holds.
 func (h *harness) refreshTokenOf(g *behalf.Grant) string {
 	h.t.Helper()
-	ts, err := h.dp.openTokenSet(context.Background(), behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+	ts, err := openTokenSet(context.Background(), h.cfg.Sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func (h *harness) interruptedGrant(fp *fakeprovider.Server, p *behalf.OAuth2Prov
 	if claimed, err := h.db.ClaimGrantRefresh(ctx, g.ID, now, now.Add(RefreshLease)); err != nil || !claimed {
 		h.t.Fatalf("claim: %v %v", claimed, err)
 	}
-	c, err := h.dp.providerClient(ctx, p)
+	c, err := h.dp.Vault().clients.client(ctx, p)
 	if err != nil {
 		h.t.Fatal(err)
 	}

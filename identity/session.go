@@ -51,7 +51,7 @@ func (d *DataPlane) startSession(ctx context.Context, wat behalf.WATClaims, p *b
 		return nil, err
 	}
 	s.StateHash = sha256Hex(secrets.State.Reveal())
-	sealed, err := d.sealSessionSecrets(ctx, s.ID, secrets)
+	sealed, err := sealSessionSecrets(ctx, d.Sealer, s.ID, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (d *DataPlane) authorizationURL(requestURI string) string {
 }
 
 func (d *DataPlane) providerAuthURL(ctx context.Context, p *behalf.OAuth2Provider, s *behalf.AuthSession, sec behalf.SessionSecrets) (string, error) {
-	client, err := d.providerClient(ctx, p)
+	client, err := d.clients.client(ctx, p)
 	if err != nil {
 		return "", err
 	}
@@ -97,9 +97,12 @@ func (d *DataPlane) pollSession(ctx context.Context, wat behalf.WATClaims, p *be
 	d.sessionExpired(s)
 	switch {
 	case s.Status == behalf.SessionCompleted:
-		res, _, err := d.fromVault(ctx, wat, p, nil)
-		if err != nil || res != nil {
-			return res, err
+		tok, _, err := d.vault.Token(ctx, wat.Workload, wat.User, p, nil)
+		if err != nil {
+			return nil, err
+		}
+		if tok != "" {
+			return &behalf.TokenResult{AccessToken: tok}, nil
 		}
 		return failed, nil
 	case s.Status == behalf.SessionCallback && !d.now().Before(s.ExpiresAt):
@@ -108,7 +111,7 @@ func (d *DataPlane) pollSession(ctx context.Context, wat behalf.WATClaims, p *be
 	case s.Status == behalf.SessionFailed, !d.now().Before(s.ExpiresAt):
 		return failed, nil
 	}
-	sec, err := d.openSessionSecrets(ctx, s)
+	sec, err := openSessionSecrets(ctx, d.Sealer, s)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +237,7 @@ func (d *DataPlane) Authorize(ctx context.Context, requestURI string, user behal
 	if err != nil {
 		return nil, d.failSession(ctx, s, "provider_deleted", err)
 	}
-	sec, err := d.openSessionSecrets(ctx, s)
+	sec, err := openSessionSecrets(ctx, d.Sealer, s)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +316,7 @@ func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[s
 	} else if err != nil {
 		return "", err
 	}
-	sec, err := d.openSessionSecrets(ctx, s)
+	sec, err := openSessionSecrets(ctx, d.Sealer, s)
 	if err != nil {
 		return "", err
 	}
@@ -339,7 +342,7 @@ func (d *DataPlane) exchange(ctx context.Context, s *behalf.AuthSession, sec beh
 	if err != nil {
 		return err
 	}
-	client, err := d.providerClient(ctx, p)
+	client, err := d.clients.client(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -352,7 +355,7 @@ func (d *DataPlane) exchange(ctx context.Context, s *behalf.AuthSession, sec beh
 	if len(ts.Scopes) == 0 {
 		ts.Scopes = s.Scopes
 	}
-	sealed, err := d.sealTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), ts)
+	sealed, err := sealTokenSet(ctx, d.Sealer, behalf.SessionSeal(s.ID, "pending"), ts)
 	if err != nil {
 		return err
 	}

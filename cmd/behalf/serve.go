@@ -235,7 +235,7 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 	go func() {
 		defer close(flushed)
 		if m.dataPlane != nil {
-			m.dataPlane.RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
+			m.dataPlane.Vault().RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
 		}
 	}()
 	defer func() { stopFlush(); <-flushed }()
@@ -287,7 +287,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	signIn := &web.SignIn{Sealer: sealer, PublicURL: publicURL, HTTPClient: httpClient, Log: m.Log, Now: m.Now}
 	m.dataPlane = dp
 	// The connections page signs users in with a workload's inbound client.
-	connections := &web.Connections{Service: dp, SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Log: m.Log,
+	connections := &web.Connections{Service: dp.Vault(), SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Log: m.Log,
 		Clients: func(ctx context.Context, issuer string) (web.SignInClient, error) {
 			iss, id, secret, err := svc.InboundClient(ctx, issuer)
 			return web.SignInClient{Issuer: iss, ClientID: id, ClientSecret: secret}, err
@@ -298,7 +298,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log, SignIn: signIn},
 		BindPage: &web.Bind{Service: dp, SignIn: signIn, Log: m.Log}, SignIn: signIn,
 		Bindings: svc, PublicURL: publicURL,
-		Connections: dp, Users: users, ConnectionsPage: connections,
+		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:  runtimes,
 		UserPools: pools,
 		// One verifier per signing name, so a request signed for one API
