@@ -6,29 +6,16 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/behalf-dev/behalf"
 )
-
-// UserVerifier checks a user's JWT from a trusted issuer and returns the
-// user it names and when the token expires (TrustedIssuers does).
-type UserVerifier interface {
-	VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error)
-	// VerifyUserToken is VerifyUser, with the token's issue time.
-	VerifyUserToken(ctx context.Context, token string) (UserToken, error)
-	// CheckUser refuses (EUNAUTHORIZED) the user of a token issued at
-	// issuedAt when that user has since been disabled, deleted or signed
-	// out, with VerifyUser's staleness bound.
-	CheckUser(ctx context.Context, user behalf.User, issuedAt time.Time) error
-}
 
 // Config is what New builds the data plane from.
 type Config struct {
 	Store  behalf.Store
 	Sealer behalf.Sealer
 	Signer WATSigner
-	// Users verifies users' JWTs; nil accepts none (and checks no WAT's user).
+	// Users verifies users' JWTs (TrustedIssuers). Tests that present
+	// none may leave it nil: WATs' users are then not checked.
 	Users UserVerifier
 	Log   *slog.Logger
 	// HTTPClient reaches providers' token endpoints (SSRF-guarded).
@@ -42,7 +29,23 @@ type Config struct {
 	Metrics Metrics
 }
 
-// New builds the data plane from c.
+// DataPlane answers agents (behalf.DataPlaneService): it verifies their
+// workload access tokens with WATs and answers a token request from the
+// Vault or with a consent session of Consent. It holds no state of its
+// own but the provider cache; the roles hold theirs.
+type DataPlane struct {
+	wats    *WATs
+	vault   *Vault
+	consent *Consent
+	// config reads providers (and, shared with wats, workloads).
+	config  *configCache
+	metrics Metrics
+}
+
+var _ behalf.DataPlaneService = (*DataPlane)(nil)
+
+// New builds the data plane's roles from c, each with its final
+// dependencies, and the facade over them.
 func New(c Config) *DataPlane {
 	metrics := c.Metrics
 	if metrics == nil {
@@ -51,22 +54,26 @@ func New(c Config) *DataPlane {
 	config := &configCache{store: c.Store}
 	clients := providerClients{sealer: c.Sealer, http: c.HTTPClient, publicURL: c.PublicURL, now: c.Now}
 	audit := auditor{store: c.Store, log: c.Log, clock: c.Now, metrics: metrics}
-	return &DataPlane{
-		Store: c.Store, Sealer: c.Sealer, Users: c.Users, Log: c.Log,
-		PublicURL: c.PublicURL, Now: c.Now, Metrics: c.Metrics,
-		config: config, clients: clients, audit: audit,
-		wats:  &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now},
-		vault: &Vault{store: c.Store, sealer: c.Sealer, clients: clients, audit: audit, log: c.Log, clock: c.Now, metrics: metrics},
+	wats := &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now}
+	vault := &Vault{store: c.Store, sealer: c.Sealer, clients: clients, audit: audit, log: c.Log, clock: c.Now, metrics: metrics}
+	consent := &Consent{
+		store: c.Store, sealer: c.Sealer, users: c.Users, vault: vault, clients: clients, audit: audit,
+		log: c.Log, clock: c.Now, metrics: metrics, publicURL: c.PublicURL,
 	}
+	return &DataPlane{wats: wats, vault: vault, consent: consent, config: config, metrics: metrics}
 }
 
-// Vault is the token vault: users' grants, their refresh, M2M tokens, API
-// keys, the connections page's list and revocation, the fetch audit.
+// WATs mints and verifies the workload access tokens (the agent-runtime
+// gateway mints with it).
+func (d *DataPlane) WATs() *WATs { return d.wats }
+
+// Vault is the token vault (the connections page and API list and revoke
+// with it; the binary runs its usage flusher).
 func (d *DataPlane) Vault() *Vault { return d.vault }
 
-// WATs mints and verifies the data plane's workload access tokens (the
-// agent-runtime gateway mints with it).
-func (d *DataPlane) WATs() *WATs { return d.wats }
+// Consent runs the consent flow (the browser's authorization, callback
+// and binding pages; the binary's sweeper ends expired sessions with it).
+func (d *DataPlane) Consent() *Consent { return d.consent }
 
 // WorkloadAccessToken mints a WAT for the workload itself (WATs).
 func (d *DataPlane) WorkloadAccessToken(ctx context.Context, workload string) (behalf.Secret, error) {
@@ -83,41 +90,8 @@ func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, 
 	return d.wats.WorkloadAccessTokenForUserID(ctx, workload, userID)
 }
 
-// DataPlane implements behalf.DataPlaneService and behalf.ConsentService:
-// workload access tokens, the token vault, authorization sessions and
-// session binding. Build it with New.
-type DataPlane struct {
-	Store  behalf.Store
-	Sealer behalf.Sealer
-	Users  UserVerifier
-	Log    *slog.Logger
-	// PublicURL is Behalf's externally visible base URL, no trailing slash.
-	PublicURL string
-	Now       func() time.Time
-	// Metrics counts token fetches, provider calls, sessions and refused bindings (package observe); nil counts nothing.
-	Metrics Metrics
-
-	binds   singleflight.Group // BindInBrowser, per session and user
-	wats    *WATs
-	vault   *Vault
-	config  *configCache // workloads and providers, shared with wats
-	clients providerClients
-	audit   auditor
-}
-
-var (
-	_ behalf.DataPlaneService = (*DataPlane)(nil)
-	_ behalf.ConsentService   = (*DataPlane)(nil)
-)
-
-// Lifetimes and margins of the data plane.
-const (
-	SessionLifetime = 10 * time.Minute
-)
-
-func (d *DataPlane) now() time.Time {
-	if d.Now != nil {
-		return d.Now().UTC().Truncate(time.Microsecond)
-	}
-	return time.Now().UTC().Truncate(time.Microsecond)
+// CompleteResourceTokenAuth binds a session's token to the vault if the
+// user completing it started it (Consent).
+func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI string, who behalf.UserIdentifier) error {
+	return d.consent.CompleteResourceTokenAuth(ctx, sessionURI, who)
 }

@@ -11,8 +11,20 @@ import (
 	"github.com/behalf-dev/behalf/oauth"
 )
 
-// What the data plane's roles share: the clock, the audit log and the
-// providers' outbound OAuth clients.
+// What the data plane's roles share: the user verifier's interface, the
+// clock, the audit log and the providers' outbound OAuth clients.
+
+// UserVerifier checks a user's JWT from a trusted issuer and returns the
+// user it names and when the token expires (TrustedIssuers does).
+type UserVerifier interface {
+	VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error)
+	// VerifyUserToken is VerifyUser, with the token's issue time.
+	VerifyUserToken(ctx context.Context, token string) (UserToken, error)
+	// CheckUser refuses (EUNAUTHORIZED) the user of a token issued at
+	// issuedAt when that user has since been disabled, deleted or signed
+	// out, with VerifyUser's staleness bound.
+	CheckUser(ctx context.Context, user behalf.User, issuedAt time.Time) error
+}
 
 // clock is the data plane's time (Config.Now; nil: the system's), in UTC
 // to the microsecond as the store keeps it.

@@ -41,7 +41,7 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 		return nil, err
 	}
 	if r.SessionURI != "" && !r.ForceAuthentication {
-		return d.pollSession(ctx, wat, p, r)
+		return d.consent.pollSession(ctx, wat, p, r)
 	}
 	if !r.ForceAuthentication {
 		tok, granted, err := d.vault.Token(ctx, wat.Workload, wat.User, p, r.Scopes)
@@ -53,7 +53,7 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 		}
 		r.Scopes = union(granted, r.Scopes)
 	}
-	return d.startSession(ctx, wat, p, r)
+	return d.consent.startSession(ctx, wat, p, r)
 }
 
 // ResourceAPIKey returns an API-key provider's key to a workload.

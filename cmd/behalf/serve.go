@@ -295,8 +295,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
 	return &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
-		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log, SignIn: signIn},
-		BindPage: &web.Bind{Service: dp, SignIn: signIn, Log: m.Log}, SignIn: signIn,
+		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp.Consent(), Log: m.Log, SignIn: signIn},
+		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn,
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:  runtimes,
@@ -336,7 +336,7 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 }
 
 // sweep ends sessions that expired holding an unbound token
-// (identity.DataPlane.ExpireSessions), deletes authorization sessions an
+// (identity.Consent.ExpireSessions), deletes authorization sessions an
 // hour after they expired (kept that long so late polls still answer
 // FAILED, not unknown), and the user pools' hosted-login requests
 // poolAuthRequestGrace after theirs (the hosted login's bounds count only
@@ -345,7 +345,7 @@ func (m *Main) sweep(ctx context.Context, store sweptStore) {
 	if m.dataPlane != nil {
 		// Sessions that expired holding an unbound token: fail them
 		// and revoke the token before anything is deleted.
-		if n, err := m.dataPlane.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
+		if n, err := m.dataPlane.Consent().ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
 			m.Log.Warn("end expired sessions", "err", err)
 		} else if n > 0 {
 			m.Log.Info("ended expired sessions holding a token", "count", n)
