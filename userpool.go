@@ -79,9 +79,6 @@ type PoolUser struct {
 	Status            string
 	Enabled           bool
 	PasswordChangedAt time.Time // when a temporary password was set, for its expiry
-	// FailedAttempts and LockedUntil implement lockout after repeated failures.
-	FailedAttempts int
-	LockedUntil    time.Time
 	// TokensValidAfter: tokens issued before this were revoked by a global sign-out.
 	TokensValidAfter time.Time
 	CreatedAt        time.Time
@@ -119,8 +116,44 @@ type PoolAuthRequest struct {
 	CreatedAt time.Time
 }
 
+// PoolLockout is the sign-in lockout record of one name of a user pool,
+// whether or not a user has that name, so that a lockout does not tell
+// which names exist. It is kept under a hash of the name, never the name.
+type PoolLockout struct {
+	PoolID   string
+	NameHash string // the user pool service's hash of the name (hex)
+	Failures int    // consecutive failed sign-ins
+	// LockedUntil is when the lock of the last failure ends: the time of
+	// that failure while Failures is below the policy's threshold.
+	LockedUntil time.Time
+}
+
+// LockoutPolicy is how FailPoolLockout counts failures. The nth
+// consecutive failure locks the name for LockAfter(n). A failure at or
+// after LockedUntil + Reset is the first of a new count.
+type LockoutPolicy struct {
+	Threshold int           // failures before the first lock; at least 1
+	Base      time.Duration // the lock of the Threshold-th failure, doubled by each later one
+	Max       time.Duration // the longest lock
+	Reset     time.Duration // idle time after a lock that starts the count over
+}
+
+// LockAfter is the lock of the nth consecutive failure: none below the
+// threshold, else Base·2^(n−Threshold), at most Max.
+func (p LockoutPolicy) LockAfter(n int) time.Duration {
+	if n < p.Threshold || p.Base <= 0 {
+		return 0
+	}
+	d := p.Base
+	for e := n - p.Threshold; e > 0 && d < p.Max; e-- {
+		d *= 2
+	}
+	return min(d, p.Max)
+}
+
 // UserPoolStore persists user pools and everything in them. Deleting a pool
-// deletes its clients, users, refresh tokens and auth requests.
+// deletes its clients, users, refresh tokens, auth requests and lockout
+// records.
 type UserPoolStore interface {
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT
 	GetUserPool(ctx context.Context, id string) (*UserPool, error) // ENOTFOUND
@@ -165,4 +198,20 @@ type UserPoolStore interface {
 	// all of them. It stops counting at limit when limit > 0, so that its
 	// cost (an index range scan) stays bounded by it.
 	CountPoolAuthRequests(ctx context.Context, clientIP string, after time.Time, limit int) (int, error)
+
+	// GetPoolLockout returns the lockout record of a name hash (ENOTFOUND).
+	GetPoolLockout(ctx context.Context, poolID, nameHash string) (*PoolLockout, error)
+	// FailPoolLockout counts a failed sign-in at now under p in one atomic
+	// statement, so that concurrent failures on any replica all count, and
+	// returns the record it wrote: Failures 1 if there was none or if now
+	// is at or after its LockedUntil + p.Reset, else one more than before;
+	// LockedUntil now + p.LockAfter(Failures). ENOTFOUND if the pool does
+	// not exist.
+	FailPoolLockout(ctx context.Context, poolID, nameHash string, now time.Time, p LockoutPolicy) (*PoolLockout, error)
+	// DeletePoolLockout deletes a name hash's lockout record; there being
+	// none is not an error.
+	DeletePoolLockout(ctx context.Context, poolID, nameHash string) error
+	// DeleteStalePoolLockouts deletes the lockout records, in every pool,
+	// whose LockedUntil is before t, and returns how many it deleted.
+	DeleteStalePoolLockouts(ctx context.Context, before time.Time) (int, error)
 }

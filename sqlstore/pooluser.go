@@ -5,15 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 )
 
 // poolUserColumns are the pool_users columns in scanPoolUser's order. The
 // email and phone_number columns are written from Attributes and never
-// read back.
+// read back. failed_attempts and locked_until (migration 0014) are no
+// longer used: lockout is in pool_lockouts (migration 0024). New users get
+// 0 and the zero time there, for the previous release's replicas during an
+// upgrade.
 const poolUserColumns = `pool_id, username, sub, attributes, group_names, password_hash, status, enabled,
-	password_changed_at, failed_attempts, locked_until, tokens_valid_after, created_at, updated_at`
+	password_changed_at, tokens_valid_after, created_at, updated_at`
 
 // poolUserLookupColumns are the attributes FindPoolUserByAttribute can
 // look users up by, each copied into the pool_users column of its name.
@@ -92,11 +96,10 @@ func insertPoolUser(ctx context.Context, c conn, u *behalf.PoolUser) error {
 	if err != nil {
 		return fmt.Errorf("insert user %q of user pool %q: %w", u.Username, u.PoolID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO pool_users ("+poolUserColumns+", email, phone_number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO pool_users ("+poolUserColumns+", email, phone_number, failed_attempts, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
 		u.PoolID, u.Username, u.Sub, attrs, groups, u.PasswordHash, u.Status, u.Enabled,
-		micros(u.PasswordChangedAt), u.FailedAttempts, micros(u.LockedUntil), micros(u.TokensValidAfter),
-		micros(u.CreatedAt), micros(u.UpdatedAt),
-		nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]))
+		micros(u.PasswordChangedAt), micros(u.TokensValidAfter), micros(u.CreatedAt), micros(u.UpdatedAt),
+		nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), micros(time.Time{}))
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert user %q of user pool %q", u.Username, u.PoolID), u.PoolID,
 			"User account already exists.")
@@ -145,12 +148,12 @@ func updatePoolUser(ctx context.Context, c conn, u *behalf.PoolUser) error {
 		return fmt.Errorf("update user %q of user pool %q: %w", u.Username, u.PoolID, err)
 	}
 	_, err = c.exec(ctx, `UPDATE pool_users SET attributes = ?, email = ?, phone_number = ?, group_names = ?,
-		password_hash = ?, status = ?, enabled = ?, password_changed_at = ?, failed_attempts = ?,
-		locked_until = ?, tokens_valid_after = ?, updated_at = ?
+		password_hash = ?, status = ?, enabled = ?, password_changed_at = ?, tokens_valid_after = ?,
+		updated_at = ?
 		WHERE pool_id = ? AND username = ?`,
 		attrs, nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), groups,
-		u.PasswordHash, u.Status, u.Enabled, micros(u.PasswordChangedAt), u.FailedAttempts,
-		micros(u.LockedUntil), micros(u.TokensValidAfter), micros(u.UpdatedAt), u.PoolID, u.Username)
+		u.PasswordHash, u.Status, u.Enabled, micros(u.PasswordChangedAt), micros(u.TokensValidAfter),
+		micros(u.UpdatedAt), u.PoolID, u.Username)
 	if err != nil {
 		return fmt.Errorf("update user %q of user pool %q: %w", u.Username, u.PoolID, err)
 	}
@@ -206,13 +209,12 @@ func encodePoolUser(u *behalf.PoolUser) (attrs, groups string, err error) {
 // scanPoolUser reads a row of poolUserColumns.
 func scanPoolUser(s scanner) (*behalf.PoolUser, error) {
 	var (
-		u                                        behalf.PoolUser
-		attrsJSON, groupsJSON                    string
-		passwordChanged, lockedUntil, validAfter int64
-		created, updated                         int64
+		u                                             behalf.PoolUser
+		attrsJSON, groupsJSON                         string
+		passwordChanged, validAfter, created, updated int64
 	)
 	err := s.Scan(&u.PoolID, &u.Username, &u.Sub, &attrsJSON, &groupsJSON, &u.PasswordHash, &u.Status, &u.Enabled,
-		&passwordChanged, &u.FailedAttempts, &lockedUntil, &validAfter, &created, &updated)
+		&passwordChanged, &validAfter, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
@@ -223,7 +225,6 @@ func scanPoolUser(s scanner) (*behalf.PoolUser, error) {
 		return nil, err
 	}
 	u.PasswordChangedAt = fromMicros(passwordChanged)
-	u.LockedUntil = fromMicros(lockedUntil)
 	u.TokensValidAfter = fromMicros(validAfter)
 	u.CreatedAt = fromMicros(created)
 	u.UpdatedAt = fromMicros(updated)

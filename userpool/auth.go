@@ -170,34 +170,53 @@ func (s *Service) AuthenticatePassword(ctx context.Context, poolID, username str
 }
 
 // authenticate checks name and password. Unknown users and wrong
-// passwords get the same answer after the same work (one argon2id hash);
-// locked-out names, existing or not, are refused without a hash. Only
-// after the password matches does it reveal that a user is disabled or
-// its temporary password expired.
+// passwords get the same answer after the same work: one read of the
+// name's lockout record, one argon2id hash, and one lockout write
+// (lockout.go); locked-out names, existing or not, are refused without a
+// hash. A success writes only to delete a lockout record it read, or to
+// rehash the password. Only after the password matches does it reveal
+// that a user is disabled or its temporary password expired.
 func (s *Service) authenticate(ctx context.Context, pool *behalf.UserPool, name string, password behalf.Secret) (*behalf.PoolUser, error) {
 	if utf8.RuneCountInString(password.Reveal()) > maxPasswordLength || len(name) > 4*maxUsernameLength {
 		return nil, invalidParameter("USERNAME or PASSWORD is too long.")
 	}
 	now := s.now()
 	u, err := s.findUser(ctx, pool, name)
-	if isNotFound(err) {
-		return nil, s.ghostAttempt(ctx, pool, name, password, now)
-	}
-	if err != nil {
+	if err != nil && !isNotFound(err) {
 		return nil, internal("get user", err)
 	}
-	if (lockState{u.FailedAttempts, u.LockedUntil}).locked(now) {
+	hash, key := "", lockoutKey(pool.ID, name)
+	if u != nil {
+		hash, key = u.PasswordHash, lockoutKey(pool.ID, u.Username)
+	}
+	l, err := s.lockout(ctx, pool.ID, key)
+	if err != nil {
+		return nil, err
+	}
+	if locked(l, now) {
 		return nil, notAuthorized(msgAttemptsExceeded)
 	}
-	ok, rehash, err := s.verifyPassword(ctx, u.PasswordHash, password)
+	// An unknown user (or one without a password) is checked against the
+	// dummy hash.
+	ok, rehash, err := s.verifyPassword(ctx, hash, password)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, s.recordFailure(ctx, u, now)
+		if err := s.recordFailure(ctx, pool.ID, key, now); err != nil {
+			return nil, err
+		}
+		return nil, notAuthorized(msgIncorrect)
 	}
-	if u, err = s.recordSuccess(ctx, u, rehash, password); err != nil {
-		return nil, err
+	if l != nil {
+		if err := s.Store.DeletePoolLockout(ctx, pool.ID, key); err != nil {
+			return nil, internal("reset lockout", err)
+		}
+	}
+	if rehash {
+		if u, err = s.rehash(ctx, u, password); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkUsable(pool, u, now); err != nil {
 		return nil, err
@@ -223,52 +242,17 @@ func checkUsable(pool *behalf.UserPool, u *behalf.PoolUser, now time.Time) error
 	return nil
 }
 
-// ghostAttempt answers a sign-in as a user that does not exist: locked
-// out after as many failures as a real user, else one dummy hash and
-// "Incorrect username or password.".
-func (s *Service) ghostAttempt(ctx context.Context, pool *behalf.UserPool, name string, password behalf.Secret, now time.Time) error {
-	s.init()
-	key := pool.ID + "\x00" + name
-	if s.ghosts.get(key).locked(now) {
-		return notAuthorized(msgAttemptsExceeded)
-	}
-	if _, _, err := s.verifyPassword(ctx, "", password); err != nil {
-		return err
-	}
-	s.ghosts.fail(key, now)
-	return notAuthorized(msgIncorrect)
-}
-
-// recordFailure counts a failed attempt and returns the sign-in error.
-func (s *Service) recordFailure(ctx context.Context, u *behalf.PoolUser, now time.Time) error {
-	_, err := s.updateUser(ctx, u.PoolID, u.Username, func(u *behalf.PoolUser) error {
-		l := lockState{u.FailedAttempts, u.LockedUntil}.fail(now)
-		u.FailedAttempts, u.LockedUntil = l.failures, l.lockedUntil
-		return nil
-	})
-	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
-		return err
-	}
-	return notAuthorized(msgIncorrect)
-}
-
-// recordSuccess clears the failure count and, when the stored hash used
-// other parameters than the service's, rehashes the password.
-func (s *Service) recordSuccess(ctx context.Context, u *behalf.PoolUser, rehash bool, password behalf.Secret) (*behalf.PoolUser, error) {
-	if u.FailedAttempts == 0 && u.LockedUntil.IsZero() && !rehash {
-		return u, nil
-	}
-	var hash string
-	if rehash {
-		var err error
-		if hash, err = s.hashPassword(ctx, password); err != nil {
-			return nil, err
-		}
+// rehash stores the password hashed with the service's parameters, after
+// a successful sign-in whose stored hash used others, unless the password
+// changed meanwhile.
+func (s *Service) rehash(ctx context.Context, u *behalf.PoolUser, password behalf.Secret) (*behalf.PoolUser, error) {
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return nil, err
 	}
 	old := u.PasswordHash
 	return s.updateUser(ctx, u.PoolID, u.Username, func(u *behalf.PoolUser) error {
-		u.FailedAttempts, u.LockedUntil = 0, time.Time{}
-		if hash != "" && u.PasswordHash == old {
+		if u.PasswordHash == old {
 			u.PasswordHash = hash
 		}
 		return nil

@@ -95,31 +95,29 @@ func TestLockoutCapsAndResets(t *testing.T) {
 		}
 		e.clock.Add(15 * time.Minute)
 	}
-	u, _ := e.svc.AdminGetUser(e.ctx, p.ID, "alice")
-	if u.FailedAttempts != 1 {
+	l := e.lockout(t, p.ID, "alice")
+	if l.Failures != 1 {
 		// Each failure came 15 idle minutes after the last: the count restarted.
-		t.Fatalf("failures spaced 15 minutes apart: FailedAttempts = %d, want 1", u.FailedAttempts)
+		t.Fatalf("failures spaced 15 minutes apart: Failures = %d, want 1", l.Failures)
 	}
 	for range 20 {
 		_ = fail()
-		u, _ = e.svc.AdminGetUser(e.ctx, p.ID, "alice")
-		if d := u.LockedUntil.Sub(e.clock.Now()); d > 15*time.Minute {
+		l = e.lockout(t, p.ID, "alice")
+		if d := l.LockedUntil.Sub(e.clock.Now()); d > 15*time.Minute {
 			t.Fatalf("locked for %v, cap is 15 minutes", d)
 		}
-		e.clock.Add(u.LockedUntil.Sub(e.clock.Now()))
+		e.clock.Add(l.LockedUntil.Sub(e.clock.Now()))
 	}
-	if d := u.LockedUntil.Sub(e.clock.Now()); d != 0 {
+	if d := l.LockedUntil.Sub(e.clock.Now()); d != 0 {
 		t.Fatalf("clock not at lock end: %v", d)
 	}
-	u, _ = e.svc.AdminGetUser(e.ctx, p.ID, "alice")
-	if u.FailedAttempts < 20 {
-		t.Fatalf("failed attempts = %d", u.FailedAttempts)
+	if l = e.lockout(t, p.ID, "alice"); l.Failures < 20 {
+		t.Fatalf("failed attempts = %d", l.Failures)
 	}
 	e.clock.Add(15 * time.Minute) // idle for 15 minutes after the lock: start over
 	wantCognito(t, fail(), behalf.CognitoNotAuthorized, "Incorrect username or password.")
-	u, _ = e.svc.AdminGetUser(e.ctx, p.ID, "alice")
-	if u.FailedAttempts != 1 {
-		t.Fatalf("after an idle reset FailedAttempts = %d, want 1", u.FailedAttempts)
+	if l = e.lockout(t, p.ID, "alice"); l.Failures != 1 {
+		t.Fatalf("after an idle reset Failures = %d, want 1", l.Failures)
 	}
 }
 
@@ -153,9 +151,8 @@ func TestSecretHash(t *testing.T) {
 		t.Fatalf("refresh with SECRET_HASH: %v", err)
 	}
 	// A wrong SECRET_HASH does not count towards lockout.
-	u, _ := e.svc.AdminGetUser(e.ctx, p.ID, "alice")
-	if u.FailedAttempts != 0 {
-		t.Errorf("FailedAttempts = %d", u.FailedAttempts)
+	if l := e.lockout(t, p.ID, "alice"); l.Failures != 0 {
+		t.Errorf("Failures = %d", l.Failures)
 	}
 }
 

@@ -2,8 +2,10 @@ package userpool_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/userpool"
@@ -77,4 +79,53 @@ func TestConcurrentSignIns(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+// BenchmarkSignInWrongPassword measures failed USER_PASSWORD_AUTH sign-ins
+// of a real user with a wrong password ("known") and of a name that does
+// not exist ("unknown"), on SQLite. The two must cost the same, or the time
+// taken tells which names exist. Each iteration makes one attempt of each,
+// in alternating order, so that both see the same load; ns/op is the pair.
+// It reports each one's median (known-p50-ms, unknown-p50-ms) and the
+// difference of the medians (diff-p50-ms, known minus unknown), which is
+// what an attacker could measure. The clock moves past the lockout reset
+// window between attempts, so every attempt is a first failure, checked
+// against a hash, and never refused as locked. The hash parameters are the
+// tests' cheap ones, so that what differs between the paths (store work)
+// is not lost in argon2id's cost; with the default parameters both paths
+// add the same hash.
+func BenchmarkSignInWrongPassword(b *testing.B) {
+	e := newEnv(b)
+	p := e.pool(b)
+	c, _ := e.client(b, p.ID, false)
+	e.user(b, p.ID, "alice", nil)
+	var known, unknown []time.Duration
+	attempt := func(name string, into *[]time.Duration) {
+		e.clock.Add(time.Hour)
+		start := time.Now()
+		_, err := e.signIn(c, "", name, "Wrong-Password-1")
+		*into = append(*into, time.Since(start))
+		if behalf.CognitoException(err) != behalf.CognitoNotAuthorized {
+			b.Fatalf("sign in %s: %v", name, err)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			attempt("alice", &known)
+			attempt("mallory", &unknown)
+		} else {
+			attempt("mallory", &unknown)
+			attempt("alice", &known)
+		}
+		i++
+	}
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2]) / float64(time.Millisecond)
+	}
+	k, u := median(known), median(unknown)
+	b.ReportMetric(k, "known-p50-ms")
+	b.ReportMetric(u, "unknown-p50-ms")
+	b.ReportMetric(k-u, "diff-p50-ms")
 }

@@ -149,6 +149,9 @@ func (s *Service) respond(ctx context.Context, poolID, clientID, challenge strin
 	if err != nil {
 		return nil, err
 	}
+	if err := s.resetLockout(ctx, pool.ID, u.Username); err != nil {
+		return nil, err
+	}
 	tokens, err := s.issue(ctx, issueRequest{pool: pool, client: client, user: u, authTime: s.now(), newRefresh: true})
 	if err != nil {
 		return nil, err

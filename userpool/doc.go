@@ -16,7 +16,10 @@
 // one dummy hash and get the same answer as wrong passwords. Lockout
 // follows Cognito: after 5 consecutive failures a user is locked for
 // 2^(n-5) seconds, at most 15 minutes; names that do not exist are locked
-// out the same way (in memory), so lockout reveals nothing either.
+// out the same way, so lockout reveals nothing either. The state of every
+// name is a store record under a hash of the name (lockout.go), so it
+// survives restarts and replicas share it, and a failure costs the same
+// store write whether or not the name is a user's.
 //
 // Tokens are RS256 JWTs signed by package signer with one key pair per pool
 // (signer use = pool id); Cognito uses two, one for access and one for ID

@@ -2,8 +2,13 @@ package userpool_test
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
 	"errors"
+	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,15 +52,25 @@ type env struct {
 	store *sqlstore.DB
 	seal  behalf.Sealer
 	ctx   context.Context
+	dir   string // the data directory: the key, and the SQLite file
+	dsn   string // the store's DSN
 }
 
 // newEnv opens a store in t.TempDir and returns a Service with cheap hash
 // parameters (hp overrides them when given).
 func newEnv(tb testing.TB, hp ...userpool.HashParams) *env {
 	tb.Helper()
-	ctx := context.Background()
 	dir := tb.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "behalf.db"))
+	return newEnvAt(tb, dir, filepath.Join(dir, "behalf.db"), newClock(), hp...)
+}
+
+// newEnvAt opens the store at dsn, with the local key of dir, and returns
+// a Service on it with the clock c: over the same dir, dsn and clock, a
+// restarted server or another replica.
+func newEnvAt(tb testing.TB, dir, dsn string, c *clock, hp ...userpool.HashParams) *env {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		tb.Fatalf("sqlstore.Open: %v", err)
 	}
@@ -66,7 +81,6 @@ func newEnv(tb testing.TB, hp ...userpool.HashParams) *env {
 	}
 	tb.Cleanup(func() { keeper.Close() })
 	sealer := seal.New(keeper, db, seal.Options{})
-	c := newClock()
 	params := testHashParams
 	if len(hp) > 0 {
 		params = hp[0]
@@ -75,7 +89,47 @@ func newEnv(tb testing.TB, hp ...userpool.HashParams) *env {
 		Store: db, Sealer: sealer, PublicURL: "https://behalf.example", Now: c.Now,
 		HashParams: params,
 	}
-	return &env{svc: svc, clock: c, store: db, seal: sealer, ctx: ctx}
+	return &env{svc: svc, clock: c, store: db, seal: sealer, ctx: ctx, dir: dir, dsn: dsn}
+}
+
+// replica returns another Service on e's database, through a store of its
+// own, with e's clock: a second replica, or e after a restart.
+func (e *env) replica(tb testing.TB) *env {
+	tb.Helper()
+	return newEnvAt(tb, e.dir, e.dsn, e.clock)
+}
+
+// postgresEnv is newEnv on a fresh schema of the PostgreSQL database that
+// BEHALF_TEST_POSTGRES_DSN names; it skips tb when that is unset.
+func postgresEnv(tb testing.TB) *env {
+	tb.Helper()
+	admin := os.Getenv("BEHALF_TEST_POSTGRES_DSN")
+	if admin == "" {
+		tb.Skip("BEHALF_TEST_POSTGRES_DSN is unset: the PostgreSQL case is skipped")
+	}
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	schema := "userpool_" + strings.ToLower(rand.Text())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		db.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		defer db.Close()
+		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return newEnvAt(tb, tb.TempDir(), u.String(), newClock())
 }
 
 // pool creates a pool with the default policy.
@@ -143,6 +197,20 @@ func (e *env) refresh(c *behalf.AppClient, secret behalf.Secret, username string
 		params["SECRET_HASH"] = behalf.Secret(userpool.SecretHash(secret, username, c.ID))
 	}
 	return e.svc.InitiateAuth(e.ctx, c.ID, behalf.AuthFlowRefreshToken, params)
+}
+
+// lockout returns the lockout record of a name (a user's username, or a
+// name no user has), or a zero record (with no PoolID) if it has none.
+func (e *env) lockout(tb testing.TB, poolID, name string) *behalf.PoolLockout {
+	tb.Helper()
+	l, err := e.store.GetPoolLockout(e.ctx, poolID, userpool.LockoutKey(poolID, name))
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return &behalf.PoolLockout{}
+	}
+	if err != nil {
+		tb.Fatalf("GetPoolLockout: %v", err)
+	}
+	return l
 }
 
 // wantCognito fails unless err is a CognitoError with exception and,

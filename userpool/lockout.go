@@ -1,8 +1,12 @@
 package userpool
 
 import (
-	"sync"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
+
+	"github.com/behalf-dev/behalf"
 )
 
 // Lockout, as Cognito does it: after lockoutThreshold consecutive failed
@@ -10,89 +14,90 @@ import (
 // attempts while locked are refused without checking the password and do
 // not count; a success, or lockoutReset without attempts after the last
 // failure's lock ends, starts over.
+//
+// Names that are no user are locked out alike, so that a lockout does not
+// tell which names exist. The state of every name, user or not, is a
+// store record (behalf.PoolLockout) under lockoutKey, so it survives
+// restarts and every replica sees the same: one read before the password
+// is checked, one atomic write (FailPoolLockout) per failure, and a delete
+// on success when there is a record. A real user's wrong password and an
+// unknown name cost the same: that read, one argon2id hash, that write.
 const (
-	lockoutThreshold  = 5
-	maxLockout        = 15 * time.Minute
-	lockoutReset      = 15 * time.Minute
-	ghostLockCapacity = 1 << 16
+	lockoutThreshold = 5
+	maxLockout       = 15 * time.Minute
+	// lockoutReset is how long after a lock ends a name's failures are
+	// forgotten. A record whose lock ended longer ago than that is stale:
+	// the sweeper may delete it.
+	lockoutReset = 15 * time.Minute
 )
 
-// lockDuration is the lock after the nth consecutive failure.
-func lockDuration(n int) time.Duration {
-	if n < lockoutThreshold {
-		return 0
+// lockoutPolicy is the lockout above, as the store applies it.
+var lockoutPolicy = behalf.LockoutPolicy{
+	Threshold: lockoutThreshold, Base: time.Second, Max: maxLockout, Reset: lockoutReset,
+}
+
+// lockoutKey is the store key of a name's lockout record: the hex SHA-256
+// of a label, the pool id and the name, so that the store holds no names
+// (users mistype passwords into the name field) and a pool's keys say
+// nothing about another's. It is a plain hash, not a keyed one: Behalf has
+// no server-wide secret to key it with (the key-encryption key may be a
+// KMS key that only wraps and unwraps). Whoever reads the database can
+// therefore test a guessed name, but not list the names tried; the users'
+// names are in pool_users anyway. The name is a user's username when it
+// names a user (by username or by sign-in alias), so the lockout is per
+// user, else the name as given (names compare exactly).
+func lockoutKey(poolID, name string) string {
+	h := sha256.New()
+	h.Write([]byte("behalf userpool lockout\x00"))
+	h.Write([]byte(poolID))
+	h.Write([]byte{0})
+	h.Write([]byte(name))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// lockout returns a name's lockout record, or nil if it has none.
+func (s *Service) lockout(ctx context.Context, poolID, key string) (*behalf.PoolLockout, error) {
+	l, err := s.Store.GetPoolLockout(ctx, poolID, key)
+	if isNotFound(err) {
+		return nil, nil
 	}
-	e := n - lockoutThreshold
-	if e >= 10 { // 2^10 s > 15 min
-		return maxLockout
+	if err != nil {
+		return nil, internal("get lockout", err)
 	}
-	return min(time.Second<<e, maxLockout)
+	return l, nil
 }
 
-// lockState is a failure count and the end of the current lock (for
-// counts below the threshold, the time of the last failure).
-type lockState struct {
-	failures    int
-	lockedUntil time.Time
+// locked reports whether a record refuses sign-ins at now.
+func locked(l *behalf.PoolLockout, now time.Time) bool {
+	return l != nil && now.Before(l.LockedUntil)
 }
 
-// locked reports whether sign-ins are refused at now.
-func (l lockState) locked(now time.Time) bool { return now.Before(l.lockedUntil) }
-
-// fail returns the state after a failed attempt at now.
-func (l lockState) fail(now time.Time) lockState {
-	n := l.failures
-	if n > 0 && !now.Before(l.lockedUntil.Add(lockoutReset)) {
-		n = 0
+// recordFailure counts a failed attempt on a name. A pool deleted
+// meanwhile (ENOTFOUND) has nothing to count.
+func (s *Service) recordFailure(ctx context.Context, poolID, key string, now time.Time) error {
+	_, err := s.Store.FailPoolLockout(ctx, poolID, key, now, lockoutPolicy)
+	if err != nil && !isNotFound(err) {
+		return internal("count a failed sign-in", err)
 	}
-	n++
-	return lockState{failures: n, lockedUntil: now.Add(lockDuration(n))}
+	return nil
 }
 
-// ghostLocks keeps lockout state for user names that do not exist, so
-// that a locked-out answer does not reveal which users do. It is bounded:
-// when full, stale entries go first, then arbitrary ones. It is per
-// process; replicas each keep their own.
-type ghostLocks struct {
-	mu    sync.Mutex
-	max   int
-	state map[string]lockState
-}
-
-// newGhostLocks returns an empty table of at most max names.
-func newGhostLocks(max int) *ghostLocks {
-	return &ghostLocks{max: max, state: map[string]lockState{}}
-}
-
-// get returns the state of a name.
-func (g *ghostLocks) get(key string) lockState {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.state[key]
-}
-
-// fail records a failed attempt on a name.
-func (g *ghostLocks) fail(key string, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if _, ok := g.state[key]; !ok && len(g.state) >= g.max {
-		g.evict(now)
+// resetLockout deletes a user's lockout record, if any.
+func (s *Service) resetLockout(ctx context.Context, poolID, username string) error {
+	if err := s.Store.DeletePoolLockout(ctx, poolID, lockoutKey(poolID, username)); err != nil {
+		return internal("reset lockout", err)
 	}
-	g.state[key] = g.state[key].fail(now)
+	return nil
 }
 
-// evict frees room: every stale entry, or else one arbitrary entry.
-// Callers hold mu.
-func (g *ghostLocks) evict(now time.Time) {
-	for k, l := range g.state {
-		if !now.Before(l.lockedUntil.Add(lockoutReset)) {
-			delete(g.state, k)
-		}
+// DeleteStaleLockouts deletes the lockout records, in every pool, whose
+// lock ended more than lockoutReset + grace ago, and returns how many. A
+// stale record counts for nothing, so this only bounds the table; grace
+// allows for replicas' clocks that differ.
+func (s *Service) DeleteStaleLockouts(ctx context.Context, grace time.Duration) (int, error) {
+	n, err := s.Store.DeleteStalePoolLockouts(ctx, s.now().Add(-lockoutReset-grace))
+	if err != nil {
+		return 0, internal("delete stale lockouts", err)
 	}
-	for k := range g.state {
-		if len(g.state) < g.max {
-			return
-		}
-		delete(g.state, k)
-	}
+	return n, nil
 }

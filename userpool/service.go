@@ -55,7 +55,6 @@ type Service struct {
 
 	initOnce sync.Once
 	hashSem  chan struct{}
-	ghosts   *ghostLocks
 
 	dummyMu sync.Mutex
 	dummy   string
@@ -83,7 +82,6 @@ func (s *Service) init() {
 			n = runtime.NumCPU()
 		}
 		s.hashSem = make(chan struct{}, n)
-		s.ghosts = newGhostLocks(ghostLockCapacity)
 		s.signers = map[string]*signerSlot{}
 	})
 }

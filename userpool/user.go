@@ -160,16 +160,18 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username str
 		setPassword(u, hash, status, s.now())
 		return nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.resetLockout(ctx, poolID, u.Username)
 }
 
-// setPassword records a new password hash and status and clears lockout.
+// setPassword records a new password hash and status. Callers clear the
+// user's lockout (resetLockout) once it is stored.
 func setPassword(u *behalf.PoolUser, hash, status string, now time.Time) {
 	u.PasswordHash = hash
 	u.Status = status
 	u.PasswordChangedAt = now
-	u.FailedAttempts = 0
-	u.LockedUntil = time.Time{}
 }
 
 // AdminGetUser returns a user found by username or sign-in alias.

@@ -209,26 +209,3 @@ func TestThreeLeggedFlow(t *testing.T) {
 		})
 	}
 }
-
-// Ensure deleting a workload identity or a provider deletes its grants: a
-// workload re-created under the same name never inherits the old one's
-// users' tokens.
-func TestDeleteDropsGrants(t *testing.T) {
-	google := fakeprovider.New(t, fakeprovider.Options{})
-	s := startMain(t, serverOptions{args: []string{"--allow-private-endpoints"}})
-	f := newFlowFixture(t, s, google)
-	f.consent(f.wat("alice"))
-	ctx := context.Background()
-	if _, err := f.ctl.DeleteWorkloadIdentity(ctx, &ctl.DeleteWorkloadIdentityInput{Name: aws.String("drive-agent")}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.ctl.CreateWorkloadIdentity(ctx, &ctl.CreateWorkloadIdentityInput{
-		Name: aws.String("drive-agent"), AllowedResourceOauth2ReturnUrls: []string{f.appURL},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	out, err := f.dp.GetResourceOauth2Token(ctx, f.tokenRequest(f.wat("alice"), ""))
-	if err != nil || out.AccessToken != nil || out.AuthorizationUrl == nil {
-		t.Fatalf("re-created workload: %+v %v, want a new consent", out, err)
-	}
-}

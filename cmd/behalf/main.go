@@ -36,6 +36,7 @@ Usage:
   behalf login    --pool POOL --client CLIENT --username USER ...   sign in, print the access token
   behalf demo     [--interactive]              the Google Drive walkthrough end to end, offline, in one command
   behalf sandbox  [--listen ADDR] [--open]     a local stand-in for Google (OAuth 2.0 + Drive) for demos and CI
+  behalf bench    [--duration 10s] [--connections 32]   measure a deployment against bare baselines, print the ratios
   behalf version
 
 Run "behalf <command> -h" for a command's flags.
@@ -109,6 +110,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args, stdout, stderr)
 	case "sandbox":
 		return runSandbox(ctx, args, stdout, stderr)
+	case "bench":
+		return runBench(ctx, args, stdout, stderr)
 	case "login":
 		return runLogin(ctx, args, stdout, stderr)
 	case "version", "--version":

@@ -3,77 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	dp "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
 	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
 )
-
-// Ensure that after expiry 100 concurrent callers cause exactly one refresh
-// at the provider, on one instance (SQLite, PostgreSQL) and across two
-// instances sharing one PostgreSQL.
-func TestRefreshSingleFlight(t *testing.T) {
-	for name, dsn := range backends(t) {
-		t.Run(name, func(t *testing.T) {
-			clock := &testClock{}
-			google := fakeprovider.New(t, fakeprovider.Options{AccessTokenTTL: 10 * time.Minute, Now: clock.Now})
-			database := dsn(t)
-			dir := t.TempDir()
-			s := startMain(t, serverOptions{database: database, dataDir: dir, now: clock.Now, args: []string{"--allow-private-endpoints"}})
-			servers := []*testServer{s}
-			if name == "postgres" {
-				// A second replica on the same database and key-encryption key.
-				servers = append(servers, startMain(t, serverOptions{database: database, dataDir: dir, now: clock.Now, args: []string{"--allow-private-endpoints"}}))
-			}
-			f := newFlowFixture(t, s, google)
-			first := f.consent(f.wat("alice"))
-
-			clock.Advance(11 * time.Minute) // the access token has expired
-			_, _, refreshesBefore, _ := google.Counts()
-			tokens := make(chan string, 100)
-			var wg sync.WaitGroup
-			for i := range 100 {
-				wg.Add(1)
-				go func(srv *testServer) {
-					defer wg.Done()
-					c := srv.dataPlane(t, s.KeyID, s.Secret)
-					wat, err := c.GetWorkloadAccessTokenForUserId(context.Background(), &dp.GetWorkloadAccessTokenForUserIdInput{WorkloadName: aws.String("drive-agent"), UserId: aws.String("alice")})
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					out, err := c.GetResourceOauth2Token(context.Background(), f.tokenRequest(aws.ToString(wat.WorkloadAccessToken), ""))
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					tokens <- aws.ToString(out.AccessToken)
-				}(servers[i%len(servers)])
-			}
-			wg.Wait()
-			close(tokens)
-			_, _, refreshesAfter, _ := google.Counts()
-			if got := refreshesAfter - refreshesBefore; got != 1 {
-				t.Fatalf("provider refreshes = %d, want exactly 1", got)
-			}
-			n := 0
-			for tok := range tokens {
-				n++
-				if tok == "" || tok == first {
-					t.Fatalf("a caller got %q (the expired token was %q)", tok, first)
-				}
-			}
-			if n != 100 {
-				t.Fatalf("%d callers got a token, want 100", n)
-			}
-		})
-	}
-}
 
 // Ensure a refresh the provider refuses with invalid_grant sends the user
 // back to consent, and transient failures keep the grant.

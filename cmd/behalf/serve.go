@@ -80,6 +80,8 @@ type Main struct {
 	store *sqlstore.DB
 	// dataPlane flushes its token-fetch audit while serving and at shutdown.
 	dataPlane *identity.DataPlane
+	// userPools' stale lockout records are swept while serving.
+	userPools *userpool.Service
 	obs       observability // metrics, tracing, rate limiters (observe.go)
 }
 
@@ -266,6 +268,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		return nil, fmt.Errorf("load workload access token key: %w", err)
 	}
 	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
+	m.userPools = pools
 	// Every user pool is a trusted issuer, with its keys read in process.
 	poolIssuers := &pooltoken.Pools{Keys: pools, PublicURL: publicURL}
 	users := identity.NewTrustedIssuers(store, httpClient, poolIssuers)
@@ -321,6 +324,11 @@ type sweptStore interface {
 // their clocks may differ a little.
 const poolAuthRequestGrace = 5 * time.Minute
 
+// lockoutGrace is how long past the point where a user pool's sign-in
+// lockout record no longer counts (its lock's end plus the reset window)
+// it is kept, for the same reason.
+const lockoutGrace = 5 * time.Minute
+
 // sweepSessions runs sweep every minute until ctx is done.
 func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 	t := time.NewTicker(time.Minute)
@@ -338,9 +346,11 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 // sweep ends sessions that expired holding an unbound token
 // (identity.Consent.ExpireSessions), deletes authorization sessions an
 // hour after they expired (kept that long so late polls still answer
-// FAILED, not unknown), and the user pools' hosted-login requests
+// FAILED, not unknown), the user pools' hosted-login requests
 // poolAuthRequestGrace after theirs (the hosted login's bounds count only
-// unexpired ones, so these rows are all the sweep leaves behind).
+// unexpired ones, so these rows are all the sweep leaves behind), and their
+// sign-in lockout records lockoutGrace after they stopped counting (each
+// name an attacker tries leaves one, so they must not pile up).
 func (m *Main) sweep(ctx context.Context, store sweptStore) {
 	if m.dataPlane != nil {
 		// Sessions that expired holding an unbound token: fail them
@@ -367,6 +377,14 @@ func (m *Main) sweep(ctx context.Context, store sweptStore) {
 		m.Log.Warn("sweep expired hosted-login requests", "err", err)
 	} else if n > 0 {
 		m.Log.Info("swept expired hosted-login requests", "count", n)
+	}
+	if m.userPools != nil {
+		n, err = m.userPools.DeleteStaleLockouts(ctx, lockoutGrace)
+		if err != nil && ctx.Err() == nil {
+			m.Log.Warn("sweep stale user pool lockouts", "err", err)
+		} else if n > 0 {
+			m.Log.Info("swept stale user pool lockouts", "count", n)
+		}
 	}
 }
 

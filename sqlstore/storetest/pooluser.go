@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -27,8 +28,6 @@ func newPoolUser(poolID, username, sub string) *behalf.PoolUser {
 		Status:            behalf.UserConfirmed,
 		Enabled:           true,
 		PasswordChangedAt: t0.Add(-time.Hour),
-		FailedAttempts:    2,
-		LockedUntil:       t0.Add(5 * time.Minute),
 		TokensValidAfter:  t0.Add(-2 * time.Hour),
 		CreatedAt:         t0,
 		UpdatedAt:         t0.Add(time.Second),
@@ -367,8 +366,6 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 			u.Status = behalf.UserForceChangePassword
 			u.Enabled = false
 			u.PasswordChangedAt = t1
-			u.FailedAttempts = 0
-			u.LockedUntil = time.Time{}
 			u.TokensValidAfter = t1.Add(time.Minute)
 			u.UpdatedAt = t1
 		}
@@ -412,7 +409,7 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 		createUserPool(t, s, newUserPool(poolA))
 		createPoolUser(t, s, newPoolUser(poolA, "alice", "sub-1"))
 		_, err := s.UpdatePoolUser(t.Context(), poolA, "alice", func(u *behalf.PoolUser) error {
-			u.FailedAttempts++
+			u.TokensValidAfter = t0
 			u.Enabled = false
 			u.Attributes = nil
 			return errFn
@@ -424,7 +421,7 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 		s := open(t)
 		createUserPool(t, s, newUserPool(poolA))
 		base := newPoolUser(poolA, "alice", "sub-1")
-		base.FailedAttempts = 0
+		base.Groups = nil
 		createPoolUser(t, s, base)
 		const n = 20
 		var wg sync.WaitGroup
@@ -433,11 +430,11 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 			wg.Go(func() {
 				<-start
 				_, err := s.UpdatePoolUser(t.Context(), poolA, "alice", func(u *behalf.PoolUser) error {
-					attempts := u.FailedAttempts
+					groups := u.Groups
 					// Widen the window between read and write, so that a
-					// store that does not lock the row loses increments.
+					// store that does not lock the row loses updates.
 					time.Sleep(5 * time.Millisecond)
-					u.FailedAttempts = attempts + 1
+					u.Groups = append(groups, fmt.Sprintf("g%d", i))
 					return nil
 				})
 				if err != nil {
@@ -447,8 +444,8 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 		}
 		close(start)
 		wg.Wait()
-		if got := getPoolUser(t, s, poolA, "alice").FailedAttempts; got != n {
-			t.Fatalf("after %d concurrent increments FailedAttempts = %d, want %d", n, got, n)
+		if got := len(getPoolUser(t, s, poolA, "alice").Groups); got != n {
+			t.Fatalf("after %d concurrent updates adding a group each the user has %d groups, want %d", n, got, n)
 		}
 	})
 }

@@ -39,6 +39,7 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("PoolUser", func(t *testing.T) { testPoolUsers(t, open) })
 	t.Run("PoolRefreshToken", func(t *testing.T) { testPoolRefreshTokens(t, open) })
 	t.Run("PoolAuthRequest", func(t *testing.T) { testPoolAuthRequests(t, open) })
+	t.Run("PoolLockout", func(t *testing.T) { testPoolLockouts(t, open) })
 	t.Run("AgentRuntime", func(t *testing.T) { testAgentRuntimes(t, open) })
 }
 

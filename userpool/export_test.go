@@ -1,0 +1,4 @@
+package userpool
+
+// LockoutKey is lockoutKey, for the tests that read lockout records.
+var LockoutKey = lockoutKey
