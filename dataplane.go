@@ -61,6 +61,33 @@ type DataPlaneService interface {
 	CompleteResourceTokenAuth(ctx context.Context, sessionURI string, user UserIdentifier) error
 }
 
+// WATClaims is what a verified workload access token says.
+type WATClaims struct {
+	// Workload is the workload identity's name.
+	Workload string
+	// User is the user the token acts for; zero in a token for the
+	// workload itself.
+	User User
+}
+
+// WATService mints and verifies workload access tokens (WATs): what an
+// agent presents to the data plane to act for its workload and a user.
+type WATService interface {
+	// WorkloadAccessToken mints a WAT for the workload itself (no user).
+	WorkloadAccessToken(ctx context.Context, workload string) (Secret, error)
+	// WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names.
+	WorkloadAccessTokenForJWT(ctx context.Context, workload string, userToken Secret) (Secret, error)
+	// WorkloadAccessTokenForUserID mints a WAT for a caller-asserted user id.
+	WorkloadAccessTokenForUserID(ctx context.Context, workload, userID string) (Secret, error)
+	// VerifyWAT checks a WAT's signature, issuer, audience and expiry;
+	// that the caller in ctx may act for its workload; that the workload
+	// is the one it was minted for (not a later one of the same name); and
+	// that its user, if a user pool's, has not since been disabled,
+	// deleted or signed out. It returns what the token says, or EINVALID,
+	// EUNAUTHORIZED, EFORBIDDEN or ENOTFOUND.
+	VerifyWAT(ctx context.Context, token Secret) (WATClaims, error)
+}
+
 // ConsentService serves the browser's leg of the flow.
 type ConsentService interface {
 	// AuthorizeTarget describes the session behind an authorization URL's

@@ -87,7 +87,7 @@ type RuntimeGetter interface {
 }
 
 // WATMinter mints workload access tokens for runtimes' workloads without a
-// caller principal (identity.DataPlane.MintForRuntime).
+// caller principal (identity.WATs.MintForRuntime).
 type WATMinter interface {
 	// MintForRuntime returns a WAT for workload and user (zero: the
 	// workload itself), expiring no later than userExpiry (if not zero),

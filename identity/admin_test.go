@@ -13,8 +13,8 @@ import (
 func TestScopedKeyDiesWithWorkload(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := &Service{Store: h.db, Sealer: h.dp.Sealer, Now: h.clock.Now}
-	admin := &Admin{Store: h.db, Sealer: h.dp.Sealer, Now: h.clock.Now}
+	svc := &Service{Store: h.db, Sealer: h.cfg.Sealer, Now: h.clock.Now}
+	admin := &Admin{Store: h.db, Sealer: h.cfg.Sealer, Now: h.clock.Now}
 
 	old, err := svc.CreateWorkload(ctx, behalf.WorkloadInput{Name: "tmpw"})
 	if err != nil {
@@ -27,7 +27,7 @@ func TestScopedKeyDiesWithWorkload(t *testing.T) {
 	if key.Principal != behalf.WorkloadPrincipal("tmpw") || key.WorkloadID == "" || key.WorkloadID != old.ID {
 		t.Fatalf("CreateAccessKey(tmpw) = principal %q, workload id %q; want %q bound to %q", key.Principal, key.WorkloadID, behalf.WorkloadPrincipal("tmpw"), old.ID)
 	}
-	if _, principal, err := (&AccessKeys{Store: h.db, Sealer: h.dp.Sealer}).Lookup(ctx, key.ID); err != nil || principal != behalf.WorkloadPrincipal("tmpw") {
+	if _, principal, err := (&AccessKeys{Store: h.db, Sealer: h.cfg.Sealer}).Lookup(ctx, key.ID); err != nil || principal != behalf.WorkloadPrincipal("tmpw") {
 		t.Fatalf("Lookup of the new key: %q %v", principal, err)
 	}
 
@@ -43,7 +43,7 @@ func TestScopedKeyDiesWithWorkload(t *testing.T) {
 	}
 	// A keyring that has not cached the key (another replica, or this one
 	// after KeyCacheTTL) refuses it.
-	if _, _, err := (&AccessKeys{Store: h.db, Sealer: h.dp.Sealer}).Lookup(ctx, key.ID); behalf.ErrorCode(err) != behalf.ENOTFOUND {
+	if _, _, err := (&AccessKeys{Store: h.db, Sealer: h.cfg.Sealer}).Lookup(ctx, key.ID); behalf.ErrorCode(err) != behalf.ENOTFOUND {
 		t.Fatalf("Lookup of the deleted workload's key after re-creating the workload: %v, want ENOTFOUND", err)
 	}
 	keys, err := admin.ListAccessKeys(ctx)

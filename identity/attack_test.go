@@ -79,9 +79,9 @@ func TestAttackLeakedAuthorizationURL(t *testing.T) {
 	if es := f.sessionEvents(behalf.AuditGrantBound, s); len(es) != 0 {
 		t.Fatalf("grant.bound for the refused session: %+v", es)
 	}
-	_, err = f.dp.Authorize(context.Background(), s.requestURI, behalf.User{})
+	_, err = f.dp.Consent().Authorize(context.Background(), s.requestURI, behalf.User{})
 	wantCode(t, err, behalf.EINVALID, "the spent authorization URL")
-	_, err = f.dp.AuthorizeTarget(context.Background(), s.requestURI)
+	_, err = f.dp.Consent().AuthorizeTarget(context.Background(), s.requestURI)
 	wantCode(t, err, behalf.EINVALID, "the spent authorization URL's target")
 	if tok := f.connect(bob); tok.IsZero() {
 		t.Fatal("bob's own flow gave no token")
@@ -105,7 +105,7 @@ func TestAttackCallbackState(t *testing.T) {
 		t.Helper()
 		q := cb.Query()
 		edit(q)
-		if _, err := f.dp.Callback(context.Background(), providerID, q, []behalf.Secret{a.BrowserKey}); behalf.ErrorCode(err) != behalf.EINVALID {
+		if _, err := f.dp.Consent().Callback(context.Background(), providerID, q, []behalf.Secret{a.BrowserKey}); behalf.ErrorCode(err) != behalf.EINVALID {
 			t.Fatalf("callback %v: %v, want EINVALID", q, err)
 		}
 		if n := f.exchanges() - before; n != 0 {
@@ -191,7 +191,7 @@ func TestAttackAuthorizationURLSingleUse(t *testing.T) {
 	f.authorize(s, behalf.User{})
 	ctx := context.Background()
 	// The answer for a link that was never usable, which every other must match.
-	_, unknown := f.dp.Authorize(ctx, behalf.SessionURIPrefix+randid.Alnum(32), behalf.User{})
+	_, unknown := f.dp.Consent().Authorize(ctx, behalf.SessionURIPrefix+randid.Alnum(32), behalf.User{})
 	wantCode(t, unknown, behalf.EINVALID, "an unknown authorization URL")
 	for name, ref := range map[string]string{
 		"SecondUse":  s.requestURI,
@@ -202,12 +202,12 @@ func TestAttackAuthorizationURLSingleUse(t *testing.T) {
 		"BadSymbols": behalf.SessionURIPrefix + "a b",
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := f.dp.Authorize(ctx, ref, behalf.User{})
+			_, err := f.dp.Consent().Authorize(ctx, ref, behalf.User{})
 			wantCode(t, err, behalf.EINVALID, "Authorize")
 			if behalf.ErrorMessage(err) != behalf.ErrorMessage(unknown) {
 				t.Errorf("message %q, want %q, the one answer for every unusable link", behalf.ErrorMessage(err), behalf.ErrorMessage(unknown))
 			}
-			_, err = f.dp.AuthorizeTarget(ctx, ref)
+			_, err = f.dp.Consent().AuthorizeTarget(ctx, ref)
 			wantCode(t, err, behalf.EINVALID, "AuthorizeTarget")
 		})
 	}
@@ -217,7 +217,7 @@ func TestAttackAuthorizationURLSingleUse(t *testing.T) {
 // byte for byte, and a workload without any cannot start a session.
 func TestAttackReturnURLVariants(t *testing.T) {
 	f := newFlow(t, fakeprovider.Options{})
-	svc := &Service{Store: f.db, Sealer: f.dp.Sealer, Now: f.clock.Now}
+	svc := &Service{Store: f.db, Sealer: f.cfg.Sealer, Now: f.clock.Now}
 	const named = "http://app.example.test/callback"
 	for _, in := range []behalf.WorkloadInput{{Name: "named-host-agent", AllowedReturnURLs: []string{named}}, {Name: "no-return-agent"}} {
 		if _, err := svc.CreateWorkload(context.Background(), in); err != nil {
@@ -286,7 +286,7 @@ func TestAttackExpiredSession(t *testing.T) {
 	before, revoked := f.exchanges(), len(f.fp.Revoked())
 	ctx := context.Background()
 
-	_, err := f.dp.Authorize(ctx, sA.requestURI, behalf.User{})
+	_, err := f.dp.Consent().Authorize(ctx, sA.requestURI, behalf.User{})
 	wantCode(t, err, behalf.EINVALID, "the authorization URL after expiry")
 	_, err = f.deliver(cbB, aB.BrowserKey)
 	wantCode(t, err, behalf.EINVALID, "the callback after expiry")
@@ -309,7 +309,7 @@ func TestAttackExpiredSession(t *testing.T) {
 	if es := f.sessionEvents(behalf.AuditSessionExpired, sC); len(es) != 1 {
 		t.Fatalf("session.expired events for C: %+v, want 1", es)
 	}
-	if n, err := f.dp.ExpireSessions(ctx, 10); err != nil || n != 0 {
+	if n, err := f.dp.Consent().ExpireSessions(ctx, 10); err != nil || n != 0 {
 		t.Fatalf("the sweeper after the poll ended the session: %d, %v; want nothing left", n, err)
 	}
 }
@@ -321,7 +321,7 @@ func TestAttackExpiredSession(t *testing.T) {
 func TestAttackScopedKey(t *testing.T) {
 	f := newFlow(t, fakeprovider.Options{})
 	ctx := context.Background()
-	svc := &Service{Store: f.db, Sealer: f.dp.Sealer, Now: f.clock.Now}
+	svc := &Service{Store: f.db, Sealer: f.cfg.Sealer, Now: f.clock.Now}
 	if _, err := svc.CreateWorkload(ctx, behalf.WorkloadInput{Name: "other-agent", AllowedReturnURLs: []string{testReturnURL}}); err != nil {
 		t.Fatal(err)
 	}
@@ -539,9 +539,9 @@ func TestAttackForJWTForgedTokens(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	client := safehttp.NewClient(safehttp.Options{AllowPrivate: true})
-	h.dp.Users = NewTrustedIssuers(h.db, client, nil)
+	h.rebuild(func(c *Config) { c.Users = NewTrustedIssuers(h.db, client, nil) })
 	idp, key := testIssuer(t)
-	admin := &Admin{Store: h.db, Sealer: h.dp.Sealer, HTTPClient: client, Now: h.clock.Now}
+	admin := &Admin{Store: h.db, Sealer: h.cfg.Sealer, HTTPClient: client, Now: h.clock.Now}
 	if ti, err := admin.CreateIssuer(ctx, idp.URL+"/.well-known/openid-configuration", nil); err != nil || ti.Issuer != idp.URL {
 		t.Fatalf("CreateIssuer: %+v, %v", ti, err)
 	}
@@ -587,7 +587,7 @@ func TestAttackForJWTForgedTokens(t *testing.T) {
 	s = sub("hsuntrusted")
 	add("HS256UntrustedIssuer", s, signHS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims("https://attacker.example", s), []byte(hsSecret)), hsSecret)
 	s = sub("hsown")
-	add("HS256IssuerIsBehalf", s, signHS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims(h.dp.PublicURL, s), []byte(hsSecret)), hsSecret)
+	add("HS256IssuerIsBehalf", s, signHS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims(h.cfg.PublicURL, s), []byte(hsSecret)), hsSecret)
 	s = sub("hsconfusion")
 	add("HS256KeyedWithIssuerPublicKey", s, signHS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(idp.URL, s), pubPEM))
 	s = sub("hsnkey")

@@ -137,10 +137,10 @@ func fetchDetail(count int64, hour time.Time, grantID string) string {
 // grant.fetched audit event per grant and hour (Detail "count=N hour=H
 // grant=ID") and each grant's LastUsedAt. What it cannot write is kept for
 // the next flush. Safe to call concurrently with fetches and with itself.
-func (d *DataPlane) FlushUsage(ctx context.Context) error {
-	buckets, lastUsed, dropped := d.usage.take()
+func (v *Vault) FlushUsage(ctx context.Context) error {
+	buckets, lastUsed, dropped := v.usage.take()
 	if dropped > 0 {
-		d.Log.ErrorContext(ctx, "token fetches not audited: too many grant-hours pending", "fetches", dropped)
+		v.log.ErrorContext(ctx, "token fetches not audited: too many grant-hours pending", "fetches", dropped)
 	}
 	var errs []error
 	failed := map[usageKey]*usageBucket{}
@@ -149,7 +149,7 @@ func (d *DataPlane) FlushUsage(ctx context.Context) error {
 			Time: b.last, Kind: behalf.AuditGrantFetched, Workload: b.workload, UserKey: b.userKey, ProviderID: b.providerID,
 			Detail: fetchDetail(b.count, time.Unix(k.hour, 0), k.grant),
 		}
-		if err := d.Store.AppendAudit(ctx, e); err != nil {
+		if err := v.store.AppendAudit(ctx, e); err != nil {
 			failed[k] = b
 			errs = append(errs, err)
 			if ctx.Err() != nil {
@@ -162,14 +162,14 @@ func (d *DataPlane) FlushUsage(ctx context.Context) error {
 		failed[k] = b
 	}
 	if len(lastUsed) > 0 {
-		if err := d.Store.TouchGrants(ctx, lastUsed); err != nil {
+		if err := v.store.TouchGrants(ctx, lastUsed); err != nil {
 			errs = append(errs, err)
 		} else {
 			lastUsed = nil
 		}
 	}
 	if len(failed) > 0 || len(lastUsed) > 0 {
-		d.usage.giveBack(failed, lastUsed)
+		v.usage.giveBack(failed, lastUsed)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("flush token-fetch audit: %w", errors.Join(errs...))
@@ -181,7 +181,7 @@ func (d *DataPlane) FlushUsage(ctx context.Context) error {
 // zero or less) until ctx is done, then once more, so that a graceful
 // shutdown loses no count: stop it after the HTTP server has drained and
 // before the store closes.
-func (d *DataPlane) RunUsageFlusher(ctx context.Context, interval time.Duration) {
+func (v *Vault) RunUsageFlusher(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
 		interval = UsageFlushInterval
 	}
@@ -192,13 +192,13 @@ func (d *DataPlane) RunUsageFlusher(ctx context.Context, interval time.Duration)
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			if err := d.FlushUsage(fctx); err != nil {
-				d.Log.Error("final flush of the token-fetch audit", "err", err)
+			if err := v.FlushUsage(fctx); err != nil {
+				v.log.Error("final flush of the token-fetch audit", "err", err)
 			}
 			return
 		case <-t.C:
-			if err := d.FlushUsage(ctx); err != nil && ctx.Err() == nil {
-				d.Log.Warn("flush the token-fetch audit", "err", err)
+			if err := v.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+				v.log.Warn("flush the token-fetch audit", "err", err)
 			}
 		}
 	}

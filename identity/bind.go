@@ -17,7 +17,6 @@ import (
 // signs the browser's user in with the workload's inbound identity
 // provider and calls BindInBrowser.
 
-var _ behalf.BindService = (*DataPlane)(nil)
 var _ behalf.WorkloadBindingService = (*Service)(nil)
 
 // inboundSecretField is the seal field of a workload's inbound client secret.
@@ -45,12 +44,12 @@ func errNoInbound(workload string) error {
 var errNotBehalfBound = behalf.Errorf(behalf.EINVALID, "Invalid request: this connection is completed by the agent's own app, not by this page.")
 
 // BindTarget describes a session waiting at Behalf's binding page.
-func (d *DataPlane) BindTarget(ctx context.Context, sessionURI string) (*behalf.BindTarget, error) {
-	s, w, err := d.bindSession(ctx, sessionURI)
+func (c *Consent) BindTarget(ctx context.Context, sessionURI string) (*behalf.BindTarget, error) {
+	s, w, err := c.bindSession(ctx, sessionURI)
 	if err != nil {
 		return nil, err
 	}
-	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
+	p, err := c.store.GetOAuth2ProviderByID(ctx, s.ProviderID)
 	if err != nil {
 		if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 			return nil, errInvalidRequest
@@ -61,7 +60,7 @@ func (d *DataPlane) BindTarget(ctx context.Context, sessionURI string) (*behalf.
 		SessionURI: sessionURI, Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes),
 		Completed: s.Status == behalf.SessionCompleted, Inbound: w.Inbound, UserIssuer: s.User.Issuer,
 	}
-	if t.ClientSecret, err = inboundSecret(ctx, d.Sealer, w); err != nil {
+	if t.ClientSecret, err = inboundSecret(ctx, c.sealer, w); err != nil {
 		return nil, err
 	}
 	t.Inbound.ClientSecret = nil
@@ -72,8 +71,8 @@ func (d *DataPlane) BindTarget(ctx context.Context, sessionURI string) (*behalf.
 // at the workload's inbound provider, if that user started the flow in
 // this browser. Concurrent calls for one session (a double submit) share
 // one outcome.
-func (d *DataPlane) BindInBrowser(ctx context.Context, sessionURI string, user behalf.User, browserKeys []behalf.Secret) (*behalf.BindResult, error) {
-	v, err, _ := d.binds.Do(sessionURI+"\x00"+user.Key(), func() (any, error) { return d.bindInBrowser(ctx, sessionURI, user, browserKeys) })
+func (c *Consent) BindInBrowser(ctx context.Context, sessionURI string, user behalf.User, browserKeys []behalf.Secret) (*behalf.BindResult, error) {
+	v, err, _ := c.binds.Do(sessionURI+"\x00"+user.Key(), func() (any, error) { return c.bindInBrowser(ctx, sessionURI, user, browserKeys) })
 	if err != nil {
 		return nil, err
 	}
@@ -81,8 +80,8 @@ func (d *DataPlane) BindInBrowser(ctx context.Context, sessionURI string, user b
 	return &r, nil
 }
 
-func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user behalf.User, browserKeys []behalf.Secret) (*behalf.BindResult, error) {
-	s, w, err := d.bindSession(ctx, sessionURI)
+func (c *Consent) bindInBrowser(ctx context.Context, sessionURI string, user behalf.User, browserKeys []behalf.Secret) (*behalf.BindResult, error) {
+	s, w, err := c.bindSession(ctx, sessionURI)
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +89,10 @@ func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user b
 		return nil, behalf.Errorf(behalf.EFORBIDDEN, "You are not signed in with the agent's sign-in provider.")
 	}
 	if user != s.User {
-		d.refuse(ctx, s, "browser", "binding page signed in as user "+user.Key())
+		c.refuse(ctx, s, "browser", "binding page signed in as user "+user.Key())
 		return nil, behalf.ErrBindWrongUser
 	}
-	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
+	p, err := c.store.GetOAuth2ProviderByID(ctx, s.ProviderID)
 	if err != nil {
 		if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 			return nil, errInvalidRequest
@@ -103,23 +102,23 @@ func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user b
 	res := &behalf.BindResult{Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes), Account: s.Account, RedirectURL: w.Inbound.BindRedirectURL}
 	if s.Status == behalf.SessionCompleted {
 		res.AlreadyBound = true
-		if g, err := d.Store.GetGrant(ctx, s.Workload, s.User.Key(), s.ProviderID); err == nil {
+		if g, err := c.vault.Grant(ctx, s.Workload, s.User, s.ProviderID); err == nil {
 			res.Account = g.Account
 		}
 		return res, nil
 	}
 	if !sameBrowser(s, browserKeys) {
-		d.refuse(ctx, s, "browser", "binding page opened, as the session's user, in a browser that did not open the authorization URL")
+		c.refuse(ctx, s, "browser", "binding page opened, as the session's user, in a browser that did not open the authorization URL")
 		return nil, behalf.ErrBindOtherBrowser
 	}
-	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), s.Pending)
+	ts, err := openTokenSet(ctx, c.sealer, behalf.SessionSeal(s.ID, "pending"), s.Pending)
 	if err != nil {
 		return nil, err
 	}
 	if len(ts.Scopes) > 0 {
 		res.Scopes = ts.Scopes
 	}
-	if err := d.bind(ctx, s); err != nil {
+	if err := c.bind(ctx, s); err != nil {
 		if err == errInvalidSession { // completed or refused meanwhile (another replica)
 			return nil, errInvalidRequest
 		}
@@ -131,11 +130,11 @@ func (d *DataPlane) bindInBrowser(ctx context.Context, sessionURI string, user b
 // bindSession loads a session that Behalf's binding page may complete: one
 // waiting for binding (or already completed) and unexpired, whose return
 // URL is the binding endpoint, of a workload with an inbound provider.
-func (d *DataPlane) bindSession(ctx context.Context, sessionURI string) (*behalf.AuthSession, *behalf.WorkloadIdentity, error) {
+func (c *Consent) bindSession(ctx context.Context, sessionURI string) (*behalf.AuthSession, *behalf.WorkloadIdentity, error) {
 	if len(sessionURI) > 1024 || !sessionURIPattern.MatchString(sessionURI) {
 		return nil, nil, errInvalidRequest
 	}
-	s, err := d.Store.GetSession(ctx, strings.TrimPrefix(sessionURI, behalf.SessionURIPrefix))
+	s, err := c.store.GetSession(ctx, strings.TrimPrefix(sessionURI, behalf.SessionURIPrefix))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, nil, errInvalidRequest
 	} else if err != nil {
@@ -143,13 +142,13 @@ func (d *DataPlane) bindSession(ctx context.Context, sessionURI string) (*behalf
 	}
 	switch {
 	case s.Status == behalf.SessionCompleted:
-	case s.Status != behalf.SessionCallback, !d.now().Before(s.ExpiresAt):
+	case s.Status != behalf.SessionCallback, !c.clock.now().Before(s.ExpiresAt):
 		return nil, nil, errInvalidRequest
 	}
-	if !d.isBindURL(s.ReturnURL) {
+	if !c.isBindURL(s.ReturnURL) {
 		return nil, nil, errNotBehalfBound
 	}
-	w, err := d.Store.GetWorkload(ctx, s.Workload)
+	w, err := c.store.GetWorkload(ctx, s.Workload)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, nil, errInvalidRequest
 	} else if err != nil {
@@ -162,9 +161,9 @@ func (d *DataPlane) bindSession(ctx context.Context, sessionURI string) (*behalf
 }
 
 // isBindURL reports whether a return URL is Behalf's binding endpoint.
-func (d *DataPlane) isBindURL(u string) bool {
-	rest, ok := strings.CutPrefix(u, d.PublicURL+behalf.BindPath)
-	return ok && d.PublicURL != "" && (rest == "" || rest[0] == '?')
+func (c *Consent) isBindURL(u string) bool {
+	rest, ok := strings.CutPrefix(u, c.publicURL+behalf.BindPath)
+	return ok && c.publicURL != "" && (rest == "" || rest[0] == '?')
 }
 
 // SetWorkloadBinding sets (or, with an empty issuer, removes) the

@@ -32,7 +32,7 @@ type bindFlow struct {
 func newBindFlow(t *testing.T) *bindFlow {
 	t.Helper()
 	f := newFlow(t, fakeprovider.Options{})
-	bindURL := f.dp.PublicURL + behalf.BindPath
+	bindURL := f.cfg.PublicURL + behalf.BindPath
 	if _, err := f.db.UpdateWorkload(context.Background(), testWorkload, func(w *behalf.WorkloadIdentity) error {
 		w.AllowedReturnURLs = append(w.AllowedReturnURLs, bindURL)
 		w.Inbound = behalf.WorkloadInbound{Issuer: alice.Issuer, ClientID: "page-client", BindRedirectURL: bindApp}
@@ -85,13 +85,13 @@ func TestBindInBrowser(t *testing.T) {
 	ctx := context.Background()
 	s := b.start(alice, false)
 
-	target, err := b.dp.AuthorizeTarget(ctx, s.requestURI)
+	target, err := b.dp.Consent().AuthorizeTarget(ctx, s.requestURI)
 	if err != nil || target.Workload != testWorkload || target.SignIn == nil || target.SignIn.Issuer != alice.Issuer || target.SignIn.ClientID != "page-client" {
 		t.Fatalf("AuthorizeTarget = %+v, %v; want the workload's sign-in provider", target, err)
 	}
 	before := b.authorizations()
 	for name, u := range map[string]behalf.User{"NotSignedIn": {}, "OtherIssuer": {Issuer: "https://other.example", Subject: "alice"}} {
-		if _, err := b.dp.Authorize(ctx, s.requestURI, u); behalf.ErrorCode(err) != behalf.EFORBIDDEN || !strings.Contains(behalf.ErrorMessage(err), "Sign in") {
+		if _, err := b.dp.Consent().Authorize(ctx, s.requestURI, u); behalf.ErrorCode(err) != behalf.EFORBIDDEN || !strings.Contains(behalf.ErrorMessage(err), "Sign in") {
 			t.Fatalf("%s: Authorize = %v, want EFORBIDDEN asking to sign in", name, err)
 		}
 	}
@@ -100,12 +100,12 @@ func TestBindInBrowser(t *testing.T) {
 	}
 
 	key := b.toBind(s, alice) // the URL was not spent by the refusals above
-	bt, err := b.dp.BindTarget(ctx, s.uri)
+	bt, err := b.dp.Consent().BindTarget(ctx, s.uri)
 	if err != nil || bt.Workload != testWorkload || bt.Provider != "drive" || bt.Completed || bt.Inbound.ClientID != "page-client" ||
 		len(bt.Inbound.ClientSecret) != 0 || bt.UserIssuer != alice.Issuer || !slices.Contains(bt.Scopes, driveScope) {
 		t.Fatalf("BindTarget = %+v, %v", bt, err)
 	}
-	res, err := b.dp.BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key})
+	res, err := b.dp.Consent().BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key})
 	if err != nil || res.AlreadyBound || res.Provider != "drive" || res.Workload != testWorkload || res.RedirectURL != bindApp ||
 		res.Account != fakeprovider.DefaultUser {
 		t.Fatalf("BindInBrowser = %+v, %v; want bound, naming the account %s", res, err, fakeprovider.DefaultUser)
@@ -118,26 +118,26 @@ func TestBindInBrowser(t *testing.T) {
 		t.Fatalf("grant.bound events for the session: %+v, want one naming the account", bound)
 	}
 
-	again, err := b.dp.BindInBrowser(ctx, s.uri, alice, nil) // a reload, even without the key
+	again, err := b.dp.Consent().BindInBrowser(ctx, s.uri, alice, nil) // a reload, even without the key
 	if err != nil || !again.AlreadyBound || again.Account != fakeprovider.DefaultUser {
 		t.Fatalf("BindInBrowser again = %+v, %v; want AlreadyBound", again, err)
 	}
 	if n := len(b.sessionEvents(behalf.AuditGrantBound, s)); n != 1 {
 		t.Fatalf("%d grant.bound events after a reload, want 1", n)
 	}
-	if bt, err := b.dp.BindTarget(ctx, s.uri); err != nil || !bt.Completed {
+	if bt, err := b.dp.Consent().BindTarget(ctx, s.uri); err != nil || !bt.Completed {
 		t.Fatalf("BindTarget of the bound session = %+v, %v", bt, err)
 	}
 
 	s2 := b.start(alice, true)
 	key2 := b.toBind(s2, alice)
-	if _, err := b.dp.BindInBrowser(ctx, s2.uri, alice, []behalf.Secret{key2}); err != nil {
+	if _, err := b.dp.Consent().BindInBrowser(ctx, s2.uri, alice, []behalf.Secret{key2}); err != nil {
 		t.Fatal(err)
 	}
 	if replaced := b.sessionEvents(behalf.AuditGrantReplaced, s2); len(replaced) != 1 || !strings.Contains(replaced[0].Detail, fakeprovider.DefaultUser) {
 		t.Fatalf("grant.replaced events for the second connection: %+v", replaced)
 	}
-	if conns, err := b.dp.ListConnections(ctx, alice.Key()); err != nil || len(conns) != 1 {
+	if conns, err := b.dp.Vault().ListConnections(ctx, alice.Key()); err != nil || len(conns) != 1 {
 		t.Fatalf("alice's connections: %+v, %v; want the one replaced grant", conns, err)
 	}
 }
@@ -156,7 +156,7 @@ func TestBindRefusals(t *testing.T) {
 		if len(es) != 1 || es[0].UserKey != alice.Key() || !strings.Contains(es[0].Detail, who) {
 			t.Fatalf("binding.refused events: %+v, want one for alice's session naming %q", es, who)
 		}
-		if conns, err := b.dp.ListConnections(ctx, ""); err != nil || len(conns) != 0 {
+		if conns, err := b.dp.Vault().ListConnections(ctx, ""); err != nil || len(conns) != 0 {
 			t.Fatalf("grants after the refusal: %+v, %v", conns, err)
 		}
 	}
@@ -167,14 +167,14 @@ func TestBindRefusals(t *testing.T) {
 		b := newBindFlow(t)
 		s := b.start(alice, false)
 		before := b.authorizations()
-		if _, err := b.dp.Authorize(ctx, s.requestURI, bob); err != behalf.ErrBindWrongUser {
+		if _, err := b.dp.Consent().Authorize(ctx, s.requestURI, bob); err != behalf.ErrBindWrongUser {
 			t.Fatalf("bob on alice's link: %v, want ErrBindWrongUser", err)
 		}
 		if b.authorizations() != before {
 			t.Fatal("bob's browser reached the provider")
 		}
 		refused(t, b, s, bob.Key())
-		if _, err := b.dp.Authorize(ctx, s.requestURI, alice); behalf.ErrorCode(err) != behalf.EINVALID {
+		if _, err := b.dp.Consent().Authorize(ctx, s.requestURI, alice); behalf.ErrorCode(err) != behalf.EINVALID {
 			t.Fatalf("alice on her link after bob's attempt: %v, want EINVALID", err)
 		}
 	})
@@ -182,7 +182,7 @@ func TestBindRefusals(t *testing.T) {
 	t.Run("AppReturnURL", func(t *testing.T) {
 		b := newBindFlow(t)
 		s := b.startAs(b.root, b.request(b.wat(alice), ""))
-		if _, err := b.dp.Authorize(ctx, s.requestURI, bob); err != behalf.ErrBindWrongUser {
+		if _, err := b.dp.Consent().Authorize(ctx, s.requestURI, bob); err != behalf.ErrBindWrongUser {
 			t.Fatalf("bob on alice's app-return link: %v, want ErrBindWrongUser", err)
 		}
 		if res := b.poll(s.wat, s.uri); res.SessionStatus != "FAILED" {
@@ -195,14 +195,14 @@ func TestBindRefusals(t *testing.T) {
 		s := b.start(alice, false)
 		key := b.toBind(s, alice)
 		revoked := len(b.fp.Revoked())
-		if _, err := b.dp.BindInBrowser(ctx, s.uri, bob, nil); err != behalf.ErrBindWrongUser {
+		if _, err := b.dp.Consent().BindInBrowser(ctx, s.uri, bob, nil); err != behalf.ErrBindWrongUser {
 			t.Fatalf("bob on alice's binding link: %v, want ErrBindWrongUser", err)
 		}
 		if n := len(b.fp.Revoked()) - revoked; n != 1 {
 			t.Fatalf("%d tokens revoked at the provider, want the pending one", n)
 		}
 		refused(t, b, s, bob.Key())
-		if _, err := b.dp.BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID {
+		if _, err := b.dp.Consent().BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID {
 			t.Fatalf("alice after the refusal: %v, want EINVALID", err)
 		}
 	})
@@ -212,11 +212,11 @@ func TestBindRefusals(t *testing.T) {
 		b := newBindFlow(t)
 		s := b.start(alice, false)
 		key := b.toBind(s, alice)
-		if _, err := b.dp.BindInBrowser(ctx, s.uri, alice, []behalf.Secret{"another-browser"}); err != behalf.ErrBindOtherBrowser {
+		if _, err := b.dp.Consent().BindInBrowser(ctx, s.uri, alice, []behalf.Secret{"another-browser"}); err != behalf.ErrBindOtherBrowser {
 			t.Fatalf("the binding link in another browser: %v, want ErrBindOtherBrowser", err)
 		}
 		refused(t, b, s, "did not open the authorization URL")
-		if _, err := b.dp.BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID {
+		if _, err := b.dp.Consent().BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID {
 			t.Fatalf("the right browser after the refusal: %v, want EINVALID", err)
 		}
 	})
@@ -225,7 +225,7 @@ func TestBindRefusals(t *testing.T) {
 		b := newBindFlow(t)
 		stranger := behalf.User{Issuer: "https://other-idp.example", Subject: "alice"}
 		s := b.start(stranger, false)
-		if _, err := b.dp.AuthorizeTarget(ctx, s.requestURI); behalf.ErrorCode(err) != behalf.EFORBIDDEN {
+		if _, err := b.dp.Consent().AuthorizeTarget(ctx, s.requestURI); behalf.ErrorCode(err) != behalf.EFORBIDDEN {
 			t.Fatalf("AuthorizeTarget for a user the sign-in provider cannot confirm: %v, want EFORBIDDEN", err)
 		}
 		if res := b.pollBind(s); res.SessionStatus != "FAILED" {
@@ -246,7 +246,7 @@ func TestBindSessionChecks(t *testing.T) {
 		key := b.toBind(s, alice)
 		revoked := len(b.fp.Revoked())
 		b.clock.Advance(SessionLifetime + time.Minute)
-		if _, err := b.dp.BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID {
+		if _, err := b.dp.Consent().BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID {
 			t.Fatalf("an expired session's binding: %v, want EINVALID", err)
 		}
 		if res := b.pollBind(s); res.SessionStatus != "FAILED" {
@@ -263,7 +263,7 @@ func TestBindSessionChecks(t *testing.T) {
 		b := newBindFlow(t)
 		s := b.startAs(b.root, b.request(b.wat(alice), ""))
 		b.toApp(s, alice)
-		if _, err := b.dp.BindTarget(ctx, s.uri); behalf.ErrorCode(err) != behalf.EINVALID || !strings.Contains(behalf.ErrorMessage(err), "agent's own app") {
+		if _, err := b.dp.Consent().BindTarget(ctx, s.uri); behalf.ErrorCode(err) != behalf.EINVALID || !strings.Contains(behalf.ErrorMessage(err), "agent's own app") {
 			t.Fatalf("BindTarget of a session returning to the app: %v", err)
 		}
 		if err := b.complete(b.root, s, alice); err != nil {
@@ -280,14 +280,14 @@ func TestBindSessionChecks(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := b.dp.BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID || !strings.Contains(behalf.ErrorMessage(err), "set-binding") {
+		if _, err := b.dp.Consent().BindInBrowser(ctx, s.uri, alice, []behalf.Secret{key}); behalf.ErrorCode(err) != behalf.EINVALID || !strings.Contains(behalf.ErrorMessage(err), "set-binding") {
 			t.Fatalf("binding for a workload without a sign-in provider: %v", err)
 		}
 	})
 	t.Run("Malformed", func(t *testing.T) {
 		b := newBindFlow(t)
 		for _, uri := range []string{"", "https://evil.example", behalf.SessionURIPrefix + "nope"} {
-			if _, err := b.dp.BindTarget(ctx, uri); behalf.ErrorCode(err) != behalf.EINVALID {
+			if _, err := b.dp.Consent().BindTarget(ctx, uri); behalf.ErrorCode(err) != behalf.EINVALID {
 				t.Errorf("BindTarget(%q): %v, want EINVALID", uri, err)
 			}
 		}

@@ -16,15 +16,15 @@ var errInvalidSession = behalf.Errorf(behalf.EFORBIDDEN, "Invalid or expired ses
 // the user completing it is the user who started it. A mismatch stores
 // nothing and ends the session: it fails, its token is discarded and
 // revoked at the provider, and the refusal is audited with both users.
-func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI string, who behalf.UserIdentifier) error {
+func (c *Consent) CompleteResourceTokenAuth(ctx context.Context, sessionURI string, who behalf.UserIdentifier) error {
 	if len(sessionURI) > 1024 || !sessionURIPattern.MatchString(sessionURI) {
 		return behalf.Invalid("sessionUri", "sessionUri is not a valid session URI.")
 	}
-	user, err := d.identify(ctx, who)
+	user, err := c.identify(ctx, who)
 	if err != nil {
 		return err
 	}
-	s, err := d.Store.GetSession(ctx, strings.TrimPrefix(sessionURI, behalf.SessionURIPrefix))
+	s, err := c.store.GetSession(ctx, strings.TrimPrefix(sessionURI, behalf.SessionURIPrefix))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return errInvalidSession
 	} else if err != nil {
@@ -33,14 +33,14 @@ func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI st
 	if err := authorizeWorkload(ctx, s.Workload); err != nil {
 		return err
 	}
-	if s.Status != behalf.SessionCallback || !d.now().Before(s.ExpiresAt) {
+	if s.Status != behalf.SessionCallback || !c.clock.now().Before(s.ExpiresAt) {
 		return errInvalidSession
 	}
 	if user != s.User {
-		d.refuse(ctx, s, "", "completed by user "+user.Key())
+		c.refuse(ctx, s, "", "completed by user "+user.Key())
 		return errInvalidSession
 	}
-	return d.bind(ctx, s)
+	return c.bind(ctx, s)
 }
 
 // refuse ends a session a binding check refused: the first refusal fails
@@ -50,27 +50,27 @@ func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI st
 // (UserKey) and, in detail, who was refused. A completed session stays
 // completed; the refusal is still audited. actor "" audits the caller's
 // access key.
-func (d *DataPlane) refuse(ctx context.Context, s *behalf.AuthSession, actor, detail string) {
-	d.endSession(ctx, s, "binding_refused", behalf.AuditBindingRefused, actor, detail, true)
+func (c *Consent) refuse(ctx context.Context, s *behalf.AuthSession, actor, detail string) {
+	c.endSession(ctx, s, "binding_refused", behalf.AuditBindingRefused, actor, detail, true)
 }
 
 // expireSession ends a session that expired holding a token nobody bound,
 // like a refusal: FAILED, the token discarded and revoked, audited once
 // (a poll and the sweepers of several replicas may all find it).
-func (d *DataPlane) expireSession(ctx context.Context, s *behalf.AuthSession) {
-	d.endSession(ctx, s, "expired", behalf.AuditSessionExpired, "behalf", "expired before it was completed", false)
+func (c *Consent) expireSession(ctx context.Context, s *behalf.AuthSession) {
+	c.endSession(ctx, s, "expired", behalf.AuditSessionExpired, "behalf", "expired before it was completed", false)
 }
 
 // ExpireSessions ends the sessions that expired before now holding a token
 // nobody bound (see expireSession), at most limit of them, and returns how
 // many it ended. The sweeper calls it every minute.
-func (d *DataPlane) ExpireSessions(ctx context.Context, limit int) (int, error) {
-	ss, err := d.Store.ExpiredPendingSessions(ctx, d.now(), limit)
+func (c *Consent) ExpireSessions(ctx context.Context, limit int) (int, error) {
+	ss, err := c.store.ExpiredPendingSessions(ctx, c.clock.now(), limit)
 	if err != nil {
 		return 0, err
 	}
 	for _, s := range ss {
-		d.expireSession(ctx, s)
+		c.expireSession(ctx, s)
 	}
 	return len(ss), nil
 }
@@ -78,9 +78,9 @@ func (d *DataPlane) ExpireSessions(ctx context.Context, limit int) (int, error) 
 // endSession fails s with reason, then revokes its pending token and
 // audits kind: always, or (auditAlways false) only when this call ended the
 // session.
-func (d *DataPlane) endSession(ctx context.Context, s *behalf.AuthSession, reason, kind, actor, detail string, auditAlways bool) {
+func (c *Consent) endSession(ctx context.Context, s *behalf.AuthSession, reason, kind, actor, detail string, auditAlways bool) {
 	var pending behalf.Sealed
-	_, err := d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+	_, err := c.store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status == behalf.SessionCompleted || x.Status == behalf.SessionFailed {
 			return errSessionEnded
 		}
@@ -94,14 +94,14 @@ func (d *DataPlane) endSession(ctx context.Context, s *behalf.AuthSession, reaso
 			return
 		}
 	case err != nil:
-		d.Log.ErrorContext(ctx, "fail session", "session", s.ID, "err", err)
+		c.log.ErrorContext(ctx, "fail session", "session", s.ID, "err", err)
 	default:
-		d.metrics().Session(SessionFailed)
+		c.metrics.Session(SessionFailed)
 	}
 	if len(pending) > 0 {
-		detail += "; its token was discarded, revocation at the provider: " + d.revokePending(ctx, s, pending)
+		detail += "; its token was discarded, revocation at the provider: " + c.revokePending(ctx, s, pending)
 	}
-	d.audit(ctx, &behalf.AuditEvent{Kind: kind, Workload: s.Workload, UserKey: s.User.Key(), ProviderID: s.ProviderID,
+	c.audit.record(ctx, &behalf.AuditEvent{Kind: kind, Workload: s.Workload, UserKey: s.User.Key(), ProviderID: s.ProviderID,
 		SessionID: s.ID, Actor: actor, Detail: detail})
 }
 
@@ -109,24 +109,24 @@ var errSessionEnded = behalf.Errorf(behalf.EINVALID, "the session has ended")
 
 // revokePending asks the provider to revoke a discarded pending token and
 // returns the outcome. It finishes even if the caller goes away.
-func (d *DataPlane) revokePending(ctx context.Context, s *behalf.AuthSession, pending behalf.Sealed) string {
+func (c *Consent) revokePending(ctx context.Context, s *behalf.AuthSession, pending behalf.Sealed) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
-	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), pending)
+	ts, err := openTokenSet(ctx, c.sealer, behalf.SessionSeal(s.ID, "pending"), pending)
 	if err != nil {
-		d.Log.ErrorContext(ctx, "open a discarded pending token", "session", s.ID, "err", err)
+		c.log.ErrorContext(ctx, "open a discarded pending token", "session", s.ID, "err", err)
 		return behalf.RevocationFailed
 	}
-	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
+	p, err := c.store.GetOAuth2ProviderByID(ctx, s.ProviderID)
 	if err != nil {
 		return behalf.RevocationFailed
 	}
-	outcome, _ := d.revokeAtProvider(ctx, p, ts)
+	outcome, _ := c.vault.RevokeToken(ctx, p, ts)
 	return outcome
 }
 
 // identify resolves the user completing a session.
-func (d *DataPlane) identify(ctx context.Context, who behalf.UserIdentifier) (behalf.User, error) {
+func (c *Consent) identify(ctx context.Context, who behalf.UserIdentifier) (behalf.User, error) {
 	switch {
 	case !who.UserToken.IsZero() && who.UserID != "":
 		return behalf.User{}, behalf.Invalid("userIdentifier", "userIdentifier takes exactly one of userToken or userId.")
@@ -134,7 +134,7 @@ func (d *DataPlane) identify(ctx context.Context, who behalf.UserIdentifier) (be
 		if len(who.UserToken.Reveal()) > 131072 {
 			return behalf.User{}, behalf.Invalid("userIdentifier.userToken", "userToken is too long.")
 		}
-		u, _, err := d.Users.VerifyUser(ctx, who.UserToken.Reveal())
+		u, _, err := c.users.VerifyUser(ctx, who.UserToken.Reveal())
 		if err != nil {
 			return behalf.User{}, errInvalidSession
 		}
@@ -151,30 +151,23 @@ func (d *DataPlane) identify(ctx context.Context, who behalf.UserIdentifier) (be
 // bind moves the session's pending token into the vault. The grant is
 // written first and the session completed second, so a crash between the two
 // leaves a completable session and never a completed one without its grant.
-func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
-	ts, err := d.openTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), s.Pending)
+func (c *Consent) bind(ctx context.Context, s *behalf.AuthSession) error {
+	ts, err := openTokenSet(ctx, c.sealer, behalf.SessionSeal(s.ID, "pending"), s.Pending)
 	if err != nil {
 		return err
 	}
 	userKey := s.User.Key()
-	sealed, err := d.sealTokenSet(ctx, behalf.GrantSeal(s.Workload, userKey, s.ProviderID), ts)
+	now := c.clock.now()
+	g := &behalf.Grant{
+		ID: randid.Hex(16), Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
+		Scopes: ts.Scopes, Account: s.Account, ExpiresAt: ts.Expiry, HasRefresh: !ts.RefreshToken.IsZero(),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	prev, err := c.vault.StoreGrant(ctx, g, ts)
 	if err != nil {
 		return err
 	}
-	now := d.now()
-	g := &behalf.Grant{
-		ID: randid.Hex(16), Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
-		Scopes: ts.Scopes, Account: s.Account, Token: sealed, ExpiresAt: ts.Expiry, HasRefresh: !ts.RefreshToken.IsZero(),
-		CreatedAt: now, UpdatedAt: now,
-	}
-	prev, err := d.Store.GetGrant(ctx, s.Workload, userKey, s.ProviderID)
-	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
-		return err
-	}
-	if err := d.Store.PutGrant(ctx, g); err != nil {
-		return err
-	}
-	_, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+	_, err = c.store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status != behalf.SessionCallback {
 			return errInvalidSession
 		}
@@ -182,19 +175,19 @@ func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
 		return nil
 	})
 	if err != nil {
-		d.undoBind(ctx, s.ID, g.ID)
+		c.undoBind(ctx, s.ID, g.ID)
 		return err
 	}
 	if prev != nil {
-		d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantReplaced, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
+		c.audit.record(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantReplaced, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID,
 			SessionID: s.ID, Detail: "the user's fresh consent replaced the grant for " + accountLabel(prev.Account) + " with one for " + accountLabel(g.Account)})
 	}
 	detail := ""
 	if g.Account != "" {
 		detail = "account " + g.Account
 	}
-	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantBound, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID, SessionID: s.ID, Detail: detail})
-	d.metrics().Session(SessionCompleted)
+	c.audit.record(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantBound, Workload: s.Workload, UserKey: userKey, ProviderID: s.ProviderID, SessionID: s.ID, Detail: detail})
+	c.metrics.Session(SessionCompleted)
 	return nil
 }
 
@@ -202,13 +195,13 @@ func (d *DataPlane) bind(ctx context.Context, s *behalf.AuthSession) error {
 // to have been refused meanwhile (a refusal racing the binding): a failed
 // session leaves no grant behind. A session completed by a concurrent
 // binding keeps the grant.
-func (d *DataPlane) undoBind(ctx context.Context, sessionID, grantID string) {
-	s, err := d.Store.GetSession(ctx, sessionID)
+func (c *Consent) undoBind(ctx context.Context, sessionID, grantID string) {
+	s, err := c.store.GetSession(ctx, sessionID)
 	if err != nil || s.Status != behalf.SessionFailed {
 		return
 	}
-	if err := d.Store.DeleteGrant(ctx, grantID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
-		d.Log.ErrorContext(ctx, "delete the grant of a refused session", "session", sessionID, "err", err)
+	if err := c.vault.DeleteGrant(ctx, grantID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		c.log.ErrorContext(ctx, "delete the grant of a refused session", "session", sessionID, "err", err)
 	}
 }
 

@@ -10,8 +10,6 @@ import (
 	"github.com/behalf-dev/behalf/oauth"
 )
 
-var _ behalf.ConnectionService = (*DataPlane)(nil)
-
 // errNoSuchGrant is the answer for a grant that does not exist and for
 // another user's grant alike, so that ids cannot be probed.
 var errNoSuchGrant = behalf.Errorf(behalf.ENOTFOUND, "No such grant.")
@@ -25,8 +23,8 @@ const revokeLeaseWait = 5 * time.Second
 // workload then provider, each with its provider's name and vendor and its
 // last use as this replica knows it (the stored time, or a fetch since the
 // last FlushUsage).
-func (d *DataPlane) ListConnections(ctx context.Context, userKey string) ([]*behalf.Connection, error) {
-	grants, err := d.Store.ListGrants(ctx, userKey)
+func (v *Vault) ListConnections(ctx context.Context, userKey string) ([]*behalf.Connection, error) {
+	grants, err := v.store.ListGrants(ctx, userKey)
 	if err != nil {
 		return nil, err
 	}
@@ -35,12 +33,12 @@ func (d *DataPlane) ListConnections(ctx context.Context, userKey string) ([]*beh
 	for _, g := range grants {
 		p, seen := providers[g.ProviderID]
 		if !seen {
-			if p, err = d.providerByID(ctx, g.ProviderID); err != nil {
+			if p, err = v.providerByID(ctx, g.ProviderID); err != nil {
 				return nil, err
 			}
 			providers[g.ProviderID] = p
 		}
-		out = append(out, d.connection(g, p))
+		out = append(out, v.connection(g, p))
 	}
 	return out, nil
 }
@@ -53,33 +51,33 @@ func (d *DataPlane) ListConnections(ctx context.Context, userKey string) ([]*beh
 // consent. Then the provider is asked to revoke the refresh token (else
 // the access token) and its answer is reported in the result's Outcome;
 // the revocation is audited (grant.revoked) with that outcome.
-func (d *DataPlane) RevokeConnection(ctx context.Context, userKey, id string) (*behalf.Revocation, error) {
+func (v *Vault) RevokeConnection(ctx context.Context, userKey, id string) (*behalf.Revocation, error) {
 	if id == "" {
 		return nil, behalf.Invalid("grantId", "grantId is required.")
 	}
 	if len(id) > 128 {
 		return nil, errNoSuchGrant
 	}
-	g, err := d.Store.GetGrantByID(ctx, id)
+	g, err := v.store.GetGrantByID(ctx, id)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND || (err == nil && userKey != "" && g.UserKey != userKey) {
 		return nil, errNoSuchGrant
 	} else if err != nil {
 		return nil, err
 	}
-	g = d.holdForRevocation(ctx, g)
-	p, err := d.providerByID(ctx, g.ProviderID)
+	g = v.holdForRevocation(ctx, g)
+	p, err := v.providerByID(ctx, g.ProviderID)
 	if err != nil {
 		return nil, err
 	}
-	ts, openErr := d.openTokenSet(ctx, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
-	if err := d.Store.DeleteGrant(ctx, g.ID); behalf.ErrorCode(err) == behalf.ENOTFOUND {
+	ts, openErr := openTokenSet(ctx, v.sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+	if err := v.store.DeleteGrant(ctx, g.ID); behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, errNoSuchGrant // revoked, or replaced by a new consent, meanwhile
 	} else if err != nil {
 		return nil, err
 	}
-	d.usage.forget(g.ID)
+	v.usage.forget(g.ID)
 
-	conn := d.connection(g, p)
+	conn := v.connection(g, p)
 	rev := &behalf.Revocation{Connection: *conn}
 	if p != nil {
 		rev.Provider = conn.ProviderLabel()
@@ -88,13 +86,13 @@ func (d *DataPlane) RevokeConnection(ctx context.Context, userKey, id string) (*
 	case p == nil:
 		rev.Outcome, rev.Detail = behalf.RevocationFailed, "its credential provider was deleted from Behalf."
 	case openErr != nil:
-		d.Log.ErrorContext(ctx, "open a revoked grant's token", "grant", g.ID, "err", openErr)
+		v.log.ErrorContext(ctx, "open a revoked grant's token", "grant", g.ID, "err", openErr)
 		rev.Outcome, rev.Detail = behalf.RevocationFailed, "Behalf could not read the token."
 	default:
 		// The user's decision is made: finish even if the caller goes away.
 		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
-		rev.Outcome, rev.Detail = d.revokeAtProvider(pctx, p, ts)
+		rev.Outcome, rev.Detail = v.RevokeToken(pctx, p, ts)
 	}
 	detail := "grant=" + g.ID + " provider=" + rev.Outcome
 	if rev.Detail != "" {
@@ -104,16 +102,17 @@ func (d *DataPlane) RevokeConnection(ctx context.Context, userKey, id string) (*
 	if userKey != "" {
 		e.Actor = userKey
 	}
-	d.audit(ctx, e)
+	v.audit.record(ctx, e)
 	return rev, nil
 }
 
-// revokeAtProvider asks the provider to revoke ts and returns the outcome
-// and, for a refusal or failure, what to tell the user.
-func (d *DataPlane) revokeAtProvider(ctx context.Context, p *behalf.OAuth2Provider, ts behalf.TokenSet) (string, string) {
-	client, err := d.providerClient(ctx, p)
+// RevokeToken asks provider p to revoke ts (its refresh token, else its
+// access token) and returns the outcome and, for a refusal or failure,
+// what to tell the user.
+func (v *Vault) RevokeToken(ctx context.Context, p *behalf.OAuth2Provider, ts behalf.TokenSet) (string, string) {
+	client, err := v.clients.client(ctx, p)
 	if err != nil {
-		d.Log.ErrorContext(ctx, "revoke: provider client", "provider", p.Name, "err", err)
+		v.log.ErrorContext(ctx, "revoke: provider client", "provider", p.Name, "err", err)
 		return behalf.RevocationFailed, "Behalf could not use the provider's configuration."
 	}
 	tok, hint := client.RevocationToken(ts)
@@ -130,7 +129,7 @@ func (d *DataPlane) revokeAtProvider(ctx context.Context, p *behalf.OAuth2Provid
 	case errors.As(err, &refused):
 		return behalf.RevocationRefused, sentence(refused.Error())
 	}
-	d.Log.WarnContext(ctx, "revoke at the provider", "provider", p.Name, "err", err)
+	v.log.WarnContext(ctx, "revoke at the provider", "provider", p.Name, "err", err)
 	return behalf.RevocationFailed, "the provider could not be reached (" + errorSummary(err) + ")."
 }
 
@@ -157,13 +156,13 @@ func errorSummary(err error) string {
 // refresh in flight, so that no refresh rotates its refresh token between
 // the read and the delete; it returns the grant as it then is. If the
 // lease cannot be had in revokeLeaseWait it returns the freshest read.
-func (d *DataPlane) holdForRevocation(ctx context.Context, g *behalf.Grant) *behalf.Grant {
+func (v *Vault) holdForRevocation(ctx context.Context, g *behalf.Grant) *behalf.Grant {
 	deadline := time.Now().Add(revokeLeaseWait)
 	for {
-		now := d.now()
-		claimed, err := d.Store.ClaimGrantRefresh(ctx, g.ID, now, now.Add(RefreshLease))
+		now := v.clock.now()
+		claimed, err := v.store.ClaimGrantRefresh(ctx, g.ID, now, now.Add(RefreshLease))
 		if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
-			d.Log.WarnContext(ctx, "revoke: take the refresh lease", "grant", g.ID, "err", err)
+			v.log.WarnContext(ctx, "revoke: take the refresh lease", "grant", g.ID, "err", err)
 		}
 		if claimed || err != nil || time.Now().After(deadline) {
 			break
@@ -174,15 +173,15 @@ func (d *DataPlane) holdForRevocation(ctx context.Context, g *behalf.Grant) *beh
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if fresh, err := d.Store.GetGrantByID(ctx, g.ID); err == nil {
+	if fresh, err := v.store.GetGrantByID(ctx, g.ID); err == nil {
 		return fresh
 	}
 	return g
 }
 
 // providerByID reads a provider by id; nil (no error) if it was deleted.
-func (d *DataPlane) providerByID(ctx context.Context, id string) (*behalf.OAuth2Provider, error) {
-	p, err := d.Store.GetOAuth2ProviderByID(ctx, id)
+func (v *Vault) providerByID(ctx context.Context, id string) (*behalf.OAuth2Provider, error) {
+	p, err := v.store.GetOAuth2ProviderByID(ctx, id)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, nil
 	}
@@ -190,12 +189,12 @@ func (d *DataPlane) providerByID(ctx context.Context, id string) (*behalf.OAuth2
 }
 
 // connection is g as its user sees it; p may be nil (deleted provider).
-func (d *DataPlane) connection(g *behalf.Grant, p *behalf.OAuth2Provider) *behalf.Connection {
+func (v *Vault) connection(g *behalf.Grant, p *behalf.OAuth2Provider) *behalf.Connection {
 	c := &behalf.Connection{
 		GrantID: g.ID, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID,
 		Scopes: g.Scopes, Account: g.Account, CreatedAt: g.CreatedAt, LastUsedAt: g.LastUsedAt, RefreshedAt: g.RefreshedAt,
 	}
-	if t, ok := d.usage.pendingLastUse(g.ID); ok && t.After(c.LastUsedAt) {
+	if t, ok := v.usage.pendingLastUse(g.ID); ok && t.After(c.LastUsedAt) {
 		c.LastUsedAt = t
 	}
 	if p != nil {

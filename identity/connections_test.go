@@ -137,6 +137,7 @@ func (c *testClock) Advance(d time.Duration) {
 type harness struct {
 	t     *testing.T
 	dp    *DataPlane
+	cfg   Config // what dp was built from
 	store *countingStore
 	db    *sqlstore.DB
 	clock *testClock
@@ -177,22 +178,29 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{
 		t: t, store: cs, db: db, clock: clock,
 		root: behalf.WithPrincipal(ctx, behalf.Principal{Name: behalf.RootPrincipal, AccessKeyID: "BHLFROOT"}),
-		dp: &DataPlane{
+		cfg: Config{
 			Store: cs, Sealer: sealer, Signer: wat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: true}), PublicURL: "http://behalf.test", Now: clock.Now,
 		},
 	}
+	h.dp = New(h.cfg)
 	if err := db.CreateWorkload(ctx, &behalf.WorkloadIdentity{Name: testWorkload, AllowedReturnURLs: []string{testReturnURL}, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	return h
 }
 
+// rebuild builds h.dp again (with empty caches) from h.cfg as change leaves it.
+func (h *harness) rebuild(change func(*Config)) {
+	change(&h.cfg)
+	h.dp = New(h.cfg)
+}
+
 // addProvider stores a custom provider with md and a sealed client secret.
 func (h *harness) addProvider(name string, md behalf.AuthServerMetadata) *behalf.OAuth2Provider {
 	h.t.Helper()
 	p := &behalf.OAuth2Provider{ID: "id-" + name, Name: name, Vendor: behalf.VendorCustom, ClientID: "cid", Metadata: md, CreatedAt: h.clock.Now(), UpdatedAt: h.clock.Now()}
-	sealed, err := h.dp.Sealer.Seal(context.Background(), behalf.SealContext{Kind: providerSealKind, Key: p.ID, Field: "client_secret"}, []byte("csecret"))
+	sealed, err := h.cfg.Sealer.Seal(context.Background(), behalf.SealContext{Kind: providerSealKind, Key: p.ID, Field: "client_secret"}, []byte("csecret"))
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -207,7 +215,7 @@ func (h *harness) addProvider(name string, md behalf.AuthServerMetadata) *behalf
 func (h *harness) addGrant(id string, user behalf.User, p *behalf.OAuth2Provider, ts behalf.TokenSet) *behalf.Grant {
 	h.t.Helper()
 	ctx := context.Background()
-	sealed, err := h.dp.sealTokenSet(ctx, behalf.GrantSeal(testWorkload, user.Key(), p.ID), ts)
+	sealed, err := sealTokenSet(ctx, h.cfg.Sealer, behalf.GrantSeal(testWorkload, user.Key(), p.ID), ts)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -227,7 +235,7 @@ func (h *harness) fetch(user behalf.User, p *behalf.OAuth2Provider) *behalf.Toke
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	wat, err := h.dp.mintWAT(w, user, time.Time{}, time.Time{})
+	wat, err := h.dp.WATs().mintWAT(w, user, time.Time{}, time.Time{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -285,12 +293,12 @@ func TestFetchAuditAggregated(t *testing.T) {
 		t.Fatalf("%d fetch events before the flush", n)
 	}
 	// The page sees the last use before it is flushed.
-	conns, err := h.dp.ListConnections(context.Background(), alice.Key())
+	conns, err := h.dp.Vault().ListConnections(context.Background(), alice.Key())
 	if err != nil || len(conns) != 1 || !conns[0].LastUsedAt.Equal(h.clock.Now()) {
 		t.Fatalf("ListConnections before the flush = %+v, %v", conns, err)
 	}
 
-	if err := h.dp.FlushUsage(context.Background()); err != nil {
+	if err := h.dp.Vault().FlushUsage(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
@@ -319,7 +327,7 @@ func TestFetchAuditAggregated(t *testing.T) {
 
 	// Nothing new: the next flush writes nothing.
 	before, _ = h.store.total()
-	if err := h.dp.FlushUsage(context.Background()); err != nil {
+	if err := h.dp.Vault().FlushUsage(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if after, ops := h.store.total(); after != before {
@@ -336,12 +344,12 @@ func TestFetchAuditFlushRetries(t *testing.T) {
 		h.fetch(alice, p)
 	}
 	h.store.failAudit.Store(true)
-	if err := h.dp.FlushUsage(context.Background()); err == nil {
+	if err := h.dp.Vault().FlushUsage(context.Background()); err == nil {
 		t.Fatal("FlushUsage with the audit store down succeeded")
 	}
 	h.fetch(alice, p)
 	h.store.failAudit.Store(false)
-	if err := h.dp.FlushUsage(context.Background()); err != nil {
+	if err := h.dp.Vault().FlushUsage(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	es := h.events(behalf.AuditGrantFetched)
@@ -357,7 +365,7 @@ func TestRunUsageFlusher(t *testing.T) {
 	h.addGrant("grant-alice", alice, p, staticTokens("at-alice", h.clock.Now().Add(24*time.Hour)))
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); h.dp.RunUsageFlusher(ctx, 20*time.Millisecond) }()
+	go func() { defer close(done); h.dp.Vault().RunUsageFlusher(ctx, 20*time.Millisecond) }()
 	h.fetch(alice, p)
 	deadline := time.Now().Add(5 * time.Second)
 	for len(h.events(behalf.AuditGrantFetched)) == 0 {
@@ -389,7 +397,7 @@ func TestRunUsageFlusher(t *testing.T) {
 func (h *harness) fakeGrant(fp *fakeprovider.Server, p *behalf.OAuth2Provider) behalf.TokenSet {
 	h.t.Helper()
 	ctx := context.Background()
-	c, err := h.dp.providerClient(ctx, p)
+	c, err := h.dp.Vault().clients.client(ctx, p)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -427,7 +435,7 @@ func TestRevokeConnection(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ user, id string }{{bob.Key(), g.ID}, {alice.Key(), "no-such-grant"}, {alice.Key(), strings.Repeat("x", 200)}} {
-		_, err := h.dp.RevokeConnection(context.Background(), tc.user, tc.id)
+		_, err := h.dp.Vault().RevokeConnection(context.Background(), tc.user, tc.id)
 		if behalf.ErrorCode(err) != behalf.ENOTFOUND || behalf.ErrorMessage(err) != "No such grant." {
 			t.Fatalf("RevokeConnection(%q, %q) = %v, want the same ENOTFOUND", tc.user, tc.id, err)
 		}
@@ -435,11 +443,11 @@ func TestRevokeConnection(t *testing.T) {
 	if _, err := h.db.GetGrantByID(context.Background(), g.ID); err != nil {
 		t.Fatalf("a refused revocation deleted the grant: %v", err)
 	}
-	if _, err := h.dp.RevokeConnection(context.Background(), alice.Key(), ""); behalf.ErrorCode(err) != behalf.EINVALID {
+	if _, err := h.dp.Vault().RevokeConnection(context.Background(), alice.Key(), ""); behalf.ErrorCode(err) != behalf.EINVALID {
 		t.Errorf("RevokeConnection of no id = %v", err)
 	}
 
-	rev, err := h.dp.RevokeConnection(context.Background(), alice.Key(), g.ID)
+	rev, err := h.dp.Vault().RevokeConnection(context.Background(), alice.Key(), g.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +470,7 @@ func TestRevokeConnection(t *testing.T) {
 	if len(es) != 1 || es[0].Actor != alice.Key() || es[0].UserKey != alice.Key() || es[0].Detail != "grant=grant-alice provider=CONFIRMED" {
 		t.Errorf("revocation events %+v", es)
 	}
-	if _, err := h.dp.RevokeConnection(context.Background(), alice.Key(), g.ID); behalf.ErrorCode(err) != behalf.ENOTFOUND {
+	if _, err := h.dp.Vault().RevokeConnection(context.Background(), alice.Key(), g.ID); behalf.ErrorCode(err) != behalf.ENOTFOUND {
 		t.Errorf("second revocation = %v", err)
 	}
 }
@@ -502,7 +510,7 @@ func TestRevokeConnectionOutcomes(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rev, err := h.dp.RevokeConnection(h.root, "", g.ID) // the administrator: any user's grant
+			rev, err := h.dp.Vault().RevokeConnection(h.root, "", g.ID) // the administrator: any user's grant
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -533,7 +541,7 @@ func TestListConnections(t *testing.T) {
 	if err := h.db.DeleteOAuth2Provider(context.Background(), "mail"); err != nil {
 		t.Fatal(err)
 	}
-	conns, err := h.dp.ListConnections(context.Background(), alice.Key())
+	conns, err := h.dp.Vault().ListConnections(context.Background(), alice.Key())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -547,7 +555,7 @@ func TestListConnections(t *testing.T) {
 	if want := []string{"g-drive drive", "g-mail a deleted provider"}; !slices.Equal(got, want) {
 		t.Errorf("alice's connections %q, want %q", got, want)
 	}
-	if all, err := h.dp.ListConnections(context.Background(), ""); err != nil || len(all) != 3 {
+	if all, err := h.dp.Vault().ListConnections(context.Background(), ""); err != nil || len(all) != 3 {
 		t.Errorf("every user's connections: %d, %v", len(all), err)
 	}
 }
@@ -557,11 +565,11 @@ func TestListConnections(t *testing.T) {
 func TestInboundClient(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := &Service{Store: h.db, Sealer: h.dp.Sealer}
+	svc := &Service{Store: h.db, Sealer: h.cfg.Sealer}
 	if _, _, _, err := svc.InboundClient(ctx, ""); behalf.ErrorCode(err) != behalf.ENOTFOUND {
 		t.Fatalf("no workload with a sign-in client: %v", err)
 	}
-	sealed, err := h.dp.Sealer.Seal(ctx, behalf.WorkloadSeal("b-agent", inboundSecretField), []byte("s3cret"))
+	sealed, err := h.cfg.Sealer.Seal(ctx, behalf.WorkloadSeal("b-agent", inboundSecretField), []byte("s3cret"))
 	if err != nil {
 		t.Fatal(err)
 	}

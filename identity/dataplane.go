@@ -4,96 +4,94 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
 	"github.com/behalf-dev/behalf"
-	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
-// WATSigner signs and verifies workload access tokens (package signer).
-type WATSigner interface {
-	Sign(claims map[string]any) (string, error)
-	Verify(token string, now time.Time) (map[string]any, error)
-}
-
-// UserVerifier checks a user's JWT from a trusted issuer and returns the
-// user it names and when the token expires (TrustedIssuers does).
-type UserVerifier interface {
-	VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error)
-	// VerifyUserToken is VerifyUser, with the token's issue time.
-	VerifyUserToken(ctx context.Context, token string) (UserToken, error)
-	// CheckUser refuses (EUNAUTHORIZED) the user of a token issued at
-	// issuedAt when that user has since been disabled, deleted or signed
-	// out, with VerifyUser's staleness bound.
-	CheckUser(ctx context.Context, user behalf.User, issuedAt time.Time) error
-}
-
-// DataPlane implements behalf.DataPlaneService and behalf.ConsentService:
-// workload access tokens, the token vault, authorization sessions and
-// session binding.
-type DataPlane struct {
+// Config is what New builds the data plane from.
+type Config struct {
 	Store  behalf.Store
 	Sealer behalf.Sealer
 	Signer WATSigner
-	Users  UserVerifier
-	Log    *slog.Logger
+	// Users verifies users' JWTs (TrustedIssuers). Tests that present
+	// none may leave it nil: WATs' users are then not checked.
+	Users UserVerifier
+	Log   *slog.Logger
 	// HTTPClient reaches providers' token endpoints (SSRF-guarded).
 	HTTPClient *http.Client
 	// PublicURL is Behalf's externally visible base URL, no trailing slash.
 	PublicURL string
-	Now       func() time.Time
-	// Metrics counts token fetches, provider calls, sessions and refused bindings (package observe); nil counts nothing.
+	// Now is the clock (nil: the system's).
+	Now func() time.Time
+	// Metrics counts token fetches, provider calls, sessions and refused
+	// bindings (package observe); nil counts nothing.
 	Metrics Metrics
-
-	refreshes singleflight.Group
-	binds     singleflight.Group // BindInBrowser, per session and user
-	m2m       m2mCache
-	// Caches, each bounded in size and age (ConfigCacheTTL; WATs until they expire).
-	providers ttlcache.Cache[string, *behalf.OAuth2Provider]
-	workloads ttlcache.Cache[string, *behalf.WorkloadIdentity]
-	wats      ttlcache.Cache[string, watIdentity]
-	// usage counts token fetches until FlushUsage writes them (audit.go).
-	usage usageLog
 }
 
-var (
-	_ behalf.DataPlaneService = (*DataPlane)(nil)
-	_ behalf.ConsentService   = (*DataPlane)(nil)
-)
+// DataPlane answers agents (behalf.DataPlaneService): it verifies their
+// workload access tokens with WATs and answers a token request from the
+// Vault or with a consent session of Consent. It holds no state of its
+// own but the provider cache; the roles hold theirs.
+type DataPlane struct {
+	wats    *WATs
+	vault   *Vault
+	consent *Consent
+	// config reads providers (and, shared with wats, workloads).
+	config  *configCache
+	metrics Metrics
+}
 
-// Lifetimes and margins of the data plane.
-const (
-	MaxWATLifetime  = time.Hour
-	SessionLifetime = 10 * time.Minute
-	// StaleMargin: a token within this of its expiry is refreshed first.
-	StaleMargin = 60 * time.Second
-	// RefreshLease bounds how long one refresher may hold a grant (and how
-	// long a crashed refresher blocks an expired grant); provider calls time
-	// out after 10 s.
-	RefreshLease = 15 * time.Second
-)
+var _ behalf.DataPlaneService = (*DataPlane)(nil)
 
-func (d *DataPlane) now() time.Time {
-	if d.Now != nil {
-		return d.Now().UTC().Truncate(time.Microsecond)
+// New builds the data plane's roles from c, each with its final
+// dependencies, and the facade over them.
+func New(c Config) *DataPlane {
+	metrics := c.Metrics
+	if metrics == nil {
+		metrics = noMetrics{}
 	}
-	return time.Now().UTC().Truncate(time.Microsecond)
+	config := &configCache{store: c.Store}
+	clients := providerClients{sealer: c.Sealer, http: c.HTTPClient, publicURL: c.PublicURL, now: c.Now}
+	audit := auditor{store: c.Store, log: c.Log, clock: c.Now, metrics: metrics}
+	wats := &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now}
+	vault := &Vault{store: c.Store, sealer: c.Sealer, clients: clients, audit: audit, log: c.Log, clock: c.Now, metrics: metrics}
+	consent := &Consent{
+		store: c.Store, sealer: c.Sealer, users: c.Users, vault: vault, clients: clients, audit: audit,
+		log: c.Log, clock: c.Now, metrics: metrics, publicURL: c.PublicURL,
+	}
+	return &DataPlane{wats: wats, vault: vault, consent: consent, config: config, metrics: metrics}
 }
 
-func (d *DataPlane) callbackURL(p *behalf.OAuth2Provider) string {
-	return d.PublicURL + "/identities/oauth2/callback/" + p.ID
+// WATs mints and verifies the workload access tokens (the agent-runtime
+// gateway mints with it).
+func (d *DataPlane) WATs() *WATs { return d.wats }
+
+// Vault is the token vault (the connections page and API list and revoke
+// with it; the binary runs its usage flusher).
+func (d *DataPlane) Vault() *Vault { return d.vault }
+
+// Consent runs the consent flow (the browser's authorization, callback
+// and binding pages; the binary's sweeper ends expired sessions with it).
+func (d *DataPlane) Consent() *Consent { return d.consent }
+
+// WorkloadAccessToken mints a WAT for the workload itself (WATs).
+func (d *DataPlane) WorkloadAccessToken(ctx context.Context, workload string) (behalf.Secret, error) {
+	return d.wats.WorkloadAccessToken(ctx, workload)
 }
 
-// m2mCache keeps client-credentials tokens per workload × provider × scopes
-// until shortly before they expire.
-type m2mCache struct {
-	tokens ttlcache.Cache[string, behalf.Secret]
-	group  singleflight.Group
+// WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names (WATs).
+func (d *DataPlane) WorkloadAccessTokenForJWT(ctx context.Context, workload string, userToken behalf.Secret) (behalf.Secret, error) {
+	return d.wats.WorkloadAccessTokenForJWT(ctx, workload, userToken)
 }
 
-func m2mKey(workload, providerID string, scopes []string) string {
-	return workload + "\x00" + providerID + "\x00" + strings.Join(scopes, " ")
+// WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts (WATs).
+func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, userID string) (behalf.Secret, error) {
+	return d.wats.WorkloadAccessTokenForUserID(ctx, workload, userID)
+}
+
+// CompleteResourceTokenAuth binds a session's token to the vault if the
+// user completing it started it (Consent).
+func (d *DataPlane) CompleteResourceTokenAuth(ctx context.Context, sessionURI string, who behalf.UserIdentifier) error {
+	return d.consent.CompleteResourceTokenAuth(ctx, sessionURI, who)
 }

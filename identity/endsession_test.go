@@ -24,22 +24,22 @@ func TestExpireSessionsOnce(t *testing.T) {
 		StateHash: sha256Hex("state"), Status: behalf.SessionCallback, CreatedAt: now, ExpiresAt: now.Add(SessionLifetime),
 	}
 	var err error
-	if s.Pending, err = h.dp.sealTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), ts); err != nil {
+	if s.Pending, err = sealTokenSet(ctx, h.cfg.Sealer, behalf.SessionSeal(s.ID, "pending"), ts); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.db.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := h.dp.ExpireSessions(ctx, 10); err != nil || n != 0 {
+	if n, err := h.dp.Consent().ExpireSessions(ctx, 10); err != nil || n != 0 {
 		t.Fatalf("ExpireSessions before expiry = %d, %v; want 0", n, err)
 	}
 	h.clock.Advance(SessionLifetime + time.Second)
-	if n, err := h.dp.ExpireSessions(ctx, 10); err != nil || n != 1 {
+	if n, err := h.dp.Consent().ExpireSessions(ctx, 10); err != nil || n != 1 {
 		t.Fatalf("ExpireSessions = %d, %v; want 1", n, err)
 	}
 	// A second replica's sweep listed it before the first ended it.
-	h.dp.expireSession(ctx, s)
-	if n, err := h.dp.ExpireSessions(ctx, 10); err != nil || n != 0 {
+	h.dp.Consent().expireSession(ctx, s)
+	if n, err := h.dp.Consent().ExpireSessions(ctx, 10); err != nil || n != 0 {
 		t.Fatalf("ExpireSessions again = %d, %v; want 0", n, err)
 	}
 	got, err := h.db.GetSession(ctx, s.ID)
@@ -68,8 +68,8 @@ func TestRefuseAuditsEveryAttempt(t *testing.T) {
 	if err := h.db.CreateSession(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	h.dp.refuse(ctx, s, "browser", "opened by "+bob.Key())
-	h.dp.refuse(ctx, s, "browser", "opened by "+bob.Key())
+	h.dp.Consent().refuse(ctx, s, "browser", "opened by "+bob.Key())
+	h.dp.Consent().refuse(ctx, s, "browser", "opened by "+bob.Key())
 	if got, _ := h.db.GetSession(ctx, s.ID); got.Status != behalf.SessionFailed {
 		t.Fatalf("status %q, want FAILED", got.Status)
 	}

@@ -78,10 +78,10 @@ func (h *harness) withFlow(opts fakeprovider.Options) *flow {
 	h.t.Helper()
 	fp := fakeprovider.New(h.t, opts)
 	p := h.addProvider("drive", fp.Metadata())
-	callback := (&Service{PublicURL: h.dp.PublicURL}).CallbackURL(p)
+	callback := (&Service{PublicURL: h.cfg.PublicURL}).CallbackURL(p)
 	fp.RegisterClient("cid", "csecret", callback)
 	users := &fakeUsers{}
-	h.dp.Users = users
+	h.rebuild(func(c *Config) { c.Users = users })
 	return &flow{harness: h, fp: fp, p: p, users: users, callback: callback}
 }
 
@@ -164,7 +164,7 @@ func (s session) id() string { return strings.TrimPrefix(s.uri, behalf.SessionUR
 func (f *flow) startAs(ctx context.Context, r behalf.TokenRequest) session {
 	f.t.Helper()
 	res := f.fetchAs(ctx, r)
-	prefix := f.dp.PublicURL + "/identities/oauth2/authorize?request_uri="
+	prefix := f.cfg.PublicURL + "/identities/oauth2/authorize?request_uri="
 	if !res.AccessToken.IsZero() || res.SessionStatus != "IN_PROGRESS" || !strings.HasPrefix(res.AuthorizationURL, prefix) ||
 		!strings.HasPrefix(res.SessionURI, behalf.SessionURIPrefix) {
 		f.t.Fatalf("start a session: %+v, want an authorization URL and a session URI", res)
@@ -185,7 +185,7 @@ func (f *flow) start(u behalf.User) session {
 // the authorization URL: it must be sent to the provider.
 func (f *flow) authorize(s session, user behalf.User) *behalf.Authorization {
 	f.t.Helper()
-	a, err := f.dp.Authorize(context.Background(), s.requestURI, user)
+	a, err := f.dp.Consent().Authorize(context.Background(), s.requestURI, user)
 	if err != nil {
 		f.t.Fatalf("Authorize: %v", err)
 	}
@@ -212,7 +212,7 @@ func (f *flow) consent(a *behalf.Authorization) *url.URL {
 // deliver is the provider's redirect arriving at Behalf's callback in a
 // browser holding keys.
 func (f *flow) deliver(cb *url.URL, keys ...behalf.Secret) (string, error) {
-	return f.dp.Callback(context.Background(), f.p.ID, cb.Query(), keys)
+	return f.dp.Consent().Callback(context.Background(), f.p.ID, cb.Query(), keys)
 }
 
 // toApp runs a session's browser leg in one browser, signed in as user,
@@ -307,7 +307,7 @@ func TestThreeLeggedFlow(t *testing.T) {
 	if s.requestURI == "" || s.requestURI == s.uri || strings.Contains(s.authURL, s.id()) {
 		t.Fatalf("the authorization URL %s names the session %s", s.authURL, s.uri)
 	}
-	if _, err := f.dp.Authorize(context.Background(), s.uri, behalf.User{}); behalf.ErrorCode(err) != behalf.EINVALID {
+	if _, err := f.dp.Consent().Authorize(context.Background(), s.uri, behalf.User{}); behalf.ErrorCode(err) != behalf.EINVALID {
 		t.Fatalf("the session URI used as the authorization URL's request_uri: %v, want EINVALID", err)
 	}
 	if res := f.poll(s.wat, s.uri); res.SessionStatus != "IN_PROGRESS" || res.AuthorizationURL != s.authURL || !res.AccessToken.IsZero() {
@@ -369,7 +369,7 @@ func TestThreeLeggedFlow(t *testing.T) {
 	if _, e, r, _ := f.fp.Counts(); e != exchanges || r != refreshes {
 		t.Fatalf("vault hits called the provider: exchanges %d→%d, refreshes %d→%d", exchanges, e, refreshes, r)
 	}
-	if conns, err := f.dp.ListConnections(context.Background(), alice.Key()); err != nil || len(conns) != 1 || conns[0].ProviderName != "drive" {
+	if conns, err := f.dp.Vault().ListConnections(context.Background(), alice.Key()); err != nil || len(conns) != 1 || conns[0].ProviderName != "drive" {
 		t.Fatalf("alice's connections: %+v, %v", conns, err)
 	}
 	if got := f.vaultToken(f.wat(byID("bob"))); !got.IsZero() {
@@ -411,14 +411,14 @@ func TestFlowProviderDenies(t *testing.T) {
 func TestDeleteDropsGrants(t *testing.T) {
 	f := newFlow(t, fakeprovider.Options{})
 	ctx := context.Background()
-	svc := &Service{Store: f.db, Sealer: f.dp.Sealer, Now: f.clock.Now}
+	svc := &Service{Store: f.db, Sealer: f.cfg.Sealer, Now: f.clock.Now}
 	alice := byID("alice")
 	f.connect(alice)
 
 	if err := svc.DeleteWorkload(ctx, testWorkload); err != nil {
 		t.Fatal(err)
 	}
-	if conns, err := f.dp.ListConnections(ctx, alice.Key()); err != nil || len(conns) != 0 {
+	if conns, err := f.dp.Vault().ListConnections(ctx, alice.Key()); err != nil || len(conns) != 0 {
 		t.Fatalf("alice's connections after her workload was deleted: %+v, %v", conns, err)
 	}
 	if _, err := svc.CreateWorkload(ctx, behalf.WorkloadInput{Name: testWorkload, AllowedReturnURLs: []string{testReturnURL}}); err != nil {
@@ -432,7 +432,7 @@ func TestDeleteDropsGrants(t *testing.T) {
 	if err := svc.DeleteOAuth2Provider(ctx, f.p.Name); err != nil {
 		t.Fatal(err)
 	}
-	if conns, err := f.dp.ListConnections(ctx, alice.Key()); err != nil || len(conns) != 0 {
+	if conns, err := f.dp.Vault().ListConnections(ctx, alice.Key()); err != nil || len(conns) != 0 {
 		t.Fatalf("alice's connections after the provider was deleted: %+v, %v", conns, err)
 	}
 	f.addProvider(f.p.Name, f.fp.Metadata())

@@ -9,7 +9,7 @@ import (
 )
 
 // Metrics is told what the data plane does (package observe counts it in
-// Prometheus and traces provider calls); DataPlane.Metrics nil counts
+// Prometheus and traces provider calls); Config.Metrics nil counts
 // nothing. Every label value is one of the constants below or a
 // provider's name.
 type Metrics interface {
@@ -50,13 +50,6 @@ const (
 	SessionExpired   = "expired"
 )
 
-func (d *DataPlane) metrics() Metrics {
-	if d.Metrics == nil {
-		return noMetrics{}
-	}
-	return d.Metrics
-}
-
 type noMetrics struct{}
 
 func (noMetrics) TokenFetch(string)                                                         {}
@@ -74,7 +67,7 @@ type fetchNoteKey struct{}
 func (d *DataPlane) observeFetch(ctx context.Context, flow string) (context.Context, func(*behalf.TokenResult, error)) {
 	n := &fetchNote{}
 	return context.WithValue(ctx, fetchNoteKey{}, n), func(res *behalf.TokenResult, err error) {
-		d.metrics().TokenFetch(fetchResult(flow, n.refreshed.Load(), res, err))
+		d.metrics.TokenFetch(fetchResult(flow, n.refreshed.Load(), res, err))
 	}
 }
 
@@ -102,15 +95,15 @@ func fetchResult(flow string, refreshed bool, res *behalf.TokenResult, err error
 }
 
 // sessionExpired counts a poll that finds s expired before it completed.
-func (d *DataPlane) sessionExpired(s *behalf.AuthSession) {
-	if s.Status != behalf.SessionCompleted && s.Status != behalf.SessionFailed && !d.now().Before(s.ExpiresAt) {
-		d.metrics().Session(SessionExpired)
+func (c *Consent) sessionExpired(s *behalf.AuthSession) {
+	if s.Status != behalf.SessionCompleted && s.Status != behalf.SessionFailed && !c.clock.now().Before(s.ExpiresAt) {
+		c.metrics.Session(SessionExpired)
 	}
 }
 
 // countAudit counts the audit events that are also metrics.
-func (d *DataPlane) countAudit(e *behalf.AuditEvent) {
+func countAudit(m Metrics, e *behalf.AuditEvent) {
 	if e.Kind == behalf.AuditBindingRefused {
-		d.metrics().BindingRefused()
+		m.BindingRefused()
 	}
 }

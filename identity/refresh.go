@@ -10,29 +10,39 @@ import (
 	"github.com/behalf-dev/behalf/oauth"
 )
 
+// Margins of refreshing.
+const (
+	// StaleMargin: a token within this of its expiry is refreshed first.
+	StaleMargin = 60 * time.Second
+	// RefreshLease bounds how long one refresher may hold a grant (and how
+	// long a crashed refresher blocks an expired grant); provider calls time
+	// out after 10 s.
+	RefreshLease = 15 * time.Second
+)
+
 // grantToken returns the grant's access token, refreshing it first when it
 // is stale. It returns "" when the grant was refused by the provider
 // (invalid_grant) and the user must consent again.
-func (d *DataPlane) grantToken(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
-	now := d.now()
+func (v *Vault) grantToken(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
+	now := v.clock.now()
 	if !stale(g, now) || !g.HasRefresh {
 		if !g.ExpiresAt.IsZero() && !now.Before(g.ExpiresAt) {
 			return "", nil // expired and not refreshable: consent again
 		}
-		return d.openAccessToken(ctx, g)
+		return v.openAccessToken(ctx, g)
 	}
 	// One refresh per grant in this process; ClaimGrantRefresh makes it one
 	// across replicas.
-	v, err, _ := d.refreshes.Do(g.ID, func() (any, error) { return d.refreshGrant(context.WithoutCancel(ctx), p, g) })
+	tok, err, _ := v.refreshes.Do(g.ID, func() (any, error) { return v.refreshGrant(context.WithoutCancel(ctx), p, g) })
 	if err != nil {
 		return "", err
 	}
-	return v.(behalf.Secret), nil
+	return tok.(behalf.Secret), nil
 }
 
 // openAccessToken opens a grant's current access token.
-func (d *DataPlane) openAccessToken(ctx context.Context, g *behalf.Grant) (behalf.Secret, error) {
-	ts, err := d.openTokenSet(ctx, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+func (v *Vault) openAccessToken(ctx context.Context, g *behalf.Grant) (behalf.Secret, error) {
+	ts, err := openTokenSet(ctx, v.sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
 	if err != nil {
 		return "", fmt.Errorf("open grant %s: %w", g.ID, err)
 	}
@@ -45,31 +55,31 @@ func stale(g *behalf.Grant, now time.Time) bool {
 
 // refreshGrant refreshes one grant under the store's refresh lease, or waits
 // for the replica holding it.
-func (d *DataPlane) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, g0 *behalf.Grant) (behalf.Secret, error) {
-	deadline := d.now().Add(RefreshLease + 5*time.Second)
+func (v *Vault) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, g0 *behalf.Grant) (behalf.Secret, error) {
+	deadline := v.clock.now().Add(RefreshLease + 5*time.Second)
 	for {
 		// Re-read: another replica may have refreshed, replaced or revoked it.
-		g, err := d.Store.GetGrant(ctx, g0.Workload, g0.UserKey, g0.ProviderID)
+		g, err := v.store.GetGrant(ctx, g0.Workload, g0.UserKey, g0.ProviderID)
 		if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 			return "", nil
 		} else if err != nil {
 			return "", err
 		}
-		now := d.now()
+		now := v.clock.now()
 		if !stale(g, now) {
-			return d.grantToken(ctx, p, g) // another replica refreshed it
+			return v.grantToken(ctx, p, g) // another replica refreshed it
 		}
-		claimed, err := d.Store.ClaimGrantRefresh(ctx, g.ID, now, now.Add(RefreshLease))
+		claimed, err := v.store.ClaimGrantRefresh(ctx, g.ID, now, now.Add(RefreshLease))
 		if err != nil {
 			return "", err
 		}
 		if claimed {
-			return d.refreshLeased(ctx, p, g)
+			return v.refreshLeased(ctx, p, g)
 		}
 		if now.Before(g.ExpiresAt) {
 			// Someone else is refreshing (or crashed holding the lease);
 			// the current token is still valid for a little while.
-			return d.openAccessToken(ctx, g)
+			return v.openAccessToken(ctx, g)
 		}
 		if now.After(deadline) {
 			return "", &behalf.Error{Code: behalf.EUNAVAILABLE, Message: "The token is being refreshed; try again shortly.", Retry: time.Second}
@@ -88,23 +98,23 @@ func (d *DataPlane) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, 
 // that is fresh again): read it once more under the lease and refresh only
 // if it is still stale, with its current token set (the other refresh may
 // have rotated the refresh token).
-func (d *DataPlane) refreshLeased(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
-	cur, err := d.Store.GetGrant(ctx, g.Workload, g.UserKey, g.ProviderID)
+func (v *Vault) refreshLeased(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
+	cur, err := v.store.GetGrant(ctx, g.Workload, g.UserKey, g.ProviderID)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return "", nil
 	} else if err != nil {
 		return "", err
 	}
-	if cur.ID == g.ID && stale(cur, d.now()) {
-		return d.refreshClaimed(ctx, p, cur)
+	if cur.ID == g.ID && stale(cur, v.clock.now()) {
+		return v.refreshClaimed(ctx, p, cur)
 	}
 	if cur.ID == g.ID { // refreshed by another: give the lease back
-		_, err := d.Store.UpdateGrant(ctx, cur.ID, func(x *behalf.Grant) error { x.RefreshLease = time.Time{}; return nil })
+		_, err := v.store.UpdateGrant(ctx, cur.ID, func(x *behalf.Grant) error { x.RefreshLease = time.Time{}; return nil })
 		if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
-			d.Log.WarnContext(ctx, "release refresh lease", "grant", cur.ID, "err", err)
+			v.log.WarnContext(ctx, "release refresh lease", "grant", cur.ID, "err", err)
 		}
 	}
-	return d.grantToken(ctx, p, cur)
+	return v.grantToken(ctx, p, cur)
 }
 
 // refreshClaimed calls the provider and stores the result.
@@ -116,13 +126,13 @@ func (d *DataPlane) refreshLeased(ctx context.Context, p *behalf.OAuth2Provider,
 // stored first, in one statement that also releases the lease, and only
 // then are metrics, audit and everything else done; nothing but sealing
 // stands between the answer and the write.
-func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
+func (v *Vault) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
 	sc := behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID)
-	old, err := d.openTokenSet(ctx, sc, g.Token)
+	old, err := openTokenSet(ctx, v.sealer, sc, g.Token)
 	if err != nil {
 		return "", fmt.Errorf("open grant %s: %w", g.ID, err)
 	}
-	client, err := d.providerClient(ctx, p)
+	client, err := v.clients.client(ctx, p)
 	if err != nil {
 		return "", err
 	}
@@ -130,8 +140,8 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 	fresh, err := client.Refresh(ctx, old.RefreshToken, g.Scopes)
 	answered := time.Now()
 	if err != nil {
-		d.metrics().ProviderCall(ctx, p.Name, CallRefresh, start, answered, err)
-		return d.refreshFailed(ctx, p, g, old, err)
+		v.metrics.ProviderCall(ctx, p.Name, CallRefresh, start, answered, err)
+		return v.refreshFailed(ctx, p, g, old, err)
 	}
 	if fresh.RefreshToken.IsZero() {
 		fresh.RefreshToken = old.RefreshToken // Google returns none: keep ours
@@ -139,18 +149,18 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 	if len(fresh.Scopes) == 0 {
 		fresh.Scopes = g.Scopes
 	}
-	sealed, err := d.sealTokenSet(ctx, sc, fresh)
+	sealed, err := sealTokenSet(ctx, v.sealer, sc, fresh)
 	if err == nil {
-		err = d.Store.CompleteGrantRefresh(ctx, g.ID, sealed, fresh.Expiry, fresh.Scopes, d.now())
+		err = v.store.CompleteGrantRefresh(ctx, g.ID, sealed, fresh.Expiry, fresh.Scopes, v.clock.now())
 	}
 	// Stored (or lost): now the rest.
-	d.metrics().ProviderCall(ctx, p.Name, CallRefresh, start, answered, nil)
+	v.metrics.ProviderCall(ctx, p.Name, CallRefresh, start, answered, nil)
 	if err != nil {
-		d.Log.ErrorContext(ctx, "store a refreshed token: the provider's answer is lost; if it rotated the refresh token, the user may have to consent again",
+		v.log.ErrorContext(ctx, "store a refreshed token: the provider's answer is lost; if it rotated the refresh token, the user may have to consent again",
 			"grant", g.ID, "provider", p.Name, "err", err)
 		return "", err
 	}
-	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantRefreshed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID})
+	v.audit.record(ctx, &behalf.AuditEvent{Kind: behalf.AuditGrantRefreshed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID})
 	noteRefreshed(ctx)
 	return fresh.AccessToken, nil
 }
@@ -161,30 +171,30 @@ func (d *DataPlane) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider
 // g.InterruptedLease) is logged at WARN and audited as such: the refresh
 // token used may be one the provider rotated in an answer that was never
 // stored.
-func (d *DataPlane) refreshFailed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant, old behalf.TokenSet, cause error) (behalf.Secret, error) {
+func (v *Vault) refreshFailed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant, old behalf.TokenSet, cause error) (behalf.Secret, error) {
 	detail := refreshFailure(cause)
 	if errors.Is(cause, oauth.ErrInvalidGrant) && !g.InterruptedLease.IsZero() {
 		detail = "invalid_grant after an interrupted refresh: a refresh lease expired unfinished at " +
 			g.InterruptedLease.UTC().Format(time.RFC3339) + "; the provider may have rotated the refresh token"
-		d.Log.WarnContext(ctx, "refresh token refused after an interrupted refresh (lease expired unfinished); the provider may have rotated it",
+		v.log.WarnContext(ctx, "refresh token refused after an interrupted refresh (lease expired unfinished); the provider may have rotated it",
 			"grant", g.ID, "provider", p.Name, "workload", g.Workload, "leaseExpired", g.InterruptedLease.UTC().Format(time.RFC3339))
 	}
-	d.audit(ctx, &behalf.AuditEvent{Kind: behalf.AuditRefreshFailed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID, Detail: detail})
+	v.audit.record(ctx, &behalf.AuditEvent{Kind: behalf.AuditRefreshFailed, Workload: g.Workload, UserKey: g.UserKey, ProviderID: g.ProviderID, Detail: detail})
 	if errors.Is(cause, oauth.ErrInvalidGrant) {
-		if err := d.Store.DeleteGrant(ctx, g.ID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		if err := v.store.DeleteGrant(ctx, g.ID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
 			return "", err
 		}
 		return "", nil
 	}
-	_, err := d.Store.UpdateGrant(ctx, g.ID, func(x *behalf.Grant) error { x.RefreshLease = time.Time{}; return nil })
+	_, err := v.store.UpdateGrant(ctx, g.ID, func(x *behalf.Grant) error { x.RefreshLease = time.Time{}; return nil })
 	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
-		d.Log.WarnContext(ctx, "release refresh lease", "grant", g.ID, "err", err)
+		v.log.WarnContext(ctx, "release refresh lease", "grant", g.ID, "err", err)
 	}
-	if !g.ExpiresAt.IsZero() && d.now().Before(g.ExpiresAt) {
+	if !g.ExpiresAt.IsZero() && v.clock.now().Before(g.ExpiresAt) {
 		return old.AccessToken, nil // still valid for a little while
 	}
 	if !oauth.IsTransient(cause) {
-		d.Log.ErrorContext(ctx, "refresh failed", "grant", g.ID, "err", cause)
+		v.log.ErrorContext(ctx, "refresh failed", "grant", g.ID, "err", cause)
 	}
 	retry := oauth.RetryAfter(cause)
 	if retry <= 0 {
@@ -201,33 +211,4 @@ func refreshFailure(err error) string {
 		return "transient"
 	}
 	return "error"
-}
-
-// providerClient builds the outbound OAuth client for p, with its secret.
-func (d *DataPlane) providerClient(ctx context.Context, p *behalf.OAuth2Provider) (*oauth.Client, error) {
-	vendor, ok := oauth.VendorFor(p.Vendor, p.TenantID)
-	if !ok {
-		return nil, fmt.Errorf("provider %s: vendor %s unknown", p.Name, p.Vendor)
-	}
-	vendor.Metadata = p.Metadata
-	var secret behalf.Secret
-	if len(p.ClientSecret) > 0 {
-		b, err := d.Sealer.Open(ctx, behalf.SealContext{Kind: providerSealKind, Key: p.ID, Field: "client_secret"}, p.ClientSecret)
-		if err != nil {
-			return nil, fmt.Errorf("open client secret of %s: %w", p.Name, err)
-		}
-		secret = behalf.Secret(b)
-	}
-	return &oauth.Client{Provider: p, Vendor: vendor, ClientSecret: secret, RedirectURL: d.callbackURL(p), HTTP: d.HTTPClient, Now: d.Now}, nil
-}
-
-func (d *DataPlane) audit(ctx context.Context, e *behalf.AuditEvent) {
-	d.countAudit(e)
-	e.Time = d.now()
-	if p, ok := behalf.PrincipalFrom(ctx); ok && e.Actor == "" {
-		e.Actor = p.AccessKeyID
-	}
-	if err := d.Store.AppendAudit(ctx, e); err != nil {
-		d.Log.ErrorContext(ctx, "append audit event", "kind", e.Kind, "err", err)
-	}
 }

@@ -61,7 +61,7 @@ func (m *storedAtCall) ProviderCall(_ context.Context, _, call string, _, _ time
 // refreshTokenOf opens the refresh token g holds.
 func (h *harness) refreshTokenOf(g *behalf.Grant) string {
 	h.t.Helper()
-	ts, err := h.dp.openTokenSet(context.Background(), behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+	ts, err := openTokenSet(context.Background(), h.cfg.Sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestRefreshStoresAnswerFirst(t *testing.T) {
 	ts := h.fakeGrant(fp, p)
 	g := h.addGrant("grant-alice", alice, p, ts)
 	m := &storedAtCall{h: h, grantID: g.ID}
-	h.dp.Metrics = m
+	h.rebuild(func(c *Config) { c.Metrics = m })
 
 	h.clock.Advance(2 * time.Hour) // expired: the fetch refreshes
 	before := len(h.store.ops())
@@ -127,7 +127,7 @@ func (h *harness) interruptedGrant(fp *fakeprovider.Server, p *behalf.OAuth2Prov
 	if claimed, err := h.db.ClaimGrantRefresh(ctx, g.ID, now, now.Add(RefreshLease)); err != nil || !claimed {
 		h.t.Fatalf("claim: %v %v", claimed, err)
 	}
-	c, err := h.dp.providerClient(ctx, p)
+	c, err := h.dp.Vault().clients.client(ctx, p)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ const interruptedWarning = "refresh token refused after an interrupted refresh (
 func TestRefreshRefusedAfterInterruptedRefresh(t *testing.T) {
 	h := newHarness(t)
 	logs := &syncLog{}
-	h.dp.Log = slog.New(slog.NewTextHandler(logs, nil))
+	h.rebuild(func(c *Config) { c.Log = slog.New(slog.NewTextHandler(logs, nil)) })
 	fp := fakeprovider.New(t, fakeprovider.Options{RotateRefreshTokens: true})
 	p := h.addProvider("drive", fp.Metadata())
 	g := h.interruptedGrant(fp, p, "grant-alice", alice)
@@ -213,7 +213,7 @@ func TestRefreshRefusedAfterInterruptedRefresh(t *testing.T) {
 func TestRefreshAfterInterruptedRefreshInGraceWindow(t *testing.T) {
 	h := newHarness(t)
 	logs := &syncLog{}
-	h.dp.Log = slog.New(slog.NewTextHandler(logs, nil))
+	h.rebuild(func(c *Config) { c.Log = slog.New(slog.NewTextHandler(logs, nil)) })
 	fp := fakeprovider.New(t, fakeprovider.Options{RotateRefreshTokens: true, RotationGrace: time.Hour})
 	p := h.addProvider("drive", fp.Metadata())
 	g := h.interruptedGrant(fp, p, "grant-alice", alice)

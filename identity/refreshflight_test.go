@@ -92,11 +92,12 @@ func newHarnessOn(t *testing.T, dsn string) *harness {
 	h := &harness{
 		t: t, store: cs, db: db, clock: clock,
 		root: behalf.WithPrincipal(ctx, behalf.Principal{Name: behalf.RootPrincipal, AccessKeyID: "BHLFROOT"}),
-		dp: &DataPlane{
+		cfg: Config{
 			Store: cs, Sealer: sealer, Signer: wat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: true}), PublicURL: "http://behalf.test", Now: clock.Now,
 		},
 	}
+	h.dp = New(h.cfg)
 	if err := db.CreateWorkload(ctx, &behalf.WorkloadIdentity{Name: testWorkload, AllowedReturnURLs: []string{testReturnURL}, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func newHarnessOn(t *testing.T, dsn string) *harness {
 // grantOf returns u's grant at f's provider, as stored.
 func (f *flow) grantOf(u behalf.User) *behalf.Grant {
 	f.t.Helper()
-	conns, err := f.dp.ListConnections(context.Background(), u.Key())
+	conns, err := f.dp.Vault().ListConnections(context.Background(), u.Key())
 	if err != nil || len(conns) != 1 {
 		f.t.Fatalf("%s's connections: %+v, %v; want one", u.Key(), conns, err)
 	}
@@ -246,7 +247,7 @@ func TestRefreshFailures(t *testing.T) {
 	if !res.AccessToken.IsZero() || res.AuthorizationURL == "" {
 		t.Fatalf("after invalid_grant: %+v, want a consent", res)
 	}
-	if conns, err := f.dp.ListConnections(context.Background(), alice.Key()); err != nil || len(conns) != 0 {
+	if conns, err := f.dp.Vault().ListConnections(context.Background(), alice.Key()); err != nil || len(conns) != 0 {
 		t.Fatalf("alice's connections after invalid_grant: %+v, %v; want none", conns, err)
 	}
 }

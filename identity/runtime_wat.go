@@ -27,7 +27,7 @@ import (
 //
 // Errors: EINVALID for a bad workload name or user id, ENOTFOUND when the
 // workload identity does not exist.
-func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
+func (ws *WATs) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
 	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
 		return "", time.Time{}, err
 	}
@@ -36,17 +36,17 @@ func (d *DataPlane) MintForRuntime(ctx context.Context, workload string, user be
 			return "", time.Time{}, behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 		}
 	}
-	w, err := d.freshWorkload(ctx, workload)
+	w, err := ws.config.freshWorkload(ctx, workload)
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	// mintWAT reads the clock again, microseconds later: its exp is never
 	// earlier than this one.
-	exp := d.now().Add(MaxWATLifetime)
+	exp := ws.clock.now().Add(MaxWATLifetime)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
-	tok, err := d.mintWAT(w, user, userExpiry, userIssued)
+	tok, err := ws.mintWAT(w, user, userExpiry, userIssued)
 	if err != nil {
 		return "", time.Time{}, err
 	}

@@ -20,16 +20,16 @@ type tokenSetJSON struct {
 	Scopes       []string  `json:"s,omitempty"`
 }
 
-func (d *DataPlane) sealTokenSet(ctx context.Context, sc behalf.SealContext, ts behalf.TokenSet) (behalf.Sealed, error) {
+func sealTokenSet(ctx context.Context, sealer behalf.Sealer, sc behalf.SealContext, ts behalf.TokenSet) (behalf.Sealed, error) {
 	b, err := json.Marshal(tokenSetJSON{ts.AccessToken.Reveal(), ts.TokenType, ts.RefreshToken.Reveal(), ts.IDToken.Reveal(), ts.Expiry, ts.Scopes})
 	if err != nil {
 		return nil, fmt.Errorf("encode token set: %w", err)
 	}
-	return d.Sealer.Seal(ctx, sc, b)
+	return sealer.Seal(ctx, sc, b)
 }
 
-func (d *DataPlane) openTokenSet(ctx context.Context, sc behalf.SealContext, sealed behalf.Sealed) (behalf.TokenSet, error) {
-	b, err := d.Sealer.Open(ctx, sc, sealed)
+func openTokenSet(ctx context.Context, sealer behalf.Sealer, sc behalf.SealContext, sealed behalf.Sealed) (behalf.TokenSet, error) {
+	b, err := sealer.Open(ctx, sc, sealed)
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
@@ -50,16 +50,16 @@ type sessionSecretsJSON struct {
 	CustomParameters map[string]string `json:"p,omitempty"`
 }
 
-func (d *DataPlane) sealSessionSecrets(ctx context.Context, id string, s behalf.SessionSecrets) (behalf.Sealed, error) {
+func sealSessionSecrets(ctx context.Context, sealer behalf.Sealer, id string, s behalf.SessionSecrets) (behalf.Sealed, error) {
 	b, err := json.Marshal(sessionSecretsJSON{s.State.Reveal(), s.PKCEVerifier.Reveal(), s.Nonce, s.RequestURI.Reveal(), s.CustomState.Reveal(), s.CustomParameters})
 	if err != nil {
 		return nil, fmt.Errorf("encode session secrets: %w", err)
 	}
-	return d.Sealer.Seal(ctx, behalf.SessionSeal(id, "secrets"), b)
+	return sealer.Seal(ctx, behalf.SessionSeal(id, "secrets"), b)
 }
 
-func (d *DataPlane) openSessionSecrets(ctx context.Context, s *behalf.AuthSession) (behalf.SessionSecrets, error) {
-	b, err := d.Sealer.Open(ctx, behalf.SessionSeal(s.ID, "secrets"), s.Secrets)
+func openSessionSecrets(ctx context.Context, sealer behalf.Sealer, s *behalf.AuthSession) (behalf.SessionSecrets, error) {
+	b, err := sealer.Open(ctx, behalf.SessionSeal(s.ID, "secrets"), s.Secrets)
 	if err != nil {
 		return behalf.SessionSecrets{}, err
 	}

@@ -6,14 +6,59 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
 	"github.com/behalf-dev/behalf/oauth"
 )
+
+// Consent runs three-legged OAuth consent: it starts and polls
+// authorization sessions, sends the user's browser to the provider and
+// takes it back (AuthorizeTarget, Authorize, Callback), and binds the
+// token the provider gave to the user who started the flow, in the vault
+// (CompleteResourceTokenAuth, or Behalf's own binding page: BindTarget,
+// BindInBrowser). A session refused or expired holding a token is ended
+// and its token revoked (ExpireSessions sweeps the expired ones).
+type Consent struct {
+	store  consentStore
+	sealer behalf.Sealer
+	// users identifies the user completing a session from a JWT.
+	users UserVerifier
+	// vault takes the grants consent makes.
+	vault     behalf.GrantVault
+	clients   providerClients
+	audit     auditor
+	log       *slog.Logger
+	clock     clock
+	metrics   Metrics
+	publicURL string
+
+	binds singleflight.Group // BindInBrowser, per session and user
+}
+
+// consentStore is what consent reads and writes: sessions, and the
+// workloads and providers they name.
+type consentStore interface {
+	behalf.SessionStore
+	GetWorkload(ctx context.Context, name string) (*behalf.WorkloadIdentity, error)
+	GetOAuth2ProviderByID(ctx context.Context, id string) (*behalf.OAuth2Provider, error)
+	AppendAudit(ctx context.Context, e *behalf.AuditEvent) error
+}
+
+var (
+	_ behalf.ConsentService = (*Consent)(nil)
+	_ behalf.BindService    = (*Consent)(nil)
+)
+
+// SessionLifetime bounds an authorization session, from its start to its
+// binding.
+const SessionLifetime = 10 * time.Minute
 
 // Wire values of sessionStatus.
 const (
@@ -29,8 +74,8 @@ func sha256Hex(v string) string {
 }
 
 // startSession creates an authorization session and returns its URL.
-func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
-	now := d.now()
+func (c *Consent) startSession(ctx context.Context, wat behalf.WATClaims, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
+	now := c.clock.now()
 	s := &behalf.AuthSession{
 		ID: randid.Alnum(32), Workload: wat.Workload, User: wat.User, ProviderID: p.ID,
 		Scopes: r.Scopes, ReturnURL: r.ReturnURL, Resources: r.Resources, Audiences: r.Audiences,
@@ -47,31 +92,31 @@ func (d *DataPlane) startSession(ctx context.Context, wat watIdentity, p *behalf
 	}
 	// Build the provider URL once now, so bad customParameters fail here,
 	// where the agent sees them, rather than in the user's browser.
-	if _, err := d.providerAuthURL(ctx, p, s, secrets); err != nil {
+	if _, err := c.providerAuthURL(ctx, p, s, secrets); err != nil {
 		return nil, err
 	}
 	s.StateHash = sha256Hex(secrets.State.Reveal())
-	sealed, err := d.sealSessionSecrets(ctx, s.ID, secrets)
+	sealed, err := sealSessionSecrets(ctx, c.sealer, s.ID, secrets)
 	if err != nil {
 		return nil, err
 	}
 	s.Secrets = sealed
-	if err := d.Store.CreateSession(ctx, s); err != nil {
+	if err := c.store.CreateSession(ctx, s); err != nil {
 		return nil, err
 	}
-	d.metrics().Session(SessionStarted)
+	c.metrics.Session(SessionStarted)
 	uri := behalf.SessionURIPrefix + s.ID
-	return &behalf.TokenResult{AuthorizationURL: d.authorizationURL(requestURI), SessionURI: uri, SessionStatus: statusInProgress}, nil
+	return &behalf.TokenResult{AuthorizationURL: c.authorizationURL(requestURI), SessionURI: uri, SessionStatus: statusInProgress}, nil
 }
 
 // authorizationURL is the URL the agent shows its user; requestURI is
 // the session's request reference, never its URI.
-func (d *DataPlane) authorizationURL(requestURI string) string {
-	return d.PublicURL + "/identities/oauth2/authorize?request_uri=" + url.QueryEscape(requestURI)
+func (c *Consent) authorizationURL(requestURI string) string {
+	return c.publicURL + "/identities/oauth2/authorize?request_uri=" + url.QueryEscape(requestURI)
 }
 
-func (d *DataPlane) providerAuthURL(ctx context.Context, p *behalf.OAuth2Provider, s *behalf.AuthSession, sec behalf.SessionSecrets) (string, error) {
-	client, err := d.providerClient(ctx, p)
+func (c *Consent) providerAuthURL(ctx context.Context, p *behalf.OAuth2Provider, s *behalf.AuthSession, sec behalf.SessionSecrets) (string, error) {
+	client, err := c.clients.client(ctx, p)
 	if err != nil {
 		return "", err
 	}
@@ -83,8 +128,8 @@ func (d *DataPlane) providerAuthURL(ctx context.Context, p *behalf.OAuth2Provide
 
 // pollSession answers an agent polling with a session URI: the token once
 // the session is bound, else its status.
-func (d *DataPlane) pollSession(ctx context.Context, wat watIdentity, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
-	s, err := d.Store.GetSession(ctx, strings.TrimPrefix(r.SessionURI, behalf.SessionURIPrefix))
+func (c *Consent) pollSession(ctx context.Context, wat behalf.WATClaims, p *behalf.OAuth2Provider, r behalf.TokenRequest) (*behalf.TokenResult, error) {
+	s, err := c.store.GetSession(ctx, strings.TrimPrefix(r.SessionURI, behalf.SessionURIPrefix))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, behalf.Invalid("sessionUri", "The session is unknown or has expired.")
 	} else if err != nil {
@@ -94,25 +139,28 @@ func (d *DataPlane) pollSession(ctx context.Context, wat watIdentity, p *behalf.
 		return nil, behalf.Invalid("sessionUri", "The session was started for another workload, user, provider or return URL.")
 	}
 	failed := &behalf.TokenResult{SessionURI: r.SessionURI, SessionStatus: statusFailed}
-	d.sessionExpired(s)
+	c.sessionExpired(s)
 	switch {
 	case s.Status == behalf.SessionCompleted:
-		res, _, err := d.fromVault(ctx, wat, p, nil)
-		if err != nil || res != nil {
-			return res, err
+		tok, _, err := c.vault.Token(ctx, wat.Workload, wat.User, p, nil)
+		if err != nil {
+			return nil, err
+		}
+		if tok != "" {
+			return &behalf.TokenResult{AccessToken: tok}, nil
 		}
 		return failed, nil
-	case s.Status == behalf.SessionCallback && !d.now().Before(s.ExpiresAt):
-		d.expireSession(ctx, s)
+	case s.Status == behalf.SessionCallback && !c.clock.now().Before(s.ExpiresAt):
+		c.expireSession(ctx, s)
 		return failed, nil
-	case s.Status == behalf.SessionFailed, !d.now().Before(s.ExpiresAt):
+	case s.Status == behalf.SessionFailed, !c.clock.now().Before(s.ExpiresAt):
 		return failed, nil
 	}
-	sec, err := d.openSessionSecrets(ctx, s)
+	sec, err := openSessionSecrets(ctx, c.sealer, s)
 	if err != nil {
 		return nil, err
 	}
-	return &behalf.TokenResult{AuthorizationURL: d.authorizationURL(sec.RequestURI.Reveal()), SessionURI: r.SessionURI, SessionStatus: statusInProgress}, nil
+	return &behalf.TokenResult{AuthorizationURL: c.authorizationURL(sec.RequestURI.Reveal()), SessionURI: r.SessionURI, SessionStatus: statusInProgress}, nil
 }
 
 // errOtherBrowser is what a browser that did not open the authorization
@@ -125,17 +173,17 @@ var errInvalidRequest = behalf.Errorf(behalf.EINVALID, "Invalid request: this li
 
 // requestSession returns the session an authorization URL's request_uri
 // names, if that URL is unspent and unexpired.
-func (d *DataPlane) requestSession(ctx context.Context, requestURI string) (*behalf.AuthSession, error) {
+func (c *Consent) requestSession(ctx context.Context, requestURI string) (*behalf.AuthSession, error) {
 	if len(requestURI) > 1024 || !sessionURIPattern.MatchString(requestURI) {
 		return nil, errInvalidRequest
 	}
-	s, err := d.Store.GetSessionByRequest(ctx, sha256Hex(requestURI))
+	s, err := c.store.GetSessionByRequest(ctx, sha256Hex(requestURI))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, errInvalidRequest
 	} else if err != nil {
 		return nil, err
 	}
-	if s.Status != behalf.SessionPending || !d.now().Before(s.ExpiresAt) {
+	if s.Status != behalf.SessionPending || !c.clock.now().Before(s.ExpiresAt) {
 		return nil, errInvalidRequest
 	}
 	return s, nil
@@ -144,16 +192,16 @@ func (d *DataPlane) requestSession(ctx context.Context, requestURI string) (*beh
 // AuthorizeTarget describes the session behind an authorization URL
 // without spending it. A session whose user the workload's sign-in
 // provider can never confirm fails here (see inboundFor).
-func (d *DataPlane) AuthorizeTarget(ctx context.Context, requestURI string) (*behalf.AuthorizeTarget, error) {
-	s, err := d.requestSession(ctx, requestURI)
+func (c *Consent) AuthorizeTarget(ctx context.Context, requestURI string) (*behalf.AuthorizeTarget, error) {
+	s, err := c.requestSession(ctx, requestURI)
 	if err != nil {
 		return nil, err
 	}
-	w, err := d.inboundFor(ctx, s)
+	w, err := c.inboundFor(ctx, s)
 	if err != nil || w == nil {
 		return &behalf.AuthorizeTarget{Workload: s.Workload}, err
 	}
-	secret, err := inboundSecret(ctx, d.Sealer, w)
+	secret, err := inboundSecret(ctx, c.sealer, w)
 	if err != nil {
 		return nil, err
 	}
@@ -173,11 +221,11 @@ var errUnprovable = behalf.Errorf(behalf.EFORBIDDEN, "This request cannot be app
 // user id, or of a workload without an inbound provider (no sign-in can
 // prove a user id). A JWT from another issuer than the inbound provider's
 // can never be proved there: the session fails.
-func (d *DataPlane) inboundFor(ctx context.Context, s *behalf.AuthSession) (*behalf.WorkloadIdentity, error) {
+func (c *Consent) inboundFor(ctx context.Context, s *behalf.AuthSession) (*behalf.WorkloadIdentity, error) {
 	if s.User.Issuer == "" {
 		return nil, nil
 	}
-	w, err := d.Store.GetWorkload(ctx, s.Workload)
+	w, err := c.store.GetWorkload(ctx, s.Workload)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, errInvalidRequest
 	} else if err != nil {
@@ -187,7 +235,7 @@ func (d *DataPlane) inboundFor(ctx context.Context, s *behalf.AuthSession) (*beh
 		return nil, nil
 	}
 	if w.Inbound.Issuer != s.User.Issuer {
-		d.refuse(ctx, s, "browser", "the session's user is from issuer "+s.User.Issuer+", which the workload's sign-in provider "+w.Inbound.Issuer+" cannot confirm")
+		c.refuse(ctx, s, "browser", "the session's user is from issuer "+s.User.Issuer+", which the workload's sign-in provider "+w.Inbound.Issuer+" cannot confirm")
 		return nil, errUnprovable
 	}
 	return w, nil
@@ -198,12 +246,12 @@ func (d *DataPlane) inboundFor(ctx context.Context, s *behalf.AuthSession) (*beh
 // with the key that marks this browser. When the workload signs its users
 // in, a browser signed in as anyone but the session's user fails the
 // session and nothing reaches the provider.
-func (d *DataPlane) Authorize(ctx context.Context, requestURI string, user behalf.User) (*behalf.Authorization, error) {
-	s, err := d.requestSession(ctx, requestURI)
+func (c *Consent) Authorize(ctx context.Context, requestURI string, user behalf.User) (*behalf.Authorization, error) {
+	s, err := c.requestSession(ctx, requestURI)
 	if err != nil {
 		return nil, err
 	}
-	w, err := d.inboundFor(ctx, s)
+	w, err := c.inboundFor(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -212,13 +260,13 @@ func (d *DataPlane) Authorize(ctx context.Context, requestURI string, user behal
 			return nil, behalf.Errorf(behalf.EFORBIDDEN, "Sign in with the agent's sign-in provider first.")
 		}
 		if user != s.User {
-			d.refuse(ctx, s, "browser", "authorization URL opened by user "+user.Key())
+			c.refuse(ctx, s, "browser", "authorization URL opened by user "+user.Key())
 			return nil, behalf.ErrBindWrongUser
 		}
 	}
 	key := behalf.Secret(oauth.NewState())
-	now, requestHash := d.now(), sha256Hex(requestURI)
-	s, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+	now, requestHash := c.clock.now(), sha256Hex(requestURI)
+	s, err = c.store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status != behalf.SessionPending || x.RequestHash != requestHash || !now.Before(x.ExpiresAt) {
 			return errInvalidRequest
 		}
@@ -230,15 +278,15 @@ func (d *DataPlane) Authorize(ctx context.Context, requestURI string, user behal
 	} else if err != nil {
 		return nil, err
 	}
-	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
+	p, err := c.store.GetOAuth2ProviderByID(ctx, s.ProviderID)
 	if err != nil {
-		return nil, d.failSession(ctx, s, "provider_deleted", err)
+		return nil, c.failSession(ctx, s, "provider_deleted", err)
 	}
-	sec, err := d.openSessionSecrets(ctx, s)
+	sec, err := openSessionSecrets(ctx, c.sealer, s)
 	if err != nil {
 		return nil, err
 	}
-	target, err := d.providerAuthURL(ctx, p, s, sec)
+	target, err := c.providerAuthURL(ctx, p, s, sec)
 	if err != nil {
 		return nil, err
 	}
@@ -259,8 +307,8 @@ func sameBrowser(s *behalf.AuthSession, keys []behalf.Secret) bool {
 }
 
 // failSession marks a session failed and returns err.
-func (d *DataPlane) failSession(ctx context.Context, s *behalf.AuthSession, reason string, err error) error {
-	_, uerr := d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+func (c *Consent) failSession(ctx context.Context, s *behalf.AuthSession, reason string, err error) error {
+	_, uerr := c.store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status == behalf.SessionCompleted {
 			return nil
 		}
@@ -268,9 +316,9 @@ func (d *DataPlane) failSession(ctx context.Context, s *behalf.AuthSession, reas
 		return nil
 	})
 	if uerr != nil {
-		d.Log.ErrorContext(ctx, "mark session failed", "session", s.ID, "err", uerr)
+		c.log.ErrorContext(ctx, "mark session failed", "session", s.ID, "err", uerr)
 	}
-	d.metrics().Session(SessionFailed)
+	c.metrics.Session(SessionFailed)
 	return err
 }
 
@@ -278,13 +326,13 @@ func (d *DataPlane) failSession(ctx context.Context, s *behalf.AuthSession, reas
 // session and the provider, exchanges the code at once, holds the token
 // sealed with the session, and returns the app's return URL with
 // session_id (and state = customState).
-func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[string][]string, browserKeys []behalf.Secret) (string, error) {
+func (c *Consent) Callback(ctx context.Context, providerID string, query map[string][]string, browserKeys []behalf.Secret) (string, error) {
 	q := url.Values(query)
 	state := q.Get("state")
 	if state == "" || len(q["state"]) != 1 {
 		return "", errInvalidRequest
 	}
-	s, err := d.Store.GetSessionByState(ctx, sha256Hex(state))
+	s, err := c.store.GetSessionByState(ctx, sha256Hex(state))
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return "", errInvalidRequest
 	} else if err != nil {
@@ -293,9 +341,9 @@ func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[s
 	if s.ProviderID != providerID {
 		return "", errInvalidRequest
 	}
-	now := d.now()
+	now := c.clock.now()
 	started := s
-	s, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+	s, err = c.store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status != behalf.SessionAuthorize || !now.Before(x.ExpiresAt) {
 			return errInvalidRequest
 		}
@@ -308,56 +356,56 @@ func (d *DataPlane) Callback(ctx context.Context, providerID string, query map[s
 	if err == behalf.ErrBindOtherBrowser {
 		// The provider's page was opened in another browser than the one
 		// Behalf sent there: a forwarded consent link. No code is exchanged.
-		d.refuse(ctx, started, "browser", "the provider's redirect arrived in a browser that did not open the authorization URL")
+		c.refuse(ctx, started, "browser", "the provider's redirect arrived in a browser that did not open the authorization URL")
 		return "", errOtherBrowser
 	} else if err != nil {
 		return "", err
 	}
-	sec, err := d.openSessionSecrets(ctx, s)
+	sec, err := openSessionSecrets(ctx, c.sealer, s)
 	if err != nil {
 		return "", err
 	}
 	back := returnTo(s, sec)
 	if e := q.Get("error"); e != "" {
-		d.failSession(ctx, s, "provider: "+truncate(e, 64), nil)
+		c.failSession(ctx, s, "provider: "+truncate(e, 64), nil)
 		return back("error", e), nil
 	}
-	if err := d.exchange(ctx, s, sec, q.Get("code")); err != nil {
-		d.Log.WarnContext(ctx, "code exchange failed", "session", s.ID, "err", err)
-		d.failSession(ctx, s, "exchange_failed", nil)
+	if err := c.exchange(ctx, s, sec, q.Get("code")); err != nil {
+		c.log.WarnContext(ctx, "code exchange failed", "session", s.ID, "err", err)
+		c.failSession(ctx, s, "exchange_failed", nil)
 		return back("error", "server_error"), nil
 	}
 	return back("", ""), nil
 }
 
 // exchange trades the code for tokens and holds them, sealed, with the session.
-func (d *DataPlane) exchange(ctx context.Context, s *behalf.AuthSession, sec behalf.SessionSecrets, code string) error {
+func (c *Consent) exchange(ctx context.Context, s *behalf.AuthSession, sec behalf.SessionSecrets, code string) error {
 	if code == "" {
 		return behalf.Errorf(behalf.EINVALID, "no code")
 	}
-	p, err := d.Store.GetOAuth2ProviderByID(ctx, s.ProviderID)
+	p, err := c.store.GetOAuth2ProviderByID(ctx, s.ProviderID)
 	if err != nil {
 		return err
 	}
-	client, err := d.providerClient(ctx, p)
+	client, err := c.clients.client(ctx, p)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
 	ts, err := client.Exchange(ctx, code, sec.PKCEVerifier.Reveal(), s.Resources)
-	d.metrics().ProviderCall(ctx, p.Name, CallExchange, start, time.Now(), err)
+	c.metrics.ProviderCall(ctx, p.Name, CallExchange, start, time.Now(), err)
 	if err != nil {
 		return err
 	}
 	if len(ts.Scopes) == 0 {
 		ts.Scopes = s.Scopes
 	}
-	sealed, err := d.sealTokenSet(ctx, behalf.SessionSeal(s.ID, "pending"), ts)
+	sealed, err := sealTokenSet(ctx, c.sealer, behalf.SessionSeal(s.ID, "pending"), ts)
 	if err != nil {
 		return err
 	}
-	account := d.accountOf(ctx, p, client, ts)
-	_, err = d.Store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
+	account := c.accountOf(ctx, p, client, ts)
+	_, err = c.store.UpdateSession(ctx, s.ID, func(x *behalf.AuthSession) error {
 		if x.Status != behalf.SessionExchange {
 			return errInvalidRequest
 		}
@@ -369,10 +417,10 @@ func (d *DataPlane) exchange(ctx context.Context, s *behalf.AuthSession, sec beh
 
 // accountOf names the provider account ts belongs to, from the provider's
 // userinfo endpoint; "" when it has none or does not answer.
-func (d *DataPlane) accountOf(ctx context.Context, p *behalf.OAuth2Provider, client *oauth.Client, ts behalf.TokenSet) string {
+func (c *Consent) accountOf(ctx context.Context, p *behalf.OAuth2Provider, client *oauth.Client, ts behalf.TokenSet) string {
 	name, err := client.Account(ctx, ts.AccessToken)
 	if err != nil && !errors.Is(err, oauth.ErrNoUserinfo) {
-		d.Log.InfoContext(ctx, "provider account unknown", "provider", p.Name, "err", err)
+		c.log.InfoContext(ctx, "provider account unknown", "provider", p.Name, "err", err)
 	}
 	return name
 }

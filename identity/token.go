@@ -23,16 +23,16 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 	if err := validateTokenRequest(r); err != nil {
 		return nil, err
 	}
-	wat, err := d.verifyWAT(ctx, r.WorkloadToken)
+	wat, err := d.wats.VerifyWAT(ctx, r.WorkloadToken)
 	if err != nil {
 		return nil, err
 	}
-	p, err := d.getProvider(ctx, r.Provider)
+	p, err := d.config.provider(ctx, r.Provider)
 	if err != nil {
 		return nil, err
 	}
 	if r.Flow == behalf.FlowM2M {
-		return d.m2mToken(ctx, wat.Workload, p, r)
+		return d.vault.m2mToken(ctx, wat.Workload, p, r)
 	}
 	if wat.User.IsZero() {
 		return nil, behalf.Invalid("workloadIdentityToken", "USER_FEDERATION needs a workload access token for a user (GetWorkloadAccessTokenForJWT or ForUserId).")
@@ -41,16 +41,30 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 		return nil, err
 	}
 	if r.SessionURI != "" && !r.ForceAuthentication {
-		return d.pollSession(ctx, wat, p, r)
+		return d.consent.pollSession(ctx, wat, p, r)
 	}
 	if !r.ForceAuthentication {
-		res, granted, err := d.fromVault(ctx, wat, p, r.Scopes)
-		if err != nil || res != nil {
-			return res, err
+		tok, granted, err := d.vault.Token(ctx, wat.Workload, wat.User, p, r.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		if tok != "" {
+			return &behalf.TokenResult{AccessToken: tok}, nil
 		}
 		r.Scopes = union(granted, r.Scopes)
 	}
-	return d.startSession(ctx, wat, p, r)
+	return d.consent.startSession(ctx, wat, p, r)
+}
+
+// ResourceAPIKey returns an API-key provider's key to a workload.
+func (d *DataPlane) ResourceAPIKey(ctx context.Context, workloadToken behalf.Secret, provider string) (behalf.Secret, error) {
+	if err := validateProviderNameField("resourceCredentialProviderName", provider); err != nil {
+		return "", err
+	}
+	if _, err := d.wats.VerifyWAT(ctx, workloadToken); err != nil {
+		return "", err
+	}
+	return d.vault.apiKey(ctx, provider)
 }
 
 func validateTokenRequest(r behalf.TokenRequest) error {
@@ -93,7 +107,7 @@ func validateProviderNameField(field, name string) error {
 // checkReturnURL requires the workload to allow at least one return URL and
 // the request's URL to equal one of them byte for byte.
 func (d *DataPlane) checkReturnURL(ctx context.Context, workload, returnURL string) error {
-	w, err := d.getWorkload(ctx, workload)
+	w, err := d.config.workload(ctx, workload)
 	if err != nil {
 		return err
 	}
@@ -107,37 +121,6 @@ func (d *DataPlane) checkReturnURL(ctx context.Context, workload, returnURL stri
 		return behalf.Invalid("resourceOauth2ReturnUrl", "resourceOauth2ReturnUrl is not one of the workload identity's allowed return URLs (they are matched exactly).")
 	}
 	return nil
-}
-
-// fromVault returns the vaulted token when it covers the scopes, refreshing
-// it when stale. It returns a nil result (and the granted scopes) when the
-// user must consent.
-func (d *DataPlane) fromVault(ctx context.Context, wat watIdentity, p *behalf.OAuth2Provider, scopes []string) (*behalf.TokenResult, []string, error) {
-	g, err := d.Store.GetGrant(ctx, wat.Workload, wat.User.Key(), p.ID)
-	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
-		return nil, nil, nil
-	} else if err != nil {
-		return nil, nil, err
-	}
-	if !covers(g.Scopes, scopes) {
-		return nil, g.Scopes, nil
-	}
-	tok, err := d.grantToken(ctx, p, g)
-	if err != nil || tok == "" {
-		return nil, g.Scopes, err
-	}
-	d.usage.record(g, d.now()) // in memory only: FlushUsage writes it (audit.go)
-	return &behalf.TokenResult{AccessToken: tok}, nil, nil
-}
-
-// covers reports whether granted includes every requested scope.
-func covers(granted, requested []string) bool {
-	for _, s := range requested {
-		if !slices.Contains(granted, s) {
-			return false
-		}
-	}
-	return true
 }
 
 func union(a, b []string) []string {

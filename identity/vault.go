@@ -2,28 +2,104 @@ package identity
 
 import (
 	"context"
+	"log/slog"
+	"slices"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/behalf-dev/behalf"
 )
 
-// GetTokenVault returns the token vault; only the default vault exists.
-func (s *Service) GetTokenVault(ctx context.Context, id string) (*behalf.TokenVault, error) {
-	if id == "" {
-		id = behalf.DefaultTokenVaultID
-	}
-	if err := validateName("tokenVaultId", id, providerNamePattern, 1, 64); err != nil {
-		return nil, err
-	}
-	return s.Store.GetTokenVault(ctx, id)
+// Vault keeps users' tokens: it reads grants, refreshing a stale one once
+// across replicas (single-flight in process, the store's refresh lease
+// across), stores the grants consent makes, caches client-credentials
+// (M2M) tokens, opens API keys, lists and revokes users' connections, and
+// counts token fetches until FlushUsage audits them.
+type Vault struct {
+	store   vaultStore
+	sealer  behalf.Sealer
+	clients providerClients
+	audit   auditor
+	log     *slog.Logger
+	clock   clock
+	metrics Metrics
+
+	refreshes singleflight.Group // per grant
+	m2m       m2mCache
+	// usage counts token fetches until FlushUsage writes them (audit.go).
+	usage usageLog
 }
 
-// EnsureTokenVault records the default vault at first start.
-func (s *Service) EnsureTokenVault(ctx context.Context) error {
-	_, err := s.Store.GetTokenVault(ctx, behalf.DefaultTokenVaultID)
-	if behalf.ErrorCode(err) != behalf.ENOTFOUND {
-		return err
+// vaultStore is what the vault reads and writes.
+type vaultStore interface {
+	behalf.GrantStore
+	behalf.AuditStore
+	GetOAuth2ProviderByID(ctx context.Context, id string) (*behalf.OAuth2Provider, error)
+	GetAPIKeyProvider(ctx context.Context, name string) (*behalf.APIKeyProvider, error)
+}
+
+var (
+	_ behalf.GrantVault        = (*Vault)(nil)
+	_ behalf.ConnectionService = (*Vault)(nil)
+)
+
+// Token returns the vaulted token when the grant covers the scopes,
+// refreshing it when stale, and counts the fetch (FlushUsage audits it).
+// It returns "" (and the granted scopes) when the user must consent.
+func (v *Vault) Token(ctx context.Context, workload string, user behalf.User, p *behalf.OAuth2Provider, scopes []string) (behalf.Secret, []string, error) {
+	g, err := v.store.GetGrant(ctx, workload, user.Key(), p.ID)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return "", nil, nil
+	} else if err != nil {
+		return "", nil, err
 	}
-	return s.Store.PutTokenVault(ctx, &behalf.TokenVault{
-		ID: behalf.DefaultTokenVaultID, KeyType: "ServiceManagedKey", UpdatedAt: s.now(),
-	})
+	if !covers(g.Scopes, scopes) {
+		return "", g.Scopes, nil
+	}
+	tok, err := v.grantToken(ctx, p, g)
+	if err != nil || tok == "" {
+		return "", g.Scopes, err
+	}
+	v.usage.record(g, v.clock.now()) // in memory only: FlushUsage writes it (audit.go)
+	return tok, nil, nil
+}
+
+// covers reports whether granted includes every requested scope.
+func covers(granted, requested []string) bool {
+	for _, s := range requested {
+		if !slices.Contains(granted, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// StoreGrant seals ts into g.Token under the grant's seal context and
+// stores g in place of the grant of the same workload, user and provider,
+// which it returns (nil if none).
+func (v *Vault) StoreGrant(ctx context.Context, g *behalf.Grant, ts behalf.TokenSet) (*behalf.Grant, error) {
+	sealed, err := sealTokenSet(ctx, v.sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), ts)
+	if err != nil {
+		return nil, err
+	}
+	g.Token = sealed
+	prev, err := v.store.GetGrant(ctx, g.Workload, g.UserKey, g.ProviderID)
+	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		return nil, err
+	}
+	if err := v.store.PutGrant(ctx, g); err != nil {
+		return nil, err
+	}
+	return prev, nil
+}
+
+// Grant returns workload's grant for user at provider providerID, its
+// token sealed (ENOTFOUND if there is none).
+func (v *Vault) Grant(ctx context.Context, workload string, user behalf.User, providerID string) (*behalf.Grant, error) {
+	return v.store.GetGrant(ctx, workload, user.Key(), providerID)
+}
+
+// DeleteGrant deletes grant id (ENOTFOUND if there is none).
+func (v *Vault) DeleteGrant(ctx context.Context, id string) error {
+	return v.store.DeleteGrant(ctx, id)
 }

@@ -7,11 +7,38 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
 // watAudience is the aud of every workload access token: only Behalf's own
 // data plane accepts them.
 const watAudience = "behalf:workload-access-token"
+
+// MaxWATLifetime bounds a workload access token's lifetime.
+const MaxWATLifetime = time.Hour
+
+// WATSigner signs and verifies workload access tokens (package signer).
+type WATSigner interface {
+	Sign(claims map[string]any) (string, error)
+	Verify(token string, now time.Time) (map[string]any, error)
+}
+
+// WATs mints and verifies workload access tokens: for a workload (and a
+// user) it signs them, and for the data plane it checks the ones agents
+// present, caching what each verified token says until it expires.
+type WATs struct {
+	signer WATSigner
+	// users checks a WAT's user still stands (nil: no check).
+	users UserVerifier
+	// config reads workloads; shared with the data plane.
+	config    *configCache
+	publicURL string
+	clock     clock
+	// verified caches what verified WATs say, by token, until they expire.
+	verified ttlcache.Cache[string, watIdentity]
+}
+
+var _ behalf.WATService = (*WATs)(nil)
 
 // watIdentity is what a verified workload access token says.
 type watIdentity struct {
@@ -28,53 +55,53 @@ type watIdentity struct {
 }
 
 // WorkloadAccessToken mints a WAT for the workload itself, with no user.
-func (d *DataPlane) WorkloadAccessToken(ctx context.Context, workload string) (behalf.Secret, error) {
-	w, err := d.checkWorkload(ctx, workload)
+func (ws *WATs) WorkloadAccessToken(ctx context.Context, workload string) (behalf.Secret, error) {
+	w, err := ws.checkWorkload(ctx, workload)
 	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(w, behalf.User{}, time.Time{}, time.Time{})
+	return ws.mintWAT(w, behalf.User{}, time.Time{}, time.Time{})
 }
 
 // WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names; it
 // expires with that JWT.
-func (d *DataPlane) WorkloadAccessTokenForJWT(ctx context.Context, workload string, userToken behalf.Secret) (behalf.Secret, error) {
-	w, err := d.checkWorkload(ctx, workload)
+func (ws *WATs) WorkloadAccessTokenForJWT(ctx context.Context, workload string, userToken behalf.Secret) (behalf.Secret, error) {
+	w, err := ws.checkWorkload(ctx, workload)
 	if err != nil {
 		return "", err
 	}
 	if n := len(userToken.Reveal()); n < 1 || n > 131072 {
 		return "", behalf.Invalid("userToken", "userToken must be 1 to 131072 characters long.")
 	}
-	u, err := d.Users.VerifyUserToken(ctx, userToken.Reveal())
+	u, err := ws.users.VerifyUserToken(ctx, userToken.Reveal())
 	if err != nil {
 		return "", err
 	}
-	return d.mintWAT(w, u.User, u.Expiry, u.IssuedAt)
+	return ws.mintWAT(w, u.User, u.Expiry, u.IssuedAt)
 }
 
 // WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts.
-func (d *DataPlane) WorkloadAccessTokenForUserID(ctx context.Context, workload, userID string) (behalf.Secret, error) {
-	w, err := d.checkWorkload(ctx, workload)
+func (ws *WATs) WorkloadAccessTokenForUserID(ctx context.Context, workload, userID string) (behalf.Secret, error) {
+	w, err := ws.checkWorkload(ctx, workload)
 	if err != nil {
 		return "", err
 	}
 	if n := utf8.RuneCountInString(userID); n < 1 || n > 128 {
 		return "", behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 	}
-	return d.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{})
+	return ws.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{})
 }
 
 // checkWorkload validates the name, authorizes the caller and reads the
 // workload identity the token will be bound to.
-func (d *DataPlane) checkWorkload(ctx context.Context, workload string) (*behalf.WorkloadIdentity, error) {
+func (ws *WATs) checkWorkload(ctx context.Context, workload string) (*behalf.WorkloadIdentity, error) {
 	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
 		return nil, err
 	}
 	if err := authorizeWorkload(ctx, workload); err != nil {
 		return nil, err
 	}
-	return d.freshWorkload(ctx, workload)
+	return ws.config.freshWorkload(ctx, workload)
 }
 
 // claimWorkloadID is the WAT claim naming the ID of the workload identity
@@ -90,14 +117,14 @@ const claimUserIssued = "user_iat_us"
 // mintWAT signs a WAT for workload w and user (zero: none). userExpiry,
 // when not zero, caps its lifetime; userIssued is when the user's JWT was
 // issued (zero if not minted from one).
-func (d *DataPlane) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, error) {
-	now := d.now()
+func (ws *WATs) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, error) {
+	now := ws.clock.now()
 	exp := now.Add(MaxWATLifetime)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
 	claims := map[string]any{
-		"iss": d.PublicURL, "aud": watAudience, "sub": w.Name, "jti": randid.Hex(16),
+		"iss": ws.publicURL, "aud": watAudience, "sub": w.Name, "jti": randid.Hex(16),
 		"iat": now.Unix(), "exp": exp.Unix(),
 	}
 	if w.ID != "" {
@@ -112,7 +139,7 @@ func (d *DataPlane) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userEx
 			}
 		}
 	}
-	tok, err := d.Signer.Sign(claims)
+	tok, err := ws.signer.Sign(claims)
 	if err != nil {
 		return "", err
 	}
@@ -124,35 +151,36 @@ var (
 	errWATOldWorkload = behalf.Errorf(behalf.EUNAUTHORIZED, "The workload access token was minted for a deleted workload identity of the same name.")
 )
 
-// verifyWAT checks a workload access token's signature, issuer, audience and
-// expiry, that the caller may act for its workload, and that the workload
-// is the one it was minted for (not a later one of the same name).
-func (d *DataPlane) verifyWAT(ctx context.Context, token behalf.Secret) (watIdentity, error) {
+// VerifyWAT checks a workload access token's signature, issuer, audience
+// and expiry, that the caller may act for its workload, that the workload
+// is the one it was minted for (not a later one of the same name), and
+// that its user still stands (checkWATUser).
+func (ws *WATs) VerifyWAT(ctx context.Context, token behalf.Secret) (behalf.WATClaims, error) {
 	if n := len(token.Reveal()); n < 1 || n > 131072 {
-		return watIdentity{}, behalf.Invalid("workloadIdentityToken", "workloadIdentityToken must be 1 to 131072 characters long.")
+		return behalf.WATClaims{}, behalf.Invalid("workloadIdentityToken", "workloadIdentityToken must be 1 to 131072 characters long.")
 	}
-	id, err := d.watIdentity(token.Reveal())
+	id, err := ws.watIdentity(token.Reveal())
 	if err != nil {
-		return watIdentity{}, err
+		return behalf.WATClaims{}, err
 	}
 	if err := authorizeWorkload(ctx, id.Workload); err != nil {
-		return watIdentity{}, err
+		return behalf.WATClaims{}, err
 	}
-	if err := d.checkWATWorkload(ctx, id); err != nil {
-		return watIdentity{}, err
+	if err := ws.checkWATWorkload(ctx, id); err != nil {
+		return behalf.WATClaims{}, err
 	}
-	if err := d.checkWATUser(ctx, id); err != nil {
-		return watIdentity{}, err
+	if err := ws.checkWATUser(ctx, id); err != nil {
+		return behalf.WATClaims{}, err
 	}
-	return id, nil
+	return behalf.WATClaims{Workload: id.Workload, User: id.User}, nil
 }
 
 // checkWATUser refuses a WAT minted from the JWT of a Behalf user pool's
 // user who has since been disabled, deleted or signed out, with the check
 // and the staleness bound (userpool.TokenUserCacheTTL) of minting and
 // runtime invocations: a WAT does not outlive its user's standing.
-func (d *DataPlane) checkWATUser(ctx context.Context, id watIdentity) error {
-	if d.Users == nil || id.User.Issuer == "" {
+func (ws *WATs) checkWATUser(ctx context.Context, id watIdentity) error {
+	if ws.users == nil || id.User.Issuer == "" {
 		return nil
 	}
 	issued := id.UserIssuedAt
@@ -161,7 +189,7 @@ func (d *DataPlane) checkWATUser(ctx context.Context, id watIdentity) error {
 		// WAT's own iat stands in (it is no earlier than the token's).
 		issued = id.IssuedAt
 	}
-	if err := d.Users.CheckUser(ctx, id.User, issued); err != nil {
+	if err := ws.users.CheckUser(ctx, id.User, issued); err != nil {
 		if code := behalf.ErrorCode(err); code == behalf.EINTERNAL || code == behalf.EUNAVAILABLE {
 			return err
 		}
@@ -175,13 +203,13 @@ func (d *DataPlane) checkWATUser(ctx context.Context, id watIdentity) error {
 // config cache; a mismatch is confirmed with the store, so a cache that
 // still holds the previous workload does not refuse a new one's tokens.
 // Tokens minted before WATs carried the workload's ID are not checked.
-func (d *DataPlane) checkWATWorkload(ctx context.Context, id watIdentity) error {
+func (ws *WATs) checkWATWorkload(ctx context.Context, id watIdentity) error {
 	if id.WorkloadID == "" {
 		return nil
 	}
-	w, err := d.getWorkload(ctx, id.Workload)
+	w, err := ws.config.workload(ctx, id.Workload)
 	if err == nil && w.ID != id.WorkloadID {
-		w, err = d.freshWorkload(ctx, id.Workload)
+		w, err = ws.config.freshWorkload(ctx, id.Workload)
 	}
 	if err != nil {
 		return err
@@ -194,18 +222,18 @@ func (d *DataPlane) checkWATWorkload(ctx context.Context, id watIdentity) error 
 
 // watIdentity verifies a WAT once and caches what it says until it expires
 // (the cache is keyed by the whole token, so nothing unverified is trusted).
-func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
-	now := d.now()
-	if id, ok := d.wats.Get(token, now); ok {
+func (ws *WATs) watIdentity(token string) (watIdentity, error) {
+	now := ws.clock.now()
+	if id, ok := ws.verified.Get(token, now); ok {
 		return id, nil
 	}
-	claims, err := d.Signer.Verify(token, now)
+	claims, err := ws.signer.Verify(token, now)
 	if err != nil {
 		return watIdentity{}, errBadWAT
 	}
 	iss, _ := claims["iss"].(string)
 	sub, _ := claims["sub"].(string)
-	if iss != d.PublicURL || !hasAudience(claims["aud"], watAudience) || sub == "" {
+	if iss != ws.publicURL || !hasAudience(claims["aud"], watAudience) || sub == "" {
 		return watIdentity{}, errBadWAT
 	}
 	id := watIdentity{Workload: sub}
@@ -219,7 +247,7 @@ func (d *DataPlane) watIdentity(token string) (watIdentity, error) {
 		id.IssuedAt = time.Unix(int64(iat), 0).UTC()
 	}
 	if exp, ok := claims["exp"].(float64); ok {
-		d.wats.Put(token, id, time.Unix(int64(exp), 0))
+		ws.verified.Put(token, id, time.Unix(int64(exp), 0))
 	}
 	return id, nil
 }

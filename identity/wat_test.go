@@ -11,10 +11,7 @@ import (
 // replica returns a data plane on h's store and keys with empty caches, as
 // another replica (or this one after ConfigCacheTTL) would be.
 func (h *harness) replica() *DataPlane {
-	return &DataPlane{
-		Store: h.dp.Store, Sealer: h.dp.Sealer, Signer: h.dp.Signer, Users: h.dp.Users, Log: h.dp.Log,
-		HTTPClient: h.dp.HTTPClient, PublicURL: h.dp.PublicURL, Now: h.dp.Now,
-	}
+	return New(h.cfg)
 }
 
 // A WAT is bound to the ID of the workload identity it was minted for: once
@@ -24,16 +21,16 @@ func (h *harness) replica() *DataPlane {
 func TestWATBoundToWorkloadID(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	svc := &Service{Store: h.db, Sealer: h.dp.Sealer, Now: h.clock.Now}
+	svc := &Service{Store: h.db, Sealer: h.cfg.Sealer, Now: h.clock.Now}
 	if _, err := svc.CreateWorkload(ctx, behalf.WorkloadInput{Name: "tmpw"}); err != nil {
 		t.Fatal(err)
 	}
-	a := h.dp // caches tmpw as first created
+	a := h.dp.WATs() // caches tmpw as first created
 	old, err := a.WorkloadAccessTokenForUserID(h.root, "tmpw", "grace")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.verifyWAT(h.root, old); err != nil {
+	if _, err := a.VerifyWAT(h.root, old); err != nil {
 		t.Fatalf("the WAT of the live workload: %v", err)
 	}
 
@@ -41,7 +38,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("Deleted", func(t *testing.T) {
-		_, err := h.replica().verifyWAT(h.root, old)
+		_, err := h.replica().WATs().VerifyWAT(h.root, old)
 		if behalf.ErrorCode(err) != behalf.ENOTFOUND {
 			t.Fatalf("the WAT of a deleted workload: %v, want ENOTFOUND", err)
 		}
@@ -50,7 +47,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("OldWATRefused", func(t *testing.T) {
-		_, err := h.replica().verifyWAT(h.root, old)
+		_, err := h.replica().WATs().VerifyWAT(h.root, old)
 		if behalf.ErrorCode(err) != behalf.EUNAUTHORIZED || err != errWATOldWorkload {
 			t.Fatalf("the deleted workload's WAT, used for the new one: %v, want %v", err, errWATOldWorkload)
 		}
@@ -63,27 +60,27 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
-		if _, err := a.verifyWAT(h.root, fresh); err != nil {
+		a.config.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
+		if _, err := a.VerifyWAT(h.root, fresh); err != nil {
 			t.Fatalf("a new workload's WAT where the cache holds the deleted workload: %v", err)
 		}
 	})
 	t.Run("MintWithStaleCache", func(t *testing.T) {
 		// Minting reads the store: a cache holding the deleted workload
 		// does not bind a new WAT to it.
-		a.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
+		a.config.workloads.Put("tmpw", &behalf.WorkloadIdentity{ID: "stale-id", Name: "tmpw"}, time.Now().Add(time.Minute))
 		tok, err := a.WorkloadAccessTokenForUserID(h.root, "tmpw", "grace")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.replica().verifyWAT(h.root, tok); err != nil {
+		if _, err := h.replica().WATs().VerifyWAT(h.root, tok); err != nil {
 			t.Fatalf("a WAT minted where the cache held the deleted workload: %v", err)
 		}
 		rt, _, err := a.MintForRuntime(ctx, "tmpw", behalf.User{Subject: "grace"}, time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.replica().verifyWAT(h.root, rt); err != nil {
+		if _, err := h.replica().WATs().VerifyWAT(h.root, rt); err != nil {
 			t.Fatalf("a runtime WAT minted where the cache held the deleted workload: %v", err)
 		}
 	})
@@ -94,7 +91,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.replica().verifyWAT(h.root, tok); err != nil {
+		if _, err := h.replica().WATs().VerifyWAT(h.root, tok); err != nil {
 			t.Fatalf("a WAT without a workload id: %v", err)
 		}
 	})

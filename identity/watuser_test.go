@@ -57,7 +57,9 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	pools := &fakePoolUsers{}
-	h.dp.Users = NewTrustedIssuers(h.db, nil, &pooltoken.Pools{Keys: pools, PublicURL: h.dp.PublicURL})
+	h.rebuild(func(c *Config) {
+		c.Users = NewTrustedIssuers(h.db, nil, &pooltoken.Pools{Keys: pools, PublicURL: c.PublicURL})
+	})
 	p := h.addProvider("google", behalf.AuthServerMetadata{
 		AuthorizationEndpoint: "https://accounts.example/auth", TokenEndpoint: "https://accounts.example/token",
 	})
@@ -65,9 +67,9 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice := behalf.User{Issuer: h.dp.PublicURL + "/us-east-1_pool", Subject: "alice"}
+	alice := behalf.User{Issuer: h.cfg.PublicURL + "/us-east-1_pool", Subject: "alice"}
 	issued := h.clock.Now().Add(-time.Minute + 123456*time.Microsecond)
-	wat, err := h.dp.mintWAT(w, alice, h.clock.Now().Add(time.Hour), issued)
+	wat, err := h.dp.WATs().mintWAT(w, alice, h.clock.Now().Add(time.Hour), issued)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	// Users of other issuers, and users named by id, have no pool to ask.
 	pools.set(refused)
 	for _, u := range []behalf.User{{Issuer: "https://idp.example", Subject: "alice"}, {Subject: "alice"}} {
-		tok, err := h.dp.mintWAT(w, u, time.Time{}, issued)
+		tok, err := h.dp.WATs().mintWAT(w, u, time.Time{}, issued)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +129,7 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	// A WAT minted before WATs carried the user token's issue time is
 	// checked with its own iat.
 	pools.set(nil)
-	legacy, err := h.dp.mintWAT(w, alice, time.Time{}, time.Time{})
+	legacy, err := h.dp.WATs().mintWAT(w, alice, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/agentruntime"
 	"github.com/behalf-dev/behalf/api"
-	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/observe"
 	"github.com/behalf-dev/behalf/ratelimit"
 )
@@ -131,11 +130,12 @@ func (m *Main) startObservability(ctx context.Context) (stop func(), err error) 
 }
 
 // instrument hooks the metrics, traces and rate limits into the wired
-// server, before it serves: the data plane's counters, the per-key limit
-// on every SigV4 verifier (AgentCore, cognito-idp, invocations; the root
-// key exempt unless --rate-limit-root), the agent transport's spans, and,
-// in front of the routes (inside the request-id middleware), the per-IP
-// limits and intercept (the hosted login).
+// server, before it serves (wire gave the data plane its counters): the
+// request counters, the per-key limit on every SigV4 verifier (AgentCore,
+// cognito-idp, invocations; the root key exempt unless --rate-limit-root),
+// the agent transport's spans, and, in front of the routes (inside the
+// request-id middleware), the per-IP limits and intercept (the hosted
+// login).
 func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Handler) {
 	o := m.obs
 	limited := func(limit string) func(*http.Request) {
@@ -145,9 +145,6 @@ func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Han
 		}
 	}
 	srv.Observe = o.metrics.Request
-	if dp, ok := srv.DataPlane.(*identity.DataPlane); ok {
-		dp.Metrics = o.metrics
-	}
 	var exempt func(behalf.Principal) bool
 	if !m.Config.RateLimitRoot {
 		exempt = behalf.Principal.IsRoot

@@ -237,7 +237,7 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 	go func() {
 		defer close(flushed)
 		if m.dataPlane != nil {
-			m.dataPlane.RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
+			m.dataPlane.Vault().RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
 		}
 	}()
 	defer func() { stopFlush(); <-flushed }()
@@ -272,17 +272,17 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// Every user pool is a trusted issuer, with its keys read in process.
 	poolIssuers := &pooltoken.Pools{Keys: pools, PublicURL: publicURL}
 	users := identity.NewTrustedIssuers(store, httpClient, poolIssuers)
-	dp := &identity.DataPlane{
+	dp := identity.New(identity.Config{
 		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
-		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now,
-	}
+		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: m.obs.metrics, // set by Run before wire
+	})
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
 	auth := &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}}
 	// InvokeAgentRuntime: bearer JWTs per each runtime's authorizer, or
 	// SigV4; agents are dialled through the SSRF guard's connect-time check.
 	invocations := &agentruntime.Gateway{
-		Runtimes: store, WATs: dp, SigV4: auth, HTTPClient: httpClient, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		Runtimes: store, WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
 		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
@@ -290,7 +290,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	signIn := &web.SignIn{Sealer: sealer, PublicURL: publicURL, HTTPClient: httpClient, Log: m.Log, Now: m.Now}
 	m.dataPlane = dp
 	// The connections page signs users in with a workload's inbound client.
-	connections := &web.Connections{Service: dp, SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Log: m.Log,
+	connections := &web.Connections{Service: dp.Vault(), SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Log: m.Log,
 		Clients: func(ctx context.Context, issuer string) (web.SignInClient, error) {
 			iss, id, secret, err := svc.InboundClient(ctx, issuer)
 			return web.SignInClient{Issuer: iss, ClientID: id, ClientSecret: secret}, err
@@ -298,10 +298,10 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
 	return &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
-		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp, Log: m.Log, SignIn: signIn},
-		BindPage: &web.Bind{Service: dp, SignIn: signIn, Log: m.Log}, SignIn: signIn,
+		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp.Consent(), Log: m.Log, SignIn: signIn},
+		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn,
 		Bindings: svc, PublicURL: publicURL,
-		Connections: dp, Users: users, ConnectionsPage: connections,
+		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:  runtimes,
 		UserPools: pools,
 		// One verifier per signing name, so a request signed for one API
@@ -344,7 +344,7 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 }
 
 // sweep ends sessions that expired holding an unbound token
-// (identity.DataPlane.ExpireSessions), deletes authorization sessions an
+// (identity.Consent.ExpireSessions), deletes authorization sessions an
 // hour after they expired (kept that long so late polls still answer
 // FAILED, not unknown), the user pools' hosted-login requests
 // poolAuthRequestGrace after theirs (the hosted login's bounds count only
@@ -355,7 +355,7 @@ func (m *Main) sweep(ctx context.Context, store sweptStore) {
 	if m.dataPlane != nil {
 		// Sessions that expired holding an unbound token: fail them
 		// and revoke the token before anything is deleted.
-		if n, err := m.dataPlane.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
+		if n, err := m.dataPlane.Consent().ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
 			m.Log.Warn("end expired sessions", "err", err)
 		} else if n > 0 {
 			m.Log.Info("ended expired sessions holding a token", "count", n)
