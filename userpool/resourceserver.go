@@ -228,29 +228,50 @@ func scopeDoesNotExist(scope string) error {
 	return cognito(behalf.CognitoScopeDoesNotExist, "Invalid scope requested: %s", scope)
 }
 
+// scopeDefinitions answers whether scopes are defined in one pool, reading
+// each resource server named once.
+type scopeDefinitions struct {
+	s       *Service
+	poolID  string
+	servers map[string]*behalf.ResourceServer // nil: the pool has no such server
+}
+
+func (s *Service) scopeDefinitions(poolID string) *scopeDefinitions {
+	return &scopeDefinitions{s: s, poolID: poolID, servers: map[string]*behalf.ResourceServer{}}
+}
+
+// defined reports whether scope is a system scope or a resource server of
+// the pool defines it.
+func (d *scopeDefinitions) defined(ctx context.Context, scope string) (bool, error) {
+	if slices.Contains(systemScopes, scope) {
+		return true, nil
+	}
+	id, name, ok := behalf.SplitCustomScope(scope)
+	if !ok {
+		return false, nil
+	}
+	rs, seen := d.servers[id]
+	if !seen {
+		var err error
+		rs, err = d.s.Store.GetResourceServer(ctx, d.poolID, id)
+		if err != nil && !isNotFound(err) {
+			return false, internal("get resource server", err)
+		}
+		d.servers[id] = rs
+	}
+	return rs != nil && slices.ContainsFunc(rs.Scopes, func(sc behalf.ResourceServerScope) bool { return sc.Name == name }), nil
+}
+
 // undefinedScope returns the first of scopes that is neither a system
-// scope nor defined by a resource server of the pool ("" when all are),
-// reading each resource server named once.
+// scope nor defined by a resource server of the pool ("" when all are).
 func (s *Service) undefinedScope(ctx context.Context, poolID string, scopes []string) (string, error) {
-	servers := map[string]*behalf.ResourceServer{}
+	d := s.scopeDefinitions(poolID)
 	for _, sc := range scopes {
-		if slices.Contains(systemScopes, sc) {
-			continue
+		ok, err := d.defined(ctx, sc)
+		if err != nil {
+			return "", err
 		}
-		id, name, ok := behalf.SplitCustomScope(sc)
 		if !ok {
-			return sc, nil
-		}
-		rs, seen := servers[id]
-		if !seen {
-			var err error
-			rs, err = s.Store.GetResourceServer(ctx, poolID, id)
-			if err != nil && !isNotFound(err) {
-				return "", internal("get resource server", err)
-			}
-			servers[id] = rs // nil when there is none
-		}
-		if rs == nil || !slices.ContainsFunc(rs.Scopes, func(d behalf.ResourceServerScope) bool { return d.Name == name }) {
 			return sc, nil
 		}
 	}

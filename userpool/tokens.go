@@ -263,12 +263,13 @@ func (s *Service) issueClientTokens(ctx context.Context, pool *behalf.UserPool, 
 	if len(scopes) == 0 {
 		// Cognito's default: every scope the client is allowed (that a
 		// resource server still defines).
+		d := s.scopeDefinitions(pool.ID)
 		for _, sc := range client.AllowedOAuthScopes {
-			undefined, err := s.undefinedScope(ctx, pool.ID, []string{sc})
+			ok, err := d.defined(ctx, sc)
 			if err != nil {
 				return nil, err
 			}
-			if undefined == "" {
+			if ok && !slices.Contains(granted, sc) {
 				granted = append(granted, sc)
 			}
 		}
