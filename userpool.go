@@ -2,6 +2,7 @@ package behalf
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -59,6 +60,38 @@ type AppClient struct {
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// ResourceServer is an OAuth 2.0 resource server of a user pool
+// (Cognito's ResourceServerType): it defines the custom scopes
+// Identifier/ScopeName that the pool's app clients may be allowed.
+type ResourceServer struct {
+	PoolID     string
+	Identifier string // e.g. https://api.example.com or solar-system-data
+	Name       string
+	Scopes     []ResourceServerScope
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// ResourceServerScope is one custom scope of a resource server.
+type ResourceServerScope struct {
+	Name        string // ScopeName: no '/'
+	Description string
+}
+
+// CustomScope returns the scope string of a resource server's scope, as
+// clients are allowed it and tokens carry it: identifier/scopeName.
+func CustomScope(identifier, scopeName string) string { return identifier + "/" + scopeName }
+
+// SplitCustomScope splits a custom scope at its last '/' (a scope name has
+// none; an identifier may): ok is false when either part would be empty.
+func SplitCustomScope(scope string) (identifier, scopeName string, ok bool) {
+	i := strings.LastIndexByte(scope, '/')
+	if i <= 0 || i == len(scope)-1 {
+		return "", "", false
+	}
+	return scope[:i], scope[i+1:], true
 }
 
 // Pool user statuses (Cognito's UserStatusType values Behalf uses).
@@ -152,8 +185,8 @@ func (p LockoutPolicy) LockAfter(n int) time.Duration {
 }
 
 // UserPoolStore persists user pools and everything in them. Deleting a pool
-// deletes its clients, users, refresh tokens, auth requests and lockout
-// records.
+// deletes its clients, resource servers, users, refresh tokens, auth
+// requests and lockout records.
 type UserPoolStore interface {
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT
 	GetUserPool(ctx context.Context, id string) (*UserPool, error) // ENOTFOUND
@@ -167,6 +200,20 @@ type UserPoolStore interface {
 	UpdateAppClient(ctx context.Context, clientID string, fn func(*AppClient) error) (*AppClient, error)
 	DeleteAppClient(ctx context.Context, clientID string) error
 	ListAppClients(ctx context.Context, poolID string, opt ListOptions) ([]*AppClient, error) // by id
+
+	// CreateResourceServer returns ECONFLICT if the pool has a server with
+	// that identifier, ENOTFOUND if there is no such pool.
+	CreateResourceServer(ctx context.Context, rs *ResourceServer) error
+	GetResourceServer(ctx context.Context, poolID, identifier string) (*ResourceServer, error) // ENOTFOUND
+	// UpdateResourceServer applies fn and, in the same transaction, removes
+	// the custom scopes the server no longer defines from the
+	// AllowedOAuthScopes of the pool's app clients.
+	UpdateResourceServer(ctx context.Context, poolID, identifier string, fn func(*ResourceServer) error) (*ResourceServer, error)
+	// DeleteResourceServer deletes the server and, in the same transaction,
+	// removes its scopes (identifier/name, for any name) from the
+	// AllowedOAuthScopes of the pool's app clients. ENOTFOUND if none.
+	DeleteResourceServer(ctx context.Context, poolID, identifier string) error
+	ListResourceServers(ctx context.Context, poolID string, opt ListOptions) ([]*ResourceServer, error) // by identifier
 
 	CreatePoolUser(ctx context.Context, u *PoolUser) error // ECONFLICT on username or sub
 	GetPoolUser(ctx context.Context, poolID, username string) (*PoolUser, error)

@@ -24,6 +24,7 @@ const (
 	CognitoUnsupportedUserState  = "UnsupportedUserStateException"
 	CognitoUnsupportedOperation  = "UnsupportedOperationException"
 	CognitoInternalError         = "InternalErrorException"
+	CognitoScopeDoesNotExist     = "ScopeDoesNotExistException"
 )
 
 // cognitoCodes gives the behalf error code of each Cognito exception.
@@ -42,6 +43,7 @@ var cognitoCodes = map[string]string{
 	CognitoUnsupportedUserState:  ECONFLICT,
 	CognitoUnsupportedOperation:  EFORBIDDEN,
 	CognitoInternalError:         EINTERNAL,
+	CognitoScopeDoesNotExist:     EINVALID,
 }
 
 // CognitoError is a user-pool error with the Cognito exception name the
@@ -168,8 +170,11 @@ type UserPoolClientInput struct {
 	GenerateSecret bool
 	// ExplicitAuthFlows nil means Cognito's default: ALLOW_REFRESH_TOKEN_AUTH,
 	// ALLOW_USER_SRP_AUTH, ALLOW_CUSTOM_AUTH.
-	ExplicitAuthFlows               []string
-	AllowedOAuthFlows               []string // code, implicit, client_credentials
+	ExplicitAuthFlows []string
+	AllowedOAuthFlows []string // code, implicit, client_credentials
+	// AllowedOAuthScopes are system scopes (openid, email, phone, profile,
+	// aws.cognito.signin.user.admin) and custom scopes identifier/name
+	// that a resource server of the pool defines.
 	AllowedOAuthScopes              []string
 	AllowedOAuthFlowsUserPoolClient bool
 	CallbackURLs                    []string
@@ -183,6 +188,16 @@ type UserPoolClientInput struct {
 	TokenValidityUnits   TokenValidityUnits
 	// EnableTokenRevocation nil means true (Cognito's default).
 	EnableTokenRevocation *bool
+}
+
+// ResourceServerInput defines a resource server (CreateResourceServer,
+// UpdateResourceServer). Updates replace the name and every scope, as in
+// Cognito.
+type ResourceServerInput struct {
+	PoolID     string
+	Identifier string
+	Name       string
+	Scopes     []ResourceServerScope
 }
 
 // AdminCreateUserInput creates a user with a temporary password.
@@ -242,7 +257,8 @@ type IssueTokensInput struct {
 	ClientID string
 	Username string
 	// Scopes are the OAuth scopes granted; an ID token is issued only when
-	// they include "openid". Nil means an API sign-in (ScopeCognitoAdmin).
+	// they include "openid". Nil means an API sign-in (ScopeCognitoAdmin),
+	// or for a client's own token (Username "") every scope it is allowed.
 	Scopes   []string
 	Nonce    string    // echoed in the ID token when set
 	AuthTime time.Time // when the user authenticated; zero means now
@@ -267,6 +283,8 @@ type UserPoolService interface {
 	DeleteUserPool(ctx context.Context, poolID string) error
 
 	// CreateUserPoolClient returns the client and its secret ("" if none).
+	// A scope that is neither a system scope nor defined by a resource
+	// server of the pool is ScopeDoesNotExistException (so on update).
 	CreateUserPoolClient(ctx context.Context, in UserPoolClientInput) (*AppClient, Secret, error)
 	// DescribeUserPoolClient returns the client and its secret, as Cognito does.
 	DescribeUserPoolClient(ctx context.Context, poolID, clientID string) (*AppClient, Secret, error)
@@ -276,6 +294,22 @@ type UserPoolService interface {
 	ListUserPoolClients(ctx context.Context, poolID string, page PageRequest) ([]*AppClient, string, error)
 	// DeleteUserPoolClient deletes a client.
 	DeleteUserPoolClient(ctx context.Context, poolID, clientID string) error
+
+	// CreateResourceServer defines a resource server and its custom
+	// scopes; a second server with the same identifier is
+	// InvalidParameterException, as in Cognito.
+	CreateResourceServer(ctx context.Context, in ResourceServerInput) (*ResourceServer, error)
+	// DescribeResourceServer returns ResourceNotFoundException for an
+	// unknown pool or server.
+	DescribeResourceServer(ctx context.Context, poolID, identifier string) (*ResourceServer, error)
+	// UpdateResourceServer replaces the name and scopes; the scopes it
+	// drops are removed from the pool's app clients.
+	UpdateResourceServer(ctx context.Context, in ResourceServerInput) (*ResourceServer, error)
+	// ListResourceServers returns one page of a pool's servers, by identifier.
+	ListResourceServers(ctx context.Context, poolID string, page PageRequest) ([]*ResourceServer, string, error)
+	// DeleteResourceServer deletes a server and removes its scopes from the
+	// pool's app clients.
+	DeleteResourceServer(ctx context.Context, poolID, identifier string) error
 
 	// AdminCreateUser creates a FORCE_CHANGE_PASSWORD user and returns it
 	// with the temporary password it generated ("" if one was given).

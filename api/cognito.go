@@ -78,6 +78,12 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"ListUserPoolClients":    admin(s.cognitoListUserPoolClients),
 		"DeleteUserPoolClient":   admin(s.cognitoDeleteUserPoolClient),
 
+		"CreateResourceServer":   admin(s.cognitoCreateResourceServer),
+		"DescribeResourceServer": admin(s.cognitoDescribeResourceServer),
+		"UpdateResourceServer":   admin(s.cognitoUpdateResourceServer),
+		"ListResourceServers":    admin(s.cognitoListResourceServers),
+		"DeleteResourceServer":   admin(s.cognitoDeleteResourceServer),
+
 		"AdminCreateUser":        admin(s.cognitoAdminCreateUser),
 		"AdminSetUserPassword":   admin(s.cognitoAdminSetUserPassword),
 		"AdminGetUser":           admin(s.cognitoAdminGetUser),

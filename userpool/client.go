@@ -45,13 +45,19 @@ func secretContext(poolID, clientID string) behalf.SealContext {
 }
 
 // CreateUserPoolClient creates an app client, with a 51-character secret
-// when GenerateSecret is set.
+// when GenerateSecret is set. Its scopes must be system scopes or defined
+// by a resource server of the pool (ScopeDoesNotExistException). A
+// resource server deleted meanwhile may leave a scope name on the client;
+// the token endpoint grants only scopes defined when it issues.
 func (s *Service) CreateUserPoolClient(ctx context.Context, in behalf.UserPoolClientInput) (*behalf.AppClient, behalf.Secret, error) {
 	if _, err := s.getPool(ctx, in.PoolID); err != nil {
 		return nil, "", err
 	}
 	c := &behalf.AppClient{PoolID: in.PoolID}
 	if err := applyClientInput(c, in, in.GenerateSecret); err != nil {
+		return nil, "", err
+	}
+	if err := s.checkScopesDefined(ctx, in.PoolID, c.AllowedOAuthScopes); err != nil {
 		return nil, "", err
 	}
 	c.CreatedAt = s.now()
@@ -123,6 +129,9 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, in behalf.UserPoolCl
 		return nil, "", invalidParameter("GenerateSecret cannot be set on an existing client.")
 	}
 	if err := applyClientInput(&behalf.AppClient{}, in, len(cur.Secret) > 0); err != nil {
+		return nil, "", err
+	}
+	if err := s.checkScopesDefined(ctx, cur.PoolID, in.AllowedOAuthScopes); err != nil {
 		return nil, "", err
 	}
 	c, err := s.Store.UpdateAppClient(ctx, in.ClientID, func(c *behalf.AppClient) error {
@@ -283,7 +292,8 @@ func validateOAuthFlows(flows []string, hasSecret bool) error {
 }
 
 // validateScopes checks scope names; client_credentials clients may only
-// have resource-server scopes ("server/scope").
+// have resource-server scopes ("server/scope"). Whether a resource server
+// defines them is checkScopesDefined's to say.
 func validateScopes(scopes []string, clientCredentials bool) error {
 	if len(scopes) > maxScopes {
 		return invalidParameter("At most %d AllowedOAuthScopes.", maxScopes)

@@ -135,6 +135,7 @@ func TestClientValidation(t *testing.T) {
 	cc.GenerateSecret = true
 	cc.AllowedOAuthFlows = []string{"client_credentials"}
 	cc.AllowedOAuthScopes = []string{"api/read"}
+	e.resourceServer(t, p.ID, "api", "read")
 	if _, _, err := e.svc.CreateUserPoolClient(e.ctx, cc); err != nil {
 		t.Errorf("client_credentials with secret: %v", err)
 	}

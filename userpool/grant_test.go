@@ -7,9 +7,27 @@ import (
 	"github.com/behalf-dev/behalf"
 )
 
-// machineClient creates a client_credentials client with two scopes.
+// resourceServer defines a resource server with the given scope names in
+// a pool, unless it exists.
+func (e *env) resourceServer(tb testing.TB, poolID, identifier string, names ...string) {
+	tb.Helper()
+	if _, err := e.svc.DescribeResourceServer(e.ctx, poolID, identifier); err == nil {
+		return
+	}
+	in := behalf.ResourceServerInput{PoolID: poolID, Identifier: identifier, Name: "server"}
+	for _, n := range names {
+		in.Scopes = append(in.Scopes, behalf.ResourceServerScope{Name: n, Description: "the " + n + " scope"})
+	}
+	if _, err := e.svc.CreateResourceServer(e.ctx, in); err != nil {
+		tb.Fatalf("CreateResourceServer: %v", err)
+	}
+}
+
+// machineClient creates a client_credentials client with two of the three
+// scopes of the resource server "agents".
 func (e *env) machineClient(tb testing.TB, poolID string) (*behalf.AppClient, behalf.Secret) {
 	tb.Helper()
+	e.resourceServer(tb, poolID, "agents", "read", "write", "admin")
 	c, s, err := e.svc.CreateUserPoolClient(e.ctx, behalf.UserPoolClientInput{
 		PoolID: poolID, Name: "machine", GenerateSecret: true, AllowedOAuthFlowsUserPoolClient: true,
 		AllowedOAuthFlows: []string{"client_credentials"}, AllowedOAuthScopes: []string{"agents/read", "agents/write"},
@@ -72,11 +90,15 @@ func TestIssueClientTokens(t *testing.T) {
 		t.Errorf("two scopes: %v", err)
 	}
 
-	// Refusals.
-	_, err = e.svc.IssueTokens(e.ctx, behalf.IssueTokensInput{PoolID: p.ID, ClientID: m.ID})
-	wantCognito(t, err, behalf.CognitoInvalidParameter, "")
+	// No scope is every scope the client is allowed, as in Cognito.
+	all, err := e.svc.IssueTokens(e.ctx, behalf.IssueTokensInput{PoolID: p.ID, ClientID: m.ID})
+	if err != nil || claimsOf(t, e, p.ID, all.AccessToken)["scope"] != "agents/read agents/write" {
+		t.Errorf("no scope: %v", err)
+	}
+
+	// Refusals: a scope the client is not allowed (though defined).
 	_, err = e.svc.IssueTokens(e.ctx, behalf.IssueTokensInput{PoolID: p.ID, ClientID: m.ID, Scopes: []string{"agents/admin"}})
-	wantCognito(t, err, behalf.CognitoInvalidParameter, "")
+	wantCognito(t, err, behalf.CognitoScopeDoesNotExist, "")
 	userClient, _ := e.client(t, p.ID, false)
 	_, err = e.svc.IssueTokens(e.ctx, behalf.IssueTokensInput{PoolID: p.ID, ClientID: userClient.ID, Scopes: []string{"openid"}})
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "")

@@ -21,6 +21,9 @@ const (
 	// flowClientCredentials is the OAuth flow of tokens a client gets for
 	// itself.
 	flowClientCredentials = "client_credentials"
+	// tokenVersion is the version claim of the tokens Cognito's OAuth 2.0
+	// endpoints issue; client_credentials tokens carry it.
+	tokenVersion = 2
 	// claimIssuedMicros is a private claim of users' access tokens: iat in
 	// Unix microseconds. iat has whole seconds only, and a token must be
 	// told from a global sign-out in the same second (checkRevoked).
@@ -230,6 +233,9 @@ func (s *Service) IssueTokens(ctx context.Context, in behalf.IssueTokensInput) (
 	if in.Scopes != nil && len(in.Scopes) == 0 {
 		return nil, invalidParameter("At least one scope must be granted.")
 	}
+	if err := s.checkScopesDefined(ctx, pool.ID, in.Scopes); err != nil {
+		return nil, err
+	}
 	authTime := in.AuthTime
 	if authTime.IsZero() {
 		authTime = s.now()
@@ -242,21 +248,45 @@ func (s *Service) IssueTokens(ctx context.Context, in behalf.IssueTokensInput) (
 
 // issueClientTokens mints the access token of the client_credentials
 // grant, as Cognito does: the client is the subject (sub = client_id), the
-// scopes are the granted ones, and there is no username, ID token or
-// refresh token. The client must allow the client_credentials flow, and
-// every scope must be one of its AllowedOAuthScopes. The caller (the token
-// endpoint) has authenticated the client.
+// scope claim holds the granted scopes (each once, in the order asked),
+// and there is no username, ID token or refresh token. The client must
+// allow the client_credentials flow, and every scope must be one of its
+// AllowedOAuthScopes that a resource server of the pool defines now: any
+// other is ScopeDoesNotExistException (the token endpoint's invalid_scope).
+// No scopes asks for every one of those, as Cognito grants without scope.
+// The caller (the token endpoint) has authenticated the client.
 func (s *Service) issueClientTokens(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, scopes []string) (*behalf.PoolTokens, error) {
 	if !allowsClientCredentials(client) {
 		return nil, notAuthorized("Client " + client.ID + " is not allowed the client_credentials flow.")
 	}
+	var granted []string
 	if len(scopes) == 0 {
-		return nil, invalidParameter("At least one scope must be granted.")
+		// Cognito's default: every scope the client is allowed (that a
+		// resource server still defines).
+		d := s.scopeDefinitions(pool.ID)
+		for _, sc := range client.AllowedOAuthScopes {
+			ok, err := d.defined(ctx, sc)
+			if err != nil {
+				return nil, err
+			}
+			if ok && !slices.Contains(granted, sc) {
+				granted = append(granted, sc)
+			}
+		}
 	}
 	for _, sc := range scopes {
 		if !slices.Contains(client.AllowedOAuthScopes, sc) {
-			return nil, invalidParameter("Scope %s is not allowed for client %s.", sc, client.ID)
+			return nil, cognito(behalf.CognitoScopeDoesNotExist, "Scope %s is not allowed for client %s.", sc, client.ID)
 		}
+		if !slices.Contains(granted, sc) {
+			granted = append(granted, sc)
+		}
+	}
+	if len(granted) == 0 {
+		return nil, cognito(behalf.CognitoScopeDoesNotExist, "At least one scope must be granted; client %s has none.", client.ID)
+	}
+	if err := s.checkScopesDefined(ctx, pool.ID, granted); err != nil {
+		return nil, err
 	}
 	sg, err := s.signer(ctx, pool.ID)
 	if err != nil {
@@ -265,16 +295,16 @@ func (s *Service) issueClientTokens(ctx context.Context, pool *behalf.UserPool, 
 	now := s.now()
 	ttl := orDefault(client.AccessTokenValidity, defaultAccessValidity)
 	access, err := sg.Sign(map[string]any{
-		"sub": client.ID, "iss": s.Issuer(pool.ID), "client_id": client.ID, "token_use": useAccess,
-		"scope": strings.Join(scopes, " "), "auth_time": now.Unix(), "iat": now, "exp": now.Add(ttl),
-		"jti": newUUID(),
+		"sub": client.ID, "token_use": useAccess, "scope": strings.Join(granted, " "), "auth_time": now.Unix(),
+		"iss": s.Issuer(pool.ID), "exp": now.Add(ttl), "iat": now, "version": tokenVersion, "jti": newUUID(),
+		"client_id": client.ID,
 	})
 	if err != nil {
 		return nil, internal("sign access token", err)
 	}
 	return &behalf.PoolTokens{
 		AccessToken: behalf.Secret(access), ExpiresIn: int(ttl / time.Second),
-		TokenType: tokenTypeBearer, Scopes: slices.Clone(scopes),
+		TokenType: tokenTypeBearer, Scopes: granted,
 	}, nil
 }
 

@@ -36,6 +36,7 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open) })
 	t.Run("UserPool", func(t *testing.T) { testUserPools(t, open) })
 	t.Run("AppClient", func(t *testing.T) { testAppClients(t, open) })
+	t.Run("ResourceServer", func(t *testing.T) { testResourceServers(t, open) })
 	t.Run("PoolUser", func(t *testing.T) { testPoolUsers(t, open) })
 	t.Run("PoolRefreshToken", func(t *testing.T) { testPoolRefreshTokens(t, open) })
 	t.Run("PoolAuthRequest", func(t *testing.T) { testPoolAuthRequests(t, open) })

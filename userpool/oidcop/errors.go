@@ -54,7 +54,8 @@ func (p *Provider) serverError(ctx context.Context, what string, err error) erro
 }
 
 // grantError maps a UserPoolService error met while minting tokens for a
-// grant: refusals about the user or the token are invalid_grant.
+// grant: refusals about the user or the token are invalid_grant, a scope
+// no resource server defines (any more) invalid_scope.
 func (p *Provider) grantError(ctx context.Context, err error) error {
 	msg := behalf.ErrorMessage(err)
 	switch behalf.CognitoException(err) {
@@ -63,6 +64,8 @@ func (p *Provider) grantError(ctx context.Context, err error) error {
 		return errInvalidGrant(msg)
 	case behalf.CognitoInvalidParameter, behalf.CognitoUnsupportedOperation:
 		return errInvalidRequest(msg)
+	case behalf.CognitoScopeDoesNotExist:
+		return errInvalidScope(msg)
 	case behalf.CognitoTooManyRequests, behalf.CognitoTooManyFailedAttempts, behalf.CognitoLimitExceeded:
 		return op.NewStatusError(errInvalidRequest(msg), http.StatusTooManyRequests)
 	}

@@ -120,6 +120,12 @@ func (e *env) setup(ctx context.Context) {
 	e.alice = e.createUser(ctx, "alice", alicePassword, map[string]string{
 		"email": aliceEmail, "email_verified": "true", "name": "Alice Liddell",
 	})
+	if _, err := e.svc.CreateResourceServer(ctx, behalf.ResourceServerInput{
+		PoolID: e.pool.ID, Identifier: "agents", Name: "agents",
+		Scopes: []behalf.ResourceServerScope{{Name: "invoke", Description: "Invoke agents"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
 	codeClient := func(name string, secret bool, scopes ...string) (*behalf.AppClient, behalf.Secret) {
 		c, s, err := e.svc.CreateUserPoolClient(ctx, behalf.UserPoolClientInput{
 			PoolID: e.pool.ID, Name: name, GenerateSecret: secret,

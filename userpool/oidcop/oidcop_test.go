@@ -686,3 +686,46 @@ func TestCookieAttributes(t *testing.T) {
 		t.Errorf("CSP %q does not let the login form redirect to the client", csp)
 	}
 }
+
+// Ensure the client_credentials grant with client_secret_post too, and
+// that it answers invalid_scope for any scope the client may not have or
+// no resource server defines (any more): one stored before definitions
+// were checked, one a server dropped, and none left at all.
+func TestClientCredentialsScopes(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	post := url.Values{"grant_type": {"client_credentials"}, "client_id": {e.machine.ID}, "client_secret": {e.machineKey.Reveal()}}
+	r, _ := e.post("/oauth2/token", post, "", "")
+	if r.Status != http.StatusOK || claims(t, r.AccessToken)["scope"] != "agents/invoke" {
+		t.Fatalf("client_secret_post: %+v", r)
+	}
+	ask := func(scope string) tokenReply {
+		t.Helper()
+		r, _ := e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}}, e.machine.ID, e.machineKey)
+		return r
+	}
+	for _, scope := range []string{"agents/other", "IDENT/read", "agents/invoke IDENT/read", "email"} {
+		r := ask(scope)
+		want(t, scope+": status", r.Status, http.StatusBadRequest)
+		want(t, scope+": error", r.Error, "invalid_scope")
+	}
+	if _, err := e.store.UpdateAppClient(ctx, e.machine.ID, func(c *behalf.AppClient) error {
+		c.AllowedOAuthScopes = append(c.AllowedOAuthScopes, "IDENT/read")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "a stored scope no server defines", ask("IDENT/read").Error, "invalid_scope")
+	if _, err := e.svc.UpdateResourceServer(ctx, behalf.ResourceServerInput{
+		PoolID: e.pool.ID, Identifier: "agents", Name: "agents",
+		Scopes: []behalf.ResourceServerScope{{Name: "list", Description: "List agents"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "a dropped scope", ask("agents/invoke").Error, "invalid_scope")
+	if err := e.svc.DeleteResourceServer(ctx, e.pool.ID, "agents"); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = e.post("/oauth2/token", url.Values{"grant_type": {"client_credentials"}}, e.machine.ID, e.machineKey)
+	want(t, "IDENT/read alone left, undefined", r.Error, "invalid_scope")
+}

@@ -331,14 +331,15 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	return tokenResponse(tokens), nil
 }
 
-// ClientCredentialsExchange mints an access token for the client itself.
-// Without scope, the token gets every scope the client may have.
+// ClientCredentialsExchange mints an access token for the client itself,
+// authenticated by client_secret_basic or client_secret_post (VerifyClient).
+// The token gets exactly the scopes asked for, each of which the client
+// must be allowed and a resource server must define, or else the request
+// is refused with invalid_scope; without scope, as in Cognito, it gets
+// every custom scope the client is allowed.
 func (s *server) ClientCredentialsExchange(ctx context.Context, r *op.ClientRequest[oidc.ClientCredentialsRequest]) (*op.Response, error) {
 	p, pool, c := s.p, poolFrom(ctx), r.Client.(*client)
-	scopes := []string(r.Data.Scope)
-	if len(scopes) == 0 {
-		scopes = slices.Clone(c.app.AllowedOAuthScopes)
-	}
+	scopes := []string(r.Data.Scope) // none: the service grants all the client's
 	for _, sc := range scopes {
 		if !c.scopeAllowed(sc) {
 			return nil, scopeRefused(sc)
