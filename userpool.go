@@ -57,6 +57,11 @@ type AppClient struct {
 	IDTokenValidity       time.Duration
 	RefreshTokenValidity  time.Duration
 	EnableTokenRevocation bool
+	// RotateRefreshTokens is RefreshTokenRotation.Feature ENABLED:
+	// GetTokensFromRefreshToken returns a new refresh token, and the one
+	// it was given stops working RefreshRetryGrace later.
+	RotateRefreshTokens bool
+	RefreshRetryGrace   time.Duration // RetryGracePeriodSeconds, 0 to 60 s
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -108,7 +113,12 @@ type PoolUser struct {
 	Attributes map[string]string
 	Groups     []string
 	// PasswordHash is an argon2id hash in PHC string format; "" when unset.
-	PasswordHash      string
+	PasswordHash string
+	// SRPVerifier is the user's SRP salt and verifier (USER_SRP_AUTH),
+	// sealed by the user-pool service; nil when the password was set
+	// before Behalf kept verifiers, or by code that does not compute one.
+	// The service ignores a verifier made for another PasswordHash.
+	SRPVerifier       Sealed
 	Status            string
 	Enabled           bool
 	PasswordChangedAt time.Time // when a temporary password was set, for its expiry
@@ -131,6 +141,10 @@ type PoolRefreshToken struct {
 	ExpiresAt time.Time
 	Revoked   bool
 	CreatedAt time.Time
+	// RotatedAt is when refresh-token rotation first replaced this token
+	// (zero if it never did); it keeps working for the client's retry
+	// grace period after that.
+	RotatedAt time.Time
 }
 
 // PoolAuthRequest is an in-flight hosted-login (OIDC) request or
@@ -231,6 +245,22 @@ type UserPoolStore interface {
 	RevokePoolRefreshTokens(ctx context.Context, poolID, username, clientID string) (int, error)
 	// RevokePoolRefreshToken revokes one token by hash.
 	RevokePoolRefreshToken(ctx context.Context, hash string) error
+	// RotatePoolRefreshToken sets a token's RotatedAt to at unless it is
+	// set already, in one statement, and returns the token as stored
+	// (ENOTFOUND if none).
+	RotatePoolRefreshToken(ctx context.Context, hash string, at time.Time) (*PoolRefreshToken, error)
+
+	// UsePoolNonce records that nonce was used in pool poolID, so that it
+	// cannot be used again until expiresAt: ECONFLICT if it already is
+	// (single-use challenge data), ENOTFOUND if there is no such pool.
+	UsePoolNonce(ctx context.Context, poolID, nonce string, expiresAt time.Time) error
+	// DeleteExpiredPoolNonces deletes the nonces, in every pool, that
+	// expired before t, and returns how many it deleted.
+	DeleteExpiredPoolNonces(ctx context.Context, before time.Time) (int, error)
+	// EnsurePoolSecret returns the pool's secret called name, storing
+	// sealed as that secret first if the pool has none: concurrent callers
+	// all get the one stored. ENOTFOUND if there is no such pool.
+	EnsurePoolSecret(ctx context.Context, poolID, name string, sealed Sealed) (Sealed, error)
 
 	CreatePoolAuthRequest(ctx context.Context, r *PoolAuthRequest) error
 	GetPoolAuthRequest(ctx context.Context, id string) (*PoolAuthRequest, error)

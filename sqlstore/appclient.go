@@ -13,7 +13,7 @@ import (
 const appClientColumns = `id, pool_id, name, secret, explicit_auth_flows, allowed_oauth_flows, allowed_oauth_scopes,
 	allowed_oauth_flows_user_pool_client, callback_urls, logout_urls, supported_identity_providers,
 	access_token_validity, id_token_validity, refresh_token_validity, enable_token_revocation,
-	created_at, updated_at`
+	created_at, updated_at, rotate_refresh_tokens, refresh_retry_grace`
 
 // CreateAppClient inserts c. It returns ECONFLICT if the client id exists
 // (in any pool), or ENOTFOUND if c.PoolID names no user pool. The token
@@ -69,11 +69,12 @@ func insertAppClient(ctx context.Context, c conn, ac *behalf.AppClient) error {
 	if err != nil {
 		return fmt.Errorf("insert app client %q: %w", ac.ID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO app_clients ("+appClientColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO app_clients ("+appClientColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		ac.ID, ac.PoolID, ac.Name, blob(ac.Secret), j.explicitAuthFlows, j.allowedOAuthFlows, j.allowedOAuthScopes,
 		ac.AllowedOAuthFlowsUserPoolClient, j.callbackURLs, j.logoutURLs, j.supportedIdentityProviders,
 		durationMicros(ac.AccessTokenValidity), durationMicros(ac.IDTokenValidity), durationMicros(ac.RefreshTokenValidity),
-		ac.EnableTokenRevocation, micros(ac.CreatedAt), micros(ac.UpdatedAt))
+		ac.EnableTokenRevocation, micros(ac.CreatedAt), micros(ac.UpdatedAt),
+		ac.RotateRefreshTokens, durationMicros(ac.RefreshRetryGrace))
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert app client %q", ac.ID), ac.PoolID,
 			fmt.Sprintf("User pool client %s already exists.", ac.ID))
@@ -104,12 +105,13 @@ func updateAppClient(ctx context.Context, c conn, ac *behalf.AppClient) error {
 	_, err = c.exec(ctx, `UPDATE app_clients SET name = ?, secret = ?, explicit_auth_flows = ?, allowed_oauth_flows = ?,
 		allowed_oauth_scopes = ?, allowed_oauth_flows_user_pool_client = ?, callback_urls = ?, logout_urls = ?,
 		supported_identity_providers = ?, access_token_validity = ?, id_token_validity = ?,
-		refresh_token_validity = ?, enable_token_revocation = ?, updated_at = ?
+		refresh_token_validity = ?, enable_token_revocation = ?, updated_at = ?,
+		rotate_refresh_tokens = ?, refresh_retry_grace = ?
 		WHERE id = ?`,
 		ac.Name, blob(ac.Secret), j.explicitAuthFlows, j.allowedOAuthFlows, j.allowedOAuthScopes,
 		ac.AllowedOAuthFlowsUserPoolClient, j.callbackURLs, j.logoutURLs, j.supportedIdentityProviders,
 		durationMicros(ac.AccessTokenValidity), durationMicros(ac.IDTokenValidity), durationMicros(ac.RefreshTokenValidity),
-		ac.EnableTokenRevocation, micros(ac.UpdatedAt), ac.ID)
+		ac.EnableTokenRevocation, micros(ac.UpdatedAt), ac.RotateRefreshTokens, durationMicros(ac.RefreshRetryGrace), ac.ID)
 	if err != nil {
 		return fmt.Errorf("update app client %q: %w", ac.ID, err)
 	}
@@ -209,15 +211,16 @@ func scanAppClient(s scanner) (*behalf.AppClient, error) {
 		secret                              []byte
 		j                                   appClientJSON
 		accessValidity, idValidity, refresh int64
-		created, updated                    int64
+		created, updated, grace             int64
 	)
 	err := s.Scan(&ac.ID, &ac.PoolID, &ac.Name, &secret, &j.explicitAuthFlows, &j.allowedOAuthFlows,
 		&j.allowedOAuthScopes, &ac.AllowedOAuthFlowsUserPoolClient, &j.callbackURLs, &j.logoutURLs,
 		&j.supportedIdentityProviders, &accessValidity, &idValidity, &refresh, &ac.EnableTokenRevocation,
-		&created, &updated)
+		&created, &updated, &ac.RotateRefreshTokens, &grace)
 	if err != nil {
 		return nil, err
 	}
+	ac.RefreshRetryGrace = fromDurationMicros(grace)
 	if err := decodeAppClient(&ac, &j); err != nil {
 		return nil, err
 	}

@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 )
 
 // poolRefreshColumns are the pool_refresh_tokens columns in
 // scanPoolRefreshToken's order.
-const poolRefreshColumns = "hash, pool_id, client_id, username, origin_jti, scopes, auth_time, expires_at, revoked, created_at"
+const poolRefreshColumns = "hash, pool_id, client_id, username, origin_jti, scopes, auth_time, expires_at, revoked, created_at, rotated_at"
 
 // CreatePoolRefreshToken inserts t as passed (Revoked included). It
 // returns ECONFLICT if the hash exists, or ENOTFOUND if t.PoolID names no
@@ -54,9 +55,9 @@ func insertPoolRefreshToken(ctx context.Context, c conn, t *behalf.PoolRefreshTo
 	if err != nil {
 		return fmt.Errorf("insert refresh token of user pool %q: %w", t.PoolID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO pool_refresh_tokens ("+poolRefreshColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO pool_refresh_tokens ("+poolRefreshColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		t.Hash, t.PoolID, t.ClientID, t.Username, t.OriginJTI, scopes, micros(t.AuthTime), micros(t.ExpiresAt),
-		t.Revoked, micros(t.CreatedAt))
+		t.Revoked, micros(t.CreatedAt), timeOrZeroMicros(t.RotatedAt))
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert refresh token of user pool %q", t.PoolID), t.PoolID,
 			"Refresh token already exists.")
@@ -130,15 +131,40 @@ func revokePoolRefreshToken(ctx context.Context, c conn, hash string) error {
 	return nil
 }
 
+// RotatePoolRefreshToken sets the RotatedAt of the token with the given
+// hash to at, unless it is set already, in one statement, and returns the
+// token as stored. It returns ENOTFOUND if there is no such token.
+func (db *DB) RotatePoolRefreshToken(ctx context.Context, hash string, at time.Time) (*behalf.PoolRefreshToken, error) {
+	row := db.conn().queryRow(ctx, "UPDATE pool_refresh_tokens SET rotated_at = CASE WHEN rotated_at = 0 THEN ? ELSE rotated_at END WHERE hash = ? RETURNING "+poolRefreshColumns,
+		timeOrZeroMicros(at), hash)
+	t, err := scanPoolRefreshToken(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, poolRefreshNotFound()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rotate refresh token: %w", err)
+	}
+	return t, nil
+}
+
+// timeOrZeroMicros is micros(t), or 0 for the zero time.
+func timeOrZeroMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return micros(t)
+}
+
 // scanPoolRefreshToken reads a row of poolRefreshColumns.
 func scanPoolRefreshToken(s scanner) (*behalf.PoolRefreshToken, error) {
 	var (
 		t                         behalf.PoolRefreshToken
 		scopesJSON                string
 		authTime, expires, create int64
+		rotated                   int64
 	)
 	err := s.Scan(&t.Hash, &t.PoolID, &t.ClientID, &t.Username, &t.OriginJTI, &scopesJSON, &authTime, &expires,
-		&t.Revoked, &create)
+		&t.Revoked, &create, &rotated)
 	if err != nil {
 		return nil, err
 	}
@@ -148,5 +174,8 @@ func scanPoolRefreshToken(s scanner) (*behalf.PoolRefreshToken, error) {
 	t.AuthTime = fromMicros(authTime)
 	t.ExpiresAt = fromMicros(expires)
 	t.CreatedAt = fromMicros(create)
+	if rotated != 0 {
+		t.RotatedAt = fromMicros(rotated)
+	}
 	return &t, nil
 }

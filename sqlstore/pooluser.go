@@ -17,7 +17,7 @@ import (
 // 0 and the zero time there, for the previous release's replicas during an
 // upgrade.
 const poolUserColumns = `pool_id, username, sub, attributes, group_names, password_hash, status, enabled,
-	password_changed_at, tokens_valid_after, created_at, updated_at`
+	password_changed_at, tokens_valid_after, created_at, updated_at, srp_verifier`
 
 // poolUserLookupColumns are the attributes FindPoolUserByAttribute can
 // look users up by, each copied into the pool_users column of its name.
@@ -96,10 +96,10 @@ func insertPoolUser(ctx context.Context, c conn, u *behalf.PoolUser) error {
 	if err != nil {
 		return fmt.Errorf("insert user %q of user pool %q: %w", u.Username, u.PoolID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO pool_users ("+poolUserColumns+", email, phone_number, failed_attempts, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+	_, err = c.exec(ctx, "INSERT INTO pool_users ("+poolUserColumns+", email, phone_number, failed_attempts, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
 		u.PoolID, u.Username, u.Sub, attrs, groups, u.PasswordHash, u.Status, u.Enabled,
 		micros(u.PasswordChangedAt), micros(u.TokensValidAfter), micros(u.CreatedAt), micros(u.UpdatedAt),
-		nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), micros(time.Time{}))
+		blob(u.SRPVerifier), nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), micros(time.Time{}))
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert user %q of user pool %q", u.Username, u.PoolID), u.PoolID,
 			"User account already exists.")
@@ -149,11 +149,11 @@ func updatePoolUser(ctx context.Context, c conn, u *behalf.PoolUser) error {
 	}
 	_, err = c.exec(ctx, `UPDATE pool_users SET attributes = ?, email = ?, phone_number = ?, group_names = ?,
 		password_hash = ?, status = ?, enabled = ?, password_changed_at = ?, tokens_valid_after = ?,
-		updated_at = ?
+		updated_at = ?, srp_verifier = ?
 		WHERE pool_id = ? AND username = ?`,
 		attrs, nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), groups,
 		u.PasswordHash, u.Status, u.Enabled, micros(u.PasswordChangedAt), micros(u.TokensValidAfter),
-		micros(u.UpdatedAt), u.PoolID, u.Username)
+		micros(u.UpdatedAt), blob(u.SRPVerifier), u.PoolID, u.Username)
 	if err != nil {
 		return fmt.Errorf("update user %q of user pool %q: %w", u.Username, u.PoolID, err)
 	}
@@ -212,9 +212,10 @@ func scanPoolUser(s scanner) (*behalf.PoolUser, error) {
 		u                                             behalf.PoolUser
 		attrsJSON, groupsJSON                         string
 		passwordChanged, validAfter, created, updated int64
+		srp                                           []byte
 	)
 	err := s.Scan(&u.PoolID, &u.Username, &u.Sub, &attrsJSON, &groupsJSON, &u.PasswordHash, &u.Status, &u.Enabled,
-		&passwordChanged, &validAfter, &created, &updated)
+		&passwordChanged, &validAfter, &created, &updated, &srp)
 	if err != nil {
 		return nil, err
 	}
@@ -224,6 +225,7 @@ func scanPoolUser(s scanner) (*behalf.PoolUser, error) {
 	if u.Groups, err = decodeList("group_names", groupsJSON); err != nil {
 		return nil, err
 	}
+	u.SRPVerifier = fromBlob(srp)
 	u.PasswordChangedAt = fromMicros(passwordChanged)
 	u.TokensValidAfter = fromMicros(validAfter)
 	u.CreatedAt = fromMicros(created)
