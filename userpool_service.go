@@ -25,6 +25,7 @@ const (
 	CognitoUnsupportedOperation  = "UnsupportedOperationException"
 	CognitoInternalError         = "InternalErrorException"
 	CognitoScopeDoesNotExist     = "ScopeDoesNotExistException"
+	CognitoRefreshTokenReuse     = "RefreshTokenReuseException"
 )
 
 // cognitoCodes gives the behalf error code of each Cognito exception.
@@ -44,6 +45,7 @@ var cognitoCodes = map[string]string{
 	CognitoUnsupportedOperation:  EFORBIDDEN,
 	CognitoInternalError:         EINTERNAL,
 	CognitoScopeDoesNotExist:     EINVALID,
+	CognitoRefreshTokenReuse:     EUNAUTHORIZED,
 }
 
 // CognitoError is a user-pool error with the Cognito exception name the
@@ -188,6 +190,10 @@ type UserPoolClientInput struct {
 	TokenValidityUnits   TokenValidityUnits
 	// EnableTokenRevocation nil means true (Cognito's default).
 	EnableTokenRevocation *bool
+	// RotateRefreshTokens and RefreshRetryGrace are RefreshTokenRotation
+	// (Feature ENABLED, RetryGracePeriodSeconds 0 to 60).
+	RotateRefreshTokens bool
+	RefreshRetryGrace   time.Duration
 }
 
 // ResourceServerInput defines a resource server (CreateResourceServer,
@@ -216,7 +222,7 @@ type AdminCreateUserInput struct {
 type PoolTokens struct {
 	AccessToken  Secret
 	IDToken      Secret // empty when not issued (OAuth without openid)
-	RefreshToken Secret // empty on refresh: Cognito does not rotate them
+	RefreshToken Secret // empty on refresh, unless the client rotates them
 	ExpiresIn    int    // access-token lifetime in seconds
 	TokenType    string // "Bearer"
 	Scopes       []string
@@ -351,6 +357,9 @@ type UserPoolService interface {
 	GlobalSignOut(ctx context.Context, accessToken Secret) error
 	// RevokeToken revokes a refresh token and the access tokens minted from it.
 	RevokeToken(ctx context.Context, refreshToken Secret, clientID string, clientSecret Secret) error
+	// GetTokensFromRefreshToken refreshes tokens, rotating the refresh
+	// token when the client's RefreshTokenRotation is ENABLED.
+	GetTokensFromRefreshToken(ctx context.Context, clientID string, refreshToken, clientSecret Secret) (*PoolTokens, error)
 
 	// Issuer returns the issuer URL of a pool (its "iss" claim).
 	Issuer(poolID string) string

@@ -20,8 +20,9 @@ import (
 // members. Administration operations are SigV4-signed with the signing name
 // cognito-idp (CognitoAuth, root key only); the operations the SDK sends
 // anonymously (InitiateAuth, RespondToAuthChallenge, GetUser,
-// ChangePassword, GlobalSignOut, RevokeToken) are authorized by what they
-// carry: a client id and SECRET_HASH, an access token or a refresh token.
+// ChangePassword, GlobalSignOut, RevokeToken, GetTokensFromRefreshToken)
+// are authorized by what they carry: a client id and SECRET_HASH, an
+// access token or a refresh token.
 //
 // Errors are `{"__type": "<Exception>", "message": "..."}` with the same
 // name in X-Amzn-ErrorType: 400 for every client fault, 500 for
@@ -96,12 +97,13 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"AdminInitiateAuth":           admin(s.cognitoAdminInitiateAuth),
 		"AdminRespondToAuthChallenge": admin(s.cognitoAdminRespondToAuthChallenge),
 
-		"InitiateAuth":           anon(s.cognitoInitiateAuth),
-		"RespondToAuthChallenge": anon(s.cognitoRespondToAuthChallenge),
-		"GetUser":                anon(s.cognitoGetUser),
-		"ChangePassword":         anon(s.cognitoChangePassword),
-		"GlobalSignOut":          anon(s.cognitoGlobalSignOut),
-		"RevokeToken":            anon(s.cognitoRevokeToken),
+		"InitiateAuth":              anon(s.cognitoInitiateAuth),
+		"RespondToAuthChallenge":    anon(s.cognitoRespondToAuthChallenge),
+		"GetUser":                   anon(s.cognitoGetUser),
+		"ChangePassword":            anon(s.cognitoChangePassword),
+		"GlobalSignOut":             anon(s.cognitoGlobalSignOut),
+		"RevokeToken":               anon(s.cognitoRevokeToken),
+		"GetTokensFromRefreshToken": anon(s.cognitoGetTokensFromRefreshToken),
 	}
 }
 

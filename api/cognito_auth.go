@@ -200,3 +200,25 @@ func (s *Server) cognitoRevokeToken(ctx context.Context, body []byte) (any, erro
 	}
 	return nil, s.UserPools.RevokeToken(ctx, in.Token, in.ClientID, in.ClientSecret)
 }
+
+func (s *Server) cognitoGetTokensFromRefreshToken(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		RefreshToken behalf.Secret `json:"RefreshToken"`
+		ClientID     string        `json:"ClientId"`
+		ClientSecret behalf.Secret `json:"ClientSecret"`
+	}
+	if err := decodeCognito(body, &in); err != nil {
+		return nil, err
+	}
+	if err := requireMembers("RefreshToken", in.RefreshToken.Reveal(), "ClientId", in.ClientID); err != nil {
+		return nil, err
+	}
+	t, err := s.UserPools.GetTokensFromRefreshToken(ctx, in.ClientID, in.RefreshToken, in.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	out := authOut(&behalf.AuthResult{Tokens: t})
+	return struct {
+		AuthenticationResult *authenticationResultWire `json:"AuthenticationResult"`
+	}{out.AuthenticationResult}, nil
+}

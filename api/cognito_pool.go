@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -307,30 +308,34 @@ type tokenValidityUnitsWire struct {
 // userPoolClientIn holds the members of CreateUserPoolClient and
 // UpdateUserPoolClient that Behalf reads or refuses.
 type userPoolClientIn struct {
-	UserPoolID                      string                 `json:"UserPoolId"`
-	ClientID                        string                 `json:"ClientId"`
-	ClientName                      string                 `json:"ClientName"`
-	GenerateSecret                  bool                   `json:"GenerateSecret"`
-	ClientSecret                    string                 `json:"ClientSecret"`
-	ExplicitAuthFlows               []string               `json:"ExplicitAuthFlows"`
-	AllowedOAuthFlows               []string               `json:"AllowedOAuthFlows"`
-	AllowedOAuthScopes              []string               `json:"AllowedOAuthScopes"`
-	AllowedOAuthFlowsUserPoolClient bool                   `json:"AllowedOAuthFlowsUserPoolClient"`
-	CallbackURLs                    []string               `json:"CallbackURLs"`
-	LogoutURLs                      []string               `json:"LogoutURLs"`
-	DefaultRedirectURI              string                 `json:"DefaultRedirectURI"`
-	SupportedIdentityProviders      []string               `json:"SupportedIdentityProviders"`
-	AccessTokenValidity             int64                  `json:"AccessTokenValidity"`
-	IDTokenValidity                 int64                  `json:"IdTokenValidity"`
-	RefreshTokenValidity            int64                  `json:"RefreshTokenValidity"`
-	TokenValidityUnits              tokenValidityUnitsWire `json:"TokenValidityUnits"`
-	EnableTokenRevocation           *bool                  `json:"EnableTokenRevocation"`
-	AuthSessionValidity             int                    `json:"AuthSessionValidity"`
-	ReadAttributes                  []string               `json:"ReadAttributes"`
-	WriteAttributes                 []string               `json:"WriteAttributes"`
-	RefreshTokenRotation            *struct {
-		Feature string `json:"Feature"`
-	} `json:"RefreshTokenRotation"`
+	UserPoolID                      string                    `json:"UserPoolId"`
+	ClientID                        string                    `json:"ClientId"`
+	ClientName                      string                    `json:"ClientName"`
+	GenerateSecret                  bool                      `json:"GenerateSecret"`
+	ClientSecret                    string                    `json:"ClientSecret"`
+	ExplicitAuthFlows               []string                  `json:"ExplicitAuthFlows"`
+	AllowedOAuthFlows               []string                  `json:"AllowedOAuthFlows"`
+	AllowedOAuthScopes              []string                  `json:"AllowedOAuthScopes"`
+	AllowedOAuthFlowsUserPoolClient bool                      `json:"AllowedOAuthFlowsUserPoolClient"`
+	CallbackURLs                    []string                  `json:"CallbackURLs"`
+	LogoutURLs                      []string                  `json:"LogoutURLs"`
+	DefaultRedirectURI              string                    `json:"DefaultRedirectURI"`
+	SupportedIdentityProviders      []string                  `json:"SupportedIdentityProviders"`
+	AccessTokenValidity             int64                     `json:"AccessTokenValidity"`
+	IDTokenValidity                 int64                     `json:"IdTokenValidity"`
+	RefreshTokenValidity            int64                     `json:"RefreshTokenValidity"`
+	TokenValidityUnits              tokenValidityUnitsWire    `json:"TokenValidityUnits"`
+	EnableTokenRevocation           *bool                     `json:"EnableTokenRevocation"`
+	AuthSessionValidity             int                       `json:"AuthSessionValidity"`
+	ReadAttributes                  []string                  `json:"ReadAttributes"`
+	WriteAttributes                 []string                  `json:"WriteAttributes"`
+	RefreshTokenRotation            *refreshTokenRotationWire `json:"RefreshTokenRotation"`
+}
+
+// refreshTokenRotationWire is RefreshTokenRotationType.
+type refreshTokenRotationWire struct {
+	Feature                 string `json:"Feature"`
+	RetryGracePeriodSeconds int64  `json:"RetryGracePeriodSeconds"`
 }
 
 // input validates the members Behalf does not implement and returns the
@@ -343,12 +348,13 @@ func (in *userPoolClientIn) input() (behalf.UserPoolClientInput, error) {
 		return behalf.UserPoolClientInput{}, unsupported("AuthSessionValidity other than %d minutes.", cognitoAuthSessionMinutes)
 	case len(in.ReadAttributes) > 0 || len(in.WriteAttributes) > 0:
 		return behalf.UserPoolClientInput{}, unsupported("per-client attribute permissions (ReadAttributes, WriteAttributes).")
-	case in.RefreshTokenRotation != nil && in.RefreshTokenRotation.Feature == "ENABLED":
-		return behalf.UserPoolClientInput{}, unsupported("refresh token rotation.")
+	case in.RefreshTokenRotation != nil && in.RefreshTokenRotation.Feature != "ENABLED" && in.RefreshTokenRotation.Feature != "DISABLED":
+		return behalf.UserPoolClientInput{}, behalf.CognitoErrorf(behalf.CognitoInvalidParameter,
+			"1 validation error detected: Value '%s' at 'refreshTokenRotation.feature' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]", in.RefreshTokenRotation.Feature)
 	case in.DefaultRedirectURI != "" && !slices.Contains(in.CallbackURLs, in.DefaultRedirectURI):
 		return behalf.UserPoolClientInput{}, behalf.CognitoErrorf(behalf.CognitoInvalidParameter, "DefaultRedirectURI must be one of the CallbackURLs.")
 	}
-	return behalf.UserPoolClientInput{
+	out := behalf.UserPoolClientInput{
 		PoolID: in.UserPoolID, ClientID: in.ClientID, Name: in.ClientName, GenerateSecret: in.GenerateSecret,
 		ExplicitAuthFlows: in.ExplicitAuthFlows, AllowedOAuthFlows: in.AllowedOAuthFlows, AllowedOAuthScopes: in.AllowedOAuthScopes,
 		AllowedOAuthFlowsUserPoolClient: in.AllowedOAuthFlowsUserPoolClient, CallbackURLs: in.CallbackURLs, LogoutURLs: in.LogoutURLs,
@@ -358,31 +364,40 @@ func (in *userPoolClientIn) input() (behalf.UserPoolClientInput, error) {
 			AccessToken: in.TokenValidityUnits.AccessToken, IDToken: in.TokenValidityUnits.IDToken, RefreshToken: in.TokenValidityUnits.RefreshToken,
 		},
 		EnableTokenRevocation: in.EnableTokenRevocation,
-	}, nil
+	}
+	if r := in.RefreshTokenRotation; r != nil {
+		out.RotateRefreshTokens = r.Feature == "ENABLED"
+		out.RefreshRetryGrace = time.Duration(r.RetryGracePeriodSeconds) * time.Second
+		if r.RetryGracePeriodSeconds < 0 || r.RetryGracePeriodSeconds > 60 {
+			out.RefreshRetryGrace = -1 // refused by the service, in its words
+		}
+	}
+	return out, nil
 }
 
 // userPoolClientWire is UserPoolClientType.
 type userPoolClientWire struct {
-	UserPoolID                      string                 `json:"UserPoolId"`
-	ClientName                      string                 `json:"ClientName"`
-	ClientID                        string                 `json:"ClientId"`
-	ClientSecret                    string                 `json:"ClientSecret,omitempty"`
-	CreationDate                    epoch                  `json:"CreationDate"`
-	LastModifiedDate                epoch                  `json:"LastModifiedDate"`
-	AccessTokenValidity             int64                  `json:"AccessTokenValidity"`
-	IDTokenValidity                 int64                  `json:"IdTokenValidity"`
-	RefreshTokenValidity            int64                  `json:"RefreshTokenValidity"`
-	TokenValidityUnits              tokenValidityUnitsWire `json:"TokenValidityUnits"`
-	ExplicitAuthFlows               []string               `json:"ExplicitAuthFlows"`
-	SupportedIdentityProviders      []string               `json:"SupportedIdentityProviders,omitempty"`
-	CallbackURLs                    []string               `json:"CallbackURLs,omitempty"`
-	LogoutURLs                      []string               `json:"LogoutURLs,omitempty"`
-	AllowedOAuthFlows               []string               `json:"AllowedOAuthFlows,omitempty"`
-	AllowedOAuthScopes              []string               `json:"AllowedOAuthScopes,omitempty"`
-	AllowedOAuthFlowsUserPoolClient bool                   `json:"AllowedOAuthFlowsUserPoolClient"`
-	PreventUserExistenceErrors      string                 `json:"PreventUserExistenceErrors"`
-	EnableTokenRevocation           bool                   `json:"EnableTokenRevocation"`
-	AuthSessionValidity             int                    `json:"AuthSessionValidity"`
+	UserPoolID                      string                   `json:"UserPoolId"`
+	ClientName                      string                   `json:"ClientName"`
+	ClientID                        string                   `json:"ClientId"`
+	ClientSecret                    string                   `json:"ClientSecret,omitempty"`
+	CreationDate                    epoch                    `json:"CreationDate"`
+	LastModifiedDate                epoch                    `json:"LastModifiedDate"`
+	AccessTokenValidity             int64                    `json:"AccessTokenValidity"`
+	IDTokenValidity                 int64                    `json:"IdTokenValidity"`
+	RefreshTokenValidity            int64                    `json:"RefreshTokenValidity"`
+	TokenValidityUnits              tokenValidityUnitsWire   `json:"TokenValidityUnits"`
+	ExplicitAuthFlows               []string                 `json:"ExplicitAuthFlows"`
+	SupportedIdentityProviders      []string                 `json:"SupportedIdentityProviders,omitempty"`
+	CallbackURLs                    []string                 `json:"CallbackURLs,omitempty"`
+	LogoutURLs                      []string                 `json:"LogoutURLs,omitempty"`
+	AllowedOAuthFlows               []string                 `json:"AllowedOAuthFlows,omitempty"`
+	AllowedOAuthScopes              []string                 `json:"AllowedOAuthScopes,omitempty"`
+	AllowedOAuthFlowsUserPoolClient bool                     `json:"AllowedOAuthFlowsUserPoolClient"`
+	PreventUserExistenceErrors      string                   `json:"PreventUserExistenceErrors"`
+	EnableTokenRevocation           bool                     `json:"EnableTokenRevocation"`
+	AuthSessionValidity             int                      `json:"AuthSessionValidity"`
+	RefreshTokenRotation            refreshTokenRotationWire `json:"RefreshTokenRotation"`
 }
 
 func userPoolClientOut(c *behalf.AppClient, secret behalf.Secret) userPoolClientWire {
@@ -401,7 +416,17 @@ func userPoolClientOut(c *behalf.AppClient, secret behalf.Secret) userPoolClient
 		PreventUserExistenceErrors: "ENABLED",
 		EnableTokenRevocation:      c.EnableTokenRevocation,
 		AuthSessionValidity:        cognitoAuthSessionMinutes,
+		RefreshTokenRotation:       rotationOut(c),
 	}
+}
+
+// rotationOut is a client's RefreshTokenRotation.
+func rotationOut(c *behalf.AppClient) refreshTokenRotationWire {
+	r := refreshTokenRotationWire{Feature: "DISABLED", RetryGracePeriodSeconds: int64(c.RefreshRetryGrace / time.Second)}
+	if c.RotateRefreshTokens {
+		r.Feature = "ENABLED"
+	}
+	return r
 }
 
 func (s *Server) cognitoCreateUserPoolClient(ctx context.Context, body []byte) (any, error) {

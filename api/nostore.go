@@ -22,6 +22,7 @@ var noStoreOps = map[string]bool{
 	"RespondToAuthChallenge":      true,
 	"AdminInitiateAuth":           true,
 	"AdminRespondToAuthChallenge": true,
+	"GetTokensFromRefreshToken":   true,
 	"CreateUserPoolClient":        true,
 	"DescribeUserPoolClient":      true,
 }

@@ -266,6 +266,9 @@ func (s *Service) refreshAuth(ctx context.Context, pool *behalf.UserPool, client
 	if token == "" {
 		return nil, invalidParameter("Missing required parameter REFRESH_TOKEN")
 	}
+	if client.RotateRefreshTokens {
+		return nil, notAuthorized("Refresh token rotation is enabled for this client: refresh with GetTokensFromRefreshToken.")
+	}
 	rt, u, err := s.loadRefresh(ctx, pool, client, token)
 	if err != nil {
 		return nil, err
@@ -313,6 +316,9 @@ func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, re
 // tokens with its auth_time, scopes and origin_jti.
 func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser) (*behalf.PoolTokens, error) {
 	if err := s.checkRefresh(rt, u); err != nil {
+		return nil, err
+	}
+	if err := s.checkFamily(ctx, rt); err != nil {
 		return nil, err
 	}
 	return s.issue(ctx, issueRequest{

@@ -206,6 +206,10 @@ func applyClientInput(c *behalf.AppClient, in behalf.UserPoolClientInput, hasSec
 	if err != nil {
 		return err
 	}
+	if in.RefreshRetryGrace < 0 || in.RefreshRetryGrace > maxRefreshRetryGrace || in.RefreshRetryGrace%time.Second != 0 {
+		return invalidParameter("RetryGracePeriodSeconds must be a whole number of seconds from 0 to 60.")
+	}
+	c.RotateRefreshTokens, c.RefreshRetryGrace = in.RotateRefreshTokens, in.RefreshRetryGrace
 	c.Name = in.Name
 	c.ExplicitAuthFlows = flows
 	c.AllowedOAuthFlows = slices.Clone(in.AllowedOAuthFlows)

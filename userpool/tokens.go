@@ -42,6 +42,9 @@ type issueRequest struct {
 	nonce      string
 	newRefresh bool // store and return a new refresh token
 	atHash     bool // add at_hash to the ID token (OAuth)
+	// refreshExpires, when set, is the new refresh token's expiry (a
+	// rotated token keeps its family's); else the client's validity.
+	refreshExpires time.Time
 }
 
 // issue signs an access token and, for API sign-ins or the openid scope,
@@ -58,7 +61,9 @@ func (s *Service) issue(ctx context.Context, r issueRequest) (*behalf.PoolTokens
 	refresh, origin := "", r.origin
 	if r.newRefresh {
 		refresh = newRefreshToken()
-		origin = tokenHash(refresh)
+		if origin == "" { // a new family; a rotated token stays in its own
+			origin = tokenHash(refresh)
+		}
 	}
 	if origin == "" {
 		origin = newUUID()
@@ -81,7 +86,7 @@ func (s *Service) issue(ctx context.Context, r issueRequest) (*behalf.PoolTokens
 		out.IDToken = behalf.Secret(id)
 	}
 	if r.newRefresh {
-		if err := s.storeRefresh(ctx, r, refresh, now); err != nil {
+		if err := s.storeRefresh(ctx, r, refresh, origin, now); err != nil {
 			return nil, err
 		}
 		out.RefreshToken = behalf.Secret(refresh)
@@ -148,13 +153,18 @@ func idClaims(r issueRequest, common map[string]any, exp time.Time, access strin
 	return c
 }
 
-// storeRefresh stores a new refresh token by its hash.
-func (s *Service) storeRefresh(ctx context.Context, r issueRequest, token string, now time.Time) error {
+// storeRefresh stores a new refresh token by its hash, in the family
+// origin (its own hash for a new sign-in).
+func (s *Service) storeRefresh(ctx context.Context, r issueRequest, token, origin string, now time.Time) error {
 	hash := tokenHash(token)
+	expires := r.refreshExpires
+	if expires.IsZero() {
+		expires = now.Add(orDefault(r.client.RefreshTokenValidity, defaultRefreshValidity))
+	}
 	err := s.Store.CreatePoolRefreshToken(ctx, &behalf.PoolRefreshToken{
 		Hash: hash, PoolID: r.pool.ID, ClientID: r.client.ID, Username: r.user.Username,
-		OriginJTI: hash, Scopes: tokenScopes(r.scopes), AuthTime: r.authTime,
-		ExpiresAt: now.Add(orDefault(r.client.RefreshTokenValidity, defaultRefreshValidity)), CreatedAt: now,
+		OriginJTI: origin, Scopes: tokenScopes(r.scopes), AuthTime: r.authTime,
+		ExpiresAt: expires, CreatedAt: now,
 	})
 	if err != nil {
 		return internal("store refresh token", err)

@@ -279,8 +279,8 @@ func (s *Service) GlobalSignOut(ctx context.Context, accessToken behalf.Secret) 
 	return s.signOut(ctx, pool.ID, c.Username, nil)
 }
 
-// RevokeToken revokes a refresh token and so its family: Behalf does not
-// rotate refresh tokens, so the family is that token, and access tokens
+// RevokeToken revokes a refresh token and so its family (the tokens
+// rotated from the same sign-in, refresh_rotation.go): access tokens
 // minted from it (origin_jti) fail verification from then on. The client
 // must be the token's and, if confidential, authenticate; an unknown token
 // is not an error (RFC 7009).
@@ -310,8 +310,5 @@ func (s *Service) RevokeToken(ctx context.Context, refreshToken behalf.Secret, c
 	if rt.ClientID != client.ID {
 		return notAuthorized("The token was not issued to client " + client.ID + ".")
 	}
-	if err := s.Store.RevokePoolRefreshToken(ctx, hash); err != nil && !isNotFound(err) {
-		return internal("revoke refresh token", err)
-	}
-	return nil
+	return s.revokeFamily(ctx, rt)
 }
