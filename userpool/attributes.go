@@ -88,7 +88,7 @@ func validateUsername(name string) error {
 // sub among the attributes, as Cognito lists it.
 func publicUser(u *behalf.PoolUser) *behalf.PoolUser {
 	c := *u
-	c.PasswordHash = ""
+	c.PasswordHash, c.SRPVerifier = "", nil
 	c.Attributes = maps.Clone(u.Attributes)
 	if c.Attributes == nil {
 		c.Attributes = map[string]string{}

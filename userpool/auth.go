@@ -62,8 +62,11 @@ func (s *Service) initiate(ctx context.Context, poolID, clientID, flow string, p
 	if !flowAllowed(client, flow) {
 		return nil, invalidParameter("%s flow not enabled for this client", flow)
 	}
-	if flow == behalf.AuthFlowRefreshToken || flow == behalf.AuthFlowRefresh {
+	switch flow {
+	case behalf.AuthFlowRefreshToken, behalf.AuthFlowRefresh:
 		return s.refreshAuth(ctx, pool, client, params)
+	case flowUserSRP:
+		return s.srpAuth(ctx, pool, client, params)
 	}
 	return s.passwordAuth(ctx, pool, client, params)
 }
@@ -71,7 +74,7 @@ func (s *Service) initiate(ctx context.Context, poolID, clientID, flow string, p
 // checkFlow accepts the flows Behalf serves on this entry point.
 func checkFlow(flow string, admin bool) error {
 	switch flow {
-	case behalf.AuthFlowRefreshToken, behalf.AuthFlowRefresh:
+	case behalf.AuthFlowRefreshToken, behalf.AuthFlowRefresh, flowUserSRP:
 		return nil
 	case behalf.AuthFlowUserPassword:
 		if !admin {
@@ -81,8 +84,8 @@ func checkFlow(flow string, admin bool) error {
 		if admin {
 			return nil
 		}
-	case "USER_SRP_AUTH", "CUSTOM_AUTH", "USER_AUTH":
-		return invalidParameter("%s is not supported by Behalf; use USER_PASSWORD_AUTH or ADMIN_USER_PASSWORD_AUTH.", flow)
+	case "CUSTOM_AUTH", "USER_AUTH":
+		return invalidParameter("%s is not supported by Behalf; use USER_SRP_AUTH, USER_PASSWORD_AUTH or ADMIN_USER_PASSWORD_AUTH.", flow)
 	default:
 		return invalidParameter("1 validation error detected: Value '%s' at 'authFlow' failed to satisfy constraint: Member must satisfy enum value set", flow)
 	}
@@ -100,6 +103,11 @@ func flowAllowed(c *behalf.AppClient, flow string) bool {
 		return has(behalf.AllowAdminUserPasswordAuth) || has(legacyAdminPassword)
 	case behalf.AuthFlowRefreshToken, behalf.AuthFlowRefresh:
 		return has(behalf.AllowRefreshTokenAuth) || slices.ContainsFunc(c.ExplicitAuthFlows, func(f string) bool {
+			return !strings.HasPrefix(f, "ALLOW_")
+		})
+	case flowUserSRP:
+		// Legacy clients always allowed SRP, unless limited to custom auth.
+		return has(behalf.AllowUserSRPAuth) || !has("CUSTOM_AUTH_FLOW_ONLY") && slices.ContainsFunc(c.ExplicitAuthFlows, func(f string) bool {
 			return !strings.HasPrefix(f, "ALLOW_")
 		})
 	}
@@ -218,6 +226,9 @@ func (s *Service) authenticate(ctx context.Context, pool *behalf.UserPool, name 
 			return nil, err
 		}
 	}
+	if u, err = s.backfillSRP(ctx, u, password); err != nil {
+		return nil, err
+	}
 	if err := checkUsable(pool, u, now); err != nil {
 		return nil, err
 	}
@@ -250,10 +261,14 @@ func (s *Service) rehash(ctx context.Context, u *behalf.PoolUser, password behal
 	if err != nil {
 		return nil, err
 	}
+	srp, err := s.newSRPVerifier(ctx, u.PoolID, u.Username, password, hash)
+	if err != nil {
+		return nil, err
+	}
 	old := u.PasswordHash
 	return s.updateUser(ctx, u.PoolID, u.Username, func(u *behalf.PoolUser) error {
 		if u.PasswordHash == old {
-			u.PasswordHash = hash
+			u.PasswordHash, u.SRPVerifier = hash, srp
 		}
 		return nil
 	})

@@ -115,12 +115,15 @@ func (s *Service) AdminRespondToAuthChallenge(ctx context.Context, poolID, clien
 // respond checks the session, USERNAME, SECRET_HASH, the new password and
 // attributes, sets the password and issues tokens.
 func (s *Service) respond(ctx context.Context, poolID, clientID, challenge string, session behalf.Secret, responses map[string]behalf.Secret) (*behalf.AuthResult, error) {
-	if challenge != behalf.ChallengeNewPasswordRequired {
-		return nil, invalidParameter("Behalf answers only the NEW_PASSWORD_REQUIRED challenge.")
+	if challenge != behalf.ChallengeNewPasswordRequired && challenge != challengePasswordVerifier {
+		return nil, invalidParameter("Behalf answers only the NEW_PASSWORD_REQUIRED and PASSWORD_VERIFIER challenges.")
 	}
 	client, pool, err := s.getClient(ctx, poolID, clientID)
 	if err != nil {
 		return nil, err
+	}
+	if challenge == challengePasswordVerifier {
+		return s.respondPasswordVerifier(ctx, pool, client, responses)
 	}
 	d, err := s.openSession(ctx, client, session, challenge)
 	if err != nil {
@@ -140,8 +143,16 @@ func (s *Service) respond(ctx context.Context, poolID, clientID, challenge strin
 	if err != nil {
 		return nil, err
 	}
+	srp, err := s.newSRPVerifier(ctx, pool.ID, d.User, responses[paramNewPassword], hash)
+	if err != nil {
+		return nil, err
+	}
 	u, err := s.updateUser(ctx, pool.ID, d.User, func(u *behalf.PoolUser) error {
-		return completeNewPassword(u, d, hash, attrs, s.now())
+		if err := completeNewPassword(u, d, hash, attrs, s.now()); err != nil {
+			return err
+		}
+		u.SRPVerifier = srp
+		return nil
 	})
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, notAuthorized(msgSessionInvalid)

@@ -64,6 +64,9 @@ type Service struct {
 
 	// tokenUsers caches CheckTokenUser's reads for TokenUserCacheTTL.
 	tokenUsers ttlcache.Cache[string, tokenUser]
+
+	// srp caches the pools' SRP simulation material (srp.go).
+	srp srpState
 }
 
 var _ behalf.UserPoolService = (*Service)(nil)

@@ -43,10 +43,10 @@ func (s *Service) AdminCreateUser(ctx context.Context, in behalf.AdminCreateUser
 		return nil, "", err
 	}
 	if in.MessageAction == messageResend {
-		u, err := s.resend(ctx, pool, in.Username, hash)
+		u, err := s.resend(ctx, pool, in.Username, password, hash)
 		return u, generated, err
 	}
-	u, err := s.newUser(ctx, pool, in.Username, in.Attributes, hash)
+	u, err := s.newUser(ctx, pool, in.Username, in.Attributes, password, hash)
 	if err != nil {
 		return nil, "", err
 	}
@@ -63,8 +63,9 @@ func temporaryPassword(pool *behalf.UserPool, given behalf.Secret) (password, ge
 	return given, "", checkPassword(pool.PasswordPolicy, given)
 }
 
-// newUser stores a new FORCE_CHANGE_PASSWORD user.
-func (s *Service) newUser(ctx context.Context, pool *behalf.UserPool, name string, attrs map[string]string, hash string) (*behalf.PoolUser, error) {
+// newUser stores a new FORCE_CHANGE_PASSWORD user with the password's
+// hash and SRP verifier.
+func (s *Service) newUser(ctx context.Context, pool *behalf.UserPool, name string, attrs map[string]string, password behalf.Secret, hash string) (*behalf.PoolUser, error) {
 	now := s.now()
 	u := &behalf.PoolUser{
 		PoolID: pool.ID, Username: name, Sub: newUUID(), Attributes: maps.Clone(attrs),
@@ -78,7 +79,12 @@ func (s *Service) newUser(ctx context.Context, pool *behalf.UserPool, name strin
 		return nil, err
 	}
 	u.Attributes["sub"] = u.Sub
-	err := s.Store.CreatePoolUser(ctx, u)
+	srp, err := s.newSRPVerifier(ctx, pool.ID, u.Username, password, hash)
+	if err != nil {
+		return nil, err
+	}
+	u.SRPVerifier = srp
+	err = s.Store.CreatePoolUser(ctx, u)
 	if isConflict(err) {
 		return nil, cognito(behalf.CognitoUsernameExists, msgUserExists)
 	}
@@ -118,8 +124,12 @@ func (s *Service) applyAlias(ctx context.Context, pool *behalf.UserPool, u *beha
 }
 
 // resend gives a FORCE_CHANGE_PASSWORD user a new temporary password.
-func (s *Service) resend(ctx context.Context, pool *behalf.UserPool, name, hash string) (*behalf.PoolUser, error) {
+func (s *Service) resend(ctx context.Context, pool *behalf.UserPool, name string, password behalf.Secret, hash string) (*behalf.PoolUser, error) {
 	_, cur, err := s.adminUser(ctx, pool.ID, name)
+	if err != nil {
+		return nil, err
+	}
+	srp, err := s.newSRPVerifier(ctx, pool.ID, cur.Username, password, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +137,7 @@ func (s *Service) resend(ctx context.Context, pool *behalf.UserPool, name, hash 
 		if u.Status != behalf.UserForceChangePassword {
 			return cognito(behalf.CognitoUnsupportedUserState, "User status is %s; only FORCE_CHANGE_PASSWORD users can be re-invited.", u.Status)
 		}
-		u.PasswordHash = hash
+		u.PasswordHash, u.SRPVerifier = hash, srp
 		u.PasswordChangedAt = s.now()
 		return nil
 	})
@@ -152,12 +162,17 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username str
 	if err != nil {
 		return err
 	}
+	srp, err := s.newSRPVerifier(ctx, pool.ID, u.Username, password, hash)
+	if err != nil {
+		return err
+	}
 	status := behalf.UserForceChangePassword
 	if permanent {
 		status = behalf.UserConfirmed
 	}
 	_, err = s.updateUser(ctx, poolID, u.Username, func(u *behalf.PoolUser) error {
 		setPassword(u, hash, status, s.now())
+		u.SRPVerifier = srp
 		return nil
 	})
 	if err != nil {
@@ -166,7 +181,9 @@ func (s *Service) AdminSetUserPassword(ctx context.Context, poolID, username str
 	return s.resetLockout(ctx, poolID, u.Username)
 }
 
-// setPassword records a new password hash and status. Callers clear the
+// setPassword records a new password hash and status. Callers set the
+// password's SRP verifier (newSRPVerifier) beside it; one they do not set
+// is ignored (srp.go), as it was made for another hash. Callers clear the
 // user's lockout (resetLockout) once it is stored.
 func setPassword(u *behalf.PoolUser, hash, status string, now time.Time) {
 	u.PasswordHash = hash

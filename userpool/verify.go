@@ -263,8 +263,13 @@ func (s *Service) ChangePassword(ctx context.Context, accessToken, previous, pro
 	if err != nil {
 		return err
 	}
+	srp, err := s.newSRPVerifier(ctx, pool.ID, c.Username, proposed, hash)
+	if err != nil {
+		return err
+	}
 	_, err = s.updateUser(ctx, pool.ID, c.Username, func(u *behalf.PoolUser) error {
 		setPassword(u, hash, behalf.UserConfirmed, s.now())
+		u.SRPVerifier = srp
 		return nil
 	})
 	return err

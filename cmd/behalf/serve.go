@@ -385,6 +385,13 @@ func (m *Main) sweep(ctx context.Context, store sweptStore) {
 		} else if n > 0 {
 			m.Log.Info("swept stale user pool lockouts", "count", n)
 		}
+		// Spent SRP secret blocks, once they could no longer be used.
+		n, err = m.userPools.DeleteExpiredNonces(ctx, lockoutGrace)
+		if err != nil && ctx.Err() == nil {
+			m.Log.Warn("sweep expired user pool nonces", "err", err)
+		} else if n > 0 {
+			m.Log.Info("swept expired user pool nonces", "count", n)
+		}
 	}
 }
 

@@ -535,7 +535,7 @@ func TestUserPoolSignIn(t *testing.T) {
 		})
 		wantErrorAs[*types.NotAuthorizedException](t, err)
 
-		// SRP is refused as unsupported.
+		// SRP is refused by a client that does not allow it (srp_test.go has SRP).
 		_, err = c.InitiateAuth(ctx, &cip.InitiateAuthInput{
 			ClientId: aws.String(f.clientID), AuthFlow: types.AuthFlowTypeUserSrpAuth,
 			AuthParameters: map[string]string{"USERNAME": "alice", "SRP_A": "abcd"},
