@@ -138,7 +138,7 @@ func TestRefreshTokenRotationExpiryAndRevoke(t *testing.T) {
 	e.user(t, p.ID, "alice", nil)
 	tok := e.mustSignIn(t, c, "", "alice")
 	e.clock.Add(29 * 24 * time.Hour)
-	r1, err := e.svc.GetTokensFromRefreshToken(e.ctx, c.ID, tok.RefreshToken, "")
+	_, err := e.svc.GetTokensFromRefreshToken(e.ctx, c.ID, tok.RefreshToken, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestRefreshTokenRotationExpiryAndRevoke(t *testing.T) {
 	wantCognito(t, err, behalf.CognitoRefreshTokenReuse, "")
 
 	tok = e.mustSignIn(t, c, "", "alice")
-	r1, err = e.svc.GetTokensFromRefreshToken(e.ctx, c.ID, tok.RefreshToken, "")
+	r1, err := e.svc.GetTokensFromRefreshToken(e.ctx, c.ID, tok.RefreshToken, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func testPoolSRP(t *testing.T, open openFunc) {
 		got, err = s.UpdatePoolUser(t.Context(), poolA, "alice", func(u *behalf.PoolUser) error { u.SRPVerifier = want; return nil })
 		ok(t, err)
 		wantEqual(t, "updated verifier", string(got.SRPVerifier), string(want))
-		got, err = s.UpdatePoolUser(t.Context(), poolA, "alice", func(u *behalf.PoolUser) error { u.SRPVerifier = nil; return nil })
+		_, err = s.UpdatePoolUser(t.Context(), poolA, "alice", func(u *behalf.PoolUser) error { u.SRPVerifier = nil; return nil })
 		ok(t, err)
 		got, err = s.GetPoolUser(t.Context(), poolA, "alice")
 		ok(t, err)
@@ -44,7 +44,7 @@ func testPoolSRP(t *testing.T, open openFunc) {
 		got, err := s.GetAppClient(t.Context(), "client1")
 		ok(t, err)
 		wantEqual(t, "GetAppClient", got, c)
-		got, err = s.UpdateAppClient(t.Context(), "client1", func(c *behalf.AppClient) error {
+		_, err = s.UpdateAppClient(t.Context(), "client1", func(c *behalf.AppClient) error {
 			c.RotateRefreshTokens, c.RefreshRetryGrace = false, 0
 			return nil
 		})
