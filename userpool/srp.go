@@ -41,9 +41,11 @@ import (
 // 3 minutes). Nobody can forge or alter one, and RespondToAuthChallenge
 // (PASSWORD_VERIFIER: USERNAME, PASSWORD_CLAIM_SECRET_BLOCK, TIMESTAMP,
 // PASSWORD_CLAIM_SIGNATURE) accepts it only before it expires, from the
-// same client, and once: the id of a block that signed in is recorded
-// (UsePoolNonce, shared by replicas) until it expires. No Session is
-// returned with the challenge (Cognito's clients send none back).
+// same client, and for one attempt: the first answer that reaches the
+// verification spends the block's id (UsePoolNonce, shared by replicas,
+// kept until the block expires), right signature or wrong, so a block is
+// neither replayed after a sign-in nor used for a second guess. No Session
+// is returned with the challenge (Cognito's clients send none back).
 //
 // Names that are no user (PreventUserExistenceErrors is always ENABLED in
 // Behalf) and users without a verifier get a simulated challenge: the
@@ -392,6 +394,11 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, pool *behalf.User
 	if err != nil {
 		return nil, err
 	}
+	// The block is spent by this one attempt, right or wrong (its record,
+	// a disk write, is made while the arithmetic runs): a block answers
+	// one signature, once.
+	spent := make(chan error, 1)
+	go func() { spent <- s.Store.UsePoolNonce(ctx, pool.ID, "srp:"+blk.ID, time.UnixMilli(blk.Expires)) }()
 	// The user, if the challenge was real and it still stands with the
 	// password it was challenged with; else the simulated verifier, and
 	// the signature cannot match.
@@ -413,26 +420,27 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, pool *behalf.User
 	a, okA := new(big.Int).SetString(blk.A, 16)
 	uu, okU := new(big.Int).SetString(blk.U, 16)
 	b, okB := new(big.Int).SetString(blk.B, 16)
+	var match bool
+	if okA && okU && okB {
+		key := srpKey(srpServerS(a, v, uu, b), uu)
+		want := srpSignature(key, srpPoolName(pool.ID), blk.UserID, blockBytes, ts)
+		got, err := base64.StdEncoding.DecodeString(sigText)
+		match = err == nil && hmac.Equal(got, want)
+	}
+	// A block spent before (a replay) counts no failure: its first use did.
+	if err := <-spent; isConflict(err) || isNotFound(err) {
+		return nil, incorrect
+	} else if err != nil {
+		return nil, internal("spend secret block", err)
+	}
 	if !okA || !okU || !okB {
 		return nil, internal("decode secret block", fmt.Errorf("bad record"))
 	}
-	key := srpKey(srpServerS(a, v, uu, b), uu)
-	want := srpSignature(key, srpPoolName(pool.ID), blk.UserID, blockBytes, ts)
-	got, err := base64.StdEncoding.DecodeString(sigText)
-	match := err == nil && hmac.Equal(got, want)
 	if !match || !real {
 		if err := s.recordFailure(ctx, pool.ID, blk.Lock, now); err != nil {
 			return nil, err
 		}
 		return nil, incorrect
-	}
-	// The password is proven: the block is spent.
-	err = s.Store.UsePoolNonce(ctx, pool.ID, "srp:"+blk.ID, time.UnixMilli(blk.Expires))
-	if isConflict(err) || isNotFound(err) {
-		return nil, incorrect
-	}
-	if err != nil {
-		return nil, internal("spend secret block", err)
 	}
 	if l != nil {
 		if err := s.Store.DeletePoolLockout(ctx, pool.ID, blk.Lock); err != nil {
