@@ -712,7 +712,7 @@ func TestGatewayUserPoolIssuer(t *testing.T) {
 	claims["iss"] = "https://behalf.example/pool_1"
 	claims["exp"] = now.Add(2 * time.Minute).Unix()
 	issued := time.Unix(now.Unix(), 123456000).UTC() // the pool's sub-second issue time
-	claims[behalf.ClaimIssuedMicros] = issued.UnixMicro()
+	claims["jti"] = behalf.NewTimeUUID(issued)       // as the pool's tokens carry it
 	tok := h.idp.token(t, claims)
 	for range 3 {
 		if resp, body := do(t, h.bearerRequest(tok, `{}`)); resp.StatusCode != 200 {

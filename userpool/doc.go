@@ -26,21 +26,26 @@
 // tokens, which no verifier relies on. The issuer is PublicURL/poolID.
 // Access tokens carry client_id and no aud; ID tokens carry aud and the
 // user's attributes. Refresh tokens are 256 random bits, stored by their
-// SHA-256, not rotated on refresh (Cognito's default). A refresh token's
+// SHA-256, not rotated on refresh unless the app client's
+// RefreshTokenRotation is on (refresh_rotation.go). A refresh token's
 // store key is the origin_jti of every token of its sign-in, so revoking
 // it (RevokeToken) also makes VerifyAccessToken, GetUser and the other
 // token-authorized calls refuse the access tokens minted from it. Global
 // sign-out revokes a user's refresh tokens and sets TokensValidAfter;
 // access tokens are compared with it to the microsecond (the row of their
-// refresh-token family, or the private claim behalf:iat_us, since iat has
-// whole seconds), so a sign-in right after a sign-out is not refused.
+// refresh-token family, or the time their jti carries: a version-7 UUID of
+// the issue time, since iat has whole seconds and Cognito's tokens no
+// finer claim), so a sign-in right after a sign-out is not refused.
 //
 // Challenge sessions (NEW_PASSWORD_REQUIRED) are stateless sealed blobs,
 // bound to the client, valid 3 minutes, and usable once because they name
 // the temporary password hash they were issued against.
 //
 //	InitiateAuth → client → flow allowed → SECRET_HASH → lockout → argon2id → status → tokens | challenge
+//	USER_SRP_AUTH → client → flow allowed → SECRET_HASH → SRP_A → lockout → verifier (or simulated) → PASSWORD_VERIFIER (srp.go)
+//	PASSWORD_VERIFIER → client → SECRET_HASH → sealed block → lockout → nonce spent ∥ S, key → signature → status → tokens | challenge
 //	REFRESH_TOKEN_AUTH → client → flow allowed → token row → SECRET_HASH → revoked/expired/disabled → tokens
+//	GetTokensFromRefreshToken → client → client secret → token row → family → rotation (refresh_rotation.go) → tokens
 //	RefreshTokens (OAuth refresh_token grant, client already authenticated) → the same, without SECRET_HASH
 //	IssueTokens with Username "" (client_credentials) → client allows the flow → scopes → access token (sub = client id)
 package userpool

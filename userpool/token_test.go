@@ -5,6 +5,8 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,6 +127,25 @@ func TestTokenClaims(t *testing.T) {
 	}
 	if _, ok := id["client_id"]; ok {
 		t.Error("ID token has client_id")
+	}
+	// Exactly Cognito's claims, no private one; the jti are version-7
+	// UUIDs carrying the issue time (behalf.TokenIssuedAt).
+	wantKeys := func(what string, m map[string]any, keys ...string) {
+		t.Helper()
+		got := slices.Sorted(maps.Keys(m))
+		slices.Sort(keys)
+		if !slices.Equal(got, keys) {
+			t.Errorf("%s token claims %v, want %v", what, got, keys)
+		}
+	}
+	wantKeys("access", a, "sub", "iss", "client_id", "origin_jti", "event_id", "token_use", "scope", "auth_time",
+		"exp", "iat", "jti", "username", "cognito:groups")
+	wantKeys("ID", id, "sub", "iss", "aud", "cognito:username", "origin_jti", "event_id", "token_use", "auth_time",
+		"exp", "iat", "jti", "email", "email_verified", "custom:team", "cognito:groups")
+	for _, m := range []map[string]any{a, id} {
+		if at, ok := behalf.TimeOfUUID(m["jti"].(string)); !ok || !at.Equal(now) {
+			t.Errorf("jti %v carries %v %v, want %v", m["jti"], at, ok, now)
+		}
 	}
 
 	claims, err := e.svc.VerifyAccessToken(e.ctx, tok.AccessToken)

@@ -25,10 +25,6 @@ const (
 	// tokenVersion is the version claim of the tokens Cognito's OAuth 2.0
 	// endpoints issue; client_credentials tokens carry it.
 	tokenVersion = 2
-	// claimIssuedMicros is a private claim of users' access tokens: iat in
-	// Unix microseconds. iat has whole seconds only, and a token must be
-	// told from a global sign-out in the same second (checkRevoked).
-	claimIssuedMicros = behalf.ClaimIssuedMicros
 )
 
 // issueRequest describes the tokens to mint for one sign-in or refresh.
@@ -141,11 +137,16 @@ func (s *Service) accessClaims(r issueRequest, common map[string]any, exp time.T
 	c["scope"] = strings.Join(tokenScopes(r.scopes), " ")
 	c["username"] = r.user.Username
 	c["exp"] = exp
-	c["jti"] = newUUID()
-	if now, ok := common["iat"].(time.Time); ok {
-		c[claimIssuedMicros] = now.UnixMicro()
-	}
+	c["jti"] = tokenID(common)
 	return c
+}
+
+// tokenID is a token's jti: a version-7 UUID of its issue time (the iat
+// of common) to the microsecond, which tells it from a global sign-out in
+// the same second (behalf.TokenIssuedAt, checkRevoked).
+func tokenID(common map[string]any) string {
+	now, _ := common["iat"].(time.Time)
+	return behalf.NewTimeUUID(now)
 }
 
 // idClaims are Cognito's ID-token claims: aud, cognito:username and the
@@ -166,7 +167,7 @@ func idClaims(r issueRequest, common map[string]any, exp time.Time, access strin
 	c["token_use"] = useID
 	c["cognito:username"] = r.user.Username
 	c["exp"] = exp
-	c["jti"] = newUUID()
+	c["jti"] = tokenID(common)
 	if r.nonce != "" {
 		c["nonce"] = r.nonce
 	}
@@ -330,7 +331,7 @@ func (s *Service) issueClientTokens(ctx context.Context, pool *behalf.UserPool, 
 	ttl := orDefault(client.AccessTokenValidity, defaultAccessValidity)
 	access, err := sg.Sign(map[string]any{
 		"sub": client.ID, "token_use": useAccess, "scope": strings.Join(granted, " "), "auth_time": now.Unix(),
-		"iss": s.Issuer(pool.ID), "exp": now.Add(ttl), "iat": now, "version": tokenVersion, "jti": newUUID(),
+		"iss": s.Issuer(pool.ID), "exp": now.Add(ttl), "iat": now, "version": tokenVersion, "jti": behalf.NewTimeUUID(now),
 		"client_id": client.ID,
 	})
 	if err != nil {

@@ -102,10 +102,10 @@ func parseAccessClaims(poolID string, m map[string]any) (*behalf.PoolAccessClaim
 	return c, nil
 }
 
-// preciseIssuedAt returns the issue time of the private claim
-// behalf:iat_us (Unix microseconds) when the token has one in the second
-// of its iat, else iat itself (whole seconds: a token Behalf minted before
-// it had the claim).
+// preciseIssuedAt returns a token's issue time to the microsecond, read
+// from its jti (a version-7 UUID of the issue time, tokens.go), or from
+// the private claim behalf:iat_us of tokens minted before; else iat
+// itself (behalf.TokenIssuedAt).
 func preciseIssuedAt(m map[string]any, iat time.Time) time.Time {
 	return behalf.TokenIssuedAt(iat, m)
 }
@@ -149,10 +149,11 @@ func (s *Service) checkAccessState(ctx context.Context, pool *behalf.UserPool, c
 // family's store key) is judged by that row, to the microsecond: revoked,
 // or created no later than the user's TokensValidAfter. Other tokens
 // (clients without token revocation, hosted-login tokens without a refresh
-// token) are judged by their issue time, to the microsecond too
-// (behalf:iat_us), so a sign-in right after a sign-out, in the same
-// second, gets a usable token. A token without that claim has only iat's
-// whole seconds and is refused if it is from the second of a sign-out.
+// token) are judged by their issue time, to the microsecond too (their
+// jti is a version-7 UUID of it), so a sign-in right after a sign-out, in
+// the same second, gets a usable token. A token whose jti carries no time
+// has only iat's whole seconds and is refused if it is from the second of
+// a sign-out.
 func (s *Service) checkRevoked(ctx context.Context, pool *behalf.UserPool, u *behalf.PoolUser, c *behalf.PoolAccessClaims) error {
 	rt, err := s.family(ctx, pool, u, c.OriginJTI)
 	if err != nil {
