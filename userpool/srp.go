@@ -86,7 +86,7 @@ const (
 // srpRecord is the sealed content of PoolUser.SRPVerifier.
 type srpRecord struct {
 	Salt        string `json:"s"` // hex of the salt bytes
-	Verifier    string `json:"v"` // hex of v
+	Verifier    []byte `json:"v"` // v, big-endian
 	Fingerprint string `json:"h"` // passwordFingerprint of the hash it was made with
 }
 
@@ -101,9 +101,9 @@ type srpBlock struct {
 	Login       string `json:"l"` // the name typed
 	UserID      string `json:"d"` // USER_ID_FOR_SRP
 	Lock        string `json:"k"` // whose lockout record counts (lockoutKey)
-	A           string `json:"a"` // hex
-	U           string `json:"x"` // hex
-	B           string `json:"b"` // hex of the secret exponent b
+	A           []byte `json:"a"` // big-endian, as every integer here
+	U           []byte `json:"x"`
+	B           []byte `json:"b"` // the secret exponent b
 	Expires     int64  `json:"e"` // Unix milliseconds
 }
 
@@ -140,7 +140,7 @@ func (s *Service) newSRPVerifier(ctx context.Context, poolID, username string, p
 	rand.Read(saltBytes)
 	salt := new(big.Int).SetBytes(saltBytes)
 	v := srpVerifier(srpX(srpPoolName(poolID), username, []byte(password.Reveal()), salt))
-	b, err := json.Marshal(srpRecord{Salt: hex.EncodeToString(saltBytes), Verifier: v.Text(16), Fingerprint: passwordFingerprint(hash)})
+	b, err := json.Marshal(srpRecord{Salt: hex.EncodeToString(saltBytes), Verifier: v.Bytes(), Fingerprint: passwordFingerprint(hash)})
 	if err != nil {
 		return nil, internal("encode SRP verifier", err)
 	}
@@ -168,12 +168,11 @@ func (s *Service) srpVerifierOf(ctx context.Context, u *behalf.PoolUser) (salt, 
 	if !hmac.Equal([]byte(r.Fingerprint), []byte(passwordFingerprint(u.PasswordHash))) {
 		return nil, nil, false, nil
 	}
-	saltBytes, err1 := hex.DecodeString(r.Salt)
-	v, ok2 := new(big.Int).SetString(r.Verifier, 16)
-	if err1 != nil || !ok2 {
+	saltBytes, err := hex.DecodeString(r.Salt)
+	if err != nil || len(r.Verifier) == 0 {
 		return nil, nil, false, internal("decode SRP verifier", fmt.Errorf("bad record"))
 	}
-	return new(big.Int).SetBytes(saltBytes), v, true, nil
+	return new(big.Int).SetBytes(saltBytes), new(big.Int).SetBytes(r.Verifier), true, nil
 }
 
 // backfillSRP gives a user who just proved its password a verifier if it
@@ -316,7 +315,7 @@ func (s *Service) srpAuth(ctx context.Context, pool *behalf.UserPool, client *be
 	}
 	id := make([]byte, 16)
 	rand.Read(id)
-	blk.ID, blk.A, blk.U, blk.B = base64.RawURLEncoding.EncodeToString(id), a.Text(16), uu.Text(16), b.Text(16)
+	blk.ID, blk.A, blk.U, blk.B = base64.RawURLEncoding.EncodeToString(id), a.Bytes(), uu.Bytes(), b.Bytes()
 	raw, err := json.Marshal(blk)
 	if err != nil {
 		return nil, internal("encode secret block", err)
@@ -417,11 +416,10 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, pool *behalf.User
 			}
 		}
 	}
-	a, okA := new(big.Int).SetString(blk.A, 16)
-	uu, okU := new(big.Int).SetString(blk.U, 16)
-	b, okB := new(big.Int).SetString(blk.B, 16)
+	a, uu, b := new(big.Int).SetBytes(blk.A), new(big.Int).SetBytes(blk.U), new(big.Int).SetBytes(blk.B)
+	wellFormed := a.Sign() > 0 && uu.Sign() > 0 && b.Sign() > 0
 	var match bool
-	if okA && okU && okB {
+	if wellFormed {
 		key := srpKey(srpServerS(a, v, uu, b), uu)
 		want := srpSignature(key, srpPoolName(pool.ID), blk.UserID, blockBytes, ts)
 		got, err := base64.StdEncoding.DecodeString(sigText)
@@ -433,7 +431,7 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, pool *behalf.User
 	} else if err != nil {
 		return nil, internal("spend secret block", err)
 	}
-	if !okA || !okU || !okB {
+	if !wellFormed {
 		return nil, internal("decode secret block", fmt.Errorf("bad record"))
 	}
 	if !match || !real {
