@@ -401,19 +401,22 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, pool *behalf.User
 	// The user, if the challenge was real and it still stands with the
 	// password it was challenged with; else the simulated verifier, and
 	// the signature cannot match.
-	var u *behalf.PoolUser
+	// A simulated challenge reads the name typed, so that both do the same
+	// store work; what it finds is not used.
+	target := blk.User
+	if target == "" {
+		target = blk.Login
+	}
+	u, err := s.Store.GetPoolUser(ctx, pool.ID, target)
+	if err != nil && !isNotFound(err) {
+		return nil, internal("get user", err)
+	}
 	v, real := sim.v, false
-	if blk.User != "" {
-		u, err = s.Store.GetPoolUser(ctx, pool.ID, blk.User)
-		if err != nil && !isNotFound(err) {
-			return nil, internal("get user", err)
-		}
-		if u != nil && u.Sub == blk.Sub && passwordFingerprint(u.PasswordHash) == blk.Fingerprint {
-			if _, uv, ok, err := s.srpVerifierOf(ctx, u); err != nil {
-				return nil, err
-			} else if ok {
-				v, real = uv, true
-			}
+	if blk.User != "" && u != nil && u.Sub == blk.Sub && passwordFingerprint(u.PasswordHash) == blk.Fingerprint {
+		if _, uv, ok, err := s.srpVerifierOf(ctx, u); err != nil {
+			return nil, err
+		} else if ok {
+			v, real = uv, true
 		}
 	}
 	a, uu, b := new(big.Int).SetBytes(blk.A), new(big.Int).SetBytes(blk.U), new(big.Int).SetBytes(blk.B)

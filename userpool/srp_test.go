@@ -1,8 +1,10 @@
 package userpool_test
 
 import (
+	"context"
 	"encoding/base64"
 	"regexp"
+	"slices"
 	"testing"
 	"time"
 
@@ -353,4 +355,70 @@ func TestSRPVerifierBackfill(t *testing.T) {
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "Incorrect username or password.")
 	_, err = e.srpSignIn(t, c, "frank", "Changed-5!x")
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "User is disabled.")
+}
+
+func (r *recorder) UsePoolNonce(ctx context.Context, poolID, nonce string, expiresAt time.Time) error {
+	r.add("UsePoolNonce")
+	return r.Store.UsePoolNonce(ctx, poolID, nonce, expiresAt)
+}
+
+func (r *recorder) EnsurePoolSecret(ctx context.Context, poolID, name string, sealed behalf.Sealed) (behalf.Sealed, error) {
+	r.add("EnsurePoolSecret")
+	return r.Store.EnsurePoolSecret(ctx, poolID, name, sealed)
+}
+
+// Ensure a user's wrong password and a name that is no user cost the same
+// store calls at both steps of SRP, attempt after attempt, until both are
+// locked out and refused at the first step without more.
+func TestSRPSameStoreWork(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		attrs      []string
+		user, none string
+	}{
+		{"username", nil, "alice", "mallory"},
+		{"email", []string{"email"}, "alice@example.com", "mallory@example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			rec := &recorder{Store: e.store}
+			e.svc.Store = rec
+			p := e.pool(t, tc.attrs...)
+			c := e.srpAppClient(t, p.ID)
+			var attrs map[string]string
+			if tc.attrs != nil {
+				attrs = map[string]string{"email": tc.user}
+			}
+			e.user(t, p.ID, tc.user, attrs)
+			e.srpStart(t, c, tc.none) // the pool's simulation key is made once
+			rec.take()
+			steps := func(name string) (initiate, respond []string) {
+				cl := srpclient.New(p.ID)
+				ch, err := e.svc.InitiateAuth(e.ctx, c.ID, "USER_SRP_AUTH", map[string]behalf.Secret{"USERNAME": behalf.Secret(name), "SRP_A": behalf.Secret(cl.SRPA())})
+				initiate = rec.take()
+				if err != nil {
+					return initiate, nil
+				}
+				_, err = e.svc.RespondToAuthChallenge(e.ctx, c.ID, "PASSWORD_VERIFIER", "", e.srpAnswer(t, cl, ch, "Wrong-Pass-1!"))
+				wantCognito(t, err, behalf.CognitoNotAuthorized, "Incorrect username or password.")
+				respond = rec.take()
+				slices.Sort(respond) // the nonce is spent concurrently
+				return initiate, respond
+			}
+			for attempt := 1; attempt <= 6; attempt++ {
+				ui, ur := steps(tc.user)
+				ni, nr := steps(tc.none)
+				if !slices.Equal(ui, ni) || !slices.Equal(ur, nr) {
+					t.Fatalf("attempt %d: the user's wrong password made %v then %v, the unknown name %v then %v", attempt, ui, ur, ni, nr)
+				}
+				want := []string{"FailPoolLockout", "UsePoolNonce"}
+				if attempt == 6 { // locked at the first step
+					want = nil
+				}
+				if w := writes(ur); !slices.Equal(w, want) {
+					t.Fatalf("attempt %d wrote %v, want %v", attempt, w, want)
+				}
+			}
+		})
+	}
 }
