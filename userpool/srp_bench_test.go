@@ -3,6 +3,7 @@ package userpool_test
 import (
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,4 +100,55 @@ func BenchmarkSRPSignInStorm(b *testing.B) {
 	<-sampled
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-live-heap-MiB")
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signins/s")
+}
+
+// BenchmarkSRPWrongPassword times both steps of a failed SRP sign-in, for
+// a user's wrong password and for a name that is no user, interleaved,
+// and reports each step's median of both and their difference: the
+// answers must not tell them apart by time.
+func BenchmarkSRPWrongPassword(b *testing.B) {
+	e := newEnv(b)
+	p := e.pool(b)
+	c := e.srpAppClient(b, p.ID)
+	e.user(b, p.ID, "alice", nil)
+	e.srpStart(b, c, "mallory")     // the simulation key, made once
+	var times [2][2][]time.Duration // [known, unknown][initiate, respond]
+	attempt := func(name string, into *[2][]time.Duration) {
+		e.clock.Add(time.Hour) // no lockout
+		cl := srpclient.New(p.ID)
+		start := time.Now()
+		ch, err := e.svc.InitiateAuth(e.ctx, c.ID, "USER_SRP_AUTH", map[string]behalf.Secret{"USERNAME": behalf.Secret(name), "SRP_A": behalf.Secret(cl.SRPA())})
+		into[0] = append(into[0], time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		answer := e.srpAnswer(b, cl, ch, "Wrong-Password-1")
+		start = time.Now()
+		_, err = e.svc.RespondToAuthChallenge(e.ctx, c.ID, "PASSWORD_VERIFIER", "", answer)
+		into[1] = append(into[1], time.Since(start))
+		if behalf.CognitoException(err) != behalf.CognitoNotAuthorized {
+			b.Fatalf("sign in %s: %v", name, err)
+		}
+	}
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			attempt("alice", &times[0])
+			attempt("mallory", &times[1])
+		} else {
+			attempt("mallory", &times[1])
+			attempt("alice", &times[0])
+		}
+		i++
+	}
+	median := func(d []time.Duration) float64 {
+		slices.Sort(d)
+		return float64(d[len(d)/2]) / float64(time.Millisecond)
+	}
+	for step, name := range []string{"initiate", "respond"} {
+		k, u := median(times[0][step]), median(times[1][step])
+		b.ReportMetric(k, name+"-known-p50-ms")
+		b.ReportMetric(u, name+"-unknown-p50-ms")
+		b.ReportMetric(k-u, name+"-diff-p50-ms")
+	}
 }
