@@ -171,10 +171,16 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 				s.Log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p)
 				writeError(sw, r, s.Log, errors.New("panic in handler"))
 			}
+			status := sw.status
+			if clientGone(r) && (!sw.wrote || status >= 500) {
+				// Answered for no one, or not at all: the client's doing,
+				// not a server error.
+				status = StatusClientClosed
+			}
 			s.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"op", sw.op, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
+				"op", sw.op, "status", status, "duration_ms", time.Since(start).Milliseconds())
 			if s.Observe != nil {
-				s.Observe(r, sw.op, sw.status, sw.Header(), time.Since(start))
+				s.Observe(r, sw.op, status, sw.Header(), time.Since(start))
 			}
 		}()
 		next.ServeHTTP(sw, r)
@@ -240,6 +246,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	wrote  bool // WriteHeader or Write was called
 	op     string
 }
 
@@ -248,6 +255,11 @@ type statusWriter struct {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
+	w.status, w.wrote = code, true
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
 }

@@ -21,7 +21,7 @@ var (
 	// SessionEvents are the events of authorization sessions.
 	SessionEvents = []string{"started", "completed", "failed", "expired"}
 	// Outcomes are the outcomes of requests (see Outcome).
-	Outcomes = []string{"success", "client_error", "throttled", "server_error"}
+	Outcomes = []string{"success", "client_error", "throttled", "server_error", "client_closed"}
 	// Limits are the rate limits (package ratelimit).
 	Limits = []string{"key", "ip"}
 )
@@ -56,7 +56,7 @@ func NewMetrics(tracer trace.Tracer) *Metrics {
 		tracer: tracer,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "behalf_requests_total",
-			Help: "Requests answered, by operation and outcome (success, client_error, throttled, server_error).",
+			Help: "Requests answered, by operation and outcome (success, client_error, throttled, server_error, client_closed: the client went away first).",
 		}, []string{"operation", "outcome"}),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "behalf_request_duration_seconds",
@@ -137,20 +137,26 @@ func (m *Metrics) Request(r *http.Request, op string, status int, h http.Header,
 }
 
 // Outcome classes an HTTP status: success (below 400), throttled (429),
-// client_error (other 4xx) or server_error. Request also counts as
-// throttled the answers whose X-Amzn-ErrorType is ThrottlingException or
-// TooManyRequestsException, whatever their status.
+// client_closed (499: the client went away before the answer, see
+// api.StatusClientClosed), client_error (other 4xx) or server_error.
+// Request also counts as throttled the answers whose X-Amzn-ErrorType is
+// ThrottlingException or TooManyRequestsException, whatever their status.
 func Outcome(status int) string {
 	switch {
 	case status < 400:
 		return "success"
 	case status == http.StatusTooManyRequests:
 		return "throttled"
+	case status == statusClientClosed:
+		return "client_closed"
 	case status < 500:
 		return "client_error"
 	}
 	return "server_error"
 }
+
+// statusClientClosed is api.StatusClientClosed.
+const statusClientClosed = 499
 
 // TokenFetch counts one GetResourceOauth2Token answer.
 func (m *Metrics) TokenFetch(result string) {
