@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -128,10 +129,38 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
 		writeJSON(w, http.StatusNotFound, errorBody{Type: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.Path + "."})
 	})
+	name := s.namer(mux)
 	if s.Front != nil {
-		return s.withRequestID(s.Front(mux))
+		return s.withRequestID(s.Front(mux), name)
 	}
-	return s.withRequestID(mux)
+	return s.withRequestID(mux, name)
+}
+
+// namer returns what names a request no handler named because Front
+// refused it before dispatch (a rate limit or the in-flight bound): the
+// route table's operation, the cognito-idp operation of its X-Amz-Target,
+// or "" (Observe then names it by its path).
+func (s *Server) namer(mux *http.ServeMux) func(r *http.Request) string {
+	names := map[string]string{"POST /runtimes/{runtime}/invocations": "InvokeAgentRuntime"}
+	for _, rt := range s.routes() {
+		names[rt.pattern] = rt.name
+	}
+	var cognito map[string]cognitoOp
+	if s.UserPools != nil {
+		cognito = s.cognitoOps()
+	}
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		if name, ok := names[pattern]; ok {
+			return name
+		}
+		if pattern == "POST /{$}" {
+			if name, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cognitoTargetPrefix); ok && cognito[name].run != nil {
+				return name
+			}
+		}
+		return ""
+	}
 }
 
 type requestIDKey struct{}
@@ -156,7 +185,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
-func (s *Server) withRequestID(next http.Handler) http.Handler {
+func (s *Server) withRequestID(next http.Handler, name func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := randid.Hex(16)
 		w.Header().Set("X-Amzn-RequestId", id)
@@ -170,6 +199,9 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 				}
 				s.Log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p)
 				writeError(sw, r, s.Log, errors.New("panic in handler"))
+			}
+			if sw.op == "" && sw.wrote {
+				sw.op = name(r) // refused before dispatch
 			}
 			status := sw.status
 			if clientGone(r) && (!sw.wrote || status >= 500) {
