@@ -16,10 +16,14 @@ import (
 // Overload is the configuration of the bounds that keep an overloaded
 // server's memory, goroutines and file descriptors flat: requests in
 // flight on the API listener and invocations in flight (excess refused at
-// once in each API's throttling shape, package ratelimit), concurrent
+// once in each API's throttling shape, package ratelimit), connections
+// open on it (connlimit.go), concurrent
 // argon2id hashes (userpool), and database connections (sqlstore).
 // docs/operations.md, "Overload".
 type Overload struct {
+	// MaxConnections bounds the connections the listener holds open
+	// (connlimit.go); 0 disables.
+	MaxConnections int
 	// MaxInFlight bounds the requests the listener serves at once, but
 	// for invocations and the health checks; 0 disables.
 	MaxInFlight int
@@ -46,10 +50,11 @@ func defaultMaxInvocations() int { return 256 * runtime.GOMAXPROCS(0) }
 const defaultQueueWait = 100 * time.Millisecond
 
 func defaultOverload() Overload {
-	return Overload{MaxInFlight: defaultMaxInFlight(), MaxInvocations: defaultMaxInvocations(), QueueWait: defaultQueueWait}
+	return Overload{MaxConnections: defaultMaxConnections(), MaxInFlight: defaultMaxInFlight(), MaxInvocations: defaultMaxInvocations(), QueueWait: defaultQueueWait}
 }
 
 func (c *Overload) flags(fs *flag.FlagSet) {
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "connections held open on --listen (1024 per GOMAXPROCS); at the bound the connection idle longest is closed, else new ones wait to be accepted; 0 disables")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", c.MaxInFlight, "requests served at once on --listen (64 per GOMAXPROCS; invocations and /healthz, /readyz not counted); past it, and --queue-wait, requests are refused at once: 429 ThrottlingException, Cognito's TooManyRequestsException, with Retry-After; 0 disables")
 	fs.IntVar(&c.MaxInvocations, "max-invocations-in-flight", c.MaxInvocations, "InvokeAgentRuntime requests (streams) served at once (256 per GOMAXPROCS); past it 429 ThrottlingException; 0 disables")
 	fs.DurationVar(&c.QueueWait, "queue-wait", c.QueueWait, "how long a request over --max-in-flight or --max-invocations-in-flight waits for a slot before it is refused (0: refused at once)")
@@ -58,8 +63,8 @@ func (c *Overload) flags(fs *flag.FlagSet) {
 }
 
 func (c Overload) validate() []error {
-	if c.MaxInFlight < 0 || c.MaxInvocations < 0 || c.QueueWait < 0 || c.MaxPasswordHashes < 0 || c.DBMaxConns < 0 {
-		return []error{fmt.Errorf("--max-in-flight, --max-invocations-in-flight, --queue-wait, --max-password-hashes and --db-max-conns must not be negative")}
+	if c.MaxConnections < 0 || c.MaxInFlight < 0 || c.MaxInvocations < 0 || c.QueueWait < 0 || c.MaxPasswordHashes < 0 || c.DBMaxConns < 0 {
+		return []error{fmt.Errorf("--max-connections, --max-in-flight, --max-invocations-in-flight, --queue-wait, --max-password-hashes and --db-max-conns must not be negative")}
 	}
 	return nil
 }

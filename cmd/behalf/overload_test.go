@@ -181,10 +181,10 @@ func TestOverloadFlags(t *testing.T) {
 	if err := m.ParseFlags(nil); err != nil {
 		t.Fatal(err)
 	}
-	if c := m.Config.Overload; c.MaxInFlight < 64 || c.MaxInvocations < c.MaxInFlight || c.QueueWait <= 0 {
+	if c := m.Config.Overload; c.MaxConnections < c.MaxInFlight || c.MaxInFlight < 64 || c.MaxInvocations < c.MaxInFlight || c.QueueWait <= 0 {
 		t.Fatalf("defaults %+v: want bounds on by default", c)
 	}
-	for _, flag := range []string{"--max-in-flight", "--max-invocations-in-flight", "--queue-wait", "--max-password-hashes", "--db-max-conns"} {
+	for _, flag := range []string{"--max-connections", "--max-in-flight", "--max-invocations-in-flight", "--queue-wait", "--max-password-hashes", "--db-max-conns"} {
 		v := "-1"
 		if flag == "--queue-wait" {
 			v = "-1s"

@@ -235,6 +235,10 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
+	if n := m.Config.MaxConnections; n > 0 {
+		cl := newConnLimit(ln, n)
+		ln, hs.ConnState = cl, cl.ConnState
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	// The token-fetch audit: flushed every minute, and once more after the
