@@ -39,7 +39,7 @@ type connLimit struct {
 // to close it at the bound: long enough that its client is not about to
 // send its next request (which closing it would cut off), short enough
 // that a new client waits little for its slot.
-const connIdleEvict = time.Second
+const connIdleEvict = 5 * time.Second
 
 func newConnLimit(ln net.Listener, max int) *connLimit {
 	return &connLimit{Listener: ln, slots: make(chan struct{}, max), done: make(chan struct{}), idleEvict: connIdleEvict, idle: map[net.Conn]time.Time{}}

@@ -54,7 +54,7 @@ func defaultOverload() Overload {
 }
 
 func (c *Overload) flags(fs *flag.FlagSet) {
-	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "connections held open on --listen (1024 per GOMAXPROCS); at the bound the connection idle longest is closed, else new ones wait to be accepted; 0 disables")
+	fs.IntVar(&c.MaxConnections, "max-connections", c.MaxConnections, "connections held open on --listen (1024 per GOMAXPROCS); at the bound new ones wait to be accepted, and connections idle for 5 s are closed; 0 disables")
 	fs.IntVar(&c.MaxInFlight, "max-in-flight", c.MaxInFlight, "requests served at once on --listen (64 per GOMAXPROCS; invocations and /healthz, /readyz not counted); past it, and --queue-wait, requests are refused at once: 429 ThrottlingException, Cognito's TooManyRequestsException, with Retry-After; 0 disables")
 	fs.IntVar(&c.MaxInvocations, "max-invocations-in-flight", c.MaxInvocations, "InvokeAgentRuntime requests (streams) served at once (256 per GOMAXPROCS); past it 429 ThrottlingException; 0 disables")
 	fs.DurationVar(&c.QueueWait, "queue-wait", c.QueueWait, "how long a request over --max-in-flight or --max-invocations-in-flight waits for a slot before it is refused (0: refused at once)")
