@@ -227,6 +227,30 @@ func (s *loadServer) metric(name string, labels ...string) (float64, bool) {
 	return sum, found
 }
 
+// errorKinds counts the ERROR lines of a text log by message and the
+// last part of their err.
+func errorKinds(log []byte) map[string]int {
+	kinds := map[string]int{}
+	for _, line := range strings.Split(string(log), "\n") {
+		if !strings.Contains(line, "level=ERROR") {
+			continue
+		}
+		_, msg, _ := strings.Cut(line, "msg=")
+		if i := strings.Index(msg, " op="); i >= 0 {
+			msg = msg[:i]
+		} else if i := strings.Index(msg, " err="); i >= 0 {
+			msg = msg[:i]
+		}
+		_, cause, _ := strings.Cut(line, "err=")
+		cause, _, _ = strings.Cut(cause, " request_id=")
+		if i := strings.LastIndex(cause, ": "); i >= 0 {
+			cause = cause[i+2:]
+		}
+		kinds[strings.Trim(msg, `"`)+": "+strings.Trim(cause, `"\`)]++
+	}
+	return kinds
+}
+
 // durationBuckets reads behalf_request_duration_seconds' buckets, summed
 // over operations: upper bound → requests.
 func (s *loadServer) durationBuckets() map[float64]float64 {
@@ -517,6 +541,9 @@ func runOverload(t *testing.T, bin, load string) {
 	t.Logf("  server: RSS %d → peak %d MB (%d after); goroutines %d → peak %d; fds %d → peak %d (behalf.db* %d → peak %d)",
 		idle.rssKB/1024, peak.rssKB/1024, after.rssKB/1024, idle.goroutines, peak.goroutines, idle.fds, peak.fds, idle.dbFDs, peak.dbFDs)
 	t.Logf("  ERROR log lines %d; server_error requests (metrics) %.0f", errorLines, serverErrors)
+	if errorLines > 0 {
+		t.Logf("  ERROR lines by message and cause: %v", errorKinds(logText))
+	}
 	t.Logf("  CPU: server %.1f s, load generator %.1f s, of %.0f s × %d CPUs; load average %s",
 		serverCPU, clientCPU, secs, runtime.NumCPU(), strings.Join(strings.Fields(string(loadavg))[:3], " "))
 }
