@@ -294,3 +294,48 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 		t.Fatalf("applied migrations = %q, want %q", names, want)
 	}
 }
+
+// Ensure the connection pool is bounded (issue 11, reliability 1: under
+// overload SQLite had 5,399 handles open on behalf.db): Open bounds it by
+// DefaultMaxConns, a query beyond the bound waits for a connection (here
+// until its context ends) instead of opening one more, and connections
+// returned after a burst are kept, not closed and reopened.
+func TestPoolBounded(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { testPoolBounded(t, openSQLite(t)) })
+	t.Run("Postgres", func(t *testing.T) { testPoolBounded(t, openPostgres(t, postgresDSN(t))) })
+}
+
+func testPoolBounded(t *testing.T, db *sqlstore.DB) {
+	n := sqlstore.DefaultMaxConns()
+	if got := db.Stats().MaxOpenConnections; got != n {
+		t.Fatalf("MaxOpenConnections = %d, want DefaultMaxConns %d", got, n)
+	}
+	db.SetMaxConns(3)
+	pool := sqlstore.SQLDB(db)
+	var held []*sql.Conn
+	for range 3 {
+		c, err := pool.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// The fourth waits: a read gives up when its context ends.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := db.GetWorkload(ctx, "x"); behalf.ErrorCode(err) == behalf.ENOTFOUND || ctx.Err() == nil {
+		t.Fatalf("a read past the bound: %v, want it to wait for a connection until its context ended", err)
+	}
+	if got := db.Stats().OpenConnections; got != 3 {
+		t.Fatalf("open connections = %d, want 3", got)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	if _, err := db.GetWorkload(t.Context(), "x"); behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		t.Fatalf("a read once connections are back: %v", err)
+	}
+	if st := db.Stats(); st.MaxIdleClosed != 0 || st.OpenConnections != 3 {
+		t.Fatalf("after the burst: %d open, %d closed as surplus idle; want all 3 kept", st.OpenConnections, st.MaxIdleClosed)
+	}
+}

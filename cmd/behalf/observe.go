@@ -134,8 +134,8 @@ func (m *Main) startObservability(ctx context.Context) (stop func(), err error) 
 // request counters, the per-key limit on every SigV4 verifier (AgentCore,
 // cognito-idp, invocations; the root key exempt unless --rate-limit-root),
 // the agent transport's spans, and, in front of the routes (inside the
-// request-id middleware), the per-IP limits and intercept (the hosted
-// login).
+// request-id middleware), the in-flight bounds, the per-IP limits and
+// intercept (the hosted login).
 func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Handler) {
 	o := m.obs
 	limited := func(limit string) func(*http.Request) {
@@ -173,11 +173,14 @@ func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Han
 		}
 	}
 	ips := &ratelimit.IPLimit{Limiter: o.ips, TrustProxy: m.Config.TrustProxy, OnLimit: limited("ip")}
+	bound := m.inFlightBounds()
 	srv.Front = func(h http.Handler) http.Handler {
 		if intercept != nil {
 			h = intercept(h)
 		}
-		return ips.Wrap(h)
+		// The in-flight bounds first: a request refused for overload
+		// costs nothing else (overload.go).
+		return bound(ips.Wrap(h))
 	}
 }
 

@@ -46,6 +46,9 @@ type Config struct {
 	ConnectionsIssuer string
 	// Observability: log level, metrics listener, rate limits (observe.go).
 	Observability
+	// Overload: bounds on requests, hashes and database connections in
+	// flight (overload.go).
+	Overload
 	// Init allows starting over with an empty database in a data directory
 	// that holds key or credentials files of an earlier one (startup.go).
 	Init bool
@@ -59,7 +62,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), DatabaseWait: 60 * time.Second,
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second,
 		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending}
 }
 
@@ -106,6 +109,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
 	c.Observability.flags(fs)
+	c.Overload.flags(fs)
 	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
 	fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to wait at start for an unreachable PostgreSQL, retrying with backoff (0: fail at once)")
 	fs.IntVar(&c.HostedLoginMaxPendingPerIP, "hosted-login-max-pending-per-ip", c.HostedLoginMaxPendingPerIP, "unexpired sign-in requests the hosted login keeps per client IP (keyed as --rate-limit-ip; loopback clients count in the total only); 0 removes the bound")
@@ -139,6 +143,7 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--hosted-login-max-pending-per-ip and --hosted-login-max-pending must not be negative (0 removes a bound)"))
 	}
 	errs = append(errs, c.Observability.validate()...)
+	errs = append(errs, c.Overload.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -171,6 +176,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	store.SetMaxConns(c.DBMaxConns)
+	m.obs.metrics.DBPool(store.Stats)
 	m.store = store
 	defer m.Close()
 	sealer, closeKeys, err := m.openSealer(ctx, store) // every key-encryption key version (keys_cmd.go)
@@ -228,6 +235,10 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
+	if n := m.Config.MaxConnections; n > 0 {
+		cl := newConnLimit(ln, n)
+		ln, hs.ConnState = cl, cl.ConnState
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	// The token-fetch audit: flushed every minute, and once more after the
@@ -269,6 +280,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	}
 	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
 	m.userPools = pools
+	c.Overload.configurePools(pools)
 	// Every user pool is a trusted issuer, with its keys read in process.
 	poolIssuers := &pooltoken.Pools{Keys: pools, PublicURL: publicURL}
 	users := identity.NewTrustedIssuers(store, httpClient, poolIssuers)
