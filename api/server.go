@@ -90,9 +90,10 @@ func opName(r *http.Request) string {
 	return s
 }
 
-// operation is one AWS operation: it gets the verified request body and
-// returns a success status and the response document.
-type operation func(ctx context.Context, body []byte) (int, any, error)
+// operation is one AWS operation: it gets the request (for its path and
+// query bindings) and its verified body, and returns a success status and
+// the response document.
+type operation func(ctx context.Context, req *http.Request, body []byte) (int, any, error)
 
 // Handler returns the HTTP handler for every route.
 func (s *Server) Handler() http.Handler {
@@ -244,8 +245,7 @@ func (s *Server) serveOperation(rt route) http.Handler {
 			return
 		}
 		ctx := behalf.WithPrincipal(r.Context(), p)
-		ctx = context.WithValue(ctx, requestKey{}, r) // path and query bindings (agentruntime.go)
-		status, out, err := op(ctx, body)
+		status, out, err := op(ctx, r, body)
 		if err != nil {
 			writeError(w, r, s.Log, err)
 			return
