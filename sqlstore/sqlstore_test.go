@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -337,5 +339,40 @@ func testPoolBounded(t *testing.T, db *sqlstore.DB) {
 	}
 	if st := db.Stats(); st.MaxIdleClosed != 0 || st.OpenConnections != 3 {
 		t.Fatalf("after the burst: %d open, %d closed as surplus idle; want all 3 kept", st.OpenConnections, st.MaxIdleClosed)
+	}
+}
+
+// Ensure a write the database has no room for is the service's trouble,
+// 503 with Retry-After (behalf.ErrStoreUnavailable), not an internal error,
+// and that writes work again once there is room. SQLite is filled with
+// PRAGMA max_page_count on the pool's one connection.
+func TestStorageFullIsUnavailable(t *testing.T) {
+	db := openSQLite(t)
+	db.SetMaxConns(1)
+	ctx := t.Context()
+	pool := sqlstore.SQLDB(db)
+	var pages int
+	if err := pool.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	big := map[string]string{}
+	for i := range 40 {
+		big[fmt.Sprintf("k%d", i)] = strings.Repeat("x", 250)
+	}
+	var err error
+	for i := 0; i < 50 && err == nil; i++ {
+		err = db.CreateWorkload(ctx, &behalf.WorkloadIdentity{ID: fmt.Sprintf("id-%d", i), Name: fmt.Sprintf("full-%d", i), Tags: big, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	}
+	if !errors.Is(err, behalf.ErrStoreUnavailable) || behalf.ErrorCode(err) != behalf.EUNAVAILABLE {
+		t.Fatalf("a write with the database full = %v, want ErrStoreUnavailable", err)
+	}
+	if _, err := pool.ExecContext(ctx, "PRAGMA max_page_count = 1073741823"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateWorkload(ctx, &behalf.WorkloadIdentity{ID: "id-room", Name: "room", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatalf("a write once there is room: %v", err)
 	}
 }
