@@ -25,6 +25,7 @@ const (
 	CognitoUnsupportedOperation  = "UnsupportedOperationException"
 	CognitoInternalError         = "InternalErrorException"
 	CognitoScopeDoesNotExist     = "ScopeDoesNotExistException"
+	CognitoGroupExists           = "GroupExistsException"
 )
 
 // cognitoCodes gives the behalf error code of each Cognito exception.
@@ -44,6 +45,7 @@ var cognitoCodes = map[string]string{
 	CognitoUnsupportedOperation:  EFORBIDDEN,
 	CognitoInternalError:         EINTERNAL,
 	CognitoScopeDoesNotExist:     EINVALID,
+	CognitoGroupExists:           ECONFLICT,
 }
 
 // CognitoError is a user-pool error with the Cognito exception name the
@@ -271,6 +273,8 @@ type IssueTokensInput struct {
 // OpenID provider. Errors are *CognitoError (or wrap one) except internal
 // failures, which are uncoded.
 type UserPoolService interface {
+	PoolGroupService
+
 	// CreateUserPool returns InvalidParameterException.
 	CreateUserPool(ctx context.Context, in CreateUserPoolInput) (*UserPool, error)
 	// DescribeUserPool returns ResourceNotFoundException.

@@ -94,6 +94,5 @@ func publicUser(u *behalf.PoolUser) *behalf.PoolUser {
 		c.Attributes = map[string]string{}
 	}
 	c.Attributes["sub"] = u.Sub
-	c.Groups = slices.Clone(u.Groups)
 	return &c
 }
