@@ -224,6 +224,9 @@ type UserPoolStore interface {
 	UpdatePoolUser(ctx context.Context, poolID, username string, fn func(*PoolUser) error) (*PoolUser, error)
 	DeletePoolUser(ctx context.Context, poolID, username string) error
 	ListPoolUsers(ctx context.Context, poolID string, opt ListOptions) ([]*PoolUser, error) // by username
+	// SearchPoolUsers returns the users of a pool that q selects, in
+	// PoolUserQuery's order (ListUsers' filters).
+	SearchPoolUsers(ctx context.Context, poolID string, q PoolUserQuery) ([]*PoolUser, error)
 
 	CreatePoolRefreshToken(ctx context.Context, t *PoolRefreshToken) error
 	GetPoolRefreshToken(ctx context.Context, hash string) (*PoolRefreshToken, error)

@@ -329,8 +329,9 @@ type UserPoolService interface {
 	AdminDisableUser(ctx context.Context, poolID, username string) error
 	// AdminEnableUser reverses AdminDisableUser.
 	AdminEnableUser(ctx context.Context, poolID, username string) error
-	// ListUsers returns one page of users by username; filter is "" or one
-	// of `username = "x"`, `email = "x"`, `sub = "x"`.
+	// ListUsers returns one page of users: by username, or for a filter
+	// `attribute = "value"` or `attribute ^= "value"` (a searchable
+	// attribute, see PoolUserQuery) in the filter's order.
 	ListUsers(ctx context.Context, poolID string, page PageRequest, filter string) ([]*PoolUser, string, error)
 	// AdminUserGlobalSignOut revokes every token of the user.
 	AdminUserGlobalSignOut(ctx context.Context, poolID, username string) error

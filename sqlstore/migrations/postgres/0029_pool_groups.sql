@@ -34,3 +34,27 @@ CREATE TABLE pool_group_members (
 -- Serves AdminListGroupsForUser, the groups of a token (by name) and the
 -- cascade from pool_users.
 CREATE INDEX pool_group_members_user ON pool_group_members (pool_id, username, group_name);
+
+-- ListUsers filters (sqlstore/usersearch.go): each searchable attribute has
+-- an index on (pool, sort key, username), the key being the expression the
+-- queries filter and order by, so that an exact or prefix ("starts with")
+-- search reads an index range in the order it answers in. Case-insensitive
+-- keys are lower() under the "C" collation, which folds ASCII letters only,
+-- as SQLite's lower() does. username is the primary key and sub has its
+-- unique index.
+--
+-- The attributes other than email and phone_number are read from the
+-- attributes JSON, which jsonb cannot hold a NUL (\u0000) of. Behalf now
+-- refuses NUL in attribute values; the few a previous release may have
+-- stored become U+FFFD here, so that the indexes below can be built.
+UPDATE pool_users SET attributes = regexp_replace(attributes, '(?<!\\)((?:\\\\)*)\\u0000', '\1\\ufffd', 'g')
+	WHERE attributes ~ '(?<!\\)(?:\\\\)*\\u0000';
+
+CREATE INDEX pool_users_search_email ON pool_users (pool_id, lower(email), username);
+CREATE INDEX pool_users_search_phone_number ON pool_users (pool_id, lower(phone_number), username);
+CREATE INDEX pool_users_search_name ON pool_users (pool_id, lower((attributes::jsonb ->> 'name') COLLATE "C"), username);
+CREATE INDEX pool_users_search_given_name ON pool_users (pool_id, lower((attributes::jsonb ->> 'given_name') COLLATE "C"), username);
+CREATE INDEX pool_users_search_family_name ON pool_users (pool_id, lower((attributes::jsonb ->> 'family_name') COLLATE "C"), username);
+CREATE INDEX pool_users_search_preferred_username ON pool_users (pool_id, lower((attributes::jsonb ->> 'preferred_username') COLLATE "C"), username);
+CREATE INDEX pool_users_search_user_status ON pool_users (pool_id, status, username);
+CREATE INDEX pool_users_search_status ON pool_users (pool_id, enabled, username);

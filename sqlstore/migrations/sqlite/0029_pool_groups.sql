@@ -34,3 +34,19 @@ CREATE TABLE pool_group_members (
 -- Serves AdminListGroupsForUser, the groups of a token (by name) and the
 -- cascade from pool_users.
 CREATE INDEX pool_group_members_user ON pool_group_members (pool_id, username, group_name);
+
+-- ListUsers filters (sqlstore/usersearch.go): each searchable attribute has
+-- an index on (pool, sort key, username), the key being the expression the
+-- queries filter and order by, so that an exact or prefix ("starts with")
+-- search reads an index range in the order it answers in. Case-insensitive
+-- keys are lower(), which folds ASCII letters only, as PostgreSQL's does
+-- under the "C" collation. username is the primary key and sub has its
+-- unique index.
+CREATE INDEX pool_users_search_email ON pool_users (pool_id, lower(email), username);
+CREATE INDEX pool_users_search_phone_number ON pool_users (pool_id, lower(phone_number), username);
+CREATE INDEX pool_users_search_name ON pool_users (pool_id, lower(json_extract(attributes, '$.name')), username);
+CREATE INDEX pool_users_search_given_name ON pool_users (pool_id, lower(json_extract(attributes, '$.given_name')), username);
+CREATE INDEX pool_users_search_family_name ON pool_users (pool_id, lower(json_extract(attributes, '$.family_name')), username);
+CREATE INDEX pool_users_search_preferred_username ON pool_users (pool_id, lower(json_extract(attributes, '$.preferred_username')), username);
+CREATE INDEX pool_users_search_user_status ON pool_users (pool_id, status, username);
+CREATE INDEX pool_users_search_status ON pool_users (pool_id, enabled, username);
