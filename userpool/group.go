@@ -12,10 +12,13 @@ import (
 	"github.com/behalf-dev/behalf"
 )
 
+// maxGroupsPerPool is Cognito's quota of groups a pool (a variable for
+// the tests).
+var maxGroupsPerPool = 10000
+
 // Group limits (Cognito's).
 const (
-	maxGroupsPerPool     = 10000 // a quota
-	maxGroupsPerUser     = 100   // a quota
+	maxGroupsPerUser     = 100 // a quota
 	maxGroupName         = 128
 	maxGroupDescription  = 2048
 	minRoleARN           = 20

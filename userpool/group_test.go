@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/userpool"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -311,6 +312,21 @@ func TestGroupLimitPerUser(t *testing.T) {
 	e.join(t, p.ID, "alice", "g099") // a member already: fine at the limit
 }
 
+func TestGroupLimitPerPool(t *testing.T) {
+	defer userpool.SetMaxGroupsPerPool(3)()
+	e := newEnv(t)
+	p := e.pool(t)
+	for i := range 3 {
+		e.group(t, p.ID, fmt.Sprintf("g%d", i), nil, "")
+	}
+	_, err := e.svc.CreateGroup(e.ctx, behalf.GroupInput{PoolID: p.ID, Name: "g3"})
+	wantCognito(t, err, behalf.CognitoLimitExceeded, "A user pool has at most 3 groups.")
+	if err := e.svc.DeleteGroup(e.ctx, p.ID, "g0"); err != nil {
+		t.Fatal(err)
+	}
+	e.group(t, p.ID, "g3", nil, "")
+}
+
 // Ensure tokens carry the user's groups as Cognito does: cognito:groups in
 // both tokens, by precedence (none last, ties by name); cognito:roles and
 // cognito:preferred_role in the ID token; a refresh reads the groups anew,
@@ -387,6 +403,16 @@ func TestGroupClaims(t *testing.T) {
 	verified, err := e.svc.VerifyAccessToken(e.ctx, tokens.AccessToken)
 	if err != nil || !slices.Equal(verified.Groups, want) {
 		t.Errorf("VerifyAccessToken of the earlier token: groups %v, %v", verified, err)
+	}
+	// The hosted login's tokens carry them too.
+	hosted, err := e.svc.IssueTokens(e.ctx, behalf.IssueTokensInput{PoolID: p.ID, ClientID: c.ID, Username: "alice", Scopes: []string{"openid"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []behalf.Secret{hosted.AccessToken, hosted.IDToken} {
+		if got := strs(claimsOf(t, e, p.ID, tok)["cognito:groups"]); !slices.Equal(got, []string{"beta", "alpha", "delta", "gamma"}) {
+			t.Errorf("hosted login cognito:groups = %q", got)
+		}
 	}
 	// Bob's tokens are his own.
 	if m := claimsOf(t, e, p.ID, e.mustSignIn(t, c, "", "bob").AccessToken); m["cognito:groups"] != nil {
