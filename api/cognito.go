@@ -93,6 +93,16 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"ListUsers":              admin(s.cognitoListUsers),
 		"AdminUserGlobalSignOut": admin(s.cognitoAdminUserGlobalSignOut),
 
+		"CreateGroup":              admin(s.cognitoCreateGroup),
+		"GetGroup":                 admin(s.cognitoGetGroup),
+		"UpdateGroup":              admin(s.cognitoUpdateGroup),
+		"DeleteGroup":              admin(s.cognitoDeleteGroup),
+		"ListGroups":               admin(s.cognitoListGroups),
+		"AdminAddUserToGroup":      admin(s.cognitoAdminAddUserToGroup),
+		"AdminRemoveUserFromGroup": admin(s.cognitoAdminRemoveUserFromGroup),
+		"AdminListGroupsForUser":   admin(s.cognitoAdminListGroupsForUser),
+		"ListUsersInGroup":         admin(s.cognitoListUsersInGroup),
+
 		"AdminInitiateAuth":           admin(s.cognitoAdminInitiateAuth),
 		"AdminRespondToAuthChallenge": admin(s.cognitoAdminRespondToAuthChallenge),
 

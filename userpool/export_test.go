@@ -13,3 +13,11 @@ func HoldHashSlot(ctx context.Context, s *Service) (release func(), err error) {
 	}
 	return s.releaseHash, nil
 }
+
+// SetMaxGroupsPerPool lowers the groups-a-pool quota until the returned
+// function restores it.
+func SetMaxGroupsPerPool(n int) (restore func()) {
+	old := maxGroupsPerPool
+	maxGroupsPerPool = n
+	return func() { maxGroupsPerPool = old }
+}

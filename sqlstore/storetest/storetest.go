@@ -38,6 +38,8 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("AppClient", func(t *testing.T) { testAppClients(t, open) })
 	t.Run("ResourceServer", func(t *testing.T) { testResourceServers(t, open) })
 	t.Run("PoolUser", func(t *testing.T) { testPoolUsers(t, open) })
+	t.Run("PoolGroup", func(t *testing.T) { testPoolGroups(t, open) })
+	t.Run("SearchPoolUsers", func(t *testing.T) { testSearchPoolUsers(t, open) })
 	t.Run("PoolRefreshToken", func(t *testing.T) { testPoolRefreshTokens(t, open) })
 	t.Run("PoolAuthRequest", func(t *testing.T) { testPoolAuthRequests(t, open) })
 	t.Run("PoolLockout", func(t *testing.T) { testPoolLockouts(t, open) })
