@@ -15,7 +15,7 @@ type UserPool struct {
 	// UsernameAttributes lets users sign in with "email" or "phone_number"
 	// instead of a username.
 	UsernameAttributes []string
-	// Domain is the hosted-login domain prefix, if one was created.
+	// Domain is unused: a pool's domains are UserPoolDomain records.
 	Domain    string
 	Tags      map[string]string
 	CreatedAt time.Time
@@ -185,9 +185,11 @@ func (p LockoutPolicy) LockAfter(n int) time.Duration {
 }
 
 // UserPoolStore persists user pools and everything in them. Deleting a pool
-// deletes its clients, resource servers, users, refresh tokens, auth
-// requests and lockout records.
+// deletes its clients, resource servers, domains, users, refresh tokens,
+// auth requests and lockout records.
 type UserPoolStore interface {
+	UserPoolDomainStore // userpooldomain.go
+
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT
 	GetUserPool(ctx context.Context, id string) (*UserPool, error) // ENOTFOUND
 	UpdateUserPool(ctx context.Context, id string, fn func(*UserPool) error) (*UserPool, error)
