@@ -271,6 +271,8 @@ type IssueTokensInput struct {
 // OpenID provider. Errors are *CognitoError (or wrap one) except internal
 // failures, which are uncoded.
 type UserPoolService interface {
+	UserPoolDomainService // userpooldomain.go
+
 	// CreateUserPool returns InvalidParameterException.
 	CreateUserPool(ctx context.Context, in CreateUserPoolInput) (*UserPool, error)
 	// DescribeUserPool returns ResourceNotFoundException.
