@@ -252,6 +252,9 @@ func (s *Server) writeCognitoError(w http.ResponseWriter, r *http.Request, err e
 		body.Type, body.Message = behalf.CognitoException(err), behalf.ErrorMessage(err)
 	}
 	switch {
+	case body.Type == behalf.CognitoInternalError && clientGone(r):
+		status = http.StatusInternalServerError
+		s.Log.DebugContext(r.Context(), "client gone", "op", opName(r), "err", err)
 	case body.Type == behalf.CognitoInternalError && behalf.ErrorCode(err) == behalf.EUNAVAILABLE:
 		// Cognito documents no 503 shape: its service-side error is
 		// InternalErrorException (500), which SDKs retry. The message says

@@ -167,7 +167,7 @@ func (s *Server) revokeUserGrant(r *http.Request, user behalf.User) (int, any, e
 // listGrants: POST /behalf/ListGrants (root only) lists one user's grants,
 // named by user key, by issuer and subject, or by user id (a user of
 // GetWorkloadAccessTokenForUserId); with none of them, every user's.
-func (s *Server) listGrants(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listGrants(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		User    string `json:"user"`
 		Issuer  string `json:"issuer"`
@@ -207,7 +207,7 @@ func (s *Server) listGrants(ctx context.Context, body []byte) (int, any, error) 
 }
 
 // revokeGrant: POST /behalf/RevokeGrant (root only) revokes any grant.
-func (s *Server) revokeGrant(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) revokeGrant(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		GrantID string `json:"grantId"`
 	}

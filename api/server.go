@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -89,9 +90,10 @@ func opName(r *http.Request) string {
 	return s
 }
 
-// operation is one AWS operation: it gets the verified request body and
-// returns a success status and the response document.
-type operation func(ctx context.Context, body []byte) (int, any, error)
+// operation is one AWS operation: it gets the request (for its path and
+// query bindings) and its verified body, and returns a success status and
+// the response document.
+type operation func(ctx context.Context, req *http.Request, body []byte) (int, any, error)
 
 // Handler returns the HTTP handler for every route.
 func (s *Server) Handler() http.Handler {
@@ -128,10 +130,38 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
 		writeJSON(w, http.StatusNotFound, errorBody{Type: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.Path + "."})
 	})
+	name := s.namer(mux)
 	if s.Front != nil {
-		return s.withRequestID(s.Front(mux))
+		return s.withRequestID(s.Front(mux), name)
 	}
-	return s.withRequestID(mux)
+	return s.withRequestID(mux, name)
+}
+
+// namer returns what names a request no handler named because Front
+// refused it before dispatch (a rate limit or the in-flight bound): the
+// route table's operation, the cognito-idp operation of its X-Amz-Target,
+// or "" (Observe then names it by its path).
+func (s *Server) namer(mux *http.ServeMux) func(r *http.Request) string {
+	names := map[string]string{"POST /runtimes/{runtime}/invocations": "InvokeAgentRuntime"}
+	for _, rt := range s.routes() {
+		names[rt.pattern] = rt.name
+	}
+	var cognito map[string]cognitoOp
+	if s.UserPools != nil {
+		cognito = s.cognitoOps()
+	}
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		if name, ok := names[pattern]; ok {
+			return name
+		}
+		if pattern == "POST /{$}" {
+			if name, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cognitoTargetPrefix); ok && cognito[name].run != nil {
+				return name
+			}
+		}
+		return ""
+	}
 }
 
 type requestIDKey struct{}
@@ -156,7 +186,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
-func (s *Server) withRequestID(next http.Handler) http.Handler {
+func (s *Server) withRequestID(next http.Handler, name func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := randid.Hex(16)
 		w.Header().Set("X-Amzn-RequestId", id)
@@ -171,10 +201,19 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 				s.Log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p)
 				writeError(sw, r, s.Log, errors.New("panic in handler"))
 			}
+			if sw.op == "" && sw.wrote {
+				sw.op = name(r) // refused before dispatch
+			}
+			status := sw.status
+			if clientGone(r) && (!sw.wrote || status >= 500) {
+				// Answered for no one, or not at all: the client's doing,
+				// not a server error.
+				status = StatusClientClosed
+			}
 			s.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"op", sw.op, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
+				"op", sw.op, "status", status, "duration_ms", time.Since(start).Milliseconds())
 			if s.Observe != nil {
-				s.Observe(r, sw.op, sw.status, sw.Header(), time.Since(start))
+				s.Observe(r, sw.op, status, sw.Header(), time.Since(start))
 			}
 		}()
 		next.ServeHTTP(sw, r)
@@ -206,8 +245,7 @@ func (s *Server) serveOperation(rt route) http.Handler {
 			return
 		}
 		ctx := behalf.WithPrincipal(r.Context(), p)
-		ctx = context.WithValue(ctx, requestKey{}, r) // path and query bindings (agentruntime.go)
-		status, out, err := op(ctx, body)
+		status, out, err := op(ctx, r, body)
 		if err != nil {
 			writeError(w, r, s.Log, err)
 			return
@@ -240,6 +278,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	wrote  bool // WriteHeader or Write was called
 	op     string
 }
 
@@ -248,6 +287,11 @@ type statusWriter struct {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
+	w.status, w.wrote = code, true
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
 }

@@ -113,7 +113,7 @@ func TestRoute(t *testing.T) {
 }
 
 func TestOutcome(t *testing.T) {
-	for status, want := range map[int]string{200: "success", 204: "success", 302: "success", 400: "client_error", 404: "client_error", 429: "throttled", 500: "server_error", 503: "server_error"} {
+	for status, want := range map[int]string{200: "success", 204: "success", 302: "success", 400: "client_error", 404: "client_error", 429: "throttled", 499: "client_closed", 500: "server_error", 503: "server_error"} {
 		if got := Outcome(status); got != want {
 			t.Errorf("Outcome(%d) = %q, want %q", status, got, want)
 		}

@@ -85,6 +85,7 @@ const (
 	shapeCognito       // AWS JSON 1.1
 	shapeOAuth         // RFC 6749 error document
 	shapeHTML          // a browser page
+	shapeAWSJSON       // restJson1 (AgentCore and every other JSON API)
 )
 
 // cognitoSignIn are the cognito-idp operations that check a password, a
@@ -187,9 +188,24 @@ func addrKey(ip netip.Addr, raw string) string {
 	return ip.String()
 }
 
-const throttledMessage = "Rate exceeded."
+// Messages of the refusals: a rate limit's, and an overloaded server's
+// (InFlight).
+const (
+	throttledMessage = "Rate exceeded."
+	busyMessage      = "Too many requests in progress; try again shortly."
+)
 
 func writeThrottled(w http.ResponseWriter, s shape, retryAfter int) {
+	writeRefusal(w, s, retryAfter, false)
+}
+
+// writeRefusal answers a refused request in shape s with Retry-After:
+// for a rate limit, or (busy) for overload.
+func writeRefusal(w http.ResponseWriter, s shape, retryAfter int, busy bool) {
+	msg := throttledMessage
+	if busy {
+		msg = busyMessage
+	}
 	h := w.Header()
 	h.Set("Retry-After", strconv.Itoa(retryAfter))
 	h.Set("Cache-Control", "no-store")
@@ -200,11 +216,25 @@ func writeThrottled(w http.ResponseWriter, s shape, retryAfter int) {
 		h.Set("X-Amzn-ErrorType", "TooManyRequestsException")
 		h.Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "TooManyRequestsException", "message": throttledMessage})
-	case shapeOAuth:
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "TooManyRequestsException", "message": msg})
+	case shapeAWSJSON:
+		// As package api answers behalf.ETHROTTLED.
+		h.Set("X-Amzn-ErrorType", "ThrottlingException")
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusTooManyRequests)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "Too many requests: try again in " + strconv.Itoa(retryAfter) + " s."})
+		_ = json.NewEncoder(w).Encode(struct {
+			Type              string `json:"__type"`
+			Message           string `json:"message"`
+			RetryAfterSeconds int    `json:"retryAfterSeconds"`
+		}{"ThrottlingException", msg, retryAfter})
+	case shapeOAuth:
+		code, desc := "invalid_request", "Too many requests: try again in "+strconv.Itoa(retryAfter)+" s."
+		if busy {
+			code, desc = "temporarily_unavailable", "Too many requests in progress: try again in "+strconv.Itoa(retryAfter)+" s."
+		}
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
 	default:
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Referrer-Policy", "no-referrer")
@@ -212,7 +242,11 @@ func writeThrottled(w http.ResponseWriter, s shape, retryAfter int) {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 		w.WriteHeader(http.StatusTooManyRequests)
-		_ = throttledPage.Execute(w, retryAfter)
+		page := throttledPage
+		if busy {
+			page = busyPage
+		}
+		_ = page.Execute(w, retryAfter)
 	}
 }
 
@@ -225,6 +259,19 @@ var throttledPage = template.Must(template.New("throttled").Parse(`<!doctype htm
 <body><main>
 <h1>Too many attempts</h1>
 <p role="alert">Too many requests came from your network. Wait {{.}} seconds, then try again.</p>
+</main></body>
+</html>
+`))
+
+var busyPage = template.Must(template.New("busy").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Busy · Behalf</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}h1{font-size:1.4rem}</style>
+</head>
+<body><main>
+<h1>The server is busy</h1>
+<p role="alert">Too many requests are in progress. Wait {{.}} seconds, then try again.</p>
 </main></body>
 </html>
 `))

@@ -1,4 +1,15 @@
 package userpool
 
+import "context"
+
 // LockoutKey is lockoutKey, for the tests that read lockout records.
 var LockoutKey = lockoutKey
+
+// HoldHashSlot takes one of s's hashing slots until release is called,
+// as an argon2id computation in progress would.
+func HoldHashSlot(ctx context.Context, s *Service) (release func(), err error) {
+	if err := s.acquireHash(ctx); err != nil {
+		return nil, err
+	}
+	return s.releaseHash, nil
+}

@@ -49,6 +49,10 @@ type Service struct {
 	// login storm keeps memory flat (each costs HashParams.Memory);
 	// runtime.NumCPU() when zero.
 	MaxConcurrentHashes int
+	// HashQueueWait is how long a password check or change waits for one
+	// of those slots before it is refused with TooManyRequestsException
+	// (and Retry-After); DefaultHashQueueWait when zero.
+	HashQueueWait time.Duration
 	// SessionValidity is how long a challenge Session is valid;
 	// DefaultSessionValidity when zero.
 	SessionValidity time.Duration
