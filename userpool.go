@@ -15,7 +15,7 @@ type UserPool struct {
 	// UsernameAttributes lets users sign in with "email" or "phone_number"
 	// instead of a username.
 	UsernameAttributes []string
-	// Domain is the hosted-login domain prefix, if one was created.
+	// Domain is unused: a pool's domains are UserPoolDomain records.
 	Domain    string
 	Tags      map[string]string
 	CreatedAt time.Time
@@ -184,10 +184,11 @@ func (p LockoutPolicy) LockAfter(n int) time.Duration {
 }
 
 // UserPoolStore persists user pools and everything in them. Deleting a pool
-// deletes its clients, resource servers, groups, users, refresh tokens,
-// auth requests and lockout records.
+// deletes its clients, resource servers, domains, groups, users, refresh
+// tokens, auth requests and lockout records.
 type UserPoolStore interface {
 	PoolGroupStore
+	UserPoolDomainStore // userpooldomain.go
 
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT
 	GetUserPool(ctx context.Context, id string) (*UserPool, error) // ENOTFOUND

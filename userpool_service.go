@@ -274,6 +274,7 @@ type IssueTokensInput struct {
 // failures, which are uncoded.
 type UserPoolService interface {
 	PoolGroupService
+	UserPoolDomainService // userpooldomain.go
 
 	// CreateUserPool returns InvalidParameterException.
 	CreateUserPool(ctx context.Context, in CreateUserPoolInput) (*UserPool, error)

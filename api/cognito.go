@@ -84,6 +84,11 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"ListResourceServers":    admin(s.cognitoListResourceServers),
 		"DeleteResourceServer":   admin(s.cognitoDeleteResourceServer),
 
+		"CreateUserPoolDomain":   admin(s.cognitoCreateUserPoolDomain),
+		"DescribeUserPoolDomain": admin(s.cognitoDescribeUserPoolDomain),
+		"UpdateUserPoolDomain":   admin(s.cognitoUpdateUserPoolDomain),
+		"DeleteUserPoolDomain":   admin(s.cognitoDeleteUserPoolDomain),
+
 		"AdminCreateUser":        admin(s.cognitoAdminCreateUser),
 		"AdminSetUserPassword":   admin(s.cognitoAdminSetUserPassword),
 		"AdminGetUser":           admin(s.cognitoAdminGetUser),

@@ -57,6 +57,14 @@ type Service struct {
 	// DefaultSessionValidity when zero.
 	SessionValidity time.Duration
 
+	// DomainSuffix, when set, serves prefix domains (CreateUserPoolDomain
+	// without CustomDomainConfig) at {prefix}.{DomainSuffix}, and
+	// CustomDomains are the custom domains that may be created and are
+	// served; both with PublicURL's scheme and port (domain.go).
+	DomainSuffix  string
+	CustomDomains []string
+	domainState   domainState
+
 	initOnce sync.Once
 	hashSem  chan struct{}
 

@@ -58,6 +58,11 @@ type Config struct {
 	// client IP (as the per-IP rate limit keys it) and in all; 0 removes one.
 	HostedLoginMaxPendingPerIP int
 	HostedLoginMaxPending      int
+	// User pool domains: prefix domains are served at
+	// {prefix}.{PoolDomainSuffix}, and PoolDomains are the custom domains
+	// that may be created; both with the public URL's scheme and port.
+	PoolDomainSuffix string
+	PoolDomains      []string
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -110,6 +115,8 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to wait at start for an unreachable PostgreSQL, retrying with backoff (0: fail at once)")
 	fs.IntVar(&c.HostedLoginMaxPendingPerIP, "hosted-login-max-pending-per-ip", c.HostedLoginMaxPendingPerIP, "unexpired sign-in requests the hosted login keeps per client IP (keyed as --rate-limit-ip; loopback clients count in the total only); 0 removes the bound")
 	fs.IntVar(&c.HostedLoginMaxPending, "hosted-login-max-pending", c.HostedLoginMaxPending, "unexpired sign-in requests the hosted login keeps in all; 0 removes the bound")
+	fs.StringVar(&c.PoolDomainSuffix, "pool-domain-suffix", c.PoolDomainSuffix, "serve user pools' prefix domains (CreateUserPoolDomain) at PREFIX.SUFFIX, e.g. auth.example.com; the operator's DNS and TLS point them at the public URL's host and port")
+	fs.Var((*multi)(&c.PoolDomains), "pool-domain", "a custom domain (host name) user pools may create with CreateUserPoolDomain and Behalf serves, e.g. login.example.com (repeatable)")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -137,6 +144,16 @@ func (c Config) Validate() error {
 	}
 	if c.HostedLoginMaxPendingPerIP < 0 || c.HostedLoginMaxPending < 0 {
 		errs = append(errs, fmt.Errorf("--hosted-login-max-pending-per-ip and --hosted-login-max-pending must not be negative (0 removes a bound)"))
+	}
+	if c.PoolDomainSuffix != "" || len(c.PoolDomains) > 0 {
+		public := c.PublicURL
+		if public == "" {
+			public = "http://" + c.Listen // as Run defaults it
+		}
+		pools := &userpool.Service{PublicURL: strings.TrimSuffix(public, "/"), DomainSuffix: c.PoolDomainSuffix, CustomDomains: c.PoolDomains}
+		if err := pools.CheckDomains(); err != nil {
+			errs = append(errs, fmt.Errorf("--pool-domain-suffix, --pool-domain: %w", err))
+		}
 	}
 	errs = append(errs, c.Observability.validate()...)
 	errs = append(errs, c.Overload.validate()...)
@@ -268,11 +285,19 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		return nil, fmt.Errorf("load workload access token key: %w", err)
 	}
 	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
-	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
+	// Prefix domains are served at {prefix}.{--pool-domain-suffix}, custom
+	// ones if --pool-domain names them.
+	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now,
+		DomainSuffix: c.PoolDomainSuffix, CustomDomains: c.PoolDomains}
+	if err := pools.CheckDomains(); err != nil {
+		return nil, err
+	}
 	c.Overload.configurePools(pools)
-	// Their hosted login and OIDC endpoints under /{poolId}/, in front of
-	// the API. Sign-in requests are bounded per client IP keyed as the
-	// per-IP limit keys it (behind --trust-proxy, the forwarded client).
+	// Their hosted login and OIDC endpoints under /{poolId}/, and at the
+	// root of the pools' domains (Host routing, pools.ResolveHost), in
+	// front of the API. Sign-in requests are bounded per client IP keyed
+	// as the per-IP limit keys it (behind --trust-proxy, the forwarded
+	// client).
 	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log),
 		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
 		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),

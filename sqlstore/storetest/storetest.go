@@ -37,6 +37,7 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("UserPool", func(t *testing.T) { testUserPools(t, open) })
 	t.Run("AppClient", func(t *testing.T) { testAppClients(t, open) })
 	t.Run("ResourceServer", func(t *testing.T) { testResourceServers(t, open) })
+	t.Run("UserPoolDomain", func(t *testing.T) { testUserPoolDomains(t, open) })
 	t.Run("PoolUser", func(t *testing.T) { testPoolUsers(t, open) })
 	t.Run("PoolGroup", func(t *testing.T) { testPoolGroups(t, open) })
 	t.Run("SearchPoolUsers", func(t *testing.T) { testSearchPoolUsers(t, open) })

@@ -115,6 +115,7 @@ type Provider struct {
 	clientAddress   func(*http.Request) (key string, counted bool)
 	busyLogged      atomic.Int64 // when maxPending was last logged (unix seconds)
 
+	hosts   HostResolver       // the pools' domains; nil when svc has none
 	secure  bool               // cookies are Secure (https public URL)
 	op      http.Handler       // zitadel's router with this package's Server
 	meta    http.Handler       // discovery, at its well-known paths
@@ -146,6 +147,7 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 		maxPerClient: DefaultMaxPendingPerClient, maxPending: DefaultMaxPending, clientAddress: connectionAddress,
 		secure: u.Scheme == "https", encoder: oidc.NewEncoder(),
 	}
+	p.hosts, _ = svc.(HostResolver)
 	for _, o := range opts {
 		o(p)
 	}
@@ -214,7 +216,8 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler
 
 // Intercept returns a handler that serves the pools' routes (and the
 // discovery documents' well-known paths) and passes every other request
-// to next.
+// to next. A request whose Host is a pool's domain (HostResolver) is that
+// pool's alone: its routes at the root, the rest 404 (serveDomain).
 func (p *Provider) Intercept(next http.Handler) http.Handler {
 	pools := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, rest, ok := splitPoolPath(r.URL.Path); ok {
@@ -226,6 +229,9 @@ func (p *Provider) Intercept(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p.hosts != nil && p.serveDomain(w, r) {
+			return
+		}
 		if isMetadataPath(r.URL.Path) {
 			p.meta.ServeHTTP(w, r)
 			return
@@ -300,6 +306,7 @@ func (p *Provider) poolContext(next http.Handler) http.Handler {
 			return
 		}
 		ctx = context.WithValue(ctx, poolKey{}, pool)
+		// Tokens name the issuer whatever the URL they were asked at.
 		ctx = op.ContextWithIssuer(ctx, p.svc.Issuer(pool.ID))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -326,13 +333,41 @@ func poolFrom(ctx context.Context) *behalf.UserPool {
 	return pool
 }
 
-// issuerPath is the path of a pool's issuer, where its cookies live.
+// issuerPath is the path of a pool's issuer.
 func (p *Provider) issuerPath(poolID string) string {
 	u, err := url.Parse(p.svc.Issuer(poolID))
 	if err != nil || u.Path == "" {
 		return "/" + poolID
 	}
 	return u.Path
+}
+
+// base is the URL the pool's routes are served under for the request on
+// ctx: the pool's domain when it came in on one (serveDomain), else the
+// issuer. Links, redirects and discovery's endpoints are built from it.
+func (p *Provider) base(ctx context.Context, poolID string) string {
+	if d, ok := ctx.Value(domainKey{}).(domainRequest); ok {
+		return d.base
+	}
+	return p.svc.Issuer(poolID)
+}
+
+// basePath is the path of base: "" on a domain (the routes are at its
+// root), else the issuer's path. The login form posts to basePath+/login.
+func (p *Provider) basePath(ctx context.Context, poolID string) string {
+	if _, ok := ctx.Value(domainKey{}).(domainRequest); ok {
+		return ""
+	}
+	return p.issuerPath(poolID)
+}
+
+// cookiePath is where the session cookie lives: the issuer's path, or "/"
+// on a domain (its host is the pool's alone).
+func (p *Provider) cookiePath(ctx context.Context, poolID string) string {
+	if path := p.basePath(ctx, poolID); path != "" {
+		return path
+	}
+	return "/"
 }
 
 // clock returns the current time in UTC.
