@@ -87,12 +87,6 @@ type Server struct {
 	Account string
 }
 
-type ctxKey int
-
-const (
-	bodyKey ctxKey = iota
-)
-
 // opName is the name of r's route (see Handler), for log lines.
 func opName(r *http.Request) string {
 	rt, _ := route.Of(r)
