@@ -11,6 +11,8 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/route"
+	"github.com/behalf-dev/behalf/ratelimit"
+	"github.com/behalf-dev/behalf/userpool/oidcop"
 )
 
 // fullServer mounts every route the API has: each optional handler set.
@@ -149,6 +151,29 @@ func TestRequestsNamedBeforeFront(t *testing.T) {
 		}
 		if !strings.Contains(logs.String(), " op="+c.want.Name+" ") && !(c.want.Name == "" && strings.Contains(logs.String(), ` op="" `)) {
 			t.Errorf("%s %s: the log line does not name %q: %s", c.method, c.path, c.want.Name, logs.String())
+		}
+	}
+}
+
+// Ensure every route the per-IP limit lists (package ratelimit's policy,
+// by name) is a route the API or the hosted login names: a name that
+// drifted would silently stop limiting it.
+func TestIPLimitedRoutesExist(t *testing.T) {
+	s := fullServer()
+	m := s.router()
+	named := map[string]bool{}
+	for _, name := range m.names {
+		named[name(requestFor("GET /")).Name] = true
+	}
+	for op := range s.cognitoOps() {
+		named[op] = true
+	}
+	for _, rt := range oidcop.Routes() {
+		named[rt.Name] = true
+	}
+	for _, name := range ratelimit.IPLimitedRoutes() {
+		if !named[name] {
+			t.Errorf("the per-IP limit lists %s, which no route is named", name)
 		}
 	}
 }

@@ -247,6 +247,18 @@ func (p *Provider) Route(r *http.Request) (route.Route, bool) {
 	return rt, ok
 }
 
+// Routes returns every route Intercept serves, by name (for
+// documentation, and for tests that the names the rate limits list are
+// routes).
+func Routes() []route.Route {
+	rts := []route.Route{discovery}
+	for _, pr := range routes {
+		rts = append(rts, pr.Route)
+	}
+	slices.SortFunc(rts, func(a, b route.Route) int { return strings.Compare(a.Name, b.Name) })
+	return rts
+}
+
 // match finds what Intercept serves path with: a discovery document, or
 // a route under a pool (rest: its path under the pool, a key of routes).
 func match(path string) (rest string, rt route.Route, ok bool) {
