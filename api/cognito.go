@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // The Cognito user-pool wire API (cognito-idp 2016-04-18) is AWS JSON 1.1:
@@ -124,13 +125,25 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 // server has no user pools. The pools' discovery documents, JWKS and OAuth
 // 2.0 endpoints under /{poolId}/ are served by package userpool/oidcop,
 // mounted in front of this handler.
-func (s *Server) mountCognito(mux *http.ServeMux) {
+func (s *Server) mountCognito(m *router) {
 	if s.UserPools == nil {
 		return
 	}
 	ops := s.cognitoOps()
-	mux.Handle("POST /{$}", s.serveCognito(ops))
-	mux.HandleFunc("OPTIONS /{$}", cognitoPreflight)
+	m.handleNamed("POST /{$}", func(r *http.Request) route.Route { return cognitoRoute(ops, r) }, s.serveCognito(ops))
+	m.handle("OPTIONS /{$}", route.Route{Name: "CognitoPreflight", Kind: route.Cognito}, http.HandlerFunc(cognitoPreflight))
+}
+
+// cognitoRoute names a request to POST / by the operation of its
+// X-Amz-Target; one that names no operation is Cognito's all the same,
+// unnamed.
+func cognitoRoute(ops map[string]cognitoOp, r *http.Request) route.Route {
+	if name, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cognitoTargetPrefix); ok {
+		if _, known := ops[name]; known {
+			return route.Route{Name: name, Kind: route.Cognito}
+		}
+	}
+	return route.Route{Kind: route.Cognito}
 }
 
 // serveCognito dispatches on X-Amz-Target: it reads the body (at most
@@ -156,11 +169,7 @@ func (s *Server) serveCognito(ops map[string]cognitoOp) http.Handler {
 			s.writeCognitoError(w, r, cognitoWireError(cognitoUnknownOperation, http.StatusBadRequest, "Unknown operation: %.128q.", target))
 			return
 		}
-		if sw, ok := w.(*statusWriter); ok {
-			sw.op = name
-		}
 		markNoStore(w.Header(), name)
-		r = r.WithContext(context.WithValue(r.Context(), opKey, name))
 		body, err := readBody(w, r)
 		if err != nil {
 			s.writeCognitoError(w, r, err)

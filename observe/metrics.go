@@ -116,15 +116,13 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Request records one answered request. It suits api.Server.Observe: op is
-// the operation the route table named, or "" (see Route); h is the
-// response's header (see Outcome). The request's trace span, if any, is
-// renamed after the operation.
+// the name of the request's route (package internal/route), "" when it
+// has none (counted as "unknown"); h is the response's header (see
+// Outcome). The request's trace span, if any, gets the operation as an
+// attribute.
 func (m *Metrics) Request(r *http.Request, op string, status int, h http.Header, elapsed time.Duration) {
-	if op == "" {
-		op = Route(r)
-	}
+	op = operation(op)
 	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
-		nameSpan(r.Context(), op)
 		span.SetAttributes(attribute.String("behalf.operation", op))
 	}
 	if m == nil {
@@ -155,6 +153,15 @@ func Outcome(status int) string {
 		return "client_error"
 	}
 	return "server_error"
+}
+
+// operation is the label of a route's name: "unknown" when it has none, so
+// a client cannot mint label values.
+func operation(name string) string {
+	if name == "" {
+		return "unknown"
+	}
+	return name
 }
 
 // statusClientClosed is api.StatusClientClosed.

@@ -2,32 +2,34 @@ package ratelimit
 
 import (
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // InFlight bounds how many requests a listener serves at once. A request
 // over the bound waits for a slot for at most its queue wait, with at most
 // as many others waiting as there are slots; past that it is refused at
 // once, before anything else is done for it (its body is not read, its
-// signature not checked), in its API's own shape with Retry-After:
+// signature not checked), in its API's own shape, its route's Kind
+// (package internal/route), with Retry-After:
 //
-//   - cognito-idp (POST / with an X-Amz-Target of
-//     AWSCognitoIdentityProviderService.*): TooManyRequestsException in
+//   - cognito-idp (route.Cognito: POST /): TooManyRequestsException in
 //     AWS JSON 1.1 with status 400, as Cognito answers it;
-//   - the hosted login's OAuth 2.0 endpoints (/{poolId}/oauth2/token,
-//     userInfo, revoke): 429 with an OAuth 2.0 error document
-//     (temporarily_unavailable);
-//   - the browser pages (the consent flow's, the binding and connections
-//     pages, the hosted login's pages): a 429 HTML page;
+//   - the hosted login's OAuth 2.0 endpoints (route.OAuth:
+//     /{poolId}/oauth2/token, userInfo, revoke): 429 with an OAuth 2.0
+//     error document (temporarily_unavailable);
+//   - the browser pages (route.HTML: the consent flow's, the binding and
+//     connections pages, the hosted login's pages): a 429 HTML page;
 //   - everything else (AgentCore's APIs, InvokeAgentRuntime, the
-//     connections API, JWKS and discovery documents): 429
-//     ThrottlingException in restJson1, with retryAfterSeconds.
+//     connections API, JWKS and discovery documents, requests no route
+//     matched): 429 ThrottlingException in restJson1, with
+//     retryAfterSeconds.
 //
-// The health checks, GET /healthz and /readyz, are never refused: an
-// overloaded server is alive, and a load balancer that took it out of
-// rotation for being busy would only move the load.
+// The health checks (route.Health: GET /healthz and /readyz) are never
+// refused: an overloaded server is alive, and a load balancer that took
+// it out of rotation for being busy would only move the load.
 //
 // A nil *InFlight bounds nothing.
 type InFlight struct {
@@ -123,35 +125,12 @@ func (l *InFlight) release() { <-l.slots }
 
 // healthCheck reports whether r is a liveness or readiness probe.
 func healthCheck(r *http.Request) bool {
-	return (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz")
+	rt, _ := route.Of(r)
+	return rt.Kind == route.Health
 }
 
-// writeBusy refuses r for overload in the shape of its API.
+// writeBusy refuses r for overload in the shape of its route's Kind.
 func writeBusy(w http.ResponseWriter, r *http.Request) {
-	writeRefusal(w, busyShape(r), ShedRetryAfter, true)
-}
-
-// busyShape is the error shape of any request (see InFlight).
-func busyShape(r *http.Request) shape {
-	p := r.URL.Path
-	switch {
-	case p == "/":
-		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.") {
-			return shapeCognito
-		}
-		return shapeAWSJSON
-	case browserPage(p), p == "/connections", strings.HasPrefix(p, "/connections/") && !strings.HasPrefix(p, "/connections/api/"):
-		return shapeHTML
-	}
-	pool, rest, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	if !ok || !poolIDPattern.MatchString(pool) {
-		return shapeAWSJSON
-	}
-	switch rest {
-	case "oauth2/token", "oauth2/userInfo", "oauth2/revoke":
-		return shapeOAuth
-	case "login", "logout", "oauth2/authorize":
-		return shapeHTML
-	}
-	return shapeAWSJSON
+	rt, _ := route.Of(r)
+	writeRefusal(w, rt.Kind, ShedRetryAfter, true)
 }

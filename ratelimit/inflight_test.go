@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // blocker is a handler whose requests to /block stay in flight until
@@ -74,26 +76,29 @@ func TestInFlightShedsInEachShape(t *testing.T) {
 	}
 
 	for _, c := range []struct {
-		name, method, path, target string
-		status                     int
-		contentType, errorType     string
-		bodyHas                    string
+		name                   string
+		rt                     route.Route
+		status                 int
+		contentType, errorType string
+		bodyHas                string
 	}{
-		{"AgentCore", "POST", "/identities/GetWorkloadAccessToken", "", 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
-		{"control plane", "POST", "/identities/CreateWorkloadIdentity", "", 429, "application/json", "ThrottlingException", `"retryAfterSeconds":1`},
-		{"invocation", "POST", "/runtimes/arn%3Aaws/invocations", "", 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
-		{"Cognito", "POST", "/", "AWSCognitoIdentityProviderService.InitiateAuth", 400, "application/x-amz-json-1.1", "TooManyRequestsException", `"__type":"TooManyRequestsException"`},
-		{"Cognito admin", "POST", "/", "AWSCognitoIdentityProviderService.ListUserPools", 400, "application/x-amz-json-1.1", "TooManyRequestsException", `"__type":"TooManyRequestsException"`},
-		{"consent page", "GET", "/identities/oauth2/authorize", "", 429, "text/html", "", "The server is busy"},
-		{"connections page", "GET", "/connections", "", 429, "text/html", "", "The server is busy"},
-		{"connections API", "GET", "/connections/api/grants", "", 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
-		{"hosted login", "POST", "/us-east-1_AbC123/login", "", 429, "text/html", "", "The server is busy"},
-		{"hosted login token", "POST", "/us-east-1_AbC123/oauth2/token", "", 429, "application/json", "", `"error":"temporarily_unavailable"`},
-		{"JWKS", "GET", "/us-east-1_AbC123/.well-known/jwks.json", "", 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
+		{"AgentCore", route.Route{Name: "GetWorkloadAccessToken", Kind: route.AWSJSON}, 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
+		{"control plane", route.Route{Name: "CreateWorkloadIdentity", Kind: route.AWSJSON}, 429, "application/json", "ThrottlingException", `"retryAfterSeconds":1`},
+		{"invocation", route.Route{Name: "InvokeAgentRuntime", Kind: route.AWSJSON}, 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
+		{"Cognito", route.Route{Name: "InitiateAuth", Kind: route.Cognito}, 400, "application/x-amz-json-1.1", "TooManyRequestsException", `"__type":"TooManyRequestsException"`},
+		{"Cognito admin", route.Route{Name: "ListUserPools", Kind: route.Cognito}, 400, "application/x-amz-json-1.1", "TooManyRequestsException", `"__type":"TooManyRequestsException"`},
+		{"Cognito, unknown operation", route.Route{Kind: route.Cognito}, 400, "application/x-amz-json-1.1", "TooManyRequestsException", `"__type":"TooManyRequestsException"`},
+		{"consent page", route.Route{Name: "ConsentAuthorize", Kind: route.HTML}, 429, "text/html", "", "The server is busy"},
+		{"connections page", route.Route{Name: "ConnectionsPage", Kind: route.HTML}, 429, "text/html", "", "The server is busy"},
+		{"connections API", route.Route{Name: "ListConnections", Kind: route.AWSJSON}, 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
+		{"hosted login", route.Route{Name: "HostedLogin", Kind: route.HTML}, 429, "text/html", "", "The server is busy"},
+		{"hosted login token", route.Route{Name: "HostedLoginToken", Kind: route.OAuth}, 429, "application/json", "", `"error":"temporarily_unavailable"`},
+		{"JWKS", route.Route{Name: "UserPoolJWKS", Kind: route.AWSJSON}, 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
+		{"no route", route.Route{}, 429, "application/json", "ThrottlingException", `"__type":"ThrottlingException"`},
 	} {
-		r := httptest.NewRequest(c.method, c.path, untouchable{t})
-		if c.target != "" {
-			r.Header.Set("X-Amz-Target", c.target)
+		r := httptest.NewRequest("POST", "/named-by-its-route", untouchable{t})
+		if c.rt != (route.Route{}) {
+			r = route.With(r, c.rt)
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
@@ -111,19 +116,25 @@ func TestInFlightShedsInEachShape(t *testing.T) {
 			}
 		}
 	}
-	if shed != 11 {
-		t.Errorf("OnShed called %d times, want 11", shed)
+	if shed != 13 {
+		t.Errorf("OnShed called %d times, want 13", shed)
 	}
-	for _, p := range []string{"/healthz", "/readyz"} {
+	for _, name := range []string{"Healthz", "Readyz"} {
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
+		h.ServeHTTP(w, route.With(httptest.NewRequest("GET", "/probe", nil), route.Route{Name: name, Kind: route.Health}))
 		if w.Code != 200 {
-			t.Errorf("%s while the bound is reached: %d, want 200", p, w.Code)
+			t.Errorf("%s while the bound is reached: %d, want 200", name, w.Code)
 		}
+	}
+	// A health check's path, unnamed, is no health check.
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
+	if w.Code != 429 {
+		t.Errorf("an unnamed GET /healthz while the bound is reached: %d, want 429", w.Code)
 	}
 
 	b.release <- struct{}{} // one slot back
-	w := httptest.NewRecorder()
+	w = httptest.NewRecorder()
 	for l.InFlight() == 2 {
 		time.Sleep(time.Millisecond) // the released request returns its slot
 	}

@@ -152,10 +152,3 @@ func (m *Main) keyLimit() func(ratelimit.Authenticator) ratelimit.Authenticator 
 		return &ratelimit.KeyLimit{Next: a, Limiter: m.obs.keys, Exempt: exempt, OnLimit: m.onLimited("key")}
 	}
 }
-
-// outer wraps h in a server span per request when tracing is on. The
-// metrics are never served here, on the API's (public) listener: only on
-// --metrics-listen.
-func (m *Main) outer(h http.Handler) http.Handler {
-	return m.obs.tracing.Handler(h)
-}

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
-	"strings"
 	"time"
 
+	"github.com/behalf-dev/behalf/internal/route"
 	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/behalf-dev/behalf/sqlstore"
 	"github.com/behalf-dev/behalf/userpool"
@@ -112,9 +112,9 @@ func (m *Main) inFlightBounds() func(http.Handler) http.Handler {
 	}
 }
 
-// isInvocation reports whether r is InvokeAgentRuntime,
-// POST /runtimes/{runtime}/invocations.
+// isInvocation reports whether r is InvokeAgentRuntime (by the name
+// package api gave its route).
 func isInvocation(r *http.Request) bool {
-	p := r.URL.Path
-	return r.Method == http.MethodPost && strings.HasPrefix(p, "/runtimes/") && strings.HasSuffix(p, "/invocations")
+	rt, _ := route.Of(r)
+	return rt.Name == "InvokeAgentRuntime"
 }

@@ -261,8 +261,10 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, a *app, publicURL str
 // app is the server as wired: built once, each part with its final
 // dependencies; nothing is changed after construction.
 type app struct {
-	// handler is the whole API: the in-flight bounds, the per-IP limits and
-	// the hosted login in front of the routes, a server span around them.
+	// handler is the whole API: every request named, a server span, the
+	// in-flight bounds, the per-IP limits and the hosted login in front of
+	// the routes. The metrics are never served on this (public) listener:
+	// only on --metrics-listen.
 	handler http.Handler
 	// dataPlane's usage flusher and session sweeper, and userPools' lockout
 	// sweep, run while serving.
@@ -361,10 +363,12 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		CognitoAuth: cognitoAuth,
 		Invocations: invocations,
 		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
-		Observe: o.metrics.Request,
-		Front:   func(h http.Handler) http.Handler { return bound(ips.Wrap(hosted.Intercept(h))) },
+		Observe:     o.metrics.Request,
+		Trace:       o.tracing.Handler,
+		Front:       func(h http.Handler) http.Handler { return bound(ips.Wrap(hosted.Intercept(h))) },
+		FrontRoutes: hosted.Route,
 	}
-	return &app{handler: m.outer(srv.Handler()), dataPlane: dp, userPools: pools}, nil
+	return &app{handler: srv.Handler(), dataPlane: dp, userPools: pools}, nil
 }
 
 // sweptStore is what the sweeper deletes from.

@@ -3,6 +3,8 @@ package oidcop
 import (
 	"context"
 	"net/http"
+
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // HostResolver is what a UserPoolService offers, beyond
@@ -52,9 +54,9 @@ func (p *Provider) serveDomain(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	path := r.URL.Path
-	_, route := routes[path]
+	_, known := routes[path]
 	meta := domainMetadataPaths[path]
-	if !route && !meta {
+	if !known && !meta {
 		http.NotFound(w, r)
 		return true
 	}
@@ -74,4 +76,25 @@ func (p *Provider) serveDomain(w http.ResponseWriter, r *http.Request) bool {
 		p.serve(w, r, path)
 	}
 	return true
+}
+
+// domainRoute names a request whose Host is a pool's domain, which
+// serveDomain serves: its route, the discovery document, or an unnamed
+// HTML answer (the 404 of anything else there). False for other hosts,
+// and when the host cannot be resolved (serveDomain answers that).
+func (p *Provider) domainRoute(r *http.Request) (route.Route, bool) {
+	if p.hosts == nil {
+		return route.Route{}, false
+	}
+	poolID, _, err := p.hosts.ResolveHost(r.Context(), r.Host)
+	if err != nil || poolID == "" || !poolIDPattern.MatchString(poolID) {
+		return route.Route{}, false
+	}
+	if pr, ok := routes[r.URL.Path]; ok {
+		return pr.Route, true
+	}
+	if domainMetadataPaths[r.URL.Path] {
+		return discovery, true
+	}
+	return route.Route{Kind: route.HTML}, true
 }

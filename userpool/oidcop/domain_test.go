@@ -6,12 +6,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/route"
 	"github.com/behalf-dev/behalf/userpool"
 	"github.com/behalf-dev/behalf/userpool/oidcop"
 	"golang.org/x/oauth2"
@@ -259,5 +261,38 @@ func TestDomainCookiesHTTPS(t *testing.T) {
 	i := slices.IndexFunc(resp.Cookies(), func(c *http.Cookie) bool { return c.Name == "__Secure-behalf_session" })
 	if i < 0 || !resp.Cookies()[i].Secure || !resp.Cookies()[i].HttpOnly || resp.Cookies()[i].Path != "/" {
 		t.Fatalf("session cookie on an https domain: %v", resp.Cookies())
+	}
+}
+
+// Ensure a request on a pool's domain is named as the same route at the
+// pool's path is (so the per-IP limits and metrics see it), a discovery
+// path as discovery, anything else there as an unnamed HTML answer, and a
+// request on another host by its path alone.
+func TestDomainRouteNames(t *testing.T) {
+	e, base := newDomainEnv(t)
+	p, err := oidcop.New(e.svc, e.store, e.sealer, e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(base, "http://")
+	for path, want := range map[string]string{
+		"/oauth2/token":                     "HostedLoginToken",
+		"/oauth2/authorize":                 "HostedLoginAuthorize",
+		"/login":                            "HostedLogin",
+		"/.well-known/openid-configuration": "UserPoolDiscovery",
+		"/healthz":                          "",
+	} {
+		r := httptest.NewRequest(http.MethodPost, "http://"+host+path, nil)
+		rt, ok := p.Route(r)
+		if !ok || rt.Name != want || rt.Kind == route.None {
+			t.Errorf("%s on the domain: %+v, %v; want %q", path, rt, ok, want)
+		}
+		pathRoute, _ := p.Route(httptest.NewRequest(http.MethodPost, e.srv.URL+"/"+e.pool.ID+path, nil))
+		if want != "" && want != "UserPoolDiscovery" && pathRoute != rt {
+			t.Errorf("%s: on the domain %+v, under the issuer %+v", path, rt, pathRoute)
+		}
+	}
+	if rt, ok := p.Route(httptest.NewRequest(http.MethodPost, e.srv.URL+"/oauth2/token", nil)); ok {
+		t.Errorf("/oauth2/token on the public host was named %+v", rt)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/route"
 	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/cors"
@@ -43,20 +44,30 @@ const (
 	maxBodyBytes           = 64 << 10
 )
 
-// routes are the paths under a pool this package serves, with their methods
-// (OPTIONS for CORS preflights of the endpoints browsers' scripts call).
-var routes = map[string][]string{
-	pathAuthorize: {http.MethodGet, http.MethodPost},
-	pathLogin:     {http.MethodGet, http.MethodPost},
-	pathLogout:    {http.MethodGet},
-	pathToken:     {http.MethodPost, http.MethodOptions},
-	pathRevoke:    {http.MethodPost, http.MethodOptions},
-	pathUserInfo:  {http.MethodGet, http.MethodPost, http.MethodOptions},
-	pathJWKS:      {http.MethodGet, http.MethodHead, http.MethodOptions},
+// poolRoute is a route under a pool this package serves: its methods
+// (OPTIONS for CORS preflights of the endpoints browsers' scripts call)
+// and its name. Routes of Kind HTML answer errors with an HTML page, not
+// JSON.
+type poolRoute struct {
+	methods []string
+	route.Route
 }
 
-// browserRoutes answer errors with an HTML page, not JSON.
-var browserRoutes = map[string]bool{pathAuthorize: true, pathLogin: true, pathLogout: true}
+// routes are the paths under a pool this package serves, named here for
+// the log lines, metrics, traces and rate limits (see Route).
+var routes = map[string]poolRoute{
+	pathAuthorize: {[]string{http.MethodGet, http.MethodPost}, route.Route{Name: "HostedLoginAuthorize", Kind: route.HTML}},
+	pathLogin:     {[]string{http.MethodGet, http.MethodPost}, route.Route{Name: "HostedLogin", Kind: route.HTML}},
+	pathLogout:    {[]string{http.MethodGet}, route.Route{Name: "HostedLoginLogout", Kind: route.HTML}},
+	pathToken:     {[]string{http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginToken", Kind: route.OAuth}},
+	pathRevoke:    {[]string{http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginRevoke", Kind: route.OAuth}},
+	pathUserInfo:  {[]string{http.MethodGet, http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginUserInfo", Kind: route.OAuth}},
+	pathJWKS:      {[]string{http.MethodGet, http.MethodHead, http.MethodOptions}, route.Route{Name: "UserPoolJWKS", Kind: route.AWSJSON}},
+}
+
+// discovery names the discovery documents, at their well-known paths
+// (see isMetadataPath); op's metadata server checks their methods.
+var discovery = route.Route{Name: "UserPoolDiscovery", Kind: route.AWSJSON}
 
 // poolIDPattern is Cognito's UserPoolId shape.
 var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
@@ -219,32 +230,63 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler
 // to next. A request whose Host is a pool's domain (HostResolver) is that
 // pool's alone: its routes at the root, the rest 404 (serveDomain).
 func (p *Provider) Intercept(next http.Handler) http.Handler {
-	pools := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, rest, ok := splitPoolPath(r.URL.Path); ok {
-			if _, known := routes[rest]; known {
-				p.serve(w, r, rest)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p.hosts != nil && p.serveDomain(w, r) {
 			return
 		}
-		if isMetadataPath(r.URL.Path) {
+		switch rest, rt, ok := match(r.URL.Path); {
+		case !ok:
+			next.ServeHTTP(w, r)
+		case rt == discovery:
 			p.meta.ServeHTTP(w, r)
-			return
+		default:
+			p.serve(w, r, rest)
 		}
-		pools.ServeHTTP(w, r)
 	})
+}
+
+// Route names a request Intercept serves itself, and is false for those
+// it passes on. The server in front (api.Server.FrontRoutes) names each
+// request with it before the request reaches Intercept.
+func (p *Provider) Route(r *http.Request) (route.Route, bool) {
+	if rt, ok := p.domainRoute(r); ok {
+		return rt, true
+	}
+	_, rt, ok := match(r.URL.Path)
+	return rt, ok
+}
+
+// Routes returns every route Intercept serves, by name (for
+// documentation, and for tests that the names the rate limits list are
+// routes).
+func Routes() []route.Route {
+	rts := []route.Route{discovery}
+	for _, pr := range routes {
+		rts = append(rts, pr.Route)
+	}
+	slices.SortFunc(rts, func(a, b route.Route) int { return strings.Compare(a.Name, b.Name) })
+	return rts
+}
+
+// match finds what Intercept serves path with: a discovery document, or
+// a route under a pool (rest: its path under the pool, a key of routes).
+func match(path string) (rest string, rt route.Route, ok bool) {
+	if isMetadataPath(path) {
+		return "", discovery, true
+	}
+	if _, rest, ok := splitPoolPath(path); ok {
+		if pr, known := routes[rest]; known {
+			return rest, pr.Route, true
+		}
+	}
+	return "", route.Route{}, false
 }
 
 // serve checks the method, bounds the body and hands a pool route to op.
 func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
-	allowed := routes[rest]
-	if !slices.Contains(allowed, r.Method) {
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	pr := routes[rest]
+	if !slices.Contains(pr.methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(pr.methods, ", "))
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
@@ -254,7 +296,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
 		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, clientAddr{key, counted}))
 	}
 	switch {
-	case browserRoutes[rest]:
+	case pr.Kind == route.HTML:
 		setPageHeaders(w.Header(), "")
 		hw := &htmlErrorWriter{ResponseWriter: w}
 		defer hw.finish()
