@@ -192,9 +192,13 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// walSizeLimit is the size the SQLite WAL file is cut back to after a
+// checkpoint (PRAGMA journal_size_limit).
+const walSizeLimit = 16 << 20
+
 // sqliteSource creates the SQLite file at path if it is missing and returns
 // the modernc.org/sqlite data source name that opens it with WAL, full
-// synchronous commits, foreign keys, a busy timeout and BEGIN IMMEDIATE for
+// synchronous commits, foreign keys, a busy timeout, a WAL size limit and BEGIN IMMEDIATE for
 // writing transactions. Every pooled connection applies these settings.
 func sqliteSource(path string) (string, error) {
 	if path == "" {
@@ -215,6 +219,11 @@ func sqliteSource(path string) (string, error) {
 			"busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")",
 			"foreign_keys(1)",
 			"journal_mode(WAL)",
+			// After a checkpoint, the WAL file is cut back to 16 MiB: under
+			// steady load with readers always open it can outgrow the
+			// auto-checkpoint size, and SQLite otherwise keeps the file at
+			// its largest.
+			"journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")",
 			"synchronous(FULL)",
 		},
 		"_txlock": {"immediate"},

@@ -217,6 +217,7 @@ func TestSQLitePragmas(t *testing.T) {
 			{"synchronous", "2"},
 			{"foreign_keys", "1"},
 			{"busy_timeout", "5000"},
+			{"journal_size_limit", "16777216"},
 		} {
 			var got string
 			if err := conn.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
