@@ -42,6 +42,8 @@ type issueRequest struct {
 	// refreshExpires, when set, is the new refresh token's expiry (a
 	// rotated token keeps its family's); else the client's validity.
 	refreshExpires time.Time
+	// groups are the user's groups, in claim order (issue reads them).
+	groups []*behalf.PoolGroup
 }
 
 // issue signs an access token and, for API sign-ins or the openid scope,
@@ -52,6 +54,9 @@ type issueRequest struct {
 func (s *Service) issue(ctx context.Context, r issueRequest) (*behalf.PoolTokens, error) {
 	sg, err := s.signer(ctx, r.pool.ID)
 	if err != nil {
+		return nil, err
+	}
+	if r.groups, err = s.userGroups(ctx, r.pool.ID, r.user.Username); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -123,9 +128,7 @@ func (s *Service) commonClaims(r issueRequest, now time.Time, origin string) map
 	if r.client.EnableTokenRevocation {
 		c["origin_jti"] = origin
 	}
-	if len(r.user.Groups) > 0 {
-		c["cognito:groups"] = slices.Clone(r.user.Groups)
-	}
+	groupClaims(c, r.groups)
 	return c
 }
 
@@ -163,6 +166,7 @@ func idClaims(r issueRequest, common map[string]any, exp time.Time, access strin
 			c[k] = v
 		}
 	}
+	roleClaims(c, r.groups)
 	c["aud"] = r.client.ID
 	c["token_use"] = useID
 	c["cognito:username"] = r.user.Username
