@@ -9,6 +9,9 @@ import (
 const (
 	FlowUserFederation = "USER_FEDERATION"
 	FlowM2M            = "M2M"
+	// FlowOnBehalfOf exchanges the user's JWT behind the workload access
+	// token at the provider (its OnBehalfOfConfig).
+	FlowOnBehalfOf = "ON_BEHALF_OF_TOKEN_EXCHANGE"
 )
 
 // SessionURIPrefix begins every authorization session URI.
@@ -68,6 +71,9 @@ type WATClaims struct {
 	// User is the user the token acts for; zero in a token for the
 	// workload itself.
 	User User
+	// TokenID is the token's jti: the key of the user's JWT kept for
+	// on-behalf-of exchange (SubjectTokenStore) when it was minted from one.
+	TokenID string
 }
 
 // WATService mints and verifies workload access tokens (WATs): what an

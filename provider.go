@@ -25,6 +25,43 @@ const (
 	ClientSecretPost  = "CLIENT_SECRET_POST"
 )
 
+// On-behalf-of token exchange (AgentCore's onBehalfOfTokenExchangeConfig):
+// the grant types and the actor tokens Behalf can send.
+const (
+	// OBOTokenExchange is RFC 8693 token exchange.
+	OBOTokenExchange = "TOKEN_EXCHANGE"
+	// OBOJWTAuthorizationGrant is the RFC 7523 JWT authorization grant
+	// (jwt-bearer), the user's JWT as the assertion.
+	OBOJWTAuthorizationGrant = "JWT_AUTHORIZATION_GRANT"
+
+	// ActorNone sends no actor token: the provider knows the actor from the
+	// client authentication alone.
+	ActorNone = "NONE"
+	// ActorM2M sends, as the actor token, a client-credentials token of the
+	// same provider (the workload's own M2M token).
+	ActorM2M = "M2M"
+	// ActorAWSIAMIDToken is AWS's STS-signed actor token; Behalf refuses it.
+	ActorAWSIAMIDToken = "AWS_IAM_ID_TOKEN_JWT"
+)
+
+// OnBehalfOfConfig is a provider's on-behalf-of token exchange: how
+// GetResourceOauth2Token with ON_BEHALF_OF_TOKEN_EXCHANGE trades the
+// user's JWT (the one behind the workload access token) for a token of
+// this provider.
+type OnBehalfOfConfig struct {
+	// GrantType is OBOTokenExchange or OBOJWTAuthorizationGrant.
+	GrantType string
+	// ActorTokenContent is ActorNone or ActorM2M (TOKEN_EXCHANGE only);
+	// empty when the admin gave no tokenExchangeGrantTypeConfig, which
+	// means ActorNone.
+	ActorTokenContent string
+	// ActorTokenScopes are the scopes of the M2M actor token.
+	ActorTokenScopes []string
+	// NoClientAuth (onBehalfOfAuthenticationConfig NO_CLIENT) sends the
+	// exchange without client authentication: no client_id, no secret.
+	NoClientAuth bool
+}
+
 // AuthServerMetadata is the part of RFC 8414 / OIDC discovery metadata Behalf
 // uses to talk to an authorization server.
 type AuthServerMetadata struct {
@@ -58,6 +95,9 @@ type OAuth2Provider struct {
 	Metadata AuthServerMetadata
 	// ClientAuthMethod is the method used at the token endpoint.
 	ClientAuthMethod string
+	// OnBehalfOf, when set, lets agents exchange users' JWTs for this
+	// provider's tokens (custom providers only).
+	OnBehalfOf *OnBehalfOfConfig
 
 	Tags      map[string]string
 	CreatedAt time.Time
@@ -96,6 +136,7 @@ type OAuth2ProviderInput struct {
 	DiscoveryURL     string
 	Metadata         *AuthServerMetadata
 	ClientAuthMethod string
+	OnBehalfOf       *OnBehalfOfConfig
 
 	Tags map[string]string
 }

@@ -30,9 +30,11 @@ func newOAuth2Provider(name, id string) *behalf.OAuth2Provider {
 			CodeChallengeMethods:     []string{"S256"},
 		},
 		ClientAuthMethod: behalf.ClientSecretPost,
-		Tags:             map[string]string{"team": "platform"},
-		CreatedAt:        t0,
-		UpdatedAt:        t0.Add(time.Second),
+		OnBehalfOf: &behalf.OnBehalfOfConfig{GrantType: behalf.OBOTokenExchange, ActorTokenContent: behalf.ActorM2M,
+			ActorTokenScopes: []string{"actor.read", "actor.write"}, NoClientAuth: true},
+		Tags:      map[string]string{"team": "platform"},
+		CreatedAt: t0,
+		UpdatedAt: t0.Add(time.Second),
 	}
 }
 
