@@ -136,10 +136,29 @@ type OAuth2ProviderInput struct {
 	DiscoveryURL     string
 	Metadata         *AuthServerMetadata
 	ClientAuthMethod string
-	OnBehalfOf       *OnBehalfOfConfig
+	// OnBehalfOf is the onBehalfOfTokenExchangeConfig given, nil if none.
+	OnBehalfOf *OnBehalfOfInput
 
 	Tags map[string]string
 }
+
+// OnBehalfOfInput is an onBehalfOfTokenExchangeConfig as an admin sent it,
+// before validation.
+type OnBehalfOfInput struct {
+	GrantType string
+	// ActorTokenContent is tokenExchangeGrantTypeConfig.actorTokenContent;
+	// nil when no tokenExchangeGrantTypeConfig was given.
+	ActorTokenContent *string
+	ActorTokenScopes  []string
+	// AuthenticationMethod is
+	// onBehalfOfAuthenticationConfig.clientAuthenticationMethod; nil when
+	// no onBehalfOfAuthenticationConfig was given.
+	AuthenticationMethod *string
+}
+
+// OBONoClient is the one onBehalfOfAuthenticationConfig method: the
+// exchange is sent without client authentication.
+const OBONoClient = "NO_CLIENT"
 
 // OAuth2ProviderService manages OAuth 2.0 credential providers.
 type OAuth2ProviderService interface {

@@ -38,11 +38,27 @@ type providerConfigIn struct {
 	ClientAuthenticationMethod string          `json:"clientAuthenticationMethod"`
 	PrivateEndpoint            json.RawMessage `json:"privateEndpoint"`
 	PrivateEndpointOverrides   json.RawMessage `json:"privateEndpointOverrides"`
-	OnBehalfOf                 json.RawMessage `json:"onBehalfOfTokenExchangeConfig"`
+	OnBehalfOf                 *oboDoc         `json:"onBehalfOfTokenExchangeConfig"`
 	PrivateKeyJWT              json.RawMessage `json:"privateKeyJwtConfig"`
 	Issuer                     string          `json:"issuer"`
 	AuthorizationEndpoint      string          `json:"authorizationEndpoint"`
 	TokenEndpoint              string          `json:"tokenEndpoint"`
+}
+
+// oboDoc is onBehalfOfTokenExchangeConfig, in and out.
+type oboDoc struct {
+	GrantType     string         `json:"grantType"`
+	TokenExchange *tokenExchange `json:"tokenExchangeGrantTypeConfig,omitempty"`
+	Auth          *oboAuthConfig `json:"onBehalfOfAuthenticationConfig,omitempty"`
+}
+
+type tokenExchange struct {
+	ActorTokenContent string   `json:"actorTokenContent"`
+	ActorTokenScopes  []string `json:"actorTokenScopes,omitempty"`
+}
+
+type oboAuthConfig struct {
+	ClientAuthenticationMethod string `json:"clientAuthenticationMethod"`
 }
 
 type discoveryIn struct {
@@ -79,6 +95,15 @@ func providerInput(in providerIn) (behalf.OAuth2ProviderInput, error) {
 		}
 		out.ClientID, out.ClientSecret, out.TenantID = c.ClientID, c.ClientSecret, c.TenantID
 		out.ClientAuthMethod = c.ClientAuthenticationMethod
+		if o := c.OnBehalfOf; o != nil {
+			out.OnBehalfOf = &behalf.OnBehalfOfInput{GrantType: o.GrantType}
+			if te := o.TokenExchange; te != nil {
+				out.OnBehalfOf.ActorTokenContent, out.OnBehalfOf.ActorTokenScopes = &te.ActorTokenContent, te.ActorTokenScopes
+			}
+			if a := o.Auth; a != nil {
+				out.OnBehalfOf.AuthenticationMethod = &a.ClientAuthenticationMethod
+			}
+		}
 		if d := c.OAuthDiscovery; d != nil {
 			out.DiscoveryURL = d.DiscoveryURL
 			if m := d.Metadata; m != nil {
@@ -102,8 +127,8 @@ func checkMemberFields(member string, c providerConfigIn) error {
 		return unsupported("clientSecretConfig")
 	case c.PrivateEndpoint != nil, c.PrivateEndpointOverrides != nil:
 		return unsupported("privateEndpoint")
-	case c.OnBehalfOf != nil:
-		return unsupported("onBehalfOfTokenExchangeConfig")
+	case c.OnBehalfOf != nil && member != "customOauth2ProviderConfig":
+		return behalf.Invalid(f("onBehalfOfTokenExchangeConfig"), "onBehalfOfTokenExchangeConfig applies to customOauth2ProviderConfig only.")
 	case c.PrivateKeyJWT != nil:
 		return unsupported("privateKeyJwtConfig")
 	case c.TenantID != "" && member != "microsoftOauth2ProviderConfig":
@@ -133,6 +158,7 @@ type providerConfigOut struct {
 	OAuthDiscovery             discoveryOut `json:"oauthDiscovery"`
 	ClientID                   string       `json:"clientId,omitempty"`
 	ClientAuthenticationMethod string       `json:"clientAuthenticationMethod,omitempty"`
+	OnBehalfOf                 *oboDoc      `json:"onBehalfOfTokenExchangeConfig,omitempty"`
 }
 
 type discoveryOut struct {
@@ -144,6 +170,15 @@ func (s *Server) providerOut(p *behalf.OAuth2Provider, times bool) providerOut {
 	cfg := providerConfigOut{ClientID: p.ClientID}
 	if p.Vendor == behalf.VendorCustom {
 		cfg.ClientAuthenticationMethod = p.ClientAuthMethod
+	}
+	if o := p.OnBehalfOf; o != nil {
+		cfg.OnBehalfOf = &oboDoc{GrantType: o.GrantType}
+		if o.ActorTokenContent != "" {
+			cfg.OnBehalfOf.TokenExchange = &tokenExchange{ActorTokenContent: o.ActorTokenContent, ActorTokenScopes: o.ActorTokenScopes}
+		}
+		if o.NoClientAuth {
+			cfg.OnBehalfOf.Auth = &oboAuthConfig{ClientAuthenticationMethod: behalf.OBONoClient}
+		}
 	}
 	if p.DiscoveryURL != "" {
 		cfg.OAuthDiscovery.DiscoveryURL = p.DiscoveryURL

@@ -54,7 +54,8 @@ func New(c Config) *DataPlane {
 	config := &configCache{store: c.Store}
 	clients := providerClients{sealer: c.Sealer, http: c.HTTPClient, publicURL: c.PublicURL, now: c.Now}
 	audit := auditor{store: c.Store, log: c.Log, clock: c.Now, metrics: metrics}
-	wats := &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now}
+	wats := &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now,
+		subjects: c.Store, sealer: c.Sealer}
 	vault := &Vault{store: c.Store, sealer: c.Sealer, clients: clients, audit: audit, log: c.Log, clock: c.Now, metrics: metrics}
 	consent := &Consent{
 		store: c.Store, sealer: c.Sealer, users: c.Users, vault: vault, clients: clients, audit: audit,

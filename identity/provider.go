@@ -3,6 +3,8 @@ package identity
 import (
 	"context"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
@@ -150,6 +152,11 @@ func (s *Service) configureProvider(ctx context.Context, p *behalf.OAuth2Provide
 	if err != nil {
 		return err
 	}
+	obo, err := onBehalfOfConfig(in, custom)
+	if err != nil {
+		return err
+	}
+	p.OnBehalfOf = obo
 	p.Vendor, p.ClientID, p.TenantID = vendor.Name, in.ClientID, in.TenantID
 	p.DiscoveryURL, p.Metadata, p.ClientAuthMethod = in.DiscoveryURL, md, method
 	if !in.ClientSecret.IsZero() {
@@ -160,6 +167,64 @@ func (s *Service) configureProvider(ctx context.Context, p *behalf.OAuth2Provide
 		p.ClientSecret = sealed
 	}
 	return nil
+}
+
+// onBehalfOfConfig validates an onBehalfOfTokenExchangeConfig (custom
+// providers only) and returns what is stored; nil when none was given.
+func onBehalfOfConfig(in behalf.OAuth2ProviderInput, custom bool) (*behalf.OnBehalfOfConfig, error) {
+	o := in.OnBehalfOf
+	if o == nil {
+		return nil, nil
+	}
+	f := field(in.Config, "onBehalfOfTokenExchangeConfig")
+	if !custom {
+		return nil, behalf.Invalid(f, "onBehalfOfTokenExchangeConfig applies to CustomOauth2 providers only.")
+	}
+	out := &behalf.OnBehalfOfConfig{GrantType: o.GrantType}
+	switch o.GrantType {
+	case behalf.OBOTokenExchange, behalf.OBOJWTAuthorizationGrant:
+	case "":
+		return nil, behalf.Invalid(f+".grantType", "grantType is required: %s or %s.", behalf.OBOTokenExchange, behalf.OBOJWTAuthorizationGrant)
+	default:
+		return nil, behalf.Invalid(f+".grantType", "grantType must be %s or %s.", behalf.OBOTokenExchange, behalf.OBOJWTAuthorizationGrant)
+	}
+	if c := o.ActorTokenContent; c != nil {
+		tf := f + ".tokenExchangeGrantTypeConfig"
+		if o.GrantType != behalf.OBOTokenExchange {
+			return nil, behalf.Invalid(tf, "tokenExchangeGrantTypeConfig applies to grantType %s only.", behalf.OBOTokenExchange)
+		}
+		switch *c {
+		case behalf.ActorNone, behalf.ActorM2M:
+		case behalf.ActorAWSIAMIDToken:
+			return nil, behalf.Invalid(tf+".actorTokenContent",
+				"actorTokenContent AWS_IAM_ID_TOKEN_JWT needs a JWT that AWS STS (GetWebIdentityToken) signs for the agent's IAM role; "+
+					"Behalf has no AWS identity to obtain one. Use M2M (the workload's own client-credentials token of this provider as the actor) or NONE.")
+		case "":
+			return nil, behalf.Invalid(tf+".actorTokenContent", "actorTokenContent is required: NONE or M2M.")
+		default:
+			return nil, behalf.Invalid(tf+".actorTokenContent", "actorTokenContent must be NONE or M2M.")
+		}
+		if len(o.ActorTokenScopes) > 0 && *c != behalf.ActorM2M {
+			return nil, behalf.Invalid(tf+".actorTokenScopes", "actorTokenScopes apply to actorTokenContent M2M only.")
+		}
+		if len(o.ActorTokenScopes) > 100 {
+			return nil, behalf.Invalid(tf+".actorTokenScopes", "actorTokenScopes takes at most 100 scopes.")
+		}
+		for _, s := range o.ActorTokenScopes {
+			if n := utf8.RuneCountInString(s); n < 1 || n > 128 || strings.ContainsAny(s, " \t\r\n\"\\") {
+				return nil, behalf.Invalid(tf+".actorTokenScopes", "Each actor token scope must be 1 to 128 characters without spaces, quotes or backslashes.")
+			}
+		}
+		out.ActorTokenContent, out.ActorTokenScopes = *c, o.ActorTokenScopes
+	}
+	if m := o.AuthenticationMethod; m != nil {
+		if *m != behalf.OBONoClient {
+			return nil, behalf.Invalid(f+".onBehalfOfAuthenticationConfig.clientAuthenticationMethod",
+				"clientAuthenticationMethod must be %s.", behalf.OBONoClient)
+		}
+		out.NoClientAuth = true
+	}
+	return out, nil
 }
 
 func validateClient(in behalf.OAuth2ProviderInput, custom, needSecret bool) error {

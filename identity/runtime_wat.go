@@ -46,7 +46,7 @@ func (ws *WATs) MintForRuntime(ctx context.Context, workload string, user behalf
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
-	tok, err := ws.mintWAT(w, user, userExpiry, userIssued)
+	tok, _, _, err := ws.mintWAT(w, user, userExpiry, userIssued)
 	if err != nil {
 		return "", time.Time{}, err
 	}

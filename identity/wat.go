@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -34,6 +35,10 @@ type WATs struct {
 	config    *configCache
 	publicURL string
 	clock     clock
+	// subjects keeps, sealed with sealer, the user's JWT behind each WAT
+	// minted from one, under the WAT's jti, for on-behalf-of exchange.
+	subjects behalf.SubjectTokenStore
+	sealer   behalf.Sealer
 	// verified caches what verified WATs say, by token, until they expire.
 	verified ttlcache.Cache[string, watIdentity]
 }
@@ -47,6 +52,8 @@ type watIdentity struct {
 	// for ("" in tokens minted before WATs carried it).
 	WorkloadID string
 	User       behalf.User
+	// TokenID is the WAT's jti.
+	TokenID string
 	// UserIssuedAt is when the user's JWT the token was minted from was
 	// issued (zero for other tokens, and for tokens minted before WATs
 	// carried it); IssuedAt is the WAT's own iat.
@@ -60,7 +67,8 @@ func (ws *WATs) WorkloadAccessToken(ctx context.Context, workload string) (behal
 	if err != nil {
 		return "", err
 	}
-	return ws.mintWAT(w, behalf.User{}, time.Time{}, time.Time{})
+	tok, _, _, err := ws.mintWAT(w, behalf.User{}, time.Time{}, time.Time{})
+	return tok, err
 }
 
 // WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names; it
@@ -77,7 +85,61 @@ func (ws *WATs) WorkloadAccessTokenForJWT(ctx context.Context, workload string, 
 	if err != nil {
 		return "", err
 	}
-	return ws.mintWAT(w, u.User, u.Expiry, u.IssuedAt)
+	tok, jti, exp, err := ws.mintWAT(w, u.User, u.Expiry, u.IssuedAt)
+	if err != nil {
+		return "", err
+	}
+	if err := ws.keepSubjectToken(ctx, jti, userToken, exp); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// keepSubjectToken stores the user's JWT a WAT was minted from, sealed,
+// under the WAT's jti until the WAT expires: an on-behalf-of exchange
+// presents it to the provider. The WAT itself never carries it.
+func (ws *WATs) keepSubjectToken(ctx context.Context, jti string, userToken behalf.Secret, exp time.Time) error {
+	if ws.subjects == nil {
+		return nil
+	}
+	sealed, err := ws.sealer.Seal(ctx, behalf.SubjectTokenSeal(jti), []byte(userToken.Reveal()))
+	if err != nil {
+		return fmt.Errorf("seal the user token: %w", err)
+	}
+	return ws.subjects.PutSubjectToken(ctx, &behalf.SubjectToken{ID: jti, Token: sealed, ExpiresAt: exp})
+}
+
+// SubjectToken returns the user's JWT the WAT with id jti was minted from,
+// or EINVALID when there is none (a WAT minted for a user id, by the
+// agent-runtime gateway, or expired).
+func (ws *WATs) SubjectToken(ctx context.Context, jti string) (behalf.Secret, error) {
+	missing := behalf.Invalid("workloadIdentityToken",
+		"ON_BEHALF_OF_TOKEN_EXCHANGE needs a workload access token minted from the user's JWT by GetWorkloadAccessTokenForJWT.")
+	if ws.subjects == nil || jti == "" {
+		return "", missing
+	}
+	st, err := ws.subjects.GetSubjectToken(ctx, jti)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return "", missing
+	} else if err != nil {
+		return "", err
+	}
+	if !ws.clock.now().Before(st.ExpiresAt) {
+		return "", missing
+	}
+	b, err := ws.sealer.Open(ctx, behalf.SubjectTokenSeal(jti), st.Token)
+	if err != nil {
+		return "", fmt.Errorf("open the user token of WAT %s: %w", jti, err)
+	}
+	return behalf.Secret(b), nil
+}
+
+// SweepSubjectTokens deletes the user tokens of WATs that have expired.
+func (ws *WATs) SweepSubjectTokens(ctx context.Context) (int64, error) {
+	if ws.subjects == nil {
+		return 0, nil
+	}
+	return ws.subjects.DeleteExpiredSubjectTokens(ctx, ws.clock.now())
 }
 
 // WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts.
@@ -89,7 +151,8 @@ func (ws *WATs) WorkloadAccessTokenForUserID(ctx context.Context, workload, user
 	if n := utf8.RuneCountInString(userID); n < 1 || n > 128 {
 		return "", behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 	}
-	return ws.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{})
+	tok, _, _, err := ws.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{})
+	return tok, err
 }
 
 // checkWorkload validates the name, authorizes the caller and reads the
@@ -114,17 +177,19 @@ const claimWorkloadID = "workload_id"
 // refuses the WATs of the tokens issued before it.
 const claimUserIssued = "user_iat_us"
 
-// mintWAT signs a WAT for workload w and user (zero: none). userExpiry,
-// when not zero, caps its lifetime; userIssued is when the user's JWT was
-// issued (zero if not minted from one).
-func (ws *WATs) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, error) {
+// mintWAT signs a WAT for workload w and user (zero: none) and returns it
+// with its jti and expiry. userExpiry, when not zero, caps its lifetime;
+// userIssued is when the user's JWT was issued (zero if not minted from
+// one).
+func (ws *WATs) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, string, time.Time, error) {
 	now := ws.clock.now()
 	exp := now.Add(MaxWATLifetime)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
+	jti := randid.Hex(16)
 	claims := map[string]any{
-		"iss": ws.publicURL, "aud": watAudience, "sub": w.Name, "jti": randid.Hex(16),
+		"iss": ws.publicURL, "aud": watAudience, "sub": w.Name, "jti": jti,
 		"iat": now.Unix(), "exp": exp.Unix(),
 	}
 	if w.ID != "" {
@@ -141,9 +206,9 @@ func (ws *WATs) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry
 	}
 	tok, err := ws.signer.Sign(claims)
 	if err != nil {
-		return "", err
+		return "", "", time.Time{}, err
 	}
-	return behalf.Secret(tok), nil
+	return behalf.Secret(tok), jti, time.Unix(exp.Unix(), 0).UTC(), nil
 }
 
 var (
@@ -172,7 +237,7 @@ func (ws *WATs) VerifyWAT(ctx context.Context, token behalf.Secret) (behalf.WATC
 	if err := ws.checkWATUser(ctx, id); err != nil {
 		return behalf.WATClaims{}, err
 	}
-	return behalf.WATClaims{Workload: id.Workload, User: id.User}, nil
+	return behalf.WATClaims{Workload: id.Workload, User: id.User, TokenID: id.TokenID}, nil
 }
 
 // checkWATUser refuses a WAT minted from the JWT of a Behalf user pool's
@@ -238,6 +303,7 @@ func (ws *WATs) watIdentity(token string) (watIdentity, error) {
 	}
 	id := watIdentity{Workload: sub}
 	id.WorkloadID, _ = claims[claimWorkloadID].(string)
+	id.TokenID, _ = claims["jti"].(string)
 	id.User.Issuer, _ = claims["user_iss"].(string)
 	id.User.Subject, _ = claims["user_sub"].(string)
 	if us, ok := claims[claimUserIssued].(float64); ok {

@@ -350,7 +350,8 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 // poolAuthRequestGrace after theirs (the hosted login's bounds count only
 // unexpired ones, so these rows are all the sweep leaves behind), and their
 // sign-in lockout records lockoutGrace after they stopped counting (each
-// name an attacker tries leaves one, so they must not pile up).
+// name an attacker tries leaves one, so they must not pile up), and the
+// users' JWTs kept for on-behalf-of exchange once their WATs expired.
 func (m *Main) sweep(ctx context.Context, store sweptStore) {
 	if m.dataPlane != nil {
 		// Sessions that expired holding an unbound token: fail them
@@ -359,6 +360,13 @@ func (m *Main) sweep(ctx context.Context, store sweptStore) {
 			m.Log.Warn("end expired sessions", "err", err)
 		} else if n > 0 {
 			m.Log.Info("ended expired sessions holding a token", "count", n)
+		}
+		// The users' JWTs kept for on-behalf-of exchange, once their
+		// workload access tokens have expired.
+		if n, err := m.dataPlane.WATs().SweepSubjectTokens(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Warn("sweep expired subject tokens", "err", err)
+		} else if n > 0 {
+			m.Log.Info("swept expired subject tokens", "count", n)
 		}
 	}
 	n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
