@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -216,13 +218,27 @@ func (c *Client) tokenSet(tok *oauth2.Token) behalf.TokenSet {
 		Expiry:      tok.Expiry,
 		Scopes:      splitScopes(extraString(tok, "scope")),
 	}
-	if c.Now != nil && tok.ExpiresIn > 0 {
-		ts.Expiry = c.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	if in := expiresIn(tok); c.Now != nil && in > 0 {
+		ts.Expiry = c.Now().Add(time.Duration(in) * time.Second)
 	}
 	if extraString(tok, "refresh_token") != "" {
 		ts.RefreshToken = behalf.Secret(tok.RefreshToken)
 	}
 	return ts
+}
+
+// expiresIn is the answer's expires_in in seconds, 0 if absent: x/oauth2's
+// client-credentials flow (which exchanges go through too) does not copy
+// it into Token.ExpiresIn.
+func expiresIn(tok *oauth2.Token) int64 {
+	if tok.ExpiresIn > 0 {
+		return tok.ExpiresIn
+	}
+	f, err := strconv.ParseFloat(extraString(tok, "expires_in"), 64)
+	if err != nil || f <= 0 || f > math.MaxInt32 {
+		return 0
+	}
+	return int64(f)
 }
 
 // extraString returns a response field as a string, "" if absent.

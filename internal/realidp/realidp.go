@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"testing"
 
 	"golang.org/x/net/html"
+	"golang.org/x/oauth2"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -286,4 +288,38 @@ func snippet(b []byte) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// IDToken signs TestUser in as an app would (the authorization code flow
+// with PKCE, through a client "realidp-app" that it registers) and returns
+// the user's ID token: a JWT the OP signed, which its token exchange takes
+// as a subject token of type urn:ietf:params:oauth:token-type:id_token.
+func (s *Server) IDToken(ctx context.Context) (string, error) {
+	const redirect = "http://app.invalid/signed-in" // never followed: Login stops there
+	s.RegisterClient("realidp-app", "realidp-app-secret", redirect)
+	cfg := oauth2.Config{ClientID: "realidp-app", ClientSecret: "realidp-app-secret", RedirectURL: redirect,
+		Scopes: []string{"openid", "profile"}, Endpoint: oauth2.Endpoint{AuthURL: s.Issuer + "/auth", TokenURL: s.Issuer + "/oauth/token"}}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return "", err
+	}
+	verifier := oauth2.GenerateVerifier()
+	resp, err := s.Login(ctx, &http.Client{Jar: jar}, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), TestUser, TestPassword)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if err != nil {
+		return "", fmt.Errorf("realidp: sign-in: %w", err)
+	}
+	tok, err := cfg.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		return "", fmt.Errorf("realidp: sign-in: %w", err)
+	}
+	id, _ := tok.Extra("id_token").(string)
+	if id == "" {
+		return "", errors.New("realidp: sign-in: no id_token")
+	}
+	return id, nil
 }

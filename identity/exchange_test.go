@@ -1,0 +1,168 @@
+package identity
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/realidp"
+	"github.com/behalf-dev/behalf/oauth"
+)
+
+// jwtUsers is a UserVerifier that knows the given tokens (real JWTs of the
+// OP under test, whose verification is not what these tests are about);
+// each expires an hour after the harness clock's time of verification.
+type jwtUsers struct {
+	mu     sync.Mutex
+	tokens map[string]behalf.User
+	clock  *testClock
+}
+
+func (j *jwtUsers) VerifyUserToken(ctx context.Context, token string) (UserToken, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	u, ok := j.tokens[token]
+	if !ok {
+		return UserToken{}, behalf.Errorf(behalf.EUNAUTHORIZED, "The user token is invalid.")
+	}
+	return UserToken{User: u, Expiry: j.clock.Now().Add(time.Hour)}, nil
+}
+
+func (j *jwtUsers) VerifyUser(ctx context.Context, token string) (behalf.User, time.Time, error) {
+	u, err := j.VerifyUserToken(ctx, token)
+	return u.User, u.Expiry, err
+}
+
+func (j *jwtUsers) CheckUser(context.Context, behalf.User, time.Time) error { return nil }
+
+// oboHarness is the harness with zitadel/oidc's example OP as provider
+// "zitadel" (client cid), configured for on-behalf-of token exchange, and
+// the OP's test user's ID token as a trusted user JWT.
+type oboHarness struct {
+	*harness
+	idp     *realidp.Server
+	p       *behalf.OAuth2Provider
+	idToken string
+	user    behalf.User
+}
+
+func newOBOHarness(t *testing.T) *oboHarness {
+	t.Helper()
+	ctx := context.Background()
+	idp := realidp.Start(t)
+	h := newHarness(t)
+	md, err := oauth.Discover(ctx, h.cfg.HTTPClient, idp.DiscoveryURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addProvider("zitadel", md)
+	idp.RegisterClient("cid", "csecret", "http://behalf.test/unused")
+	p, err := h.db.UpdateOAuth2Provider(ctx, "zitadel", func(p *behalf.OAuth2Provider) error {
+		p.OnBehalfOf = &behalf.OnBehalfOfConfig{GrantType: behalf.OBOTokenExchange}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idToken, err := idp.IDToken(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := behalf.User{Issuer: idp.Issuer, Subject: "test-user"}
+	users := &jwtUsers{tokens: map[string]behalf.User{idToken: user}, clock: h.clock}
+	h.rebuild(func(c *Config) { c.Users = users })
+	return &oboHarness{harness: h, idp: idp, p: p, idToken: idToken, user: user}
+}
+
+// exchange asks for the zitadel token of wat's user with params.
+func (o *oboHarness) exchange(wat behalf.Secret, params map[string]string, scopes ...string) behalf.Secret {
+	o.t.Helper()
+	res, err := o.dp.ResourceOAuth2Token(o.root, behalf.TokenRequest{
+		WorkloadToken: wat, Provider: "zitadel", Flow: behalf.FlowOnBehalfOf, Scopes: scopes, CustomParameters: params,
+	})
+	if err != nil {
+		o.t.Fatalf("on-behalf-of token: %v", err)
+	}
+	if res.AccessToken.IsZero() || res.AuthorizationURL != "" {
+		o.t.Fatalf("on-behalf-of answer %+v", res)
+	}
+	return res.AccessToken
+}
+
+// Ensure an on-behalf-of result is vaulted as a grant of its own (beside,
+// never instead of, the consent grant), served from the vault while
+// fresh, refreshed through the store's refresh lease like any grant when
+// it has a refresh token, exchanged again when it has none and expired,
+// and that the user's JWT behind the WAT is swept once the WAT expired.
+func TestOnBehalfOfVaultedAndRefreshed(t *testing.T) {
+	o := newOBOHarness(t)
+	ctx := context.Background()
+	wat, err := o.dp.WorkloadAccessTokenForJWT(o.root, testWorkload, behalf.Secret(o.idToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(wat.Reveal(), o.idToken) {
+		t.Fatal("the WAT carries the user's JWT")
+	}
+
+	// With a refresh token (the example OP takes its JWTs as access tokens
+	// and gives refresh tokens for them).
+	refreshable := map[string]string{"subject_token_type": oauth.TokenTypeAccessToken, "requested_token_type": oauth.TokenTypeRefreshToken}
+	a := o.exchange(wat, refreshable, "openid", "profile")
+	if again := o.exchange(wat, refreshable, "profile", "openid"); again != a {
+		t.Fatal("the same request did not answer from the vault")
+	}
+	key := exchangeKey(behalf.TokenRequest{Scopes: []string{"openid", "profile"}, CustomParameters: refreshable})
+	g, err := o.db.GetExchangeGrant(ctx, testWorkload, o.user.Key(), o.p.ID, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.HasRefresh || g.ExpiresAt.IsZero() || !strings.HasPrefix(g.Exchange, "obo:") {
+		t.Fatalf("vaulted exchange grant %+v", g)
+	}
+	if _, err := o.db.GetGrant(ctx, testWorkload, o.user.Key(), o.p.ID); behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		t.Fatalf("the exchange made a consent grant: %v", err)
+	}
+
+	o.clock.Advance(g.ExpiresAt.Sub(o.clock.Now()) - StaleMargin/2) // stale, not expired
+	b := o.exchange(wat, refreshable, "openid", "profile")
+	if b == a {
+		t.Fatal("a stale exchange grant was not refreshed")
+	}
+	g2, err := o.db.GetExchangeGrant(ctx, testWorkload, o.user.Key(), o.p.ID, key)
+	if err != nil || g2.ID != g.ID || !g2.RefreshedAt.After(g.RefreshedAt) {
+		t.Fatalf("after the refresh: %+v %v", g2, err)
+	}
+
+	// Without a refresh token: exchanged again once expired.
+	plain := map[string]string{"subject_token_type": oauth.TokenTypeAccessToken}
+	c := o.exchange(wat, plain, "openid")
+	key = exchangeKey(behalf.TokenRequest{Scopes: []string{"openid"}, CustomParameters: plain})
+	gc, err := o.db.GetExchangeGrant(ctx, testWorkload, o.user.Key(), o.p.ID, key)
+	if err != nil || gc.HasRefresh {
+		t.Fatalf("grant without refresh: %+v %v", gc, err)
+	}
+	o.clock.Advance(gc.ExpiresAt.Sub(o.clock.Now()) + time.Second)
+	if d := o.exchange(wat, plain, "openid"); d == c {
+		t.Fatal("an expired exchange grant was served")
+	}
+
+	// The user's JWT is kept while the WAT lives, and swept after.
+	claims, err := o.dp.WATs().VerifyWAT(o.root, wat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := o.dp.WATs().SubjectToken(ctx, claims.TokenID); err != nil || tok.Reveal() != o.idToken {
+		t.Fatalf("subject token: %v", err)
+	}
+	o.clock.Advance(2 * time.Hour)
+	if n, err := o.dp.WATs().SweepSubjectTokens(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if _, err := o.dp.WATs().SubjectToken(ctx, claims.TokenID); behalf.ErrorCode(err) != behalf.EINVALID {
+		t.Fatalf("subject token after the sweep: %v", err)
+	}
+}
