@@ -23,7 +23,52 @@ const (
 const (
 	ClientSecretBasic = "CLIENT_SECRET_BASIC"
 	ClientSecretPost  = "CLIENT_SECRET_POST"
+	// ClientPrivateKeyJWT authenticates with an RFC 7523 client assertion
+	// signed by a key Behalf holds for the provider (PrivateKeyJWTConfig).
+	ClientPrivateKeyJWT = "PRIVATE_KEY_JWT"
+	// ClientAWSIAMIDTokenJWT is AWS's STS-signed client assertion; Behalf
+	// refuses it.
+	ClientAWSIAMIDTokenJWT = "AWS_IAM_ID_TOKEN_JWT"
 )
+
+// PrivateKeyJWTConfig is how a PRIVATE_KEY_JWT provider's client
+// assertions are made (AgentCore's privateKeyJwtConfig, without the KMS
+// key: Behalf generates the key and keeps it sealed, package signer).
+type PrivateKeyJWTConfig struct {
+	// SigningAlgorithm is RS256, PS256 or ES256.
+	SigningAlgorithm string
+	// HeaderClaims are added to the assertion's header (not alg, typ or
+	// kid).
+	HeaderClaims map[string]string
+	// PayloadClaims are added to its claims (not iss, sub, jti, exp, iat or
+	// nbf); aud here replaces the default, the token endpoint.
+	PayloadClaims map[string]string
+}
+
+// PrivateKeyJWTInput is a privateKeyJwtConfig as an admin sent it.
+type PrivateKeyJWTInput struct {
+	SigningAlgorithm string
+	HeaderClaims     map[string]string
+	PayloadClaims    map[string]string
+	// KMSKeyARN is privateKeySource.kmsKeySource.kmsKeyArn: refused, as
+	// Behalf holds the key itself.
+	KMSKeyARN string
+}
+
+// ClientKeyService publishes the public keys of PRIVATE_KEY_JWT providers'
+// client assertions.
+type ClientKeyService interface {
+	// ProviderJWKS returns the JSON Web Key Set to register at the provider
+	// whose id is providerID; ENOTFOUND when there is no such provider or it
+	// does not use PRIVATE_KEY_JWT.
+	ProviderJWKS(ctx context.Context, providerID string) ([]byte, error)
+}
+
+// ProviderJWKSPath is the path of a provider's client-assertion JWKS under
+// Behalf's public URL.
+func ProviderJWKSPath(providerID string) string {
+	return "/identities/oauth2/providers/" + providerID + "/jwks.json"
+}
 
 // On-behalf-of token exchange (AgentCore's onBehalfOfTokenExchangeConfig):
 // the grant types and the actor tokens Behalf can send.
@@ -98,6 +143,8 @@ type OAuth2Provider struct {
 	// OnBehalfOf, when set, lets agents exchange users' JWTs for this
 	// provider's tokens (custom providers only).
 	OnBehalfOf *OnBehalfOfConfig
+	// PrivateKeyJWT is set when ClientAuthMethod is ClientPrivateKeyJWT.
+	PrivateKeyJWT *PrivateKeyJWTConfig
 
 	Tags      map[string]string
 	CreatedAt time.Time
@@ -138,6 +185,8 @@ type OAuth2ProviderInput struct {
 	ClientAuthMethod string
 	// OnBehalfOf is the onBehalfOfTokenExchangeConfig given, nil if none.
 	OnBehalfOf *OnBehalfOfInput
+	// PrivateKeyJWT is the privateKeyJwtConfig given, nil if none.
+	PrivateKeyJWT *PrivateKeyJWTInput
 
 	Tags map[string]string
 }

@@ -29,20 +29,20 @@ type providerIn struct {
 // providerConfigIn is the union of every member's fields; fields that do not
 // belong to the member given are rejected by checkMemberFields.
 type providerConfigIn struct {
-	ClientID                   string          `json:"clientId"`
-	ClientSecret               behalf.Secret   `json:"clientSecret"`
-	ClientSecretSource         string          `json:"clientSecretSource"`
-	ClientSecretConfig         json.RawMessage `json:"clientSecretConfig"`
-	TenantID                   string          `json:"tenantId"`
-	OAuthDiscovery             *discoveryIn    `json:"oauthDiscovery"`
-	ClientAuthenticationMethod string          `json:"clientAuthenticationMethod"`
-	PrivateEndpoint            json.RawMessage `json:"privateEndpoint"`
-	PrivateEndpointOverrides   json.RawMessage `json:"privateEndpointOverrides"`
-	OnBehalfOf                 *oboDoc         `json:"onBehalfOfTokenExchangeConfig"`
-	PrivateKeyJWT              json.RawMessage `json:"privateKeyJwtConfig"`
-	Issuer                     string          `json:"issuer"`
-	AuthorizationEndpoint      string          `json:"authorizationEndpoint"`
-	TokenEndpoint              string          `json:"tokenEndpoint"`
+	ClientID                   string            `json:"clientId"`
+	ClientSecret               behalf.Secret     `json:"clientSecret"`
+	ClientSecretSource         string            `json:"clientSecretSource"`
+	ClientSecretConfig         json.RawMessage   `json:"clientSecretConfig"`
+	TenantID                   string            `json:"tenantId"`
+	OAuthDiscovery             *discoveryIn      `json:"oauthDiscovery"`
+	ClientAuthenticationMethod string            `json:"clientAuthenticationMethod"`
+	PrivateEndpoint            json.RawMessage   `json:"privateEndpoint"`
+	PrivateEndpointOverrides   json.RawMessage   `json:"privateEndpointOverrides"`
+	OnBehalfOf                 *oboDoc           `json:"onBehalfOfTokenExchangeConfig"`
+	PrivateKeyJWT              *privateKeyJWTDoc `json:"privateKeyJwtConfig"`
+	Issuer                     string            `json:"issuer"`
+	AuthorizationEndpoint      string            `json:"authorizationEndpoint"`
+	TokenEndpoint              string            `json:"tokenEndpoint"`
 }
 
 // oboDoc is onBehalfOfTokenExchangeConfig, in and out.
@@ -50,6 +50,19 @@ type oboDoc struct {
 	GrantType     string         `json:"grantType"`
 	TokenExchange *tokenExchange `json:"tokenExchangeGrantTypeConfig,omitempty"`
 	Auth          *oboAuthConfig `json:"onBehalfOfAuthenticationConfig,omitempty"`
+}
+
+// privateKeyJWTDoc is privateKeyJwtConfig, in and out (out without
+// privateKeySource: Behalf holds the key).
+type privateKeyJWTDoc struct {
+	SigningAlgorithm        string            `json:"signingAlgorithm,omitempty"`
+	AdditionalHeaderClaims  map[string]string `json:"additionalHeaderClaims,omitempty"`
+	AdditionalPayloadClaims map[string]string `json:"additionalPayloadClaims,omitempty"`
+	PrivateKeySource        *struct {
+		KMSKeySource *struct {
+			KMSKeyARN string `json:"kmsKeyArn"`
+		} `json:"kmsKeySource"`
+	} `json:"privateKeySource,omitempty"`
 }
 
 type tokenExchange struct {
@@ -95,6 +108,16 @@ func providerInput(in providerIn) (behalf.OAuth2ProviderInput, error) {
 		}
 		out.ClientID, out.ClientSecret, out.TenantID = c.ClientID, c.ClientSecret, c.TenantID
 		out.ClientAuthMethod = c.ClientAuthenticationMethod
+		if k := c.PrivateKeyJWT; k != nil {
+			out.PrivateKeyJWT = &behalf.PrivateKeyJWTInput{SigningAlgorithm: k.SigningAlgorithm,
+				HeaderClaims: k.AdditionalHeaderClaims, PayloadClaims: k.AdditionalPayloadClaims}
+			if src := k.PrivateKeySource; src != nil {
+				out.PrivateKeyJWT.KMSKeyARN = "(none)"
+				if src.KMSKeySource != nil && src.KMSKeySource.KMSKeyARN != "" {
+					out.PrivateKeyJWT.KMSKeyARN = src.KMSKeySource.KMSKeyARN
+				}
+			}
+		}
 		if o := c.OnBehalfOf; o != nil {
 			out.OnBehalfOf = &behalf.OnBehalfOfInput{GrantType: o.GrantType}
 			if te := o.TokenExchange; te != nil {
@@ -129,8 +152,8 @@ func checkMemberFields(member string, c providerConfigIn) error {
 		return unsupported("privateEndpoint")
 	case c.OnBehalfOf != nil && member != "customOauth2ProviderConfig":
 		return behalf.Invalid(f("onBehalfOfTokenExchangeConfig"), "onBehalfOfTokenExchangeConfig applies to customOauth2ProviderConfig only.")
-	case c.PrivateKeyJWT != nil:
-		return unsupported("privateKeyJwtConfig")
+	case c.PrivateKeyJWT != nil && member != "customOauth2ProviderConfig":
+		return behalf.Invalid(f("privateKeyJwtConfig"), "privateKeyJwtConfig applies to customOauth2ProviderConfig only.")
 	case c.TenantID != "" && member != "microsoftOauth2ProviderConfig":
 		return behalf.Invalid(f("tenantId"), "tenantId applies to microsoftOauth2ProviderConfig only.")
 	case (c.Issuer != "" || c.AuthorizationEndpoint != "" || c.TokenEndpoint != "") && member != "includedOauth2ProviderConfig":
@@ -155,10 +178,11 @@ type providerOut struct {
 }
 
 type providerConfigOut struct {
-	OAuthDiscovery             discoveryOut `json:"oauthDiscovery"`
-	ClientID                   string       `json:"clientId,omitempty"`
-	ClientAuthenticationMethod string       `json:"clientAuthenticationMethod,omitempty"`
-	OnBehalfOf                 *oboDoc      `json:"onBehalfOfTokenExchangeConfig,omitempty"`
+	OAuthDiscovery             discoveryOut      `json:"oauthDiscovery"`
+	ClientID                   string            `json:"clientId,omitempty"`
+	ClientAuthenticationMethod string            `json:"clientAuthenticationMethod,omitempty"`
+	OnBehalfOf                 *oboDoc           `json:"onBehalfOfTokenExchangeConfig,omitempty"`
+	PrivateKeyJWT              *privateKeyJWTDoc `json:"privateKeyJwtConfig,omitempty"`
 }
 
 type discoveryOut struct {
@@ -170,6 +194,10 @@ func (s *Server) providerOut(p *behalf.OAuth2Provider, times bool) providerOut {
 	cfg := providerConfigOut{ClientID: p.ClientID}
 	if p.Vendor == behalf.VendorCustom {
 		cfg.ClientAuthenticationMethod = p.ClientAuthMethod
+	}
+	if k := p.PrivateKeyJWT; k != nil {
+		cfg.PrivateKeyJWT = &privateKeyJWTDoc{SigningAlgorithm: k.SigningAlgorithm,
+			AdditionalHeaderClaims: k.HeaderClaims, AdditionalPayloadClaims: k.PayloadClaims}
 	}
 	if o := p.OnBehalfOf; o != nil {
 		cfg.OnBehalfOf = &oboDoc{GrantType: o.GrantType}

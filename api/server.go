@@ -51,6 +51,9 @@ type Server struct {
 	// UserPools serves the Cognito-compatible user-pool API (AWS JSON 1.1
 	// on POST /, see cognito.go) and the pools' JWKS; nil serves neither.
 	UserPools behalf.UserPoolService
+	// ClientKeys publishes PRIVATE_KEY_JWT providers' public keys at GET
+	// /identities/oauth2/providers/{providerID}/jwks.json; nil serves none.
+	ClientKeys behalf.ClientKeyService
 	// Invocations serves InvokeAgentRuntime, POST /runtimes/{runtime}/invocations
 	// (an *agentruntime.Gateway, which authenticates by itself); nil serves none.
 	Invocations http.Handler
@@ -112,6 +115,9 @@ func (s *Server) Handler() http.Handler {
 			}
 			s.Invocations.ServeHTTP(w, r)
 		}))
+	}
+	if s.ClientKeys != nil {
+		mux.HandleFunc("GET "+behalf.ProviderJWKSPath("{providerID}"), s.handleProviderJWKS)
 	}
 	if s.Browser != nil {
 		mux.Handle("GET /identities/oauth2/authorize", s.Browser)

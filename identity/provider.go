@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -33,6 +34,9 @@ func (s *Service) CreateOAuth2Provider(ctx context.Context, in behalf.OAuth2Prov
 	if err := s.Store.CreateOAuth2Provider(ctx, p); err != nil {
 		return nil, err
 	}
+	if err := s.ensureClientKey(ctx, p); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -60,7 +64,7 @@ func (s *Service) UpdateOAuth2Provider(ctx context.Context, in behalf.OAuth2Prov
 		return nil, err
 	}
 	now := s.now()
-	return s.Store.UpdateOAuth2Provider(ctx, in.Name, func(p *behalf.OAuth2Provider) error {
+	p, err := s.Store.UpdateOAuth2Provider(ctx, in.Name, func(p *behalf.OAuth2Provider) error {
 		if p.ID != existing.ID {
 			return behalf.Errorf(behalf.ECONFLICT, "Credential provider %q changed during the update; try again.", in.Name)
 		}
@@ -70,6 +74,28 @@ func (s *Service) UpdateOAuth2Provider(ctx context.Context, in behalf.OAuth2Prov
 		p.UpdatedAt = now
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ensureClientKey(ctx, p); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ensureClientKey creates the client-assertion key of a PRIVATE_KEY_JWT
+// provider that has none, so that its JWKS can be registered at once.
+func (s *Service) ensureClientKey(ctx context.Context, p *behalf.OAuth2Provider) error {
+	if s.ClientKeys == nil || p.ClientAuthMethod != behalf.ClientPrivateKeyJWT {
+		return nil
+	}
+	return s.ClientKeys.Ensure(ctx, p)
+}
+
+// ProviderJWKSURL is where provider p's client-assertion keys are
+// published (PRIVATE_KEY_JWT).
+func (s *Service) ProviderJWKSURL(p *behalf.OAuth2Provider) string {
+	return s.PublicURL + behalf.ProviderJWKSPath(p.ID)
 }
 
 // DeleteOAuth2Provider deletes a provider.
@@ -156,7 +182,14 @@ func (s *Service) configureProvider(ctx context.Context, p *behalf.OAuth2Provide
 	if err != nil {
 		return err
 	}
-	p.OnBehalfOf = obo
+	pkj, err := privateKeyJWTConfig(in, method)
+	if err != nil {
+		return err
+	}
+	p.OnBehalfOf, p.PrivateKeyJWT = obo, pkj
+	if pkj != nil {
+		p.ClientSecret = nil // a secret kept from before is never sent again
+	}
 	p.Vendor, p.ClientID, p.TenantID = vendor.Name, in.ClientID, in.TenantID
 	p.DiscoveryURL, p.Metadata, p.ClientAuthMethod = in.DiscoveryURL, md, method
 	if !in.ClientSecret.IsZero() {
@@ -165,6 +198,68 @@ func (s *Service) configureProvider(ctx context.Context, p *behalf.OAuth2Provide
 			return fmt.Errorf("seal client secret: %w", err)
 		}
 		p.ClientSecret = sealed
+	}
+	return nil
+}
+
+// Claims a privateKeyJwtConfig may not set: the assertion's own.
+var (
+	reservedAssertionHeaders = []string{"alg", "typ", "kid"}
+	reservedAssertionClaims  = []string{"iss", "sub", "jti", "exp", "iat", "nbf"}
+)
+
+// privateKeyJWTConfig validates a privateKeyJwtConfig (with
+// clientAuthenticationMethod PRIVATE_KEY_JWT only) and returns what is
+// stored: for PRIVATE_KEY_JWT always a configuration (RS256 by default).
+func privateKeyJWTConfig(in behalf.OAuth2ProviderInput, method string) (*behalf.PrivateKeyJWTConfig, error) {
+	f := field(in.Config, "privateKeyJwtConfig")
+	k := in.PrivateKeyJWT
+	if method != behalf.ClientPrivateKeyJWT {
+		if k != nil {
+			return nil, behalf.Invalid(f, "privateKeyJwtConfig applies to clientAuthenticationMethod %s only.", behalf.ClientPrivateKeyJWT)
+		}
+		return nil, nil
+	}
+	if !in.ClientSecret.IsZero() {
+		return nil, behalf.Invalid(field(in.Config, "clientSecret"), "A %s provider has no client secret: Behalf signs client assertions instead.", behalf.ClientPrivateKeyJWT)
+	}
+	out := &behalf.PrivateKeyJWTConfig{SigningAlgorithm: DefaultAssertionAlgorithm}
+	if k == nil {
+		return out, nil
+	}
+	if k.KMSKeyARN != "" {
+		return nil, behalf.Invalid(f+".privateKeySource",
+			"Behalf generates and keeps the signing key itself (sealed like its token-signing keys) and publishes its public keys at %s; omit privateKeySource.",
+			behalf.ProviderJWKSPath("{providerId}"))
+	}
+	switch k.SigningAlgorithm {
+	case "":
+	case "RS256", "PS256", "ES256":
+		out.SigningAlgorithm = k.SigningAlgorithm
+	default:
+		return nil, behalf.Invalid(f+".signingAlgorithm", "signingAlgorithm must be RS256, PS256 or ES256.")
+	}
+	if err := checkAssertionClaims(f+".additionalHeaderClaims", k.HeaderClaims, reservedAssertionHeaders); err != nil {
+		return nil, err
+	}
+	if err := checkAssertionClaims(f+".additionalPayloadClaims", k.PayloadClaims, reservedAssertionClaims); err != nil {
+		return nil, err
+	}
+	out.HeaderClaims, out.PayloadClaims = k.HeaderClaims, k.PayloadClaims
+	return out, nil
+}
+
+func checkAssertionClaims(f string, claims map[string]string, reserved []string) error {
+	if len(claims) > 10 {
+		return behalf.Invalid(f, "At most 10 claims.")
+	}
+	for name, v := range claims {
+		if slices.Contains(reserved, name) {
+			return behalf.Invalid(f, "%s is set by Behalf and cannot be given (%s are).", name, strings.Join(reserved, ", "))
+		}
+		if n := utf8.RuneCountInString(name); n < 1 || n > 256 || len(v) > 2048 {
+			return behalf.Invalid(f, "Claim names must be 1 to 256 characters and values at most 2048.")
+		}
 	}
 	return nil
 }

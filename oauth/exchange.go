@@ -124,6 +124,16 @@ func (c *Client) OnBehalfOf(ctx context.Context, r ExchangeRequest) (behalf.Toke
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
+	assertion := ""
+	if !r.NoClientAuth {
+		var auth url.Values
+		if auth, assertion, err = c.clientAssertion(ctx); err != nil {
+			return behalf.TokenSet{}, err
+		}
+		for k, v := range auth {
+			params[k] = v
+		}
+	}
 	cc := &clientcredentials.Config{
 		ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, TokenURL: cfg.Endpoint.TokenURL,
 		Scopes: r.Scopes, EndpointParams: params, AuthStyle: cfg.Endpoint.AuthStyle,
@@ -137,7 +147,7 @@ func (c *Client) OnBehalfOf(ctx context.Context, r ExchangeRequest) (behalf.Toke
 	}
 	tok, err := cc.Token(c.tokenContext(ctx, nil))
 	if err != nil {
-		return behalf.TokenSet{}, tokenError(op, err, c.redactor(r.SubjectToken.Reveal(), r.ActorToken.Reveal()))
+		return behalf.TokenSet{}, tokenError(op, err, c.redactor(r.SubjectToken.Reveal(), r.ActorToken.Reveal(), assertion))
 	}
 	return c.tokenSet(tok), nil
 }

@@ -33,13 +33,16 @@ func (c *Client) Exchange(ctx context.Context, code, pkceVerifier string, resour
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
-	extra := url.Values{}
+	extra, assertion, err := c.clientAssertion(ctx)
+	if err != nil {
+		return behalf.TokenSet{}, err
+	}
 	if len(resources) > 0 {
 		extra["resource"] = resources
 	}
 	tok, err := cfg.Exchange(c.tokenContext(ctx, extra), code, oauth2.VerifierOption(pkceVerifier))
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("exchange authorization code", err, c.redactor(code, pkceVerifier))
+		return behalf.TokenSet{}, tokenError("exchange authorization code", err, c.redactor(code, pkceVerifier, assertion))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -57,7 +60,10 @@ func (c *Client) Refresh(ctx context.Context, refreshToken behalf.Secret, scopes
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
-	extra := url.Values{}
+	extra, assertion, err := c.clientAssertion(ctx)
+	if err != nil {
+		return behalf.TokenSet{}, err
+	}
 	if len(scopes) > 0 {
 		extra.Set("scope", strings.Join(scopes, " ")) // x/oauth2 sends no scope on refresh
 	}
@@ -66,7 +72,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken behalf.Secret, scopes
 	expired := &oauth2.Token{RefreshToken: refreshToken.Reveal(), Expiry: time.Unix(1, 0)}
 	tok, err := cfg.TokenSource(c.tokenContext(ctx, extra), expired).Token()
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("refresh token", err, c.redactor(refreshToken.Reveal()))
+		return behalf.TokenSet{}, tokenError("refresh token", err, c.redactor(refreshToken.Reveal(), assertion))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -78,12 +84,16 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes []string, resourc
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
+	params, assertion, err := c.clientAssertion(ctx)
+	if err != nil {
+		return behalf.TokenSet{}, err
+	}
 	cc := &clientcredentials.Config{
 		ClientID:       cfg.ClientID,
 		ClientSecret:   cfg.ClientSecret,
 		TokenURL:       cfg.Endpoint.TokenURL,
 		Scopes:         scopes,
-		EndpointParams: url.Values{},
+		EndpointParams: params,
 		AuthStyle:      cfg.Endpoint.AuthStyle,
 	}
 	if len(resources) > 0 {
@@ -94,7 +104,7 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes []string, resourc
 	}
 	tok, err := cc.Token(c.tokenContext(ctx, nil))
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("client credentials", err, c.redactor())
+		return behalf.TokenSet{}, tokenError("client credentials", err, c.redactor(assertion))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -116,6 +126,11 @@ func (c *Client) tokenConfig() (*oauth2.Config, error) {
 	if c.Provider == nil || c.Provider.Metadata.TokenEndpoint == "" {
 		return nil, errors.New("oauth: the provider has no token endpoint")
 	}
+	if c.Provider.ClientAuthMethod == behalf.ClientPrivateKeyJWT {
+		cfg := c.config(nil, oauth2.AuthStyleInParams) // client_id in the form, with the assertion
+		cfg.ClientSecret = ""
+		return cfg, nil
+	}
 	if c.ClientSecret.IsZero() {
 		return c.config(nil, oauth2.AuthStyleInParams), nil
 	}
@@ -128,6 +143,28 @@ func (c *Client) tokenConfig() (*oauth2.Config, error) {
 		style = oauth2.AuthStyleInParams
 	}
 	return c.config(nil, style), nil
+}
+
+// ClientAssertionType is RFC 7523's client_assertion_type.
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// clientAssertion returns the form parameters of one token request's
+// client authentication by PRIVATE_KEY_JWT (client_assertion_type and a
+// fresh client_assertion) and the assertion; for other methods no
+// parameters (x/oauth2 sends the secret). The values are new for the
+// caller to add to.
+func (c *Client) clientAssertion(ctx context.Context) (url.Values, string, error) {
+	if c.Provider == nil || c.Provider.ClientAuthMethod != behalf.ClientPrivateKeyJWT {
+		return url.Values{}, "", nil
+	}
+	if c.ClientAssertion == nil {
+		return nil, "", errors.New("oauth: the provider uses PRIVATE_KEY_JWT but the client has no ClientAssertion")
+	}
+	a, err := c.ClientAssertion(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("oauth: sign the client assertion: %w", err)
+	}
+	return url.Values{"client_assertion_type": {ClientAssertionType}, "client_assertion": {a}}, a, nil
 }
 
 // config returns the x/oauth2 configuration of the client. The auth style

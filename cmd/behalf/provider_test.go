@@ -196,7 +196,7 @@ func TestOAuth2ProviderCustomDiscovery(t *testing.T) {
 	assertValidation(t, err, "oauth2ProviderConfigInput.customOauth2ProviderConfig.oauthDiscovery")
 	_, err = create("custom-bad-suffix", "", idp.URL+"/config.json")
 	assertValidation(t, err, "oauth2ProviderConfigInput.customOauth2ProviderConfig.oauthDiscovery")
-	_, err = create("custom-jwt", "PRIVATE_KEY_JWT", discovery)
+	_, err = create("custom-jwt", "AWS_IAM_ID_TOKEN_JWT", discovery)
 	assertValidation(t, err, "")
 
 	// Without --allow-private-endpoints a loopback discovery URL is refused.

@@ -259,7 +259,9 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Sealer, keys *identity.AccessKeys, publicURL string) (*api.Server, error) {
 	c := m.Config
 	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
-	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient}
+	// PRIVATE_KEY_JWT providers' client-assertion keys.
+	clientKeys := &identity.ClientKeys{Store: store, Sealer: sealer, Now: m.Now}
+	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient, ClientKeys: clientKeys}
 	if err := svc.EnsureTokenVault(ctx); err != nil {
 		return nil, fmt.Errorf("record token vault: %w", err)
 	}
@@ -275,6 +277,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	dp := identity.New(identity.Config{
 		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: m.obs.metrics, // set by Run before wire
+		ClientKeys: clientKeys,
 	})
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
@@ -302,8 +305,9 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn,
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
-		Runtimes:  runtimes,
-		UserPools: pools,
+		Runtimes:   runtimes,
+		UserPools:  pools,
+		ClientKeys: clientKeys,
 		// One verifier per signing name, so a request signed for one API
 		// cannot call the other.
 		Auth:        auth,

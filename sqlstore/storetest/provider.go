@@ -32,6 +32,8 @@ func newOAuth2Provider(name, id string) *behalf.OAuth2Provider {
 		ClientAuthMethod: behalf.ClientSecretPost,
 		OnBehalfOf: &behalf.OnBehalfOfConfig{GrantType: behalf.OBOTokenExchange, ActorTokenContent: behalf.ActorM2M,
 			ActorTokenScopes: []string{"actor.read", "actor.write"}, NoClientAuth: true},
+		PrivateKeyJWT: &behalf.PrivateKeyJWTConfig{SigningAlgorithm: "PS256",
+			HeaderClaims: map[string]string{"x5t#S256": "thumb"}, PayloadClaims: map[string]string{"aud": "https://idp.example.com"}},
 		Tags:      map[string]string{"team": "platform"},
 		CreatedAt: t0,
 		UpdatedAt: t0.Add(time.Second),
