@@ -83,6 +83,25 @@ func (s *Service) UpdateOAuth2Provider(ctx context.Context, in behalf.OAuth2Prov
 	return p, nil
 }
 
+// retireClientKeys withdraws a deleted provider's client-assertion keys at
+// once: nothing signs with them any more, and their JWKS is gone.
+func (s *Service) retireClientKeys(ctx context.Context, p *behalf.OAuth2Provider) error {
+	keys, err := s.Store.ListSigningKeys(ctx, ClientKeyUse(p.ID))
+	if err != nil {
+		return fmt.Errorf("list the client-assertion keys of %s: %w", p.Name, err)
+	}
+	now := s.now()
+	for _, k := range keys {
+		if !k.RetireAt.IsZero() && !k.RetireAt.After(now) {
+			continue
+		}
+		if err := s.Store.RetireSigningKey(ctx, k.ID, now); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+			return fmt.Errorf("retire client-assertion key %s: %w", k.ID, err)
+		}
+	}
+	return nil
+}
+
 // ensureClientKey creates the client-assertion key of a PRIVATE_KEY_JWT
 // provider that has none, so that its JWKS can be registered at once.
 func (s *Service) ensureClientKey(ctx context.Context, p *behalf.OAuth2Provider) error {
@@ -110,6 +129,9 @@ func (s *Service) DeleteOAuth2Provider(ctx context.Context, name string) error {
 		return err
 	}
 	if err := s.Store.DeleteOAuth2Provider(ctx, name); err != nil {
+		return err
+	}
+	if err := s.retireClientKeys(ctx, p); err != nil {
 		return err
 	}
 	return s.deleteGrants(ctx, func(g *behalf.Grant) bool { return g.ProviderID == p.ID })
