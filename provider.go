@@ -16,6 +16,27 @@ const (
 	VendorSalesforce = "SalesforceOauth2"
 	VendorAtlassian  = "AtlassianOauth2"
 	VendorLinkedin   = "LinkedinOauth2"
+
+	// Vendors configured with includedOauth2ProviderConfig: those whose
+	// endpoints are the admin's own tenant's ...
+	VendorOkta       = "OktaOauth2"
+	VendorOneLogin   = "OneLoginOauth2"
+	VendorPingOne    = "PingOneOauth2"
+	VendorCognito    = "CognitoOauth2"
+	VendorAuth0      = "Auth0Oauth2"
+	VendorCyberArk   = "CyberArkOauth2"
+	VendorFusionAuth = "FusionAuthOauth2"
+	// ... and those with fixed endpoints.
+	VendorX        = "XOauth2"
+	VendorFacebook = "FacebookOauth2"
+	VendorYandex   = "YandexOauth2"
+	VendorReddit   = "RedditOauth2"
+	VendorZoom     = "ZoomOauth2"
+	VendorTwitch   = "TwitchOauth2"
+	VendorSpotify  = "SpotifyOauth2"
+	VendorDropbox  = "DropboxOauth2"
+	VendorNotion   = "NotionOauth2"
+	VendorHubspot  = "HubspotOauth2"
 )
 
 // Client authentication methods at a token endpoint (AgentCore's
@@ -183,6 +204,10 @@ type OAuth2ProviderInput struct {
 	DiscoveryURL     string
 	Metadata         *AuthServerMetadata
 	ClientAuthMethod string
+	// Issuer, AuthorizationEndpoint and TokenEndpoint are
+	// includedOauth2ProviderConfig's: a tenant vendor's endpoints (Okta,
+	// Auth0, ...).
+	Issuer, AuthorizationEndpoint, TokenEndpoint string
 	// OnBehalfOf is the onBehalfOfTokenExchangeConfig given, nil if none.
 	OnBehalfOf *OnBehalfOfInput
 	// PrivateKeyJWT is the privateKeyJwtConfig given, nil if none.

@@ -107,6 +107,7 @@ func providerInput(in providerIn) (behalf.OAuth2ProviderInput, error) {
 			return out, err
 		}
 		out.ClientID, out.ClientSecret, out.TenantID = c.ClientID, c.ClientSecret, c.TenantID
+		out.Issuer, out.AuthorizationEndpoint, out.TokenEndpoint = c.Issuer, c.AuthorizationEndpoint, c.TokenEndpoint
 		out.ClientAuthMethod = c.ClientAuthenticationMethod
 		if k := c.PrivateKeyJWT; k != nil {
 			out.PrivateKeyJWT = &behalf.PrivateKeyJWTInput{SigningAlgorithm: k.SigningAlgorithm,
@@ -243,12 +244,17 @@ func wireAuthMethods(ms []string) []string {
 }
 
 // memberFor names the output union member for a vendor, e.g.
-// GoogleOauth2 → googleOauth2ProviderConfig.
+// GoogleOauth2 → googleOauth2ProviderConfig; the vendors without a member
+// of their own (Okta, X, ...) → includedOauth2ProviderConfig.
 func memberFor(vendor string) string {
 	if vendor == "" {
 		return "customOauth2ProviderConfig"
 	}
-	return strings.ToLower(vendor[:1]) + vendor[1:] + "ProviderConfig"
+	m := strings.ToLower(vendor[:1]) + vendor[1:] + "ProviderConfig"
+	if !slices.Contains(configMembers, m) {
+		return "includedOauth2ProviderConfig"
+	}
+	return m
 }
 
 func (s *Server) createOAuth2Provider(ctx context.Context, body []byte) (int, any, error) {

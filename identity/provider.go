@@ -369,6 +369,13 @@ func (s *Service) resolveMetadata(ctx context.Context, v oauth.Vendor, in behalf
 		if in.DiscoveryURL != "" || in.Metadata != nil {
 			return behalf.AuthServerMetadata{}, behalf.Invalid(disc, "Vendor %s has built-in endpoints; oauthDiscovery applies to CustomOauth2 only.", v.Name)
 		}
+		if v.Tenant {
+			return s.tenantMetadata(ctx, v, in)
+		}
+		if in.Issuer != "" || in.AuthorizationEndpoint != "" || in.TokenEndpoint != "" {
+			return behalf.AuthServerMetadata{}, behalf.Invalid(field(in.Config, "issuer"),
+				"Vendor %s has built-in endpoints; issuer, authorizationEndpoint and tokenEndpoint are for the vendors of your own tenant (Okta, OneLogin, PingOne, Cognito, Auth0, CyberArk, FusionAuth).", v.Name)
+		}
 		return v.Metadata, nil
 	}
 	switch {
@@ -378,6 +385,42 @@ func (s *Service) resolveMetadata(ctx context.Context, v oauth.Vendor, in behalf
 		return oauth.Discover(ctx, s.HTTPClient, in.DiscoveryURL)
 	}
 	return s.checkExplicitMetadata(*in.Metadata, disc+".authorizationServerMetadata")
+}
+
+// tenantMetadata returns the endpoints of a tenant vendor's tenant: the
+// authorizationEndpoint and tokenEndpoint given (with the issuer, if
+// given, and the revocation endpoint the vendor's layout implies), or,
+// given only the issuer, its OpenID discovery document.
+func (s *Service) tenantMetadata(ctx context.Context, v oauth.Vendor, in behalf.OAuth2ProviderInput) (behalf.AuthServerMetadata, error) {
+	prefix := "oauth2ProviderConfigInput." + in.Config
+	switch {
+	case in.AuthorizationEndpoint == "" && in.TokenEndpoint == "" && in.Issuer != "":
+		issuer := strings.TrimSuffix(in.Issuer, "/")
+		if _, err := safehttp.CheckURL(issuer, s.AllowPrivate); err != nil {
+			return behalf.AuthServerMetadata{}, behalf.Invalid(prefix+".issuer", "issuer: %s", err.Error())
+		}
+		md, err := oauth.Discover(ctx, s.HTTPClient, issuer+"/.well-known/openid-configuration")
+		if err != nil {
+			if behalf.ErrorCode(err) == behalf.EINVALID {
+				return md, behalf.Invalid(prefix+".issuer", "%s's discovery document: %s", in.Issuer, behalf.ErrorMessage(err))
+			}
+			return md, err
+		}
+		md.TokenEndpointAuthMethods = v.Metadata.TokenEndpointAuthMethods
+		return md, nil
+	case in.AuthorizationEndpoint == "" || in.TokenEndpoint == "":
+		return behalf.AuthServerMetadata{}, behalf.Invalid(prefix+".tokenEndpoint",
+			"Vendor %s needs your tenant's endpoints: authorizationEndpoint and tokenEndpoint (and issuer), or the issuer alone to read its discovery document.", v.Name)
+	}
+	md := behalf.AuthServerMetadata{Issuer: in.Issuer, AuthorizationEndpoint: in.AuthorizationEndpoint, TokenEndpoint: in.TokenEndpoint}
+	for _, f := range []struct{ name, value string }{{"authorizationEndpoint", md.AuthorizationEndpoint}, {"tokenEndpoint", md.TokenEndpoint}} {
+		if _, err := safehttp.CheckURL(f.value, s.AllowPrivate); err != nil {
+			return md, behalf.Invalid(prefix+"."+f.name, "%s: %s", f.name, err.Error())
+		}
+	}
+	md.RevocationEndpoint = v.TenantRevocation(md.TokenEndpoint)
+	md.TokenEndpointAuthMethods = v.Metadata.TokenEndpointAuthMethods
+	return md, nil
 }
 
 func (s *Service) checkExplicitMetadata(md behalf.AuthServerMetadata, prefix string) (behalf.AuthServerMetadata, error) {
