@@ -2,6 +2,10 @@ package identity
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -165,4 +169,83 @@ func TestOnBehalfOfVaultedAndRefreshed(t *testing.T) {
 	if _, err := o.dp.WATs().SubjectToken(ctx, claims.TokenID); behalf.ErrorCode(err) != behalf.EINVALID {
 		t.Fatalf("subject token after the sweep: %v", err)
 	}
+}
+
+// Ensure actorTokenContent M2M sends the workload's own client-credentials
+// token of the provider as the actor token, and that the OP (which checks
+// it) accepts the exchange; the example OP's service user sid1 is both a
+// client-credentials client and, registered here, a token-exchange client.
+func TestOnBehalfOfM2MActor(t *testing.T) {
+	o := newOBOHarness(t)
+	ctx := context.Background()
+	o.idp.RegisterClient("sid1", "verysecret", "http://behalf.test/unused")
+	sealed, err := o.cfg.Sealer.Seal(ctx, behalf.SealContext{Kind: providerSealKind, Key: o.p.ID, Field: "client_secret"}, []byte("verysecret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.db.UpdateOAuth2Provider(ctx, "zitadel", func(p *behalf.OAuth2Provider) error {
+		p.ClientID, p.ClientSecret = "sid1", sealed
+		p.OnBehalfOf = &behalf.OnBehalfOfConfig{GrantType: behalf.OBOTokenExchange, ActorTokenContent: behalf.ActorM2M, ActorTokenScopes: []string{"openid"}}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rec := &formRecorder{next: o.cfg.HTTPClient.Transport}
+	o.rebuild(func(c *Config) { // no cached provider; token requests recorded
+		hc := *c.HTTPClient
+		hc.Transport = rec
+		c.HTTPClient = &hc
+	})
+	wat, err := o.dp.WorkloadAccessTokenForJWT(o.root, testWorkload, behalf.Secret(o.idToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := o.exchange(wat, map[string]string{"subject_token_type": oauth.TokenTypeAccessToken}, "openid")
+	if tok.IsZero() {
+		t.Fatal("no token")
+	}
+	forms := rec.all()
+	if len(forms) != 2 || forms[0].Get("grant_type") != "client_credentials" || forms[0].Get("scope") != "openid" ||
+		forms[1].Get("grant_type") != oauth.GrantTypeTokenExchange || forms[1].Get("actor_token") == "" ||
+		forms[1].Get("actor_token_type") != oauth.TokenTypeAccessToken {
+		t.Fatalf("token requests %v, want client credentials then an exchange with its token as the actor", forms)
+	}
+	// The actor token came from the M2M cache: a second request with
+	// other scopes exchanges again with the same actor.
+	if again := o.exchange(wat, map[string]string{"subject_token_type": oauth.TokenTypeAccessToken}, "profile"); again == tok {
+		t.Fatal("another request answered with the same token")
+	}
+	if forms = rec.all(); len(forms) != 3 || forms[2].Get("actor_token") != forms[1].Get("actor_token") {
+		t.Fatalf("the actor token was not reused from the M2M cache: %d requests", len(forms))
+	}
+}
+
+// formRecorder records the forms of the POST requests through it.
+type formRecorder struct {
+	mu    sync.Mutex
+	forms []url.Values
+	next  http.RoundTripper
+}
+
+func (r *formRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost && req.GetBody != nil {
+		if body, err := req.GetBody(); err == nil {
+			b, _ := io.ReadAll(body)
+			form, _ := url.ParseQuery(string(b))
+			r.mu.Lock()
+			r.forms = append(r.forms, form)
+			r.mu.Unlock()
+		}
+	}
+	next := r.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return next.RoundTrip(req)
+}
+
+func (r *formRecorder) all() []url.Values {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.forms)
 }
