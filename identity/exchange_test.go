@@ -249,3 +249,26 @@ func (r *formRecorder) all() []url.Values {
 	defer r.mu.Unlock()
 	return slices.Clone(r.forms)
 }
+
+// Ensure a WAT the agent-runtime gateway mints from a user's bearer JWT
+// can exchange it on behalf of the user, as one from
+// GetWorkloadAccessTokenForJWT can; one minted for a user id cannot.
+func TestOnBehalfOfRuntimeWAT(t *testing.T) {
+	o := newOBOHarness(t)
+	wat, _, err := o.dp.WATs().MintForRuntime(context.Background(), testWorkload, o.user, behalf.Secret(o.idToken), o.clock.Now().Add(time.Hour), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.exchange(wat, map[string]string{"subject_token_type": oauth.TokenTypeAccessToken}, "openid")
+
+	byID, _, err := o.dp.WATs().MintForRuntime(context.Background(), testWorkload, behalf.User{Subject: "alice"}, "", time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.dp.ResourceOAuth2Token(o.root, behalf.TokenRequest{
+		WorkloadToken: byID, Provider: "zitadel", Flow: behalf.FlowOnBehalfOf, Scopes: []string{"openid"},
+	})
+	if behalf.ErrorCode(err) != behalf.EINVALID || behalf.ErrorField(err) != "workloadIdentityToken" {
+		t.Fatalf("a WAT for a user id: %v", err)
+	}
+}

@@ -76,7 +76,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		if _, err := h.replica().WATs().VerifyWAT(h.root, tok); err != nil {
 			t.Fatalf("a WAT minted where the cache held the deleted workload: %v", err)
 		}
-		rt, _, err := a.MintForRuntime(ctx, "tmpw", behalf.User{Subject: "grace"}, time.Time{}, time.Time{})
+		rt, _, err := a.MintForRuntime(ctx, "tmpw", behalf.User{Subject: "grace"}, "", time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
