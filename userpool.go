@@ -15,7 +15,7 @@ type UserPool struct {
 	// UsernameAttributes lets users sign in with "email" or "phone_number"
 	// instead of a username.
 	UsernameAttributes []string
-	// Domain is the hosted-login domain prefix, if one was created.
+	// Domain is unused: a pool's domains are UserPoolDomain records.
 	Domain    string
 	Tags      map[string]string
 	CreatedAt time.Time
@@ -106,7 +106,6 @@ type PoolUser struct {
 	Username   string
 	Sub        string // a UUID, stable for the user's life
 	Attributes map[string]string
-	Groups     []string
 	// PasswordHash is an argon2id hash in PHC string format; "" when unset.
 	PasswordHash      string
 	Status            string
@@ -185,9 +184,12 @@ func (p LockoutPolicy) LockAfter(n int) time.Duration {
 }
 
 // UserPoolStore persists user pools and everything in them. Deleting a pool
-// deletes its clients, resource servers, users, refresh tokens, auth
-// requests and lockout records.
+// deletes its clients, resource servers, domains, groups, users, refresh
+// tokens, auth requests and lockout records.
 type UserPoolStore interface {
+	PoolGroupStore
+	UserPoolDomainStore // userpooldomain.go
+
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT
 	GetUserPool(ctx context.Context, id string) (*UserPool, error) // ENOTFOUND
 	UpdateUserPool(ctx context.Context, id string, fn func(*UserPool) error) (*UserPool, error)
@@ -223,6 +225,9 @@ type UserPoolStore interface {
 	UpdatePoolUser(ctx context.Context, poolID, username string, fn func(*PoolUser) error) (*PoolUser, error)
 	DeletePoolUser(ctx context.Context, poolID, username string) error
 	ListPoolUsers(ctx context.Context, poolID string, opt ListOptions) ([]*PoolUser, error) // by username
+	// SearchPoolUsers returns the users of a pool that q selects, in
+	// PoolUserQuery's order (ListUsers' filters).
+	SearchPoolUsers(ctx context.Context, poolID string, q PoolUserQuery) ([]*PoolUser, error)
 
 	CreatePoolRefreshToken(ctx context.Context, t *PoolRefreshToken) error
 	GetPoolRefreshToken(ctx context.Context, hash string) (*PoolRefreshToken, error)

@@ -25,6 +25,7 @@ const (
 	CognitoUnsupportedOperation  = "UnsupportedOperationException"
 	CognitoInternalError         = "InternalErrorException"
 	CognitoScopeDoesNotExist     = "ScopeDoesNotExistException"
+	CognitoGroupExists           = "GroupExistsException"
 )
 
 // cognitoCodes gives the behalf error code of each Cognito exception.
@@ -44,6 +45,7 @@ var cognitoCodes = map[string]string{
 	CognitoUnsupportedOperation:  EFORBIDDEN,
 	CognitoInternalError:         EINTERNAL,
 	CognitoScopeDoesNotExist:     EINVALID,
+	CognitoGroupExists:           ECONFLICT,
 }
 
 // CognitoError is a user-pool error with the Cognito exception name the
@@ -271,6 +273,9 @@ type IssueTokensInput struct {
 // OpenID provider. Errors are *CognitoError (or wrap one) except internal
 // failures, which are uncoded.
 type UserPoolService interface {
+	PoolGroupService
+	UserPoolDomainService // userpooldomain.go
+
 	// CreateUserPool returns InvalidParameterException.
 	CreateUserPool(ctx context.Context, in CreateUserPoolInput) (*UserPool, error)
 	// DescribeUserPool returns ResourceNotFoundException.
@@ -325,8 +330,9 @@ type UserPoolService interface {
 	AdminDisableUser(ctx context.Context, poolID, username string) error
 	// AdminEnableUser reverses AdminDisableUser.
 	AdminEnableUser(ctx context.Context, poolID, username string) error
-	// ListUsers returns one page of users by username; filter is "" or one
-	// of `username = "x"`, `email = "x"`, `sub = "x"`.
+	// ListUsers returns one page of users: by username, or for a filter
+	// `attribute = "value"` or `attribute ^= "value"` (a searchable
+	// attribute, see PoolUserQuery) in the filter's order.
 	ListUsers(ctx context.Context, poolID string, page PageRequest, filter string) ([]*PoolUser, string, error)
 	// AdminUserGlobalSignOut revokes every token of the user.
 	AdminUserGlobalSignOut(ctx context.Context, poolID, username string) error

@@ -275,7 +275,7 @@ var wireErrors = map[string]struct {
 
 // writeError writes err in AgentCore's restJson1 error shape: status,
 // X-Amzn-ErrorType and {"__type","message"}. Uncoded errors are logged and
-// sent as "Internal error.".
+// sent as "Internal error."; at debug level only once the caller went away.
 func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var body struct {
 		Type              string `json:"__type"`
@@ -296,7 +296,10 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		if we.name == "ValidationException" {
 			body.Reason = "FieldValidationFailed"
 		}
-		if status == http.StatusInternalServerError {
+		if status >= 500 && r.Context().Err() != nil {
+			// The caller went away: not a server error.
+			g.Log.DebugContext(r.Context(), "agent runtime invocation: client gone", "err", err)
+		} else if status == http.StatusInternalServerError {
 			g.Log.ErrorContext(r.Context(), "agent runtime invocation: internal error", "err", err)
 		} else if errors.Is(err, behalf.ErrStoreUnavailable) {
 			g.Log.WarnContext(r.Context(), "agent runtime invocation: database unavailable", "err", err)

@@ -21,7 +21,7 @@ func keyOut(k *behalf.AccessKey) accessKeyOut {
 	return out
 }
 
-func (s *Server) createAccessKey(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) createAccessKey(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		Workload string `json:"workloadName"`
 	}
@@ -37,7 +37,7 @@ func (s *Server) createAccessKey(ctx context.Context, body []byte) (int, any, er
 	return http.StatusCreated, out, nil
 }
 
-func (s *Server) listAccessKeys(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listAccessKeys(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	if err := decode(body, &struct{}{}); err != nil {
 		return 0, nil, err
 	}
@@ -52,7 +52,7 @@ func (s *Server) listAccessKeys(ctx context.Context, body []byte) (int, any, err
 	return http.StatusOK, map[string]any{"accessKeys": out}, nil
 }
 
-func (s *Server) deleteAccessKey(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) deleteAccessKey(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		ID string `json:"accessKeyId"`
 	}
@@ -74,7 +74,7 @@ func toIssuerOut(i *behalf.TrustedIssuer) issuerOut {
 	return issuerOut{i.Issuer, i.DiscoveryURL, i.JWKSURI, i.Audiences, epoch(i.CreatedAt)}
 }
 
-func (s *Server) createIssuer(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) createIssuer(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		DiscoveryURL string   `json:"discoveryUrl"`
 		Audiences    []string `json:"audiences"`
@@ -89,7 +89,7 @@ func (s *Server) createIssuer(ctx context.Context, body []byte) (int, any, error
 	return http.StatusCreated, toIssuerOut(i), nil
 }
 
-func (s *Server) listIssuers(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listIssuers(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	if err := decode(body, &struct{}{}); err != nil {
 		return 0, nil, err
 	}
@@ -104,7 +104,7 @@ func (s *Server) listIssuers(ctx context.Context, body []byte) (int, any, error)
 	return http.StatusOK, map[string]any{"issuers": out}, nil
 }
 
-func (s *Server) deleteIssuer(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) deleteIssuer(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		Issuer string `json:"issuer"`
 	}
@@ -114,7 +114,7 @@ func (s *Server) deleteIssuer(ctx context.Context, body []byte) (int, any, error
 	return http.StatusNoContent, nil, s.Admin.DeleteIssuer(ctx, in.Issuer)
 }
 
-func (s *Server) listAudit(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listAudit(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		Kind  string `json:"kind"`
 		Limit int    `json:"limit"`

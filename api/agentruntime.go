@@ -14,20 +14,6 @@ import (
 // with the runtime id in the path, list paging in the query, and iso8601
 // (date-time) timestamps, unlike the identity operations' epoch seconds.
 
-// requestKey carries the *http.Request into an operation, for its path
-// and query bindings (set by serveOperation).
-type requestKey struct{}
-
-// request returns the HTTP request an operation serves.
-func request(ctx context.Context) *http.Request {
-	r, _ := ctx.Value(requestKey{}).(*http.Request)
-	if r == nil {
-		// Only reachable if an operation is called outside serveOperation.
-		panic("api: operation called without its request")
-	}
-	return r
-}
-
 // isoTime is a timestamp in date-time (RFC 3339) format.
 type isoTime time.Time
 
@@ -361,8 +347,7 @@ func (s *Server) fullOut(r *behalf.AgentRuntime) runtimeOut {
 
 // runtimeFor loads the runtime the path names, checking the version query
 // parameter: Behalf keeps only the latest version.
-func (s *Server) runtimeFor(ctx context.Context) (*behalf.AgentRuntime, error) {
-	r := request(ctx)
+func (s *Server) runtimeFor(ctx context.Context, r *http.Request) (*behalf.AgentRuntime, error) {
 	rt, err := s.Runtimes.GetAgentRuntime(ctx, r.PathValue("agentRuntimeId"))
 	if err != nil {
 		return nil, err
@@ -373,7 +358,7 @@ func (s *Server) runtimeFor(ctx context.Context) (*behalf.AgentRuntime, error) {
 	return rt, nil
 }
 
-func (s *Server) createRuntime(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) createRuntime(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in runtimeIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -389,15 +374,15 @@ func (s *Server) createRuntime(ctx context.Context, body []byte) (int, any, erro
 	return http.StatusAccepted, s.summaryOut(rt), nil
 }
 
-func (s *Server) getRuntime(ctx context.Context, body []byte) (int, any, error) {
-	rt, err := s.runtimeFor(ctx)
+func (s *Server) getRuntime(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	rt, err := s.runtimeFor(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
 	return http.StatusOK, s.fullOut(rt), nil
 }
 
-func (s *Server) updateRuntime(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) updateRuntime(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in runtimeIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -412,7 +397,7 @@ func (s *Server) updateRuntime(ctx context.Context, body []byte) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
-	cur, err := s.Runtimes.GetAgentRuntime(ctx, request(ctx).PathValue("agentRuntimeId"))
+	cur, err := s.Runtimes.GetAgentRuntime(ctx, req.PathValue("agentRuntimeId"))
 	if err != nil {
 		return 0, nil, err
 	}
@@ -426,8 +411,8 @@ func (s *Server) updateRuntime(ctx context.Context, body []byte) (int, any, erro
 	return http.StatusAccepted, out, nil
 }
 
-func (s *Server) deleteRuntime(ctx context.Context, body []byte) (int, any, error) {
-	cur, err := s.runtimeFor(ctx)
+func (s *Server) deleteRuntime(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	cur, err := s.runtimeFor(ctx, req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -441,8 +426,8 @@ func (s *Server) deleteRuntime(ctx context.Context, body []byte) (int, any, erro
 }
 
 // pageQuery reads maxResults and nextToken from the query string.
-func pageQuery(ctx context.Context) (behalf.PageRequest, error) {
-	q := request(ctx).URL.Query()
+func pageQuery(r *http.Request) (behalf.PageRequest, error) {
+	q := r.URL.Query()
 	p := behalf.PageRequest{NextToken: q.Get("nextToken")}
 	if v := q.Get("maxResults"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -457,11 +442,11 @@ func pageQuery(ctx context.Context) (behalf.PageRequest, error) {
 	return p, nil
 }
 
-func (s *Server) listRuntimes(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listRuntimes(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	if err := decode(body, &struct{}{}); err != nil {
 		return 0, nil, err
 	}
-	p, err := pageQuery(ctx)
+	p, err := pageQuery(req)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -516,29 +501,29 @@ func (s *Server) defaultEndpoint(rt *behalf.AgentRuntime) endpointOut {
 	}
 }
 
-func (s *Server) getRuntimeEndpoint(ctx context.Context, body []byte) (int, any, error) {
-	rt, err := s.Runtimes.GetAgentRuntime(ctx, request(ctx).PathValue("agentRuntimeId"))
+func (s *Server) getRuntimeEndpoint(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	rt, err := s.Runtimes.GetAgentRuntime(ctx, req.PathValue("agentRuntimeId"))
 	if err != nil {
 		return 0, nil, err
 	}
-	if name := request(ctx).PathValue("endpointName"); name != behalf.DefaultEndpoint {
+	if name := req.PathValue("endpointName"); name != behalf.DefaultEndpoint {
 		return 0, nil, behalf.Errorf(behalf.ENOTFOUND, "Endpoint %q of agent runtime %s not found: Behalf keeps only %s.", name, rt.ID, behalf.DefaultEndpoint)
 	}
 	return http.StatusOK, s.defaultEndpoint(rt), nil
 }
 
-func (s *Server) listRuntimeEndpoints(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listRuntimeEndpoints(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	if err := decode(body, &struct{}{}); err != nil {
 		return 0, nil, err
 	}
-	p, err := pageQuery(ctx)
+	p, err := pageQuery(req)
 	if err != nil {
 		return 0, nil, err
 	}
 	if p.MaxResults < 0 || p.MaxResults > 100 {
 		return 0, nil, behalf.Invalid("maxResults", "maxResults must be between 1 and 100.")
 	}
-	rt, err := s.Runtimes.GetAgentRuntime(ctx, request(ctx).PathValue("agentRuntimeId"))
+	rt, err := s.Runtimes.GetAgentRuntime(ctx, req.PathValue("agentRuntimeId"))
 	if err != nil {
 		return 0, nil, err
 	}

@@ -41,7 +41,7 @@ func (s *Server) apiKeyOut(p *behalf.APIKeyProvider, times bool) apiKeyOut {
 	return out
 }
 
-func (s *Server) createAPIKeyProvider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) createAPIKeyProvider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in apiKeyIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -56,7 +56,7 @@ func (s *Server) createAPIKeyProvider(ctx context.Context, body []byte) (int, an
 	return http.StatusCreated, s.apiKeyOut(p, false), nil
 }
 
-func (s *Server) getAPIKeyProvider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getAPIKeyProvider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in nameIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -68,7 +68,7 @@ func (s *Server) getAPIKeyProvider(ctx context.Context, body []byte) (int, any, 
 	return http.StatusOK, s.apiKeyOut(p, true), nil
 }
 
-func (s *Server) updateAPIKeyProvider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) updateAPIKeyProvider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in apiKeyIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -86,7 +86,7 @@ func (s *Server) updateAPIKeyProvider(ctx context.Context, body []byte) (int, an
 	return http.StatusOK, s.apiKeyOut(p, true), nil
 }
 
-func (s *Server) deleteAPIKeyProvider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) deleteAPIKeyProvider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in nameIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -94,7 +94,7 @@ func (s *Server) deleteAPIKeyProvider(ctx context.Context, body []byte) (int, an
 	return http.StatusNoContent, nil, s.APIKeyProviders.DeleteAPIKeyProvider(ctx, in.Name)
 }
 
-func (s *Server) listAPIKeyProviders(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listAPIKeyProviders(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in listIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err

@@ -21,7 +21,7 @@ type workloadBindingOut struct {
 
 // setWorkloadBinding: POST /behalf/SetWorkloadBinding (root only) sets a
 // workload's inbound identity provider for Behalf's binding page.
-func (s *Server) setWorkloadBinding(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) setWorkloadBinding(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		Workload     string `json:"workloadName"`
 		Issuer       string `json:"issuer"`

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // The Cognito user-pool wire API (cognito-idp 2016-04-18) is AWS JSON 1.1:
@@ -84,6 +85,11 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"ListResourceServers":    admin(s.cognitoListResourceServers),
 		"DeleteResourceServer":   admin(s.cognitoDeleteResourceServer),
 
+		"CreateUserPoolDomain":   admin(s.cognitoCreateUserPoolDomain),
+		"DescribeUserPoolDomain": admin(s.cognitoDescribeUserPoolDomain),
+		"UpdateUserPoolDomain":   admin(s.cognitoUpdateUserPoolDomain),
+		"DeleteUserPoolDomain":   admin(s.cognitoDeleteUserPoolDomain),
+
 		"AdminCreateUser":        admin(s.cognitoAdminCreateUser),
 		"AdminSetUserPassword":   admin(s.cognitoAdminSetUserPassword),
 		"AdminGetUser":           admin(s.cognitoAdminGetUser),
@@ -92,6 +98,16 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"AdminEnableUser":        admin(s.cognitoAdminEnableUser),
 		"ListUsers":              admin(s.cognitoListUsers),
 		"AdminUserGlobalSignOut": admin(s.cognitoAdminUserGlobalSignOut),
+
+		"CreateGroup":              admin(s.cognitoCreateGroup),
+		"GetGroup":                 admin(s.cognitoGetGroup),
+		"UpdateGroup":              admin(s.cognitoUpdateGroup),
+		"DeleteGroup":              admin(s.cognitoDeleteGroup),
+		"ListGroups":               admin(s.cognitoListGroups),
+		"AdminAddUserToGroup":      admin(s.cognitoAdminAddUserToGroup),
+		"AdminRemoveUserFromGroup": admin(s.cognitoAdminRemoveUserFromGroup),
+		"AdminListGroupsForUser":   admin(s.cognitoAdminListGroupsForUser),
+		"ListUsersInGroup":         admin(s.cognitoListUsersInGroup),
 
 		"AdminInitiateAuth":           admin(s.cognitoAdminInitiateAuth),
 		"AdminRespondToAuthChallenge": admin(s.cognitoAdminRespondToAuthChallenge),
@@ -109,13 +125,25 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 // server has no user pools. The pools' discovery documents, JWKS and OAuth
 // 2.0 endpoints under /{poolId}/ are served by package userpool/oidcop,
 // mounted in front of this handler.
-func (s *Server) mountCognito(mux *http.ServeMux) {
+func (s *Server) mountCognito(m *router) {
 	if s.UserPools == nil {
 		return
 	}
 	ops := s.cognitoOps()
-	mux.Handle("POST /{$}", s.serveCognito(ops))
-	mux.HandleFunc("OPTIONS /{$}", cognitoPreflight)
+	m.handleNamed("POST /{$}", func(r *http.Request) route.Route { return cognitoRoute(ops, r) }, s.serveCognito(ops))
+	m.handle("OPTIONS /{$}", route.Route{Name: "CognitoPreflight", Kind: route.Cognito}, http.HandlerFunc(cognitoPreflight))
+}
+
+// cognitoRoute names a request to POST / by the operation of its
+// X-Amz-Target; one that names no operation is Cognito's all the same,
+// unnamed.
+func cognitoRoute(ops map[string]cognitoOp, r *http.Request) route.Route {
+	if name, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), cognitoTargetPrefix); ok {
+		if _, known := ops[name]; known {
+			return route.Route{Name: name, Kind: route.Cognito}
+		}
+	}
+	return route.Route{Kind: route.Cognito}
 }
 
 // serveCognito dispatches on X-Amz-Target: it reads the body (at most
@@ -141,11 +169,7 @@ func (s *Server) serveCognito(ops map[string]cognitoOp) http.Handler {
 			s.writeCognitoError(w, r, cognitoWireError(cognitoUnknownOperation, http.StatusBadRequest, "Unknown operation: %.128q.", target))
 			return
 		}
-		if sw, ok := w.(*statusWriter); ok {
-			sw.op = name
-		}
 		markNoStore(w.Header(), name)
-		r = r.WithContext(context.WithValue(r.Context(), opKey, name))
 		body, err := readBody(w, r)
 		if err != nil {
 			s.writeCognitoError(w, r, err)
@@ -247,6 +271,9 @@ func (s *Server) writeCognitoError(w http.ResponseWriter, r *http.Request, err e
 		body.Type, body.Message = behalf.CognitoException(err), behalf.ErrorMessage(err)
 	}
 	switch {
+	case body.Type == behalf.CognitoInternalError && clientGone(r):
+		status = http.StatusInternalServerError
+		s.Log.DebugContext(r.Context(), "client gone", "op", opName(r), "err", err)
 	case body.Type == behalf.CognitoInternalError && behalf.ErrorCode(err) == behalf.EUNAVAILABLE:
 		// Cognito documents no 503 shape: its service-side error is
 		// InternalErrorException (500), which SDKs retry. The message says

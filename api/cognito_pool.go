@@ -123,6 +123,7 @@ type userPoolWire struct {
 	UsernameAttributes    []string          `json:"UsernameAttributes,omitempty"`
 	UsernameConfiguration map[string]bool   `json:"UsernameConfiguration"`
 	Domain                string            `json:"Domain,omitempty"`
+	CustomDomain          string            `json:"CustomDomain,omitempty"`
 	UserPoolTags          map[string]string `json:"UserPoolTags,omitempty"`
 	DeletionProtection    string            `json:"DeletionProtection"`
 	AdminCreateUserConfig struct {
@@ -179,7 +180,7 @@ func (s *Server) userPoolOut(p *behalf.UserPool) userPoolWire {
 		CreationDate: epoch(p.CreatedAt), LastModifiedDate: epoch(p.UpdatedAt),
 		MfaConfiguration: "OFF", UsernameAttributes: p.UsernameAttributes,
 		UsernameConfiguration: map[string]bool{"CaseSensitive": true},
-		Domain:                p.Domain, UserPoolTags: p.Tags, DeletionProtection: "INACTIVE",
+		UserPoolTags:          p.Tags, DeletionProtection: "INACTIVE",
 		SchemaAttributes: standardSchema,
 	}
 	out.AdminCreateUserConfig.AllowAdminCreateUserOnly = true
@@ -224,7 +225,11 @@ func (s *Server) cognitoDescribeUserPool(ctx context.Context, body []byte) (any,
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"UserPool": s.userPoolOut(p)}, nil
+	out := s.userPoolOut(p)
+	if err := s.poolDomains(ctx, &out); err != nil {
+		return nil, err
+	}
+	return map[string]any{"UserPool": out}, nil
 }
 
 func (s *Server) cognitoUpdateUserPool(ctx context.Context, body []byte) (any, error) {

@@ -73,6 +73,7 @@ func TestCognitoErrorMapping(t *testing.T) {
 		{behalf.CognitoErrorf(behalf.CognitoUserNotFound, "User does not exist."), 400, "UserNotFoundException", "User does not exist."},
 		{behalf.Errorf(behalf.ENOTFOUND, "gone"), 400, "ResourceNotFoundException", "gone"},
 		{behalf.CognitoErrorf(behalf.CognitoScopeDoesNotExist, "Invalid scope requested: a/b"), 400, "ScopeDoesNotExistException", "Invalid scope requested: a/b"},
+		{behalf.CognitoErrorf(behalf.CognitoGroupExists, "A group with the name g already exists."), 400, "GroupExistsException", "A group with the name g already exists."},
 		{&behalf.Error{Code: behalf.ETHROTTLED, Message: "slow down", Retry: 2 * time.Second}, 400, "TooManyRequestsException", "slow down"},
 		{errors.New("pq: connection refused at 10.0.0.7"), 500, "InternalErrorException", "Internal error."},
 		{behalf.CognitoErrorf(behalf.CognitoInternalError, "secret detail"), 500, "InternalErrorException", "Internal error."},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // UserVerifier checks a user's JWT from a trusted issuer (a Behalf user
@@ -26,15 +27,16 @@ type UserVerifier interface {
 
 // mountConnections adds the connections API for apps and the connections
 // page, when the server has them.
-func (s *Server) mountConnections(mux *http.ServeMux) {
+func (s *Server) mountConnections(m *router) {
 	if s.Connections != nil && s.Users != nil {
-		mux.Handle("GET "+behalf.ConnectionsAPIPath, s.connectionsAPI("ListConnections", s.listUserGrants))
-		mux.Handle("DELETE "+behalf.ConnectionsAPIPath+"/{id}", s.connectionsAPI("RevokeConnection", s.revokeUserGrant))
+		m.handle("GET "+behalf.ConnectionsAPIPath, route.Route{Name: "ListConnections", Kind: route.AWSJSON}, s.connectionsAPI(s.listUserGrants))
+		m.handle("DELETE "+behalf.ConnectionsAPIPath+"/{id}", route.Route{Name: "RevokeConnection", Kind: route.AWSJSON}, s.connectionsAPI(s.revokeUserGrant))
 	}
 	if s.ConnectionsPage != nil {
-		mux.Handle("GET "+behalf.ConnectionsPath, s.ConnectionsPage)
-		mux.Handle("POST "+behalf.ConnectionsRevokePath, s.ConnectionsPage)
-		mux.Handle("POST "+behalf.ConnectionsSignOutPath, s.ConnectionsPage)
+		page := route.Route{Name: "ConnectionsPage", Kind: route.HTML}
+		m.handle("GET "+behalf.ConnectionsPath, page, s.ConnectionsPage)
+		m.handle("POST "+behalf.ConnectionsRevokePath, page, s.ConnectionsPage)
+		m.handle("POST "+behalf.ConnectionsSignOutPath, page, s.ConnectionsPage)
 	}
 }
 
@@ -43,12 +45,8 @@ type userOperation func(r *http.Request, user behalf.User) (int, any, error)
 
 // connectionsAPI authenticates the caller by the bearer JWT and runs op,
 // answering in JSON (errors as {"__type", "message"}).
-func (s *Server) connectionsAPI(name string, op userOperation) http.Handler {
+func (s *Server) connectionsAPI(op userOperation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sw, ok := w.(*statusWriter); ok {
-			sw.op = name
-		}
-		r = r.WithContext(context.WithValue(r.Context(), opKey, name))
 		w.Header().Set("Cache-Control", "no-store")
 		user, err := s.bearerUser(r)
 		if err != nil {
@@ -167,7 +165,7 @@ func (s *Server) revokeUserGrant(r *http.Request, user behalf.User) (int, any, e
 // listGrants: POST /behalf/ListGrants (root only) lists one user's grants,
 // named by user key, by issuer and subject, or by user id (a user of
 // GetWorkloadAccessTokenForUserId); with none of them, every user's.
-func (s *Server) listGrants(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listGrants(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		User    string `json:"user"`
 		Issuer  string `json:"issuer"`
@@ -207,7 +205,7 @@ func (s *Server) listGrants(ctx context.Context, body []byte) (int, any, error) 
 }
 
 // revokeGrant: POST /behalf/RevokeGrant (root only) revokes any grant.
-func (s *Server) revokeGrant(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) revokeGrant(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		GrantID string `json:"grantId"`
 	}

@@ -11,7 +11,7 @@ type watOut struct {
 	Token string `json:"workloadAccessToken"`
 }
 
-func (s *Server) getWAT(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getWAT(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		WorkloadName string `json:"workloadName"`
 	}
@@ -25,7 +25,7 @@ func (s *Server) getWAT(ctx context.Context, body []byte) (int, any, error) {
 	return http.StatusOK, watOut{tok.Reveal()}, nil
 }
 
-func (s *Server) getWATForJWT(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getWATForJWT(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		WorkloadName string `json:"workloadName"`
 		UserToken    string `json:"userToken"`
@@ -40,7 +40,7 @@ func (s *Server) getWATForJWT(ctx context.Context, body []byte) (int, any, error
 	return http.StatusOK, watOut{tok.Reveal()}, nil
 }
 
-func (s *Server) getWATForUserID(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getWATForUserID(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		WorkloadName string `json:"workloadName"`
 		UserID       string `json:"userId"`
@@ -55,7 +55,7 @@ func (s *Server) getWATForUserID(ctx context.Context, body []byte) (int, any, er
 	return http.StatusOK, watOut{tok.Reveal()}, nil
 }
 
-func (s *Server) getResourceOAuth2Token(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getResourceOAuth2Token(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		WorkloadIdentityToken string            `json:"workloadIdentityToken"`
 		Provider              string            `json:"resourceCredentialProviderName"`
@@ -88,7 +88,7 @@ func (s *Server) getResourceOAuth2Token(ctx context.Context, body []byte) (int, 
 	}{res.AccessToken.Reveal(), res.AuthorizationURL, res.SessionURI, res.SessionStatus}, nil
 }
 
-func (s *Server) getResourceAPIKey(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getResourceAPIKey(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		WorkloadIdentityToken string `json:"workloadIdentityToken"`
 		Provider              string `json:"resourceCredentialProviderName"`
@@ -105,7 +105,7 @@ func (s *Server) getResourceAPIKey(ctx context.Context, body []byte) (int, any, 
 	}{key.Reveal()}, nil
 }
 
-func (s *Server) completeResourceTokenAuth(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) completeResourceTokenAuth(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		SessionURI     string `json:"sessionUri"`
 		UserIdentifier struct {

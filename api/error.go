@@ -54,7 +54,8 @@ func (e *parseError) Error() string { return e.msg }
 // writeError writes err in the AWS restJson1 error shape. Uncoded errors are
 // logged with their cause and sent as "Internal error."; an unavailable
 // database (behalf.ErrStoreUnavailable) is a 503 ServiceUnavailableException
-// with Retry-After, its cause logged as a warning.
+// with Retry-After, its cause logged as a warning. A server-side error met
+// after the client went away (clientGone) is logged at debug level only.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	body := errorBody{}
 	var pe *parseError
@@ -70,6 +71,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		we = errorTable[behalf.EINTERNAL]
 	}
 	switch {
+	case we.status >= 500 && clientGone(r):
+		// The caller gave up (its context ended what was running for it):
+		// not a server error; the request line says 499.
+		log.DebugContext(r.Context(), "client gone", "op", opName(r), "err", err)
 	case we.status == http.StatusInternalServerError:
 		log.ErrorContext(r.Context(), "internal error", "op", opName(r), "err", err)
 	case errors.Is(err, behalf.ErrStoreUnavailable):
@@ -100,3 +105,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		_ = json.NewEncoder(w).Encode(v)
 	}
 }
+
+// StatusClientClosed is the status logged and counted for a request whose
+// client went away before it was answered (nginx's 499, "client closed
+// request"). It is never sent: nobody is left to read it.
+const StatusClientClosed = 499
+
+// clientGone reports whether r's client went away: its connection closed
+// (or its stream was reset) before the answer, which cancels r's context.
+// An error met then is, whatever its text (a canceled query, an
+// interrupted SQLite statement, a closed connection), the client's doing.
+func clientGone(r *http.Request) bool { return r.Context().Err() != nil }

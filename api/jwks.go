@@ -11,9 +11,6 @@ import (
 // the admin to register at the provider (or for the provider to fetch as
 // the client's jwks_uri). Public keys only, so no signature is asked for.
 func (s *Server) handleProviderJWKS(w http.ResponseWriter, r *http.Request) {
-	if sw, ok := w.(*statusWriter); ok {
-		sw.op = "GetProviderJWKS"
-	}
 	id := r.PathValue("providerID")
 	if len(id) > 64 {
 		writeError(w, r, s.Log, behalf.Errorf(behalf.ENOTFOUND, "No such credential provider."))

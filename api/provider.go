@@ -257,7 +257,7 @@ func memberFor(vendor string) string {
 	return m
 }
 
-func (s *Server) createOAuth2Provider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) createOAuth2Provider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in providerIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -273,7 +273,7 @@ func (s *Server) createOAuth2Provider(ctx context.Context, body []byte) (int, an
 	return http.StatusCreated, s.providerOut(p, false), nil
 }
 
-func (s *Server) getOAuth2Provider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getOAuth2Provider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in nameIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -285,7 +285,7 @@ func (s *Server) getOAuth2Provider(ctx context.Context, body []byte) (int, any, 
 	return http.StatusOK, s.providerOut(p, true), nil
 }
 
-func (s *Server) updateOAuth2Provider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) updateOAuth2Provider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in providerIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -304,7 +304,7 @@ func (s *Server) updateOAuth2Provider(ctx context.Context, body []byte) (int, an
 	return http.StatusOK, s.providerOut(p, true), nil
 }
 
-func (s *Server) deleteOAuth2Provider(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) deleteOAuth2Provider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in nameIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -312,7 +312,7 @@ func (s *Server) deleteOAuth2Provider(ctx context.Context, body []byte) (int, an
 	return http.StatusNoContent, nil, s.OAuth2Providers.DeleteOAuth2Provider(ctx, in.Name)
 }
 
-func (s *Server) listOAuth2Providers(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listOAuth2Providers(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in listIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err

@@ -1,6 +1,7 @@
 package api
 
-type route struct {
+// restRoute is one line of the restJson1 route table.
+type restRoute struct {
 	pattern string
 	name    string
 	op      operation
@@ -11,8 +12,8 @@ type route struct {
 
 // routes is the wire API, one line per operation, as in the AgentCore
 // control-plane model (bedrock-agentcore-control 2023-06-05).
-func (s *Server) routes() []route {
-	return []route{
+func (s *Server) routes() []restRoute {
+	return []restRoute{
 		{"POST /identities/CreateWorkloadIdentity", "CreateWorkloadIdentity", s.createWorkload, false},
 		{"POST /identities/GetWorkloadIdentity", "GetWorkloadIdentity", s.getWorkload, false},
 		{"POST /identities/UpdateWorkloadIdentity", "UpdateWorkloadIdentity", s.updateWorkload, false},

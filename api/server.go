@@ -10,6 +10,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/randid"
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // MaxBodyBytes is the largest request body Behalf reads.
@@ -70,9 +71,18 @@ type Server struct {
 	// Observe middleware: the user pools' hosted login (oidcop) and the
 	// per-IP rate limits go there, so their requests are logged and counted.
 	Front func(http.Handler) http.Handler
+	// FrontRoutes names the requests Front serves itself (the hosted
+	// login's, oidcop.Provider.Route), and is false for those it passes on
+	// to the routes. Requests are named before anything else is done for
+	// them: FrontRoutes first (Front shadows the routes), then the route
+	// mounted for the request's pattern (see Handler).
+	FrontRoutes func(*http.Request) (route.Route, bool)
+	// Trace, when set, wraps everything but the naming: a server span per
+	// request (observe.Tracing.Handler), named after the request's route.
+	Trace func(http.Handler) http.Handler
 	// Observe, when set, is told of every request once it is answered: its
-	// operation ("" outside the route table), status, response header and
-	// duration (package observe: metrics, trace span names).
+	// route's name ("" when it has none), status, response header and
+	// duration (package observe: metrics).
 	Observe func(r *http.Request, op string, status int, h http.Header, elapsed time.Duration)
 
 	// Region and Account appear in ARNs.
@@ -80,64 +90,107 @@ type Server struct {
 	Account string
 }
 
-type ctxKey int
-
-const (
-	opKey ctxKey = iota
-	bodyKey
-)
-
+// opName is the name of r's route (see Handler), for log lines.
 func opName(r *http.Request) string {
-	s, _ := r.Context().Value(opKey).(string)
-	return s
+	rt, _ := route.Of(r)
+	return rt.Name
 }
 
-// operation is one AWS operation: it gets the verified request body and
-// returns a success status and the response document.
-type operation func(ctx context.Context, body []byte) (int, any, error)
+// operation is one AWS operation: it gets the request (for its path and
+// query bindings) and its verified body, and returns a success status and
+// the response document.
+type operation func(ctx context.Context, req *http.Request, body []byte) (int, any, error)
 
-// Handler returns the HTTP handler for every route.
+// Handler returns the HTTP handler for every route. Each route is named
+// where it is mounted (route.Route: its name and API family), and every
+// request is named once, before anything else is done for it: the rate
+// limits and bounds in Front read the name, the log line, Observe and the
+// trace span report it.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", s.handleReady)
-	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, s.serveOperation(rt))
+	rt := s.router()
+	var h http.Handler = rt.mux
+	if s.Front != nil {
+		h = s.Front(h)
 	}
-	s.mountCognito(mux)
-	s.mountConnections(mux)
+	h = s.withRequestID(h)
+	if s.Trace != nil {
+		h = s.Trace(h)
+	}
+	return s.named(h, rt)
+}
+
+// router is the API's mux with the route mounted at each of its patterns.
+type router struct {
+	mux *http.ServeMux
+	// names name the requests each pattern matches: most by a fixed
+	// route, cognito-idp's POST / by its X-Amz-Target.
+	names map[string]func(*http.Request) route.Route
+}
+
+// handle mounts h at pattern as the route rt.
+func (m *router) handle(pattern string, rt route.Route, h http.Handler) {
+	m.handleNamed(pattern, func(*http.Request) route.Route { return rt }, h)
+}
+
+// handleNamed mounts h at pattern, whose requests name names.
+func (m *router) handleNamed(pattern string, name func(*http.Request) route.Route, h http.Handler) {
+	m.mux.Handle(pattern, h)
+	m.names[pattern] = name
+}
+
+// router mounts every route s serves.
+func (s *Server) router() *router {
+	m := &router{mux: http.NewServeMux(), names: map[string]func(*http.Request) route.Route{}}
+	m.handle("GET /healthz", route.Route{Name: "Healthz", Kind: route.Health}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	}))
+	m.handle("GET /readyz", route.Route{Name: "Readyz", Kind: route.Health}, http.HandlerFunc(s.handleReady))
+	for _, rt := range s.routes() {
+		m.handle(rt.pattern, route.Route{Name: rt.name, Kind: route.AWSJSON}, s.serveOperation(rt))
+	}
+	s.mountCognito(m)
+	s.mountConnections(m)
 	if s.Invocations != nil {
-		mux.Handle("POST /runtimes/{runtime}/invocations", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if sw, ok := w.(*statusWriter); ok {
-				sw.op = "InvokeAgentRuntime"
-			}
-			s.Invocations.ServeHTTP(w, r)
-		}))
+		m.handle("POST /runtimes/{runtime}/invocations", route.Route{Name: "InvokeAgentRuntime", Kind: route.AWSJSON}, s.Invocations)
 	}
 	if s.ClientKeys != nil {
-		mux.HandleFunc("GET "+behalf.ProviderJWKSPath("{providerID}"), s.handleProviderJWKS)
+		m.handle("GET "+behalf.ProviderJWKSPath("{providerID}"), route.Route{Name: "GetProviderJWKS", Kind: route.AWSJSON}, http.HandlerFunc(s.handleProviderJWKS))
 	}
 	if s.Browser != nil {
-		mux.Handle("GET /identities/oauth2/authorize", s.Browser)
-		mux.Handle("GET /identities/oauth2/callback/{providerID}", s.Browser)
+		m.handle("GET /identities/oauth2/authorize", route.Route{Name: "ConsentAuthorize", Kind: route.HTML}, s.Browser)
+		m.handle("GET /identities/oauth2/callback/{providerID}", route.Route{Name: "ConsentCallback", Kind: route.HTML}, s.Browser)
 	}
 	if s.BindPage != nil {
-		mux.Handle(behalf.BindPath, s.BindPage)
-		mux.Handle(behalf.BindPath+"/switch", s.BindPage)
+		m.handle(behalf.BindPath, route.Route{Name: "BindPage", Kind: route.HTML}, s.BindPage)
+		m.handle(behalf.BindPath+"/switch", route.Route{Name: "BindPageSwitch", Kind: route.HTML}, s.BindPage)
 	}
 	if s.SignIn != nil {
-		mux.Handle(behalf.SignInCallbackPath, s.SignIn)
+		m.handle(behalf.SignInCallbackPath, route.Route{Name: "SignInCallback", Kind: route.HTML}, s.SignIn)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	// Anything else: unnamed.
+	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
 		writeJSON(w, http.StatusNotFound, errorBody{Type: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.Path + "."})
 	})
-	if s.Front != nil {
-		return s.withRequestID(s.Front(mux))
-	}
-	return s.withRequestID(mux)
+	return m
+}
+
+// named puts each request's route in its context before next sees it:
+// FrontRoutes' when Front serves it, else the one mounted at the pattern
+// the mux matches; a request neither names has none.
+func (s *Server) named(next http.Handler, m *router) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.FrontRoutes != nil {
+			if rt, ok := s.FrontRoutes(r); ok {
+				next.ServeHTTP(w, route.With(r, rt))
+				return
+			}
+		}
+		if _, pattern := m.mux.Handler(r); m.names[pattern] != nil {
+			r = route.With(r, m.names[pattern](r))
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type requestIDKey struct{}
@@ -177,10 +230,17 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 				s.Log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p)
 				writeError(sw, r, s.Log, errors.New("panic in handler"))
 			}
+			op := opName(r)
+			status := sw.status
+			if clientGone(r) && (!sw.wrote || status >= 500) {
+				// Answered for no one, or not at all: the client's doing,
+				// not a server error.
+				status = StatusClientClosed
+			}
 			s.Log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"op", sw.op, "status", sw.status, "duration_ms", time.Since(start).Milliseconds())
+				"op", op, "status", status, "duration_ms", time.Since(start).Milliseconds())
 			if s.Observe != nil {
-				s.Observe(r, sw.op, sw.status, sw.Header(), time.Since(start))
+				s.Observe(r, op, status, sw.Header(), time.Since(start))
 			}
 		}()
 		next.ServeHTTP(sw, r)
@@ -189,14 +249,10 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 
 // serveOperation reads the body (at most MaxBodyBytes), verifies the
 // signature, runs op and writes its result or error.
-func (s *Server) serveOperation(rt route) http.Handler {
+func (s *Server) serveOperation(rt restRoute) http.Handler {
 	name, op := rt.name, rt.op
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if sw, ok := w.(*statusWriter); ok {
-			sw.op = name
-		}
 		markNoStore(w.Header(), name)
-		r = r.WithContext(context.WithValue(r.Context(), opKey, name))
 		body, err := readBody(w, r)
 		if err != nil {
 			writeError(w, r, s.Log, err)
@@ -212,8 +268,7 @@ func (s *Server) serveOperation(rt route) http.Handler {
 			return
 		}
 		ctx := behalf.WithPrincipal(r.Context(), p)
-		ctx = context.WithValue(ctx, requestKey{}, r) // path and query bindings (agentruntime.go)
-		status, out, err := op(ctx, body)
+		status, out, err := op(ctx, r, body)
 		if err != nil {
 			writeError(w, r, s.Log, err)
 			return
@@ -246,7 +301,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
-	op     string
+	wrote  bool // WriteHeader or Write was called
 }
 
 // Unwrap lets http.ResponseController reach Flush and deadlines
@@ -254,6 +309,11 @@ type statusWriter struct {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
+	w.status, w.wrote = code, true
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
 }

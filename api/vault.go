@@ -7,7 +7,7 @@ import (
 	"github.com/behalf-dev/behalf"
 )
 
-func (s *Server) getTokenVault(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getTokenVault(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		TokenVaultID string `json:"tokenVaultId"`
 	}
@@ -31,7 +31,7 @@ func (s *Server) getTokenVault(ctx context.Context, body []byte) (int, any, erro
 
 // setTokenVaultCMK is answered but not served: Behalf's key-encryption key
 // is chosen by the operator with `behalf serve --kms`.
-func (s *Server) setTokenVaultCMK(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) setTokenVaultCMK(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	return 0, nil, &behalf.Error{Code: behalf.ENOTIMPLEMENTED, Field: "kmsConfiguration",
 		Message: "Behalf does not set the vault key through the API; start behalf serve with --kms to choose the key-encryption key."}
 }

@@ -39,7 +39,7 @@ func (s *Server) workloadOut(w *behalf.WorkloadIdentity, times bool) workloadOut
 	return out
 }
 
-func (s *Server) createWorkload(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) createWorkload(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in workloadIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -51,7 +51,7 @@ func (s *Server) createWorkload(ctx context.Context, body []byte) (int, any, err
 	return http.StatusCreated, s.workloadOut(w, false), nil
 }
 
-func (s *Server) getWorkload(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) getWorkload(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in nameIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -63,7 +63,7 @@ func (s *Server) getWorkload(ctx context.Context, body []byte) (int, any, error)
 	return http.StatusOK, s.workloadOut(w, true), nil
 }
 
-func (s *Server) updateWorkload(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) updateWorkload(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		Name              string   `json:"name"`
 		AllowedReturnURLs []string `json:"allowedResourceOauth2ReturnUrls"`
@@ -78,7 +78,7 @@ func (s *Server) updateWorkload(ctx context.Context, body []byte) (int, any, err
 	return http.StatusOK, s.workloadOut(w, true), nil
 }
 
-func (s *Server) deleteWorkload(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) deleteWorkload(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in nameIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
@@ -86,7 +86,7 @@ func (s *Server) deleteWorkload(ctx context.Context, body []byte) (int, any, err
 	return http.StatusNoContent, nil, s.Workloads.DeleteWorkload(ctx, in.Name)
 }
 
-func (s *Server) listWorkloads(ctx context.Context, body []byte) (int, any, error) {
+func (s *Server) listWorkloads(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in listIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err

@@ -5,8 +5,9 @@
 // written in a request's context with its request id and trace ids
 // (NewLogHandler).
 //
-// Labels are bounded: operations come from the route table (Route names
-// the few routes outside it), providers are provider names, results and
-// events are fixed vocabularies. No label ever holds a user, a token or
-// any other value a caller chooses freely.
+// Labels are bounded: operations are the names routes get where they are
+// mounted (package internal/route; "unknown" for a request no route
+// matched), providers are provider names, results and events are fixed
+// vocabularies. No label ever holds a user, a token or any other value a
+// caller chooses freely.
 package observe

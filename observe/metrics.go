@@ -2,6 +2,7 @@ package observe
 
 import (
 	"context"
+	"database/sql"
 	"net/http"
 	"time"
 
@@ -21,9 +22,10 @@ var (
 	// SessionEvents are the events of authorization sessions.
 	SessionEvents = []string{"started", "completed", "failed", "expired"}
 	// Outcomes are the outcomes of requests (see Outcome).
-	Outcomes = []string{"success", "client_error", "throttled", "server_error"}
-	// Limits are the rate limits (package ratelimit).
-	Limits = []string{"key", "ip"}
+	Outcomes = []string{"success", "client_error", "throttled", "server_error", "client_closed"}
+	// Limits are the rate limits and the in-flight bounds (package
+	// ratelimit) that refuse requests.
+	Limits = []string{"key", "ip", "in_flight", "invocations_in_flight"}
 )
 
 // Metrics holds Behalf's Prometheus metrics on a registry of its own (never
@@ -56,7 +58,7 @@ func NewMetrics(tracer trace.Tracer) *Metrics {
 		tracer: tracer,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "behalf_requests_total",
-			Help: "Requests answered, by operation and outcome (success, client_error, throttled, server_error).",
+			Help: "Requests answered, by operation and outcome (success, client_error, throttled, server_error, client_closed: the client went away first).",
 		}, []string{"operation", "outcome"}),
 		requestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "behalf_request_duration_seconds",
@@ -86,7 +88,7 @@ func NewMetrics(tracer trace.Tracer) *Metrics {
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "behalf_rate_limited_total",
-			Help: "Requests refused by a rate limit, by limit (key: per access key; ip: per client IP on sign-in and consent endpoints).",
+			Help: "Requests refused by a rate limit, by limit (key: per access key; ip: per client IP on sign-in and consent endpoints; in_flight, invocations_in_flight: the server's bounds on requests in progress).",
 		}, []string{"limit"}),
 	}
 	m.reg.MustRegister(m.requests, m.requestDuration, m.tokenFetches, m.providerCalls, m.providerErrors,
@@ -114,15 +116,13 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // Request records one answered request. It suits api.Server.Observe: op is
-// the operation the route table named, or "" (see Route); h is the
-// response's header (see Outcome). The request's trace span, if any, is
-// renamed after the operation.
+// the name of the request's route (package internal/route), "" when it
+// has none (counted as "unknown"); h is the response's header (see
+// Outcome). The request's trace span, if any, gets the operation as an
+// attribute.
 func (m *Metrics) Request(r *http.Request, op string, status int, h http.Header, elapsed time.Duration) {
-	if op == "" {
-		op = Route(r)
-	}
+	op = operation(op)
 	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
-		nameSpan(r.Context(), op)
 		span.SetAttributes(attribute.String("behalf.operation", op))
 	}
 	if m == nil {
@@ -137,20 +137,35 @@ func (m *Metrics) Request(r *http.Request, op string, status int, h http.Header,
 }
 
 // Outcome classes an HTTP status: success (below 400), throttled (429),
-// client_error (other 4xx) or server_error. Request also counts as
-// throttled the answers whose X-Amzn-ErrorType is ThrottlingException or
-// TooManyRequestsException, whatever their status.
+// client_closed (499: the client went away before the answer, see
+// api.StatusClientClosed), client_error (other 4xx) or server_error.
+// Request also counts as throttled the answers whose X-Amzn-ErrorType is
+// ThrottlingException or TooManyRequestsException, whatever their status.
 func Outcome(status int) string {
 	switch {
 	case status < 400:
 		return "success"
 	case status == http.StatusTooManyRequests:
 		return "throttled"
+	case status == statusClientClosed:
+		return "client_closed"
 	case status < 500:
 		return "client_error"
 	}
 	return "server_error"
 }
+
+// operation is the label of a route's name: "unknown" when it has none, so
+// a client cannot mint label values.
+func operation(name string) string {
+	if name == "" {
+		return "unknown"
+	}
+	return name
+}
+
+// statusClientClosed is api.StatusClientClosed.
+const statusClientClosed = 499
 
 // TokenFetch counts one GetResourceOauth2Token answer.
 func (m *Metrics) TokenFetch(result string) {
@@ -204,6 +219,55 @@ func (m *Metrics) RateLimited(limit string) {
 		return
 	}
 	m.rateLimited.WithLabelValues(known(limit, Limits)).Inc()
+}
+
+// InFlight exports n, the requests a bound (package ratelimit's InFlight)
+// holds, as behalf_in_flight_requests{bound}. Call it once per bound,
+// before serving.
+func (m *Metrics) InFlight(bound string, n func() int) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "behalf_in_flight_requests",
+		Help:        "Requests in progress under a bound (in_flight: --max-in-flight; invocations_in_flight: --max-invocations-in-flight).",
+		ConstLabels: prometheus.Labels{"bound": known(bound, Limits)},
+	}, func() float64 { return float64(n()) }))
+}
+
+// DBPool exports the database connection pool's statistics (sqlstore.DB's
+// Stats). Call it once, before serving.
+func (m *Metrics) DBPool(stats func() sql.DBStats) {
+	if m == nil {
+		return
+	}
+	m.reg.MustRegister(dbPoolCollector(stats))
+}
+
+// dbPoolCollector reads the pool's statistics at each scrape.
+type dbPoolCollector func() sql.DBStats
+
+var (
+	dbConnections    = prometheus.NewDesc("behalf_db_connections", "Database connections open, by state (in_use, idle).", []string{"state"}, nil)
+	dbMaxConnections = prometheus.NewDesc("behalf_db_max_connections", "The bound on open database connections (--db-max-conns).", nil, nil)
+	dbWaits          = prometheus.NewDesc("behalf_db_waits_total", "Queries that waited for a database connection, all being in use.", nil, nil)
+	dbWaitSeconds    = prometheus.NewDesc("behalf_db_wait_seconds_total", "Time spent waiting for a database connection.", nil, nil)
+)
+
+func (c dbPoolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- dbConnections
+	ch <- dbMaxConnections
+	ch <- dbWaits
+	ch <- dbWaitSeconds
+}
+
+func (c dbPoolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c()
+	ch <- prometheus.MustNewConstMetric(dbConnections, prometheus.GaugeValue, float64(s.InUse), "in_use")
+	ch <- prometheus.MustNewConstMetric(dbConnections, prometheus.GaugeValue, float64(s.Idle), "idle")
+	ch <- prometheus.MustNewConstMetric(dbMaxConnections, prometheus.GaugeValue, float64(s.MaxOpenConnections))
+	ch <- prometheus.MustNewConstMetric(dbWaits, prometheus.CounterValue, float64(s.WaitCount))
+	ch <- prometheus.MustNewConstMetric(dbWaitSeconds, prometheus.CounterValue, s.WaitDuration.Seconds())
 }
 
 func known(v string, vocabulary []string) string {

@@ -12,6 +12,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/behalf-dev/behalf/internal/route"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
 func scrape(t *testing.T, m *Metrics) string {
@@ -52,7 +57,7 @@ func TestMetrics(t *testing.T) {
 	r := httptest.NewRequest("POST", "/identities/oauth2/token", nil)
 	m.Request(r, "GetResourceOauth2Token", 200, nil, 5*time.Millisecond)
 	m.Request(r, "GetResourceOauth2Token", 429, nil, time.Millisecond)
-	m.Request(httptest.NewRequest("POST", "/eu-west-1_Abc9/oauth2/token", nil), "", 400, nil, time.Millisecond)
+	m.Request(httptest.NewRequest("POST", "/eu-west-1_Abc9/oauth2/token", nil), "HostedLoginToken", 400, nil, time.Millisecond)
 	m.Request(httptest.NewRequest("POST", "/", nil), "InitiateAuth", 400, http.Header{"X-Amzn-Errortype": {"TooManyRequestsException"}}, time.Millisecond)
 	m.Request(httptest.NewRequest("GET", "/random/path/1234", nil), "", 404, nil, time.Millisecond)
 	text = scrape(t, m)
@@ -83,37 +88,49 @@ func TestMetrics(t *testing.T) {
 	nilMetrics.Request(r, "x", 200, nil, 0)
 }
 
-func TestRoute(t *testing.T) {
-	for path, want := range map[string]string{
-		"/healthz":                              "Healthz",
-		"/identities/oauth2/authorize":          "ConsentAuthorize",
-		"/identities/oauth2/callback/prov-1":    "ConsentCallback",
-		"/identities/oauth2/bind":               "BindPage",
-		"/us-east-1_Ab12/login":                 "HostedLogin",
-		"/us-east-1_Ab12/oauth2/authorize":      "HostedLoginAuthorize",
-		"/us-east-1_Ab12/.well-known/jwks.json": "UserPoolJWKS",
-		"/.well-known/openid-configuration/x_1": "UserPoolDiscovery",
-		"/us-east-1_Ab12/other":                 "unknown",
-		"/not-a-pool/login":                     "unknown",
-		"/connections":                          "ConnectionsPage",
+// Ensure Tracing.Handler names each request's span after its route
+// ("unknown" without one, never its path) and traces no health check.
+func TestTracingNamesSpansByRoute(t *testing.T) {
+	rec := tracetest.NewSpanRecorder()
+	tr := &Tracing{tp: sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)), prop: propagation.TraceContext{}}
+	m := NewMetrics(tr.Tracer())
+	// As api.Server mounts them: the route named outside the span, the
+	// metrics told inside it.
+	h := tr.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rt, _ := route.Of(r)
+		m.Request(r, rt.Name, 200, http.Header{}, time.Millisecond)
+	}))
+	for _, c := range []struct {
+		path string
+		rt   route.Route
+	}{
+		{"/identities/oauth2/token", route.Route{Name: "GetResourceOauth2Token", Kind: route.AWSJSON}},
+		{"/us-east-1_Ab12/login", route.Route{Name: "HostedLogin", Kind: route.HTML}},
+		{"/healthz", route.Route{Name: "Healthz", Kind: route.Health}},
+		{"/random/path/1234", route.Route{}},
 	} {
-		if got := Route(httptest.NewRequest("GET", path, nil)); got != want {
-			t.Errorf("Route(%s) = %q, want %q", path, got, want)
+		r := httptest.NewRequest("GET", c.path, nil)
+		if c.rt != (route.Route{}) {
+			r = route.With(r, c.rt)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	var names []string
+	for _, s := range rec.Ended() {
+		names = append(names, s.Name())
+		for _, a := range s.Attributes() {
+			if a.Key == "behalf.operation" && a.Value.AsString() != s.Name() {
+				t.Errorf("span %s has behalf.operation %s", s.Name(), a.Value.AsString())
+			}
 		}
 	}
-	r := httptest.NewRequest("POST", "/", nil)
-	r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.InitiateAuth")
-	if got := Route(r); got != "InitiateAuth" {
-		t.Errorf("Route(InitiateAuth) = %q", got)
-	}
-	r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService.Whatever123")
-	if got := Route(r); got != "unknown" {
-		t.Errorf("Route(unknown target) = %q", got)
+	if got := strings.Join(names, " "); got != "GetResourceOauth2Token HostedLogin unknown" {
+		t.Fatalf("spans %q, want GetResourceOauth2Token HostedLogin unknown (no health check)", got)
 	}
 }
 
 func TestOutcome(t *testing.T) {
-	for status, want := range map[int]string{200: "success", 204: "success", 302: "success", 400: "client_error", 404: "client_error", 429: "throttled", 500: "server_error", 503: "server_error"} {
+	for status, want := range map[int]string{200: "success", 204: "success", 302: "success", 400: "client_error", 404: "client_error", 429: "throttled", 499: "client_closed", 500: "server_error", 503: "server_error"} {
 		if got := Outcome(status); got != want {
 			t.Errorf("Outcome(%d) = %q, want %q", status, got, want)
 		}

@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 
+	"github.com/behalf-dev/behalf/internal/route"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -96,49 +96,29 @@ func (t *Tracing) Shutdown(ctx context.Context) error {
 	return t.tp.Shutdown(ctx)
 }
 
-// untraced are the paths that get no span (scrapes and probes).
-var untraced = map[string]bool{"/metrics": true, "/healthz": true, "/readyz": true}
-
 // Handler returns h with a server span per request, continuing the trace
-// of the caller's traceparent. The span is named after the method until
-// Metrics.Request renames it after the operation. Its attributes hold the
-// URL path, never the query (which may carry codes and states).
+// of the caller's traceparent, except for the health checks (probes).
+// The span is named after the request's route (package internal/route:
+// h must be inside what names requests, api.Server.Trace), "unknown" when
+// it has none. Its attributes hold the URL path, never the query (which
+// may carry codes and states).
 func (t *Tracing) Handler(h http.Handler) http.Handler {
 	if t == nil {
 		return h
 	}
-	traced := otelhttp.NewHandler(h, "behalf",
+	return otelhttp.NewHandler(h, "behalf",
 		otelhttp.WithTracerProvider(t.tp), otelhttp.WithPropagators(t.prop),
-		otelhttp.WithFilter(func(r *http.Request) bool { return !untraced[r.URL.Path] }),
+		otelhttp.WithFilter(func(r *http.Request) bool {
+			rt, _ := route.Of(r)
+			return rt.Kind != route.Health
+		}),
 		// otelhttp names the span again once the handler returns (when a
-		// mux matched a pattern): keep the operation's name then too.
+		// mux matched a pattern): by the route then too.
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
-			if n, _ := r.Context().Value(spanNameKey{}).(*atomic.Value); n != nil {
-				if name, _ := n.Load().(string); name != "" {
-					return name
-				}
-			}
-			return "HTTP " + r.Method
+			rt, _ := route.Of(r)
+			return operation(rt.Name)
 		}),
 	)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		traced.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), spanNameKey{}, new(atomic.Value))))
-	})
-}
-
-// spanNameKey holds an *atomic.Value with the name of the request's span.
-type spanNameKey struct{}
-
-// nameSpan names the request span of ctx (see Handler).
-func nameSpan(ctx context.Context, name string) {
-	span := trace.SpanFromContext(ctx)
-	if !span.IsRecording() {
-		return
-	}
-	span.SetName(name)
-	if n, _ := ctx.Value(spanNameKey{}).(*atomic.Value); n != nil {
-		n.Store(name)
-	}
 }
 
 // Transport returns next with a client span per request, and the trace

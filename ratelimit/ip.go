@@ -3,36 +3,41 @@ package ratelimit
 import (
 	"encoding/json"
 	"html/template"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
-	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 // IPLimit rate-limits the sign-in and consent endpoints per client IP, in
-// front of the handlers that serve them:
+// front of the handlers that serve them. The requests it limits are named
+// by their routes (package internal/route: the name the API gave each
+// request where its route is mounted), listed in ipLimited:
 //
-//   - cognito-idp sign-in operations (POST / with X-Amz-Target
-//     AWSCognitoIdentityProviderService.InitiateAuth, AdminInitiateAuth,
+//   - cognito-idp sign-in operations (InitiateAuth, AdminInitiateAuth,
 //     RespondToAuthChallenge, AdminRespondToAuthChallenge, ChangePassword):
 //     TooManyRequestsException in AWS JSON 1.1 with status 400, as
 //     Cognito answers it (and as package api answers every Cognito client
 //     fault); the SDKs retry it by its name;
-//   - the hosted login's POST /{poolId}/login and its authorization
-//     endpoint, GET and POST /{poolId}/oauth2/authorize (an HTML page:
-//     the limit is checked before the redirect_uri is, so it never
-//     redirects), and POST /{poolId}/oauth2/token (an OAuth 2.0 error
+//   - the hosted login's POST /{poolId}/login (HostedLogin) and its
+//     authorization endpoint, GET and POST /{poolId}/oauth2/authorize
+//     (HostedLoginAuthorize: an HTML page; the limit is checked before the
+//     redirect_uri is, so it never redirects), and POST
+//     /{poolId}/oauth2/token (HostedLoginToken: an OAuth 2.0 error
 //     document, invalid_request as the hosted login words its own
 //     throttling);
-//   - the consent flow's browser pages (GET /identities/oauth2/authorize
-//     and /identities/oauth2/callback/…, the binding page
-//     /identities/oauth2/bind and its sign-in /identities/oauth2/signin/…):
-//     an HTML page.
+//   - the consent flow's browser pages (ConsentAuthorize, ConsentCallback,
+//     the binding page BindPage and BindPageSwitch, and the browser
+//     sign-in's SignInCallback): an HTML page.
 //
-// The others answer 429. Every refusal carries Retry-After. Other requests
-// pass untouched.
+// The shape of a refusal is the route's Kind; the others answer 429.
+// Every refusal carries Retry-After. Other requests, and requests with no
+// route, pass untouched.
 //
 // Loopback clients (127.0.0.0/8, ::1) are not limited: a peer on the same
 // host is the operator, or a reverse proxy (Behalf listens on loopback by
@@ -55,8 +60,8 @@ func (l *IPLimit) Wrap(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := classify(r)
-		if s == shapeNone {
+		kind, ok := classify(r)
+		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -73,66 +78,51 @@ func (l *IPLimit) Wrap(next http.Handler) http.Handler {
 		if l.OnLimit != nil {
 			l.OnLimit(r)
 		}
-		writeThrottled(w, s, retryAfterSeconds(wait))
+		writeThrottled(w, kind, retryAfterSeconds(wait))
 	})
 }
 
-// shape is the error shape of a limited endpoint.
-type shape int
-
-const (
-	shapeNone    shape = iota
-	shapeCognito       // AWS JSON 1.1
-	shapeOAuth         // RFC 6749 error document
-	shapeHTML          // a browser page
-)
-
-// cognitoSignIn are the cognito-idp operations that check a password, a
-// challenge answer or a refresh token.
-var cognitoSignIn = map[string]bool{
-	"InitiateAuth": true, "AdminInitiateAuth": true, "RespondToAuthChallenge": true,
-	"AdminRespondToAuthChallenge": true, "ChangePassword": true,
+// ipLimited is the per-IP limit's policy: the names of the routes it
+// applies to, with the methods it limits them on (nil: every method the
+// route is mounted for).
+var ipLimited = map[string][]string{
+	// cognito-idp operations that check a password, a challenge answer or
+	// a refresh token (POST / only).
+	"InitiateAuth": nil, "AdminInitiateAuth": nil, "RespondToAuthChallenge": nil,
+	"AdminRespondToAuthChallenge": nil, "ChangePassword": nil,
+	// The hosted login: its authorization endpoint (GET or POST: each
+	// stores an auth request), the login form's POST, the token endpoint.
+	"HostedLoginAuthorize": {http.MethodGet, http.MethodPost},
+	"HostedLogin":          {http.MethodPost},
+	"HostedLoginToken":     {http.MethodPost},
+	// The consent flow's browser pages (not the SigV4 API under
+	// /identities/, such as GetResourceOauth2Token, which the per-key
+	// limit covers).
+	"ConsentAuthorize": nil, "ConsentCallback": nil, "BindPage": nil, "BindPageSwitch": nil, "SignInCallback": nil,
+	// PRIVATE_KEY_JWT providers' public keys: unauthenticated, and each
+	// reads the store.
+	"GetProviderJWKS": nil,
 }
 
-// browserPage reports whether p is one of the consent flow's browser
-// pages (not the SigV4 API under /identities/, such as
-// POST /identities/oauth2/token, which the per-key limit covers).
-func browserPage(p string) bool {
-	switch p {
-	case "/identities/oauth2/authorize", "/identities/oauth2/bind", "/identities/oauth2/bind/switch":
-		return true
-	}
-	return strings.HasPrefix(p, "/identities/oauth2/callback/") || strings.HasPrefix(p, "/identities/oauth2/signin/")
+// IPLimitedRoutes returns the names of the routes IPLimit applies to,
+// sorted (for documentation, and for tests that each is a route some
+// package names).
+func IPLimitedRoutes() []string {
+	return slices.Sorted(maps.Keys(ipLimited))
 }
 
-// poolIDPattern is a user pool id (Cognito's UserPoolId shape).
-var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
-
-func classify(r *http.Request) shape {
-	p := r.URL.Path
-	switch {
-	case p == "/":
-		op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AWSCognitoIdentityProviderService.")
-		if r.Method == http.MethodPost && ok && cognitoSignIn[op] {
-			return shapeCognito
-		}
-	case browserPage(p):
-		return shapeHTML
-	case r.Method == http.MethodPost || r.Method == http.MethodGet:
-		pool, rest, ok := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-		if !ok || !poolIDPattern.MatchString(pool) {
-			return shapeNone
-		}
-		switch post := r.Method == http.MethodPost; {
-		case rest == "oauth2/authorize": // GET or POST: each stores an auth request
-			return shapeHTML
-		case post && rest == "login":
-			return shapeHTML
-		case post && rest == "oauth2/token":
-			return shapeOAuth
-		}
+// classify returns the Kind of r's route (the shape of its refusal) and
+// whether IPLimit applies to r.
+func classify(r *http.Request) (route.Kind, bool) {
+	rt, ok := route.Of(r)
+	if !ok {
+		return route.None, false
 	}
-	return shapeNone
+	methods, limited := ipLimited[rt.Name]
+	if !limited || (methods != nil && !slices.Contains(methods, r.Method)) {
+		return route.None, false
+	}
+	return rt.Kind, true
 }
 
 // Client returns the key r's client is limited by (ClientIP's) and
@@ -187,32 +177,66 @@ func addrKey(ip netip.Addr, raw string) string {
 	return ip.String()
 }
 
-const throttledMessage = "Rate exceeded."
+// Messages of the refusals: a rate limit's, and an overloaded server's
+// (InFlight).
+const (
+	throttledMessage = "Rate exceeded."
+	busyMessage      = "Too many requests in progress; try again shortly."
+)
 
-func writeThrottled(w http.ResponseWriter, s shape, retryAfter int) {
+func writeThrottled(w http.ResponseWriter, kind route.Kind, retryAfter int) {
+	writeRefusal(w, kind, retryAfter, false)
+}
+
+// writeRefusal answers a refused request in the shape of its route's
+// Kind with Retry-After: for a rate limit, or (busy) for overload.
+// Requests of no Kind answer in restJson1.
+func writeRefusal(w http.ResponseWriter, kind route.Kind, retryAfter int, busy bool) {
+	msg := throttledMessage
+	if busy {
+		msg = busyMessage
+	}
 	h := w.Header()
 	h.Set("Retry-After", strconv.Itoa(retryAfter))
 	h.Set("Cache-Control", "no-store")
-	switch s {
-	case shapeCognito:
+	switch kind {
+	case route.Cognito:
 		h.Set("Access-Control-Allow-Origin", "*")
 		h.Set("Access-Control-Expose-Headers", "X-Amzn-RequestId, X-Amzn-ErrorType, X-Amzn-ErrorMessage, Date")
 		h.Set("X-Amzn-ErrorType", "TooManyRequestsException")
 		h.Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "TooManyRequestsException", "message": throttledMessage})
-	case shapeOAuth:
+		_ = json.NewEncoder(w).Encode(map[string]string{"__type": "TooManyRequestsException", "message": msg})
+	case route.OAuth:
+		code, desc := "invalid_request", "Too many requests: try again in "+strconv.Itoa(retryAfter)+" s."
+		if busy {
+			code, desc = "temporarily_unavailable", "Too many requests in progress: try again in "+strconv.Itoa(retryAfter)+" s."
+		}
 		h.Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusTooManyRequests)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "Too many requests: try again in " + strconv.Itoa(retryAfter) + " s."})
-	default:
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc})
+	case route.HTML:
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
 		w.WriteHeader(http.StatusTooManyRequests)
-		_ = throttledPage.Execute(w, retryAfter)
+		page := throttledPage
+		if busy {
+			page = busyPage
+		}
+		_ = page.Execute(w, retryAfter)
+	default:
+		// As package api answers behalf.ETHROTTLED.
+		h.Set("X-Amzn-ErrorType", "ThrottlingException")
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_ = json.NewEncoder(w).Encode(struct {
+			Type              string `json:"__type"`
+			Message           string `json:"message"`
+			RetryAfterSeconds int    `json:"retryAfterSeconds"`
+		}{"ThrottlingException", msg, retryAfter})
 	}
 }
 
@@ -225,6 +249,19 @@ var throttledPage = template.Must(template.New("throttled").Parse(`<!doctype htm
 <body><main>
 <h1>Too many attempts</h1>
 <p role="alert">Too many requests came from your network. Wait {{.}} seconds, then try again.</p>
+</main></body>
+</html>
+`))
+
+var busyPage = template.Must(template.New("busy").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Busy · Behalf</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}h1{font-size:1.4rem}</style>
+</head>
+<body><main>
+<h1>The server is busy</h1>
+<p role="alert">Too many requests are in progress. Wait {{.}} seconds, then try again.</p>
 </main></body>
 </html>
 `))

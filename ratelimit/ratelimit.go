@@ -1,8 +1,9 @@
 // Package ratelimit holds Behalf's rate limits: token buckets keyed by
 // access key id (every SigV4-authenticated call, KeyLimit) and by client
-// IP (the sign-in and consent endpoints, IPLimit), refused in each API's
-// own error shape with a Retry-After header: 429, except cognito-idp's
-// TooManyRequestsException, a 400 as on Cognito.
+// IP (the sign-in and consent endpoints, IPLimit), and a bound on the
+// requests served at once (InFlight, which sheds overload). Each refuses
+// in its API's own error shape with a Retry-After header: 429, except
+// cognito-idp's TooManyRequestsException, a 400 as on Cognito.
 package ratelimit
 
 import (

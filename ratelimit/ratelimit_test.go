@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/route"
 )
 
 type fakeClock struct{ t time.Time }
@@ -141,71 +142,100 @@ func TestIPLimitShapes(t *testing.T) {
 	limited := 0
 	l := &IPLimit{Limiter: New(1, 1), OnLimit: func(*http.Request) { limited++ }}
 	h := l.Wrap(next)
-	do := func(method, path, target, remote string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(method, path, strings.NewReader("{}"))
+	// do sends a request named rt (as package api names it); the path is
+	// only for the failure messages: the limit never reads it.
+	do := func(method string, rt route.Route, remote string) *httptest.ResponseRecorder {
+		r := route.With(httptest.NewRequest(method, "/named-by-its-route", strings.NewReader("{}")), rt)
 		r.RemoteAddr = remote
-		if target != "" {
-			r.Header.Set("X-Amz-Target", "AWSCognitoIdentityProviderService."+target)
-		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		return w
 	}
+	cognito := func(op string) route.Route { return route.Route{Name: op, Kind: route.Cognito} }
+	page := func(name string) route.Route { return route.Route{Name: name, Kind: route.HTML} }
 	for _, c := range []struct {
-		method, path, target string
-		status               int
-		contentType, body    string
+		method            string
+		rt                route.Route
+		status            int
+		contentType, body string
 	}{
-		{"POST", "/", "InitiateAuth", 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
-		{"POST", "/", "RespondToAuthChallenge", 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
-		{"POST", "/us-east-1_abc123/login", "", 429, "text/html", "Too many attempts"},
-		{"POST", "/us-east-1_abc123/oauth2/token", "", 429, "application/json", `"error":"invalid_request"`},
-		{"GET", "/us-east-1_abc123/oauth2/authorize", "", 429, "text/html", "Too many attempts"},
-		{"POST", "/us-east-1_abc123/oauth2/authorize", "", 429, "text/html", "Too many attempts"},
-		{"GET", "/identities/oauth2/authorize", "", 429, "text/html", "Too many attempts"},
-		{"GET", "/identities/oauth2/callback/abc", "", 429, "text/html", "Too many attempts"},
-		{"POST", "/identities/oauth2/bind", "", 429, "text/html", "Too many attempts"},
+		{"POST", cognito("InitiateAuth"), 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
+		{"POST", cognito("AdminInitiateAuth"), 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
+		{"POST", cognito("RespondToAuthChallenge"), 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
+		{"POST", cognito("AdminRespondToAuthChallenge"), 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
+		{"POST", cognito("ChangePassword"), 400, "application/x-amz-json-1.1", `"__type":"TooManyRequestsException"`},
+		{"POST", page("HostedLogin"), 429, "text/html", "Too many attempts"},
+		{"POST", route.Route{Name: "HostedLoginToken", Kind: route.OAuth}, 429, "application/json", `"error":"invalid_request"`},
+		{"GET", page("HostedLoginAuthorize"), 429, "text/html", "Too many attempts"},
+		{"POST", page("HostedLoginAuthorize"), 429, "text/html", "Too many attempts"},
+		{"GET", page("ConsentAuthorize"), 429, "text/html", "Too many attempts"},
+		{"GET", page("ConsentCallback"), 429, "text/html", "Too many attempts"},
+		{"POST", page("BindPage"), 429, "text/html", "Too many attempts"},
+		{"POST", page("BindPageSwitch"), 429, "text/html", "Too many attempts"},
+		{"GET", page("SignInCallback"), 429, "text/html", "Too many attempts"},
 	} {
 		remote := "198.51.100.1:1"
-		if w := do(c.method, c.path, c.target, remote); w.Code != 200 {
-			t.Fatalf("%s %s %s: first request %d", c.method, c.path, c.target, w.Code)
+		if w := do(c.method, c.rt, remote); w.Code != 200 {
+			t.Fatalf("%s %s: first request %d", c.method, c.rt.Name, w.Code)
 		}
-		w := do(c.method, c.path, c.target, remote)
+		w := do(c.method, c.rt, remote)
 		if w.Code != c.status || !strings.HasPrefix(w.Header().Get("Content-Type"), c.contentType) ||
 			!strings.Contains(w.Body.String(), c.body) || w.Header().Get("Retry-After") != "1" {
-			t.Fatalf("%s %s %s: %d %q Retry-After %q %s, want %d %s with %s",
-				c.method, c.path, c.target, w.Code, w.Header().Get("Content-Type"), w.Header().Get("Retry-After"), w.Body, c.status, c.contentType, c.body)
+			t.Fatalf("%s %s: %d %q Retry-After %q %s, want %d %s with %s",
+				c.method, c.rt.Name, w.Code, w.Header().Get("Content-Type"), w.Header().Get("Retry-After"), w.Body, c.status, c.contentType, c.body)
 		}
 		// Another client is unaffected.
-		if w := do(c.method, c.path, c.target, "198.51.100.2:1"); w.Code != 200 {
-			t.Fatalf("%s %s: another IP got %d", c.method, c.path, w.Code)
+		if w := do(c.method, c.rt, "198.51.100.2:1"); w.Code != 200 {
+			t.Fatalf("%s %s: another IP got %d", c.method, c.rt.Name, w.Code)
 		}
 		l.Limiter = New(1, 1)
 		h = l.Wrap(next)
 	}
-	if limited != 9 {
-		t.Fatalf("OnLimit called %d times, want 9", limited)
+	if limited != 14 {
+		t.Fatalf("OnLimit called %d times, want 14", limited)
 	}
-	// Not limited: the API (SigV4, per key), other cognito operations, pages' GETs.
+	// Not limited: the API (SigV4, per key), other cognito operations,
+	// pages' GETs, the token endpoint's preflight, unnamed requests.
 	l.Limiter = New(1, 1)
 	h = l.Wrap(next)
 	passed = 0
-	for range 5 {
-		do("POST", "/identities/oauth2/token", "", "198.51.100.3:1")
-		do("POST", "/", "AdminCreateUser", "198.51.100.3:1")
-		do("GET", "/us-east-1_abc123/login", "", "198.51.100.3:1")
-		do("GET", "/us-east-1_abc123/.well-known/jwks.json", "", "198.51.100.3:1")
-		do("GET", "/not-a-pool/oauth2/authorize", "", "198.51.100.3:1")
+	unlimited := []struct {
+		method string
+		rt     route.Route
+	}{
+		{"POST", route.Route{Name: "GetResourceOauth2Token", Kind: route.AWSJSON}},
+		{"POST", cognito("AdminCreateUser")},
+		{"POST", route.Route{Kind: route.Cognito}}, // an X-Amz-Target naming no operation
+		{"GET", page("HostedLogin")},
+		{"OPTIONS", route.Route{Name: "HostedLoginToken", Kind: route.OAuth}},
+		{"DELETE", page("HostedLoginAuthorize")},
+		{"GET", route.Route{Name: "UserPoolJWKS", Kind: route.AWSJSON}},
+		{"GET", route.Route{}},
 	}
-	if passed != 25 {
-		t.Fatalf("%d of 25 unlimited requests passed", passed)
+	for range 5 {
+		for _, c := range unlimited {
+			do(c.method, c.rt, "198.51.100.3:1")
+		}
+	}
+	if passed != 5*len(unlimited) {
+		t.Fatalf("%d of %d unlimited requests passed", passed, 5*len(unlimited))
+	}
+	// A request nothing named (no route in its context) passes, whatever its path.
+	passed = 0
+	for range 5 {
+		r := httptest.NewRequest("POST", "/us-east-1_abc123/login", nil)
+		r.RemoteAddr = "198.51.100.3:1"
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if passed != 5 {
+		t.Fatalf("%d of 5 unnamed requests passed", passed)
 	}
 	// Loopback peers (the operator, a proxy on the same host) are not
 	// limited; with TrustProxy the forwarded client is.
 	passed = 0
 	for _, remote := range []string{"127.0.0.1:1", "[::1]:1", "127.0.0.9:1"} {
 		for range 5 {
-			do("GET", "/identities/oauth2/authorize", "", remote)
+			do("GET", page("ConsentAuthorize"), remote)
 		}
 	}
 	if passed != 15 {
@@ -213,7 +243,7 @@ func TestIPLimitShapes(t *testing.T) {
 	}
 	l.TrustProxy = true
 	h = l.Wrap(next)
-	r := httptest.NewRequest("GET", "/identities/oauth2/authorize", nil)
+	r := route.With(httptest.NewRequest("GET", "/identities/oauth2/authorize", nil), page("ConsentAuthorize"))
 	r.RemoteAddr = "127.0.0.1:1"
 	r.Header.Set("X-Forwarded-For", "198.51.100.20")
 	codes := []int{}

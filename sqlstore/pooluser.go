@@ -15,7 +15,8 @@ import (
 // read back. failed_attempts and locked_until (migration 0014) are no
 // longer used: lockout is in pool_lockouts (migration 0024). New users get
 // 0 and the zero time there, for the previous release's replicas during an
-// upgrade.
+// upgrade. group_names is no longer read either: memberships are in
+// pool_group_members (migration 0029); new users get '[]'.
 const poolUserColumns = `pool_id, username, sub, attributes, group_names, password_hash, status, enabled,
 	password_changed_at, tokens_valid_after, created_at, updated_at`
 
@@ -195,33 +196,27 @@ func keepPoolUser(edited, orig *behalf.PoolUser) {
 	edited.CreatedAt = orig.CreatedAt
 }
 
-// encodePoolUser returns u's JSON columns.
+// encodePoolUser returns u's JSON columns; group_names is always empty.
 func encodePoolUser(u *behalf.PoolUser) (attrs, groups string, err error) {
 	if attrs, err = encodeMap("attributes", u.Attributes); err != nil {
 		return "", "", err
 	}
-	if groups, err = encodeList("group_names", u.Groups); err != nil {
-		return "", "", err
-	}
-	return attrs, groups, nil
+	return attrs, "[]", nil
 }
 
 // scanPoolUser reads a row of poolUserColumns.
 func scanPoolUser(s scanner) (*behalf.PoolUser, error) {
 	var (
 		u                                             behalf.PoolUser
-		attrsJSON, groupsJSON                         string
+		attrsJSON, unusedGroups                       string
 		passwordChanged, validAfter, created, updated int64
 	)
-	err := s.Scan(&u.PoolID, &u.Username, &u.Sub, &attrsJSON, &groupsJSON, &u.PasswordHash, &u.Status, &u.Enabled,
+	err := s.Scan(&u.PoolID, &u.Username, &u.Sub, &attrsJSON, &unusedGroups, &u.PasswordHash, &u.Status, &u.Enabled,
 		&passwordChanged, &validAfter, &created, &updated)
 	if err != nil {
 		return nil, err
 	}
 	if u.Attributes, err = decodeMap("attributes", attrsJSON); err != nil {
-		return nil, err
-	}
-	if u.Groups, err = decodeList("group_names", groupsJSON); err != nil {
 		return nil, err
 	}
 	u.PasswordChangedAt = fromMicros(passwordChanged)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,11 +46,52 @@ var _ behalf.Store = (*DB)(nil)
 // connection's lock before it fails with SQLITE_BUSY.
 const sqliteBusyTimeout = 5 * time.Second
 
+// The connection pool's bounds (see SetMaxConns). database/sql's own
+// defaults open connections without limit and keep only two idle: under a
+// burst every waiting request opened its own connection (for SQLite a file
+// handle on the database, its WAL and its shared memory), and each was
+// closed again as soon as it was returned. Bounded, a request waits for a
+// pooled connection instead (as long as its context allows).
+const (
+	// connMaxIdleTime closes a connection idle this long, so the pool
+	// shrinks back after a burst.
+	connMaxIdleTime = 5 * time.Minute
+	// postgresConnMaxLifetime replaces a PostgreSQL connection after this
+	// long, so replicas spread again over a server that failed over or a
+	// pooler that was rebalanced. SQLite connections live on.
+	postgresConnMaxLifetime = 30 * time.Minute
+)
+
+// DefaultMaxConns is the bound on open connections Open sets: four per
+// GOMAXPROCS, at least 8.
+func DefaultMaxConns() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
+
+// SetMaxConns bounds the connections db holds open at once to n (below 1:
+// DefaultMaxConns), and keeps up to n of them idle: reopening a connection
+// costs more than keeping it (SQLite parses the schema again, PostgreSQL
+// authenticates). A query beyond the bound waits for a connection to be
+// returned, or for its context to end.
+func (db *DB) SetMaxConns(n int) {
+	if n < 1 {
+		n = DefaultMaxConns()
+	}
+	db.sql.SetMaxOpenConns(n)
+	db.sql.SetMaxIdleConns(n)
+	db.sql.SetConnMaxIdleTime(connMaxIdleTime)
+	if db.d == postgresDialect {
+		db.sql.SetConnMaxLifetime(postgresConnMaxLifetime)
+	}
+}
+
+// Stats returns the connection pool's statistics.
+func (db *DB) Stats() sql.DBStats { return db.sql.Stats() }
+
 // Open opens the store named by dsn and brings its schema up to date. A dsn
 // starting with postgres:// or postgresql:// is a PostgreSQL connection URL
 // (pgx syntax; runtime parameters such as search_path may be given as query
 // parameters). Anything else is the path of a SQLite file, created with
 // mode 0600 (and its missing parent directories with mode 0700) if absent.
+// The connection pool is bounded by DefaultMaxConns (see SetMaxConns).
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	d, source, err := dataSource(dsn)
 	if err != nil {
@@ -60,6 +102,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("open %s database: %w", d.name, err)
 	}
 	db := &DB{Now: time.Now, sql: sqldb, d: d, ready: readyProbe{sem: make(chan struct{}, 1)}}
+	db.SetMaxConns(0)
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("migrate %s database: %w", d.name, err)
@@ -149,9 +192,13 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// walSizeLimit is the size the SQLite WAL file is cut back to after a
+// checkpoint (PRAGMA journal_size_limit).
+const walSizeLimit = 16 << 20
+
 // sqliteSource creates the SQLite file at path if it is missing and returns
 // the modernc.org/sqlite data source name that opens it with WAL, full
-// synchronous commits, foreign keys, a busy timeout and BEGIN IMMEDIATE for
+// synchronous commits, foreign keys, a busy timeout, a WAL size limit and BEGIN IMMEDIATE for
 // writing transactions. Every pooled connection applies these settings.
 func sqliteSource(path string) (string, error) {
 	if path == "" {
@@ -172,6 +219,11 @@ func sqliteSource(path string) (string, error) {
 			"busy_timeout(" + strconv.FormatInt(sqliteBusyTimeout.Milliseconds(), 10) + ")",
 			"foreign_keys(1)",
 			"journal_mode(WAL)",
+			// After a checkpoint, the WAL file is cut back to 16 MiB: under
+			// steady load with readers always open it can outgrow the
+			// auto-checkpoint size, and SQLite otherwise keeps the file at
+			// its largest.
+			"journal_size_limit(" + strconv.Itoa(walSizeLimit) + ")",
 			"synchronous(FULL)",
 		},
 		"_txlock": {"immediate"},

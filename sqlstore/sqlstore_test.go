@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -215,6 +217,7 @@ func TestSQLitePragmas(t *testing.T) {
 			{"synchronous", "2"},
 			{"foreign_keys", "1"},
 			{"busy_timeout", "5000"},
+			{"journal_size_limit", "16777216"},
 		} {
 			var got string
 			if err := conn.QueryRowContext(t.Context(), "PRAGMA "+c.pragma).Scan(&got); err != nil {
@@ -292,5 +295,85 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 	names, _ := appliedMigrations(t, dbs[0])
 	if want := migrationFiles(t, "postgres"); !slices.Equal(names, want) {
 		t.Fatalf("applied migrations = %q, want %q", names, want)
+	}
+}
+
+// Ensure the connection pool is bounded (issue 11, reliability 1: under
+// overload SQLite had 5,399 handles open on behalf.db): Open bounds it by
+// DefaultMaxConns, a query beyond the bound waits for a connection (here
+// until its context ends) instead of opening one more, and connections
+// returned after a burst are kept, not closed and reopened.
+func TestPoolBounded(t *testing.T) {
+	t.Run("SQLite", func(t *testing.T) { testPoolBounded(t, openSQLite(t)) })
+	t.Run("Postgres", func(t *testing.T) { testPoolBounded(t, openPostgres(t, postgresDSN(t))) })
+}
+
+func testPoolBounded(t *testing.T, db *sqlstore.DB) {
+	n := sqlstore.DefaultMaxConns()
+	if got := db.Stats().MaxOpenConnections; got != n {
+		t.Fatalf("MaxOpenConnections = %d, want DefaultMaxConns %d", got, n)
+	}
+	db.SetMaxConns(3)
+	pool := sqlstore.SQLDB(db)
+	var held []*sql.Conn
+	for range 3 {
+		c, err := pool.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// The fourth waits: a read gives up when its context ends.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := db.GetWorkload(ctx, "x"); behalf.ErrorCode(err) == behalf.ENOTFOUND || ctx.Err() == nil {
+		t.Fatalf("a read past the bound: %v, want it to wait for a connection until its context ended", err)
+	}
+	if got := db.Stats().OpenConnections; got != 3 {
+		t.Fatalf("open connections = %d, want 3", got)
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	if _, err := db.GetWorkload(t.Context(), "x"); behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		t.Fatalf("a read once connections are back: %v", err)
+	}
+	if st := db.Stats(); st.MaxIdleClosed != 0 || st.OpenConnections != 3 {
+		t.Fatalf("after the burst: %d open, %d closed as surplus idle; want all 3 kept", st.OpenConnections, st.MaxIdleClosed)
+	}
+}
+
+// Ensure a write the database has no room for is the service's trouble,
+// 503 with Retry-After (behalf.ErrStoreUnavailable), not an internal error,
+// and that writes work again once there is room. SQLite is filled with
+// PRAGMA max_page_count on the pool's one connection.
+func TestStorageFullIsUnavailable(t *testing.T) {
+	db := openSQLite(t)
+	db.SetMaxConns(1)
+	ctx := t.Context()
+	pool := sqlstore.SQLDB(db)
+	var pages int
+	if err := pool.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages)); err != nil {
+		t.Fatal(err)
+	}
+	big := map[string]string{}
+	for i := range 40 {
+		big[fmt.Sprintf("k%d", i)] = strings.Repeat("x", 250)
+	}
+	var err error
+	for i := 0; i < 50 && err == nil; i++ {
+		err = db.CreateWorkload(ctx, &behalf.WorkloadIdentity{ID: fmt.Sprintf("id-%d", i), Name: fmt.Sprintf("full-%d", i), Tags: big, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+	}
+	if !errors.Is(err, behalf.ErrStoreUnavailable) || behalf.ErrorCode(err) != behalf.EUNAVAILABLE {
+		t.Fatalf("a write with the database full = %v, want ErrStoreUnavailable", err)
+	}
+	if _, err := pool.ExecContext(ctx, "PRAGMA max_page_count = 1073741823"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateWorkload(ctx, &behalf.WorkloadIdentity{ID: "id-room", Name: "room", CreatedAt: time.Now(), UpdatedAt: time.Now()}); err != nil {
+		t.Fatalf("a write once there is room: %v", err)
 	}
 }

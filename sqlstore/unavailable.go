@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -29,13 +31,34 @@ func (e *unavailableError) Error() string   { return "database unavailable: " + 
 func (e *unavailableError) Unwrap() []error { return []error{behalf.ErrStoreUnavailable, e.cause} }
 
 // classify returns err as an unavailableError if it is a connection-level
-// failure, and unchanged otherwise.
+// failure or the database has no room to write, and unchanged otherwise.
 func classify(err error) error {
-	if err == nil || errors.Is(err, behalf.ErrStoreUnavailable) || !isConnectionFailure(err) {
+	if err == nil || errors.Is(err, behalf.ErrStoreUnavailable) || !(isConnectionFailure(err) || isStorageFull(err)) {
 		return err
 	}
 	return &unavailableError{cause: err}
 }
+
+// isStorageFull reports whether err says the database could not write for
+// want of room: SQLite's SQLITE_FULL, or its write refused by the file
+// system (SQLITE_IOERR_WRITE: a file size limit, a full disk on some file
+// systems); PostgreSQL's disk_full (53100). Like a database gone away, it
+// is the service's trouble, passing once an operator frees room: 503 with
+// Retry-After, not an internal error. It is never retried at once.
+func isStorageFull(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == pgDiskFull
+	}
+	var le *sqlite.Error
+	if errors.As(err, &le) {
+		return le.Code()&0xff == sqlite3.SQLITE_FULL || le.Code() == sqlite3.SQLITE_IOERR_WRITE
+	}
+	return false
+}
+
+// pgDiskFull is PostgreSQL's SQLSTATE disk_full.
+const pgDiskFull = "53100"
 
 // PostgreSQL SQLSTATEs that say the server cannot serve this connection:
 // class 08 (connection exception) and these.

@@ -103,12 +103,17 @@ func TestDatabaseUnavailableClassification(t *testing.T) {
 		"40001 serialization":        &pgconn.PgError{Code: "40001"},
 		"28P01 invalid_password":     &pgconn.PgError{Severity: "FATAL", Code: "28P01"},
 		"3D000 invalid_catalog_name": &pgconn.PgError{Severity: "FATAL", Code: "3D000"},
-		"53100 disk_full":            &pgconn.PgError{Code: "53100"},
 		"sqlite unique violation":    liteDup,
 		"context canceled":           fmt.Errorf("query: %w", context.Canceled),
 		"deadline exceeded":          context.DeadlineExceeded,
 		"plain error":                errors.New("boom"),
 		"nil":                        nil,
+	}
+	// A full disk is unavailable too, but not a connection failure: it is
+	// never retried at once.
+	full := &pgconn.PgError{Code: "53100"}
+	if isConnectionFailure(full) || !errors.Is(classify(full), behalf.ErrStoreUnavailable) {
+		t.Errorf("53100 disk_full: connection failure %v, classified %v", isConnectionFailure(full), classify(full))
 	}
 	for name, err := range others {
 		if isConnectionFailure(err) {

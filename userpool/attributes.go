@@ -40,8 +40,8 @@ func validateAttributes(attrs map[string]string) error {
 		if !known || len(name) > maxAttributeName {
 			return invalidParameter("Attributes did not conform to the schema: %s: Attribute does not exist in the schema.", name)
 		}
-		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxAttributeValue {
-			return invalidParameter("Attribute %s must be valid UTF-8 of at most %d characters.", name, maxAttributeValue)
+		if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxAttributeValue || strings.ContainsRune(v, 0) {
+			return invalidParameter("Attribute %s must be valid UTF-8 of at most %d characters, without NUL.", name, maxAttributeValue)
 		}
 		if err := validateAttributeValue(name, v); err != nil {
 			return err
@@ -94,6 +94,5 @@ func publicUser(u *behalf.PoolUser) *behalf.PoolUser {
 		c.Attributes = map[string]string{}
 	}
 	c.Attributes["sub"] = u.Sub
-	c.Groups = slices.Clone(u.Groups)
 	return &c
 }

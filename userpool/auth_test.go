@@ -1,7 +1,9 @@
 package userpool_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 
@@ -539,4 +541,42 @@ func TestGlobalSignOutWithoutTokenRevocation(t *testing.T) {
 	if _, err := e.svc.GetUser(e.ctx, fresh.AccessToken); err != nil {
 		t.Errorf("new sign-in: %v", err)
 	}
+}
+
+// Ensure a password check that finds no hashing slot within HashQueueWait
+// is refused with TooManyRequestsException and a Retry-After, instead of
+// waiting without bound (issue 11, reliability 1: at 10× the sustainable
+// sign-in rate RSS reached 575 MB); the refusal is not a failed attempt,
+// and once a slot is free the user signs in.
+func TestHashSlotsBusy(t *testing.T) {
+	e := newEnv(t)
+	e.svc.MaxConcurrentHashes = 1
+	e.svc.HashQueueWait = time.Millisecond
+	p := e.pool(t)
+	c, secret := e.client(t, p.ID, true)
+	e.user(t, p.ID, "alice", nil)
+	release, err := userpool.HoldHashSlot(e.ctx, e.svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A guard only: a check that waited for the slot would end here.
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	e.ctx = ctx
+	busy := func(what string, err error) {
+		t.Helper()
+		var ra behalf.RetryAfterError
+		if behalf.CognitoException(err) != behalf.CognitoTooManyRequests || !errors.As(err, &ra) || ra.RetryAfter() < time.Second {
+			t.Fatalf("%s with every hashing slot taken: %v, want TooManyRequestsException with a Retry-After", what, err)
+		}
+	}
+	for range 10 { // more than the lockout allows
+		_, err := e.signIn(c, secret, "alice", "Wrong-Horse-9")
+		busy("sign-in", err)
+	}
+	_, err = e.signIn(c, secret, "nobody", testPassword)
+	busy("sign-in of an unknown user", err)
+	busy("AdminSetUserPassword", e.svc.AdminSetUserPassword(e.ctx, p.ID, "alice", "Other-Horse-9", true))
+	release()
+	e.mustSignIn(t, c, secret, "alice")
 }

@@ -3,59 +3,47 @@ package userpool
 import (
 	"slices"
 	"strings"
+
+	"github.com/behalf-dev/behalf"
 )
 
-// filterAttributes are the attributes ListUsers filters on.
-var filterAttributes = []string{"username", "email", "sub"}
-
-// cognitoSearchable are attributes Cognito searches that Behalf does not.
-var cognitoSearchable = []string{
-	"phone_number", "name", "given_name", "family_name", "preferred_username",
-	"cognito:user_status", "status",
-}
-
-// maxFilterLength bounds a filter expression.
+// maxFilterLength bounds a filter expression (Cognito's UserFilterType).
 const maxFilterLength = 256
 
-// parseFilter parses `attribute = "value"`, the value a double-quoted
-// string in which \" and \\ escape. Prefix filters (^=) and attributes
-// other than username, email and sub are InvalidParameterException.
-func parseFilter(f string) (attr, value string, err error) {
+// msgFilterSyntax is Cognito's message for a filter it cannot parse.
+const msgFilterSyntax = "Error while parsing filter."
+
+// parseFilter parses a ListUsers filter as Cognito documents it:
+// `attribute = "value"` (equal) or `attribute ^= "value"` (starts with),
+// spaces around the operator optional, the value a double-quoted string in
+// which \" and \\ escape. The attribute must be one Cognito searches
+// (behalf.SearchAttributes; custom attributes are not); anything else is
+// InvalidParameterException.
+func parseFilter(f string) (attr, value string, prefix bool, err error) {
 	if len(f) > maxFilterLength {
-		return "", "", invalidParameter("Error while parsing filter.")
+		return "", "", false, invalidParameter("1 validation error detected: Value at 'filter' failed to satisfy constraint: Member must have length less than or equal to %d", maxFilterLength)
 	}
 	rest := strings.TrimSpace(f)
 	i := strings.IndexAny(rest, " \t^=")
 	if i <= 0 {
-		return "", "", invalidParameter("Error while parsing filter.")
+		return "", "", false, invalidParameter(msgFilterSyntax)
 	}
 	attr, rest = rest[:i], strings.TrimSpace(rest[i:])
-	if err := checkFilterAttribute(attr); err != nil {
-		return "", "", err
+	if !slices.Contains(behalf.SearchAttributes, attr) {
+		return "", "", false, invalidParameter("Invalid search attribute: %s", attr)
 	}
-	if strings.HasPrefix(rest, "^=") {
-		return "", "", invalidParameter("Prefix filters (^=) are not supported.")
+	rest, prefix = strings.CutPrefix(rest, "^=")
+	if !prefix {
+		var ok bool
+		if rest, ok = strings.CutPrefix(rest, "="); !ok {
+			return "", "", false, invalidParameter(msgFilterSyntax)
+		}
 	}
-	rest, ok := strings.CutPrefix(rest, "=")
+	value, ok := parseQuoted(strings.TrimSpace(rest))
 	if !ok {
-		return "", "", invalidParameter("Error while parsing filter.")
+		return "", "", false, invalidParameter(msgFilterSyntax)
 	}
-	value, ok = parseQuoted(strings.TrimSpace(rest))
-	if !ok {
-		return "", "", invalidParameter("Error while parsing filter.")
-	}
-	return attr, value, nil
-}
-
-// checkFilterAttribute accepts the attributes Behalf filters on.
-func checkFilterAttribute(attr string) error {
-	switch {
-	case slices.Contains(filterAttributes, attr):
-		return nil
-	case slices.Contains(cognitoSearchable, attr):
-		return invalidParameter("Behalf filters users only by username, email or sub, not %s.", attr)
-	}
-	return invalidParameter("Invalid search attribute: %s", attr)
+	return attr, value, prefix, nil
 }
 
 // parseQuoted parses a whole double-quoted string with \" and \\ escapes.

@@ -2,17 +2,46 @@ package userpool
 
 import (
 	"context"
+	"time"
 
 	"github.com/behalf-dev/behalf"
 )
 
+// DefaultHashQueueWait is how long a password check waits for a hashing
+// slot, when HashQueueWait is zero, before it is refused.
+const DefaultHashQueueWait = 500 * time.Millisecond
+
+// HashRetryAfter is the Retry-After of a password check refused for want
+// of a hashing slot.
+const HashRetryAfter = time.Second
+
+// errHashBusy refuses a password check that found no hashing slot in
+// time: TooManyRequestsException on the wire, with Retry-After.
+var errHashBusy = &behalf.Error{Code: behalf.ETHROTTLED, Message: "Too many sign-ins in progress; try again shortly.", Retry: HashRetryAfter}
+
 // acquireHash waits for a hashing slot; at most MaxConcurrentHashes argon2id
-// computations run at once.
+// computations run at once. A caller that finds none within HashQueueWait
+// gets errHashBusy: under a sign-in storm the waiters would otherwise pile
+// up without bound, each holding its request, while every hash holds
+// HashParams.Memory.
 func (s *Service) acquireHash(ctx context.Context) error {
 	s.init()
 	select {
 	case s.hashSem <- struct{}{}:
 		return nil
+	default:
+	}
+	wait := s.HashQueueWait
+	if wait <= 0 {
+		wait = DefaultHashQueueWait
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.hashSem <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errHashBusy
 	case <-ctx.Done():
 		return internal("wait for a hashing slot", ctx.Err())
 	}

@@ -147,8 +147,12 @@ func (s *Service) ListUserPools(ctx context.Context, req behalf.PageRequest) ([]
 
 // DeleteUserPool deletes a pool with its clients, users and tokens. Its
 // signing keys stay in the store, unpublished, since nothing serves them.
+// A pool with a domain is refused, as Cognito refuses it.
 func (s *Service) DeleteUserPool(ctx context.Context, poolID string) error {
 	if _, err := s.getPool(ctx, poolID); err != nil {
+		return err
+	}
+	if err := s.checkNoDomains(ctx, poolID); err != nil {
 		return err
 	}
 	err := s.Store.DeleteUserPool(ctx, poolID)

@@ -49,9 +49,21 @@ type Service struct {
 	// login storm keeps memory flat (each costs HashParams.Memory);
 	// runtime.NumCPU() when zero.
 	MaxConcurrentHashes int
+	// HashQueueWait is how long a password check or change waits for one
+	// of those slots before it is refused with TooManyRequestsException
+	// (and Retry-After); DefaultHashQueueWait when zero.
+	HashQueueWait time.Duration
 	// SessionValidity is how long a challenge Session is valid;
 	// DefaultSessionValidity when zero.
 	SessionValidity time.Duration
+
+	// DomainSuffix, when set, serves prefix domains (CreateUserPoolDomain
+	// without CustomDomainConfig) at {prefix}.{DomainSuffix}, and
+	// CustomDomains are the custom domains that may be created and are
+	// served; both with PublicURL's scheme and port (domain.go).
+	DomainSuffix  string
+	CustomDomains []string
+	domainState   domainState
 
 	initOnce sync.Once
 	hashSem  chan struct{}

@@ -62,10 +62,10 @@ func TestTokenClaims(t *testing.T) {
 	p := e.pool(t)
 	c, _ := e.client(t, p.ID, false)
 	u := e.user(t, p.ID, "alice", map[string]string{"email": "alice@example.com", "email_verified": "true", "custom:team": "blue"})
-	if _, err := e.store.UpdatePoolUser(e.ctx, p.ID, "alice", func(u *behalf.PoolUser) error {
-		u.Groups = []string{"admins"}
-		return nil
-	}); err != nil {
+	if _, err := e.svc.CreateGroup(e.ctx, behalf.GroupInput{PoolID: p.ID, Name: "admins"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AdminAddUserToGroup(e.ctx, p.ID, "alice", "admins"); err != nil {
 		t.Fatal(err)
 	}
 	now := e.clock.Now()

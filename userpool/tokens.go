@@ -42,6 +42,8 @@ type issueRequest struct {
 	nonce      string
 	newRefresh bool // store and return a new refresh token
 	atHash     bool // add at_hash to the ID token (OAuth)
+	// groups are the user's groups, in claim order (issue reads them).
+	groups []*behalf.PoolGroup
 }
 
 // issue signs an access token and, for API sign-ins or the openid scope,
@@ -52,6 +54,9 @@ type issueRequest struct {
 func (s *Service) issue(ctx context.Context, r issueRequest) (*behalf.PoolTokens, error) {
 	sg, err := s.signer(ctx, r.pool.ID)
 	if err != nil {
+		return nil, err
+	}
+	if r.groups, err = s.userGroups(ctx, r.pool.ID, r.user.Username); err != nil {
 		return nil, err
 	}
 	now := s.now()
@@ -98,9 +103,7 @@ func (s *Service) commonClaims(r issueRequest, now time.Time, origin string) map
 	if r.client.EnableTokenRevocation {
 		c["origin_jti"] = origin
 	}
-	if len(r.user.Groups) > 0 {
-		c["cognito:groups"] = slices.Clone(r.user.Groups)
-	}
+	groupClaims(c, r.groups)
 	return c
 }
 
@@ -133,6 +136,7 @@ func idClaims(r issueRequest, common map[string]any, exp time.Time, access strin
 			c[k] = v
 		}
 	}
+	roleClaims(c, r.groups)
 	c["aud"] = r.client.ID
 	c["token_use"] = useID
 	c["cognito:username"] = r.user.Username

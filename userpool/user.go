@@ -3,6 +3,7 @@ package userpool
 import (
 	"context"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -255,8 +256,9 @@ func (s *Service) signOut(ctx context.Context, poolID, username string, also fun
 	return nil
 }
 
-// ListUsers returns one page of users by username. A filter selects at
-// most one user: `username = "x"`, `email = "x"` or `sub = "x"`.
+// ListUsers returns one page of users: by username, or with a filter
+// (parseFilter) the users it selects, ordered by the attribute (as Cognito
+// documents) and then username. A blank filter lists every user.
 func (s *Service) ListUsers(ctx context.Context, poolID string, req behalf.PageRequest, filter string) ([]*behalf.PoolUser, string, error) {
 	pool, err := s.getPool(ctx, poolID)
 	if err != nil {
@@ -266,8 +268,8 @@ func (s *Service) ListUsers(ctx context.Context, poolID string, req behalf.PageR
 	if err != nil {
 		return nil, "", err
 	}
-	if filter != "" {
-		return s.filterUsers(ctx, pool, filter)
+	if strings.TrimSpace(filter) != "" {
+		return s.searchUsers(ctx, pool, filter, opt, limit)
 	}
 	users, err := s.Store.ListPoolUsers(ctx, poolID, opt)
 	if err != nil {
@@ -280,26 +282,30 @@ func (s *Service) ListUsers(ctx context.Context, poolID string, req behalf.PageR
 	return users, next, nil
 }
 
-// filterUsers runs a ListUsers filter.
-func (s *Service) filterUsers(ctx context.Context, pool *behalf.UserPool, filter string) ([]*behalf.PoolUser, string, error) {
-	attr, value, err := parseFilter(filter)
+// searchUsers runs a ListUsers filter: one page of the users it selects.
+// The page token holds the last user's sort key and username.
+func (s *Service) searchUsers(ctx context.Context, pool *behalf.UserPool, filter string, opt behalf.ListOptions, limit int) ([]*behalf.PoolUser, string, error) {
+	attr, value, prefix, err := parseFilter(filter)
 	if err != nil {
 		return nil, "", err
 	}
-	var u *behalf.PoolUser
-	switch attr {
-	case "username":
-		u, err = s.Store.GetPoolUser(ctx, pool.ID, value)
-	case "sub":
-		u, err = s.Store.GetPoolUserBySub(ctx, pool.ID, value)
-	default:
-		u, err = s.Store.FindPoolUserByAttribute(ctx, pool.ID, attr, value)
+	q := behalf.PoolUserQuery{Attribute: attr, Value: value, Prefix: prefix, Limit: opt.Limit}
+	if opt.After != "" {
+		c, ok := behalf.ParsePoolUserCursor(opt.After)
+		if !ok {
+			return nil, "", invalidParameter("The pagination token is invalid.")
+		}
+		q.After = &c
 	}
-	if isNotFound(err) {
-		return []*behalf.PoolUser{}, "", nil
-	}
+	users, err := s.Store.SearchPoolUsers(ctx, pool.ID, q)
 	if err != nil {
 		return nil, "", internal("filter users", err)
 	}
-	return []*behalf.PoolUser{publicUser(u)}, "", nil
+	users, next := behalf.NextPage(users, limit, func(u *behalf.PoolUser) string {
+		return behalf.PoolUserCursor{Key: behalf.PoolUserSortKey(attr, u), Username: u.Username}.String()
+	})
+	for i, u := range users {
+		users[i] = publicUser(u)
+	}
+	return users, next, nil
 }

@@ -110,7 +110,7 @@ func TestFilterUsers(t *testing.T) {
 	if err != nil || len(users) != 0 {
 		t.Errorf("no match: %d users, %v", len(users), err)
 	}
-	for _, f := range []string{`name = "x"`, `email ^= "a"`, `email = alice`, `email = "a" x`, `nonsense`, `custom:x = "1"`, `email = "a\q"`} {
+	for _, f := range []string{`email = alice`, `email = "a" x`, `nonsense`, `custom:x = "1"`, `email = "a\q"`} {
 		_, _, err := e.svc.ListUsers(e.ctx, p.ID, behalf.PageRequest{}, f)
 		wantCognito(t, err, behalf.CognitoInvalidParameter, "")
 	}

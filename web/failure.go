@@ -12,7 +12,8 @@ import (
 // An EINVALID or ENOTFOUND error shows its message with 400, EFORBIDDEN
 // with 403; an unreachable sign-in provider (EUNAVAILABLE) is 502 with a
 // retry hint, its cause logged as a warning; anything else is 500, logged
-// as an error and never shown. page names the page in the log.
+// as an error (at debug level once the browser went away, ctx ended) and
+// never shown. page names the page in the log.
 func failure(ctx context.Context, log *slog.Logger, page string, err error) (int, string) {
 	switch behalf.ErrorCode(err) {
 	case behalf.EINVALID, behalf.ENOTFOUND:
@@ -23,6 +24,11 @@ func failure(ctx context.Context, log *slog.Logger, page string, err error) (int
 		log.WarnContext(ctx, page+": sign-in provider unavailable", "err", err)
 		return http.StatusBadGateway, "The sign-in provider could not be reached. Please try again in a moment."
 	}
-	log.ErrorContext(ctx, page+" error", "err", err)
+	if ctx.Err() != nil {
+		// The browser went away: not a server error.
+		log.DebugContext(ctx, page+": client gone", "err", err)
+	} else {
+		log.ErrorContext(ctx, page+" error", "err", err)
+	}
 	return http.StatusInternalServerError, "Something went wrong on our side. Please try again."
 }

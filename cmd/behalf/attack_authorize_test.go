@@ -249,7 +249,7 @@ func TestSweepExpiredHostedLoginRequests(t *testing.T) {
 	}
 	log := &syncBuffer{}
 	m := &Main{Log: slog.New(slog.NewTextHandler(log, nil)), Now: clock.Now}
-	m.sweep(ctx, db)
+	m.sweep(ctx, sweeper{store: db})
 	for id, want := range map[string]bool{"gone": false, "grace": true, "live": true} {
 		if _, err := db.GetPoolAuthRequest(ctx, id); (err == nil) != want {
 			t.Errorf("request %q after the sweep: %v, want kept %v", id, err, want)

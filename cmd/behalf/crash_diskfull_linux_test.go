@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ import (
 // stayed 200). The disk fills up for the server process only: its file
 // size limit (RLIMIT_FSIZE, set from outside with prlimit) drops to one
 // byte, so SQLite cannot add a byte to its WAL, as on a full file system;
-// reads go on. /readyz goes 503 within a couple of seconds, and back to 200
+// reads go on, and writes answer 503 ServiceUnavailableException. /readyz goes 503 within a couple of seconds, and back to 200
 // once the limit is lifted, when writes work again.
 func TestReadyzFailsWhenDiskFull(t *testing.T) {
 	if testing.Short() {
@@ -47,10 +48,12 @@ func TestReadyzFailsWhenDiskFull(t *testing.T) {
 	waitReadyz(t, s.URL, http.StatusOK, 5*time.Second)
 
 	setFileSizeLimit(t, proc.cmd.Process.Pid, 1)
+	// The write is refused as the service's trouble, for a while: 503
+	// ServiceUnavailableException with Retry-After, not a 500.
 	if err := create(); err == nil {
 		t.Fatal("a write succeeded with the disk full")
-	} else {
-		t.Logf("write with the disk full: %v", err)
+	} else if !strings.Contains(err.Error(), "ServiceUnavailableException") || !strings.Contains(err.Error(), "StatusCode: 503") {
+		t.Errorf("write with the disk full: %v, want 503 ServiceUnavailableException", err)
 	}
 	if _, err := c.ListWorkloadIdentities(ctx, &ctl.ListWorkloadIdentitiesInput{}); err != nil {
 		t.Fatalf("read with the disk full: %v", err)

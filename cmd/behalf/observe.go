@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
-	"github.com/behalf-dev/behalf/agentruntime"
 	"github.com/behalf-dev/behalf/api"
 	"github.com/behalf-dev/behalf/observe"
 	"github.com/behalf-dev/behalf/ratelimit"
@@ -129,61 +128,27 @@ func (m *Main) startObservability(ctx context.Context) (stop func(), err error) 
 	}, nil
 }
 
-// instrument hooks the metrics, traces and rate limits into the wired
-// server, before it serves (wire gave the data plane its counters): the
-// request counters, the per-key limit on every SigV4 verifier (AgentCore,
-// cognito-idp, invocations; the root key exempt unless --rate-limit-root),
-// the agent transport's spans, and, in front of the routes (inside the
-// request-id middleware), the per-IP limits and intercept (the hosted
-// login).
-func (m *Main) instrument(srv *api.Server, intercept func(http.Handler) http.Handler) {
-	o := m.obs
-	limited := func(limit string) func(*http.Request) {
-		return func(r *http.Request) {
-			o.metrics.RateLimited(limit)
-			m.Log.DebugContext(r.Context(), "rate limited", "limit", limit)
-		}
+// onLimited is told of each request a rate limit refuses: it counts and
+// logs it by limit.
+func (m *Main) onLimited(limit string) func(*http.Request) {
+	return func(r *http.Request) {
+		m.obs.metrics.RateLimited(limit)
+		m.Log.DebugContext(r.Context(), "rate limited", "limit", limit)
 	}
-	srv.Observe = o.metrics.Request
+}
+
+// keyLimit returns what puts a SigV4 verifier behind the per-key rate
+// limit (the root key exempt unless --rate-limit-root), or leaves it as
+// it is when that limit is off.
+func (m *Main) keyLimit() func(ratelimit.Authenticator) ratelimit.Authenticator {
+	if m.obs.keys == nil {
+		return func(a ratelimit.Authenticator) ratelimit.Authenticator { return a }
+	}
 	var exempt func(behalf.Principal) bool
 	if !m.Config.RateLimitRoot {
 		exempt = behalf.Principal.IsRoot
 	}
-	limitKeys := func(a ratelimit.Authenticator) *ratelimit.KeyLimit {
-		return &ratelimit.KeyLimit{Next: a, Limiter: o.keys, Exempt: exempt, OnLimit: limited("key")}
+	return func(a ratelimit.Authenticator) ratelimit.Authenticator {
+		return &ratelimit.KeyLimit{Next: a, Limiter: m.obs.keys, Exempt: exempt, OnLimit: m.onLimited("key")}
 	}
-	if o.keys != nil {
-		if srv.Auth != nil {
-			srv.Auth = limitKeys(srv.Auth)
-		}
-		if srv.CognitoAuth != nil {
-			srv.CognitoAuth = limitKeys(srv.CognitoAuth)
-		}
-	}
-	if gw, ok := srv.Invocations.(*agentruntime.Gateway); ok {
-		if o.keys != nil && gw.SigV4 != nil {
-			gw.SigV4 = limitKeys(gw.SigV4)
-		}
-		if o.tracing.Enabled() {
-			next := gw.Transport
-			if next == nil {
-				next = gw.DefaultTransport()
-			}
-			gw.Transport = o.tracing.Transport(next)
-		}
-	}
-	ips := &ratelimit.IPLimit{Limiter: o.ips, TrustProxy: m.Config.TrustProxy, OnLimit: limited("ip")}
-	srv.Front = func(h http.Handler) http.Handler {
-		if intercept != nil {
-			h = intercept(h)
-		}
-		return ips.Wrap(h)
-	}
-}
-
-// outer wraps h in a server span per request when tracing is on. The
-// metrics are never served here, on the API's (public) listener: only on
-// --metrics-listen.
-func (m *Main) outer(h http.Handler) http.Handler {
-	return m.obs.tracing.Handler(h)
 }

@@ -46,6 +46,9 @@ type Config struct {
 	ConnectionsIssuer string
 	// Observability: log level, metrics listener, rate limits (observe.go).
 	Observability
+	// Overload: bounds on requests, hashes and database connections in
+	// flight (overload.go).
+	Overload
 	// Init allows starting over with an empty database in a data directory
 	// that holds key or credentials files of an earlier one (startup.go).
 	Init bool
@@ -55,11 +58,16 @@ type Config struct {
 	// client IP (as the per-IP rate limit keys it) and in all; 0 removes one.
 	HostedLoginMaxPendingPerIP int
 	HostedLoginMaxPending      int
+	// User pool domains: prefix domains are served at
+	// {prefix}.{PoolDomainSuffix}, and PoolDomains are the custom domains
+	// that may be created; both with the public URL's scheme and port.
+	PoolDomainSuffix string
+	PoolDomains      []string
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), DatabaseWait: 60 * time.Second,
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second,
 		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending}
 }
 
@@ -78,11 +86,7 @@ type Main struct {
 	Resolver *net.Resolver
 
 	store *sqlstore.DB
-	// dataPlane flushes its token-fetch audit while serving and at shutdown.
-	dataPlane *identity.DataPlane
-	// userPools' stale lockout records are swept while serving.
-	userPools *userpool.Service
-	obs       observability // metrics, tracing, rate limiters (observe.go)
+	obs   observability // metrics, tracing, rate limiters (observe.go)
 }
 
 // NewMain returns a Main with the default configuration logging to logOut.
@@ -106,10 +110,13 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
 	c.Observability.flags(fs)
+	c.Overload.flags(fs)
 	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
 	fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to wait at start for an unreachable PostgreSQL, retrying with backoff (0: fail at once)")
 	fs.IntVar(&c.HostedLoginMaxPendingPerIP, "hosted-login-max-pending-per-ip", c.HostedLoginMaxPendingPerIP, "unexpired sign-in requests the hosted login keeps per client IP (keyed as --rate-limit-ip; loopback clients count in the total only); 0 removes the bound")
 	fs.IntVar(&c.HostedLoginMaxPending, "hosted-login-max-pending", c.HostedLoginMaxPending, "unexpired sign-in requests the hosted login keeps in all; 0 removes the bound")
+	fs.StringVar(&c.PoolDomainSuffix, "pool-domain-suffix", c.PoolDomainSuffix, "serve user pools' prefix domains (CreateUserPoolDomain) at PREFIX.SUFFIX, e.g. auth.example.com; the operator's DNS and TLS point them at the public URL's host and port")
+	fs.Var((*multi)(&c.PoolDomains), "pool-domain", "a custom domain (host name) user pools may create with CreateUserPoolDomain and Behalf serves, e.g. login.example.com (repeatable)")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -138,7 +145,18 @@ func (c Config) Validate() error {
 	if c.HostedLoginMaxPendingPerIP < 0 || c.HostedLoginMaxPending < 0 {
 		errs = append(errs, fmt.Errorf("--hosted-login-max-pending-per-ip and --hosted-login-max-pending must not be negative (0 removes a bound)"))
 	}
+	if c.PoolDomainSuffix != "" || len(c.PoolDomains) > 0 {
+		public := c.PublicURL
+		if public == "" {
+			public = "http://" + c.Listen // as Run defaults it
+		}
+		pools := &userpool.Service{PublicURL: strings.TrimSuffix(public, "/"), DomainSuffix: c.PoolDomainSuffix, CustomDomains: c.PoolDomains}
+		if err := pools.CheckDomains(); err != nil {
+			errs = append(errs, fmt.Errorf("--pool-domain-suffix, --pool-domain: %w", err))
+		}
+	}
 	errs = append(errs, c.Observability.validate()...)
+	errs = append(errs, c.Overload.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -171,6 +189,8 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	store.SetMaxConns(c.DBMaxConns)
+	m.obs.metrics.DBPool(store.Stats)
 	m.store = store
 	defer m.Close()
 	sealer, closeKeys, err := m.openSealer(ctx, store) // every key-encryption key version (keys_cmd.go)
@@ -192,41 +212,26 @@ func (m *Main) Run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	srv, err := m.wire(ctx, store, sealer, keys, publicURL)
+	a, err := m.wire(ctx, store, sealer, keys, publicURL)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	// Hosted login and OIDC endpoints under /{poolId}/, in front of the API.
-	// Sign-in requests are bounded per client IP keyed as the per-IP limit
-	// keys it (behind --trust-proxy, the forwarded client).
-	opts := []oidcop.Option{oidcop.WithLogger(m.Log),
-		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
-		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),
-	}
-	if m.Now != nil {
-		opts = append(opts, oidcop.WithClock(m.Now))
-	}
-	hosted, err := oidcop.New(srv.UserPools, store, sealer, publicURL, opts...)
-	if err != nil {
-		ln.Close()
-		return fmt.Errorf("hosted login: %w", err)
-	}
-	if si, ok := srv.SignIn.(*web.SignIn); ok {
-		si.Local = hosted // the binding page signs in at the pools in process
-	}
-	m.instrument(srv, hosted.Intercept) // the hosted login goes in front of the API, inside its logging
-	return m.serve(ctx, ln, m.outer(srv.Handler()), publicURL)
+	return m.serve(ctx, ln, a, publicURL)
 }
 
-func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publicURL string) error {
+func (m *Main) serve(ctx context.Context, ln net.Listener, a *app, publicURL string) error {
 	hs := &http.Server{
-		Handler:           h,
+		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	if n := m.Config.MaxConnections; n > 0 {
+		cl := newConnLimit(ln, n)
+		ln, hs.ConnState = cl, cl.ConnState
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -236,12 +241,10 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 	flushed := make(chan struct{})
 	go func() {
 		defer close(flushed)
-		if m.dataPlane != nil {
-			m.dataPlane.Vault().RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
-		}
+		a.dataPlane.Vault().RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
 	}()
 	defer func() { stopFlush(); <-flushed }()
-	go m.sweepSessions(ctx, m.store)
+	go m.sweepSessions(ctx, sweeper{store: m.store, consent: a.dataPlane.Consent(), wats: a.dataPlane.WATs(), pools: a.userPools})
 	m.Log.Info("behalf serving", "addr", ln.Addr().String(), "public_url", publicURL, "data_dir", m.Config.DataDir)
 	m.Addr <- ln.Addr().String()
 	select {
@@ -255,9 +258,25 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, h http.Handler, publi
 	return hs.Shutdown(sctx)
 }
 
-// wire builds the services and the wire API on the store and keys.
-func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Sealer, keys *identity.AccessKeys, publicURL string) (*api.Server, error) {
+// app is the server as wired: built once, each part with its final
+// dependencies; nothing is changed after construction.
+type app struct {
+	// handler is the whole API: every request named, a server span, the
+	// in-flight bounds, the per-IP limits and the hosted login in front of
+	// the routes. The metrics are never served on this (public) listener:
+	// only on --metrics-listen.
+	handler http.Handler
+	// dataPlane's usage flusher and session sweeper, and userPools' lockout
+	// sweep, run while serving.
+	dataPlane *identity.DataPlane
+	userPools *userpool.Service
+}
+
+// wire builds the services and the wire API on the store and keys, in
+// dependency order, observability (m.obs, started by Run) first.
+func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Sealer, keys *identity.AccessKeys, publicURL string) (*app, error) {
 	c := m.Config
+	o := m.obs
 	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
 	// PRIVATE_KEY_JWT providers' client-assertion keys.
 	clientKeys := &identity.ClientKeys{Store: store, Sealer: sealer, Now: m.Now}
@@ -269,58 +288,106 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	if err != nil {
 		return nil, fmt.Errorf("load workload access token key: %w", err)
 	}
-	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now}
-	m.userPools = pools
+	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
+	// Prefix domains are served at {prefix}.{--pool-domain-suffix}, custom
+	// ones if --pool-domain names them.
+	pools := &userpool.Service{Store: store, Sealer: sealer, PublicURL: publicURL, Region: c.Region, Now: m.Now,
+		DomainSuffix: c.PoolDomainSuffix, CustomDomains: c.PoolDomains}
+	if err := pools.CheckDomains(); err != nil {
+		return nil, err
+	}
+	c.Overload.configurePools(pools)
+	// Their hosted login and OIDC endpoints under /{poolId}/, and at the
+	// root of the pools' domains (Host routing, pools.ResolveHost), in
+	// front of the API. Sign-in requests are bounded per client IP keyed
+	// as the per-IP limit keys it (behind --trust-proxy, the forwarded
+	// client).
+	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log),
+		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
+		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),
+	}
+	if m.Now != nil {
+		hostedOpts = append(hostedOpts, oidcop.WithClock(m.Now))
+	}
+	hosted, err := oidcop.New(pools, store, sealer, publicURL, hostedOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("hosted login: %w", err)
+	}
 	// Every user pool is a trusted issuer, with its keys read in process.
 	poolIssuers := &pooltoken.Pools{Keys: pools, PublicURL: publicURL}
 	users := identity.NewTrustedIssuers(store, httpClient, poolIssuers)
 	dp := identity.New(identity.Config{
 		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
-		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: m.obs.metrics, // set by Run before wire
+		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: o.metrics,
 		ClientKeys: clientKeys,
 	})
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
-	auth := &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}}
+	// One verifier per signing name, so a request signed for one API cannot
+	// call the other; each behind the per-key rate limit.
+	limitKeys := m.keyLimit()
+	auth := limitKeys(&sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"bedrock-agentcore"}})
+	cognitoAuth := limitKeys(&sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"cognito-idp"}})
 	// InvokeAgentRuntime: bearer JWTs per each runtime's authorizer, or
-	// SigV4; agents are dialled through the SSRF guard's connect-time check.
+	// SigV4; agents are dialled through the SSRF guard's connect-time check
+	// (traced when tracing is on).
+	var agentTransport http.RoundTripper = safehttp.NewTransport(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
+	if o.tracing.Enabled() {
+		agentTransport = o.tracing.Transport(agentTransport)
+	}
 	invocations := &agentruntime.Gateway{
-		Runtimes: store, WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		Runtimes: store, WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, Transport: agentTransport,
 		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
-	// issuers) for the binding page; Run points Local at the hosted login.
-	signIn := &web.SignIn{Sealer: sealer, PublicURL: publicURL, HTTPClient: httpClient, Log: m.Log, Now: m.Now}
-	m.dataPlane = dp
+	// issuers) for the binding and connections pages; it signs in at the
+	// pools in process, through the hosted login.
+	signIn := &web.SignIn{Sealer: sealer, PublicURL: publicURL, HTTPClient: httpClient, Local: hosted, Log: m.Log, Now: m.Now}
 	// The connections page signs users in with a workload's inbound client.
 	connections := &web.Connections{Service: dp.Vault(), SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Log: m.Log,
 		Clients: func(ctx context.Context, issuer string) (web.SignInClient, error) {
 			iss, id, secret, err := svc.InboundClient(ctx, issuer)
 			return web.SignInClient{Issuer: iss, ClientID: id, ClientSecret: secret}, err
 		}}
-	// The Cognito-compatible user pools: issuer {public-url}/{pool id}.
-	return &api.Server{
+	// In front of the routes, inside the API's logging and metrics: the
+	// in-flight bounds first (a request refused for overload costs nothing
+	// else, overload.go), the per-IP limits, then the hosted login.
+	ips := &ratelimit.IPLimit{Limiter: o.ips, TrustProxy: c.TrustProxy, OnLimit: m.onLimited("ip")}
+	bound := m.inFlightBounds()
+	srv := &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
 		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp.Consent(), Log: m.Log, SignIn: signIn},
 		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn,
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
-		Runtimes:   runtimes,
-		UserPools:  pools,
-		ClientKeys: clientKeys,
-		// One verifier per signing name, so a request signed for one API
-		// cannot call the other.
+		Runtimes:    runtimes,
+		UserPools:   pools,
+		ClientKeys:  clientKeys,
 		Auth:        auth,
+		CognitoAuth: cognitoAuth,
 		Invocations: invocations,
-		CognitoAuth: &sigv4.Verifier{Lookup: keys.Lookup, Services: []string{"cognito-idp"}},
 		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
-	}, nil
+		Observe:     o.metrics.Request,
+		Trace:       o.tracing.Handler,
+		Front:       func(h http.Handler) http.Handler { return bound(ips.Wrap(hosted.Intercept(h))) },
+		FrontRoutes: hosted.Route,
+	}
+	return &app{handler: srv.Handler(), dataPlane: dp, userPools: pools}, nil
 }
 
 // sweptStore is what the sweeper deletes from.
 type sweptStore interface {
 	DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error)
 	DeleteExpiredPoolAuthRequests(ctx context.Context, before time.Time) (int, error)
+}
+
+// sweeper is what the sweep cleans: the store's expired rows, the
+// sessions consent ends, the user pools' stale lockouts (nil: not swept).
+type sweeper struct {
+	store   sweptStore
+	consent *identity.Consent
+	wats    *identity.WATs
+	pools   *userpool.Service
 }
 
 // poolAuthRequestGrace is how long after expiring a user pool's hosted-login
@@ -334,7 +401,7 @@ const poolAuthRequestGrace = 5 * time.Minute
 const lockoutGrace = 5 * time.Minute
 
 // sweepSessions runs sweep every minute until ctx is done.
-func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
+func (m *Main) sweepSessions(ctx context.Context, sw sweeper) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
@@ -342,7 +409,7 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			m.sweep(ctx, store)
+			m.sweep(ctx, sw)
 		}
 	}
 }
@@ -356,24 +423,26 @@ func (m *Main) sweepSessions(ctx context.Context, store sweptStore) {
 // sign-in lockout records lockoutGrace after they stopped counting (each
 // name an attacker tries leaves one, so they must not pile up), and the
 // users' JWTs kept for on-behalf-of exchange once their WATs expired.
-func (m *Main) sweep(ctx context.Context, store sweptStore) {
-	if m.dataPlane != nil {
+func (m *Main) sweep(ctx context.Context, sw sweeper) {
+	if sw.consent != nil {
 		// Sessions that expired holding an unbound token: fail them
 		// and revoke the token before anything is deleted.
-		if n, err := m.dataPlane.Consent().ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
+		if n, err := sw.consent.ExpireSessions(ctx, 100); err != nil && ctx.Err() == nil {
 			m.Log.Warn("end expired sessions", "err", err)
 		} else if n > 0 {
 			m.Log.Info("ended expired sessions holding a token", "count", n)
 		}
+	}
+	if sw.wats != nil {
 		// The users' JWTs kept for on-behalf-of exchange, once their
 		// workload access tokens have expired.
-		if n, err := m.dataPlane.WATs().SweepSubjectTokens(ctx); err != nil && ctx.Err() == nil {
+		if n, err := sw.wats.SweepSubjectTokens(ctx); err != nil && ctx.Err() == nil {
 			m.Log.Warn("sweep expired subject tokens", "err", err)
 		} else if n > 0 {
 			m.Log.Info("swept expired subject tokens", "count", n)
 		}
 	}
-	n, err := store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
+	n, err := sw.store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))
 	if err != nil && ctx.Err() == nil {
 		m.Log.Warn("sweep expired sessions", "err", err)
 	} else if n > 0 {
@@ -384,14 +453,14 @@ func (m *Main) sweep(ctx context.Context, store sweptStore) {
 	if m.Now != nil {
 		now = m.Now()
 	}
-	n, err = store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
+	n, err = sw.store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
 	if err != nil && ctx.Err() == nil {
 		m.Log.Warn("sweep expired hosted-login requests", "err", err)
 	} else if n > 0 {
 		m.Log.Info("swept expired hosted-login requests", "count", n)
 	}
-	if m.userPools != nil {
-		n, err = m.userPools.DeleteStaleLockouts(ctx, lockoutGrace)
+	if sw.pools != nil {
+		n, err = sw.pools.DeleteStaleLockouts(ctx, lockoutGrace)
 		if err != nil && ctx.Err() == nil {
 			m.Log.Warn("sweep stale user pool lockouts", "err", err)
 		} else if n > 0 {

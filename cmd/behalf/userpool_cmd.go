@@ -63,7 +63,7 @@ var userCommands = map[string]command{
 		}},
 	"get": {usage: "POOL USERNAME", short: "Show a user.", run: userGet},
 	"list": {usage: "POOL [--filter 'email = \"x\"']", short: "List a pool's users.", run: userList, flags: func(fs *flag.FlagSet) {
-		fs.String("filter", "", `only users matching ATTRIBUTE = "VALUE" (username, email or sub)`)
+		fs.String("filter", "", `only users matching ATTRIBUTE = "VALUE" or ATTRIBUTE ^= "PREFIX" (username, email, phone_number, name, given_name, family_name, preferred_username, cognito:user_status, status, sub)`)
 	}},
 	"delete":   {usage: "POOL USERNAME", short: "Delete a user and revoke their tokens.", run: userAdminAction("delete")},
 	"disable":  {usage: "POOL USERNAME", short: "Stop a user signing in or refreshing.", run: userAdminAction("disable")},

@@ -19,20 +19,22 @@ const ChromiumPath = "/usr/bin/chromium"
 // StepTimeout bounds each Do and Text call.
 const StepTimeout = 30 * time.Second
 
-// New starts headless Chromium with a fresh profile and the flags this
-// machine's closed network needs; it skips the test when Chromium is not
-// installed.
-func New(t testing.TB) context.Context {
+// New starts headless Chromium with a fresh profile, the flags this
+// machine's closed network needs and any extra ones (e.g.
+// chromedp.Flag("host-resolver-rules", …)); it skips the test when
+// Chromium is not installed.
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(ChromiumPath); err != nil {
 		t.Skipf("skipping the browser test: %s is not installed (%v); install Debian's chromium to run it", ChromiumPath, err)
 	}
-	alloc, cancel := chromedp.NewExecAllocator(context.Background(),
+	opts := append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(ChromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.NoFirstRun, chromedp.UserDataDir(t.TempDir()),
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-	)
+	}, extra...)
+	alloc, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(cancel)

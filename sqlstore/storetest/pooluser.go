@@ -23,7 +23,6 @@ func newPoolUser(poolID, username, sub string) *behalf.PoolUser {
 			"phone_number":   "+1555" + username,
 			"name":           "Ünïcode ✓ " + username,
 		},
-		Groups:            []string{"admins", "users"},
 		PasswordHash:      "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
 		Status:            behalf.UserConfirmed,
 		Enabled:           true,
@@ -361,7 +360,6 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 		edit := func(u *behalf.PoolUser) {
 			u.Attributes["given_name"] = "Alice"
 			delete(u.Attributes, "email_verified")
-			u.Groups = nil
 			u.PasswordHash = ""
 			u.Status = behalf.UserForceChangePassword
 			u.Enabled = false
@@ -420,9 +418,7 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 	t.Run("Concurrent", func(t *testing.T) {
 		s := open(t)
 		createUserPool(t, s, newUserPool(poolA))
-		base := newPoolUser(poolA, "alice", "sub-1")
-		base.Groups = nil
-		createPoolUser(t, s, base)
+		createPoolUser(t, s, newPoolUser(poolA, "alice", "sub-1"))
 		const n = 20
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -430,11 +426,12 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 			wg.Go(func() {
 				<-start
 				_, err := s.UpdatePoolUser(t.Context(), poolA, "alice", func(u *behalf.PoolUser) error {
-					groups := u.Groups
+					attrs := u.Attributes
 					// Widen the window between read and write, so that a
 					// store that does not lock the row loses updates.
 					time.Sleep(5 * time.Millisecond)
-					u.Groups = append(groups, fmt.Sprintf("g%d", i))
+					attrs[fmt.Sprintf("custom:g%d", i)] = "x"
+					u.Attributes = attrs
 					return nil
 				})
 				if err != nil {
@@ -444,8 +441,14 @@ func testUpdatePoolUser(t *testing.T, open openFunc) {
 		}
 		close(start)
 		wg.Wait()
-		if got := len(getPoolUser(t, s, poolA, "alice").Groups); got != n {
-			t.Fatalf("after %d concurrent updates adding a group each the user has %d groups, want %d", n, got, n)
+		added := 0
+		for name := range getPoolUser(t, s, poolA, "alice").Attributes {
+			if strings.HasPrefix(name, "custom:g") {
+				added++
+			}
+		}
+		if added != n {
+			t.Fatalf("after %d concurrent updates adding an attribute each the user has %d of them, want %d", n, added, n)
 		}
 	})
 }

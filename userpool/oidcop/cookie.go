@@ -15,9 +15,10 @@ import (
 	"github.com/behalf-dev/behalf/internal/cookieprefix"
 )
 
-// Cookie names. The session cookie's path is the pool's issuer path, the
-// CSRF cookie's the pool's login page, so each pool has its own. On https
-// both carry the __Secure- prefix (wireName).
+// Cookie names. The session cookie's path is the pool's issuer path (or
+// "/" on a domain of the pool), the CSRF cookie's the pool's login page,
+// so each pool has its own. On https both carry the __Secure- prefix
+// (wireName).
 const (
 	sessionCookie = "behalf_session"
 	csrfCookie    = "behalf_login"
@@ -54,13 +55,13 @@ func (p *Provider) setSession(ctx context.Context, h http.Header, poolID string,
 		return err
 	}
 	h.Add("Set-Cookie", p.cookie(sessionCookie, base64.RawURLEncoding.EncodeToString(sealed),
-		p.issuerPath(poolID), int(p.sessionLifetime/time.Second), http.SameSiteLaxMode).String())
+		p.cookiePath(ctx, poolID), int(p.sessionLifetime/time.Second), http.SameSiteLaxMode).String())
 	return nil
 }
 
 // clearSession adds a Set-Cookie header that deletes the session cookie.
-func (p *Provider) clearSession(h http.Header, poolID string) {
-	h.Add("Set-Cookie", p.cookie(sessionCookie, "", p.issuerPath(poolID), -1, http.SameSiteLaxMode).String())
+func (p *Provider) clearSession(ctx context.Context, h http.Header, poolID string) {
+	h.Add("Set-Cookie", p.cookie(sessionCookie, "", p.cookiePath(ctx, poolID), -1, http.SameSiteLaxMode).String())
 }
 
 // readSession returns the unexpired session in the request's cookies, or nil.
@@ -93,7 +94,7 @@ func (p *Provider) browserID(w http.ResponseWriter, r *http.Request, poolID stri
 	b := make([]byte, 32)
 	rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, p.cookie(csrfCookie, v, p.issuerPath(poolID)+pathLogin, int(loginLifetime/time.Second), http.SameSiteStrictMode))
+	http.SetCookie(w, p.cookie(csrfCookie, v, p.basePath(r.Context(), poolID)+pathLogin, int(loginLifetime/time.Second), http.SameSiteStrictMode))
 	return v
 }
 

@@ -15,6 +15,18 @@
 //	POST /{pool}/oauth2/revoke                      UserPoolService.RevokeToken
 //	GET  /{pool}/logout                             client_id + logout_uri: clears the session, redirects
 //
+// A pool's domains (CreateUserPoolDomain) serve the same routes at the
+// root of their hosts when the service is a HostResolver: a request whose
+// Host is a served domain of a pool (case-insensitive, with the public
+// URL's port) is that pool's alone, and its discovery document, login
+// redirect, logout and cookie paths name the domain, built from the
+// operator's configuration, never the Host header's text. Any other Host
+// is served as above, and the issuer (and so tokens' iss) never changes.
+// OpenID Connect Discovery asks relying parties to fetch the document from
+// the issuer, so strict ones use {public-url}/{pool-id}; the domain's
+// document, which names the issuer, serves clients that are configured
+// with the domain's URLs (as Cognito's are with its domain's).
+//
 // Protocol parsing, validation and responses are zitadel/oidc's op package:
 // the Provider implements op.Server (and op.MetadataServer) and lets op route,
 // decode, authenticate clients' transport, validate redirect URIs, scopes and

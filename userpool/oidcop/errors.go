@@ -49,7 +49,7 @@ func errInvalidToken() error {
 // serverError logs an unexpected failure and returns a server_error that
 // tells the caller nothing more.
 func (p *Provider) serverError(ctx context.Context, what string, err error) error {
-	p.log.ErrorContext(ctx, "hosted login: "+what, "err", err)
+	p.logFailure(ctx, what, err)
 	return oidc.ErrServerError().WithDescription("Internal error.")
 }
 
@@ -87,6 +87,16 @@ func (p *Provider) signInError(ctx context.Context, err error) (int, string) {
 	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword:
 		return http.StatusBadRequest, msg
 	}
-	p.log.ErrorContext(ctx, "hosted login: sign-in", "err", err)
+	p.logFailure(ctx, "sign-in", err)
 	return http.StatusInternalServerError, genericFailure
+}
+
+// logFailure logs an unexpected failure as an error, or at debug level
+// once the client went away (ctx ended): then it is the client's doing.
+func (p *Provider) logFailure(ctx context.Context, what string, err error) {
+	if ctx.Err() != nil {
+		p.log.DebugContext(ctx, "hosted login: "+what+": client gone", "err", err)
+		return
+	}
+	p.log.ErrorContext(ctx, "hosted login: "+what, "err", err)
 }

@@ -45,6 +45,10 @@ type env struct {
 	sealer behalf.Sealer // replica 0's
 	pool   *behalf.UserPool
 	issuer string
+	// base is the URL the pool's routes are asked at: the issuer, or a
+	// domain of the pool (domain_test.go), which client reaches.
+	base   string
+	client *http.Client
 	alice  *behalf.PoolUser
 
 	public       *behalf.AppClient // code + PKCE, no secret
@@ -67,6 +71,13 @@ func newEnv(t *testing.T) *env {
 // newEnvWith starts an env whose providers have opts.
 func newEnvWith(t *testing.T, opts ...oidcop.Option) *env {
 	t.Helper()
+	return newEnvConfig(t, nil, opts...)
+}
+
+// newEnvConfig starts an env whose services configure sets up (before
+// their first use) and whose providers have opts.
+func newEnvConfig(t *testing.T, configure func(*userpool.Service), opts ...oidcop.Option) *env {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	store, err := sqlstore.Open(ctx, filepath.Join(dir, "behalf.db"))
@@ -82,7 +93,7 @@ func newEnvWith(t *testing.T, opts ...oidcop.Option) *env {
 
 	var replicas [2]http.Handler
 	var next atomic.Uint32
-	e := &env{t: t, store: store}
+	e := &env{t: t, store: store, client: http.DefaultClient}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		replicas[next.Add(1)%2].ServeHTTP(w, r)
 	}))
@@ -95,6 +106,9 @@ func newEnvWith(t *testing.T, opts ...oidcop.Option) *env {
 	for i := range replicas {
 		sealer := seal.New(keeper, store, seal.Options{})
 		svc := &userpool.Service{Store: store, Sealer: sealer, PublicURL: e.srv.URL, HashParams: testHashParams}
+		if configure != nil {
+			configure(svc)
+		}
 		p, err := oidcop.New(svc, store, sealer, e.srv.URL, opts...)
 		if err != nil {
 			t.Fatal(err)
@@ -116,6 +130,7 @@ func (e *env) setup(ctx context.Context) {
 		t.Fatal(err)
 	}
 	e.issuer = e.svc.Issuer(e.pool.ID)
+	e.base = e.issuer
 	e.callback, e.logoutURL = e.rp.URL+"/callback", e.rp.URL+"/signed-out"
 	e.alice = e.createUser(ctx, "alice", alicePassword, map[string]string{
 		"email": aliceEmail, "email_verified": "true", "name": "Alice Liddell",
@@ -173,7 +188,8 @@ func (e *env) createUser(ctx context.Context, name, password string, attrs map[s
 // redirects, so each step can be checked.
 func (e *env) browser() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Jar: jar, Transport: e.client.Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // authParams are an authorization request's parameters.
@@ -202,7 +218,7 @@ func (e *env) authorizeURL(a authParams) string {
 	for k, v := range a.extra {
 		q[k] = v
 	}
-	return e.issuer + "/oauth2/authorize?" + q.Encode()
+	return e.base + "/oauth2/authorize?" + q.Encode()
 }
 
 // get does a GET with the browser and returns the response and its body.
@@ -251,7 +267,7 @@ func hiddenFields(page string) url.Values {
 func (e *env) loginPage(c *http.Client, a authParams) (string, url.Values) {
 	e.t.Helper()
 	resp, _ := e.get(c, e.authorizeURL(a))
-	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), e.issuer+"/login?") {
+	if resp.StatusCode != http.StatusFound || !strings.HasPrefix(resp.Header.Get("Location"), e.base+"/login?") {
 		e.t.Fatalf("authorize: %d Location=%q, want 302 to the login page", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	loginURL := resp.Header.Get("Location")
@@ -313,12 +329,12 @@ type tokenReply struct {
 // secret is set, and decodes the JSON answer into a tokenReply.
 func (e *env) post(path string, form url.Values, clientID string, secret behalf.Secret) (tokenReply, *http.Response) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.issuer+path, strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, e.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if !secret.IsZero() {
 		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret.Reveal()))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -355,9 +371,9 @@ func (e *env) refresh(token string) tokenReply {
 // userInfo calls the userinfo endpoint with a bearer token.
 func (e *env) userInfo(token string) (int, map[string]any, http.Header) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.issuer+"/oauth2/userInfo", nil)
+	req, _ := http.NewRequest(http.MethodGet, e.base+"/oauth2/userInfo", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		p.log.ErrorContext(ctx, "hosted login: load auth request", "err", err)
+		p.logFailure(ctx, "load auth request", err)
 		p.errorPage(w, http.StatusInternalServerError, pageBadRequest, genericFailure)
 		return
 	}
@@ -134,7 +134,7 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, sr *store
 		err = p.setSession(ctx, w.Header(), sr.poolID, u, now)
 	}
 	if err != nil {
-		p.log.ErrorContext(ctx, "hosted login: finish login", "err", err)
+		p.logFailure(ctx, "finish login", err)
 		p.errorPage(w, http.StatusInternalServerError, pageBadRequest, genericFailure)
 		return
 	}
@@ -148,7 +148,7 @@ func (p *Provider) requestFailed(w http.ResponseWriter, ctx context.Context, err
 		p.errorPage(w, http.StatusConflict, pageExpired, "This sign-in was already completed or has expired. Go back to the application and sign in again.")
 		return
 	}
-	p.log.ErrorContext(ctx, "hosted login: update auth request", "err", err)
+	p.logFailure(ctx, "update auth request", err)
 	p.errorPage(w, http.StatusInternalServerError, pageBadRequest, genericFailure)
 }
 

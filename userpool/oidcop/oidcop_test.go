@@ -627,9 +627,12 @@ func TestLockoutMessage(t *testing.T) {
 type handlerTransport struct{ h http.Handler }
 
 func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	sr := r.Clone(r.Context()) // as a server sees it: never a nil body
+	sr := r.Clone(r.Context()) // as a server sees it: never a nil body, always a Host
 	if sr.Body == nil {
 		sr.Body = http.NoBody
+	}
+	if sr.Host == "" {
+		sr.Host = r.URL.Host
 	}
 	w := httptest.NewRecorder()
 	ht.h.ServeHTTP(w, sr)

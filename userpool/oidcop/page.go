@@ -39,7 +39,7 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		p.errorPage(w, http.StatusInternalServerError, pageBadRequest, genericFailure)
 		return
 	}
-	f.CSRF, f.Action = tok, p.issuerPath(f.pool)+pathLogin
+	f.CSRF, f.Action = tok, p.basePath(ctx, f.pool)+pathLogin
 	if f.AppName == "" {
 		f.AppName = "the application"
 	}

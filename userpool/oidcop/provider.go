@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/route"
 	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/go-chi/chi/v5"
 	"github.com/rs/cors"
@@ -43,20 +44,30 @@ const (
 	maxBodyBytes           = 64 << 10
 )
 
-// routes are the paths under a pool this package serves, with their methods
-// (OPTIONS for CORS preflights of the endpoints browsers' scripts call).
-var routes = map[string][]string{
-	pathAuthorize: {http.MethodGet, http.MethodPost},
-	pathLogin:     {http.MethodGet, http.MethodPost},
-	pathLogout:    {http.MethodGet},
-	pathToken:     {http.MethodPost, http.MethodOptions},
-	pathRevoke:    {http.MethodPost, http.MethodOptions},
-	pathUserInfo:  {http.MethodGet, http.MethodPost, http.MethodOptions},
-	pathJWKS:      {http.MethodGet, http.MethodHead, http.MethodOptions},
+// poolRoute is a route under a pool this package serves: its methods
+// (OPTIONS for CORS preflights of the endpoints browsers' scripts call)
+// and its name. Routes of Kind HTML answer errors with an HTML page, not
+// JSON.
+type poolRoute struct {
+	methods []string
+	route.Route
 }
 
-// browserRoutes answer errors with an HTML page, not JSON.
-var browserRoutes = map[string]bool{pathAuthorize: true, pathLogin: true, pathLogout: true}
+// routes are the paths under a pool this package serves, named here for
+// the log lines, metrics, traces and rate limits (see Route).
+var routes = map[string]poolRoute{
+	pathAuthorize: {[]string{http.MethodGet, http.MethodPost}, route.Route{Name: "HostedLoginAuthorize", Kind: route.HTML}},
+	pathLogin:     {[]string{http.MethodGet, http.MethodPost}, route.Route{Name: "HostedLogin", Kind: route.HTML}},
+	pathLogout:    {[]string{http.MethodGet}, route.Route{Name: "HostedLoginLogout", Kind: route.HTML}},
+	pathToken:     {[]string{http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginToken", Kind: route.OAuth}},
+	pathRevoke:    {[]string{http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginRevoke", Kind: route.OAuth}},
+	pathUserInfo:  {[]string{http.MethodGet, http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginUserInfo", Kind: route.OAuth}},
+	pathJWKS:      {[]string{http.MethodGet, http.MethodHead, http.MethodOptions}, route.Route{Name: "UserPoolJWKS", Kind: route.AWSJSON}},
+}
+
+// discovery names the discovery documents, at their well-known paths
+// (see isMetadataPath); op's metadata server checks their methods.
+var discovery = route.Route{Name: "UserPoolDiscovery", Kind: route.AWSJSON}
 
 // poolIDPattern is Cognito's UserPoolId shape.
 var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
@@ -115,6 +126,7 @@ type Provider struct {
 	clientAddress   func(*http.Request) (key string, counted bool)
 	busyLogged      atomic.Int64 // when maxPending was last logged (unix seconds)
 
+	hosts   HostResolver       // the pools' domains; nil when svc has none
 	secure  bool               // cookies are Secure (https public URL)
 	op      http.Handler       // zitadel's router with this package's Server
 	meta    http.Handler       // discovery, at its well-known paths
@@ -146,6 +158,7 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 		maxPerClient: DefaultMaxPendingPerClient, maxPending: DefaultMaxPending, clientAddress: connectionAddress,
 		secure: u.Scheme == "https", encoder: oidc.NewEncoder(),
 	}
+	p.hosts, _ = svc.(HostResolver)
 	for _, o := range opts {
 		o(p)
 	}
@@ -214,31 +227,66 @@ func (p *Provider) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler
 
 // Intercept returns a handler that serves the pools' routes (and the
 // discovery documents' well-known paths) and passes every other request
-// to next.
+// to next. A request whose Host is a pool's domain (HostResolver) is that
+// pool's alone: its routes at the root, the rest 404 (serveDomain).
 func (p *Provider) Intercept(next http.Handler) http.Handler {
-	pools := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, rest, ok := splitPoolPath(r.URL.Path); ok {
-			if _, known := routes[rest]; known {
-				p.serve(w, r, rest)
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isMetadataPath(r.URL.Path) {
-			p.meta.ServeHTTP(w, r)
+		if p.hosts != nil && p.serveDomain(w, r) {
 			return
 		}
-		pools.ServeHTTP(w, r)
+		switch rest, rt, ok := match(r.URL.Path); {
+		case !ok:
+			next.ServeHTTP(w, r)
+		case rt == discovery:
+			p.meta.ServeHTTP(w, r)
+		default:
+			p.serve(w, r, rest)
+		}
 	})
+}
+
+// Route names a request Intercept serves itself, and is false for those
+// it passes on. The server in front (api.Server.FrontRoutes) names each
+// request with it before the request reaches Intercept.
+func (p *Provider) Route(r *http.Request) (route.Route, bool) {
+	if rt, ok := p.domainRoute(r); ok {
+		return rt, true
+	}
+	_, rt, ok := match(r.URL.Path)
+	return rt, ok
+}
+
+// Routes returns every route Intercept serves, by name (for
+// documentation, and for tests that the names the rate limits list are
+// routes).
+func Routes() []route.Route {
+	rts := []route.Route{discovery}
+	for _, pr := range routes {
+		rts = append(rts, pr.Route)
+	}
+	slices.SortFunc(rts, func(a, b route.Route) int { return strings.Compare(a.Name, b.Name) })
+	return rts
+}
+
+// match finds what Intercept serves path with: a discovery document, or
+// a route under a pool (rest: its path under the pool, a key of routes).
+func match(path string) (rest string, rt route.Route, ok bool) {
+	if isMetadataPath(path) {
+		return "", discovery, true
+	}
+	if _, rest, ok := splitPoolPath(path); ok {
+		if pr, known := routes[rest]; known {
+			return rest, pr.Route, true
+		}
+	}
+	return "", route.Route{}, false
 }
 
 // serve checks the method, bounds the body and hands a pool route to op.
 func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
-	allowed := routes[rest]
-	if !slices.Contains(allowed, r.Method) {
-		w.Header().Set("Allow", strings.Join(allowed, ", "))
+	pr := routes[rest]
+	if !slices.Contains(pr.methods, r.Method) {
+		w.Header().Set("Allow", strings.Join(pr.methods, ", "))
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
@@ -248,7 +296,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
 		r = r.WithContext(context.WithValue(r.Context(), clientKey{}, clientAddr{key, counted}))
 	}
 	switch {
-	case browserRoutes[rest]:
+	case pr.Kind == route.HTML:
 		setPageHeaders(w.Header(), "")
 		hw := &htmlErrorWriter{ResponseWriter: w}
 		defer hw.finish()
@@ -300,6 +348,7 @@ func (p *Provider) poolContext(next http.Handler) http.Handler {
 			return
 		}
 		ctx = context.WithValue(ctx, poolKey{}, pool)
+		// Tokens name the issuer whatever the URL they were asked at.
 		ctx = op.ContextWithIssuer(ctx, p.svc.Issuer(pool.ID))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -326,13 +375,41 @@ func poolFrom(ctx context.Context) *behalf.UserPool {
 	return pool
 }
 
-// issuerPath is the path of a pool's issuer, where its cookies live.
+// issuerPath is the path of a pool's issuer.
 func (p *Provider) issuerPath(poolID string) string {
 	u, err := url.Parse(p.svc.Issuer(poolID))
 	if err != nil || u.Path == "" {
 		return "/" + poolID
 	}
 	return u.Path
+}
+
+// base is the URL the pool's routes are served under for the request on
+// ctx: the pool's domain when it came in on one (serveDomain), else the
+// issuer. Links, redirects and discovery's endpoints are built from it.
+func (p *Provider) base(ctx context.Context, poolID string) string {
+	if d, ok := ctx.Value(domainKey{}).(domainRequest); ok {
+		return d.base
+	}
+	return p.svc.Issuer(poolID)
+}
+
+// basePath is the path of base: "" on a domain (the routes are at its
+// root), else the issuer's path. The login form posts to basePath+/login.
+func (p *Provider) basePath(ctx context.Context, poolID string) string {
+	if _, ok := ctx.Value(domainKey{}).(domainRequest); ok {
+		return ""
+	}
+	return p.issuerPath(poolID)
+}
+
+// cookiePath is where the session cookie lives: the issuer's path, or "/"
+// on a domain (its host is the pool's alone).
+func (p *Provider) cookiePath(ctx context.Context, poolID string) string {
+	if path := p.basePath(ctx, poolID); path != "" {
+		return path
+	}
+	return "/"
 }
 
 // clock returns the current time in UTC.

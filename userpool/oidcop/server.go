@@ -49,16 +49,18 @@ func (p *Provider) discovery(ctx context.Context) (*op.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	iss := p.svc.Issuer(pool.ID)
+	// The endpoints are under the URL the request came in on (the issuer,
+	// or a domain of the pool); the issuer is the tokens' either way.
+	base := p.base(ctx, pool.ID)
 	auth := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
 	return op.NewResponse(&oidc.DiscoveryConfiguration{
-		Issuer:                                 iss,
-		AuthorizationEndpoint:                  iss + pathAuthorize,
-		TokenEndpoint:                          iss + pathToken,
-		UserinfoEndpoint:                       iss + pathUserInfo,
-		RevocationEndpoint:                     iss + pathRevoke,
-		EndSessionEndpoint:                     iss + pathLogout,
-		JwksURI:                                iss + pathJWKS,
+		Issuer:                                 p.svc.Issuer(pool.ID),
+		AuthorizationEndpoint:                  base + pathAuthorize,
+		TokenEndpoint:                          base + pathToken,
+		UserinfoEndpoint:                       base + pathUserInfo,
+		RevocationEndpoint:                     base + pathRevoke,
+		EndSessionEndpoint:                     base + pathLogout,
+		JwksURI:                                base + pathJWKS,
 		ScopesSupported:                        standardScopes,
 		ResponseTypesSupported:                 []string{string(oidc.ResponseTypeCode)},
 		ResponseModesSupported:                 []string{string(oidc.ResponseModeQuery)},
@@ -162,7 +164,7 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if err != nil {
 		return nil, s.p.createError(ctx, err)
 	}
-	return op.NewRedirect(s.p.svc.Issuer(pool.ID) + pathLogin + "?request=" + id), nil
+	return op.NewRedirect(s.p.base(ctx, pool.ID) + pathLogin + "?request=" + id), nil
 }
 
 // checkScopes refuses scopes the client may not have (op drops unknown
@@ -433,11 +435,11 @@ func (s *server) EndSession(ctx context.Context, r *op.Request[oidc.EndSessionRe
 	case r.Form.Get("redirect_uri") != "" && r.Form.Get("response_type") != "":
 		q := r.URL.Query()
 		q.Del("logout_uri")
-		target = p.svc.Issuer(pool.ID) + pathAuthorize + "?" + q.Encode()
+		target = p.base(ctx, pool.ID) + pathAuthorize + "?" + q.Encode()
 	default:
 		return nil, errInvalidRequestNoRedirect("The request needs logout_uri, or redirect_uri and response_type.")
 	}
 	red := op.NewRedirect(target)
-	p.clearSession(red.Header, pool.ID)
+	p.clearSession(ctx, red.Header, pool.ID)
 	return red, nil
 }
