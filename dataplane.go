@@ -71,9 +71,10 @@ type WATClaims struct {
 	// User is the user the token acts for; zero in a token for the
 	// workload itself.
 	User User
-	// TokenID is the token's jti: the key of the user's JWT kept for
-	// on-behalf-of exchange (SubjectTokenStore) when it was minted from one.
-	TokenID string
+	// SubjectRef is the key of the user's JWT the token was minted from,
+	// kept for on-behalf-of exchange (SubjectTokenStore); "" when it was not
+	// minted from one.
+	SubjectRef string
 }
 
 // WATService mints and verifies workload access tokens (WATs): what an

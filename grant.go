@@ -128,11 +128,11 @@ type GrantStore interface {
 }
 
 // SubjectToken is the user's JWT a workload access token was minted from
-// (GetWorkloadAccessTokenForJWT), kept sealed server-side under the WAT's
-// jti for the WAT's lifetime so that an on-behalf-of exchange can present
-// it; the WAT itself never carries it.
+// (GetWorkloadAccessTokenForJWT), kept sealed server-side for the WAT's
+// lifetime so that an on-behalf-of exchange can present it; the WAT carries
+// only ID, never the JWT. Every WAT minted from one JWT shares one record.
 type SubjectToken struct {
-	ID        string // the WAT's jti
+	ID        string // a hash of the JWT: the WAT's subject_ref claim
 	Token     Sealed // sealed under SubjectTokenSeal(ID)
 	ExpiresAt time.Time
 }
@@ -144,7 +144,8 @@ func SubjectTokenSeal(id string) SealContext {
 
 // SubjectTokenStore keeps subject tokens.
 type SubjectTokenStore interface {
-	// PutSubjectToken inserts t; ECONFLICT if its id exists.
+	// PutSubjectToken stores t; if its id exists (the same user JWT, kept
+	// for an earlier WAT), only a later ExpiresAt is taken.
 	PutSubjectToken(ctx context.Context, t *SubjectToken) error
 	// GetSubjectToken returns the token with id, or ENOTFOUND. One that
 	// has expired but is not yet deleted is returned: callers check

@@ -40,7 +40,7 @@ func (d *DataPlane) onBehalfOf(ctx context.Context, wat behalf.WATClaims, p *beh
 	if err := oauth.CheckExchangeParameters(r.CustomParameters, r.Audiences, r.Resources); err != nil {
 		return nil, err
 	}
-	subject := func(ctx context.Context) (behalf.Secret, error) { return d.wats.SubjectToken(ctx, wat.TokenID) }
+	subject := func(ctx context.Context) (behalf.Secret, error) { return d.wats.SubjectToken(ctx, wat.SubjectRef) }
 	tok, err := d.vault.exchangeToken(ctx, wat.Workload, wat.User, p, r, subject)
 	if err != nil {
 		return nil, err

@@ -159,14 +159,14 @@ func TestOnBehalfOfVaultedAndRefreshed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok, err := o.dp.WATs().SubjectToken(ctx, claims.TokenID); err != nil || tok.Reveal() != o.idToken {
+	if tok, err := o.dp.WATs().SubjectToken(ctx, claims.SubjectRef); err != nil || tok.Reveal() != o.idToken {
 		t.Fatalf("subject token: %v", err)
 	}
 	o.clock.Advance(2 * time.Hour)
 	if n, err := o.dp.WATs().SweepSubjectTokens(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
-	if _, err := o.dp.WATs().SubjectToken(ctx, claims.TokenID); behalf.ErrorCode(err) != behalf.EINVALID {
+	if _, err := o.dp.WATs().SubjectToken(ctx, claims.SubjectRef); behalf.ErrorCode(err) != behalf.EINVALID {
 		t.Fatalf("subject token after the sweep: %v", err)
 	}
 }

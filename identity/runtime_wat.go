@@ -23,7 +23,7 @@ import (
 // lifetime (a WAT minted from a JWT expires with it); userIssued is when
 // that JWT was issued (behalf.TokenIssuedAt; zero for none), so the WAT is
 // refused once a pool user signs out after it. userToken, when not empty,
-// is that JWT: kept sealed under the WAT's jti for its on-behalf-of
+// is that JWT: kept sealed under its subjectRef for its on-behalf-of
 // exchanges, as WorkloadAccessTokenForJWT keeps it. It returns the token
 // and its expiry (whole seconds, as in the token's exp claim).
 //
@@ -48,12 +48,16 @@ func (ws *WATs) MintForRuntime(ctx context.Context, workload string, user behalf
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
-	tok, jti, watExp, err := ws.mintWAT(w, user, userExpiry, userIssued)
+	ref := ""
+	if !userToken.IsZero() && user.Issuer != "" {
+		ref = subjectRef(userToken)
+	}
+	tok, _, watExp, err := ws.mintWAT(w, user, userExpiry, userIssued, ref)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	if !userToken.IsZero() && user.Issuer != "" {
-		if err := ws.keepSubjectToken(ctx, jti, userToken, watExp); err != nil {
+	if ref != "" {
+		if err := ws.keepSubjectToken(ctx, ref, userToken, watExp); err != nil {
 			return "", time.Time{}, err
 		}
 	}

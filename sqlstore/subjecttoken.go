@@ -13,13 +13,13 @@ import (
 // subjectTokenKind names subject tokens in messages.
 const subjectTokenKind = "Subject token"
 
-// PutSubjectToken inserts t, or returns ECONFLICT if its id exists.
+// PutSubjectToken inserts t, or takes its later ExpiresAt if its id exists.
 func (db *DB) PutSubjectToken(ctx context.Context, t *behalf.SubjectToken) error {
-	c := db.conn()
-	_, err := c.exec(ctx, "INSERT INTO wat_subject_tokens (id, token, expires_at) VALUES (?, ?, ?)",
+	_, err := db.conn().exec(ctx, "INSERT INTO wat_subject_tokens (id, token, expires_at) VALUES (?, ?, ?) "+
+		"ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE excluded.expires_at > wat_subject_tokens.expires_at",
 		t.ID, blob(t.Token), micros(t.ExpiresAt))
 	if err != nil {
-		return c.conflict(err, fmt.Sprintf("insert subject token %q", t.ID), subjectTokenKind, t.ID)
+		return fmt.Errorf("insert subject token %q: %w", t.ID, err)
 	}
 	return nil
 }

@@ -15,8 +15,19 @@ func testSubjectTokens(t *testing.T, open openFunc) {
 	for _, st := range []*behalf.SubjectToken{a, b} {
 		ok(t, s.PutSubjectToken(t.Context(), st))
 	}
-	wantCode(t, s.PutSubjectToken(t.Context(), &behalf.SubjectToken{ID: "jti-a", Token: behalf.Sealed{'x'}, ExpiresAt: t0}), behalf.ECONFLICT)
-	got, err := s.GetSubjectToken(t.Context(), "jti-a")
+	// Put again: an earlier expiry changes nothing, a later one is taken;
+	// the token itself is never replaced.
+	ok(t, s.PutSubjectToken(t.Context(), &behalf.SubjectToken{ID: "jti-b", Token: behalf.Sealed{'x'}, ExpiresAt: t0}))
+	got, err := s.GetSubjectToken(t.Context(), "jti-b")
+	ok(t, err)
+	wantEqual(t, "GetSubjectToken after an earlier expiry", got, b)
+	later := &behalf.SubjectToken{ID: "jti-b", Token: behalf.Sealed{'b'}, ExpiresAt: t0.Add(2 * time.Hour)}
+	ok(t, s.PutSubjectToken(t.Context(), &behalf.SubjectToken{ID: "jti-b", Token: behalf.Sealed{'x'}, ExpiresAt: later.ExpiresAt}))
+	got, err = s.GetSubjectToken(t.Context(), "jti-b")
+	ok(t, err)
+	wantEqual(t, "GetSubjectToken after a later expiry", got, later)
+	b = later
+	got, err = s.GetSubjectToken(t.Context(), "jti-a")
 	ok(t, err)
 	wantEqual(t, "GetSubjectToken", got, a)
 	for _, id := range []string{"missing", "JTI-A", ""} {
