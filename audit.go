@@ -15,6 +15,9 @@ const (
 	AuditSessionExpired = "session.expired"
 	AuditGrantRevoked   = "grant.revoked"
 	AuditRefreshFailed  = "grant.refresh_failed"
+	// AuditGrantExchanged is an on-behalf-of exchange whose result the
+	// vault now holds.
+	AuditGrantExchanged = "grant.exchanged"
 	// AuditGrantFetched counts an agent's token fetches from the vault,
 	// aggregated per grant and hour: Detail is "count=N hour=H grant=ID",
 	// H the hour's start in RFC 3339. A grant-hour may have several events

@@ -9,6 +9,9 @@ import (
 const (
 	FlowUserFederation = "USER_FEDERATION"
 	FlowM2M            = "M2M"
+	// FlowOnBehalfOf exchanges the user's JWT behind the workload access
+	// token at the provider (its OnBehalfOfConfig).
+	FlowOnBehalfOf = "ON_BEHALF_OF_TOKEN_EXCHANGE"
 )
 
 // SessionURIPrefix begins every authorization session URI.
@@ -68,6 +71,10 @@ type WATClaims struct {
 	// User is the user the token acts for; zero in a token for the
 	// workload itself.
 	User User
+	// SubjectRef is the key of the user's JWT the token was minted from,
+	// kept for on-behalf-of exchange (SubjectTokenStore); "" when it was not
+	// minted from one.
+	SubjectRef string
 }
 
 // WATService mints and verifies workload access tokens (WATs): what an

@@ -28,7 +28,12 @@ type Grant struct {
 	Workload   string
 	UserKey    string // User.Key()
 	ProviderID string // OAuth2Provider.ID, so a re-created provider never reads old grants
-	Scopes     []string
+	// Exchange is "" for a grant the user consented to, and for the result
+	// of an on-behalf-of exchange a key of what was asked (scopes,
+	// audiences, resources, parameters): one grant per
+	// workload × user × provider × Exchange.
+	Exchange string
+	Scopes   []string
 	// Account names the provider account the token belongs to, as the
 	// provider's userinfo endpoint gave it (email, login or name); "" when
 	// the provider gave none.
@@ -62,6 +67,16 @@ func GrantSeal(workload, userKey, providerID string) SealContext {
 	return SealContext{Kind: "grant", Key: fmt.Sprintf("%d:%s%d:%s%s", len(workload), workload, len(userKey), userKey, providerID), Field: "token"}
 }
 
+// GrantSealOf is the seal context of g's token: GrantSeal for a consent
+// grant, and for an exchange grant the same bound to its Exchange too.
+func GrantSealOf(g *Grant) SealContext {
+	sc := GrantSeal(g.Workload, g.UserKey, g.ProviderID)
+	if g.Exchange != "" {
+		sc.Key += "\x00" + g.Exchange
+	}
+	return sc
+}
+
 // TokenSet is what a provider's token endpoint returned; it is only ever
 // held sealed or in memory. It has no JSON form of its own: Secret fields
 // redact themselves, so sealing code encodes it explicitly.
@@ -76,10 +91,14 @@ type TokenSet struct {
 
 // GrantStore persists grants.
 type GrantStore interface {
-	// GetGrant returns the grant for workload × user × provider, or ENOTFOUND.
+	// GetGrant returns the consent grant (Exchange "") for workload × user ×
+	// provider, or ENOTFOUND.
 	GetGrant(ctx context.Context, workload, userKey, providerID string) (*Grant, error)
+	// GetExchangeGrant returns the grant for workload × user × provider ×
+	// exchange ("" is GetGrant), or ENOTFOUND.
+	GetExchangeGrant(ctx context.Context, workload, userKey, providerID, exchange string) (*Grant, error)
 	// PutGrant inserts g, replacing any grant with the same workload × user ×
-	// provider, in one transaction.
+	// provider × exchange, in one transaction.
 	PutGrant(ctx context.Context, g *Grant) error
 	// UpdateGrant applies fn to the grant with id inside one transaction and
 	// increments Version. Returns ENOTFOUND or fn's error.
@@ -106,4 +125,33 @@ type GrantStore interface {
 	// It is not a write in UpdateGrant's sense (Version is unchanged), and
 	// ids of grants that no longer exist are ignored.
 	TouchGrants(ctx context.Context, lastUsed map[string]time.Time) error
+}
+
+// SubjectToken is the user's JWT a workload access token was minted from
+// (GetWorkloadAccessTokenForJWT), kept sealed server-side for the WAT's
+// lifetime so that an on-behalf-of exchange can present it; the WAT carries
+// only ID, never the JWT. Every WAT minted from one JWT shares one record.
+type SubjectToken struct {
+	ID        string // a hash of the JWT: the WAT's subject_ref claim
+	Token     Sealed // sealed under SubjectTokenSeal(ID)
+	ExpiresAt time.Time
+}
+
+// SubjectTokenSeal is the seal context of a subject token.
+func SubjectTokenSeal(id string) SealContext {
+	return SealContext{Kind: "wat-subject", Key: id, Field: "user_token"}
+}
+
+// SubjectTokenStore keeps subject tokens.
+type SubjectTokenStore interface {
+	// PutSubjectToken stores t; if its id exists (the same user JWT, kept
+	// for an earlier WAT), only a later ExpiresAt is taken.
+	PutSubjectToken(ctx context.Context, t *SubjectToken) error
+	// GetSubjectToken returns the token with id, or ENOTFOUND. One that
+	// has expired but is not yet deleted is returned: callers check
+	// ExpiresAt.
+	GetSubjectToken(ctx context.Context, id string) (*SubjectToken, error)
+	// DeleteExpiredSubjectTokens deletes those that expired before t and
+	// reports how many.
+	DeleteExpiredSubjectTokens(ctx context.Context, t time.Time) (int64, error)
 }

@@ -16,6 +16,27 @@ const (
 	VendorSalesforce = "SalesforceOauth2"
 	VendorAtlassian  = "AtlassianOauth2"
 	VendorLinkedin   = "LinkedinOauth2"
+
+	// Vendors configured with includedOauth2ProviderConfig: those whose
+	// endpoints are the admin's own tenant's ...
+	VendorOkta       = "OktaOauth2"
+	VendorOneLogin   = "OneLoginOauth2"
+	VendorPingOne    = "PingOneOauth2"
+	VendorCognito    = "CognitoOauth2"
+	VendorAuth0      = "Auth0Oauth2"
+	VendorCyberArk   = "CyberArkOauth2"
+	VendorFusionAuth = "FusionAuthOauth2"
+	// ... and those with fixed endpoints.
+	VendorX        = "XOauth2"
+	VendorFacebook = "FacebookOauth2"
+	VendorYandex   = "YandexOauth2"
+	VendorReddit   = "RedditOauth2"
+	VendorZoom     = "ZoomOauth2"
+	VendorTwitch   = "TwitchOauth2"
+	VendorSpotify  = "SpotifyOauth2"
+	VendorDropbox  = "DropboxOauth2"
+	VendorNotion   = "NotionOauth2"
+	VendorHubspot  = "HubspotOauth2"
 )
 
 // Client authentication methods at a token endpoint (AgentCore's
@@ -23,7 +44,89 @@ const (
 const (
 	ClientSecretBasic = "CLIENT_SECRET_BASIC"
 	ClientSecretPost  = "CLIENT_SECRET_POST"
+	// ClientPrivateKeyJWT authenticates with an RFC 7523 client assertion
+	// signed by a key Behalf holds for the provider (PrivateKeyJWTConfig).
+	ClientPrivateKeyJWT = "PRIVATE_KEY_JWT"
+	// ClientAWSIAMIDTokenJWT is AWS's STS-signed client assertion; Behalf
+	// refuses it.
+	ClientAWSIAMIDTokenJWT = "AWS_IAM_ID_TOKEN_JWT"
 )
+
+// PrivateKeyJWTConfig is how a PRIVATE_KEY_JWT provider's client
+// assertions are made (AgentCore's privateKeyJwtConfig, without the KMS
+// key: Behalf generates the key and keeps it sealed, package signer).
+type PrivateKeyJWTConfig struct {
+	// SigningAlgorithm is RS256, PS256 or ES256.
+	SigningAlgorithm string
+	// HeaderClaims are added to the assertion's header (not alg, typ or
+	// kid).
+	HeaderClaims map[string]string
+	// PayloadClaims are added to its claims (not iss, sub, jti, exp, iat or
+	// nbf); aud here replaces the default, the token endpoint.
+	PayloadClaims map[string]string
+}
+
+// PrivateKeyJWTInput is a privateKeyJwtConfig as an admin sent it.
+type PrivateKeyJWTInput struct {
+	SigningAlgorithm string
+	HeaderClaims     map[string]string
+	PayloadClaims    map[string]string
+	// KMSKeyARN is privateKeySource.kmsKeySource.kmsKeyArn: refused, as
+	// Behalf holds the key itself.
+	KMSKeyARN string
+}
+
+// ClientKeyService publishes the public keys of PRIVATE_KEY_JWT providers'
+// client assertions.
+type ClientKeyService interface {
+	// ProviderJWKS returns the JSON Web Key Set to register at the provider
+	// whose id is providerID; ENOTFOUND when there is no such provider or it
+	// does not use PRIVATE_KEY_JWT.
+	ProviderJWKS(ctx context.Context, providerID string) ([]byte, error)
+}
+
+// ProviderJWKSPath is the path of a provider's client-assertion JWKS under
+// Behalf's public URL.
+func ProviderJWKSPath(providerID string) string {
+	return "/identities/oauth2/providers/" + providerID + "/jwks.json"
+}
+
+// On-behalf-of token exchange (AgentCore's onBehalfOfTokenExchangeConfig):
+// the grant types and the actor tokens Behalf can send.
+const (
+	// OBOTokenExchange is RFC 8693 token exchange.
+	OBOTokenExchange = "TOKEN_EXCHANGE"
+	// OBOJWTAuthorizationGrant is the RFC 7523 JWT authorization grant
+	// (jwt-bearer), the user's JWT as the assertion.
+	OBOJWTAuthorizationGrant = "JWT_AUTHORIZATION_GRANT"
+
+	// ActorNone sends no actor token: the provider knows the actor from the
+	// client authentication alone.
+	ActorNone = "NONE"
+	// ActorM2M sends, as the actor token, a client-credentials token of the
+	// same provider (the workload's own M2M token).
+	ActorM2M = "M2M"
+	// ActorAWSIAMIDToken is AWS's STS-signed actor token; Behalf refuses it.
+	ActorAWSIAMIDToken = "AWS_IAM_ID_TOKEN_JWT"
+)
+
+// OnBehalfOfConfig is a provider's on-behalf-of token exchange: how
+// GetResourceOauth2Token with ON_BEHALF_OF_TOKEN_EXCHANGE trades the
+// user's JWT (the one behind the workload access token) for a token of
+// this provider.
+type OnBehalfOfConfig struct {
+	// GrantType is OBOTokenExchange or OBOJWTAuthorizationGrant.
+	GrantType string
+	// ActorTokenContent is ActorNone or ActorM2M (TOKEN_EXCHANGE only);
+	// empty when the admin gave no tokenExchangeGrantTypeConfig, which
+	// means ActorNone.
+	ActorTokenContent string
+	// ActorTokenScopes are the scopes of the M2M actor token.
+	ActorTokenScopes []string
+	// NoClientAuth (onBehalfOfAuthenticationConfig NO_CLIENT) sends the
+	// exchange without client authentication: no client_id, no secret.
+	NoClientAuth bool
+}
 
 // AuthServerMetadata is the part of RFC 8414 / OIDC discovery metadata Behalf
 // uses to talk to an authorization server.
@@ -58,6 +161,11 @@ type OAuth2Provider struct {
 	Metadata AuthServerMetadata
 	// ClientAuthMethod is the method used at the token endpoint.
 	ClientAuthMethod string
+	// OnBehalfOf, when set, lets agents exchange users' JWTs for this
+	// provider's tokens (custom providers only).
+	OnBehalfOf *OnBehalfOfConfig
+	// PrivateKeyJWT is set when ClientAuthMethod is ClientPrivateKeyJWT.
+	PrivateKeyJWT *PrivateKeyJWTConfig
 
 	Tags      map[string]string
 	CreatedAt time.Time
@@ -96,9 +204,35 @@ type OAuth2ProviderInput struct {
 	DiscoveryURL     string
 	Metadata         *AuthServerMetadata
 	ClientAuthMethod string
+	// Issuer, AuthorizationEndpoint and TokenEndpoint are
+	// includedOauth2ProviderConfig's: a tenant vendor's endpoints (Okta,
+	// Auth0, ...).
+	Issuer, AuthorizationEndpoint, TokenEndpoint string
+	// OnBehalfOf is the onBehalfOfTokenExchangeConfig given, nil if none.
+	OnBehalfOf *OnBehalfOfInput
+	// PrivateKeyJWT is the privateKeyJwtConfig given, nil if none.
+	PrivateKeyJWT *PrivateKeyJWTInput
 
 	Tags map[string]string
 }
+
+// OnBehalfOfInput is an onBehalfOfTokenExchangeConfig as an admin sent it,
+// before validation.
+type OnBehalfOfInput struct {
+	GrantType string
+	// ActorTokenContent is tokenExchangeGrantTypeConfig.actorTokenContent;
+	// nil when no tokenExchangeGrantTypeConfig was given.
+	ActorTokenContent *string
+	ActorTokenScopes  []string
+	// AuthenticationMethod is
+	// onBehalfOfAuthenticationConfig.clientAuthenticationMethod; nil when
+	// no onBehalfOfAuthenticationConfig was given.
+	AuthenticationMethod *string
+}
+
+// OBONoClient is the one onBehalfOfAuthenticationConfig method: the
+// exchange is sent without client authentication.
+const OBONoClient = "NO_CLIENT"
 
 // OAuth2ProviderService manages OAuth 2.0 credential providers.
 type OAuth2ProviderService interface {

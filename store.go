@@ -11,6 +11,7 @@ type Store interface {
 	AccessKeyStore
 	DataKeyStore
 	GrantStore
+	SubjectTokenStore
 	SessionStore
 	SigningKeyStore
 	IssuerStore

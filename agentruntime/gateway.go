@@ -93,7 +93,9 @@ type WATMinter interface {
 	// workload itself), expiring no later than userExpiry (if not zero),
 	// and its expiry. userIssued is when the user's JWT was issued (zero
 	// for none): the WAT stops working when a pool user signs out after it.
-	MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error)
+	// userToken is that JWT ("" for none): kept for the WAT's on-behalf-of
+	// exchanges, as GetWorkloadAccessTokenForJWT keeps it.
+	MintForRuntime(ctx context.Context, workload string, user behalf.User, userToken behalf.Secret, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error)
 }
 
 // Authenticator verifies a SigV4-signed request over its whole body
@@ -263,7 +265,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation
 		if user, err := userID(r); err != nil {
 			return nil, err
 		} else if user != "" {
-			inv.wat, err = g.wat(ctx, rt.Workload, "user\x00"+user, behalf.User{Subject: user}, time.Time{}, time.Time{})
+			inv.wat, err = g.wat(ctx, rt.Workload, "user\x00"+user, behalf.User{Subject: user}, "", time.Time{}, time.Time{})
 			if err != nil {
 				return nil, err
 			}
@@ -284,7 +286,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation
 			return nil, behalf.Errorf(behalf.EFORBIDDEN, "%s cannot be sent with a bearer token: the user is the token's subject.", HeaderUserID)
 		}
 		inv.rt, inv.bearer = rt, true
-		inv.wat, err = g.wat(ctx, rt.Workload, "jwt\x00"+token, claims.User(), claims.Expiry, behalf.TokenIssuedAt(claims.IssuedAt, claims.Raw))
+		inv.wat, err = g.wat(ctx, rt.Workload, "jwt\x00"+token, claims.User(), behalf.Secret(token), claims.Expiry, behalf.TokenIssuedAt(claims.IssuedAt, claims.Raw))
 		if err != nil {
 			return nil, err
 		}

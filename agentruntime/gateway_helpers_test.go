@@ -233,7 +233,7 @@ type countingMinter struct {
 	issued atomic.Pointer[time.Time]
 }
 
-func (m *countingMinter) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
+func (m *countingMinter) MintForRuntime(ctx context.Context, workload string, user behalf.User, _ behalf.Secret, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
 	if workload == "gone-workload" {
 		return "", time.Time{}, behalf.Errorf(behalf.ENOTFOUND, "no workload")
 	}

@@ -22,8 +22,9 @@ type watCache struct {
 
 // wat returns the WAT for workload and user, from the cache or minted.
 // cred identifies the credential the user was authenticated with;
-// userExpiry and userIssued are its expiry and issue time (zero for none).
-func (g *Gateway) wat(ctx context.Context, workload, cred string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, error) {
+// userToken is the user's JWT ("" for none); userExpiry and userIssued are
+// its expiry and issue time (zero for none).
+func (g *Gateway) wat(ctx context.Context, workload, cred string, user behalf.User, userToken behalf.Secret, userExpiry, userIssued time.Time) (behalf.Secret, error) {
 	key := sha256.Sum256([]byte(workload + "\x00" + cred))
 	if tok, ok := g.wats.entries.Get(key, g.now()); ok {
 		return tok, nil
@@ -33,7 +34,7 @@ func (g *Gateway) wat(ctx context.Context, workload, cred string, user behalf.Us
 			return tok, nil
 		}
 		// Not the caller's context: others may be waiting on this mint.
-		tok, exp, err := g.WATs.MintForRuntime(context.WithoutCancel(ctx), workload, user, userExpiry, userIssued)
+		tok, exp, err := g.WATs.MintForRuntime(context.WithoutCancel(ctx), workload, user, userToken, userExpiry, userIssued)
 		if err != nil {
 			return behalf.Secret(""), err
 		}

@@ -29,20 +29,49 @@ type providerIn struct {
 // providerConfigIn is the union of every member's fields; fields that do not
 // belong to the member given are rejected by checkMemberFields.
 type providerConfigIn struct {
-	ClientID                   string          `json:"clientId"`
-	ClientSecret               behalf.Secret   `json:"clientSecret"`
-	ClientSecretSource         string          `json:"clientSecretSource"`
-	ClientSecretConfig         json.RawMessage `json:"clientSecretConfig"`
-	TenantID                   string          `json:"tenantId"`
-	OAuthDiscovery             *discoveryIn    `json:"oauthDiscovery"`
-	ClientAuthenticationMethod string          `json:"clientAuthenticationMethod"`
-	PrivateEndpoint            json.RawMessage `json:"privateEndpoint"`
-	PrivateEndpointOverrides   json.RawMessage `json:"privateEndpointOverrides"`
-	OnBehalfOf                 json.RawMessage `json:"onBehalfOfTokenExchangeConfig"`
-	PrivateKeyJWT              json.RawMessage `json:"privateKeyJwtConfig"`
-	Issuer                     string          `json:"issuer"`
-	AuthorizationEndpoint      string          `json:"authorizationEndpoint"`
-	TokenEndpoint              string          `json:"tokenEndpoint"`
+	ClientID                   string            `json:"clientId"`
+	ClientSecret               behalf.Secret     `json:"clientSecret"`
+	ClientSecretSource         string            `json:"clientSecretSource"`
+	ClientSecretConfig         json.RawMessage   `json:"clientSecretConfig"`
+	TenantID                   string            `json:"tenantId"`
+	OAuthDiscovery             *discoveryIn      `json:"oauthDiscovery"`
+	ClientAuthenticationMethod string            `json:"clientAuthenticationMethod"`
+	PrivateEndpoint            json.RawMessage   `json:"privateEndpoint"`
+	PrivateEndpointOverrides   json.RawMessage   `json:"privateEndpointOverrides"`
+	OnBehalfOf                 *oboDoc           `json:"onBehalfOfTokenExchangeConfig"`
+	PrivateKeyJWT              *privateKeyJWTDoc `json:"privateKeyJwtConfig"`
+	Issuer                     string            `json:"issuer"`
+	AuthorizationEndpoint      string            `json:"authorizationEndpoint"`
+	TokenEndpoint              string            `json:"tokenEndpoint"`
+}
+
+// oboDoc is onBehalfOfTokenExchangeConfig, in and out.
+type oboDoc struct {
+	GrantType     string         `json:"grantType"`
+	TokenExchange *tokenExchange `json:"tokenExchangeGrantTypeConfig,omitempty"`
+	Auth          *oboAuthConfig `json:"onBehalfOfAuthenticationConfig,omitempty"`
+}
+
+// privateKeyJWTDoc is privateKeyJwtConfig, in and out (out without
+// privateKeySource: Behalf holds the key).
+type privateKeyJWTDoc struct {
+	SigningAlgorithm        string            `json:"signingAlgorithm,omitempty"`
+	AdditionalHeaderClaims  map[string]string `json:"additionalHeaderClaims,omitempty"`
+	AdditionalPayloadClaims map[string]string `json:"additionalPayloadClaims,omitempty"`
+	PrivateKeySource        *struct {
+		KMSKeySource *struct {
+			KMSKeyARN string `json:"kmsKeyArn"`
+		} `json:"kmsKeySource"`
+	} `json:"privateKeySource,omitempty"`
+}
+
+type tokenExchange struct {
+	ActorTokenContent string   `json:"actorTokenContent"`
+	ActorTokenScopes  []string `json:"actorTokenScopes,omitempty"`
+}
+
+type oboAuthConfig struct {
+	ClientAuthenticationMethod string `json:"clientAuthenticationMethod"`
 }
 
 type discoveryIn struct {
@@ -78,7 +107,27 @@ func providerInput(in providerIn) (behalf.OAuth2ProviderInput, error) {
 			return out, err
 		}
 		out.ClientID, out.ClientSecret, out.TenantID = c.ClientID, c.ClientSecret, c.TenantID
+		out.Issuer, out.AuthorizationEndpoint, out.TokenEndpoint = c.Issuer, c.AuthorizationEndpoint, c.TokenEndpoint
 		out.ClientAuthMethod = c.ClientAuthenticationMethod
+		if k := c.PrivateKeyJWT; k != nil {
+			out.PrivateKeyJWT = &behalf.PrivateKeyJWTInput{SigningAlgorithm: k.SigningAlgorithm,
+				HeaderClaims: k.AdditionalHeaderClaims, PayloadClaims: k.AdditionalPayloadClaims}
+			if src := k.PrivateKeySource; src != nil {
+				out.PrivateKeyJWT.KMSKeyARN = "(none)"
+				if src.KMSKeySource != nil && src.KMSKeySource.KMSKeyARN != "" {
+					out.PrivateKeyJWT.KMSKeyARN = src.KMSKeySource.KMSKeyARN
+				}
+			}
+		}
+		if o := c.OnBehalfOf; o != nil {
+			out.OnBehalfOf = &behalf.OnBehalfOfInput{GrantType: o.GrantType}
+			if te := o.TokenExchange; te != nil {
+				out.OnBehalfOf.ActorTokenContent, out.OnBehalfOf.ActorTokenScopes = &te.ActorTokenContent, te.ActorTokenScopes
+			}
+			if a := o.Auth; a != nil {
+				out.OnBehalfOf.AuthenticationMethod = &a.ClientAuthenticationMethod
+			}
+		}
 		if d := c.OAuthDiscovery; d != nil {
 			out.DiscoveryURL = d.DiscoveryURL
 			if m := d.Metadata; m != nil {
@@ -102,10 +151,10 @@ func checkMemberFields(member string, c providerConfigIn) error {
 		return unsupported("clientSecretConfig")
 	case c.PrivateEndpoint != nil, c.PrivateEndpointOverrides != nil:
 		return unsupported("privateEndpoint")
-	case c.OnBehalfOf != nil:
-		return unsupported("onBehalfOfTokenExchangeConfig")
-	case c.PrivateKeyJWT != nil:
-		return unsupported("privateKeyJwtConfig")
+	case c.OnBehalfOf != nil && member != "customOauth2ProviderConfig":
+		return behalf.Invalid(f("onBehalfOfTokenExchangeConfig"), "onBehalfOfTokenExchangeConfig applies to customOauth2ProviderConfig only.")
+	case c.PrivateKeyJWT != nil && member != "customOauth2ProviderConfig":
+		return behalf.Invalid(f("privateKeyJwtConfig"), "privateKeyJwtConfig applies to customOauth2ProviderConfig only.")
 	case c.TenantID != "" && member != "microsoftOauth2ProviderConfig":
 		return behalf.Invalid(f("tenantId"), "tenantId applies to microsoftOauth2ProviderConfig only.")
 	case (c.Issuer != "" || c.AuthorizationEndpoint != "" || c.TokenEndpoint != "") && member != "includedOauth2ProviderConfig":
@@ -130,9 +179,11 @@ type providerOut struct {
 }
 
 type providerConfigOut struct {
-	OAuthDiscovery             discoveryOut `json:"oauthDiscovery"`
-	ClientID                   string       `json:"clientId,omitempty"`
-	ClientAuthenticationMethod string       `json:"clientAuthenticationMethod,omitempty"`
+	OAuthDiscovery             discoveryOut      `json:"oauthDiscovery"`
+	ClientID                   string            `json:"clientId,omitempty"`
+	ClientAuthenticationMethod string            `json:"clientAuthenticationMethod,omitempty"`
+	OnBehalfOf                 *oboDoc           `json:"onBehalfOfTokenExchangeConfig,omitempty"`
+	PrivateKeyJWT              *privateKeyJWTDoc `json:"privateKeyJwtConfig,omitempty"`
 }
 
 type discoveryOut struct {
@@ -144,6 +195,19 @@ func (s *Server) providerOut(p *behalf.OAuth2Provider, times bool) providerOut {
 	cfg := providerConfigOut{ClientID: p.ClientID}
 	if p.Vendor == behalf.VendorCustom {
 		cfg.ClientAuthenticationMethod = p.ClientAuthMethod
+	}
+	if k := p.PrivateKeyJWT; k != nil {
+		cfg.PrivateKeyJWT = &privateKeyJWTDoc{SigningAlgorithm: k.SigningAlgorithm,
+			AdditionalHeaderClaims: k.HeaderClaims, AdditionalPayloadClaims: k.PayloadClaims}
+	}
+	if o := p.OnBehalfOf; o != nil {
+		cfg.OnBehalfOf = &oboDoc{GrantType: o.GrantType}
+		if o.ActorTokenContent != "" {
+			cfg.OnBehalfOf.TokenExchange = &tokenExchange{ActorTokenContent: o.ActorTokenContent, ActorTokenScopes: o.ActorTokenScopes}
+		}
+		if o.NoClientAuth {
+			cfg.OnBehalfOf.Auth = &oboAuthConfig{ClientAuthenticationMethod: behalf.OBONoClient}
+		}
 	}
 	if p.DiscoveryURL != "" {
 		cfg.OAuthDiscovery.DiscoveryURL = p.DiscoveryURL
@@ -180,12 +244,17 @@ func wireAuthMethods(ms []string) []string {
 }
 
 // memberFor names the output union member for a vendor, e.g.
-// GoogleOauth2 → googleOauth2ProviderConfig.
+// GoogleOauth2 → googleOauth2ProviderConfig; the vendors without a member
+// of their own (Okta, X, ...) → includedOauth2ProviderConfig.
 func memberFor(vendor string) string {
 	if vendor == "" {
 		return "customOauth2ProviderConfig"
 	}
-	return strings.ToLower(vendor[:1]) + vendor[1:] + "ProviderConfig"
+	m := strings.ToLower(vendor[:1]) + vendor[1:] + "ProviderConfig"
+	if !slices.Contains(configMembers, m) {
+		return "includedOauth2ProviderConfig"
+	}
+	return m
 }
 
 func (s *Server) createOAuth2Provider(ctx context.Context, req *http.Request, body []byte) (int, any, error) {

@@ -20,7 +20,7 @@ func fullServer() *Server {
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	return &Server{
 		UserPools: struct{ behalf.UserPoolService }{}, Connections: struct{ behalf.ConnectionService }{}, Users: struct{ UserVerifier }{},
-		Browser: page, BindPage: page, SignIn: page, ConnectionsPage: page, Invocations: page,
+		Browser: page, BindPage: page, SignIn: page, ConnectionsPage: page, Invocations: page, ClientKeys: struct{ behalf.ClientKeyService }{},
 		Auth: allowAll{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
@@ -46,7 +46,7 @@ func requestFor(pattern string) *http.Request {
 func TestEveryRouteIsNamed(t *testing.T) {
 	s := fullServer()
 	m := s.router()
-	want := len(s.routes()) + 2 /* health */ + 2 /* cognito */ + 5 /* connections */ + 1 /* invocations */ + 2 /* consent */ + 2 /* bind */ + 1 /* sign-in */
+	want := len(s.routes()) + 2 /* health */ + 2 /* cognito */ + 5 /* connections */ + 1 /* invocations */ + 2 /* consent */ + 2 /* bind */ + 1 /* sign-in */ + 1 /* provider JWKS */
 	if len(m.names) != want {
 		t.Errorf("%d named patterns, want %d", len(m.names), want)
 	}

@@ -52,6 +52,9 @@ type Server struct {
 	// UserPools serves the Cognito-compatible user-pool API (AWS JSON 1.1
 	// on POST /, see cognito.go) and the pools' JWKS; nil serves neither.
 	UserPools behalf.UserPoolService
+	// ClientKeys publishes PRIVATE_KEY_JWT providers' public keys at GET
+	// /identities/oauth2/providers/{providerID}/jwks.json; nil serves none.
+	ClientKeys behalf.ClientKeyService
 	// Invocations serves InvokeAgentRuntime, POST /runtimes/{runtime}/invocations
 	// (an *agentruntime.Gateway, which authenticates by itself); nil serves none.
 	Invocations http.Handler
@@ -149,6 +152,9 @@ func (s *Server) router() *router {
 	s.mountConnections(m)
 	if s.Invocations != nil {
 		m.handle("POST /runtimes/{runtime}/invocations", route.Route{Name: "InvokeAgentRuntime", Kind: route.AWSJSON}, s.Invocations)
+	}
+	if s.ClientKeys != nil {
+		m.handle("GET "+behalf.ProviderJWKSPath("{providerID}"), route.Route{Name: "GetProviderJWKS", Kind: route.AWSJSON}, http.HandlerFunc(s.handleProviderJWKS))
 	}
 	if s.Browser != nil {
 		m.handle("GET /identities/oauth2/authorize", route.Route{Name: "ConsentAuthorize", Kind: route.HTML}, s.Browser)

@@ -69,7 +69,7 @@ func (v *Vault) RevokeConnection(ctx context.Context, userKey, id string) (*beha
 	if err != nil {
 		return nil, err
 	}
-	ts, openErr := openTokenSet(ctx, v.sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+	ts, openErr := openTokenSet(ctx, v.sealer, behalf.GrantSealOf(g), g.Token)
 	if err := v.store.DeleteGrant(ctx, g.ID); behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return nil, errNoSuchGrant // revoked, or replaced by a new consent, meanwhile
 	} else if err != nil {

@@ -235,7 +235,7 @@ func (h *harness) fetch(user behalf.User, p *behalf.OAuth2Provider) *behalf.Toke
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	wat, err := h.dp.WATs().mintWAT(w, user, time.Time{}, time.Time{})
+	wat, _, _, err := h.dp.WATs().mintWAT(w, user, time.Time{}, time.Time{}, "")
 	if err != nil {
 		h.t.Fatal(err)
 	}

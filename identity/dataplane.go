@@ -27,6 +27,9 @@ type Config struct {
 	// Metrics counts token fetches, provider calls, sessions and refused
 	// bindings (package observe); nil counts nothing.
 	Metrics Metrics
+	// ClientKeys signs the client assertions of PRIVATE_KEY_JWT providers;
+	// nil: such providers fail their token requests.
+	ClientKeys *ClientKeys
 }
 
 // DataPlane answers agents (behalf.DataPlaneService): it verifies their
@@ -52,9 +55,10 @@ func New(c Config) *DataPlane {
 		metrics = noMetrics{}
 	}
 	config := &configCache{store: c.Store}
-	clients := providerClients{sealer: c.Sealer, http: c.HTTPClient, publicURL: c.PublicURL, now: c.Now}
+	clients := providerClients{sealer: c.Sealer, http: c.HTTPClient, publicURL: c.PublicURL, now: c.Now, keys: c.ClientKeys}
 	audit := auditor{store: c.Store, log: c.Log, clock: c.Now, metrics: metrics}
-	wats := &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now}
+	wats := &WATs{signer: c.Signer, users: c.Users, config: config, publicURL: c.PublicURL, clock: c.Now,
+		subjects: c.Store, sealer: c.Sealer}
 	vault := &Vault{store: c.Store, sealer: c.Sealer, clients: clients, audit: audit, log: c.Log, clock: c.Now, metrics: metrics}
 	consent := &Consent{
 		store: c.Store, sealer: c.Sealer, users: c.Users, vault: vault, clients: clients, audit: audit,

@@ -32,6 +32,7 @@ const (
 	FetchConsentNeeded = "consent_needed" // an authorization URL (new session or one in progress)
 	FetchFailed        = "failed"         // an error, or a session that failed or expired
 	FetchM2M           = "m2m"            // a client-credentials token
+	FetchOnBehalfOf    = "on_behalf_of"   // an on-behalf-of token (vaulted or just exchanged)
 )
 
 // Calls to providers.
@@ -39,6 +40,7 @@ const (
 	CallExchange          = "exchange"
 	CallRefresh           = "refresh"
 	CallClientCredentials = "client_credentials"
+	CallOnBehalfOf        = "on_behalf_of"
 )
 
 // Session events. SessionExpired is counted when a poll finds the session
@@ -84,6 +86,8 @@ func fetchResult(flow string, refreshed bool, res *behalf.TokenResult, err error
 		return FetchFailed
 	case !res.AccessToken.IsZero() && flow == behalf.FlowM2M:
 		return FetchM2M
+	case !res.AccessToken.IsZero() && flow == behalf.FlowOnBehalfOf:
+		return FetchOnBehalfOf
 	case !res.AccessToken.IsZero() && refreshed:
 		return FetchRefreshed
 	case !res.AccessToken.IsZero():

@@ -42,7 +42,7 @@ func (v *Vault) grantToken(ctx context.Context, p *behalf.OAuth2Provider, g *beh
 
 // openAccessToken opens a grant's current access token.
 func (v *Vault) openAccessToken(ctx context.Context, g *behalf.Grant) (behalf.Secret, error) {
-	ts, err := openTokenSet(ctx, v.sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), g.Token)
+	ts, err := openTokenSet(ctx, v.sealer, behalf.GrantSealOf(g), g.Token)
 	if err != nil {
 		return "", fmt.Errorf("open grant %s: %w", g.ID, err)
 	}
@@ -59,7 +59,7 @@ func (v *Vault) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, g0 *
 	deadline := v.clock.now().Add(RefreshLease + 5*time.Second)
 	for {
 		// Re-read: another replica may have refreshed, replaced or revoked it.
-		g, err := v.store.GetGrant(ctx, g0.Workload, g0.UserKey, g0.ProviderID)
+		g, err := v.store.GetExchangeGrant(ctx, g0.Workload, g0.UserKey, g0.ProviderID, g0.Exchange)
 		if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 			return "", nil
 		} else if err != nil {
@@ -99,7 +99,7 @@ func (v *Vault) refreshGrant(ctx context.Context, p *behalf.OAuth2Provider, g0 *
 // if it is still stale, with its current token set (the other refresh may
 // have rotated the refresh token).
 func (v *Vault) refreshLeased(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
-	cur, err := v.store.GetGrant(ctx, g.Workload, g.UserKey, g.ProviderID)
+	cur, err := v.store.GetExchangeGrant(ctx, g.Workload, g.UserKey, g.ProviderID, g.Exchange)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		return "", nil
 	} else if err != nil {
@@ -127,7 +127,7 @@ func (v *Vault) refreshLeased(ctx context.Context, p *behalf.OAuth2Provider, g *
 // then are metrics, audit and everything else done; nothing but sealing
 // stands between the answer and the write.
 func (v *Vault) refreshClaimed(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
-	sc := behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID)
+	sc := behalf.GrantSealOf(g)
 	old, err := openTokenSet(ctx, v.sealer, sc, g.Token)
 	if err != nil {
 		return "", fmt.Errorf("open grant %s: %w", g.ID, err)

@@ -22,12 +22,14 @@ import (
 // for the workload itself. userExpiry, when not zero, caps the token's
 // lifetime (a WAT minted from a JWT expires with it); userIssued is when
 // that JWT was issued (behalf.TokenIssuedAt; zero for none), so the WAT is
-// refused once a pool user signs out after it. It returns the token and
-// its expiry (whole seconds, as in the token's exp claim).
+// refused once a pool user signs out after it. userToken, when not empty,
+// is that JWT: kept sealed under its subjectRef for its on-behalf-of
+// exchanges, as WorkloadAccessTokenForJWT keeps it. It returns the token
+// and its expiry (whole seconds, as in the token's exp claim).
 //
 // Errors: EINVALID for a bad workload name or user id, ENOTFOUND when the
 // workload identity does not exist.
-func (ws *WATs) MintForRuntime(ctx context.Context, workload string, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
+func (ws *WATs) MintForRuntime(ctx context.Context, workload string, user behalf.User, userToken behalf.Secret, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
 	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
 		return "", time.Time{}, err
 	}
@@ -46,9 +48,18 @@ func (ws *WATs) MintForRuntime(ctx context.Context, workload string, user behalf
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
-	tok, err := ws.mintWAT(w, user, userExpiry, userIssued)
+	ref := ""
+	if !userToken.IsZero() && user.Issuer != "" {
+		ref = subjectRef(userToken)
+	}
+	tok, _, watExp, err := ws.mintWAT(w, user, userExpiry, userIssued, ref)
 	if err != nil {
 		return "", time.Time{}, err
+	}
+	if ref != "" {
+		if err := ws.keepSubjectToken(ctx, ref, userToken, watExp); err != nil {
+			return "", time.Time{}, err
+		}
 	}
 	return tok, time.Unix(exp.Unix(), 0), nil
 }

@@ -19,6 +19,9 @@ type Service struct {
 	AllowPrivate bool
 	// PublicURL is Behalf's externally visible base URL, without a trailing slash.
 	PublicURL string
+	// ClientKeys creates PRIVATE_KEY_JWT providers' client-assertion keys
+	// when they are configured (nil: on first use).
+	ClientKeys *ClientKeys
 
 	Now func() time.Time
 }

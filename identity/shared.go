@@ -68,6 +68,8 @@ type providerClients struct {
 	// publicURL is Behalf's externally visible base URL: the callback's.
 	publicURL string
 	now       func() time.Time
+	// keys signs PRIVATE_KEY_JWT providers' client assertions.
+	keys *ClientKeys
 }
 
 // client builds the outbound OAuth client for p, with its secret.
@@ -85,7 +87,14 @@ func (c providerClients) client(ctx context.Context, p *behalf.OAuth2Provider) (
 		}
 		secret = behalf.Secret(b)
 	}
-	return &oauth.Client{Provider: p, Vendor: vendor, ClientSecret: secret, RedirectURL: c.callbackURL(p), HTTP: c.http, Now: c.now}, nil
+	client := &oauth.Client{Provider: p, Vendor: vendor, ClientSecret: secret, RedirectURL: c.callbackURL(p), HTTP: c.http, Now: c.now}
+	if p.ClientAuthMethod == behalf.ClientPrivateKeyJWT {
+		if c.keys == nil {
+			return nil, fmt.Errorf("provider %s uses PRIVATE_KEY_JWT but the data plane has no ClientKeys", p.Name)
+		}
+		client.ClientAssertion = func(ctx context.Context) (string, error) { return c.keys.Assertion(ctx, p) }
+	}
+	return client, nil
 }
 
 // callbackURL is where p redirects browsers back to Behalf.

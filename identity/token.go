@@ -34,6 +34,9 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 	if r.Flow == behalf.FlowM2M {
 		return d.vault.m2mToken(ctx, wat.Workload, p, r)
 	}
+	if r.Flow == behalf.FlowOnBehalfOf {
+		return d.onBehalfOf(ctx, wat, p, r)
+	}
 	if wat.User.IsZero() {
 		return nil, behalf.Invalid("workloadIdentityToken", "USER_FEDERATION needs a workload access token for a user (GetWorkloadAccessTokenForJWT or ForUserId).")
 	}
@@ -71,8 +74,8 @@ func validateTokenRequest(r behalf.TokenRequest) error {
 	if err := validateProviderNameField("resourceCredentialProviderName", r.Provider); err != nil {
 		return err
 	}
-	if r.Flow != behalf.FlowUserFederation && r.Flow != behalf.FlowM2M {
-		return behalf.Invalid("oauth2Flow", "oauth2Flow must be USER_FEDERATION or M2M.")
+	if r.Flow != behalf.FlowUserFederation && r.Flow != behalf.FlowM2M && r.Flow != behalf.FlowOnBehalfOf {
+		return behalf.Invalid("oauth2Flow", "oauth2Flow must be USER_FEDERATION, M2M or ON_BEHALF_OF_TOKEN_EXCHANGE.")
 	}
 	for _, s := range r.Scopes {
 		if n := utf8.RuneCountInString(s); n < 1 || n > 128 || strings.ContainsAny(s, " \t\r\n\"\\") {

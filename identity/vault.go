@@ -25,6 +25,7 @@ type Vault struct {
 	metrics Metrics
 
 	refreshes singleflight.Group // per grant
+	exchanges singleflight.Group // per workload × user × provider × exchange key
 	m2m       m2mCache
 	// usage counts token fetches until FlushUsage writes them (audit.go).
 	usage usageLog
@@ -75,15 +76,15 @@ func covers(granted, requested []string) bool {
 }
 
 // StoreGrant seals ts into g.Token under the grant's seal context and
-// stores g in place of the grant of the same workload, user and provider,
-// which it returns (nil if none).
+// stores g in place of the grant of the same workload, user, provider and
+// exchange key, which it returns (nil if none).
 func (v *Vault) StoreGrant(ctx context.Context, g *behalf.Grant, ts behalf.TokenSet) (*behalf.Grant, error) {
-	sealed, err := sealTokenSet(ctx, v.sealer, behalf.GrantSeal(g.Workload, g.UserKey, g.ProviderID), ts)
+	sealed, err := sealTokenSet(ctx, v.sealer, behalf.GrantSealOf(g), ts)
 	if err != nil {
 		return nil, err
 	}
 	g.Token = sealed
-	prev, err := v.store.GetGrant(ctx, g.Workload, g.UserKey, g.ProviderID)
+	prev, err := v.store.GetExchangeGrant(ctx, g.Workload, g.UserKey, g.ProviderID, g.Exchange)
 	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
 		return nil, err
 	}

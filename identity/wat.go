@@ -2,6 +2,9 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -34,6 +37,13 @@ type WATs struct {
 	config    *configCache
 	publicURL string
 	clock     clock
+	// subjects keeps, sealed with sealer, the user's JWT behind each WAT
+	// minted from one, under its subjectRef, for on-behalf-of exchange;
+	// kept says which this process stored, until when, so that WATs minted
+	// again from one JWT write nothing.
+	subjects behalf.SubjectTokenStore
+	sealer   behalf.Sealer
+	kept     ttlcache.Cache[string, time.Time]
 	// verified caches what verified WATs say, by token, until they expire.
 	verified ttlcache.Cache[string, watIdentity]
 }
@@ -47,6 +57,9 @@ type watIdentity struct {
 	// for ("" in tokens minted before WATs carried it).
 	WorkloadID string
 	User       behalf.User
+	// SubjectRef is the claim claimSubjectRef: the key of the user's JWT
+	// kept for on-behalf-of exchange.
+	SubjectRef string
 	// UserIssuedAt is when the user's JWT the token was minted from was
 	// issued (zero for other tokens, and for tokens minted before WATs
 	// carried it); IssuedAt is the WAT's own iat.
@@ -60,7 +73,8 @@ func (ws *WATs) WorkloadAccessToken(ctx context.Context, workload string) (behal
 	if err != nil {
 		return "", err
 	}
-	return ws.mintWAT(w, behalf.User{}, time.Time{}, time.Time{})
+	tok, _, _, err := ws.mintWAT(w, behalf.User{}, time.Time{}, time.Time{}, "")
+	return tok, err
 }
 
 // WorkloadAccessTokenForJWT mints a WAT for the user a trusted JWT names; it
@@ -77,7 +91,78 @@ func (ws *WATs) WorkloadAccessTokenForJWT(ctx context.Context, workload string, 
 	if err != nil {
 		return "", err
 	}
-	return ws.mintWAT(w, u.User, u.Expiry, u.IssuedAt)
+	ref := subjectRef(userToken)
+	tok, _, exp, err := ws.mintWAT(w, u.User, u.Expiry, u.IssuedAt, ref)
+	if err != nil {
+		return "", err
+	}
+	if err := ws.keepSubjectToken(ctx, ref, userToken, exp); err != nil {
+		return "", err
+	}
+	return tok, nil
+}
+
+// subjectRef is the key the user's JWT is kept under: a hash of the JWT,
+// so that every WAT minted from one JWT shares one record.
+func subjectRef(userToken behalf.Secret) string {
+	sum := sha256.Sum256([]byte("behalf-subject-token\x00" + userToken.Reveal()))
+	return hex.EncodeToString(sum[:])
+}
+
+// keepSubjectToken stores the user's JWT a WAT was minted from, sealed,
+// under ref until the WAT expires (or the latest of the WATs minted from
+// it): an on-behalf-of exchange presents it to the provider. The WAT itself
+// carries only ref. A JWT this process already stored for as long writes
+// nothing, so minting again from one JWT costs no database write.
+func (ws *WATs) keepSubjectToken(ctx context.Context, ref string, userToken behalf.Secret, exp time.Time) error {
+	if ws.subjects == nil {
+		return nil
+	}
+	if until, ok := ws.kept.Get(ref, ws.clock.now()); ok && !until.Before(exp) {
+		return nil
+	}
+	sealed, err := ws.sealer.Seal(ctx, behalf.SubjectTokenSeal(ref), []byte(userToken.Reveal()))
+	if err != nil {
+		return fmt.Errorf("seal the user token: %w", err)
+	}
+	if err := ws.subjects.PutSubjectToken(ctx, &behalf.SubjectToken{ID: ref, Token: sealed, ExpiresAt: exp}); err != nil {
+		return err
+	}
+	ws.kept.Put(ref, exp, exp)
+	return nil
+}
+
+// SubjectToken returns the user's JWT kept under ref (a WAT's SubjectRef),
+// or EINVALID when there is none (a WAT minted for a user id, by the
+// agent-runtime gateway, or expired).
+func (ws *WATs) SubjectToken(ctx context.Context, ref string) (behalf.Secret, error) {
+	missing := behalf.Invalid("workloadIdentityToken",
+		"ON_BEHALF_OF_TOKEN_EXCHANGE needs a workload access token minted from the user's JWT by GetWorkloadAccessTokenForJWT.")
+	if ws.subjects == nil || ref == "" {
+		return "", missing
+	}
+	st, err := ws.subjects.GetSubjectToken(ctx, ref)
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return "", missing
+	} else if err != nil {
+		return "", err
+	}
+	if !ws.clock.now().Before(st.ExpiresAt) {
+		return "", missing
+	}
+	b, err := ws.sealer.Open(ctx, behalf.SubjectTokenSeal(ref), st.Token)
+	if err != nil {
+		return "", fmt.Errorf("open the user token %s: %w", ref, err)
+	}
+	return behalf.Secret(b), nil
+}
+
+// SweepSubjectTokens deletes the user tokens of WATs that have expired.
+func (ws *WATs) SweepSubjectTokens(ctx context.Context) (int64, error) {
+	if ws.subjects == nil {
+		return 0, nil
+	}
+	return ws.subjects.DeleteExpiredSubjectTokens(ctx, ws.clock.now())
 }
 
 // WorkloadAccessTokenForUserID mints a WAT for a user id the caller asserts.
@@ -89,7 +174,8 @@ func (ws *WATs) WorkloadAccessTokenForUserID(ctx context.Context, workload, user
 	if n := utf8.RuneCountInString(userID); n < 1 || n > 128 {
 		return "", behalf.Invalid("userId", "userId must be 1 to 128 characters long.")
 	}
-	return ws.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{})
+	tok, _, _, err := ws.mintWAT(w, behalf.User{Subject: userID}, time.Time{}, time.Time{}, "")
+	return tok, err
 }
 
 // checkWorkload validates the name, authorizes the caller and reads the
@@ -109,26 +195,37 @@ func (ws *WATs) checkWorkload(ctx context.Context, workload string) (*behalf.Wor
 // for a later workload of the same name.
 const claimWorkloadID = "workload_id"
 
+// claimSubjectRef is the WAT claim naming the key of the user's JWT it was
+// minted from, kept for on-behalf-of exchange (a hash of the JWT, which
+// its holder, the agent that presented the JWT, knows already).
+const claimSubjectRef = "subject_ref"
+
 // claimUserIssued is the WAT claim holding, in Unix microseconds, when the
 // user's JWT a WAT was minted from was issued: a pool user's sign-out
 // refuses the WATs of the tokens issued before it.
 const claimUserIssued = "user_iat_us"
 
-// mintWAT signs a WAT for workload w and user (zero: none). userExpiry,
-// when not zero, caps its lifetime; userIssued is when the user's JWT was
-// issued (zero if not minted from one).
-func (ws *WATs) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time) (behalf.Secret, error) {
+// mintWAT signs a WAT for workload w and user (zero: none) and returns it
+// with its jti and expiry. userExpiry, when not zero, caps its lifetime;
+// userIssued is when the user's JWT was issued (zero if not minted from
+// one); subjectRef, when not empty, is the key its JWT is kept under
+// (claimSubjectRef).
+func (ws *WATs) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry, userIssued time.Time, subjectRef string) (behalf.Secret, string, time.Time, error) {
 	now := ws.clock.now()
 	exp := now.Add(MaxWATLifetime)
 	if !userExpiry.IsZero() && userExpiry.Before(exp) {
 		exp = userExpiry
 	}
+	jti := randid.Hex(16)
 	claims := map[string]any{
-		"iss": ws.publicURL, "aud": watAudience, "sub": w.Name, "jti": randid.Hex(16),
+		"iss": ws.publicURL, "aud": watAudience, "sub": w.Name, "jti": jti,
 		"iat": now.Unix(), "exp": exp.Unix(),
 	}
 	if w.ID != "" {
 		claims[claimWorkloadID] = w.ID
+	}
+	if subjectRef != "" {
+		claims[claimSubjectRef] = subjectRef
 	}
 	if !user.IsZero() {
 		claims["user_sub"] = user.Subject
@@ -141,9 +238,9 @@ func (ws *WATs) mintWAT(w *behalf.WorkloadIdentity, user behalf.User, userExpiry
 	}
 	tok, err := ws.signer.Sign(claims)
 	if err != nil {
-		return "", err
+		return "", "", time.Time{}, err
 	}
-	return behalf.Secret(tok), nil
+	return behalf.Secret(tok), jti, time.Unix(exp.Unix(), 0).UTC(), nil
 }
 
 var (
@@ -172,7 +269,7 @@ func (ws *WATs) VerifyWAT(ctx context.Context, token behalf.Secret) (behalf.WATC
 	if err := ws.checkWATUser(ctx, id); err != nil {
 		return behalf.WATClaims{}, err
 	}
-	return behalf.WATClaims{Workload: id.Workload, User: id.User}, nil
+	return behalf.WATClaims{Workload: id.Workload, User: id.User, SubjectRef: id.SubjectRef}, nil
 }
 
 // checkWATUser refuses a WAT minted from the JWT of a Behalf user pool's
@@ -238,6 +335,7 @@ func (ws *WATs) watIdentity(token string) (watIdentity, error) {
 	}
 	id := watIdentity{Workload: sub}
 	id.WorkloadID, _ = claims[claimWorkloadID].(string)
+	id.SubjectRef, _ = claims[claimSubjectRef].(string)
 	id.User.Issuer, _ = claims["user_iss"].(string)
 	id.User.Subject, _ = claims["user_sub"].(string)
 	if us, ok := claims[claimUserIssued].(float64); ok {

@@ -76,7 +76,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 		if _, err := h.replica().WATs().VerifyWAT(h.root, tok); err != nil {
 			t.Fatalf("a WAT minted where the cache held the deleted workload: %v", err)
 		}
-		rt, _, err := a.MintForRuntime(ctx, "tmpw", behalf.User{Subject: "grace"}, time.Time{}, time.Time{})
+		rt, _, err := a.MintForRuntime(ctx, "tmpw", behalf.User{Subject: "grace"}, "", time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +87,7 @@ func TestWATBoundToWorkloadID(t *testing.T) {
 	t.Run("WithoutWorkloadID", func(t *testing.T) {
 		// Tokens minted before WATs carried the workload's ID keep working
 		// until they expire (at most MaxWATLifetime).
-		tok, err := a.mintWAT(&behalf.WorkloadIdentity{Name: "tmpw"}, behalf.User{Subject: "grace"}, time.Time{}, time.Time{})
+		tok, _, _, err := a.mintWAT(&behalf.WorkloadIdentity{Name: "tmpw"}, behalf.User{Subject: "grace"}, time.Time{}, time.Time{}, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -69,7 +69,7 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	}
 	alice := behalf.User{Issuer: h.cfg.PublicURL + "/us-east-1_pool", Subject: "alice"}
 	issued := h.clock.Now().Add(-time.Minute + 123456*time.Microsecond)
-	wat, err := h.dp.WATs().mintWAT(w, alice, h.clock.Now().Add(time.Hour), issued)
+	wat, _, _, err := h.dp.WATs().mintWAT(w, alice, h.clock.Now().Add(time.Hour), issued, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	// Users of other issuers, and users named by id, have no pool to ask.
 	pools.set(refused)
 	for _, u := range []behalf.User{{Issuer: "https://idp.example", Subject: "alice"}, {Subject: "alice"}} {
-		tok, err := h.dp.WATs().mintWAT(w, u, time.Time{}, issued)
+		tok, _, _, err := h.dp.WATs().mintWAT(w, u, time.Time{}, issued, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestWATOfRefusedPoolUser(t *testing.T) {
 	// A WAT minted before WATs carried the user token's issue time is
 	// checked with its own iat.
 	pools.set(nil)
-	legacy, err := h.dp.WATs().mintWAT(w, alice, time.Time{}, time.Time{})
+	legacy, _, _, err := h.dp.WATs().mintWAT(w, alice, time.Time{}, time.Time{}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,8 +12,9 @@ import (
 const ClientAuthMethodField = "oauth2ProviderConfigInput.customOauth2ProviderConfig.clientAuthenticationMethod"
 
 // ChooseAuthMethod picks how Behalf authenticates at a token endpoint.
-// configured, an admin's choice (behalf.ClientSecretBasic or
-// behalf.ClientSecretPost), wins; any other non-empty value is refused.
+// configured, an admin's choice (behalf.ClientSecretBasic,
+// behalf.ClientSecretPost or behalf.ClientPrivateKeyJWT), wins; any other
+// non-empty value is refused.
 // Otherwise advertised (token_endpoint_auth_methods_supported, in
 // discovery spelling) decides: empty or containing client_secret_basic
 // gives behalf.ClientSecretBasic, else client_secret_post gives
@@ -21,13 +22,18 @@ const ClientAuthMethodField = "oauth2ProviderConfigInput.customOauth2ProviderCon
 // methods. Errors are behalf.Invalid(ClientAuthMethodField, ...).
 func ChooseAuthMethod(configured string, advertised []string) (string, error) {
 	switch configured {
-	case behalf.ClientSecretBasic, behalf.ClientSecretPost:
+	case behalf.ClientSecretBasic, behalf.ClientSecretPost, behalf.ClientPrivateKeyJWT:
 		return configured, nil
+	case behalf.ClientAWSIAMIDTokenJWT:
+		return "", behalf.Invalid(ClientAuthMethodField,
+			"Behalf does not support %s: it needs a JWT that AWS STS (GetWebIdentityToken) signs for an IAM role, and Behalf has no AWS identity. "+
+				"Use %s: Behalf generates and keeps the signing key and publishes its public keys for you to register at the provider.",
+			configured, behalf.ClientPrivateKeyJWT)
 	case "":
 	default:
 		return "", behalf.Invalid(ClientAuthMethodField,
-			"Behalf does not support client authentication method %s; use %s or %s.",
-			configured, behalf.ClientSecretBasic, behalf.ClientSecretPost)
+			"Behalf does not support client authentication method %s; use %s, %s or %s.",
+			configured, behalf.ClientSecretBasic, behalf.ClientSecretPost, behalf.ClientPrivateKeyJWT)
 	}
 	switch {
 	case len(advertised) == 0 || slices.Contains(advertised, authBasic):

@@ -29,8 +29,9 @@ func TestChooseAuthMethod(t *testing.T) {
 		{basic, []string{"private_key_jwt"}, basic, ""},
 		{"", []string{"private_key_jwt", "tls_client_auth"}, "",
 			"supports none of the client authentication methods Behalf offers (client_secret_basic, client_secret_post); it advertises private_key_jwt, tls_client_auth."},
-		{"PRIVATE_KEY_JWT", nil, "", "Behalf does not support client authentication method PRIVATE_KEY_JWT"},
-		{"AWS_IAM_ID_TOKEN_JWT", []string{"client_secret_basic"}, "", "Behalf does not support client authentication method AWS_IAM_ID_TOKEN_JWT"},
+		{"PRIVATE_KEY_JWT", nil, "PRIVATE_KEY_JWT", ""},
+		{"PRIVATE_KEY_JWT", []string{"client_secret_basic"}, "PRIVATE_KEY_JWT", ""},
+		{"AWS_IAM_ID_TOKEN_JWT", []string{"client_secret_basic"}, "", "Behalf has no AWS identity. Use PRIVATE_KEY_JWT"},
 		{"client_secret_basic", nil, "", "Behalf does not support client authentication method client_secret_basic"},
 	}
 	for _, tt := range tests {

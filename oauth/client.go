@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"context"
 	"time"
 
 	"errors"
@@ -36,6 +37,11 @@ type Client struct {
 	Now func() time.Time
 	// RedirectURL is Behalf's callback URL registered at the provider.
 	RedirectURL string
+	// ClientAssertion signs a fresh RFC 7523 client assertion for one
+	// request to the token (or revocation) endpoint, for a provider whose
+	// ClientAuthMethod is behalf.ClientPrivateKeyJWT; it is sent as
+	// client_assertion with the client_id, and no secret is.
+	ClientAssertion func(ctx context.Context) (string, error)
 	// HTTP makes the token requests; it should come from
 	// safehttp.NewClient. Nil means a shared safehttp client with default
 	// options (public endpoints only).

@@ -56,7 +56,7 @@ func newRedactor(clientID string, secrets ...string) redactor {
 }
 
 // secretNames are the request parameters whose values are secret.
-const secretNames = `client_secret|code|code_verifier|refresh_token|access_token|id_token|token|assertion|client_assertion|password`
+const secretNames = `subject_token|actor_token|client_secret|code|code_verifier|refresh_token|access_token|id_token|token|assertion|client_assertion|password`
 
 // secretForm and secretJSON find a secret parameter's value wherever a
 // provider echoes it as name=value or "name":"value", so that an echo in

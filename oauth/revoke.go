@@ -132,7 +132,18 @@ func (c *Client) revokeRFC7009(ctx context.Context, token behalf.Secret, hint st
 		form.Set("token_type_hint", hint)
 	}
 	basic := false
-	if c.ClientSecret.IsZero() {
+	assertion := ""
+	if c.Provider.ClientAuthMethod == behalf.ClientPrivateKeyJWT {
+		auth, a, err := c.clientAssertion(ctx)
+		if err != nil {
+			return err
+		}
+		assertion = a
+		form.Set("client_id", c.Provider.ClientID)
+		for k, v := range auth {
+			form[k] = v
+		}
+	} else if c.ClientSecret.IsZero() {
 		form.Set("client_id", c.Provider.ClientID) // a public client identifies itself (RFC 7009 section 2.1)
 	} else {
 		method, err := ChooseAuthMethod(c.Provider.ClientAuthMethod, c.Provider.Metadata.TokenEndpointAuthMethods)
@@ -164,7 +175,7 @@ func (c *Client) revokeRFC7009(ctx context.Context, token behalf.Secret, hint st
 	if status == http.StatusOK {
 		return nil
 	}
-	return refusal(status, header, body, c.redactor(token.Reveal()))
+	return refusal(status, header, body, c.redactor(token.Reveal(), assertion))
 }
 
 // revokeSlack calls Slack's auth.revoke with the token as its bearer.

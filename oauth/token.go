@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,13 +33,16 @@ func (c *Client) Exchange(ctx context.Context, code, pkceVerifier string, resour
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
-	extra := url.Values{}
+	extra, assertion, err := c.clientAssertion(ctx)
+	if err != nil {
+		return behalf.TokenSet{}, err
+	}
 	if len(resources) > 0 {
 		extra["resource"] = resources
 	}
 	tok, err := cfg.Exchange(c.tokenContext(ctx, extra), code, oauth2.VerifierOption(pkceVerifier))
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("exchange authorization code", err, c.redactor(code, pkceVerifier))
+		return behalf.TokenSet{}, tokenError("exchange authorization code", err, c.redactor(code, pkceVerifier, assertion))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -55,7 +60,10 @@ func (c *Client) Refresh(ctx context.Context, refreshToken behalf.Secret, scopes
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
-	extra := url.Values{}
+	extra, assertion, err := c.clientAssertion(ctx)
+	if err != nil {
+		return behalf.TokenSet{}, err
+	}
 	if len(scopes) > 0 {
 		extra.Set("scope", strings.Join(scopes, " ")) // x/oauth2 sends no scope on refresh
 	}
@@ -64,7 +72,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken behalf.Secret, scopes
 	expired := &oauth2.Token{RefreshToken: refreshToken.Reveal(), Expiry: time.Unix(1, 0)}
 	tok, err := cfg.TokenSource(c.tokenContext(ctx, extra), expired).Token()
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("refresh token", err, c.redactor(refreshToken.Reveal()))
+		return behalf.TokenSet{}, tokenError("refresh token", err, c.redactor(refreshToken.Reveal(), assertion))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -76,12 +84,16 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes []string, resourc
 	if err != nil {
 		return behalf.TokenSet{}, err
 	}
+	params, assertion, err := c.clientAssertion(ctx)
+	if err != nil {
+		return behalf.TokenSet{}, err
+	}
 	cc := &clientcredentials.Config{
 		ClientID:       cfg.ClientID,
 		ClientSecret:   cfg.ClientSecret,
 		TokenURL:       cfg.Endpoint.TokenURL,
 		Scopes:         scopes,
-		EndpointParams: url.Values{},
+		EndpointParams: params,
 		AuthStyle:      cfg.Endpoint.AuthStyle,
 	}
 	if len(resources) > 0 {
@@ -92,7 +104,7 @@ func (c *Client) ClientCredentials(ctx context.Context, scopes []string, resourc
 	}
 	tok, err := cc.Token(c.tokenContext(ctx, nil))
 	if err != nil {
-		return behalf.TokenSet{}, tokenError("client credentials", err, c.redactor())
+		return behalf.TokenSet{}, tokenError("client credentials", err, c.redactor(assertion))
 	}
 	return c.tokenSet(tok), nil
 }
@@ -114,6 +126,11 @@ func (c *Client) tokenConfig() (*oauth2.Config, error) {
 	if c.Provider == nil || c.Provider.Metadata.TokenEndpoint == "" {
 		return nil, errors.New("oauth: the provider has no token endpoint")
 	}
+	if c.Provider.ClientAuthMethod == behalf.ClientPrivateKeyJWT {
+		cfg := c.config(nil, oauth2.AuthStyleInParams) // client_id in the form, with the assertion
+		cfg.ClientSecret = ""
+		return cfg, nil
+	}
 	if c.ClientSecret.IsZero() {
 		return c.config(nil, oauth2.AuthStyleInParams), nil
 	}
@@ -126,6 +143,28 @@ func (c *Client) tokenConfig() (*oauth2.Config, error) {
 		style = oauth2.AuthStyleInParams
 	}
 	return c.config(nil, style), nil
+}
+
+// ClientAssertionType is RFC 7523's client_assertion_type.
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// clientAssertion returns the form parameters of one token request's
+// client authentication by PRIVATE_KEY_JWT (client_assertion_type and a
+// fresh client_assertion) and the assertion; for other methods no
+// parameters (x/oauth2 sends the secret). The values are new for the
+// caller to add to.
+func (c *Client) clientAssertion(ctx context.Context) (url.Values, string, error) {
+	if c.Provider == nil || c.Provider.ClientAuthMethod != behalf.ClientPrivateKeyJWT {
+		return url.Values{}, "", nil
+	}
+	if c.ClientAssertion == nil {
+		return nil, "", errors.New("oauth: the provider uses PRIVATE_KEY_JWT but the client has no ClientAssertion")
+	}
+	a, err := c.ClientAssertion(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("oauth: sign the client assertion: %w", err)
+	}
+	return url.Values{"client_assertion_type": {ClientAssertionType}, "client_assertion": {a}}, a, nil
 }
 
 // config returns the x/oauth2 configuration of the client. The auth style
@@ -216,13 +255,27 @@ func (c *Client) tokenSet(tok *oauth2.Token) behalf.TokenSet {
 		Expiry:      tok.Expiry,
 		Scopes:      splitScopes(extraString(tok, "scope")),
 	}
-	if c.Now != nil && tok.ExpiresIn > 0 {
-		ts.Expiry = c.Now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	if in := expiresIn(tok); c.Now != nil && in > 0 {
+		ts.Expiry = c.Now().Add(time.Duration(in) * time.Second)
 	}
 	if extraString(tok, "refresh_token") != "" {
 		ts.RefreshToken = behalf.Secret(tok.RefreshToken)
 	}
 	return ts
+}
+
+// expiresIn is the answer's expires_in in seconds, 0 if absent: x/oauth2's
+// client-credentials flow (which exchanges go through too) does not copy
+// it into Token.ExpiresIn.
+func expiresIn(tok *oauth2.Token) int64 {
+	if tok.ExpiresIn > 0 {
+		return tok.ExpiresIn
+	}
+	f, err := strconv.ParseFloat(extraString(tok, "expires_in"), 64)
+	if err != nil || f <= 0 || f > math.MaxInt32 {
+		return 0
+	}
+	return int64(f)
 }
 
 // extraString returns a response field as a string, "" if absent.

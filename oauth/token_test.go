@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -321,13 +322,47 @@ func TestPublicClient(t *testing.T) {
 
 func TestUnsupportedAuthMethod(t *testing.T) {
 	s := fakeprovider.New(t, fakeprovider.Options{})
-	c := fakeClient(t, s, "PRIVATE_KEY_JWT")
+	c := fakeClient(t, s, "TLS_CLIENT_AUTH")
 	_, err := c.Refresh(context.Background(), "1//x", nil)
 	if behalf.ErrorCode(err) != behalf.EINVALID {
 		t.Errorf("err = %v, want EINVALID", err)
 	}
 	if _, _, n, _ := s.Counts(); n != 0 {
 		t.Errorf("%d requests sent", n)
+	}
+}
+
+// Ensure a PRIVATE_KEY_JWT client sends a fresh client assertion with its
+// client_id on every token request, and never its secret; and that it
+// sends nothing without a way to sign one.
+func TestPrivateKeyJWTRequests(t *testing.T) {
+	s := fakeprovider.New(t, fakeprovider.Options{})
+	c := fakeClient(t, s, behalf.ClientPrivateKeyJWT)
+	n := 0
+	c.ClientAssertion = func(context.Context) (string, error) { n++; return fmt.Sprintf("assertion-%d", n), nil }
+	ctx := context.Background()
+	calls := []func(){
+		func() { c.Refresh(ctx, "1//x", nil) },
+		func() { c.ClientCredentials(ctx, []string{"a"}, nil, nil) },
+		func() {
+			c.OnBehalfOf(ctx, oauth.ExchangeRequest{GrantType: oauth.GrantTypeTokenExchange, SubjectToken: "user-jwt"})
+		},
+	}
+	for i, call := range calls {
+		call()
+		form := s.LastTokenRequest()
+		if form.Get("client_assertion") != fmt.Sprintf("assertion-%d", i+1) || form.Get("client_assertion_type") != oauth.ClientAssertionType ||
+			form.Get("client_id") != clientID || form.Has("client_secret") {
+			t.Errorf("request %d: %v", i, form)
+		}
+	}
+	_, _, before, _ := s.Counts()
+	c.ClientAssertion = nil
+	if _, err := c.Refresh(ctx, "1//x", nil); err == nil {
+		t.Error("refreshed without a client assertion")
+	}
+	if _, _, after, _ := s.Counts(); after != before {
+		t.Error("a request was sent without a client assertion")
 	}
 }
 

@@ -2,6 +2,7 @@ package oauth
 
 import (
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -27,6 +28,34 @@ type Vendor struct {
 	OIDC bool
 	// AuthParams are vendor defaults added to authorization requests.
 	AuthParams map[string]string
+	// Tenant is set for vendors whose endpoints are the admin's own
+	// tenant's (Okta, Auth0, ...): they come from includedOauth2ProviderConfig
+	// (authorizationEndpoint and tokenEndpoint, or the issuer's discovery
+	// document); Metadata then holds only the vendor's auth methods.
+	Tenant bool
+	// revocation derives a tenant's revocation endpoint from its token
+	// endpoint: the token path's suffix [0] replaced by [1], as the
+	// vendor documents them; empty when the vendor has none.
+	revocation [2]string
+}
+
+// includedMember is the union member of the vendors without one of their
+// own.
+const includedMember = "includedOauth2ProviderConfig"
+
+// TenantRevocation returns the revocation endpoint of a tenant vendor's
+// tenant from its token endpoint, by the vendor's documented layout (Okta
+// .../v1/token → .../v1/revoke), or "" when the vendor has none or the
+// token endpoint is not laid out as documented.
+func (v Vendor) TenantRevocation(tokenEndpoint string) string {
+	from, to := v.revocation[0], v.revocation[1]
+	u, err := url.Parse(tokenEndpoint)
+	if from == "" || err != nil || u.RawQuery != "" || !strings.HasSuffix(u.Path, from) {
+		return ""
+	}
+	u.Path = strings.TrimSuffix(u.Path, from) + to
+	u.RawPath = ""
+	return u.String()
 }
 
 // DefaultMicrosoftTenant is the Microsoft tenant used when none is given:
@@ -121,6 +150,125 @@ var vendors = map[string]Vendor{
 			TokenEndpointAuthMethods: []string{authPost},
 		},
 		AuthParams: map[string]string{"audience": "api.atlassian.com", "prompt": "consent"},
+	},
+	// Tenant vendors: endpoints from includedOauth2ProviderConfig; the
+	// revocation layout from each vendor's documentation.
+	behalf.VendorOkta: { // developer.okta.com/docs/reference/api/oidc: /oauth2/{as}/v1/token, /v1/revoke
+		Name: behalf.VendorOkta, ConfigMember: includedMember, Tenant: true, OIDC: true,
+		Metadata:   behalf.AuthServerMetadata{TokenEndpointAuthMethods: []string{authBasic, authPost}},
+		revocation: [2]string{"/v1/token", "/v1/revoke"},
+	},
+	behalf.VendorOneLogin: { // developers.onelogin.com OIDC API: /oidc/2/token, /oidc/2/token/revocation; AgentCore: auth method POST
+		Name: behalf.VendorOneLogin, ConfigMember: includedMember, Tenant: true, OIDC: true,
+		Metadata:   behalf.AuthServerMetadata{TokenEndpointAuthMethods: []string{authPost}},
+		revocation: [2]string{"/oidc/2/token", "/oidc/2/token/revocation"},
+	},
+	behalf.VendorPingOne: { // apidocs.pingidentity.com PingOne platform: /{envId}/as/token, /as/revoke
+		Name: behalf.VendorPingOne, ConfigMember: includedMember, Tenant: true, OIDC: true,
+		Metadata:   behalf.AuthServerMetadata{TokenEndpointAuthMethods: []string{authBasic, authPost}},
+		revocation: [2]string{"/as/token", "/as/revoke"},
+	},
+	behalf.VendorCognito: { // docs.aws.amazon.com/cognito user pool endpoints: /oauth2/token, /oauth2/revoke
+		Name: behalf.VendorCognito, ConfigMember: includedMember, Tenant: true, OIDC: true,
+		Metadata:   behalf.AuthServerMetadata{TokenEndpointAuthMethods: []string{authBasic, authPost}},
+		revocation: [2]string{"/oauth2/token", "/oauth2/revoke"},
+	},
+	behalf.VendorAuth0: { // auth0.com/docs/api/authentication: /oauth/token, /oauth/revoke
+		Name: behalf.VendorAuth0, ConfigMember: includedMember, Tenant: true, OIDC: true,
+		Metadata:   behalf.AuthServerMetadata{TokenEndpointAuthMethods: []string{authPost, authBasic}},
+		revocation: [2]string{"/oauth/token", "/oauth/revoke"},
+	},
+	behalf.VendorCyberArk: { // no revocation endpoint documented for its OIDC apps
+		Name: behalf.VendorCyberArk, ConfigMember: includedMember, Tenant: true, OIDC: true,
+		Metadata: behalf.AuthServerMetadata{TokenEndpointAuthMethods: []string{authBasic, authPost}},
+	},
+	behalf.VendorFusionAuth: { // revocation only through its own API, not RFC 7009
+		Name: behalf.VendorFusionAuth, ConfigMember: includedMember, Tenant: true, OIDC: true,
+		Metadata: behalf.AuthServerMetadata{TokenEndpointAuthMethods: []string{authBasic, authPost}},
+	},
+	// Vendors with fixed endpoints, configured with includedOauth2ProviderConfig.
+	behalf.VendorX: { // docs.x.com OAuth 2.0 user access token (PKCE; confidential clients use Basic); /2/oauth2/revoke
+		Name: behalf.VendorX, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint: endpoints.X.AuthURL, TokenEndpoint: endpoints.X.TokenURL,
+			RevocationEndpoint:       "https://api.x.com/2/oauth2/revoke",
+			TokenEndpointAuthMethods: []string{authBasic},
+		},
+	},
+	behalf.VendorFacebook: { // Graph API login; revocation is DELETE /me/permissions, not RFC 7009
+		Name: behalf.VendorFacebook, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint: endpoints.Facebook.AuthURL, TokenEndpoint: endpoints.Facebook.TokenURL,
+			TokenEndpointAuthMethods: []string{authPost},
+		},
+	},
+	behalf.VendorYandex: { // yandex.com/dev/id: revoke_token takes access_token, not RFC 7009
+		Name: behalf.VendorYandex, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint: endpoints.Yandex.AuthURL, TokenEndpoint: endpoints.Yandex.TokenURL,
+			TokenEndpointAuthMethods: []string{authBasic, authPost},
+		},
+	},
+	behalf.VendorReddit: { // github.com/reddit-archive/reddit/wiki/OAuth2: Basic auth, duration=permanent for refresh tokens, revoke_token
+		Name: behalf.VendorReddit, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint:    "https://www.reddit.com/api/v1/authorize",
+			TokenEndpoint:            "https://www.reddit.com/api/v1/access_token",
+			RevocationEndpoint:       "https://www.reddit.com/api/v1/revoke_token",
+			TokenEndpointAuthMethods: []string{authBasic},
+		},
+		AuthParams: map[string]string{"duration": "permanent"},
+	},
+	behalf.VendorZoom: { // developers.zoom.us OAuth: Basic auth; /oauth/revoke
+		Name: behalf.VendorZoom, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint: endpoints.Zoom.AuthURL, TokenEndpoint: endpoints.Zoom.TokenURL,
+			RevocationEndpoint:       "https://zoom.us/oauth/revoke",
+			TokenEndpointAuthMethods: []string{authBasic},
+		},
+	},
+	behalf.VendorTwitch: { // dev.twitch.tv authentication: secret in the form; /oauth2/revoke; OIDC discovery at id.twitch.tv/oauth2
+		Name: behalf.VendorTwitch, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			Issuer:                "https://id.twitch.tv/oauth2",
+			AuthorizationEndpoint: endpoints.Twitch.AuthURL, TokenEndpoint: endpoints.Twitch.TokenURL,
+			RevocationEndpoint:       "https://id.twitch.tv/oauth2/revoke",
+			UserinfoEndpoint:         "https://id.twitch.tv/oauth2/userinfo",
+			JWKSURI:                  "https://id.twitch.tv/oauth2/keys",
+			TokenEndpointAuthMethods: []string{authPost},
+		},
+	},
+	behalf.VendorSpotify: { // developer.spotify.com authorization code flow; no revocation endpoint
+		Name: behalf.VendorSpotify, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint: endpoints.Spotify.AuthURL, TokenEndpoint: endpoints.Spotify.TokenURL,
+			TokenEndpointAuthMethods: []string{authBasic, authPost},
+		},
+	},
+	behalf.VendorDropbox: { // dropbox.com/developers OAuth guide: token_access_type=offline for refresh tokens; revocation is the bearer-authenticated /2/auth/token/revoke, not RFC 7009
+		Name: behalf.VendorDropbox, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint: endpoints.Dropbox.AuthURL, TokenEndpoint: endpoints.Dropbox.TokenURL,
+			TokenEndpointAuthMethods: []string{authBasic, authPost},
+		},
+		AuthParams: map[string]string{"token_access_type": "offline"},
+	},
+	behalf.VendorNotion: { // developers.notion.com authorization: owner=user, Basic auth; no revocation endpoint
+		Name: behalf.VendorNotion, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint:    "https://api.notion.com/v1/oauth/authorize",
+			TokenEndpoint:            "https://api.notion.com/v1/oauth/token",
+			TokenEndpointAuthMethods: []string{authBasic},
+		},
+		AuthParams: map[string]string{"owner": "user"},
+	},
+	behalf.VendorHubspot: { // developers.hubspot.com OAuth: secret in the form; revocation is DELETE /oauth/v1/refresh-tokens/{token}, not RFC 7009
+		Name: behalf.VendorHubspot, ConfigMember: includedMember,
+		Metadata: behalf.AuthServerMetadata{
+			AuthorizationEndpoint:    "https://app.hubspot.com/oauth/authorize",
+			TokenEndpoint:            "https://api.hubapi.com/oauth/v1/token",
+			TokenEndpointAuthMethods: []string{authPost},
+		},
 	},
 	behalf.VendorLinkedin: {
 		Name:         behalf.VendorLinkedin,

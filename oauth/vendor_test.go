@@ -17,6 +17,50 @@ var builtIns = []struct{ name, member string }{
 	{behalf.VendorSalesforce, "salesforceOauth2ProviderConfig"},
 	{behalf.VendorAtlassian, "atlassianOauth2ProviderConfig"},
 	{behalf.VendorLinkedin, "linkedinOauth2ProviderConfig"},
+	{behalf.VendorX, "includedOauth2ProviderConfig"},
+	{behalf.VendorFacebook, "includedOauth2ProviderConfig"},
+	{behalf.VendorYandex, "includedOauth2ProviderConfig"},
+	{behalf.VendorReddit, "includedOauth2ProviderConfig"},
+	{behalf.VendorZoom, "includedOauth2ProviderConfig"},
+	{behalf.VendorTwitch, "includedOauth2ProviderConfig"},
+	{behalf.VendorSpotify, "includedOauth2ProviderConfig"},
+	{behalf.VendorDropbox, "includedOauth2ProviderConfig"},
+	{behalf.VendorNotion, "includedOauth2ProviderConfig"},
+	{behalf.VendorHubspot, "includedOauth2ProviderConfig"},
+}
+
+// tenantVendors take their endpoints from includedOauth2ProviderConfig;
+// revoke is the revocation endpoint of a tenant whose token endpoint is
+// token, "" for none.
+var tenantVendors = []struct{ name, token, revoke string }{
+	{behalf.VendorOkta, "https://acme.okta.com/oauth2/default/v1/token", "https://acme.okta.com/oauth2/default/v1/revoke"},
+	{behalf.VendorOneLogin, "https://acme.onelogin.com/oidc/2/token", "https://acme.onelogin.com/oidc/2/token/revocation"},
+	{behalf.VendorPingOne, "https://auth.pingone.com/env-1/as/token", "https://auth.pingone.com/env-1/as/revoke"},
+	{behalf.VendorCognito, "https://acme.auth.us-east-1.amazoncognito.com/oauth2/token", "https://acme.auth.us-east-1.amazoncognito.com/oauth2/revoke"},
+	{behalf.VendorAuth0, "https://acme.auth0.com/oauth/token", "https://acme.auth0.com/oauth/revoke"},
+	{behalf.VendorCyberArk, "https://t1.id.cyberark.cloud/OAuth2/Token/__idaptive_cybr_user_oidc", ""},
+	{behalf.VendorFusionAuth, "https://auth.acme.com/oauth2/token", ""},
+}
+
+// Ensure the tenant vendors are in the catalogue, take their endpoints
+// from the admin, and derive a revocation endpoint only as documented.
+func TestTenantVendors(t *testing.T) {
+	for _, tv := range tenantVendors {
+		v, ok := oauth.LookupVendor(tv.name)
+		if !ok || !v.Tenant || v.ConfigMember != "includedOauth2ProviderConfig" || v.Metadata.TokenEndpoint != "" || !v.OIDC {
+			t.Errorf("%s: %+v %v", tv.name, v, ok)
+			continue
+		}
+		if _, err := oauth.ChooseAuthMethod("", v.Metadata.TokenEndpointAuthMethods); err != nil {
+			t.Errorf("%s: no usable client auth method: %v", tv.name, err)
+		}
+		if got := v.TenantRevocation(tv.token); got != tv.revoke {
+			t.Errorf("%s: revocation of %s = %q, want %q", tv.name, tv.token, got, tv.revoke)
+		}
+		if got := v.TenantRevocation("https://elsewhere.example/token?x=1"); got != "" {
+			t.Errorf("%s: revocation of an undocumented layout = %q", tv.name, got)
+		}
+	}
 }
 
 // checkHTTPS fails unless raw is empty (when optional) or an absolute
@@ -86,7 +130,7 @@ func TestCustomAndUnknownVendors(t *testing.T) {
 	if !ok || c.ConfigMember != "customOauth2ProviderConfig" || c.Metadata.TokenEndpoint != "" {
 		t.Errorf("LookupVendor(Custom) = %+v, %v", c, ok)
 	}
-	for _, name := range []string{"", "OktaOauth2", "googleoauth2", "Google"} {
+	for _, name := range []string{"", "OktaOAuth2", "googleoauth2", "Google", "LinkedInOAuth2"} {
 		if _, ok := oauth.LookupVendor(name); ok {
 			t.Errorf("LookupVendor(%q) found", name)
 		}

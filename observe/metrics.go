@@ -18,7 +18,7 @@ import (
 // Fixed label vocabularies. Unknown values are counted as "other".
 var (
 	// TokenFetchResults are the results of GetResourceOauth2Token.
-	TokenFetchResults = []string{"vault_hit", "refreshed", "consent_needed", "failed", "m2m"}
+	TokenFetchResults = []string{"vault_hit", "refreshed", "consent_needed", "failed", "m2m", "on_behalf_of"}
 	// SessionEvents are the events of authorization sessions.
 	SessionEvents = []string{"started", "completed", "failed", "expired"}
 	// Outcomes are the outcomes of requests (see Outcome).
@@ -67,7 +67,7 @@ func NewMetrics(tracer trace.Tracer) *Metrics {
 		}, []string{"operation"}),
 		tokenFetches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "behalf_token_fetches_total",
-			Help: "GetResourceOauth2Token answers, by result (vault_hit, refreshed, consent_needed, failed, m2m).",
+			Help: "GetResourceOauth2Token answers, by result (vault_hit, refreshed, consent_needed, failed, m2m, on_behalf_of).",
 		}, []string{"result"}),
 		providerCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "behalf_provider_call_duration_seconds",

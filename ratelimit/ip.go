@@ -99,6 +99,9 @@ var ipLimited = map[string][]string{
 	// /identities/, such as GetResourceOauth2Token, which the per-key
 	// limit covers).
 	"ConsentAuthorize": nil, "ConsentCallback": nil, "BindPage": nil, "BindPageSwitch": nil, "SignInCallback": nil,
+	// PRIVATE_KEY_JWT providers' public keys: unauthenticated, and each
+	// reads the store.
+	"GetProviderJWKS": nil,
 }
 
 // IPLimitedRoutes returns the names of the routes IPLimit applies to,

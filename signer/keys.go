@@ -25,6 +25,7 @@ const (
 	EdDSA = "EdDSA" // Ed25519
 	ES256 = "ES256" // ECDSA P-256 with SHA-256
 	RS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256, 2048-bit keys
+	PS256 = "PS256" // RSASSA-PSS with SHA-256, 2048-bit keys
 )
 
 // rsaBits is the modulus size of generated RSA keys.
@@ -50,8 +51,10 @@ func signatureAlgorithm(name string) (jwa.SignatureAlgorithm, error) {
 		return jwa.ES256(), nil
 	case RS256:
 		return jwa.RS256(), nil
+	case PS256:
+		return jwa.PS256(), nil
 	}
-	return jwa.SignatureAlgorithm{}, fmt.Errorf("signer: unsupported algorithm %q (want %s, %s or %s)", name, EdDSA, ES256, RS256)
+	return jwa.SignatureAlgorithm{}, fmt.Errorf("signer: unsupported algorithm %q (want %s, %s, %s or %s)", name, EdDSA, ES256, RS256, PS256)
 }
 
 // pubKey is a published verification key.
@@ -87,7 +90,7 @@ func generate(alg string) (crypto.Signer, error) {
 		return k, err
 	case ES256:
 		return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case RS256:
+	case RS256, PS256:
 		return rsa.GenerateKey(rand.Reader, rsaBits)
 	}
 	return nil, fmt.Errorf("signer: unsupported algorithm %q", alg)
@@ -101,7 +104,7 @@ func fitsAlgorithm(raw any, alg string) bool {
 	case *ecdsa.PrivateKey:
 		return alg == ES256 && k.Curve == elliptic.P256()
 	case *rsa.PrivateKey:
-		return alg == RS256 && k.N.BitLen() >= rsaBits
+		return (alg == RS256 || alg == PS256) && k.N.BitLen() >= rsaBits
 	}
 	return false
 }

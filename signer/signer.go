@@ -60,7 +60,7 @@ type Signer struct {
 
 // New loads the keys of use from store, or creates the first one, and
 // returns a Signer that signs with the newest active key of algorithm alg
-// (EdDSA, ES256 or RS256). If the store holds no active key of alg, New
+// (EdDSA, ES256, RS256 or PS256). If the store holds no active key of alg, New
 // creates one with CreateFirstSigningKey, then rereads the store and signs
 // with the key it holds as active: of several processes starting together
 // on an empty store, one key is stored and all of them sign with it. Private keys are sealed with sealer under
@@ -99,6 +99,13 @@ func New(ctx context.Context, store behalf.SigningKeyStore, sealer behalf.Sealer
 // (Verify refuses tokens without it); exp, iat and nbf may be time.Time or
 // numbers of seconds since the epoch.
 func (s *Signer) Sign(claims map[string]any) (string, error) {
+	return s.SignWithHeaders(claims, nil)
+}
+
+// SignWithHeaders is Sign with extra protected header parameters (for
+// example x5t#S256); alg, kid and typ are the Signer's and cannot be
+// replaced.
+func (s *Signer) SignWithHeaders(claims map[string]any, extra map[string]string) (string, error) {
 	if _, ok := claims[jwt.ExpirationKey]; !ok {
 		return "", errors.New("signer: claims must include exp")
 	}
@@ -128,6 +135,14 @@ func (s *Signer) Sign(claims map[string]any) (string, error) {
 		return "", fmt.Errorf("signer: no active %s key of use %s", s.alg, s.use)
 	}
 	hdrs := jws.NewHeaders()
+	for name, v := range extra {
+		if name == jws.AlgorithmKey || name == jws.KeyIDKey || name == jws.TypeKey {
+			return "", fmt.Errorf("signer: header %q is the signer's", name)
+		}
+		if err := hdrs.Set(name, v); err != nil {
+			return "", fmt.Errorf("signer: header %s: %w", name, err)
+		}
+	}
 	if err := hdrs.Set(jws.TypeKey, "JWT"); err != nil {
 		return "", fmt.Errorf("signer: header: %w", err)
 	}

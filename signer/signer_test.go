@@ -25,7 +25,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 )
 
-var algs = []string{signer.EdDSA, signer.ES256, signer.RS256}
+var algs = []string{signer.EdDSA, signer.ES256, signer.RS256, signer.PS256}
 
 // fixture is a Signer over a fresh store and sealer.
 type fixture struct {
@@ -682,5 +682,27 @@ func TestRefreshFollowsRotation(t *testing.T) {
 	}
 	if got := f.store.listCalls() - lists; got != 1 {
 		t.Errorf("peer listed keys %d times, want 1", got)
+	}
+}
+
+// Ensure extra header parameters are signed in the protected header and
+// cannot replace alg, kid or typ.
+func TestSignWithHeaders(t *testing.T) {
+	f := newFixture(t, signer.PS256)
+	tok, err := f.s.SignWithHeaders(claimsAt(f.clock.Now()), map[string]string{"x5t#S256": "thumb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := headerOf(t, tok)
+	if h["x5t#S256"] != "thumb" || h["alg"] != "PS256" || h["typ"] != "JWT" || h["kid"] == "" {
+		t.Fatalf("header %v", h)
+	}
+	if _, err := f.s.Verify(tok, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alg", "kid", "typ"} {
+		if _, err := f.s.SignWithHeaders(claimsAt(f.clock.Now()), map[string]string{name: "x"}); err == nil {
+			t.Errorf("header %s replaced", name)
+		}
 	}
 }

@@ -16,16 +16,23 @@ import (
 const grantKind = "Grant"
 
 // grantColumns are the grants columns in scanGrant's order.
-const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at, last_used_at, account, interrupted_lease"
+const grantColumns = "id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at, last_used_at, account, interrupted_lease, exchange"
 
-// GetGrant returns the grant of workload × userKey × providerID, or
-// ENOTFOUND. It is one read of the grants_user_workload_provider index.
+// GetGrant returns the consent grant (exchange "") of workload × userKey ×
+// providerID, or ENOTFOUND. It is one read of the
+// grants_user_workload_provider index.
 func (db *DB) GetGrant(ctx context.Context, workload, userKey, providerID string) (*behalf.Grant, error) {
-	return findGrantFor(ctx, db.conn(), workload, userKey, providerID)
+	return findGrantFor(ctx, db.conn(), workload, userKey, providerID, "")
+}
+
+// GetExchangeGrant returns the grant of workload × userKey × providerID ×
+// exchange, or ENOTFOUND; one read of the same index.
+func (db *DB) GetExchangeGrant(ctx context.Context, workload, userKey, providerID, exchange string) (*behalf.Grant, error) {
+	return findGrantFor(ctx, db.conn(), workload, userKey, providerID, exchange)
 }
 
 // PutGrant inserts g, atomically replacing any grant with the same
-// workload × user × provider (whatever its id). The row stored is g as
+// workload × user × provider × exchange (whatever its id). The row stored is g as
 // passed, except Version: it is the replaced grant's Version + 1, or 1 if
 // there was none, and is written back into g.Version. It returns ECONFLICT
 // if g.ID is the id of a grant for another workload × user × provider.
@@ -127,15 +134,15 @@ func upsertGrant(ctx context.Context, c conn, g *behalf.Grant) error {
 		return fmt.Errorf("put grant %q: %w", g.ID, err)
 	}
 	var version int64
-	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)"+
-		` ON CONFLICT (user_key, workload, provider_id) DO UPDATE SET id = excluded.id, scopes = excluded.scopes,
+	err = c.queryRow(ctx, "INSERT INTO grants ("+grantColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)"+
+		` ON CONFLICT (user_key, workload, provider_id, exchange) DO UPDATE SET id = excluded.id, scopes = excluded.scopes,
 		token = excluded.token, expires_at = excluded.expires_at, has_refresh = excluded.has_refresh,
 		refresh_lease = excluded.refresh_lease, version = grants.version + 1, created_at = excluded.created_at,
 		updated_at = excluded.updated_at, refreshed_at = excluded.refreshed_at, last_used_at = excluded.last_used_at,
 		account = excluded.account, interrupted_lease = excluded.interrupted_lease
 		RETURNING version`,
 		g.ID, g.Workload, g.UserKey, g.ProviderID, scopes, blob(g.Token), micros(g.ExpiresAt), g.HasRefresh,
-		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt), micros(g.LastUsedAt), g.Account, micros(g.InterruptedLease)).Scan(&version)
+		micros(g.RefreshLease), micros(g.CreatedAt), micros(g.UpdatedAt), micros(g.RefreshedAt), micros(g.LastUsedAt), g.Account, micros(g.InterruptedLease), g.Exchange).Scan(&version)
 	if err != nil {
 		return c.conflict(err, fmt.Sprintf("put grant %q", g.ID), grantKind, g.ID)
 	}
@@ -157,11 +164,11 @@ func findGrant(ctx context.Context, c conn, id string) (*behalf.Grant, error) {
 	return g, nil
 }
 
-// findGrantFor reads the grant of workload × userKey × providerID, or
-// returns ENOTFOUND.
-func findGrantFor(ctx context.Context, c conn, workload, userKey, providerID string) (*behalf.Grant, error) {
-	row := c.queryRow(ctx, "SELECT "+grantColumns+" FROM grants WHERE user_key = ? AND workload = ? AND provider_id = ?"+c.lock(),
-		userKey, workload, providerID)
+// findGrantFor reads the grant of workload × userKey × providerID ×
+// exchange, or returns ENOTFOUND.
+func findGrantFor(ctx context.Context, c conn, workload, userKey, providerID, exchange string) (*behalf.Grant, error) {
+	row := c.queryRow(ctx, "SELECT "+grantColumns+" FROM grants WHERE user_key = ? AND workload = ? AND provider_id = ? AND exchange = ?"+c.lock(),
+		userKey, workload, providerID, exchange)
 	g, err := scanGrant(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, behalf.Errorf(behalf.ENOTFOUND, "No grant found for workload %q, user %q and provider %q.", workload, userKey, providerID)
@@ -245,7 +252,7 @@ func listGrants(ctx context.Context, c conn, userKey string) ([]*behalf.Grant, e
 		query += " WHERE user_key = ?"
 		args = append(args, userKey)
 	}
-	gs, err := queryAll(ctx, c, scanGrant, query+" ORDER BY workload, provider_id, user_key", args...)
+	gs, err := queryAll(ctx, c, scanGrant, query+" ORDER BY workload, provider_id, user_key, exchange", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list grants: %w", err)
 	}
@@ -259,6 +266,7 @@ func keepGrant(edited, orig *behalf.Grant) {
 	edited.Workload = orig.Workload
 	edited.UserKey = orig.UserKey
 	edited.ProviderID = orig.ProviderID
+	edited.Exchange = orig.Exchange
 	edited.CreatedAt = orig.CreatedAt
 	edited.LastUsedAt = orig.LastUsedAt // not written by updateGrant
 	edited.Version = orig.Version + 1
@@ -274,7 +282,7 @@ func scanGrant(s scanner) (*behalf.Grant, error) {
 		lastUsed, interrupted                       int64
 	)
 	err := s.Scan(&g.ID, &g.Workload, &g.UserKey, &g.ProviderID, &scopesJSON, &token, &expires, &g.HasRefresh,
-		&lease, &g.Version, &created, &updated, &refreshed, &lastUsed, &g.Account, &interrupted)
+		&lease, &g.Version, &created, &updated, &refreshed, &lastUsed, &g.Account, &interrupted, &g.Exchange)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 const oauth2Kind = "OAuth2 credential provider"
 
 // oauth2Columns are the oauth2_providers columns in scanOAuth2Provider's order.
-const oauth2Columns = "id, name, vendor, client_id, client_secret, tenant_id, discovery_url, metadata, client_auth_method, tags, created_at, updated_at"
+const oauth2Columns = "id, name, vendor, client_id, client_secret, tenant_id, discovery_url, metadata, client_auth_method, tags, created_at, updated_at, on_behalf_of, private_key_jwt"
 
 // CreateOAuth2Provider inserts p. It returns ECONFLICT if the name or the
 // id exists.
@@ -54,13 +54,13 @@ func (db *DB) ListOAuth2Providers(ctx context.Context, opt behalf.ListOptions) (
 // insertOAuth2Provider inserts p, returning ECONFLICT if its name or id
 // exists.
 func insertOAuth2Provider(ctx context.Context, c conn, p *behalf.OAuth2Provider) error {
-	metadata, tags, err := encodeOAuth2Provider(p)
+	metadata, tags, obo, pkj, err := encodeOAuth2Provider(p)
 	if err != nil {
 		return fmt.Errorf("insert oauth2 provider %q: %w", p.Name, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO oauth2_providers ("+oauth2Columns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO oauth2_providers ("+oauth2Columns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		p.ID, p.Name, p.Vendor, p.ClientID, blob(p.ClientSecret), p.TenantID, p.DiscoveryURL,
-		metadata, p.ClientAuthMethod, tags, micros(p.CreatedAt), micros(p.UpdatedAt))
+		metadata, p.ClientAuthMethod, tags, micros(p.CreatedAt), micros(p.UpdatedAt), obo, pkj)
 	if err != nil {
 		return c.conflict(err, fmt.Sprintf("insert oauth2 provider %q", p.Name), oauth2Kind, p.Name)
 	}
@@ -87,14 +87,14 @@ func findOAuth2Provider(ctx context.Context, c conn, key, value string) (*behalf
 
 // updateOAuth2Provider writes every mutable field of p.
 func updateOAuth2Provider(ctx context.Context, c conn, p *behalf.OAuth2Provider) error {
-	metadata, tags, err := encodeOAuth2Provider(p)
+	metadata, tags, obo, pkj, err := encodeOAuth2Provider(p)
 	if err != nil {
 		return fmt.Errorf("update oauth2 provider %q: %w", p.Name, err)
 	}
 	_, err = c.exec(ctx, `UPDATE oauth2_providers SET vendor = ?, client_id = ?, client_secret = ?, tenant_id = ?,
-		discovery_url = ?, metadata = ?, client_auth_method = ?, tags = ?, updated_at = ? WHERE id = ?`,
+		discovery_url = ?, metadata = ?, client_auth_method = ?, tags = ?, updated_at = ?, on_behalf_of = ?, private_key_jwt = ? WHERE id = ?`,
 		p.Vendor, p.ClientID, blob(p.ClientSecret), p.TenantID, p.DiscoveryURL,
-		metadata, p.ClientAuthMethod, tags, micros(p.UpdatedAt), p.ID)
+		metadata, p.ClientAuthMethod, tags, micros(p.UpdatedAt), obo, pkj, p.ID)
 	if err != nil {
 		return fmt.Errorf("update oauth2 provider %q: %w", p.Name, err)
 	}
@@ -134,15 +134,43 @@ func keepOAuth2Provider(edited, orig *behalf.OAuth2Provider) {
 	edited.CreatedAt = orig.CreatedAt
 }
 
-// encodeOAuth2Provider returns p's JSON columns.
-func encodeOAuth2Provider(p *behalf.OAuth2Provider) (metadata, tags string, err error) {
+// onBehalfOfJSON is the stored form of a behalf.OnBehalfOfConfig.
+type onBehalfOfJSON struct {
+	GrantType         string   `json:"grantType"`
+	ActorTokenContent string   `json:"actorTokenContent,omitempty"`
+	ActorTokenScopes  []string `json:"actorTokenScopes,omitempty"`
+	NoClientAuth      bool     `json:"noClientAuth,omitempty"`
+}
+
+// privateKeyJWTJSON is the stored form of a behalf.PrivateKeyJWTConfig.
+type privateKeyJWTJSON struct {
+	SigningAlgorithm string            `json:"signingAlgorithm"`
+	HeaderClaims     map[string]string `json:"headerClaims,omitempty"`
+	PayloadClaims    map[string]string `json:"payloadClaims,omitempty"`
+}
+
+// encodeOAuth2Provider returns p's JSON columns; obo and pkj are "" when p
+// has no on-behalf-of or private_key_jwt configuration.
+func encodeOAuth2Provider(p *behalf.OAuth2Provider) (metadata, tags, obo, pkj string, err error) {
 	if metadata, err = encodeJSON("metadata", p.Metadata); err != nil {
-		return "", "", err
+		return "", "", "", "", err
 	}
 	if tags, err = encodeTags(p.Tags); err != nil {
-		return "", "", err
+		return "", "", "", "", err
 	}
-	return metadata, tags, nil
+	if o := p.OnBehalfOf; o != nil {
+		obo, err = encodeJSON("on_behalf_of", onBehalfOfJSON{o.GrantType, o.ActorTokenContent, o.ActorTokenScopes, o.NoClientAuth})
+		if err != nil {
+			return "", "", "", "", err
+		}
+	}
+	if k := p.PrivateKeyJWT; k != nil {
+		pkj, err = encodeJSON("private_key_jwt", privateKeyJWTJSON{k.SigningAlgorithm, k.HeaderClaims, k.PayloadClaims})
+		if err != nil {
+			return "", "", "", "", err
+		}
+	}
+	return metadata, tags, obo, pkj, nil
 }
 
 // scanOAuth2Provider reads a row of oauth2Columns.
@@ -151,12 +179,28 @@ func scanOAuth2Provider(s scanner) (*behalf.OAuth2Provider, error) {
 		p                      behalf.OAuth2Provider
 		secret                 []byte
 		metadataJSON, tagsJSON string
+		oboJSON, pkjJSON       string
 		created, updated       int64
 	)
 	err := s.Scan(&p.ID, &p.Name, &p.Vendor, &p.ClientID, &secret, &p.TenantID, &p.DiscoveryURL,
-		&metadataJSON, &p.ClientAuthMethod, &tagsJSON, &created, &updated)
+		&metadataJSON, &p.ClientAuthMethod, &tagsJSON, &created, &updated, &oboJSON, &pkjJSON)
 	if err != nil {
 		return nil, err
+	}
+	if pkjJSON != "" {
+		var k privateKeyJWTJSON
+		if err := decodeJSON("private_key_jwt", pkjJSON, &k); err != nil {
+			return nil, err
+		}
+		p.PrivateKeyJWT = &behalf.PrivateKeyJWTConfig{SigningAlgorithm: k.SigningAlgorithm, HeaderClaims: k.HeaderClaims, PayloadClaims: k.PayloadClaims}
+	}
+	if oboJSON != "" {
+		var o onBehalfOfJSON
+		if err := decodeJSON("on_behalf_of", oboJSON, &o); err != nil {
+			return nil, err
+		}
+		p.OnBehalfOf = &behalf.OnBehalfOfConfig{GrantType: o.GrantType, ActorTokenContent: o.ActorTokenContent,
+			ActorTokenScopes: o.ActorTokenScopes, NoClientAuth: o.NoClientAuth}
 	}
 	if err := decodeJSON("metadata", metadataJSON, &p.Metadata); err != nil {
 		return nil, err

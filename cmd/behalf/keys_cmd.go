@@ -45,8 +45,8 @@ const (
 // (create, list, delete) are access keys.
 var keyringCommands = map[string]command{
 	"status": {usage: "", short: "Show key-encryption key versions, rewrap progress and token-signing keys (reads the database).", run: keysStatus, flags: storeFlags},
-	"rotate": {usage: "[--to-kms URL | --to-local | --prepare] | --signing [--use USE]... [--retire-after D]",
-		short: "Add a key-encryption key version and rewrap every data key with it, online; or with --signing rotate the token-signing keys.",
+	"rotate": {usage: "[--to-kms URL | --to-local | --prepare] | --signing [--use USE]... [--retire-after D] | --provider NAME [--retire-after D]",
+		short: "Add a key-encryption key version and rewrap every data key with it, online; with --signing rotate the token-signing keys; with --provider a PRIVATE_KEY_JWT provider's client-assertion key.",
 		run:   keysRotate, flags: func(fs *flagSet) {
 			storeFlags(fs)
 			fs.String("to-kms", "", "the new key-encryption key as a gocloud.dev/secrets URL (awskms://…, base64key://…); default a new local key file DATA-DIR/kek.N")
@@ -54,7 +54,8 @@ var keyringCommands = map[string]command{
 			fs.Bool("prepare", false, "only create the next local key file DATA-DIR/kek.N, to copy to every node before rotating")
 			fs.Bool("signing", false, "rotate the token-signing keys (workload access tokens and every user pool) instead")
 			fs.Var(&multi{}, "use", `with --signing: only this use, "wat" or a user pool id (repeatable)`)
-			fs.Duration("retire-after", -1, "with --signing: how long old keys stay published (default: their tokens' longest lifetime + "+(signer.RefreshInterval+signer.Skew).String()+"; 0 retires them at once)")
+			fs.Duration("retire-after", -1, "with --signing or --provider: how long old keys stay published (default: their tokens' longest lifetime + "+(signer.RefreshInterval+signer.Skew).String()+"; 0 retires them at once)")
+			fs.String("provider", "", "rotate the client-assertion key of this PRIVATE_KEY_JWT credential provider (its JWKS publishes both keys until the old one retires)")
 		}},
 	"rewrap": {usage: "", short: "Finish an interrupted rotation: rewrap every data key with the active key-encryption key version.", run: keysRewrap, flags: storeFlags},
 	"retire": {usage: "VERSION", short: "Retire a key-encryption key version that no data key uses any more.", run: keysRetire, flags: storeFlags},
@@ -324,6 +325,17 @@ func keysRotate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	signing := c.str("signing") == "true"
+	if c.set("provider") {
+		if signing || c.set("use") || c.set("to-kms") || c.set("to-local") || c.set("prepare") {
+			return fmt.Errorf("%w: --provider rotates one provider's client-assertion key; give it alone (with --retire-after)", errUsage)
+		}
+		e, err := c.openKeyEnv(ctx, true)
+		if err != nil {
+			return err
+		}
+		defer e.close()
+		return c.rotateProviderKey(ctx, e, c.str("provider"))
+	}
 	if signing && (c.set("to-kms") || c.set("to-local") || c.set("prepare")) {
 		return fmt.Errorf("%w: --signing rotates the signing keys; --to-kms, --to-local and --prepare are for the key-encryption key", errUsage)
 	}
@@ -401,6 +413,43 @@ func (c *cli) prepareKEK(ctx context.Context, e *keyEnv) error {
 	}
 	fmt.Fprintf(c.stdout, "Created %s for key-encryption key version %d (not used yet).\nCopy it (mode 0600) into the data directory of every node on this database, then run \"behalf keys rotate\".\n", path, version)
 	return nil
+}
+
+// rotateProviderKey rotates the client-assertion key of a PRIVATE_KEY_JWT
+// provider: the new key signs (running servers switch within
+// signer.RefreshInterval) and the old one stays published for
+// --retire-after, by default as long as assertions it signed may be
+// presented plus the time servers take to switch.
+func (c *cli) rotateProviderKey(ctx context.Context, e *keyEnv, name string) error {
+	p, err := e.store.GetOAuth2Provider(ctx, name)
+	if err != nil {
+		return err
+	}
+	if p.ClientAuthMethod != behalf.ClientPrivateKeyJWT {
+		return fmt.Errorf("credential provider %q does not use PRIVATE_KEY_JWT: it has no client-assertion key", name)
+	}
+	grace := signer.RetireGrace(identity.AssertionLifetime)
+	if c.set("retire-after") {
+		d, _ := time.ParseDuration(c.str("retire-after"))
+		if d < 0 {
+			return fmt.Errorf("%w: --retire-after must not be negative", errUsage)
+		}
+		grace = d
+	}
+	keys := &identity.ClientKeys{Store: e.store, Sealer: e.sealer}
+	at := time.Now().Add(grace)
+	kid, retired, err := keys.Rotate(ctx, p, grace)
+	if err != nil {
+		return err
+	}
+	r := map[string]any{"use": identity.ClientKeyUse(p.ID), "provider": p.Name, "kid": kid, "retiredKids": retired, "retireAt": at.UTC()}
+	if retired == nil {
+		r["retiredKids"] = []string{}
+	}
+	return c.print(map[string]any{"rotated": []any{r}}, func(w io.Writer) {
+		fmt.Fprintf(w, "%-28s new key %s; %d older key(s) published until %s\n", p.Name, kid, len(retired), at.Local().Format(time.DateTime))
+		fmt.Fprintf(w, "Running servers sign with the new key within %s.\n", signer.RefreshInterval)
+	})
 }
 
 // rotateSigning rotates the signing keys of the uses asked for (default:

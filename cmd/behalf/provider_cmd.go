@@ -21,15 +21,17 @@ var providerCommands = map[string]command{
 }
 
 func providerFlags(fs *flag.FlagSet) {
-	fs.String("vendor", "", "GoogleOauth2, GithubOauth2, MicrosoftOauth2, SlackOauth2, SalesforceOauth2, AtlassianOauth2, LinkedinOauth2 or CustomOauth2")
+	fs.String("vendor", "", "GoogleOauth2, GithubOauth2, MicrosoftOauth2, SlackOauth2, SalesforceOauth2, AtlassianOauth2, LinkedinOauth2, CustomOauth2, or another AgentCore vendor (OktaOauth2, Auth0Oauth2, XOauth2, DropboxOauth2, ...: see docs/api.md)")
 	fs.String("client-id", "", "the OAuth client id registered at the provider")
 	fs.String("client-secret-file", "", "file holding the client secret (- for stdin)")
 	fs.String("tenant-id", "", "Microsoft Entra tenant (MicrosoftOauth2)")
 	fs.String("discovery-url", "", "OIDC or RFC 8414 discovery URL (CustomOauth2)")
-	fs.String("issuer", "", "issuer (CustomOauth2 without discovery)")
-	fs.String("authorization-endpoint", "", "authorization endpoint (CustomOauth2 without discovery)")
-	fs.String("token-endpoint", "", "token endpoint (CustomOauth2 without discovery)")
-	fs.String("auth-method", "", "CLIENT_SECRET_BASIC or CLIENT_SECRET_POST (CustomOauth2; default from the server's metadata)")
+	fs.String("issuer", "", "issuer (CustomOauth2 without discovery; a tenant vendor such as OktaOauth2, alone: read from its discovery document)")
+	fs.String("authorization-endpoint", "", "authorization endpoint (CustomOauth2 without discovery; tenant vendors)")
+	fs.String("token-endpoint", "", "token endpoint (CustomOauth2 without discovery; tenant vendors)")
+	fs.String("auth-method", "", "CLIENT_SECRET_BASIC, CLIENT_SECRET_POST or PRIVATE_KEY_JWT (CustomOauth2; default from the server's metadata)")
+	fs.String("signing-algorithm", "", "PRIVATE_KEY_JWT: RS256 (default), PS256 or ES256")
+	fs.String("assertion-audience", "", "PRIVATE_KEY_JWT: the client assertion's aud (default the token endpoint; some servers want their issuer)")
 	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable; create only)")
 }
 
@@ -67,6 +69,20 @@ func providerConfig(c *cli) (types.Oauth2ProviderConfigInput, error) {
 	case "":
 		return nil, fmt.Errorf("%w: --vendor is required", errUsage)
 	}
+	if v := c.str("vendor"); strings.HasSuffix(v, "Oauth2") {
+		// The vendors without a union member of their own; the server
+		// knows which it serves.
+		in := types.IncludedOauth2ProviderConfigInput{ClientId: id, ClientSecret: secret}
+		for _, f := range []struct {
+			flag string
+			dst  **string
+		}{{"issuer", &in.Issuer}, {"authorization-endpoint", &in.AuthorizationEndpoint}, {"token-endpoint", &in.TokenEndpoint}} {
+			if v := c.str(f.flag); v != "" {
+				*f.dst = aws.String(v)
+			}
+		}
+		return &types.Oauth2ProviderConfigInputMemberIncludedOauth2ProviderConfig{Value: in}, nil
+	}
 	return nil, fmt.Errorf("unknown --vendor %q", c.str("vendor"))
 }
 
@@ -80,10 +96,37 @@ func customConfig(c *cli, id, secret *string) types.Oauth2ProviderConfigInput {
 			TokenEndpoint: aws.String(c.str("token-endpoint")),
 		}}
 	}
-	return &types.Oauth2ProviderConfigInputMemberCustomOauth2ProviderConfig{Value: types.CustomOauth2ProviderConfigInput{
+	in := types.CustomOauth2ProviderConfigInput{
 		OauthDiscovery: disc, ClientId: id, ClientSecret: secret,
 		ClientAuthenticationMethod: types.ClientAuthenticationMethodType(strings.ToUpper(c.str("auth-method"))),
-	}}
+	}
+	if c.str("signing-algorithm") != "" || c.str("assertion-audience") != "" {
+		in.PrivateKeyJwtConfig = &types.PrivateKeyJwtConfig{SigningAlgorithm: types.SigningAlgorithm(strings.ToUpper(c.str("signing-algorithm")))}
+		if a := c.str("assertion-audience"); a != "" {
+			in.PrivateKeyJwtConfig.AdditionalPayloadClaims = map[string]string{"aud": a}
+		}
+	}
+	return &types.Oauth2ProviderConfigInputMemberCustomOauth2ProviderConfig{Value: in}
+}
+
+// jwksURL is where a PRIVATE_KEY_JWT provider's public keys are published:
+// beside its callback URL, under Behalf's public URL.
+func jwksURL(callbackURL string) string {
+	base, id, ok := strings.Cut(callbackURL, "/identities/oauth2/callback/")
+	if !ok {
+		return ""
+	}
+	return base + "/identities/oauth2/providers/" + id + "/jwks.json"
+}
+
+// printJWKS tells where to register the client-assertion keys of a
+// PRIVATE_KEY_JWT provider.
+func printJWKS(w io.Writer, cfg types.Oauth2ProviderConfigOutput, callbackURL string) {
+	custom, ok := cfg.(*types.Oauth2ProviderConfigOutputMemberCustomOauth2ProviderConfig)
+	if !ok || custom.Value.ClientAuthenticationMethod != types.ClientAuthenticationMethodTypePrivateKeyJwt {
+		return
+	}
+	fmt.Fprintf(w, "  JWKS URL:     %s\n", jwksURL(callbackURL))
 }
 
 func providerCreate(ctx context.Context, c *cli, args []string) error {
@@ -116,6 +159,9 @@ func providerCreate(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(w, "Created credential provider %s (%s)\n  ARN:          %s\n  Callback URL: %s\n\n",
 			aws.ToString(out.Name), c.str("vendor"), aws.ToString(out.CredentialProviderArn), aws.ToString(out.CallbackUrl))
 		fmt.Fprintln(w, "Register the callback URL as an authorized redirect URI in the provider's OAuth client settings.")
+		if u := jwksURL(aws.ToString(out.CallbackUrl)); u != "" && strings.EqualFold(c.str("auth-method"), "PRIVATE_KEY_JWT") {
+			fmt.Fprintf(w, "Register %s as the client's JWKS (jwks_uri), or paste what it serves.\n", u)
+		}
 	})
 }
 
@@ -135,6 +181,7 @@ func providerGet(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(w, "Credential provider %s (%s)\n  ARN:          %s\n  Callback URL: %s\n",
 			aws.ToString(out.Name), out.CredentialProviderVendor, aws.ToString(out.CredentialProviderArn), aws.ToString(out.CallbackUrl))
 		printDiscovery(w, out.Oauth2ProviderConfigOutput)
+		printJWKS(w, out.Oauth2ProviderConfigOutput, aws.ToString(out.CallbackUrl))
 		fmt.Fprintf(w, "  Created:      %s\n  Updated:      %s\n", fmtTime(out.CreatedTime), fmtTime(out.LastUpdatedTime))
 	})
 }
@@ -159,6 +206,8 @@ func printDiscovery(w io.Writer, cfg types.Oauth2ProviderConfigOutput) {
 	case *types.Oauth2ProviderConfigOutputMemberAtlassianOauth2ProviderConfig:
 		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
 	case *types.Oauth2ProviderConfigOutputMemberLinkedinOauth2ProviderConfig:
+		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
+	case *types.Oauth2ProviderConfigOutputMemberIncludedOauth2ProviderConfig:
 		id, disc = v.Value.ClientId, v.Value.OauthDiscovery
 	}
 	fmt.Fprintf(w, "  Client id:    %s\n", aws.ToString(id))

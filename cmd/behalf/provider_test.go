@@ -196,7 +196,7 @@ func TestOAuth2ProviderCustomDiscovery(t *testing.T) {
 	assertValidation(t, err, "oauth2ProviderConfigInput.customOauth2ProviderConfig.oauthDiscovery")
 	_, err = create("custom-bad-suffix", "", idp.URL+"/config.json")
 	assertValidation(t, err, "oauth2ProviderConfigInput.customOauth2ProviderConfig.oauthDiscovery")
-	_, err = create("custom-jwt", "PRIVATE_KEY_JWT", discovery)
+	_, err = create("custom-jwt", "AWS_IAM_ID_TOKEN_JWT", discovery)
 	assertValidation(t, err, "")
 
 	// Without --allow-private-endpoints a loopback discovery URL is refused.
@@ -223,7 +223,8 @@ func TestOAuth2ProviderValidation(t *testing.T) {
 	}{
 		{"WrongMember", types.CredentialProviderVendorTypeGithubOauth2, googleConfig("id", "secret"), "oauth2ProviderConfigInput"},
 		{"UnknownVendor", "FooOauth2", googleConfig("id", "secret"), "credentialProviderVendor"},
-		{"UnsupportedVendor", types.CredentialProviderVendorTypeOktaOauth2, &types.Oauth2ProviderConfigInputMemberIncludedOauth2ProviderConfig{Value: types.IncludedOauth2ProviderConfigInput{ClientId: aws.String("id"), ClientSecret: aws.String("s")}}, "credentialProviderVendor"},
+		{"TenantVendorWithoutEndpoints", types.CredentialProviderVendorTypeOktaOauth2, &types.Oauth2ProviderConfigInputMemberIncludedOauth2ProviderConfig{Value: types.IncludedOauth2ProviderConfigInput{ClientId: aws.String("id"), ClientSecret: aws.String("s")}}, "oauth2ProviderConfigInput.includedOauth2ProviderConfig.tokenEndpoint"},
+		{"IncludedMemberForGoogle", types.CredentialProviderVendorTypeGoogleOauth2, &types.Oauth2ProviderConfigInputMemberIncludedOauth2ProviderConfig{Value: types.IncludedOauth2ProviderConfigInput{ClientId: aws.String("id"), ClientSecret: aws.String("s")}}, "oauth2ProviderConfigInput"},
 		{"NoSecret", types.CredentialProviderVendorTypeGoogleOauth2, &types.Oauth2ProviderConfigInputMemberGoogleOauth2ProviderConfig{Value: types.GoogleOauth2ProviderConfigInput{ClientId: aws.String("id")}}, "oauth2ProviderConfigInput.googleOauth2ProviderConfig.clientSecret"},
 		{"ExternalSecret", types.CredentialProviderVendorTypeGoogleOauth2, &types.Oauth2ProviderConfigInputMemberGoogleOauth2ProviderConfig{Value: types.GoogleOauth2ProviderConfigInput{ClientId: aws.String("id"), ClientSecretSource: types.SecretSourceTypeExternal}}, "oauth2ProviderConfigInput.googleOauth2ProviderConfig"},
 		{"BadTenant", types.CredentialProviderVendorTypeMicrosoftOauth2, &types.Oauth2ProviderConfigInputMemberMicrosoftOauth2ProviderConfig{Value: types.MicrosoftOauth2ProviderConfigInput{ClientId: aws.String("id"), ClientSecret: aws.String("s"), TenantId: aws.String("../evil")}}, "oauth2ProviderConfigInput.microsoftOauth2ProviderConfig.tenantId"},

@@ -244,7 +244,7 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, a *app, publicURL str
 		a.dataPlane.Vault().RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
 	}()
 	defer func() { stopFlush(); <-flushed }()
-	go m.sweepSessions(ctx, sweeper{store: m.store, consent: a.dataPlane.Consent(), pools: a.userPools})
+	go m.sweepSessions(ctx, sweeper{store: m.store, consent: a.dataPlane.Consent(), wats: a.dataPlane.WATs(), pools: a.userPools})
 	m.Log.Info("behalf serving", "addr", ln.Addr().String(), "public_url", publicURL, "data_dir", m.Config.DataDir)
 	m.Addr <- ln.Addr().String()
 	select {
@@ -278,7 +278,9 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	c := m.Config
 	o := m.obs
 	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
-	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient}
+	// PRIVATE_KEY_JWT providers' client-assertion keys.
+	clientKeys := &identity.ClientKeys{Store: store, Sealer: sealer, Now: m.Now}
+	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient, ClientKeys: clientKeys}
 	if err := svc.EnsureTokenVault(ctx); err != nil {
 		return nil, fmt.Errorf("record token vault: %w", err)
 	}
@@ -317,6 +319,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	dp := identity.New(identity.Config{
 		Store: store, Sealer: sealer, Signer: watSigner, Users: users, Log: m.Log,
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: o.metrics,
+		ClientKeys: clientKeys,
 	})
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
@@ -359,6 +362,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:    runtimes,
 		UserPools:   pools,
+		ClientKeys:  clientKeys,
 		Auth:        auth,
 		CognitoAuth: cognitoAuth,
 		Invocations: invocations,
@@ -382,6 +386,7 @@ type sweptStore interface {
 type sweeper struct {
 	store   sweptStore
 	consent *identity.Consent
+	wats    *identity.WATs
 	pools   *userpool.Service
 }
 
@@ -416,7 +421,8 @@ func (m *Main) sweepSessions(ctx context.Context, sw sweeper) {
 // poolAuthRequestGrace after theirs (the hosted login's bounds count only
 // unexpired ones, so these rows are all the sweep leaves behind), and their
 // sign-in lockout records lockoutGrace after they stopped counting (each
-// name an attacker tries leaves one, so they must not pile up).
+// name an attacker tries leaves one, so they must not pile up), and the
+// users' JWTs kept for on-behalf-of exchange once their WATs expired.
 func (m *Main) sweep(ctx context.Context, sw sweeper) {
 	if sw.consent != nil {
 		// Sessions that expired holding an unbound token: fail them
@@ -425,6 +431,15 @@ func (m *Main) sweep(ctx context.Context, sw sweeper) {
 			m.Log.Warn("end expired sessions", "err", err)
 		} else if n > 0 {
 			m.Log.Info("ended expired sessions holding a token", "count", n)
+		}
+	}
+	if sw.wats != nil {
+		// The users' JWTs kept for on-behalf-of exchange, once their
+		// workload access tokens have expired.
+		if n, err := sw.wats.SweepSubjectTokens(ctx); err != nil && ctx.Err() == nil {
+			m.Log.Warn("sweep expired subject tokens", "err", err)
+		} else if n > 0 {
+			m.Log.Info("swept expired subject tokens", "count", n)
 		}
 	}
 	n, err := sw.store.DeleteExpiredSessions(ctx, time.Now().Add(-time.Hour))

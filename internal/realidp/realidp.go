@@ -12,17 +12,24 @@ package realidp
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/net/html"
+	"golang.org/x/oauth2"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
@@ -58,6 +65,9 @@ type Server struct {
 	// lock we cannot take, so writes to that map must not overlap requests.
 	gate    sync.RWMutex
 	clients map[string]*storage.Client // owned by the example storage
+	// jwksURIs are the JWKS URLs of the clients that authenticate with
+	// private_key_jwt (RegisterPrivateKeyJWTClient), under gate.
+	jwksURIs map[string]string
 }
 
 // Start runs a fresh example OP (its own storage, users, RSA signing key and
@@ -77,13 +87,14 @@ func Start(t testing.TB) *Server {
 		DiscoveryURL: issuer + "/.well-known/openid-configuration",
 		host:         srv.Listener.Addr().String(),
 		clients:      map[string]*storage.Client{},
+		jwksURIs:     map[string]string{},
 	}
 
 	// A per-server client map (NewStorageWithClients) instead of the
 	// package-global one behind storage.NewStorage/storage.RegisterClients,
 	// so that servers in parallel tests neither share nor race on clients.
 	// The storage generates its own RSA-2048 signing key.
-	st := storage.NewStorageWithClients(storage.NewUserStore(userStoreURL), s.clients)
+	st := &keyedStorage{Storage: storage.NewStorageWithClients(storage.NewUserStore(userStoreURL), s.clients), s: s}
 
 	// nil logger: SetupServer would otherwise call slog.SetDefault.
 	// wrapServer=false: the plain op.Provider, as in the example's main.go.
@@ -118,6 +129,75 @@ func (s *Server) RegisterClient(id, secret string, redirectURIs ...string) {
 	defer s.gate.Unlock()
 	s.clients[id] = c
 }
+
+// RegisterPrivateKeyJWTClient registers (or replaces) a web client as
+// RegisterClient does, except that it authenticates at the token endpoint
+// with private_key_jwt (RFC 7523 client assertions; the OP requires aud to
+// name its issuer), verified with the keys it fetches from jwksURI, as a
+// client's registered jwks_uri. The example storage only knows secrets and
+// one built-in service key: the two lookups that decide this (the client's
+// authentication method, its key by kid) are answered here; verifying the
+// assertion stays the OP's.
+func (s *Server) RegisterPrivateKeyJWTClient(id, jwksURI string, redirectURIs ...string) {
+	s.RegisterClient(id, rand.Text(), redirectURIs...) // a secret nobody knows: only assertions authenticate it
+	s.gate.Lock()
+	defer s.gate.Unlock()
+	s.jwksURIs[id] = jwksURI
+}
+
+// keyedStorage is the example storage with private_key_jwt clients.
+type keyedStorage struct {
+	*storage.Storage
+	s *Server // jwksURIs is read under s.gate, held by every request
+}
+
+// GetClientByClientID reports private_key_jwt as the authentication
+// method of the clients registered with a JWKS URL.
+func (k *keyedStorage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
+	c, err := k.Storage.GetClientByClientID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := k.s.jwksURIs[id]; ok {
+		return privateKeyJWTClient{c}, nil
+	}
+	return c, nil
+}
+
+// GetKeyByIDAndClientID fetches the key kid of a private_key_jwt client
+// from its JWKS URL (the other clients: the example storage's keys).
+func (k *keyedStorage) GetKeyByIDAndClientID(ctx context.Context, kid, clientID string) (*jose.JSONWebKey, error) {
+	uri, ok := k.s.jwksURIs[clientID]
+	if !ok {
+		return k.Storage.GetKeyByIDAndClientID(ctx, kid, clientID)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("realidp: JWKS of %s: %s", clientID, resp.Status)
+	}
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
+		return nil, fmt.Errorf("realidp: JWKS of %s: %w", clientID, err)
+	}
+	keys := set.Key(kid)
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("realidp: JWKS of %s has no key %q", clientID, kid)
+	}
+	return &keys[0], nil
+}
+
+// privateKeyJWTClient is a client that authenticates with private_key_jwt.
+type privateKeyJWTClient struct{ op.Client }
+
+func (privateKeyJWTClient) AuthMethod() oidc.AuthMethod { return oidc.AuthMethodPrivateKeyJWT }
 
 // Login plays the user in a browser: it GETs authorizationURL (following
 // redirects to the example OP's login page), submits the login form with
@@ -286,4 +366,38 @@ func snippet(b []byte) string {
 		s = s[:300] + "…"
 	}
 	return s
+}
+
+// IDToken signs TestUser in as an app would (the authorization code flow
+// with PKCE, through a client "realidp-app" that it registers) and returns
+// the user's ID token: a JWT the OP signed, which its token exchange takes
+// as a subject token of type urn:ietf:params:oauth:token-type:id_token.
+func (s *Server) IDToken(ctx context.Context) (string, error) {
+	const redirect = "http://app.invalid/signed-in" // never followed: Login stops there
+	s.RegisterClient("realidp-app", "realidp-app-secret", redirect)
+	cfg := oauth2.Config{ClientID: "realidp-app", ClientSecret: "realidp-app-secret", RedirectURL: redirect,
+		Scopes: []string{"openid", "profile"}, Endpoint: oauth2.Endpoint{AuthURL: s.Issuer + "/auth", TokenURL: s.Issuer + "/oauth/token"}}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return "", err
+	}
+	verifier := oauth2.GenerateVerifier()
+	resp, err := s.Login(ctx, &http.Client{Jar: jar}, cfg.AuthCodeURL("st", oauth2.S256ChallengeOption(verifier)), TestUser, TestPassword)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if err != nil {
+		return "", fmt.Errorf("realidp: sign-in: %w", err)
+	}
+	tok, err := cfg.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		return "", fmt.Errorf("realidp: sign-in: %w", err)
+	}
+	id, _ := tok.Extra("id_token").(string)
+	if id == "" {
+		return "", errors.New("realidp: sign-in: no id_token")
+	}
+	return id, nil
 }

@@ -82,6 +82,7 @@ func testGrants(t *testing.T, open openFunc) {
 			}
 		})
 	})
+	t.Run("Exchange", func(t *testing.T) { testExchangeGrants(t, open) })
 	t.Run("GetByID", func(t *testing.T) {
 		s := open(t)
 		putGrant(t, s, newGrant("g-1", "agent-1", grantUser, "prov-1"))
@@ -491,4 +492,45 @@ func testTouchGrants(t *testing.T, open openFunc) {
 		putGrant(t, s, repl)
 		wantEqual(t, "replacing grant", getGrant(t, s, "agent-1", grantUser, "prov-1"), repl)
 	})
+}
+
+// testExchangeGrants checks that exchange grants (on-behalf-of results)
+// live beside the consent grant of the same workload × user × provider,
+// one per exchange key, and that GetGrant never returns one.
+func testExchangeGrants(t *testing.T, open openFunc) {
+	s := open(t)
+	consent := newGrant("g-consent", "agent-1", grantUser, "prov-1")
+	a := newGrant("g-a", "agent-1", grantUser, "prov-1")
+	a.Exchange = "obo:a"
+	b := newGrant("g-b", "agent-1", grantUser, "prov-1")
+	b.Exchange = "obo:b"
+	putGrant(t, s, a)
+	_, err := s.GetGrant(t.Context(), "agent-1", grantUser, "prov-1")
+	wantCode(t, err, behalf.ENOTFOUND)
+	putGrant(t, s, consent)
+	putGrant(t, s, b)
+	wantEqual(t, "GetGrant", getGrant(t, s, "agent-1", grantUser, "prov-1"), consent)
+	for _, want := range []*behalf.Grant{a, b} {
+		got, err := s.GetExchangeGrant(t.Context(), "agent-1", grantUser, "prov-1", want.Exchange)
+		ok(t, err)
+		wantEqual(t, "GetExchangeGrant", got, want)
+	}
+	_, err = s.GetExchangeGrant(t.Context(), "agent-1", grantUser, "prov-1", "obo:c")
+	wantCode(t, err, behalf.ENOTFOUND)
+	got, err := s.GetExchangeGrant(t.Context(), "agent-1", grantUser, "prov-1", "")
+	ok(t, err)
+	wantEqual(t, "GetExchangeGrant of \"\"", got, consent)
+
+	// PutGrant replaces only the grant of the same exchange key.
+	a2 := newGrant("g-a2", "agent-1", grantUser, "prov-1")
+	a2.Exchange = "obo:a"
+	putGrant(t, s, a2)
+	wantEqual(t, "grant ids", grantIDs(t, s, grantUser), []string{"g-consent", "g-a2", "g-b"})
+
+	// UpdateGrant cannot move a grant to another exchange key.
+	g, err := s.UpdateGrant(t.Context(), "g-b", func(g *behalf.Grant) error { g.Exchange = "obo:z"; return nil })
+	ok(t, err)
+	if g.Exchange != "obo:b" {
+		t.Errorf("UpdateGrant changed Exchange to %q", g.Exchange)
+	}
 }

@@ -30,9 +30,13 @@ func newOAuth2Provider(name, id string) *behalf.OAuth2Provider {
 			CodeChallengeMethods:     []string{"S256"},
 		},
 		ClientAuthMethod: behalf.ClientSecretPost,
-		Tags:             map[string]string{"team": "platform"},
-		CreatedAt:        t0,
-		UpdatedAt:        t0.Add(time.Second),
+		OnBehalfOf: &behalf.OnBehalfOfConfig{GrantType: behalf.OBOTokenExchange, ActorTokenContent: behalf.ActorM2M,
+			ActorTokenScopes: []string{"actor.read", "actor.write"}, NoClientAuth: true},
+		PrivateKeyJWT: &behalf.PrivateKeyJWTConfig{SigningAlgorithm: "PS256",
+			HeaderClaims: map[string]string{"x5t#S256": "thumb"}, PayloadClaims: map[string]string{"aud": "https://idp.example.com"}},
+		Tags:      map[string]string{"team": "platform"},
+		CreatedAt: t0,
+		UpdatedAt: t0.Add(time.Second),
 	}
 }
 

@@ -30,6 +30,7 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("DataKey", func(t *testing.T) { testDataKeys(t, open) })
 	t.Run("KEKVersion", func(t *testing.T) { testKEKVersions(t, open) })
 	t.Run("Grant", func(t *testing.T) { testGrants(t, open) })
+	t.Run("SubjectToken", func(t *testing.T) { testSubjectTokens(t, open) })
 	t.Run("Session", func(t *testing.T) { testSessions(t, open) })
 	t.Run("SigningKey", func(t *testing.T) { testSigningKeys(t, open) })
 	t.Run("Issuer", func(t *testing.T) { testIssuers(t, open) })
