@@ -304,7 +304,9 @@ func (s *Service) refreshAuth(ctx context.Context, pool *behalf.UserPool, client
 // client_secret_post), so no SECRET_HASH is asked for. Otherwise the rules
 // are REFRESH_TOKEN_AUTH's: the client must allow the flow, and the token
 // must be the client's, unrevoked, unexpired, newer than the user's last
-// global sign-out, and its user enabled. The refresh token is not rotated.
+// global sign-out, and its user enabled. The refresh token is rotated, as
+// by GetTokensFromRefreshToken, when the client's RefreshTokenRotation is
+// on (Cognito's token endpoint does so too).
 func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret) (*behalf.PoolTokens, error) {
 	if poolID == "" {
 		return nil, invalidParameter("UserPoolId is required.")
@@ -323,6 +325,9 @@ func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, re
 	rt, u, err := s.loadRefresh(ctx, pool, client, token)
 	if err != nil {
 		return nil, err
+	}
+	if client.RotateRefreshTokens {
+		return s.rotate(ctx, pool, client, rt, u)
 	}
 	return s.refreshed(ctx, pool, client, rt, u)
 }

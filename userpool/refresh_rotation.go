@@ -20,7 +20,8 @@ import (
 // dead: its refresh tokens and its access tokens (whose revocation is
 // checked against that row) are all refused.
 //
-// With rotation on, GetTokensFromRefreshToken returns a new refresh token
+// With rotation on, GetTokensFromRefreshToken (and the OAuth refresh_token
+// grant, RefreshTokens) returns a new refresh token
 // and marks the one it was given as rotated (RotatedAt, set once, in one
 // statement). The old token keeps working for the client's
 // RefreshRetryGrace after its first rotation, so that a client that lost
@@ -62,6 +63,13 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, clientID string
 	if !client.RotateRefreshTokens {
 		return s.refreshed(ctx, pool, client, rt, u)
 	}
+	return s.rotate(ctx, pool, client, rt, u)
+}
+
+// rotate is a refresh of a client that rotates refresh tokens: the token's
+// checks, then its rotation, and tokens with a new refresh token of its
+// family.
+func (s *Service) rotate(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser) (*behalf.PoolTokens, error) {
 	if err := s.checkRefresh(rt, u); err != nil {
 		return nil, err
 	}

@@ -60,7 +60,7 @@ func (p *Provider) grantError(ctx context.Context, err error) error {
 	msg := behalf.ErrorMessage(err)
 	switch behalf.CognitoException(err) {
 	case behalf.CognitoNotAuthorized, behalf.CognitoUserNotFound, behalf.CognitoUserNotConfirmed,
-		behalf.CognitoPasswordResetRequired, behalf.CognitoResourceNotFound:
+		behalf.CognitoPasswordResetRequired, behalf.CognitoResourceNotFound, behalf.CognitoRefreshTokenReuse:
 		return errInvalidGrant(msg)
 	case behalf.CognitoInvalidParameter, behalf.CognitoUnsupportedOperation:
 		return errInvalidRequest(msg)

@@ -304,7 +304,8 @@ type Refresher interface {
 }
 
 // RefreshToken mints new access and ID tokens from a refresh token; as in
-// Cognito, the refresh token is not rotated.
+// Cognito, a new refresh token comes with them only when the client
+// rotates refresh tokens (RefreshTokenRotation), which the service does.
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	p, pool, c := s.p, poolFrom(ctx), r.Client.(*client)
 	token := behalf.Secret(r.Data.RefreshToken)
@@ -329,7 +330,6 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 	if err != nil {
 		return nil, p.grantError(ctx, err)
 	}
-	tokens.RefreshToken = ""
 	return tokenResponse(tokens), nil
 }
 
