@@ -45,7 +45,8 @@ func srpSignInSDK(t *testing.T, ctx context.Context, c *cip.Client, poolID, clie
 // Ensure USER_SRP_AUTH end to end through the official Go SDK: a user
 // with a temporary password signs in by SRP, answers NEW_PASSWORD_REQUIRED,
 // signs in again by SRP with the new password (public client, and a
-// confidential one with SECRET_HASH) and refreshes with
+// confidential one with SECRET_HASH; InitiateAuth and AdminInitiateAuth)
+// and refreshes with
 // GetTokensFromRefreshToken; a wrong password and an unknown user both get
 // NotAuthorizedException after a PASSWORD_VERIFIER challenge.
 func TestUserPoolSRPSDK(t *testing.T) {
@@ -106,6 +107,27 @@ func TestUserPoolSRPSDK(t *testing.T) {
 		out, err = srpSignInSDK(t, ctx, c, f.poolID, f.clientID, f.clientSecret, "alice", "Alice-Pass-2!")
 		if err != nil || out.AuthenticationResult == nil {
 			t.Fatalf("SRP with SECRET_HASH: %+v %v", out, err)
+		}
+
+		// AdminInitiateAuth and AdminRespondToAuthChallenge (SigV4).
+		cl := srpclient.New(f.poolID)
+		ach, err := c.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+			UserPoolId: pool, ClientId: aws.String(public), AuthFlow: types.AuthFlowTypeUserSrpAuth,
+			AuthParameters: map[string]string{"USERNAME": "alice", "SRP_A": cl.SRPA()},
+		})
+		if err != nil || ach.ChallengeName != types.ChallengeNameTypePasswordVerifier {
+			t.Fatalf("AdminInitiateAuth USER_SRP_AUTH: %+v %v", ach, err)
+		}
+		answer, err := cl.Respond(ach.ChallengeParameters, "Alice-Pass-2!", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		adone, err := c.AdminRespondToAuthChallenge(ctx, &cip.AdminRespondToAuthChallengeInput{
+			UserPoolId: pool, ClientId: aws.String(public), ChallengeName: types.ChallengeNameTypePasswordVerifier,
+			ChallengeResponses: answer,
+		})
+		if err != nil || adone.AuthenticationResult == nil {
+			t.Fatalf("AdminRespondToAuthChallenge PASSWORD_VERIFIER: %+v %v", adone, err)
 		}
 
 		_, err = srpSignInSDK(t, ctx, c, f.poolID, public, "", "alice", "Wrong-Pass-3!")
