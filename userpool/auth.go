@@ -181,8 +181,9 @@ func (s *Service) AuthenticatePassword(ctx context.Context, poolID, username str
 // passwords get the same answer after the same work: one read of the
 // name's lockout record, one argon2id hash, and one lockout write
 // (lockout.go); locked-out names, existing or not, are refused without a
-// hash. A success writes only to delete a lockout record it read, or to
-// rehash the password. Only after the password matches does it reveal
+// hash. A success writes only to delete a lockout record it read, to
+// rehash the password, or (once) to store the SRP verifier of a password
+// set without one (srp.go). Only after the password matches does it reveal
 // that a user is disabled or its temporary password expired.
 func (s *Service) authenticate(ctx context.Context, pool *behalf.UserPool, name string, password behalf.Secret) (*behalf.PoolUser, error) {
 	if utf8.RuneCountInString(password.Reveal()) > maxPasswordLength || len(name) > 4*maxUsernameLength {
