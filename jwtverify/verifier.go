@@ -2,6 +2,7 @@ package jwtverify
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/safehttp"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
@@ -61,6 +63,19 @@ type Verifier struct {
 
 	once  sync.Once
 	cache *keyCache
+	// verified holds the tokens whose signature verified, by the SHA-256
+	// of the whole token, until they expire (see Verify).
+	verified ttlcache.Cache[[sha256.Size]byte, verifiedToken]
+}
+
+// verifiedToken is what Verify learnt from a token whose signature
+// verified: its claims, and the key and issuer that verified it.
+type verifiedToken struct {
+	claims   Claims
+	kid      string
+	key      jwk.Key // the very key object the signature verified with
+	issuer   string
+	nbf, iat time.Time // zero when absent
 }
 
 // init builds the key cache from the fields, once.
@@ -102,35 +117,86 @@ func (v *Verifier) skew() time.Duration {
 // behalf.EUNAVAILABLE (MsgKeysDown) when the issuer's key set cannot be
 // fetched; they wrap the cause for logs and never contain the token. An
 // error from Lookup other than ENOTFOUND is returned wrapped.
+//
+// A token whose signature verified is remembered, by the SHA-256 of the
+// whole token, until its exp: presented again, its signature is not
+// computed again (the bytes are the ones that verified), but everything
+// that can change is checked again: its issuer is still trusted (Lookup),
+// the issuer's current key set still holds the very key that verified it,
+// its times (with the clock now) and the issuer's current audiences. If
+// any of those changed, the token is verified from scratch. The Claims
+// returned for such a token share their Raw map and slices with earlier
+// calls: callers must not modify them.
 func (v *Verifier) Verify(ctx context.Context, token string) (Claims, error) {
 	v.init()
-	u, err := parseUnverified(token)
+	if len(token) > MaxTokenBytes {
+		return Claims{}, unauthorized(MsgMalformed, fmt.Errorf("token larger than %d bytes", MaxTokenBytes))
+	}
+	sum := sha256.Sum256([]byte(token))
+	now := v.cache.now()
+	if e, ok := v.verified.Get(sum, now); ok {
+		if c, ok, err := v.reuse(ctx, e, now); err != nil || ok {
+			return c, err
+		}
+	}
+	c, e, err := v.verify(ctx, token)
 	if err != nil {
 		return Claims{}, err
+	}
+	v.verified.Put(sum, e, c.Expiry)
+	return c, nil
+}
+
+// reuse checks again, for a token verified earlier, what may have changed
+// since: ok is false when the token must be verified from scratch. err is
+// Lookup's failure, which a verification from scratch would return too.
+func (v *Verifier) reuse(ctx context.Context, e verifiedToken, now time.Time) (Claims, bool, error) {
+	iss, err := v.issuer(ctx, e.issuer)
+	if err != nil {
+		return Claims{}, false, err
+	}
+	key, err := v.key(ctx, iss, e.kid)
+	if err != nil || key != e.key {
+		return Claims{}, false, nil
+	}
+	late := now.Add(v.skew())
+	if late.Before(e.nbf) || late.Before(e.iat) || !audienceAllowed(e.claims, iss.Audiences) {
+		return Claims{}, false, nil
+	}
+	return e.claims, true, nil
+}
+
+// verify verifies token from scratch (see Verify).
+func (v *Verifier) verify(ctx context.Context, token string) (Claims, verifiedToken, error) {
+	var none verifiedToken
+	u, err := parseUnverified(token)
+	if err != nil {
+		return Claims{}, none, err
 	}
 	alg, err := allowedAlgorithm(u.alg)
 	if err != nil {
-		return Claims{}, unauthorized(MsgSignature, err)
+		return Claims{}, none, unauthorized(MsgSignature, err)
 	}
 	iss, err := v.issuer(ctx, u.iss)
 	if err != nil {
-		return Claims{}, err
+		return Claims{}, none, err
 	}
-	tok, err := v.verifySignature(ctx, token, u.kid, alg, iss)
+	tok, key, err := v.verifySignature(ctx, token, u.kid, alg, iss)
 	if err != nil {
-		return Claims{}, err
+		return Claims{}, none, err
 	}
 	claims, err := claimsOf(tok, u.payload)
 	if err != nil {
-		return Claims{}, unauthorized(MsgMalformed, err)
+		return Claims{}, none, unauthorized(MsgMalformed, err)
 	}
 	if claims.Subject == "" {
-		return Claims{}, unauthorized(MsgNoSubject, nil)
+		return Claims{}, none, unauthorized(MsgNoSubject, nil)
 	}
 	if !audienceAllowed(claims, iss.Audiences) {
-		return Claims{}, unauthorized(MsgAudience, nil)
+		return Claims{}, none, unauthorized(MsgAudience, nil)
 	}
-	return claims, nil
+	nbf, _ := tok.NotBefore()
+	return claims, verifiedToken{claims: claims, kid: u.kid, key: key, issuer: u.iss, nbf: nbf, iat: claims.IssuedAt}, nil
 }
 
 // issuer returns the trusted issuer iss.
@@ -167,18 +233,19 @@ func (v *Verifier) key(ctx context.Context, iss Issuer, kid string) (jwk.Key, er
 	return key, nil
 }
 
-// verifySignature picks the key and verifies and validates the token.
-func (v *Verifier) verifySignature(ctx context.Context, token, kid string, alg jwa.SignatureAlgorithm, iss Issuer) (jwt.Token, error) {
+// verifySignature picks the key and verifies and validates the token; it
+// returns the token and the key of the issuer's set that verified it.
+func (v *Verifier) verifySignature(ctx context.Context, token, kid string, alg jwa.SignatureAlgorithm, iss Issuer) (jwt.Token, jwk.Key, error) {
 	key, err := v.key(ctx, iss, kid)
 	if behalf.ErrorCode(err) == behalf.EUNAVAILABLE {
-		return nil, err
+		return nil, nil, err
 	}
 	if err != nil {
-		return nil, unauthorized(MsgSignature, err)
+		return nil, nil, unauthorized(MsgSignature, err)
 	}
 	pub, err := verificationKey(key, alg)
 	if err != nil {
-		return nil, unauthorized(MsgSignature, err)
+		return nil, nil, unauthorized(MsgSignature, err)
 	}
 	tok, err := jwt.ParseString(token,
 		jwt.WithKey(alg, pub),
@@ -189,9 +256,9 @@ func (v *Verifier) verifySignature(ctx context.Context, token, kid string, alg j
 		jwt.WithAcceptableSkew(v.skew()),
 	)
 	if err != nil {
-		return nil, parseError(err)
+		return nil, nil, parseError(err)
 	}
-	return tok, nil
+	return tok, key, nil
 }
 
 // unverified is what is read from a token before its signature is
