@@ -7,10 +7,13 @@
 //
 // A Verifier parses the Authorization header with a small strict parser,
 // checks the credential scope and the clock skew, looks the access key up,
-// and recomputes the signature with the official signer
-// (github.com/aws/aws-sdk-go-v2/aws/signer/v4) over a copy of the request
-// that carries only the signed headers, so Behalf canonicalises exactly as
-// the SDK clients do. Signatures are compared in constant time.
+// and recomputes the signature over the signed headers alone, building the
+// canonical request exactly as the official signer
+// (github.com/aws/aws-sdk-go-v2/aws/signer/v4) does, so Behalf
+// canonicalises as the SDK clients do (the tests compare the two on many
+// requests, and the fuzz test on any). Signing keys are derived once per
+// secret, day, region and service. Signatures are compared in constant
+// time.
 //
 // Every rejection is a *behalf.Error with code behalf.EFORBIDDEN and an
 // AWS-like message; messages never contain the secret or a signature.

@@ -41,6 +41,8 @@ type Verifier struct {
 	// MaxSkew is the tolerated difference between the request's X-Amz-Date
 	// and Now; zero means DefaultMaxSkew.
 	MaxSkew time.Duration
+
+	keys signingKeys // derived signing keys (canonical.go)
 }
 
 // Verify checks r's signature over body (the full request body, already
@@ -66,7 +68,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (behalf.Principal, error
 	if err != nil {
 		return behalf.Principal{}, err
 	}
-	if err := checkSignature(r, auth, secret, hash, signingTime); err != nil {
+	if err := checkSignature(r, auth, secret, hash, signingTime, &v.keys); err != nil {
 		return behalf.Principal{}, err
 	}
 	return behalf.Principal{AccessKeyID: auth.AccessKeyID, Name: name}, nil
