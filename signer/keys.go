@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -80,6 +81,59 @@ type privKey struct {
 	// raw is the parsed key signing uses: an RSA key keeps its CRT values,
 	// which converting key back on every signature would recompute.
 	raw crypto.Signer
+	// header is the encoded protected header of the tokens the key signs
+	// (alg, kid, typ JWT), for signCompact.
+	header string
+}
+
+// signCompact signs payload as a compact JWS with an EdDSA or RS256 key
+// directly, as jws.Sign would (the header built once per key, not on every
+// signature); ok is false for other keys, which jws.Sign signs.
+func (k *privKey) signCompact(payload []byte) (string, bool, error) {
+	var opts crypto.SignerOpts
+	switch {
+	case k.header == "":
+		return "", false, nil
+	case k.alg == jwa.EdDSA():
+		opts = crypto.Hash(0)
+	case k.alg == jwa.RS256():
+		if _, ok := k.raw.(*rsa.PrivateKey); !ok {
+			return "", false, nil
+		}
+		opts = crypto.SHA256
+	default:
+		return "", false, nil
+	}
+	enc := base64.RawURLEncoding
+	b := make([]byte, 0, len(k.header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(512))
+	b = append(b, k.header...)
+	b = append(b, '.')
+	b = enc.AppendEncode(b, payload)
+	msg := b
+	if opts == crypto.SHA256 {
+		sum := sha256.Sum256(b)
+		msg = sum[:]
+	}
+	sig, err := k.raw.Sign(rand.Reader, msg, opts)
+	if err != nil {
+		return "", true, fmt.Errorf("signer: sign with key %s: %w", k.id, err)
+	}
+	b = append(b, '.')
+	b = enc.AppendEncode(b, sig)
+	return string(b), true, nil
+}
+
+// compactHeader returns the encoded protected header for key id under alg.
+func compactHeader(alg jwa.SignatureAlgorithm, id string) (string, error) {
+	h, err := json.Marshal(struct {
+		Alg string `json:"alg"`
+		Kid string `json:"kid"`
+		Typ string `json:"typ"`
+	}{alg.String(), id, "JWT"})
+	if err != nil {
+		return "", fmt.Errorf("signer: header of key %s: %w", id, err)
+	}
+	return base64.RawURLEncoding.EncodeToString(h), nil
 }
 
 // generate creates a new private key for alg.
@@ -231,7 +285,11 @@ func openPrivate(ctx context.Context, sealer behalf.Sealer, rec *behalf.SigningK
 	if !ok {
 		return nil, fmt.Errorf("signer: private key %s cannot sign", rec.ID)
 	}
-	return &privKey{id: rec.ID, alg: pub.alg, key: priv, raw: signer}, nil
+	header, err := compactHeader(pub.alg, rec.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &privKey{id: rec.ID, alg: pub.alg, key: priv, raw: signer, header: header}, nil
 }
 
 // samePublic checks that priv is the private half of pub.

@@ -134,6 +134,9 @@ func (s *Signer) SignWithHeaders(claims map[string]any, extra map[string]string)
 	if k == nil {
 		return "", fmt.Errorf("signer: no active %s key of use %s", s.alg, s.use)
 	}
+	if tok, ok, err := k.signCompact(payload); ok || err != nil {
+		return tok, err
+	}
 	hdrs := jws.NewHeaders()
 	for name, v := range extra {
 		if name == jws.AlgorithmKey || name == jws.KeyIDKey || name == jws.TypeKey {

@@ -126,7 +126,7 @@ func TestRoundTrip(t *testing.T) {
 			now := f.clock.Now()
 			tok := sign(t, f.s, claimsAt(now))
 			h := headerOf(t, tok)
-			if h["alg"] != alg || h["typ"] != "JWT" || h["kid"] == "" {
+			if h["alg"] != alg || h["typ"] != "JWT" || h["kid"] == "" || len(h) != 3 {
 				t.Errorf("header = %v, want alg %s, typ JWT and a kid", h, alg)
 			}
 			claims, err := f.s.Verify(tok, now.Add(time.Minute))
