@@ -386,7 +386,17 @@ func (c conn) queryRow(ctx context.Context, query string, args ...any) row {
 	r := row{ctx: ctx, c: c, query: query, args: args}
 	if db, ok := c.q.(*sql.DB); ok && c.stmts != nil {
 		if st := c.stmts.get(ctx, db, query); st != nil {
-			r.r = st.QueryRowContext(ctx, args...)
+			qctx := ctx
+			if c.d == sqliteDialect {
+				// A request's context can be cancelled, and for such a
+				// context database/sql and the SQLite driver each start a
+				// goroutine per query to watch it (a fifth of a grant
+				// read's cost). These reads take microseconds, and a read
+				// never waits for a writer under WAL (any other wait is
+				// bounded by the busy timeout): they run to the end.
+				qctx = context.WithoutCancel(ctx)
+			}
+			r.r = st.QueryRowContext(qctx, args...)
 			return r
 		}
 	}
