@@ -54,47 +54,64 @@ func parseAuthorization(s string) (authHeader, error) {
 		return authHeader{}, err
 	}
 	var a authHeader
-	if err := parseCredential(params["Credential"], &a); err != nil {
+	if err := parseCredential(params.credential, &a); err != nil {
 		return authHeader{}, err
 	}
-	if a.SignedHeaders, err = parseSignedHeaders(params["SignedHeaders"]); err != nil {
+	if a.SignedHeaders, err = parseSignedHeaders(params.signedHeaders); err != nil {
 		return authHeader{}, err
 	}
-	if a.Signature, err = parseSignature(params["Signature"]); err != nil {
+	if a.Signature, err = parseSignature(params.signature); err != nil {
 		return authHeader{}, err
 	}
 	return a, nil
 }
 
+// authParams are the three parameters of an Authorization header.
+type authParams struct{ credential, signedHeaders, signature string }
+
 // splitParams splits "k=v, k=v, k=v" into exactly the three known keys.
-func splitParams(s string) (map[string]string, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 3 {
-		return nil, malformed("Authorization header requires exactly the 'Credential', 'SignedHeaders' and 'Signature' parameters.")
+func splitParams(s string) (authParams, error) {
+	var p authParams
+	if strings.Count(s, ",") != 2 {
+		return p, malformed("Authorization header requires exactly the 'Credential', 'SignedHeaders' and 'Signature' parameters.")
 	}
-	params := make(map[string]string, 3)
-	for _, part := range parts {
+	var seen [3]bool
+	for range 3 {
+		part, rest, _ := strings.Cut(s, ",")
+		s = rest
 		key, value, ok := strings.Cut(strings.Trim(part, " "), "=")
 		if !ok {
-			return nil, malformed("Invalid key=value pair (missing equal-sign) in Authorization header.")
+			return p, malformed("Invalid key=value pair (missing equal-sign) in Authorization header.")
 		}
+		var i int
 		switch key {
-		case "Credential", "SignedHeaders", "Signature":
+		case "Credential":
+			i, p.credential = 0, value
+		case "SignedHeaders":
+			i, p.signedHeaders = 1, value
+		case "Signature":
+			i, p.signature = 2, value
 		default:
-			return nil, malformed("Authorization header has an unknown parameter.")
+			return p, malformed("Authorization header has an unknown parameter.")
 		}
-		if _, dup := params[key]; dup {
-			return nil, malformed("Authorization header repeats the '" + key + "' parameter.")
+		if seen[i] {
+			return p, malformed("Authorization header repeats the '" + key + "' parameter.")
 		}
-		params[key] = value
+		seen[i] = true
 	}
-	return params, nil
+	return p, nil
 }
 
 // parseCredential fills a's scope from AKID/YYYYMMDD/region/service/aws4_request.
 func parseCredential(s string, a *authHeader) error {
-	parts := strings.Split(s, "/")
-	if len(parts) != 5 || parts[4] != terminator {
+	var parts [5]string
+	if strings.Count(s, "/") != 4 {
+		return malformed("Credential should be scoped to a valid region, a service and 'aws4_request'.")
+	}
+	for i := range parts {
+		parts[i], s, _ = strings.Cut(s, "/")
+	}
+	if parts[4] != terminator {
 		return malformed("Credential should be scoped to a valid region, a service and 'aws4_request'.")
 	}
 	for _, p := range parts[:4] {
@@ -144,7 +161,8 @@ func isDate(s string) bool {
 		return false
 	}
 	t, err := time.Parse(shortLayout, s)
-	return err == nil && t.Format(shortLayout) == s
+	var buf [len(shortLayout)]byte
+	return err == nil && string(t.AppendFormat(buf[:0], shortLayout)) == s
 }
 
 // isToken reports whether s is a non-empty, bounded run of bytes accepted by ok.

@@ -96,7 +96,8 @@ func (v *Verifier) checkScope(r *http.Request, auth authHeader) (time.Time, erro
 	if err != nil {
 		return time.Time{}, err
 	}
-	if day := signingTime.Format(shortLayout); day != auth.Date {
+	var buf [len(shortLayout)]byte
+	if day := signingTime.AppendFormat(buf[:0], shortLayout); string(day) != auth.Date {
 		return time.Time{}, forbidden("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.",
 			auth.Date, day, signingTime.Format(amzLayout))
 	}
@@ -118,7 +119,8 @@ func amzDate(r *http.Request) (time.Time, error) {
 		return time.Time{}, malformed("Authorization header requires existence of exactly one 'X-Amz-Date' header.")
 	}
 	t, err := time.Parse(amzLayout, values[0])
-	if err != nil || t.Format(amzLayout) != values[0] {
+	var buf [len(amzLayout)]byte
+	if err != nil || string(t.AppendFormat(buf[:0], amzLayout)) != values[0] {
 		return time.Time{}, malformed("X-Amz-Date must be in the ISO-8601 basic format YYYYMMDD'T'HHMMSS'Z'.")
 	}
 	return t, nil
