@@ -399,10 +399,26 @@ func sessionID(r *http.Request) (string, error) {
 		return newSessionID(), nil
 	case len(values) > 1:
 		return "", behalf.Invalid("runtimeSessionId", "Send one %s header.", HeaderSessionID)
-	case !sessionIDPattern.MatchString(values[0]):
+	case !validSessionID(values[0]):
 		return "", behalf.Invalid("runtimeSessionId", "%s must be 33 to 256 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-', starting with a letter or digit.", HeaderSessionID)
 	}
 	return values[0], nil
+}
+
+// validSessionID reports whether id matches sessionIDPattern, without the
+// regular expression (every invocation checks one).
+func validSessionID(id string) bool {
+	if len(id) < 33 || len(id) > 256 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		alnum := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || (c != '.' && c != '_' && c != ':' && c != '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 // userID returns the SigV4 caller's X-Amzn-Bedrock-AgentCore-Runtime-User-Id.

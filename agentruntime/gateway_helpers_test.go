@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -412,4 +413,25 @@ func wantError(t testing.TB, resp *http.Response, body []byte, status int, typ s
 		t.Fatalf("message %q", e.Message)
 	}
 	return e.Message
+}
+
+// Ensure validSessionID accepts exactly what sessionIDPattern matches.
+func TestValidSessionID(t *testing.T) {
+	ids := []string{"", "a", strings.Repeat("a", 32), strings.Repeat("a", 33), strings.Repeat("a", 256), strings.Repeat("a", 257),
+		"." + strings.Repeat("a", 32), "-" + strings.Repeat("a", 32), "0" + strings.Repeat(".:_-", 8), "Z" + strings.Repeat("a", 31) + "/",
+		"a" + strings.Repeat("é", 20), "a" + strings.Repeat("b", 31) + "\n", "a" + strings.Repeat(" ", 32)}
+	rng := mrand.New(mrand.NewPCG(3, 4))
+	const alphabet = "aZ09._:-/ é\x00\n"
+	for range 5000 {
+		b := make([]byte, 30+rng.IntN(8))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		ids = append(ids, string(b))
+	}
+	for _, id := range ids {
+		if got, want := validSessionID(id), sessionIDPattern.MatchString(id); got != want {
+			t.Errorf("validSessionID(%q) = %v, the pattern says %v", id, got, want)
+		}
+	}
 }
