@@ -73,9 +73,10 @@ func (t epoch) MarshalJSON() ([]byte, error) {
 
 // decodeFlat decodes body into v, a pointer to a struct, and reports
 // whether it did, when body is one JSON object whose keys are exactly the
-// JSON names of v's string, bool or []string fields, each once, with
-// values of those types: strings without escapes, control characters or
-// invalid UTF-8, true or false, arrays of such strings. It then leaves v as
+// JSON names of v's string, bool, []string or map[string]string fields,
+// each once, with values of those types: strings without escapes, control
+// characters or invalid UTF-8, true or false, arrays of such strings,
+// objects of such strings (each key once). It then leaves v as
 // encoding/json would (TestDecodeFlatMatchesEncodingJSON and its fuzz test
 // compare the two). It gives up (false, v perhaps partly set) on anything
 // else: escapes, null, numbers, nested objects, other field types, unknown
@@ -128,6 +129,12 @@ func decodeFlat(body []byte, v any) bool {
 					return false
 				}
 				field.Set(reflect.ValueOf(list))
+			case flatMap:
+				m, ok := d.object()
+				if !ok {
+					return false
+				}
+				field.Set(reflect.ValueOf(m))
 			}
 			if d.skip('}') {
 				break
@@ -147,6 +154,7 @@ const (
 	flatString flatKind = iota
 	flatBool
 	flatList
+	flatMap
 )
 
 type flatField struct {
@@ -161,13 +169,14 @@ type flatPlan struct{ fields map[string]flatField }
 var (
 	flatPlans  sync.Map // reflect.Type → *flatPlan (nil: the type is never decoded flat)
 	stringList = reflect.TypeFor[[]string]()
+	stringMap  = reflect.TypeFor[map[string]string]()
 )
 
 // flatPlanOf returns the plan of struct type t, or nil when decodeFlat must
 // leave t to encoding/json: not a struct, more than 64 fields, or a field
 // whose name encoding/json would not take from its tag alone (no tag,
 // embedded, options such as ",string"). Fields of other types than string,
-// bool and []string are left out of the plan: a body naming one is not flat.
+// bool, []string and map[string]string are left out of the plan: a body naming one is not flat.
 func flatPlanOf(t reflect.Type) *flatPlan {
 	if p, ok := flatPlans.Load(t); ok {
 		return p.(*flatPlan)
@@ -194,6 +203,8 @@ func flatPlanOf(t reflect.Type) *flatPlan {
 				plan.fields[name] = flatField{i, flatBool, i}
 			case f.Type == stringList:
 				plan.fields[name] = flatField{i, flatList, i}
+			case f.Type == stringMap:
+				plan.fields[name] = flatField{i, flatMap, i}
 			}
 		}
 	}
@@ -264,6 +275,38 @@ func (d *flatDecoder) boolean() (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// object reads an object of strings, each key once; {} is an empty,
+// non-nil map, as encoding/json makes it.
+func (d *flatDecoder) object() (map[string]string, bool) {
+	if !d.skip('{') {
+		return nil, false
+	}
+	m := map[string]string{}
+	if d.skip('}') {
+		return m, true
+	}
+	for {
+		k, ok := d.str()
+		if !ok || !d.skip(':') {
+			return nil, false
+		}
+		v, ok := d.str()
+		if !ok {
+			return nil, false
+		}
+		if _, dup := m[string(k)]; dup {
+			return nil, false
+		}
+		m[string(k)] = string(v)
+		if d.skip('}') {
+			return m, true
+		}
+		if !d.skip(',') {
+			return nil, false
+		}
+	}
 }
 
 // list reads an array of strings; [] is an empty, non-nil slice, as

@@ -1,11 +1,20 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 )
 
 // flatTarget has every kind of field decodeFlat reads, and others it leaves
@@ -83,13 +92,19 @@ func TestDecodeFlatMatchesEncodingJSON(t *testing.T) {
 		{"{\"workloadIdentityToken\":\"eyJ.a-b_c\",\"scopes\":[\"read\", \"write\"],\"forceAuthentication\":false}\n", true},
 		{`{"workloadIdentityToken":"","scopes":[],"forceAuthentication":true,"name":"é ü 日本"}`, true},
 		{"{\t\"name\" :\r\n\"x\" , \"scopes\" : [ ] }", true},
-		{`{"name":"a\"b"}`, false},         // escape
-		{`{"name":"a\u0041"}`, false},      // escape
-		{"{\"name\":\"a\x01\"}", false},    // control character: encoding/json refuses
-		{"{\"name\":\"a\xffb\"}", false},   // invalid UTF-8: encoding/json replaces it
-		{`{"name":null}`, false},           // null
-		{`{"count":1}`, false},             // not a flat field
-		{`{"customParameters":{}}`, false}, // not a flat field
+		{`{"name":"a\"b"}`, false},       // escape
+		{`{"name":"a\u0041"}`, false},    // escape
+		{"{\"name\":\"a\x01\"}", false},  // control character: encoding/json refuses
+		{"{\"name\":\"a\xffb\"}", false}, // invalid UTF-8: encoding/json replaces it
+		{`{"name":null}`, false},         // null
+		{`{"count":1}`, false},           // not a flat field
+		{`{"customParameters":{}}`, true},
+		{`{"customParameters":{"access_type":"offline", "b" : ""}}`, true},
+		{`{"customParameters":{"a":"x","a":"y"}}`, false}, // repeated
+		{`{"customParameters":{"a":1}}`, false},
+		{`{"customParameters":{"a":"x",}}`, false},
+		{`{"customParameters":["a"]}`, false},
+		{`{"customParameters":{"a"}}`, false},
 		{`{"Name":"x"}`, false},            // case-insensitive match
 		{`{"name":"x","name":"y"}`, false}, // repeated
 		{`{"unknown":"x"}`, false},         // unknown
@@ -128,7 +143,8 @@ func TestDecodeFlatMatchesEncodingJSON(t *testing.T) {
 func TestDecodeFlatRandom(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	pieces := []string{`{`, `}`, `[`, `]`, `,`, `:`, ` `, `"name"`, `"scopes"`, `"workloadIdentityToken"`, `"forceAuthentication"`,
-		`"count"`, `"Name"`, `"x"`, `"é"`, `""`, `"a\"b"`, `true`, `false`, `null`, `1`, "\n", `"customParameters"`}
+		`"count"`, `"Name"`, `"x"`, `"é"`, `""`, `"a\"b"`, `true`, `false`, `null`, `1`, "\n", `"customParameters"`,
+		`"customParameters":{`, `"k":"v"`}
 	n := 20000
 	if testing.Short() {
 		n = 2000
@@ -170,6 +186,7 @@ func decodeSlow(body []byte, v any) error {
 func FuzzDecodeFlat(f *testing.F) {
 	f.Add([]byte(`{"workloadIdentityToken":"eyJ","scopes":["a"],"forceAuthentication":true}`))
 	f.Add([]byte(`{"name":"x","count":1}`))
+	f.Add([]byte(`{"customParameters":{"a":"b","c":"d"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		compareFlat(t, string(body))
 		var got, want flatTarget
@@ -184,7 +201,7 @@ func FuzzDecodeFlat(f *testing.F) {
 // BenchmarkDecodeVaultHit decodes a GetResourceOauth2Token body of the
 // size BenchmarkVaultHit sends, flat and with encoding/json alone.
 func BenchmarkDecodeVaultHit(b *testing.B) {
-	body := []byte(`{"scopes":["openid","email"],"workloadIdentityToken":"` +
+	body := []byte(`{"scopes":["openid","email"],"customParameters":{"access_type":"offline"},"workloadIdentityToken":"` +
 		strings.Repeat("eyJhbGciOiJFZERTQSIsImtpZCI6ImFiYyJ9", 17) + `"}`)
 	for _, mode := range []struct {
 		name string
@@ -199,5 +216,39 @@ func BenchmarkDecodeVaultHit(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Ensure the bodies the official SDK client sends for the hot operations
+// are flat (decodeFlat takes them), with every field set.
+func TestSDKBodiesAreFlat(t *testing.T) {
+	bodies := make(chan []byte, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{}`)
+	}))
+	defer srv.Close()
+	client := bedrockagentcore.New(bedrockagentcore.Options{
+		BaseEndpoint: aws.String(srv.URL), Region: "us-east-1", RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
+	})
+	ctx := context.Background()
+	_, _ = client.GetResourceOauth2Token(ctx, &bedrockagentcore.GetResourceOauth2TokenInput{
+		WorkloadIdentityToken: aws.String("eyJ.eyJ.sig"), ResourceCredentialProviderName: aws.String("google"),
+		Scopes: []string{"openid", "https://www.googleapis.com/auth/drive.readonly"}, Oauth2Flow: types.Oauth2FlowTypeUserFederation,
+		ResourceOauth2ReturnUrl: aws.String("http://127.0.0.1:9/callback?x=1&y=2"), CustomParameters: map[string]string{"access_type": "offline"},
+		SessionUri: aws.String("urn:ietf:params:oauth:request_uri:abc"), ForceAuthentication: aws.Bool(true), CustomState: aws.String("state <&>"),
+	})
+	var tok tokenIn
+	if body := <-bodies; !decodeFlat(body, &tok) || tok.ReturnURL == "" || tok.CustomParameters["access_type"] != "offline" || !tok.ForceAuthentication {
+		t.Errorf("GetResourceOauth2Token body %s is not flat: %+v", body, tok)
+	}
+	_, _ = client.GetWorkloadAccessTokenForJWT(ctx, &bedrockagentcore.GetWorkloadAccessTokenForJWTInput{
+		WorkloadName: aws.String("agent"), UserToken: aws.String("eyJ.eyJ.sig")})
+	var wat watForJWTIn
+	if body := <-bodies; !decodeFlat(body, &wat) || wat.WorkloadName != "agent" || wat.UserToken == "" {
+		t.Errorf("GetWorkloadAccessTokenForJWT body %s is not flat: %+v", body, wat)
 	}
 }

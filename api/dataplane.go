@@ -25,11 +25,14 @@ func (s *Server) getWAT(ctx context.Context, req *http.Request, body []byte) (in
 	return http.StatusOK, watOut{tok.Reveal()}, nil
 }
 
+// watForJWTIn is GetWorkloadAccessTokenForJWT's request.
+type watForJWTIn struct {
+	WorkloadName string `json:"workloadName"`
+	UserToken    string `json:"userToken"`
+}
+
 func (s *Server) getWATForJWT(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
-	var in struct {
-		WorkloadName string `json:"workloadName"`
-		UserToken    string `json:"userToken"`
-	}
+	var in watForJWTIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
 	}
@@ -55,20 +58,23 @@ func (s *Server) getWATForUserID(ctx context.Context, req *http.Request, body []
 	return http.StatusOK, watOut{tok.Reveal()}, nil
 }
 
+// tokenIn is GetResourceOauth2Token's request.
+type tokenIn struct {
+	WorkloadIdentityToken string            `json:"workloadIdentityToken"`
+	Provider              string            `json:"resourceCredentialProviderName"`
+	Scopes                []string          `json:"scopes"`
+	Flow                  string            `json:"oauth2Flow"`
+	SessionURI            string            `json:"sessionUri"`
+	ReturnURL             string            `json:"resourceOauth2ReturnUrl"`
+	ForceAuthentication   bool              `json:"forceAuthentication"`
+	CustomState           string            `json:"customState"`
+	CustomParameters      map[string]string `json:"customParameters"`
+	Resources             []string          `json:"resources"`
+	Audiences             []string          `json:"audiences"`
+}
+
 func (s *Server) getResourceOAuth2Token(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
-	var in struct {
-		WorkloadIdentityToken string            `json:"workloadIdentityToken"`
-		Provider              string            `json:"resourceCredentialProviderName"`
-		Scopes                []string          `json:"scopes"`
-		Flow                  string            `json:"oauth2Flow"`
-		SessionURI            string            `json:"sessionUri"`
-		ReturnURL             string            `json:"resourceOauth2ReturnUrl"`
-		ForceAuthentication   bool              `json:"forceAuthentication"`
-		CustomState           string            `json:"customState"`
-		CustomParameters      map[string]string `json:"customParameters"`
-		Resources             []string          `json:"resources"`
-		Audiences             []string          `json:"audiences"`
-	}
+	var in tokenIn
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
 	}
