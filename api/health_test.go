@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -32,5 +34,37 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if got := get("/healthz"); got != http.StatusOK {
 		t.Fatalf("/healthz with the database down = %d, want 200", got)
+	}
+}
+
+// Ensure every answered request is logged once, at INFO, as "request" with
+// its id, method, path, operation, status and duration, and not at all
+// above INFO.
+func TestRequestLogLine(t *testing.T) {
+	var buf bytes.Buffer
+	s := &Server{Log: slog.New(slog.NewJSONHandler(&buf, nil))}
+	h := s.Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", buf.String(), err)
+	}
+	want := map[string]any{"level": "INFO", "msg": "request", "request_id": rec.Header().Get("X-Amzn-RequestId"),
+		"method": "GET", "path": "/healthz", "op": "Healthz", "status": float64(200), "duration_ms": float64(0)}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("%s = %#v, want %#v (line %s)", k, line[k], v, buf.String())
+		}
+	}
+	if _, ok := line["time"]; !ok || len(line) != len(want)+1 {
+		t.Errorf("line %s, want exactly %v and time", buf.String(), want)
+	}
+
+	buf.Reset()
+	s = &Server{Log: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	s.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	if buf.Len() != 0 {
+		t.Errorf("logged at WARN level: %s", buf.String())
 	}
 }
