@@ -109,8 +109,14 @@ func (g *Gateway) forward(w http.ResponseWriter, r *http.Request, inv *invocatio
 		h[name] = values
 	}
 	h.Set(HeaderSessionID, inv.sessionID)
+	stream := streaming(resp)
+	if !stream && bodyAllowed(resp.StatusCode) {
+		// The agent's length, said to the caller too: a complete answer
+		// is then sent before the request is logged (api's middleware).
+		h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	}
 	w.WriteHeader(resp.StatusCode)
-	if err := copyAnswer(w, resp.Body, streaming(resp)); err != nil {
+	if err := copyAnswer(w, resp.Body, stream); err != nil {
 		if errors.Is(err, errClientWrite) || ctx.Err() != nil {
 			return
 		}
@@ -209,6 +215,12 @@ func streaming(resp *http.Response) bool {
 	}
 	ct, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
 	return strings.EqualFold(strings.TrimSpace(ct), "text/event-stream")
+}
+
+// bodyAllowed reports whether an answer of status may have a body (and a
+// Content-Length): not 1xx, 204 or 304.
+func bodyAllowed(status int) bool {
+	return status >= 200 && status != http.StatusNoContent && status != http.StatusNotModified
 }
 
 // copyAnswer copies the agent's answer to the caller; with flush, after

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // Ensure /healthz answers while serving and /readyz follows the database.
@@ -66,5 +67,37 @@ func TestRequestLogLine(t *testing.T) {
 	s.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
 	if buf.Len() != 0 {
 		t.Errorf("logged at WARN level: %s", buf.String())
+	}
+}
+
+// blockingHandler is a slog handler whose Handle waits for release.
+type blockingHandler struct {
+	slog.Handler
+	release chan struct{}
+}
+
+func (h blockingHandler) Handle(ctx context.Context, r slog.Record) error {
+	<-h.release
+	return h.Handler.Handle(ctx, r)
+}
+
+// Ensure a complete answer (with a Content-Length, as every JSON answer
+// has) reaches the client before the request is logged: the log line is
+// off the latency the client sees (issue 12).
+func TestAnswerSentBeforeLog(t *testing.T) {
+	release := make(chan struct{})
+	s := &Server{Log: slog.New(blockingHandler{slog.NewTextHandler(io.Discard, nil), release})}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	defer close(release)
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(srv.URL + "/no/such/operation")
+	if err != nil {
+		t.Fatalf("the answer waited for the log line: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusNotFound || resp.ContentLength != int64(len(body)) || !bytes.Contains(body, []byte("UnknownOperationException")) {
+		t.Fatalf("answer %d (Content-Length %d) %q %v", resp.StatusCode, resp.ContentLength, body, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -238,6 +239,7 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 				status = StatusClientClosed
 			}
 			elapsed := time.Since(start)
+			sw.sendIfComplete()
 			s.logRequest(r, id, op, status, elapsed)
 			if s.Observe != nil {
 				s.Observe(r, op, status, sw.Header(), elapsed)
@@ -316,8 +318,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
-	wrote  bool // WriteHeader or Write was called
+	status  int
+	wrote   bool  // WriteHeader or Write was called
+	written int64 // body bytes written
 }
 
 // Unwrap lets http.ResponseController reach Flush and deadlines
@@ -331,5 +334,23 @@ func (w *statusWriter) WriteHeader(code int) {
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.written += int64(n)
+	return n, err
+}
+
+// sendIfComplete flushes the answer to the client when it is complete:
+// its header was written with a Content-Length that the body written
+// matches. The caller then has its whole answer while the request is
+// logged and counted, off the latency it sees. Any other answer (no
+// Content-Length, a short body) is left for net/http to finish as usual.
+func (w *statusWriter) sendIfComplete() {
+	if !w.wrote {
+		return
+	}
+	cl := w.Header().Get("Content-Length")
+	if cl == "" || cl != strconv.FormatInt(w.written, 10) {
+		return
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
