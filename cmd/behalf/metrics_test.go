@@ -452,3 +452,54 @@ func TestTracingOTLP(t *testing.T) {
 		t.Error("no log line carries the invocation's trace id")
 	}
 }
+
+// Ensure Go's profiles (net/http/pprof) are served only with --pprof, only
+// on --metrics-listen, never on the API's listener; --pprof without
+// --metrics-listen is refused (issue 12).
+func TestPprof(t *testing.T) {
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	paths := []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/goroutine?debug=1", "/debug/pprof/cmdline", "/debug/pprof/profile?seconds=1"}
+	absent := func(base, where string) {
+		t.Helper()
+		for _, p := range paths {
+			if status, body := get(base + p); status != http.StatusNotFound || strings.Contains(body, "Types of profiles") || strings.Contains(body, "goroutine profile") {
+				t.Errorf("GET %s on %s: %d %.80q, want 404", p, where, status, body)
+			}
+		}
+	}
+
+	// Default: no profiles on the API listener nor on the metrics listener.
+	addr := freeLoopbackAddr(t)
+	s := mustRunMain(t, "", "--metrics-listen", addr)
+	absent(s.URL, "the API listener")
+	absent("http://"+addr, "the metrics listener without --pprof")
+
+	// --pprof: on the metrics listener only.
+	addr = freeLoopbackAddr(t)
+	s = mustRunMain(t, "", "--metrics-listen", addr, "--pprof")
+	absent(s.URL, "the API listener with --pprof")
+	if status, body := get("http://" + addr + "/debug/pprof/"); status != http.StatusOK || !strings.Contains(body, "Types of profiles") {
+		t.Errorf("GET /debug/pprof/ on the metrics listener with --pprof: %d %.200q", status, body)
+	}
+	if status, body := get("http://" + addr + "/debug/pprof/goroutine?debug=1"); status != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+		t.Errorf("GET /debug/pprof/goroutine on the metrics listener: %d %.200q", status, body)
+	}
+	if status, _ := get("http://" + addr + "/metrics"); status != http.StatusOK {
+		t.Errorf("GET /metrics beside the profiles: %d", status)
+	}
+
+	c := DefaultConfig()
+	c.Pprof = true
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--pprof needs --metrics-listen") {
+		t.Errorf("--pprof without --metrics-listen: %v", err)
+	}
+}

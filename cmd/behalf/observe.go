@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -24,6 +25,9 @@ type Observability struct {
 	// MetricsListen, when set, serves GET /metrics on this address. The
 	// metrics are unauthenticated, so they are never served on Listen.
 	MetricsListen string
+	// Pprof serves net/http/pprof's profiles under /debug/pprof/ on
+	// MetricsListen (never on Listen); it needs MetricsListen.
+	Pprof bool
 	// Rate limits in requests per second (0 disables) and bursts: per
 	// access key on every SigV4-signed call, per client IP on the sign-in
 	// and consent endpoints.
@@ -44,6 +48,7 @@ func defaultObservability() Observability {
 func (c *Observability) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", c.MetricsListen, "serve GET /metrics (unauthenticated) on this address, e.g. 127.0.0.1:9600; without it no metrics are served (never on --listen)")
+	fs.BoolVar(&c.Pprof, "pprof", c.Pprof, "also serve Go's profiles (net/http/pprof, unauthenticated) under /debug/pprof/ on --metrics-listen; needs --metrics-listen")
 	fs.Float64Var(&c.RateLimitKey, "rate-limit-key", c.RateLimitKey, "requests per second each access key from CreateAccessKey may make (SigV4-signed calls); 0 disables")
 	fs.IntVar(&c.RateLimitKeyBurst, "rate-limit-key-burst", c.RateLimitKeyBurst, "burst of --rate-limit-key")
 	fs.BoolVar(&c.RateLimitRoot, "rate-limit-root", c.RateLimitRoot, "apply --rate-limit-key to the root key too (the operator's key is not limited by default)")
@@ -56,6 +61,9 @@ func (c Observability) validate() []error {
 	var errs []error
 	if _, err := observe.ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error"))
+	}
+	if c.Pprof && c.MetricsListen == "" {
+		errs = append(errs, fmt.Errorf("--pprof needs --metrics-listen: profiles are served only there"))
 	}
 	if c.RateLimitKey < 0 || c.RateLimitIP < 0 {
 		errs = append(errs, fmt.Errorf("--rate-limit-key and --rate-limit-ip must not be negative (0 disables)"))
@@ -108,6 +116,9 @@ func (m *Main) startObservability(ctx context.Context) (stop func(), err error) 
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.obs.metrics.Handler())
+		if c.Pprof {
+			mountPprof(mux)
+		}
 		ms = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := ms.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -126,6 +137,19 @@ func (m *Main) startObservability(ctx context.Context) (stop func(), err error) 
 			m.Log.Warn("flush traces", "err", err)
 		}
 	}, nil
+}
+
+// mountPprof serves net/http/pprof's handlers under /debug/pprof/ on mux
+// (the metrics listener's: never the API's). They are registered here by
+// hand, not through the package's init on http.DefaultServeMux, which
+// Behalf never serves.
+func mountPprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // onLimited is told of each request a rate limit refuses: it counts and
