@@ -156,9 +156,15 @@ var (
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessOn(t, filepath.Join(t.TempDir(), "behalf.db"))
+}
+
+// newHarnessOn is newHarness on the store dsn names (SQLite or PostgreSQL).
+func newHarnessOn(t *testing.T, dsn string) *harness {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, filepath.Join(dir, "behalf.db"))
+	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

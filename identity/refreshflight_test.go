@@ -10,8 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -21,10 +19,6 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
 	"github.com/behalf-dev/behalf/internal/randid"
-	"github.com/behalf-dev/behalf/internal/safehttp"
-	"github.com/behalf-dev/behalf/seal"
-	"github.com/behalf-dev/behalf/signer"
-	"github.com/behalf-dev/behalf/sqlstore"
 )
 
 // postgresEnv names the PostgreSQL server tests may use; unset, the
@@ -65,43 +59,6 @@ func freshSchema(t *testing.T, dsn string) string {
 		sep = "&"
 	}
 	return dsn + sep + "search_path=" + schema
-}
-
-// newHarnessOn is newHarness on the store dsn names.
-func newHarnessOn(t *testing.T, dsn string) *harness {
-	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keeper, err := seal.OpenKeeper(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { keeper.Close() })
-	sealer := seal.New(keeper, db, seal.Options{})
-	wat, err := signer.New(ctx, db, sealer, "wat", "EdDSA", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clock := &testClock{t: time.Date(2025, 6, 1, 12, 10, 0, 0, time.UTC)}
-	cs := &countingStore{Store: db}
-	h := &harness{
-		t: t, store: cs, db: db, clock: clock,
-		root: behalf.WithPrincipal(ctx, behalf.Principal{Name: behalf.RootPrincipal, AccessKeyID: "BHLFROOT"}),
-		cfg: Config{
-			Store: cs, Sealer: sealer, Signer: wat, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			HTTPClient: safehttp.NewClient(safehttp.Options{AllowPrivate: true}), PublicURL: "http://behalf.test", Now: clock.Now,
-		},
-	}
-	h.dp = New(h.cfg)
-	if err := db.CreateWorkload(ctx, &behalf.WorkloadIdentity{Name: testWorkload, AllowedReturnURLs: []string{testReturnURL}, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	return h
 }
 
 // grantOf returns u's grant at f's provider, as stored.
