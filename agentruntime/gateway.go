@@ -154,7 +154,6 @@ type Gateway struct {
 	verifier  *jwtverify.Verifier
 	runtimes  ttlcache.Cache[string, *behalf.AgentRuntime]
 	issuers   issuerCache
-	verified  ttlcache.Cache[[32]byte, jwtverify.Claims]
 	wats      watCache
 }
 

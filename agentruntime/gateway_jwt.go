@@ -2,11 +2,8 @@ package agentruntime
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -54,11 +51,14 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 	if token == "" {
 		return jwtverify.Claims{}, errNoBearer
 	}
-	iss, gen, err := g.issuer(ctx, a.DiscoveryURL)
+	iss, err := g.issuer(ctx, a.DiscoveryURL)
 	if err != nil {
 		return jwtverify.Claims{}, err
 	}
-	c, err := g.verify(ctx, iss, gen, token)
+	// The verifier remembers a token whose signature verified until its
+	// exp, and checks again at every use that the issuer's current keys
+	// still hold the key it verified with (jwtverify.Verifier.Verify).
+	c, err := g.verifier.Verify(context.WithValue(ctx, issuerKey{}, iss), token)
 	if err != nil {
 		if code := behalf.ErrorCode(err); code == behalf.EUNAUTHORIZED {
 			return jwtverify.Claims{}, unauthorized(behalf.ErrorMessage(err))
@@ -78,35 +78,6 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 		}
 		g.Log.ErrorContext(ctx, "check pool token user", "err", err)
 		return jwtverify.Claims{}, errIdPDown
-	}
-	return c, nil
-}
-
-// verify verifies token against iss, or returns the claims it verified
-// for the same token and the same issuer entry (gen) before. A cached
-// verification lasts until the token's exp, and no longer than the issuer
-// entry it was made with: a user pool's keys are reread every PoolKeysTTL
-// (a deleted pool's tokens stop verifying within it), a discovery
-// document every DiscoveryCacheTTL. The key is a hash of the whole token,
-// so a token that differs in any byte is verified afresh.
-func (g *Gateway) verify(ctx context.Context, iss jwtverify.Issuer, gen uint64, token string) (jwtverify.Claims, error) {
-	h := sha256.New()
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], gen)
-	h.Write(b[:])
-	h.Write([]byte(token))
-	var key [32]byte
-	h.Sum(key[:0])
-	now := g.now()
-	if c, ok := g.verified.Get(key, now); ok {
-		return c, nil
-	}
-	c, err := g.verifier.Verify(context.WithValue(ctx, issuerKey{}, iss), token)
-	if err != nil {
-		return jwtverify.Claims{}, err
-	}
-	if exp := c.Expiry; now.Before(exp) {
-		g.verified.Put(key, c, exp)
 	}
 	return c, nil
 }
@@ -180,21 +151,19 @@ var errIdPDown = &behalf.Error{Code: behalf.EUNAVAILABLE, Retry: 5 * time.Second
 type issuerCache struct {
 	entries ttlcache.Cache[string, issuerResult]
 	group   singleflight.Group
-	gen     atomic.Uint64
 }
 
 type issuerResult struct {
 	iss jwtverify.Issuer
 	err error
-	gen uint64 // distinct for every entry: verifications made with it
 }
 
 // issuer returns the issuer behind a runtime's discovery URL: one of
 // Behalf's user pools (keys read in process, cached for PoolKeysTTL), else
 // what the discovery document names (cached for DiscoveryCacheTTL).
-func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, uint64, error) {
+func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, error) {
 	if res, ok := g.issuers.entries.Get(discoveryURL, g.now()); ok {
-		return res.iss, res.gen, res.err
+		return res.iss, res.err
 	}
 	v, _, _ := g.issuers.group.Do(discoveryURL, func() (any, error) {
 		if res, ok := g.issuers.entries.Get(discoveryURL, g.now()); ok {
@@ -213,12 +182,11 @@ func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Is
 				res, ttl = issuerResult{err: errIdPDown}, DiscoveryRetry
 			}
 		}
-		res.gen = g.issuers.gen.Add(1)
 		g.issuers.entries.Put(discoveryURL, res, g.now().Add(ttl))
 		return res, nil
 	})
 	res := v.(issuerResult)
-	return res.iss, res.gen, res.err
+	return res.iss, res.err
 }
 
 // poolIssuer reads a user pool's keys; a deleted pool's tokens are refused.
