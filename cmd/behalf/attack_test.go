@@ -11,11 +11,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
 	"net"
@@ -856,7 +852,7 @@ func attackForJWTForgedTokens(t *testing.T, e *attackEnv) {
 	}
 	now := time.Now()
 	claims := func(iss, sub string) map[string]any {
-		return map[string]any{"iss": iss, "sub": sub, "aud": "behalf-test", "iat": now.Unix(), "exp": now.Add(30 * time.Minute).Unix(), "canary": "CANARY-" + sub}
+		return jwtforge.Claims(iss, sub, now)
 	}
 	forJWT := func(tok string) error {
 		_, err := c.GetWorkloadAccessTokenForJWT(ctx, &dp.GetWorkloadAccessTokenForJWTInput{WorkloadName: aws.String("drive-agent"), UserToken: aws.String(tok)})
@@ -870,61 +866,19 @@ func attackForJWTForgedTokens(t *testing.T, e *attackEnv) {
 		t.Fatalf("a genuine token of the trusted issuer was refused: %v", err)
 	}
 
-	attacker, err := rsa.GenerateKey(rand.Reader, 2048)
+	attacks, err := jwtforge.Forgeries(idp.URL, e.s.URL, key, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	const hsSecret = "hs256-secret-CANARY-0123456789"
 	watTok := e.wat(t, c, "drive-agent", "mallory-wat")
-	type attack struct {
-		name, token string
-		secrets     []string // must not be echoed
-	}
-	var attacks []attack
-	add := func(name, sub, token string, secrets ...string) {
-		attacks = append(attacks, attack{name, token, append(secrets, sub, "CANARY-"+sub)})
-	}
-	sub := func(name string) string { return "sub-" + name + "-" + randid.Alnum(10) }
-	s := sub("none")
-	add("AlgNoneTrustedIssuer", s, jwtforge.Segment(map[string]any{"alg": "none", "typ": "JWT"})+"."+jwtforge.Segment(claims(idp.URL, s))+".")
-	s = sub("nonecase")
-	add("AlgNONETrustedIssuer", s, jwtforge.Segment(map[string]any{"alg": "NONE", "kid": "k1"})+"."+jwtforge.Segment(claims(idp.URL, s))+".")
-	s = sub("random")
-	add("RandomThreeParts", s, randid.Alnum(20)+"."+randid.Alnum(40)+"."+randid.Alnum(30))
-	s = sub("hsuntrusted")
-	add("HS256UntrustedIssuer", s, jwtforge.HS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims("https://attacker.example", s), []byte(hsSecret)), hsSecret)
-	s = sub("hsown")
-	add("HS256IssuerIsBehalf", s, jwtforge.HS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims(e.s.URL, s), []byte(hsSecret)), hsSecret)
-	s = sub("hsconfusion")
-	add("HS256KeyedWithIssuerPublicKey", s, jwtforge.HS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(idp.URL, s), pubPEM))
-	s = sub("hsnkey")
-	add("HS256KeyedWithModulus", s, jwtforge.HS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(idp.URL, s), key.PublicKey.N.Bytes()))
-	s = sub("hsempty")
-	add("HS256UnknownKidEmptyKey", s, jwtforge.HS256(map[string]any{"alg": "HS256", "kid": "no-such-kid"}, claims(idp.URL, s), nil))
-	s = sub("otherkey")
-	add("RS256AttackerKey", s, jwtforge.RS256(map[string]any{"alg": "RS256", "kid": "k1"}, claims(idp.URL, s), attacker))
-	s = sub("jwk")
-	add("EmbeddedJWK", s, jwtforge.RS256(map[string]any{"alg": "RS256", "kid": "attacker", "jwk": jwtforge.RSAJWK("attacker", &attacker.PublicKey)}, claims(idp.URL, s), attacker))
-	s = sub("jku")
-	add("JKUHeader", s, jwtforge.RS256(map[string]any{"alg": "RS256", "kid": "attacker", "jku": "http://127.0.0.1:1/jwks"}, claims(idp.URL, s), attacker))
-	s = sub("expired")
-	expired := claims(idp.URL, s)
-	expired["exp"], expired["iat"] = now.Add(-time.Hour).Unix(), now.Add(-2*time.Hour).Unix()
-	add("ExpiredGenuineSignature", s, jwtforge.RS256(map[string]any{"alg": "RS256", "kid": "k1"}, expired, key))
-	s = sub("noexp")
-	noExp := claims(idp.URL, s)
-	delete(noExp, "exp")
-	add("NoExpiryGenuineSignature", s, jwtforge.RS256(map[string]any{"alg": "RS256", "kid": "k1"}, noExp, key))
-	attacks = append(attacks, attack{"BehalfsOwnWAT", watTok, nil})
+	attacks = append(attacks, jwtforge.Forgery{Name: "BehalfsOwnWAT", Token: watTok})
 
 	for _, a := range attacks {
-		t.Run(a.name, func(t *testing.T) {
-			for _, v := range a.secrets {
+		t.Run(a.Name, func(t *testing.T) {
+			for _, v := range a.Secrets {
 				e.keep("forged user JWT content", v)
 			}
-			err := forJWT(a.token)
+			err := forJWT(a.Token)
 			if err == nil {
 				t.Fatal("the forged token was accepted")
 			}
@@ -934,7 +888,7 @@ func attackForJWTForgedTokens(t *testing.T, e *attackEnv) {
 				t.Fatalf("err=%v, want UnauthorizedException or ValidationException", err)
 			}
 			msg := err.Error()
-			for _, seg := range append(strings.Split(a.token, "."), a.secrets...) {
+			for _, seg := range append(strings.Split(a.Token, "."), a.Secrets...) {
 				if len(seg) >= 8 && strings.Contains(msg, seg) {
 					t.Fatalf("the error echoes token content or a secret (%.16s…): %s", seg, msg)
 				}

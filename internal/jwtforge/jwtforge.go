@@ -11,14 +11,17 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // With returns a copy of m with the keys of over replaced.
@@ -110,4 +113,74 @@ func Issuer(t testing.TB) (*httptest.Server, *rsa.PrivateKey) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv, key
+}
+
+// Claims are the claims of a user JWT of issuer iss for sub, valid for 30
+// minutes from now, with audience "behalf-test" and a "canary" claim
+// ("CANARY-"+sub) that must never be echoed.
+func Claims(iss, sub string, now time.Time) map[string]any {
+	return map[string]any{"iss": iss, "sub": sub, "aud": "behalf-test", "iat": now.Unix(), "exp": now.Add(30 * time.Minute).Unix(), "canary": "CANARY-" + sub}
+}
+
+// Forgery is one forged or untrusted user JWT and the values in it that a
+// refusal must not echo.
+type Forgery struct {
+	Name, Token string
+	Secrets     []string
+}
+
+// Forgeries are the user JWTs a verifier trusting issuer (key, kid "k1")
+// must refuse: alg none, random parts, HS256 from an untrusted issuer or
+// from own (Behalf's issuer URL), HS256 keyed with the issuer's public key
+// (PEM or modulus) or an empty key, RS256 under another key, an embedded
+// JWK or a jku header, an expired and an expiry-less token the issuer
+// really signed. Each subject is new (sub-NAME-random).
+func Forgeries(issuer, own string, key *rsa.PrivateKey, now time.Time) ([]Forgery, error) {
+	attacker, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	const hsSecret = "hs256-secret-CANARY-0123456789"
+	var out []Forgery
+	add := func(name, sub, token string, secrets ...string) {
+		out = append(out, Forgery{name, token, append(secrets, sub, "CANARY-"+sub)})
+	}
+	sub := func(name string) string { return "sub-" + name + "-" + rand.Text()[:10] }
+	claims := func(iss, sub string) map[string]any { return Claims(iss, sub, now) }
+	s := sub("none")
+	add("AlgNoneTrustedIssuer", s, Segment(map[string]any{"alg": "none", "typ": "JWT"})+"."+Segment(claims(issuer, s))+".")
+	s = sub("nonecase")
+	add("AlgNONETrustedIssuer", s, Segment(map[string]any{"alg": "NONE", "kid": "k1"})+"."+Segment(claims(issuer, s))+".")
+	s = sub("random")
+	add("RandomThreeParts", s, rand.Text()+"."+rand.Text()+rand.Text()+"."+rand.Text())
+	s = sub("hsuntrusted")
+	add("HS256UntrustedIssuer", s, HS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims("https://attacker.example", s), []byte(hsSecret)), hsSecret)
+	s = sub("hsown")
+	add("HS256IssuerIsBehalf", s, HS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims(own, s), []byte(hsSecret)), hsSecret)
+	s = sub("hsconfusion")
+	add("HS256KeyedWithIssuerPublicKey", s, HS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(issuer, s), pubPEM))
+	s = sub("hsnkey")
+	add("HS256KeyedWithModulus", s, HS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(issuer, s), key.PublicKey.N.Bytes()))
+	s = sub("hsempty")
+	add("HS256UnknownKidEmptyKey", s, HS256(map[string]any{"alg": "HS256", "kid": "no-such-kid"}, claims(issuer, s), nil))
+	s = sub("otherkey")
+	add("RS256AttackerKey", s, RS256(map[string]any{"alg": "RS256", "kid": "k1"}, claims(issuer, s), attacker))
+	s = sub("jwk")
+	add("EmbeddedJWK", s, RS256(map[string]any{"alg": "RS256", "kid": "attacker", "jwk": RSAJWK("attacker", &attacker.PublicKey)}, claims(issuer, s), attacker))
+	s = sub("jku")
+	add("JKUHeader", s, RS256(map[string]any{"alg": "RS256", "kid": "attacker", "jku": "http://127.0.0.1:1/jwks"}, claims(issuer, s), attacker))
+	s = sub("expired")
+	expired := claims(issuer, s)
+	expired["exp"], expired["iat"] = now.Add(-time.Hour).Unix(), now.Add(-2*time.Hour).Unix()
+	add("ExpiredGenuineSignature", s, RS256(map[string]any{"alg": "RS256", "kid": "k1"}, expired, key))
+	s = sub("noexp")
+	noExp := claims(issuer, s)
+	delete(noExp, "exp")
+	add("NoExpiryGenuineSignature", s, RS256(map[string]any{"alg": "RS256", "kid": "k1"}, noExp, key))
+	return out, nil
 }
