@@ -357,7 +357,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	srv := &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
 		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp.Consent(), Log: m.Log, SignIn: signIn},
-		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn,
+		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn, Landing: web.Landing{},
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:    runtimes,
