@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -130,25 +131,35 @@ var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 // messages to it) and returns the first 6-digit code in its body.
 func (s *Server) WaitCode(tb testing.TB, to string, skip int) string {
 	tb.Helper()
-	deadline := time.After(10 * time.Second)
+	code, err := s.Code(to, skip, 10*time.Second)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return code
+}
+
+// Code is WaitCode for other goroutines than the test's: it returns an
+// error instead of failing the test.
+func (s *Server) Code(to string, skip int, wait time.Duration) (string, error) {
+	deadline := time.After(wait)
 	for {
 		n := 0
 		for _, m := range s.Messages() {
 			if len(m.To) == 1 && strings.EqualFold(m.To[0], to) {
 				if n == skip {
-					code := sixDigits.FindString(m.Body)
-					if code == "" {
-						tb.Fatalf("no code in the message to %s: %q", to, m.Body)
+					if code := sixDigits.FindString(m.Body); code != "" {
+						return code, nil
 					}
-					return code
+					return "", fmt.Errorf("smtptest: no code in the message to %s: %q", to, m.Body)
 				}
 				n++
 			}
 		}
 		select {
 		case <-s.arrived:
+		case <-time.After(50 * time.Millisecond):
 		case <-deadline:
-			tb.Fatalf("no message %d to %s arrived", skip+1, to)
+			return "", fmt.Errorf("smtptest: no message %d to %s arrived", skip+1, to)
 		}
 	}
 }
