@@ -187,8 +187,10 @@ type AgentRuntimeInput struct {
 	Tags               map[string]string
 }
 
-// AgentRuntimeService manages agent runtimes.
+// AgentRuntimeService manages agent runtimes, their versions and their
+// endpoints.
 type AgentRuntimeService interface {
+	AgentRuntimeVersionService
 	// CreateAgentRuntime creates a runtime and its workload identity.
 	// Returns EINVALID or ECONFLICT.
 	CreateAgentRuntime(ctx context.Context, in AgentRuntimeInput) (*AgentRuntime, error)
