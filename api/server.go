@@ -30,7 +30,9 @@ type Server struct {
 	TokenVaults     behalf.TokenVaultService
 	DataPlane       behalf.DataPlaneService
 	Runtimes        behalf.AgentRuntimeService
-	Admin           behalf.AdminService
+	// Tags serves TagResource, UntagResource and ListTagsForResource.
+	Tags  behalf.TagService
+	Admin behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
 	// BindPage serves Behalf's own session-binding page (web.Bind) at

@@ -361,6 +361,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:    runtimes,
+		Tags:        &identity.Tags{Store: store},
 		UserPools:   pools,
 		ClientKeys:  clientKeys,
 		Auth:        auth,
