@@ -62,6 +62,7 @@ func (s *Server) routes() []restRoute {
 		{"POST /identities/oauth2/token", "GetResourceOauth2Token", s.getResourceOAuth2Token, true},
 		{"POST /identities/api-key", "GetResourceApiKey", s.getResourceAPIKey, true},
 		{"POST /identities/CompleteResourceTokenAuth", "CompleteResourceTokenAuth", s.completeResourceTokenAuth, true},
+		{"POST /runtimes/{agentRuntimeArn}/stopruntimesession", "StopRuntimeSession", s.stopRuntimeSession, true},
 
 		// Behalf's own administration (no AgentCore equivalent).
 		{"POST /behalf/CreateAccessKey", "CreateAccessKey", s.createAccessKey, false},

@@ -30,6 +30,9 @@ type Server struct {
 	TokenVaults     behalf.TokenVaultService
 	DataPlane       behalf.DataPlaneService
 	Runtimes        behalf.AgentRuntimeService
+	// RuntimeSessions serves StopRuntimeSession (the Invocations gateway);
+	// nil answers ResourceNotFoundException.
+	RuntimeSessions RuntimeSessionStopper
 	// Tags serves TagResource, UntagResource and ListTagsForResource.
 	Tags  behalf.TagService
 	Admin behalf.AdminService
@@ -296,6 +299,12 @@ func (s *Server) serveOperation(rt restRoute) http.Handler {
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)
 			return
+		}
+		if h, ok := out.(withHeaders); ok {
+			for k, v := range h.header {
+				w.Header().Set(k, v)
+			}
+			out = h.body
 		}
 		writeJSON(w, status, out)
 	})
