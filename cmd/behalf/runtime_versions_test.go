@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"maps"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -220,5 +221,35 @@ func TestRuntimeVersionsEndpointsSessionsTags(t *testing.T) {
 			_, err = c.DeleteAgentRuntimeEndpoint(ctx, &ctl.DeleteAgentRuntimeEndpointInput{AgentRuntimeId: aws.String(id), EndpointName: aws.String("DEFAULT")})
 			wantField(t, "delete DEFAULT", err, "endpointName")
 		})
+	}
+}
+
+// Ensure the CLI's runtime versions, endpoint and stop-session commands.
+func TestCLIRuntimeVersions(t *testing.T) {
+	isolateAWSEnv(t)
+	agent := newInvAgent(t)
+	s := mustRunMain(t, "", "--allow-private-endpoints")
+	step := func(want string, args ...string) {
+		t.Helper()
+		out, err := cliRun(t, s, args...)
+		if err != nil || !strings.Contains(out, want) {
+			t.Fatalf("behalf %s: %v\n%s\nwant %q", strings.Join(args, " "), err, out, want)
+		}
+	}
+	step("READY", "runtime", "create", "cli_ver", "--upstream", agent.srv.URL)
+	step("version 2", "runtime", "update", "cli_ver", "--upstream", agent.srv.URL+"/v2")
+	step("2      READY", "runtime", "versions", "cli_ver")
+	step("serving version 1", "runtime", "endpoint-create", "cli_ver", "prod", "--version", "1", "--description", "production")
+	step("now serves version 2", "runtime", "endpoint-update", "cli_ver", "prod", "--version", "2")
+	step("prod                 version 2", "runtime", "endpoints", "cli_ver")
+	step("Deleted endpoint prod", "runtime", "endpoint-delete", "cli_ver", "prod")
+	if out, err := cliRun(t, s, "runtime", "endpoint-delete", "cli_ver", "prod"); err == nil || !strings.Contains(out+err.Error(), "ResourceNotFound") {
+		t.Fatalf("deleting twice: %v\n%s", err, out)
+	}
+	session := "cli-session-0123456789abcdefghijklmnopqr"
+	step("", "invoke", "cli_ver", "{}", "--session-id", session)
+	step("Stopped session "+session, "runtime", "stop-session", "cli_ver", session)
+	if out, err := cliRun(t, s, "runtime", "stop-session", "cli_ver", session); err == nil || !strings.Contains(out+err.Error(), "ResourceNotFound") {
+		t.Fatalf("stopping twice: %v\n%s", err, out)
 	}
 }
