@@ -233,7 +233,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.writeError(w, r, err)
 		return
 	}
-	g.useSession(inv.target)
+	if !inv.generated {
+		// A session id the gateway made up is known once the caller
+		// sends it back: invocations without one cost no session.
+		g.useSession(inv.target)
+	}
 	g.forward(w, r, inv)
 }
 

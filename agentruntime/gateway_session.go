@@ -14,8 +14,9 @@ import (
 //
 // An invocation names an endpoint by its qualifier (DEFAULT when none):
 // DEFAULT serves the runtime's latest version, a named endpoint the version
-// it points at. Its session id (the caller's, or one the gateway makes up)
-// starts a session pinned to that version, as an AgentCore session keeps
+// it points at. Its session id starts a session pinned to that version
+// (an id the gateway made up, for a caller that sent none, only once the
+// caller sends it back: invocations without a session id cost nothing), as an AgentCore session keeps
 // the microVM it started on: later invocations with the id reach the same
 // version, its upstream and authorizer, even after the endpoint moves,
 // until the session ends (idle for the runtime's idle timeout, at its

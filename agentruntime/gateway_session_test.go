@@ -128,6 +128,13 @@ func TestGatewayEndpointsAndSessions(t *testing.T) {
 	}
 	resp, body := h.send("nope", "", "AKROOT")
 	wantError(t, resp, body, http.StatusNotFound, "ResourceNotFoundException")
+	// Invocations without a session id leave no session behind.
+	if err := h.gw.FlushSessions(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.db.DeleteExpiredRuntimeSessions(ctx, h.clock.Now().Add(24*time.Hour)); err != nil || n != 0 {
+		t.Fatalf("sessionless invocations left %d sessions (%v)", n, err)
+	}
 
 	// A session stays on the version it started on.
 	if got := h.invoke("DEFAULT", sessA); got != "even" {
