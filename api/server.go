@@ -31,7 +31,12 @@ type Server struct {
 	TokenVaults     behalf.TokenVaultService
 	DataPlane       behalf.DataPlaneService
 	Runtimes        behalf.AgentRuntimeService
-	Admin           behalf.AdminService
+	// RuntimeSessions serves StopRuntimeSession (the Invocations gateway);
+	// nil answers ResourceNotFoundException.
+	RuntimeSessions RuntimeSessionStopper
+	// Tags serves TagResource, UntagResource and ListTagsForResource.
+	Tags  behalf.TagService
+	Admin behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
 	// BindPage serves Behalf's own session-binding page (web.Bind) at
@@ -324,6 +329,12 @@ func (s *Server) serveOperation(rt restRoute) http.Handler {
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)
 			return
+		}
+		if h, ok := out.(withHeaders); ok {
+			for k, v := range h.header {
+				w.Header().Set(k, v)
+			}
+			out = h.body
 		}
 		writeJSON(w, status, out)
 	})

@@ -277,7 +277,14 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, a *app, publicURL str
 		defer close(flushed)
 		a.dataPlane.Vault().RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
 	}()
-	defer func() { stopFlush(); <-flushed }()
+	// The runtime sessions the gateway saw: written every second, and once
+	// more at the end.
+	sessionsFlushed := make(chan struct{})
+	go func() {
+		defer close(sessionsFlushed)
+		a.gateway.RunSessionFlusher(flushCtx, agentruntime.SessionFlushInterval)
+	}()
+	defer func() { stopFlush(); <-flushed; <-sessionsFlushed }()
 	go m.sweepSessions(ctx, sweeper{store: m.store, consent: a.dataPlane.Consent(), wats: a.dataPlane.WATs(), pools: a.userPools})
 	m.Log.Info("behalf serving", "addr", ln.Addr().String(), "public_url", publicURL, "data_dir", m.Config.DataDir)
 	m.Addr <- ln.Addr().String()
@@ -300,6 +307,9 @@ type app struct {
 	// the routes. The metrics are never served on this (public) listener:
 	// only on --metrics-listen.
 	handler http.Handler
+	// gateway serves invocations; its sessions are written behind while
+	// serving.
+	gateway *agentruntime.Gateway
 	// dataPlane's usage flusher and session sweeper, and userPools' lockout
 	// sweep, run while serving.
 	dataPlane *identity.DataPlane
@@ -383,7 +393,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		agentTransport = o.tracing.Transport(agentTransport)
 	}
 	invocations := &agentruntime.Gateway{
-		Runtimes: store, WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, Transport: agentTransport,
+		Runtimes: store, Versions: store, SessionStore: store,
+		WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, Transport: agentTransport,
 		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
@@ -407,24 +418,27 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn, Landing: web.Landing{},
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
-		Runtimes:    runtimes,
-		UserPools:   pools,
-		ClientKeys:  clientKeys,
-		Auth:        auth,
-		CognitoAuth: cognitoAuth,
-		Invocations: invocations,
-		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
+		Runtimes:        runtimes,
+		Tags:            &identity.Tags{Store: store},
+		RuntimeSessions: invocations,
+		UserPools:       pools,
+		ClientKeys:      clientKeys,
+		Auth:            auth,
+		CognitoAuth:     cognitoAuth,
+		Invocations:     invocations,
+		Ready:           store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 		Observe:     o.metrics.Request,
 		Trace:       o.tracing.Handler,
 		Front:       func(h http.Handler) http.Handler { return bound(ips.Wrap(hosted.Intercept(h))) },
 		FrontRoutes: hosted.Route,
 	}
-	return &app{handler: srv.Handler(), dataPlane: dp, userPools: pools}, nil
+	return &app{handler: srv.Handler(), gateway: invocations, dataPlane: dp, userPools: pools}, nil
 }
 
 // sweptStore is what the sweeper deletes from.
 type sweptStore interface {
 	DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error)
+	DeleteExpiredRuntimeSessions(ctx context.Context, t time.Time) (int, error)
 	DeleteExpiredPoolAuthRequests(ctx context.Context, before time.Time) (int, error)
 }
 
@@ -499,6 +513,13 @@ func (m *Main) sweep(ctx context.Context, sw sweeper) {
 	now := time.Now()
 	if m.Now != nil {
 		now = m.Now()
+	}
+	// Runtime sessions a minute after they ended (replicas' clocks differ).
+	n, err = sw.store.DeleteExpiredRuntimeSessions(ctx, now.Add(-time.Minute))
+	if err != nil && ctx.Err() == nil {
+		m.Log.Warn("sweep ended runtime sessions", "err", err)
+	} else if n > 0 {
+		m.Log.Info("swept ended runtime sessions", "count", n)
 	}
 	n, err = sw.store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
 	if err != nil && ctx.Err() == nil {
