@@ -45,7 +45,7 @@ func (v *Vault) m2mToken(ctx context.Context, workload string, p *behalf.OAuth2P
 		ts, err := client.ClientCredentials(ctx, scopes, r.Resources, r.Audiences)
 		v.metrics.ProviderCall(ctx, p.Name, CallClientCredentials, start, time.Now(), err)
 		if err != nil {
-			return nil, providerError(err)
+			return nil, providerRefused("client-credentials request", err)
 		}
 		if !ts.Expiry.IsZero() {
 			v.m2m.tokens.Put(key, ts.AccessToken, ts.Expiry.Add(-m2mMargin))
@@ -56,11 +56,6 @@ func (v *Vault) m2mToken(ctx context.Context, workload string, p *behalf.OAuth2P
 		return nil, err
 	}
 	return &behalf.TokenResult{AccessToken: tok.(behalf.Secret)}, nil
-}
-
-// providerError turns a token-endpoint failure into an error the agent sees.
-func providerError(err error) error {
-	return &behalf.Error{Code: behalf.EUNAVAILABLE, Message: "The credential provider refused or failed the token request.", Retry: 5 * time.Second}
 }
 
 // apiKey opens an API-key provider's key.
