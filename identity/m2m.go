@@ -23,6 +23,10 @@ type m2mCache struct {
 	group  singleflight.Group
 }
 
+// ForgetCachedTokens drops the client-credentials tokens this process
+// cached (after ResetTokenVaultKeyMaterial).
+func (v *Vault) ForgetCachedTokens() { v.m2m.tokens.Clear() }
+
 func m2mKey(workload, providerID string, scopes []string) string {
 	return workload + "\x00" + providerID + "\x00" + strings.Join(scopes, " ")
 }
