@@ -99,7 +99,8 @@ type AgentRuntime struct {
 	// (requestHeaderConfiguration.requestHeaderAllowlist).
 	HeaderAllowlist []string
 	// Workload is the name of the workload identity Behalf created for this
-	// runtime ("<Name>-<10 random characters>"); deleted with the runtime.
+	// runtime: its ID (runtimes created before Behalf named it so keep
+	// their own "<Name>-<10 random characters>"); deleted with the runtime.
 	Workload string
 	// CallbackURL is the OAuth2 return URL to hand the agent
 	// (OAuth2CallbackUrl header); "" for none. Wire: environmentVariables

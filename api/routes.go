@@ -34,6 +34,7 @@ func (s *Server) routes() []restRoute {
 
 		{"POST /identities/get-token-vault", "GetTokenVault", s.getTokenVault, false},
 		{"POST /identities/set-token-vault-cmk", "SetTokenVaultCMK", s.setTokenVaultCMK, false},
+		{"POST /identities/reset-token-vault-key-material", "ResetTokenVaultKeyMaterial", s.resetTokenVaultKeyMaterial, false},
 
 		// Agent runtimes (Behalf fronts agents that are already running; see
 		// agentruntime.go). Every version is kept; DEFAULT serves the latest.

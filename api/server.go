@@ -326,6 +326,9 @@ func (s *Server) serveOperation(rt restRoute) http.Handler {
 			writeError(w, r, s.Log, err)
 			return
 		}
+		if h, ok := out.(headerSetter); ok {
+			h.setHeaders(w.Header())
+		}
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)
 			return
@@ -338,6 +341,12 @@ func (s *Server) serveOperation(rt restRoute) http.Handler {
 		}
 		writeJSON(w, status, out)
 	})
+}
+
+// headerSetter is an operation's answer that sends headers besides its
+// body.
+type headerSetter interface {
+	setHeaders(h http.Header)
 }
 
 var errTooLarge = behalf.Errorf(behalf.ETOOLARGE, "The request body is larger than 1 MiB.")

@@ -324,7 +324,10 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
 	// PRIVATE_KEY_JWT providers' client-assertion keys.
 	clientKeys := &identity.ClientKeys{Store: store, Sealer: sealer, Now: m.Now}
-	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient, ClientKeys: clientKeys}
+	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient, ClientKeys: clientKeys, Log: m.Log}
+	if kek, ok := sealer.(behalf.KeyEncryptionKeys); ok {
+		svc.KEKs = kek // SetTokenVaultCMK, ResetTokenVaultKeyMaterial
+	}
 	if err := svc.EnsureTokenVault(ctx); err != nil {
 		return nil, fmt.Errorf("record token vault: %w", err)
 	}
@@ -378,6 +381,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: o.metrics,
 		ClientKeys: clientKeys,
 	})
+	svc.OnVaultReset = dp.Vault().ForgetCachedTokens
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
 	// One verifier per signing name, so a request signed for one API cannot
