@@ -47,6 +47,7 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("PoolLockout", func(t *testing.T) { testPoolLockouts(t, open) })
 	t.Run("PoolSRP", func(t *testing.T) { testPoolSRP(t, open) })
 	t.Run("AgentRuntime", func(t *testing.T) { testAgentRuntimes(t, open) })
+	t.Run("Gateway", func(t *testing.T) { testGateways(t, open) })
 }
 
 // t0 is the fixtures' base time: UTC, with microsecond precision, as every
