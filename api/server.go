@@ -30,6 +30,13 @@ type Server struct {
 	TokenVaults     behalf.TokenVaultService
 	DataPlane       behalf.DataPlaneService
 	Runtimes        behalf.AgentRuntimeService
+	// Gateways serves the gateway control plane.
+	Gateways behalf.GatewayService
+	// GatewayMCP serves gateways' MCP endpoints at /gateways/{gatewayId}/mcp
+	// and their protected-resource metadata at
+	// /.well-known/oauth-protected-resource/gateways/{gatewayId}/mcp (a
+	// *gateway.Handler, which authenticates by itself); nil serves none.
+	GatewayMCP http.Handler
 	Admin           behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
@@ -153,6 +160,11 @@ func (s *Server) router() *router {
 	s.mountConnections(m)
 	if s.Invocations != nil {
 		m.handle("POST /runtimes/{runtime}/invocations", route.Route{Name: "InvokeAgentRuntime", Kind: route.AWSJSON}, s.Invocations)
+	}
+	if s.GatewayMCP != nil {
+		m.handle(behalf.GatewayPath("{gatewayId}"), route.Route{Name: "GatewayMCP", Kind: route.AWSJSON}, s.GatewayMCP)
+		m.handle("GET /.well-known/oauth-protected-resource"+behalf.GatewayPath("{gatewayId}"),
+			route.Route{Name: "GatewayResourceMetadata", Kind: route.AWSJSON}, s.GatewayMCP)
 	}
 	if s.ClientKeys != nil {
 		m.handle("GET "+behalf.ProviderJWKSPath("{providerID}"), route.Route{Name: "GetProviderJWKS", Kind: route.AWSJSON}, http.HandlerFunc(s.handleProviderJWKS))

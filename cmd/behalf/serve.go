@@ -16,6 +16,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/agentruntime"
+	"github.com/behalf-dev/behalf/gateway"
 	"github.com/behalf-dev/behalf/api"
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
@@ -323,6 +324,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	})
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
+	gateways := &gateway.Service{Store: store, Providers: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		Region: c.Region, Account: c.Account, Now: m.Now}
 	// One verifier per signing name, so a request signed for one API cannot
 	// call the other; each behind the per-key rate limit.
 	limitKeys := m.keyLimit()
@@ -361,6 +364,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:    runtimes,
+		Gateways:    gateways,
 		UserPools:   pools,
 		ClientKeys:  clientKeys,
 		Auth:        auth,
