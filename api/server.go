@@ -37,7 +37,7 @@ type Server struct {
 	// /.well-known/oauth-protected-resource/gateways/{gatewayId}/mcp (a
 	// *gateway.Handler, which authenticates by itself); nil serves none.
 	GatewayMCP http.Handler
-	Admin           behalf.AdminService
+	Admin      behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
 	// BindPage serves Behalf's own session-binding page (web.Bind) at

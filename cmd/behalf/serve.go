@@ -16,8 +16,8 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/agentruntime"
-	"github.com/behalf-dev/behalf/gateway"
 	"github.com/behalf-dev/behalf/api"
+	"github.com/behalf-dev/behalf/gateway"
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/pooltoken"
