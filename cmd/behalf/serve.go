@@ -342,6 +342,14 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Runtimes: store, WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, Transport: agentTransport,
 		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
 	}
+	// Gateways' MCP endpoints: bearer tokens checked as runtimes' are, each
+	// target's credential from the data plane in process, targets dialled
+	// through the SSRF guard's connect-time check.
+	gatewayMCP := &gateway.Handler{
+		Store: store, Auth: &agentruntime.Authorizer{HTTPClient: httpClient, Pools: poolIssuers, Log: m.Log, Now: m.Now},
+		WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		Log: m.Log, Now: m.Now,
+	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
 	// pools in process, through the hosted login.
@@ -365,6 +373,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:    runtimes,
 		Gateways:    gateways,
+		GatewayMCP:  gatewayMCP,
 		UserPools:   pools,
 		ClientKeys:  clientKeys,
 		Auth:        auth,
