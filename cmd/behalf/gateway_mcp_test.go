@@ -81,7 +81,7 @@ type gatewayFixture struct {
 func newGatewayFixture(t *testing.T) *gatewayFixture {
 	t.Helper()
 	ctx := context.Background()
-	f := &gatewayFixture{s: startMain(t, serverOptions{args: []string{"--allow-private-endpoints"}}), sessions: make(chan string, 4), tokens: map[string]string{}}
+	f := &gatewayFixture{s: startMain(t, serverOptions{args: []string{"--allow-private-endpoints", "--gateway-call-timeout", "1s"}}), sessions: make(chan string, 4), tokens: map[string]string{}}
 	f.c, f.data = f.s.client(t), f.s.dataPlane(t, f.s.KeyID, f.s.Secret)
 
 	sb, err := sandbox.Start("127.0.0.1:0", sandbox.Options{Open: true})
@@ -313,6 +313,7 @@ func TestGatewayMCPEndToEnd(t *testing.T) {
 		"notes___huge":      "more than",
 		"notes___malformed": "malformed JSON",
 		"notes___fail":      "502 Bad Gateway: the notes store is down",
+		"notes___slow":      "did not answer within 1s",
 	} {
 		res, err := alice.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: map[string]any{}})
 		if err != nil || !res.IsError || !strings.Contains(toolText(t, res), want) {

@@ -55,6 +55,8 @@ type Config struct {
 	Init bool
 	// DatabaseWait is how long a start waits for an unreachable PostgreSQL.
 	DatabaseWait time.Duration
+	// GatewayCallTimeout bounds one call of a gateway's tool to its target.
+	GatewayCallTimeout time.Duration
 	// The hosted login's bounds on unexpired authorization requests: per
 	// client IP (as the per-IP rate limit keys it) and in all; 0 removes one.
 	HostedLoginMaxPendingPerIP int
@@ -68,7 +70,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second,
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second, GatewayCallTimeout: gateway.DefaultCallTimeout,
 		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending}
 }
 
@@ -110,6 +112,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Region, "region", c.Region, "region shown in ARNs")
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	fs.DurationVar(&c.GatewayCallTimeout, "gateway-call-timeout", c.GatewayCallTimeout, "how long a gateway's tool call waits for its target (OpenAPI operation) to answer")
 	c.Observability.flags(fs)
 	c.Overload.flags(fs)
 	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
@@ -348,7 +351,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	gatewayMCP := &gateway.Handler{
 		Store: store, Auth: &agentruntime.Authorizer{HTTPClient: httpClient, Pools: poolIssuers, Log: m.Log, Now: m.Now},
 		WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
-		Log: m.Log, Now: m.Now,
+		CallTimeout: c.GatewayCallTimeout, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
