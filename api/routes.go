@@ -76,5 +76,6 @@ func (s *Server) routes() []restRoute {
 		{"POST /behalf/ListGrants", "ListGrants", s.listGrants, false},
 		{"POST /behalf/RevokeGrant", "RevokeGrant", s.revokeGrant, false},
 		{"POST /behalf/SetWorkloadBinding", "SetWorkloadBinding", s.setWorkloadBinding, false},
+		{"POST /behalf/ListUserPoolCodes", "ListUserPoolCodes", s.listUserPoolCodes, false},
 	}
 }

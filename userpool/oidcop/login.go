@@ -40,9 +40,10 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	form := &loginForm{
 		Step: stepPassword, RequestID: sr.id, Username: sr.data.LoginHint, AppName: sr.data.ClientName,
-		pool: pool.ID, redirectURI: sr.data.RedirectURI,
+		SignUp: !pool.AllowAdminCreateUserOnly, pool: pool.ID, redirectURI: sr.data.RedirectURI,
 	}
 	if r.Method == http.MethodGet {
+		setView(form, r.URL.Query())
 		p.renderLogin(w, r, http.StatusOK, form)
 		return
 	}
@@ -52,6 +53,9 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostForm.Get("step") == stepNewPassword {
 		p.newPassword(w, r, sr, form)
+		return
+	}
+	if p.selfService(w, r, sr, form) {
 		return
 	}
 	p.password(w, r, sr, form)
