@@ -318,7 +318,7 @@ func (h *Handler) server(r *http.Request) *mcp.Server {
 		return nil
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "behalf-gateway", Version: "1.0.0"},
-		&mcp.ServerOptions{Instructions: c.gw.Instructions, Logger: h.Log, HasTools: true})
+		&mcp.ServerOptions{Instructions: c.gw.Instructions, Logger: h.Log, Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}})
 	targets, err := h.Store.ListGatewayTargets(r.Context(), c.gw.ID, behalf.ListOptions{})
 	if err != nil {
 		h.Log.ErrorContext(r.Context(), "gateway: list targets", "gateway", c.gw.ID, "err", err)
