@@ -128,7 +128,9 @@ func (h *Handler) now() time.Time {
 }
 
 // URL is the MCP endpoint of the gateway with id.
-func (h *Handler) URL(id string) string { return strings.TrimSuffix(h.PublicURL, "/") + behalf.GatewayPath(id) }
+func (h *Handler) URL(id string) string {
+	return strings.TrimSuffix(h.PublicURL, "/") + behalf.GatewayPath(id)
+}
 
 // metadataURL is the RFC 9728 document of the gateway with id.
 func (h *Handler) metadataURL(id string) string {
