@@ -16,7 +16,6 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/internal/ttlcache"
-	"github.com/behalf-dev/behalf/jwtverify"
 	"github.com/behalf-dev/behalf/pooltoken"
 )
 
@@ -158,12 +157,11 @@ type Gateway struct {
 	once      sync.Once
 	transport http.RoundTripper
 	client    *http.Client
-	verifier  *jwtverify.Verifier
+	auth      Authorizer
 	runtimes  ttlcache.Cache[string, *behalf.AgentRuntime]
 	versions  ttlcache.Cache[string, *behalf.AgentRuntime]
 	endpoints ttlcache.Cache[string, string]
 	sessions  sessionTable
-	issuers   issuerCache
 	wats      watCache
 }
 
@@ -177,10 +175,10 @@ func (g *Gateway) init() {
 		if g.client == nil {
 			g.client = safehttp.NewClient(safehttp.Options{})
 		}
-		g.verifier = &jwtverify.Verifier{HTTPClient: g.client, Now: g.Now, Lookup: expectedIssuer}
 		if g.Log == nil {
 			g.Log = slog.New(slog.DiscardHandler)
 		}
+		g.auth = Authorizer{HTTPClient: g.client, Pools: g.Pools, Log: g.Log, Now: g.Now}
 	})
 }
 

@@ -11,9 +11,9 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/route"
-	"github.com/behalf-dev/behalf/web"
 	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/behalf-dev/behalf/userpool/oidcop"
+	"github.com/behalf-dev/behalf/web"
 )
 
 // fullServer mounts every route the API has: each optional handler set.

@@ -55,6 +55,17 @@ func (s *Server) routes() []restRoute {
 		{"POST /tags/{resourceArn}", "TagResource", s.tagResource, false},
 		{"DELETE /tags/{resourceArn}", "UntagResource", s.untagResource, false},
 		{"GET /tags/{resourceArn}", "ListTagsForResource", s.listTags, false},
+		// Gateways (MCP endpoints at /gateways/{gatewayId}/mcp; package gateway).
+		{"POST /gateways/{$}", "CreateGateway", s.createGateway, false},
+		{"GET /gateways/{$}", "ListGateways", s.listGateways, false},
+		{"GET /gateways/{gatewayIdentifier}/{$}", "GetGateway", s.getGateway, false},
+		{"PUT /gateways/{gatewayIdentifier}/{$}", "UpdateGateway", s.updateGateway, false},
+		{"DELETE /gateways/{gatewayIdentifier}/{$}", "DeleteGateway", s.deleteGateway, false},
+		{"POST /gateways/{gatewayIdentifier}/targets/{$}", "CreateGatewayTarget", s.createTarget, false},
+		{"GET /gateways/{gatewayIdentifier}/targets/{$}", "ListGatewayTargets", s.listTargets, false},
+		{"GET /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "GetGatewayTarget", s.getTarget, false},
+		{"PUT /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "UpdateGatewayTarget", s.updateTarget, false},
+		{"DELETE /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "DeleteGatewayTarget", s.deleteTarget, false},
 
 		// Data plane (bedrock-agentcore 2024-02-28).
 		{"POST /identities/GetWorkloadAccessToken", "GetWorkloadAccessToken", s.getWAT, true},

@@ -35,8 +35,15 @@ type Server struct {
 	// nil answers ResourceNotFoundException.
 	RuntimeSessions RuntimeSessionStopper
 	// Tags serves TagResource, UntagResource and ListTagsForResource.
-	Tags  behalf.TagService
-	Admin behalf.AdminService
+	Tags behalf.TagService
+	// Gateways serves the gateway control plane.
+	Gateways behalf.GatewayService
+	// GatewayMCP serves gateways' MCP endpoints at /gateways/{gatewayId}/mcp
+	// and their protected-resource metadata at
+	// /.well-known/oauth-protected-resource/gateways/{gatewayId}/mcp (a
+	// *gateway.Handler, which authenticates by itself); nil serves none.
+	GatewayMCP http.Handler
+	Admin      behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
 	// BindPage serves Behalf's own session-binding page (web.Bind) at
@@ -162,6 +169,11 @@ func (s *Server) router() *router {
 	s.mountConnections(m)
 	if s.Invocations != nil {
 		m.handle("POST /runtimes/{runtime}/invocations", route.Route{Name: "InvokeAgentRuntime", Kind: route.AWSJSON}, s.Invocations)
+	}
+	if s.GatewayMCP != nil {
+		m.handle(behalf.GatewayPath("{gatewayId}"), route.Route{Name: "GatewayMCP", Kind: route.AWSJSON}, s.GatewayMCP)
+		m.handle("GET /.well-known/oauth-protected-resource"+behalf.GatewayPath("{gatewayId}"),
+			route.Route{Name: "GatewayResourceMetadata", Kind: route.AWSJSON}, s.GatewayMCP)
 	}
 	if s.ClientKeys != nil {
 		m.handle("GET "+behalf.ProviderJWKSPath("{providerID}"), route.Route{Name: "GetProviderJWKS", Kind: route.AWSJSON}, http.HandlerFunc(s.handleProviderJWKS))

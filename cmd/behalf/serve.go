@@ -18,6 +18,7 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/agentruntime"
 	"github.com/behalf-dev/behalf/api"
+	"github.com/behalf-dev/behalf/gateway"
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/pooltoken"
@@ -56,6 +57,8 @@ type Config struct {
 	Init bool
 	// DatabaseWait is how long a start waits for an unreachable PostgreSQL.
 	DatabaseWait time.Duration
+	// GatewayCallTimeout bounds one call of a gateway's tool to its target.
+	GatewayCallTimeout time.Duration
 	// The hosted login's bounds on unexpired authorization requests: per
 	// client IP (as the per-IP rate limit keys it) and in all; 0 removes one.
 	HostedLoginMaxPendingPerIP int
@@ -75,7 +78,7 @@ type Config struct {
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second,
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second, GatewayCallTimeout: gateway.DefaultCallTimeout,
 		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending}
 }
 
@@ -120,6 +123,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.Region, "region", c.Region, "region shown in ARNs")
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	fs.DurationVar(&c.GatewayCallTimeout, "gateway-call-timeout", c.GatewayCallTimeout, "how long a gateway's tool call waits for its target (OpenAPI operation) to answer")
 	c.Observability.flags(fs)
 	c.Overload.flags(fs)
 	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
@@ -384,6 +388,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	svc.OnVaultReset = dp.Vault().ForgetCachedTokens
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
+	gateways := &gateway.Service{Store: store, Providers: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		Region: c.Region, Account: c.Account, Now: m.Now}
 	// One verifier per signing name, so a request signed for one API cannot
 	// call the other; each behind the per-key rate limit.
 	limitKeys := m.keyLimit()
@@ -400,6 +406,14 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Runtimes: store, Versions: store, SessionStore: store,
 		WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, Transport: agentTransport,
 		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
+	}
+	// Gateways' MCP endpoints: bearer tokens checked as runtimes' are, each
+	// target's credential from the data plane in process, targets dialled
+	// through the SSRF guard's connect-time check.
+	gatewayMCP := &gateway.Handler{
+		Store: store, Auth: &agentruntime.Authorizer{HTTPClient: httpClient, Pools: poolIssuers, Log: m.Log, Now: m.Now},
+		WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		CallTimeout: c.GatewayCallTimeout, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
@@ -425,6 +439,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Runtimes:        runtimes,
 		Tags:            &identity.Tags{Store: store},
 		RuntimeSessions: invocations,
+		Gateways:        gateways,
+		GatewayMCP:      gatewayMCP,
 		UserPools:       pools,
 		ClientKeys:      clientKeys,
 		Auth:            auth,

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
-	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
