@@ -173,7 +173,9 @@ func findRuntimeEndpoint(ctx context.Context, c conn, runtimeID, name string) (*
 
 // UpdateAgentRuntimeEndpoint applies fn to the endpoint in one transaction.
 func (db *DB) UpdateAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string, fn func(*behalf.AgentRuntimeEndpoint) error) (*behalf.AgentRuntimeEndpoint, error) {
-	load := func(c conn) (*behalf.AgentRuntimeEndpoint, error) { return findRuntimeEndpoint(ctx, c, runtimeID, name) }
+	load := func(c conn) (*behalf.AgentRuntimeEndpoint, error) {
+		return findRuntimeEndpoint(ctx, c, runtimeID, name)
+	}
 	keep := func(edited, orig *behalf.AgentRuntimeEndpoint) {
 		edited.RuntimeID, edited.Name, edited.CreatedAt = orig.RuntimeID, orig.Name, orig.CreatedAt
 	}

@@ -23,9 +23,11 @@ func versionStore(t *testing.T, open openFunc) behalf.Store {
 	return s
 }
 
-func rvs(s behalf.Store) behalf.AgentRuntimeVersionStore  { return s.(behalf.AgentRuntimeVersionStore) }
-func res(s behalf.Store) behalf.AgentRuntimeEndpointStore { return s.(behalf.AgentRuntimeEndpointStore) }
-func rss(s behalf.Store) behalf.RuntimeSessionStore       { return s.(behalf.RuntimeSessionStore) }
+func rvs(s behalf.Store) behalf.AgentRuntimeVersionStore { return s.(behalf.AgentRuntimeVersionStore) }
+func res(s behalf.Store) behalf.AgentRuntimeEndpointStore {
+	return s.(behalf.AgentRuntimeEndpointStore)
+}
+func rss(s behalf.Store) behalf.RuntimeSessionStore { return s.(behalf.RuntimeSessionStore) }
 
 // bumpRuntime updates r to version v with a new container URI.
 func bumpRuntime(t *testing.T, s behalf.Store, id string, v int) {
