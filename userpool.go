@@ -15,6 +15,14 @@ type UserPool struct {
 	// UsernameAttributes lets users sign in with "email" or "phone_number"
 	// instead of a username.
 	UsernameAttributes []string
+	// AutoVerifiedAttributes are the attributes ("email", "phone_number")
+	// that SignUp sends a confirmation code to.
+	AutoVerifiedAttributes []string
+	// AllowAdminCreateUserOnly turns self-service SignUp off
+	// (AdminCreateUserConfig).
+	AllowAdminCreateUserOnly bool
+	// VerificationMessage is the pool's VerificationMessageTemplate.
+	VerificationMessage VerificationMessage
 	// Domain is unused: a pool's domains are UserPoolDomain records.
 	Domain    string
 	Tags      map[string]string
@@ -143,6 +151,8 @@ func SplitCustomScope(scope string) (identifier, scopeName string, ok bool) {
 const (
 	UserForceChangePassword = "FORCE_CHANGE_PASSWORD"
 	UserConfirmed           = "CONFIRMED"
+	UserUnconfirmed         = "UNCONFIRMED"    // signed up, not yet confirmed
+	UserResetRequired       = "RESET_REQUIRED" // must reset the password (AdminResetUserPassword)
 )
 
 // PoolUser is a user of a user pool.
@@ -245,6 +255,7 @@ func (p LockoutPolicy) LockAfter(n int) time.Duration {
 // tokens, auth requests and lockout records.
 type UserPoolStore interface {
 	PoolGroupStore
+	PoolCodeStore       // poolcode.go
 	UserPoolDomainStore // userpooldomain.go
 
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT

@@ -27,6 +27,9 @@ const (
 	CognitoScopeDoesNotExist     = "ScopeDoesNotExistException"
 	CognitoRefreshTokenReuse     = "RefreshTokenReuseException"
 	CognitoGroupExists           = "GroupExistsException"
+	CognitoCodeMismatch          = "CodeMismatchException"
+	CognitoExpiredCode           = "ExpiredCodeException"
+	CognitoCodeDeliveryFailure   = "CodeDeliveryFailureException"
 )
 
 // cognitoCodes gives the behalf error code of each Cognito exception.
@@ -48,6 +51,9 @@ var cognitoCodes = map[string]string{
 	CognitoScopeDoesNotExist:     EINVALID,
 	CognitoRefreshTokenReuse:     EUNAUTHORIZED,
 	CognitoGroupExists:           ECONFLICT,
+	CognitoCodeMismatch:          EINVALID,
+	CognitoExpiredCode:           EINVALID,
+	CognitoCodeDeliveryFailure:   EINTERNAL,
 }
 
 // CognitoError is a user-pool error with the Cognito exception name the
@@ -143,6 +149,11 @@ type CreateUserPoolInput struct {
 	// MFAConfiguration must be "" or "OFF": Behalf has no MFA.
 	MFAConfiguration string
 	Tags             map[string]string
+	// AutoVerifiedAttributes, AllowAdminCreateUserOnly and
+	// VerificationMessage are as in UserPool.
+	AutoVerifiedAttributes   []string
+	AllowAdminCreateUserOnly bool
+	VerificationMessage      VerificationMessage
 }
 
 // UpdateUserPoolInput replaces a pool's settings, Cognito-style: a nil
@@ -152,6 +163,11 @@ type UpdateUserPoolInput struct {
 	PasswordPolicy   *PasswordPolicy
 	MFAConfiguration string // "" or "OFF"
 	Tags             map[string]string
+	// AutoVerifiedAttributes, AllowAdminCreateUserOnly and
+	// VerificationMessage replace the pool's, as in UserPool.
+	AutoVerifiedAttributes   []string
+	AllowAdminCreateUserOnly bool
+	VerificationMessage      VerificationMessage
 }
 
 // TokenValidityUnits names the unit of each validity number: "seconds",
@@ -287,6 +303,7 @@ type IssueTokensInput struct {
 // failures, which are uncoded.
 type UserPoolService interface {
 	PoolGroupService
+	PoolSignUpService     // poolcode.go
 	UserPoolDomainService // userpooldomain.go
 
 	// CreateUserPool returns InvalidParameterException.

@@ -99,6 +99,8 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"AdminEnableUser":        admin(s.cognitoAdminEnableUser),
 		"ListUsers":              admin(s.cognitoListUsers),
 		"AdminUserGlobalSignOut": admin(s.cognitoAdminUserGlobalSignOut),
+		"AdminConfirmSignUp":     admin(s.cognitoAdminConfirmSignUp),
+		"AdminResetUserPassword": admin(s.cognitoAdminResetUserPassword),
 
 		"CreateGroup":              admin(s.cognitoCreateGroup),
 		"GetGroup":                 admin(s.cognitoGetGroup),
@@ -120,6 +122,11 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"GlobalSignOut":             anon(s.cognitoGlobalSignOut),
 		"RevokeToken":               anon(s.cognitoRevokeToken),
 		"GetTokensFromRefreshToken": anon(s.cognitoGetTokensFromRefreshToken),
+		"SignUp":                    anon(s.cognitoSignUp),
+		"ConfirmSignUp":             anon(s.cognitoConfirmSignUp),
+		"ResendConfirmationCode":    anon(s.cognitoResendConfirmationCode),
+		"ForgotPassword":            anon(s.cognitoForgotPassword),
+		"ConfirmForgotPassword":     anon(s.cognitoConfirmForgotPassword),
 	}
 }
 

@@ -20,7 +20,9 @@ import (
 // request where its route is mounted), listed in ipLimited:
 //
 //   - cognito-idp sign-in operations (InitiateAuth, AdminInitiateAuth,
-//     RespondToAuthChallenge, AdminRespondToAuthChallenge, ChangePassword):
+//     RespondToAuthChallenge, AdminRespondToAuthChallenge, ChangePassword)
+//     and the sign-up and recovery ones (SignUp, ConfirmSignUp,
+//     ResendConfirmationCode, ForgotPassword, ConfirmForgotPassword):
 //     TooManyRequestsException in AWS JSON 1.1 with status 400, as
 //     Cognito answers it (and as package api answers every Cognito client
 //     fault); the SDKs retry it by its name;
@@ -91,6 +93,8 @@ var ipLimited = map[string][]string{
 	// a refresh token (POST / only).
 	"InitiateAuth": nil, "AdminInitiateAuth": nil, "RespondToAuthChallenge": nil,
 	"AdminRespondToAuthChallenge": nil, "ChangePassword": nil,
+	// cognito-idp sign-up and recovery: they check codes or send them.
+	"SignUp": nil, "ConfirmSignUp": nil, "ResendConfirmationCode": nil, "ForgotPassword": nil, "ConfirmForgotPassword": nil,
 	// The hosted login: its authorization endpoint (GET or POST: each
 	// stores an auth request), the login form's POST, the token endpoint.
 	"HostedLoginAuthorize": {http.MethodGet, http.MethodPost},

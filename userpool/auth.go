@@ -30,11 +30,10 @@ const (
 // maxRefreshTokenLength bounds a refresh token Behalf looks up.
 const maxRefreshTokenLength = 4096
 
-// Statuses Cognito has and Behalf may meet in a store, though it does not
-// create them.
+// Statuses that bar signing in.
 const (
-	statusUnconfirmed   = "UNCONFIRMED"
-	statusResetRequired = "RESET_REQUIRED"
+	statusUnconfirmed   = behalf.UserUnconfirmed
+	statusResetRequired = behalf.UserResetRequired
 )
 
 // InitiateAuth runs USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH (REFRESH_TOKEN).

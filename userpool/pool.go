@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/behalf-dev/behalf"
@@ -28,9 +29,13 @@ func (s *Service) CreateUserPool(ctx context.Context, in behalf.CreateUserPoolIn
 		return nil, err
 	}
 	now := s.now()
+	if err := validateSignUpSettings(in.AutoVerifiedAttributes, in.VerificationMessage); err != nil {
+		return nil, err
+	}
 	p := &behalf.UserPool{
 		Name: in.Name, PasswordPolicy: policy, UsernameAttributes: slices.Clone(in.UsernameAttributes),
-		Tags: in.Tags, CreatedAt: now, UpdatedAt: now,
+		AutoVerifiedAttributes: slices.Clone(in.AutoVerifiedAttributes), AllowAdminCreateUserOnly: in.AllowAdminCreateUserOnly,
+		VerificationMessage: in.VerificationMessage, Tags: in.Tags, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.insertPool(ctx, p); err != nil {
 		return nil, err
@@ -77,6 +82,39 @@ func validatePool(name string, policy *behalf.PasswordPolicy, usernameAttrs []st
 	return normalizePolicy(policy)
 }
 
+// Bounds of VerificationMessageTemplate's members (Cognito's).
+const (
+	maxEmailSubject = 140
+	maxEmailMessage = 20000
+	maxSMSMessage   = 140
+	minCodeMessage  = 6
+)
+
+// validateSignUpSettings checks AutoVerifiedAttributes and the
+// verification messages: each message, when set, must hold {####}.
+func validateSignUpSettings(auto []string, m behalf.VerificationMessage) error {
+	for i, a := range auto {
+		if (a != "email" && a != "phone_number") || slices.Contains(auto[:i], a) {
+			return invalidParameter("AutoVerifiedAttributes may hold email and phone_number, once each.")
+		}
+	}
+	if n := utf8.RuneCountInString(m.EmailSubject); n > maxEmailSubject || !utf8.ValidString(m.EmailSubject) {
+		return invalidParameter("VerificationMessageTemplate.EmailSubject must be at most %d characters.", maxEmailSubject)
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"EmailMessage", m.EmailMessage, maxEmailMessage}, {"SmsMessage", m.SMSMessage, maxSMSMessage}} {
+		if f.v == "" {
+			continue
+		}
+		if n := utf8.RuneCountInString(f.v); n < minCodeMessage || n > f.max || !utf8.ValidString(f.v) || !strings.Contains(f.v, codePlaceholder) {
+			return invalidParameter("VerificationMessageTemplate.%s must be %d to %d characters and contain {####}.", f.name, minCodeMessage, f.max)
+		}
+	}
+	return nil
+}
+
 // validateName checks a pool or client name.
 func validateName(field, name string) error {
 	if name == "" || utf8.RuneCountInString(name) > maxNameLength || !namePattern.MatchString(name) {
@@ -119,8 +157,14 @@ func (s *Service) UpdateUserPool(ctx context.Context, in behalf.UpdateUserPoolIn
 	if err != nil {
 		return nil, err
 	}
+	if err := validateSignUpSettings(in.AutoVerifiedAttributes, in.VerificationMessage); err != nil {
+		return nil, err
+	}
 	p, err := s.Store.UpdateUserPool(ctx, in.PoolID, func(p *behalf.UserPool) error {
 		p.PasswordPolicy = policy
+		p.AutoVerifiedAttributes = slices.Clone(in.AutoVerifiedAttributes)
+		p.AllowAdminCreateUserOnly = in.AllowAdminCreateUserOnly
+		p.VerificationMessage = in.VerificationMessage
 		if in.Tags != nil {
 			p.Tags = in.Tags
 		}

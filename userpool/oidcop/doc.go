@@ -10,6 +10,7 @@
 //	                       ▼
 //	GET  /{pool}/login?request=ID  ──POST──▶ password (AuthenticatePassword)
 //	                       │                  └─ temporary password ─▶ new password (AdminSetUserPassword)
+//	                       │  view=signup|confirm|forgot|reset: sign-up and password reset (signup.go)
 //	                       ▼
 //	302  redirect_uri?code=…&state=…  + session cookie
 //	POST /{pool}/oauth2/token                       authorization_code, refresh_token, client_credentials;

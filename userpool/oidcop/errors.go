@@ -91,8 +91,12 @@ func (p *Provider) signInError(ctx context.Context, err error) (int, string) {
 		return http.StatusTooManyRequests, msg
 	case behalf.CognitoUserNotConfirmed, behalf.CognitoPasswordResetRequired, behalf.CognitoLimitExceeded:
 		return http.StatusForbidden, msg
-	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword:
+	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword, behalf.CognitoCodeMismatch, behalf.CognitoExpiredCode:
 		return http.StatusBadRequest, msg
+	case behalf.CognitoUsernameExists:
+		return http.StatusConflict, msg
+	case behalf.CognitoCodeDeliveryFailure:
+		return http.StatusServiceUnavailable, msg
 	}
 	p.logFailure(ctx, "sign-in", err)
 	return http.StatusInternalServerError, genericFailure

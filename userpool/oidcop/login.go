@@ -40,12 +40,13 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	form := &loginForm{
 		Step: stepPassword, RequestID: sr.id, Username: sr.data.LoginHint, AppName: sr.data.ClientName,
-		pool: pool.ID, redirectURI: sr.data.RedirectURI,
+		SignUp: !pool.AllowAdminCreateUserOnly, pool: pool.ID, redirectURI: sr.data.RedirectURI,
 	}
 	if sr.data.Registered {
 		form.Registered, form.RedirectHost = true, redirectHost(sr.data.RedirectURI)
 	}
 	if r.Method == http.MethodGet {
+		setView(form, r.URL.Query())
 		p.renderLogin(w, r, http.StatusOK, form)
 		return
 	}
@@ -55,6 +56,9 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.PostForm.Get("step") == stepNewPassword {
 		p.newPassword(w, r, sr, form)
+		return
+	}
+	if p.selfService(w, r, sr, form) {
 		return
 	}
 	p.password(w, r, sr, form)
