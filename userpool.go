@@ -30,6 +30,41 @@ type UserPool struct {
 	UpdatedAt time.Time
 }
 
+// TagClientRegistration is the user-pool tag (UserPoolTags) that says
+// which clients may register themselves at the pool's RFC 7591
+// registration endpoint: ClientRegistrationOff, ClientRegistrationLoopback
+// (the default, for an untagged pool) or ClientRegistrationOpen. A tag is
+// set with every Cognito client (CreateUserPool, UpdateUserPool).
+const TagClientRegistration = "behalf:client-registration"
+
+// Values of TagClientRegistration.
+const (
+	// ClientRegistrationOff refuses every registration.
+	ClientRegistrationOff = "off"
+	// ClientRegistrationLoopback registers public clients whose redirect
+	// URIs are all loopback (http://127.0.0.1, http://[::1],
+	// http://localhost, any port): native MCP clients. A code for such a
+	// client can reach only the machine of the user who signed in.
+	ClientRegistrationLoopback = "loopback"
+	// ClientRegistrationOpen also registers public clients with https
+	// redirect URIs (web-hosted MCP clients).
+	ClientRegistrationOpen = "open"
+)
+
+// ClientRegistration returns the pool's TagClientRegistration mode:
+// ClientRegistrationLoopback when the tag is not set, ClientRegistrationOff
+// for a value that is not a mode (writes refuse those).
+func (p *UserPool) ClientRegistration() string {
+	v, ok := p.Tags[TagClientRegistration]
+	switch {
+	case !ok:
+		return ClientRegistrationLoopback
+	case v == ClientRegistrationOff || v == ClientRegistrationLoopback || v == ClientRegistrationOpen:
+		return v
+	}
+	return ClientRegistrationOff
+}
+
 // PasswordPolicy is a pool's password rules (Cognito's PasswordPolicyType).
 type PasswordPolicy struct {
 	MinimumLength                 int
@@ -70,6 +105,11 @@ type AppClient struct {
 	// it was given stops working RefreshRetryGrace later.
 	RotateRefreshTokens bool
 	RefreshRetryGrace   time.Duration // RetryGracePeriodSeconds, 0 to 60 s
+	// DynamicallyRegistered marks a client that registered itself at the
+	// pool's RFC 7591 registration endpoint (an MCP client, say), not one
+	// an administrator created: a public client whose sign-ins never
+	// skip the login page, and which counts against the pool's cap.
+	DynamicallyRegistered bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -154,6 +194,9 @@ type PoolRefreshToken struct {
 	// (zero if it never did); it keeps working for the client's retry
 	// grace period after that.
 	RotatedAt time.Time
+	// Resources are the RFC 8707 resource indicators the sign-in was
+	// authorized for: the aud of every access token of the family.
+	Resources []string
 }
 
 // PoolAuthRequest is an in-flight hosted-login (OIDC) request or
@@ -222,6 +265,9 @@ type UserPoolStore interface {
 	ListUserPools(ctx context.Context, opt ListOptions) ([]*UserPool, error) // by id
 
 	CreateAppClient(ctx context.Context, c *AppClient) error
+	// CountRegisteredAppClients counts the pool's DynamicallyRegistered
+	// clients, stopping at limit (limit <= 0: no stop).
+	CountRegisteredAppClients(ctx context.Context, poolID string, limit int) (int, error)
 	// GetAppClient finds a client by id alone (client ids are unique across pools).
 	GetAppClient(ctx context.Context, clientID string) (*AppClient, error)
 	UpdateAppClient(ctx context.Context, clientID string, fn func(*AppClient) error) (*AppClient, error)

@@ -212,6 +212,10 @@ type UserPoolClientInput struct {
 	// (Feature ENABLED, RetryGracePeriodSeconds 0 to 60).
 	RotateRefreshTokens bool
 	RefreshRetryGrace   time.Duration
+	// DynamicallyRegistered creates a client for the RFC 7591 registration
+	// endpoint (create only): Name is then a display name (any printable
+	// text), and the client is flagged as registered by itself.
+	DynamicallyRegistered bool
 }
 
 // ResourceServerInput defines a resource server (CreateResourceServer,
@@ -288,6 +292,9 @@ type IssueTokensInput struct {
 	AuthTime time.Time // when the user authenticated; zero means now
 	// RefreshToken asks for a refresh token too (authorization_code grant).
 	RefreshToken bool
+	// Resources are RFC 8707 resource indicators (absolute URLs): the
+	// access token's aud, kept with the refresh token for its refreshes.
+	Resources []string
 }
 
 // UserPoolService is a Cognito-compatible user pool: administration,

@@ -455,6 +455,10 @@ type userPoolClientWire struct {
 	EnableTokenRevocation           bool                     `json:"EnableTokenRevocation"`
 	AuthSessionValidity             int                      `json:"AuthSessionValidity"`
 	RefreshTokenRotation            refreshTokenRotationWire `json:"RefreshTokenRotation"`
+	// DynamicallyRegistered is Behalf's own member (SDKs skip members they
+	// do not know): the client registered itself at the pool's RFC 7591
+	// endpoint.
+	DynamicallyRegistered bool `json:"DynamicallyRegistered,omitempty"`
 }
 
 func userPoolClientOut(c *behalf.AppClient, secret behalf.Secret) userPoolClientWire {
@@ -474,6 +478,7 @@ func userPoolClientOut(c *behalf.AppClient, secret behalf.Secret) userPoolClient
 		EnableTokenRevocation:      c.EnableTokenRevocation,
 		AuthSessionValidity:        cognitoAuthSessionMinutes,
 		RefreshTokenRotation:       rotationOut(c),
+		DynamicallyRegistered:      c.DynamicallyRegistered,
 	}
 }
 

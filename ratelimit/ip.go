@@ -32,7 +32,8 @@ import (
 //     redirect_uri is, so it never redirects), and POST
 //     /{poolId}/oauth2/token (HostedLoginToken: an OAuth 2.0 error
 //     document, invalid_request as the hosted login words its own
-//     throttling);
+//     throttling), and its RFC 7591 registration endpoint, POST
+//     /{poolId}/oauth2/register (HostedLoginRegister: the same document);
 //   - the consent flow's browser pages (ConsentAuthorize, ConsentCallback,
 //     the binding page BindPage and BindPageSwitch, and the browser
 //     sign-in's SignInCallback): an HTML page.
@@ -99,6 +100,8 @@ var ipLimited = map[string][]string{
 	"HostedLoginAuthorize": {http.MethodGet, http.MethodPost},
 	"HostedLogin":          {http.MethodPost},
 	"HostedLoginToken":     {http.MethodPost},
+	// RFC 7591 registration: each stores an app client.
+	"HostedLoginRegister": {http.MethodPost},
 	// The consent flow's browser pages (not the SigV4 API under
 	// /identities/, such as GetResourceOauth2Token, which the per-key
 	// limit covers).

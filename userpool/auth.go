@@ -3,6 +3,7 @@ package userpool
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -291,7 +292,7 @@ func (s *Service) refreshAuth(ctx context.Context, pool *behalf.UserPool, client
 	if err := s.checkSecretHash(ctx, client, params[paramSecretHash], userNames(pool, u)...); err != nil {
 		return nil, err
 	}
-	tokens, err := s.refreshed(ctx, pool, client, rt, u)
+	tokens, err := s.refreshed(ctx, pool, client, rt, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -306,8 +307,12 @@ func (s *Service) refreshAuth(ctx context.Context, pool *behalf.UserPool, client
 // must be the client's, unrevoked, unexpired, newer than the user's last
 // global sign-out, and its user enabled. The refresh token is rotated, as
 // by GetTokensFromRefreshToken, when the client's RefreshTokenRotation is
-// on (Cognito's token endpoint does so too).
-func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret) (*behalf.PoolTokens, error) {
+// on (Cognito's token endpoint does so too). resources (RFC 8707), when
+// given, narrow the new access token's aud to some of the resources the
+// sign-in was authorized for; naming another is an error that
+// errors.Is(behalf.ErrInvalidTarget). Without them the aud is the
+// sign-in's.
+func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret, resources []string) (*behalf.PoolTokens, error) {
 	if poolID == "" {
 		return nil, invalidParameter("UserPoolId is required.")
 	}
@@ -326,15 +331,34 @@ func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, re
 	if err != nil {
 		return nil, err
 	}
-	if client.RotateRefreshTokens {
-		return s.rotate(ctx, pool, client, rt, u)
+	if err := validateResources(resources); err != nil {
+		return nil, fmt.Errorf("%w: %w", behalf.ErrInvalidTarget, err)
 	}
-	return s.refreshed(ctx, pool, client, rt, u)
+	for _, r := range resources {
+		if !slices.Contains(rt.Resources, r) {
+			return nil, fmt.Errorf("%w: %w", behalf.ErrInvalidTarget,
+				invalidParameter("A resource was not named when the refresh token was granted."))
+		}
+	}
+	if client.RotateRefreshTokens {
+		return s.rotate(ctx, pool, client, rt, u, resources)
+	}
+	return s.refreshed(ctx, pool, client, rt, u, resources)
+}
+
+// audOf is the aud of an access token refreshed from rt: aud when given,
+// else the resources of rt's sign-in.
+func audOf(rt *behalf.PoolRefreshToken, aud []string) []string {
+	if len(aud) > 0 {
+		return aud
+	}
+	return rt.Resources
 }
 
 // refreshed checks a loaded refresh token and mints new access and ID
-// tokens with its auth_time, scopes and origin_jti.
-func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser) (*behalf.PoolTokens, error) {
+// tokens with its auth_time, scopes and origin_jti; the access token's
+// aud is aud, or the sign-in's resources when aud is nil.
+func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser, aud []string) (*behalf.PoolTokens, error) {
 	if err := s.checkRefresh(rt, u); err != nil {
 		return nil, err
 	}
@@ -343,7 +367,7 @@ func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *
 	}
 	return s.issue(ctx, issueRequest{
 		pool: pool, client: client, user: u, scopes: requestScopes(rt.Scopes),
-		authTime: rt.AuthTime, origin: rt.OriginJTI,
+		authTime: rt.AuthTime, origin: rt.OriginJTI, resources: audOf(rt, aud),
 	})
 }
 

@@ -133,6 +133,11 @@ func validateTags(tags map[string]string) error {
 			return invalidParameter("Tag keys are 1 to %d characters and values at most %d.", maxTagKey, maxTagValue)
 		}
 	}
+	if v, ok := tags[behalf.TagClientRegistration]; ok && v != behalf.ClientRegistrationOff &&
+		v != behalf.ClientRegistrationLoopback && v != behalf.ClientRegistrationOpen {
+		return invalidParameter("The tag %s must be %s, %s or %s.", behalf.TagClientRegistration,
+			behalf.ClientRegistrationOff, behalf.ClientRegistrationLoopback, behalf.ClientRegistrationOpen)
+	}
 	return nil
 }
 

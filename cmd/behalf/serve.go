@@ -63,6 +63,9 @@ type Config struct {
 	// client IP (as the per-IP rate limit keys it) and in all; 0 removes one.
 	HostedLoginMaxPendingPerIP int
 	HostedLoginMaxPending      int
+	// PoolMaxRegisteredClients bounds each pool's dynamically registered
+	// (RFC 7591) app clients; 0 removes the bound.
+	PoolMaxRegisteredClients int
 	// User pool domains: prefix domains are served at
 	// {prefix}.{PoolDomainSuffix}, and PoolDomains are the custom domains
 	// that may be created; both with the public URL's scheme and port.
@@ -79,7 +82,8 @@ type Config struct {
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
 	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second, GatewayCallTimeout: gateway.DefaultCallTimeout,
-		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending}
+		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending,
+		PoolMaxRegisteredClients: oidcop.DefaultMaxRegisteredClients}
 }
 
 // Main runs the server: NewMain, ParseFlags, Run, Close.
@@ -130,6 +134,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to wait at start for an unreachable PostgreSQL, retrying with backoff (0: fail at once)")
 	fs.IntVar(&c.HostedLoginMaxPendingPerIP, "hosted-login-max-pending-per-ip", c.HostedLoginMaxPendingPerIP, "unexpired sign-in requests the hosted login keeps per client IP (keyed as --rate-limit-ip; loopback clients count in the total only); 0 removes the bound")
 	fs.IntVar(&c.HostedLoginMaxPending, "hosted-login-max-pending", c.HostedLoginMaxPending, "unexpired sign-in requests the hosted login keeps in all; 0 removes the bound")
+	fs.IntVar(&c.PoolMaxRegisteredClients, "pool-max-registered-clients", c.PoolMaxRegisteredClients, "app clients each user pool keeps that registered themselves (RFC 7591, e.g. MCP clients); past it registrations are refused until an administrator deletes some; 0 removes the bound")
 	fs.StringVar(&c.PoolDomainSuffix, "pool-domain-suffix", c.PoolDomainSuffix, "serve user pools' prefix domains (CreateUserPoolDomain) at PREFIX.SUFFIX, e.g. auth.example.com; the operator's DNS and TLS point them at the public URL's host and port")
 	fs.Var((*multi)(&c.PoolDomains), "pool-domain", "a custom domain (host name) user pools may create with CreateUserPoolDomain and Behalf serves, e.g. login.example.com (repeatable)")
 	fs.Func("smtp-url", "mail server for user pools' sign-up and password-reset codes: smtp://USER:PASSWORD@HOST:PORT (STARTTLS when offered) or smtps://… (implicit TLS); default: keep them in the local outbox, read with behalf user codes POOL USER", func(v string) error {
@@ -164,6 +169,9 @@ func (c Config) Validate() error {
 	}
 	if c.HostedLoginMaxPendingPerIP < 0 || c.HostedLoginMaxPending < 0 {
 		errs = append(errs, fmt.Errorf("--hosted-login-max-pending-per-ip and --hosted-login-max-pending must not be negative (0 removes a bound)"))
+	}
+	if c.PoolMaxRegisteredClients < 0 {
+		errs = append(errs, fmt.Errorf("--pool-max-registered-clients must not be negative (0 removes the bound)"))
 	}
 	if c.PoolDomainSuffix != "" || len(c.PoolDomains) > 0 {
 		public := c.PublicURL
@@ -368,6 +376,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// client).
 	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log),
 		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
+		oidcop.WithRegistrationLimit(c.PoolMaxRegisteredClients),
 		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),
 	}
 	if m.Now != nil {

@@ -29,6 +29,12 @@ type authRequest struct {
 	CodeChallenge   string                   `json:"code_challenge,omitempty"`
 	ChallengeMethod oidc.CodeChallengeMethod `json:"code_challenge_method,omitempty"`
 	LoginHint       string                   `json:"login_hint,omitempty"`
+	// Resources are the RFC 8707 resource indicators asked for: the
+	// tokens' aud.
+	Resources []string `json:"resources,omitempty"`
+	// Registered is a dynamically registered client's request: the login
+	// page says so, and where the code goes.
+	Registered bool `json:"registered,omitempty"`
 
 	// A user whose temporary password was verified and who must choose a
 	// new one, in the browser whose CSRF cookie hashes to PendingBrowser.

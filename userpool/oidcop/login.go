@@ -42,6 +42,9 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		Step: stepPassword, RequestID: sr.id, Username: sr.data.LoginHint, AppName: sr.data.ClientName,
 		SignUp: !pool.AllowAdminCreateUserOnly, pool: pool.ID, redirectURI: sr.data.RedirectURI,
 	}
+	if sr.data.Registered {
+		form.Registered, form.RedirectHost = true, redirectHost(sr.data.RedirectURI)
+	}
 	if r.Method == http.MethodGet {
 		setView(form, r.URL.Query())
 		p.renderLogin(w, r, http.StatusOK, form)

@@ -28,6 +28,10 @@ type loginForm struct {
 	AppName   string
 	Action    string
 	CSRF      string
+	// Registered is set for a client that registered itself (RFC 7591):
+	// the page says so and names RedirectHost, where the code goes.
+	Registered   bool
+	RedirectHost string
 
 	pool        string
 	redirectURI string
@@ -90,6 +94,15 @@ func setPageHeaders(h http.Header, redirectSource string) {
 
 // cspSafe is what a CSP source built from a registered URL may contain.
 var cspSafe = regexp.MustCompile(`^[A-Za-z0-9.+\-]+:(//[A-Za-z0-9.\-\[\]:]+)?$`)
+
+// redirectHost is the host (and port) a redirect URI sends the browser to.
+func redirectHost(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Host == "" {
+		return redirectURI
+	}
+	return u.Host
+}
 
 // formAction returns the CSP source of a redirect URI's origin ("https://host",
 // "myapp:"), or "" if it cannot be written safely.
@@ -176,6 +189,7 @@ input:focus,button:focus{outline:3px solid #1a5fb4;outline-offset:2px}
 button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;color:#fff;background:#1a5fb4;border:0;border-radius:4px;cursor:pointer}
 .error{color:#a51d2d;border-left:4px solid #a51d2d;padding-left:.75rem}
 .notice{color:#1d6b35;border-left:4px solid #1d6b35;padding-left:.75rem}
+.caution{border-left:4px solid #9c6500;padding-left:.75rem}
 a{color:#1a5fb4}`
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
@@ -197,6 +211,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <p>If your account has a verified email address, we sent a code to it. Enter the code and a new password.</p>
 {{else}}<h1>Sign in</h1>
 <p>to continue to <strong>{{.AppName}}</strong></p>
+{{end}}{{if .Registered}}<p id="registered-notice" class="caution">{{.AppName}} registered itself with this sign-in page; an administrator did not add it. Continue only if you started this sign-in from it: you will be sent to <strong>{{.RedirectHost}}</strong>.</p>
 {{end}}{{if .Notice}}<p id="form-notice" class="notice" role="status">{{.Notice}}</p>
 {{end}}{{if .Error}}<p id="form-error" class="error" role="alert">{{.Error}}</p>
 {{end}}<form method="post" action="{{.Action}}">
