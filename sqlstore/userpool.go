@@ -15,7 +15,7 @@ import (
 // userPoolColumns are the user_pools columns in scanUserPool's order.
 const userPoolColumns = `id, name, password_minimum_length, password_require_uppercase, password_require_lowercase,
 	password_require_numbers, password_require_symbols, temporary_password_validity_days,
-	username_attributes, domain, tags, created_at, updated_at`
+	username_attributes, domain, tags, created_at, updated_at, mfa_configuration, software_token_mfa`
 
 // CreateUserPool inserts p. It returns ECONFLICT if the id exists.
 func (db *DB) CreateUserPool(ctx context.Context, p *behalf.UserPool) error {
@@ -76,10 +76,10 @@ func insertUserPool(ctx context.Context, c conn, p *behalf.UserPool) error {
 		return fmt.Errorf("insert user pool %q: %w", p.ID, err)
 	}
 	pp := p.PasswordPolicy
-	_, err = c.exec(ctx, "INSERT INTO user_pools ("+userPoolColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO user_pools ("+userPoolColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		p.ID, p.Name, pp.MinimumLength, pp.RequireUppercase, pp.RequireLowercase, pp.RequireNumbers,
 		pp.RequireSymbols, pp.TemporaryPasswordValidityDays, attrs, p.Domain, tags,
-		micros(p.CreatedAt), micros(p.UpdatedAt))
+		micros(p.CreatedAt), micros(p.UpdatedAt), p.MFAConfiguration, p.SoftwareTokenMFA)
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert user pool %q", p.ID), p.ID,
 			fmt.Sprintf("User pool %s already exists.", p.ID))
@@ -110,10 +110,12 @@ func updateUserPool(ctx context.Context, c conn, p *behalf.UserPool) error {
 	pp := p.PasswordPolicy
 	_, err = c.exec(ctx, `UPDATE user_pools SET name = ?, password_minimum_length = ?, password_require_uppercase = ?,
 		password_require_lowercase = ?, password_require_numbers = ?, password_require_symbols = ?,
-		temporary_password_validity_days = ?, username_attributes = ?, domain = ?, tags = ?, updated_at = ?
+		temporary_password_validity_days = ?, username_attributes = ?, domain = ?, tags = ?, updated_at = ?,
+		mfa_configuration = ?, software_token_mfa = ?
 		WHERE id = ?`,
 		p.Name, pp.MinimumLength, pp.RequireUppercase, pp.RequireLowercase, pp.RequireNumbers, pp.RequireSymbols,
-		pp.TemporaryPasswordValidityDays, attrs, p.Domain, tags, micros(p.UpdatedAt), p.ID)
+		pp.TemporaryPasswordValidityDays, attrs, p.Domain, tags, micros(p.UpdatedAt),
+		p.MFAConfiguration, p.SoftwareTokenMFA, p.ID)
 	if err != nil {
 		return fmt.Errorf("update user pool %q: %w", p.ID, err)
 	}
@@ -173,7 +175,8 @@ func scanUserPool(s scanner) (*behalf.UserPool, error) {
 	)
 	pp := &p.PasswordPolicy
 	err := s.Scan(&p.ID, &p.Name, &pp.MinimumLength, &pp.RequireUppercase, &pp.RequireLowercase, &pp.RequireNumbers,
-		&pp.RequireSymbols, &pp.TemporaryPasswordValidityDays, &attrsJSON, &p.Domain, &tagsJSON, &created, &updated)
+		&pp.RequireSymbols, &pp.TemporaryPasswordValidityDays, &attrsJSON, &p.Domain, &tagsJSON, &created, &updated,
+		&p.MFAConfiguration, &p.SoftwareTokenMFA)
 	if err != nil {
 		return nil, err
 	}
@@ -187,3 +190,4 @@ func scanUserPool(s scanner) (*behalf.UserPool, error) {
 	p.UpdatedAt = fromMicros(updated)
 	return &p, nil
 }
+

@@ -46,6 +46,7 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("PoolAuthRequest", func(t *testing.T) { testPoolAuthRequests(t, open) })
 	t.Run("PoolLockout", func(t *testing.T) { testPoolLockouts(t, open) })
 	t.Run("PoolSRP", func(t *testing.T) { testPoolSRP(t, open) })
+	t.Run("PoolMFA", func(t *testing.T) { testPoolMFA(t, open) })
 	t.Run("AgentRuntime", func(t *testing.T) { testAgentRuntimes(t, open) })
 }
 

@@ -28,6 +28,7 @@ func newUserPool(id string) *behalf.UserPool {
 			TemporaryPasswordValidityDays: 3,
 		},
 		UsernameAttributes: []string{"email", "phone_number"},
+		MFAConfiguration:   behalf.MFAOff,
 		Domain:             "login-example",
 		Tags:               map[string]string{"team": "identity", "ünïcode": "✓"},
 		CreatedAt:          t0,
