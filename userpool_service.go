@@ -290,6 +290,7 @@ type IssueTokensInput struct {
 // failures, which are uncoded.
 type UserPoolService interface {
 	PoolGroupService
+	PoolMFAService        // usermfa.go
 	UserPoolDomainService // userpooldomain.go
 
 	// CreateUserPool returns InvalidParameterException.
