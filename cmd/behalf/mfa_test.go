@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -179,4 +184,56 @@ func TestUserPoolMFASDK(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertCleanResponses(t, s)
+}
+
+// Ensure amazon-cognito-identity-js and aws-amplify v6, unmodified, set up
+// TOTP (signed in, and at sign-in under MFA ON) and answer the TOTP
+// challenge (clients/js/mfa.test.js). The node test gets its codes from a
+// loopback helper that computes them with pquerna/otp.
+func TestJSClientsMFA(t *testing.T) {
+	dir := jsClientsDir(t)
+	s := startMain(t, serverOptions{})
+	ctx, c := context.Background(), s.cognito(t)
+	codes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		code, err := totp.GenerateCodeCustom(r.URL.Query().Get("secret"), time.Now().Add(time.Duration(offset)*time.Second),
+			totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		io.WriteString(w, code)
+	}))
+	t.Cleanup(codes.Close)
+	const password = "Mfa-Js-Pass-4!"
+	newPool := func(name string, mfa types.UserPoolMfaType) (string, string) {
+		pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := pool.UserPool.Id
+		if _, err := c.SetUserPoolMfaConfig(ctx, &cip.SetUserPoolMfaConfigInput{UserPoolId: id, MfaConfiguration: mfa,
+			SoftwareTokenMfaConfiguration: &types.SoftwareTokenMfaConfigType{Enabled: true}}); err != nil {
+			t.Fatal(err)
+		}
+		client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: id, ClientName: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"ajs-user", "amplify-user"} {
+			f := poolFixture{poolID: aws.ToString(id)}
+			f.createUser(t, ctx, c, u, password)
+		}
+		return aws.ToString(id), aws.ToString(client.UserPoolClient.ClientId)
+	}
+	optPool, optClient := newPool("js-mfa-optional", types.UserPoolMfaTypeOptional)
+	onPool, onClient := newPool("js-mfa-on", types.UserPoolMfaTypeOn)
+	runNodeTest(t, dir, "mfa.test.js", map[string]string{
+		"BEHALF_URL": s.URL, "CODE_URL": codes.URL, "PASSWORD": password,
+		"POOL_OPT": optPool, "CLIENT_OPT": optClient, "USER_OPT": "ajs-user",
+		"POOL_ON": onPool, "CLIENT_ON": onClient, "USER_ON": "ajs-user", "USER_AMPLIFY": "amplify-user",
+	})
+	if log := s.Log.String(); strings.Contains(log, "status=500") {
+		t.Fatalf("a request answered 500:\n%s", log)
+	}
 }
