@@ -86,6 +86,10 @@ func (p *Provider) signInError(ctx context.Context, err error) (int, string) {
 		return http.StatusForbidden, msg
 	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword:
 		return http.StatusBadRequest, msg
+	case behalf.CognitoCodeMismatch, behalf.CognitoEnableSoftwareTokenMFA:
+		return http.StatusBadRequest, "That code is not right, or was used already. Enter the current code from your authenticator app."
+	case behalf.CognitoSoftwareTokenMFANotFound:
+		return http.StatusForbidden, msg
 	}
 	p.logFailure(ctx, "sign-in", err)
 	return http.StatusInternalServerError, genericFailure
