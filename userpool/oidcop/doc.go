@@ -7,7 +7,10 @@
 //	                       │ no session cookie
 //	                       ▼
 //	GET  /{pool}/login?request=ID  ──POST──▶ password (AuthenticatePassword)
-//	                       │                  └─ temporary password ─▶ new password (AdminSetUserPassword)
+//	                       │                  ├─ temporary password ─▶ new password (AdminSetUserPassword)
+//	                       │                  └─ MFA (LoginMFA) ─303─▶ GET login: TOTP code (CheckLoginCode),
+//	                       │                       or under MFA ON a new token (BeginLoginTOTPSetup,
+//	                       │                       CompleteLoginTOTPSetup)
 //	                       ▼
 //	302  redirect_uri?code=…&state=…  + session cookie
 //	POST /{pool}/oauth2/token                       authorization_code, refresh_token, client_credentials
