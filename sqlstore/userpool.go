@@ -190,4 +190,3 @@ func scanUserPool(s scanner) (*behalf.UserPool, error) {
 	p.UpdatedAt = fromMicros(updated)
 	return &p, nil
 }
-

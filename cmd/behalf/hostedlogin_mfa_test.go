@@ -114,4 +114,3 @@ func TestHostedLoginMFA(t *testing.T) {
 	shot(browser, "hosted-login-mfa-code.png")
 	finish(browser, totpCode(t, secret, time.Now()))
 }
-

@@ -30,7 +30,9 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 // nextStep waits for the next TOTP step. Codes are single-use per step,
 // and a step ±1 of now is accepted, so a test can use three codes (of
 // the step before, this and the next) without waiting.
-func nextStep() { time.Sleep(time.Until(time.Now().Truncate(30 * time.Second).Add(30*time.Second + 50*time.Millisecond))) }
+func nextStep() {
+	time.Sleep(time.Until(time.Now().Truncate(30 * time.Second).Add(30*time.Second + 50*time.Millisecond)))
+}
 
 // Ensure TOTP MFA through the official Go SDK: the pool's configuration
 // (SMS refused), MFA_SETUP answered with AssociateSoftwareToken and
