@@ -8,18 +8,6 @@ package identity
 
 import (
 	"context"
-	"crypto"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
-	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -28,6 +16,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
+	"github.com/behalf-dev/behalf/internal/jwtforge"
 	"github.com/behalf-dev/behalf/internal/randid"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 )
@@ -397,14 +386,14 @@ func TestAttackTamperedWAT(t *testing.T) {
 		t.Fatalf("WAT has %d parts", len(parts))
 	}
 	var header, payload map[string]any
-	decodeSegment(t, parts[0], &header)
-	decodeSegment(t, parts[1], &payload)
+	jwtDecode(t, parts[0], &header)
+	jwtDecode(t, parts[1], &payload)
 	if payload["user_sub"] != "heidi" || payload["sub"] != testWorkload {
 		t.Fatalf("WAT payload %v", payload)
 	}
-	substituted := with(payload, map[string]any{"user_sub": "mallory"})
-	extended := with(payload, map[string]any{"exp": f.clock.Now().Add(24 * time.Hour).Unix()})
-	otherWorkload := with(payload, map[string]any{"sub": "other-agent"})
+	substituted := jwtforge.With(payload, map[string]any{"user_sub": "mallory"})
+	extended := jwtforge.With(payload, map[string]any{"exp": f.clock.Now().Add(24 * time.Hour).Unix()})
+	otherWorkload := jwtforge.With(payload, map[string]any{"sub": "other-agent"})
 	foreign := newHarness(t) // another Behalf: the same issuer URL, another key
 	foreignWAT, err := foreign.dp.WorkloadAccessTokenForUserID(foreign.root, testWorkload, "heidi")
 	if err != nil {
@@ -423,15 +412,15 @@ func TestAttackTamperedWAT(t *testing.T) {
 	for _, tc := range []struct{ name, token string }{
 		{"FlippedSignature", parts[0] + "." + parts[1] + "." + flip(parts[2], 10)},
 		{"FlippedPayload", parts[0] + "." + flip(parts[1], len(parts[1])/2) + "." + parts[2]},
-		{"OtherUserSameSignature", parts[0] + "." + segment(substituted) + "." + parts[2]},
-		{"LongerExpirySameSignature", parts[0] + "." + segment(extended) + "." + parts[2]},
-		{"OtherWorkloadSameSignature", parts[0] + "." + segment(otherWorkload) + "." + parts[2]},
+		{"OtherUserSameSignature", parts[0] + "." + jwtforge.Segment(substituted) + "." + parts[2]},
+		{"LongerExpirySameSignature", parts[0] + "." + jwtforge.Segment(extended) + "." + parts[2]},
+		{"OtherWorkloadSameSignature", parts[0] + "." + jwtforge.Segment(otherWorkload) + "." + parts[2]},
 		{"NoSignature", parts[0] + "." + parts[1] + "."},
-		{"AlgNone", segment(map[string]any{"alg": "none"}) + "." + parts[1] + "."},
-		{"AlgNoneTyp", segment(map[string]any{"alg": "none", "typ": "JWT"}) + "." + parts[1] + "."},
-		{"AlgNoneCase", segment(map[string]any{"alg": "None"}) + "." + parts[1] + "."},
-		{"AlgNoneOtherUser", segment(map[string]any{"alg": "none"}) + "." + segment(substituted) + "."},
-		{"AlgHS256WithHeaderKid", signHS256(with(header, map[string]any{"alg": "HS256"}), payload, []byte(""))},
+		{"AlgNone", jwtforge.Segment(map[string]any{"alg": "none"}) + "." + parts[1] + "."},
+		{"AlgNoneTyp", jwtforge.Segment(map[string]any{"alg": "none", "typ": "JWT"}) + "." + parts[1] + "."},
+		{"AlgNoneCase", jwtforge.Segment(map[string]any{"alg": "None"}) + "." + parts[1] + "."},
+		{"AlgNoneOtherUser", jwtforge.Segment(map[string]any{"alg": "none"}) + "." + jwtforge.Segment(substituted) + "."},
+		{"AlgHS256WithHeaderKid", jwtforge.HS256(jwtforge.With(header, map[string]any{"alg": "HS256"}), payload, []byte(""))},
 		{"TwoParts", parts[0] + "." + parts[1]},
 		{"FourParts", wat + "." + parts[2]},
 		{"Garbage", "not-a-token"},
@@ -447,89 +436,6 @@ func TestAttackTamperedWAT(t *testing.T) {
 	})
 }
 
-// with returns a copy of m with the keys of over replaced.
-func with(m, over map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = v
-	}
-	for k, v := range over {
-		out[k] = v
-	}
-	return out
-}
-
-func segment(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func decodeSegment(t *testing.T, seg string, v any) {
-	t.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		t.Fatalf("segment %q: %v", seg, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("segment %s: %v", b, err)
-	}
-}
-
-func signHS256(header, claims map[string]any, key []byte) string {
-	input := segment(header) + "." + segment(claims)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(input))
-	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-func signRS256(header, claims map[string]any, key *rsa.PrivateKey) string {
-	input := segment(header) + "." + segment(claims)
-	sum := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
-	if err != nil {
-		panic(err)
-	}
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-func rsaJWK(kid string, pub *rsa.PublicKey) map[string]any {
-	return map[string]any{
-		"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
-		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}
-}
-
-// testIssuer is an OpenID issuer on loopback with one RS256 key, kid "k1".
-func testIssuer(t *testing.T) (*httptest.Server, *rsa.PrivateKey) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/.well-known/openid-configuration":
-			json.NewEncoder(w).Encode(map[string]any{
-				"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks", "authorization_endpoint": srv.URL + "/authorize",
-				"token_endpoint": srv.URL + "/token", "response_types_supported": []string{"code"},
-				"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"},
-			})
-		case "/jwks":
-			json.NewEncoder(w).Encode(map[string]any{"keys": []any{rsaJWK("k1", &key.PublicKey)}})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv, key
-}
-
 // Ensure GetWorkloadAccessTokenForJWT, with the real trusted-issuer
 // verifier, refuses every forged or untrusted user JWT (alg none,
 // HS256 with the issuer's public key, another key, an embedded JWK or a
@@ -540,84 +446,42 @@ func TestAttackForJWTForgedTokens(t *testing.T) {
 	ctx := context.Background()
 	client := safehttp.NewClient(safehttp.Options{AllowPrivate: true})
 	h.rebuild(func(c *Config) { c.Users = NewTrustedIssuers(h.db, client, nil) })
-	idp, key := testIssuer(t)
+	idp, key := jwtforge.Issuer(t)
 	admin := &Admin{Store: h.db, Sealer: h.cfg.Sealer, HTTPClient: client, Now: h.clock.Now}
 	if ti, err := admin.CreateIssuer(ctx, idp.URL+"/.well-known/openid-configuration", nil); err != nil || ti.Issuer != idp.URL {
 		t.Fatalf("CreateIssuer: %+v, %v", ti, err)
 	}
 	now := time.Now() // user JWTs are checked against real time
 	claims := func(iss, sub string) map[string]any {
-		return map[string]any{"iss": iss, "sub": sub, "aud": "behalf-test", "iat": now.Unix(), "exp": now.Add(30 * time.Minute).Unix(), "canary": "CANARY-" + sub}
+		return jwtforge.Claims(iss, sub, now)
 	}
 	forJWT := func(tok string) (behalf.Secret, error) {
 		return h.dp.WorkloadAccessTokenForJWT(h.root, testWorkload, behalf.Secret(tok))
 	}
 
-	good := signRS256(map[string]any{"alg": "RS256", "kid": "k1", "typ": "JWT"}, claims(idp.URL, "user-ok"), key)
+	good := jwtforge.RS256(map[string]any{"alg": "RS256", "kid": "k1", "typ": "JWT"}, claims(idp.URL, "user-ok"), key)
 	if _, err := forJWT(good); err != nil {
 		t.Fatalf("a genuine token of the trusted issuer was refused: %v", err)
 	}
 
-	attacker, err := rsa.GenerateKey(rand.Reader, 2048)
+	attacks, err := jwtforge.Forgeries(idp.URL, h.cfg.PublicURL, key, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	const hsSecret = "hs256-secret-CANARY-0123456789"
 	watTok, err := h.dp.WorkloadAccessTokenForUserID(h.root, testWorkload, "mallory-wat")
 	if err != nil {
 		t.Fatal(err)
 	}
-	type attack struct {
-		name, token string
-		secrets     []string // must not be echoed
-	}
-	var attacks []attack
-	add := func(name, sub, token string, secrets ...string) {
-		attacks = append(attacks, attack{name, token, append(secrets, sub, "CANARY-"+sub)})
-	}
-	sub := func(name string) string { return "sub-" + name + "-" + randid.Alnum(10) }
-	s := sub("none")
-	add("AlgNoneTrustedIssuer", s, segment(map[string]any{"alg": "none", "typ": "JWT"})+"."+segment(claims(idp.URL, s))+".")
-	s = sub("nonecase")
-	add("AlgNONETrustedIssuer", s, segment(map[string]any{"alg": "NONE", "kid": "k1"})+"."+segment(claims(idp.URL, s))+".")
-	s = sub("random")
-	add("RandomThreeParts", s, randid.Alnum(20)+"."+randid.Alnum(40)+"."+randid.Alnum(30))
-	s = sub("hsuntrusted")
-	add("HS256UntrustedIssuer", s, signHS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims("https://attacker.example", s), []byte(hsSecret)), hsSecret)
-	s = sub("hsown")
-	add("HS256IssuerIsBehalf", s, signHS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims(h.cfg.PublicURL, s), []byte(hsSecret)), hsSecret)
-	s = sub("hsconfusion")
-	add("HS256KeyedWithIssuerPublicKey", s, signHS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(idp.URL, s), pubPEM))
-	s = sub("hsnkey")
-	add("HS256KeyedWithModulus", s, signHS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(idp.URL, s), key.PublicKey.N.Bytes()))
-	s = sub("hsempty")
-	add("HS256UnknownKidEmptyKey", s, signHS256(map[string]any{"alg": "HS256", "kid": "no-such-kid"}, claims(idp.URL, s), nil))
-	s = sub("otherkey")
-	add("RS256AttackerKey", s, signRS256(map[string]any{"alg": "RS256", "kid": "k1"}, claims(idp.URL, s), attacker))
-	s = sub("jwk")
-	add("EmbeddedJWK", s, signRS256(map[string]any{"alg": "RS256", "kid": "attacker", "jwk": rsaJWK("attacker", &attacker.PublicKey)}, claims(idp.URL, s), attacker))
-	s = sub("jku")
-	add("JKUHeader", s, signRS256(map[string]any{"alg": "RS256", "kid": "attacker", "jku": "http://127.0.0.1:1/jwks"}, claims(idp.URL, s), attacker))
-	s = sub("expired")
-	expired := claims(idp.URL, s)
-	expired["exp"], expired["iat"] = now.Add(-time.Hour).Unix(), now.Add(-2*time.Hour).Unix()
-	add("ExpiredGenuineSignature", s, signRS256(map[string]any{"alg": "RS256", "kid": "k1"}, expired, key))
-	s = sub("noexp")
-	noExp := claims(idp.URL, s)
-	delete(noExp, "exp")
-	add("NoExpiryGenuineSignature", s, signRS256(map[string]any{"alg": "RS256", "kid": "k1"}, noExp, key))
-	attacks = append(attacks, attack{"BehalfsOwnWAT", watTok.Reveal(), nil})
+	attacks = append(attacks, jwtforge.Forgery{Name: "BehalfsOwnWAT", Token: watTok.Reveal()})
 
 	for _, a := range attacks {
-		t.Run(a.name, func(t *testing.T) {
-			_, err := forJWT(a.token)
+		t.Run(a.Name, func(t *testing.T) {
+			_, err := forJWT(a.Token)
 			if code := behalf.ErrorCode(err); code != behalf.EUNAUTHORIZED && code != behalf.EINVALID {
 				t.Fatalf("err=%v, want EUNAUTHORIZED or EINVALID", err)
 			}
 			msg := behalf.ErrorMessage(err)
-			for _, seg := range append(strings.Split(a.token, "."), a.secrets...) {
+			for _, seg := range append(strings.Split(a.Token, "."), a.Secrets...) {
 				if len(seg) >= 8 && strings.Contains(msg, seg) {
 					t.Fatalf("the error echoes token content or a secret (%.16s…): %s", seg, msg)
 				}
@@ -687,4 +551,12 @@ func TestAttackDoubleCompletion(t *testing.T) {
 			t.Fatalf("judy's poll = %+v, want a token", res)
 		}
 	})
+}
+
+// jwtDecode decodes one segment of a compact JWS into v, or fails t.
+func jwtDecode(t *testing.T, seg string, v any) {
+	t.Helper()
+	if err := jwtforge.DecodeSegment(seg, v); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
 // grantKind names grants in messages.
@@ -20,15 +21,79 @@ const grantColumns = "id, workload, user_key, provider_id, scopes, token, expire
 
 // GetGrant returns the consent grant (exchange "") of workload × userKey ×
 // providerID, or ENOTFOUND. It is one read of the
-// grants_user_workload_provider index.
+// grants_user_workload_provider index (see getGrant).
 func (db *DB) GetGrant(ctx context.Context, workload, userKey, providerID string) (*behalf.Grant, error) {
-	return findGrantFor(ctx, db.conn(), workload, userKey, providerID, "")
+	return db.getGrant(ctx, grantKey{workload, userKey, providerID, ""})
 }
 
 // GetExchangeGrant returns the grant of workload × userKey × providerID ×
 // exchange, or ENOTFOUND; one read of the same index.
 func (db *DB) GetExchangeGrant(ctx context.Context, workload, userKey, providerID, exchange string) (*behalf.Grant, error) {
-	return findGrantFor(ctx, db.conn(), workload, userKey, providerID, exchange)
+	return db.getGrant(ctx, grantKey{workload, userKey, providerID, exchange})
+}
+
+// getGrant reads the grants_user_workload_provider index every time (a
+// grant deleted or changed, by any process, is never returned as it was),
+// but only the row's id, version, updated_at and last_used_at when this DB
+// read the same id at the same version and updated_at before: every write
+// of a grant but TouchGrants increments its version, so the rest of that
+// row is the one read then (grantCache).
+func (db *DB) getGrant(ctx context.Context, key grantKey) (*behalf.Grant, error) {
+	c := db.conn()
+	if cached, ok := db.grants.Get(key, time.Now()); ok {
+		var (
+			id                string
+			version           int64
+			updated, lastUsed int64
+		)
+		err := c.queryRow(ctx, "SELECT id, version, updated_at, last_used_at FROM grants WHERE user_key = ? AND workload = ? AND provider_id = ? AND exchange = ?",
+			key.userKey, key.workload, key.providerID, key.exchange).Scan(&id, &version, &updated, &lastUsed)
+		if errors.Is(err, sql.ErrNoRows) {
+			db.grants.Delete(key)
+			return nil, grantNotFound(key.workload, key.userKey, key.providerID)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("select grant of workload %q, user %q, provider %q: %w", key.workload, key.userKey, key.providerID, err)
+		}
+		if id == cached.ID && version == cached.Version && updated == micros(cached.UpdatedAt) {
+			g := cloneGrant(cached)
+			g.LastUsedAt = fromMicros(lastUsed)
+			return g, nil
+		}
+	}
+	g, err := findGrantFor(ctx, c, key.workload, key.userKey, key.providerID, key.exchange)
+	if err != nil {
+		if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+			db.grants.Delete(key)
+		}
+		return nil, err
+	}
+	db.grants.Put(key, cloneGrant(g), time.Now().Add(grantCacheTTL))
+	return g, nil
+}
+
+// grantCache holds the grants getGrant read last, by workload × user ×
+// provider × exchange, so that a read of one whose version has not moved
+// reads four columns, not seventeen. Its entries are only ever returned
+// after the store confirmed their id, version and updated_at.
+type grantCache = ttlcache.Cache[grantKey, *behalf.Grant]
+
+type grantKey struct{ workload, userKey, providerID, exchange string }
+
+// grantCacheTTL bounds how long an unused entry of grantCache is kept.
+const grantCacheTTL = time.Minute
+
+// cloneGrant copies g, its scopes and token too: callers may change the
+// grant they get.
+func cloneGrant(g *behalf.Grant) *behalf.Grant {
+	c := *g
+	c.Scopes = slices.Clone(g.Scopes)
+	c.Token = slices.Clone(g.Token)
+	return &c
+}
+
+func grantNotFound(workload, userKey, providerID string) error {
+	return behalf.Errorf(behalf.ENOTFOUND, "No grant found for workload %q, user %q and provider %q.", workload, userKey, providerID)
 }
 
 // PutGrant inserts g, atomically replacing any grant with the same
@@ -171,7 +236,7 @@ func findGrantFor(ctx context.Context, c conn, workload, userKey, providerID, ex
 		userKey, workload, providerID, exchange)
 	g, err := scanGrant(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, behalf.Errorf(behalf.ENOTFOUND, "No grant found for workload %q, user %q and provider %q.", workload, userKey, providerID)
+		return nil, grantNotFound(workload, userKey, providerID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("select grant of workload %q, user %q, provider %q: %w", workload, userKey, providerID, err)

@@ -36,6 +36,8 @@ type DB struct {
 	// stmts holds the prepared statements of single-row reads outside
 	// transactions (the token path's reads), so SQL is parsed once.
 	stmts stmtCache
+	// grants are the grants GetGrant read last (grant.go).
+	grants grantCache
 	// ready is the readiness probe's last result (Ready).
 	ready readyProbe
 }

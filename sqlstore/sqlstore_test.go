@@ -377,3 +377,97 @@ func TestStorageFullIsUnavailable(t *testing.T) {
 		t.Fatalf("a write once there is room: %v", err)
 	}
 }
+
+// Ensure GetGrant never returns a grant as it was once another process
+// (another DB on the same file, as a replica) changed or deleted it: its
+// cache of grants is only used for a row whose id, version and updated_at
+// the store confirms, and last_used_at is read every time (issue 12).
+func TestGetGrantSeesOtherWriters(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "behalf.db")
+	a, b := openStore(t, path), openStore(t, path)
+	now := time.Unix(1700000000, 0).UTC()
+	put := func(db *sqlstore.DB, id, token string, at time.Time) {
+		t.Helper()
+		g := &behalf.Grant{ID: id, Workload: "agent", UserKey: "user", ProviderID: "google", Scopes: []string{"openid"},
+			Token: behalf.Sealed(token), ExpiresAt: at.Add(time.Hour), HasRefresh: true, CreatedAt: at, UpdatedAt: at}
+		if err := db.PutGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func(want string) *behalf.Grant {
+		t.Helper()
+		for range 2 { // the second read is the cached one
+			g, err := a.GetGrant(ctx, "agent", "user", "google")
+			if want == "" {
+				if behalf.ErrorCode(err) != behalf.ENOTFOUND {
+					t.Fatalf("GetGrant = %+v, %v; want ENOTFOUND", g, err)
+				}
+				continue
+			}
+			if err != nil || string(g.Token) != want {
+				t.Fatalf("GetGrant = %+v, %v; want token %q", g, err, want)
+			}
+		}
+		g, _ := a.GetGrant(ctx, "agent", "user", "google")
+		return g
+	}
+	put(b, "g-1", "token-1", now)
+	get("token-1")
+
+	// Every write of another process shows at once.
+	if _, err := b.UpdateGrant(ctx, "g-1", func(g *behalf.Grant) error { g.Token = behalf.Sealed("token-2"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	get("token-2")
+	if err := b.CompleteGrantRefresh(ctx, "g-1", behalf.Sealed("token-3"), now.Add(2*time.Hour), []string{"openid", "email"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if g := get("token-3"); !slices.Equal(g.Scopes, []string{"openid", "email"}) || !g.ExpiresAt.Equal(now.Add(2*time.Hour)) {
+		t.Fatalf("after a refresh: %+v", g)
+	}
+	if ok, err := b.ClaimGrantRefresh(ctx, "g-1", now, now.Add(time.Minute)); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if g := get("token-3"); !g.RefreshLease.Equal(now.Add(time.Minute)) {
+		t.Fatalf("after a claim: lease %v", g.RefreshLease)
+	}
+	if err := b.TouchGrants(ctx, map[string]time.Time{"g-1": now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if g := get("token-3"); !g.LastUsedAt.Equal(now.Add(time.Minute)) {
+		t.Fatalf("after a touch: last used %v", g.LastUsedAt)
+	}
+	// Replaced by another grant (another id), revoked, granted again with
+	// the same id.
+	put(b, "g-2", "token-4", now)
+	get("token-4")
+	if err := b.DeleteGrant(ctx, "g-2"); err != nil {
+		t.Fatal(err)
+	}
+	get("")
+	put(b, "g-2", "token-5", now.Add(time.Second))
+	get("token-5")
+
+	// What GetGrant returns is the caller's to change.
+	g := get("token-5")
+	g.Scopes[0], g.Token[0] = "changed", 'X'
+	get("token-5")
+	if g := get("token-5"); g.Scopes[0] != "openid" {
+		t.Fatalf("a caller's change reached the cache: %+v", g)
+	}
+
+	// An exchange grant of the same workload × user × provider is cached
+	// apart from the consent grant.
+	x := &behalf.Grant{ID: "g-x", Workload: "agent", UserKey: "user", ProviderID: "google", Exchange: "aud=api",
+		Token: behalf.Sealed("token-x"), ExpiresAt: now.Add(time.Hour), CreatedAt: now, UpdatedAt: now}
+	if err := b.PutGrant(ctx, x); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if g, err := a.GetExchangeGrant(ctx, "agent", "user", "google", "aud=api"); err != nil || string(g.Token) != "token-x" {
+			t.Fatalf("GetExchangeGrant = %+v, %v", g, err)
+		}
+		get("token-5")
+	}
+}

@@ -11,21 +11,11 @@ package main
 
 import (
 	"context"
-	"crypto"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -41,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
+	"github.com/behalf-dev/behalf/internal/jwtforge"
 	"github.com/behalf-dev/behalf/internal/randid"
 )
 
@@ -804,13 +795,13 @@ func attackTamperedWAT(t *testing.T, e *attackEnv) {
 		t.Fatalf("WAT has %d parts", len(parts))
 	}
 	var header, payload map[string]any
-	atkDecodeSegment(t, parts[0], &header)
-	atkDecodeSegment(t, parts[1], &payload)
+	jwtDecode(t, parts[0], &header)
+	jwtDecode(t, parts[1], &payload)
 	if payload["user_sub"] != "heidi" || payload["sub"] != "drive-agent" {
 		t.Fatalf("WAT payload %v", payload)
 	}
-	substituted := atkWith(payload, map[string]any{"user_sub": "mallory"})
-	extended := atkWith(payload, map[string]any{"exp": time.Now().Add(24 * time.Hour).Unix()})
+	substituted := jwtforge.With(payload, map[string]any{"user_sub": "mallory"})
+	extended := jwtforge.With(payload, map[string]any{"exp": time.Now().Add(24 * time.Hour).Unix()})
 	unauthorized := func(t *testing.T, tok string) {
 		t.Helper()
 		_, err := c.GetResourceOauth2Token(ctx, e.f.tokenRequest(tok, ""))
@@ -825,14 +816,14 @@ func attackTamperedWAT(t *testing.T, e *attackEnv) {
 	for _, tc := range []struct{ name, token string }{
 		{"FlippedSignature", parts[0] + "." + parts[1] + "." + atkFlip(parts[2], 10)},
 		{"FlippedPayload", parts[0] + "." + atkFlip(parts[1], len(parts[1])/2) + "." + parts[2]},
-		{"OtherUserSameSignature", parts[0] + "." + atkSegment(substituted) + "." + parts[2]},
-		{"LongerExpirySameSignature", parts[0] + "." + atkSegment(extended) + "." + parts[2]},
+		{"OtherUserSameSignature", parts[0] + "." + jwtforge.Segment(substituted) + "." + parts[2]},
+		{"LongerExpirySameSignature", parts[0] + "." + jwtforge.Segment(extended) + "." + parts[2]},
 		{"NoSignature", parts[0] + "." + parts[1] + "."},
-		{"AlgNone", atkSegment(map[string]any{"alg": "none"}) + "." + parts[1] + "."},
-		{"AlgNoneTyp", atkSegment(map[string]any{"alg": "none", "typ": "JWT"}) + "." + parts[1] + "."},
-		{"AlgNoneCase", atkSegment(map[string]any{"alg": "None"}) + "." + parts[1] + "."},
-		{"AlgNoneOtherUser", atkSegment(map[string]any{"alg": "none"}) + "." + atkSegment(substituted) + "."},
-		{"AlgHS256WithHeaderKid", atkHS256(atkWith(header, map[string]any{"alg": "HS256"}), payload, []byte(""))},
+		{"AlgNone", jwtforge.Segment(map[string]any{"alg": "none"}) + "." + parts[1] + "."},
+		{"AlgNoneTyp", jwtforge.Segment(map[string]any{"alg": "none", "typ": "JWT"}) + "." + parts[1] + "."},
+		{"AlgNoneCase", jwtforge.Segment(map[string]any{"alg": "None"}) + "." + parts[1] + "."},
+		{"AlgNoneOtherUser", jwtforge.Segment(map[string]any{"alg": "none"}) + "." + jwtforge.Segment(substituted) + "."},
+		{"AlgHS256WithHeaderKid", jwtforge.HS256(jwtforge.With(header, map[string]any{"alg": "HS256"}), payload, []byte(""))},
 		{"TwoParts", parts[0] + "." + parts[1]},
 		{"FourParts", wat + "." + parts[2]},
 		{"Garbage", "not-a-token"},
@@ -847,95 +838,12 @@ func attackTamperedWAT(t *testing.T, e *attackEnv) {
 	})
 }
 
-// atkWith returns a copy of m with the keys of over replaced.
-func atkWith(m, over map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = v
-	}
-	for k, v := range over {
-		out[k] = v
-	}
-	return out
-}
-
-func atkSegment(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func atkDecodeSegment(t *testing.T, seg string, v any) {
-	t.Helper()
-	b, err := base64.RawURLEncoding.DecodeString(seg)
-	if err != nil {
-		t.Fatalf("segment %q: %v", seg, err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("segment %s: %v", b, err)
-	}
-}
-
-func atkHS256(header, claims map[string]any, key []byte) string {
-	input := atkSegment(header) + "." + atkSegment(claims)
-	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(input))
-	return input + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-func atkRS256(header, claims map[string]any, key *rsa.PrivateKey) string {
-	input := atkSegment(header) + "." + atkSegment(claims)
-	sum := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
-	if err != nil {
-		panic(err)
-	}
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig)
-}
-
-func atkJWK(kid string, pub *rsa.PublicKey) map[string]any {
-	return map[string]any{
-		"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
-		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
-		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	}
-}
-
-// atkIssuer is an OpenID issuer on loopback with one RS256 key, kid "k1".
-func atkIssuer(t *testing.T) (*httptest.Server, *rsa.PrivateKey) {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
-		case "/.well-known/openid-configuration":
-			json.NewEncoder(w).Encode(map[string]any{
-				"issuer": srv.URL, "jwks_uri": srv.URL + "/jwks", "authorization_endpoint": srv.URL + "/authorize",
-				"token_endpoint": srv.URL + "/token", "response_types_supported": []string{"code"},
-				"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"},
-			})
-		case "/jwks":
-			json.NewEncoder(w).Encode(map[string]any{"keys": []any{atkJWK("k1", &key.PublicKey)}})
-		default:
-			http.NotFound(w, r)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv, key
-}
-
 // ---------------------------------------------------------------------
 // 9. GetWorkloadAccessTokenForJWT with untrusted or forged JWTs.
 
 func attackForJWTForgedTokens(t *testing.T, e *attackEnv) {
 	ctx, c := context.Background(), e.f.dp
-	idp, key := atkIssuer(t)
+	idp, key := jwtforge.Issuer(t)
 	var created struct {
 		Issuer string `json:"issuer"`
 	}
@@ -944,7 +852,7 @@ func attackForJWTForgedTokens(t *testing.T, e *attackEnv) {
 	}
 	now := time.Now()
 	claims := func(iss, sub string) map[string]any {
-		return map[string]any{"iss": iss, "sub": sub, "aud": "behalf-test", "iat": now.Unix(), "exp": now.Add(30 * time.Minute).Unix(), "canary": "CANARY-" + sub}
+		return jwtforge.Claims(iss, sub, now)
 	}
 	forJWT := func(tok string) error {
 		_, err := c.GetWorkloadAccessTokenForJWT(ctx, &dp.GetWorkloadAccessTokenForJWTInput{WorkloadName: aws.String("drive-agent"), UserToken: aws.String(tok)})
@@ -952,67 +860,25 @@ func attackForJWTForgedTokens(t *testing.T, e *attackEnv) {
 	}
 
 	// Control: a token the trusted issuer really signed is accepted.
-	good := atkRS256(map[string]any{"alg": "RS256", "kid": "k1", "typ": "JWT"}, claims(idp.URL, "user-ok"), key)
+	good := jwtforge.RS256(map[string]any{"alg": "RS256", "kid": "k1", "typ": "JWT"}, claims(idp.URL, "user-ok"), key)
 	e.keep("user JWT", good)
 	if err := forJWT(good); err != nil {
 		t.Fatalf("a genuine token of the trusted issuer was refused: %v", err)
 	}
 
-	attacker, err := rsa.GenerateKey(rand.Reader, 2048)
+	attacks, err := jwtforge.Forgeries(idp.URL, e.s.URL, key, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
-	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	const hsSecret = "hs256-secret-CANARY-0123456789"
 	watTok := e.wat(t, c, "drive-agent", "mallory-wat")
-	type attack struct {
-		name, token string
-		secrets     []string // must not be echoed
-	}
-	var attacks []attack
-	add := func(name, sub, token string, secrets ...string) {
-		attacks = append(attacks, attack{name, token, append(secrets, sub, "CANARY-"+sub)})
-	}
-	sub := func(name string) string { return "sub-" + name + "-" + randid.Alnum(10) }
-	s := sub("none")
-	add("AlgNoneTrustedIssuer", s, atkSegment(map[string]any{"alg": "none", "typ": "JWT"})+"."+atkSegment(claims(idp.URL, s))+".")
-	s = sub("nonecase")
-	add("AlgNONETrustedIssuer", s, atkSegment(map[string]any{"alg": "NONE", "kid": "k1"})+"."+atkSegment(claims(idp.URL, s))+".")
-	s = sub("random")
-	add("RandomThreeParts", s, randid.Alnum(20)+"."+randid.Alnum(40)+"."+randid.Alnum(30))
-	s = sub("hsuntrusted")
-	add("HS256UntrustedIssuer", s, atkHS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims("https://attacker.example", s), []byte(hsSecret)), hsSecret)
-	s = sub("hsown")
-	add("HS256IssuerIsBehalf", s, atkHS256(map[string]any{"alg": "HS256", "typ": "JWT"}, claims(e.s.URL, s), []byte(hsSecret)), hsSecret)
-	s = sub("hsconfusion")
-	add("HS256KeyedWithIssuerPublicKey", s, atkHS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(idp.URL, s), pubPEM))
-	s = sub("hsnkey")
-	add("HS256KeyedWithModulus", s, atkHS256(map[string]any{"alg": "HS256", "kid": "k1"}, claims(idp.URL, s), key.PublicKey.N.Bytes()))
-	s = sub("hsempty")
-	add("HS256UnknownKidEmptyKey", s, atkHS256(map[string]any{"alg": "HS256", "kid": "no-such-kid"}, claims(idp.URL, s), nil))
-	s = sub("otherkey")
-	add("RS256AttackerKey", s, atkRS256(map[string]any{"alg": "RS256", "kid": "k1"}, claims(idp.URL, s), attacker))
-	s = sub("jwk")
-	add("EmbeddedJWK", s, atkRS256(map[string]any{"alg": "RS256", "kid": "attacker", "jwk": atkJWK("attacker", &attacker.PublicKey)}, claims(idp.URL, s), attacker))
-	s = sub("jku")
-	add("JKUHeader", s, atkRS256(map[string]any{"alg": "RS256", "kid": "attacker", "jku": "http://127.0.0.1:1/jwks"}, claims(idp.URL, s), attacker))
-	s = sub("expired")
-	expired := claims(idp.URL, s)
-	expired["exp"], expired["iat"] = now.Add(-time.Hour).Unix(), now.Add(-2*time.Hour).Unix()
-	add("ExpiredGenuineSignature", s, atkRS256(map[string]any{"alg": "RS256", "kid": "k1"}, expired, key))
-	s = sub("noexp")
-	noExp := claims(idp.URL, s)
-	delete(noExp, "exp")
-	add("NoExpiryGenuineSignature", s, atkRS256(map[string]any{"alg": "RS256", "kid": "k1"}, noExp, key))
-	attacks = append(attacks, attack{"BehalfsOwnWAT", watTok, nil})
+	attacks = append(attacks, jwtforge.Forgery{Name: "BehalfsOwnWAT", Token: watTok})
 
 	for _, a := range attacks {
-		t.Run(a.name, func(t *testing.T) {
-			for _, v := range a.secrets {
+		t.Run(a.Name, func(t *testing.T) {
+			for _, v := range a.Secrets {
 				e.keep("forged user JWT content", v)
 			}
-			err := forJWT(a.token)
+			err := forJWT(a.Token)
 			if err == nil {
 				t.Fatal("the forged token was accepted")
 			}
@@ -1022,7 +888,7 @@ func attackForJWTForgedTokens(t *testing.T, e *attackEnv) {
 				t.Fatalf("err=%v, want UnauthorizedException or ValidationException", err)
 			}
 			msg := err.Error()
-			for _, seg := range append(strings.Split(a.token, "."), a.secrets...) {
+			for _, seg := range append(strings.Split(a.Token, "."), a.Secrets...) {
 				if len(seg) >= 8 && strings.Contains(msg, seg) {
 					t.Fatalf("the error echoes token content or a secret (%.16s…): %s", seg, msg)
 				}
@@ -1148,4 +1014,12 @@ func TestAttackTokenNeverInLogOrError(t *testing.T) {
 			t.Fatal("the server log does not record requests: the sweep is vacuous")
 		}
 	})
+}
+
+// jwtDecode decodes one segment of a compact JWS into v, or fails t.
+func jwtDecode(t *testing.T, seg string, v any) {
+	t.Helper()
+	if err := jwtforge.DecodeSegment(seg, v); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -55,6 +55,10 @@ func TestBenchCommand(t *testing.T) {
 			t.Errorf("no row for %s with a ratio and its baseline below it", want.target)
 		}
 	}
+	hop := regexp.MustCompile(`(?m)^  vs bare httputil.ReverseProxy, 1 connection +1 +[0-9]+ +` + number + ` +` + number + ` +0 +[+-]` + number + ` *$`)
+	if !hop.MatchString(out) {
+		t.Errorf("no line for the p50 a bare ReverseProxy adds at one connection")
+	}
 	if strings.Contains(out, "skipped") {
 		t.Errorf("a target was skipped")
 	}
