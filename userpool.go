@@ -24,10 +24,15 @@ type UserPool struct {
 	// VerificationMessage is the pool's VerificationMessageTemplate.
 	VerificationMessage VerificationMessage
 	// Domain is unused: a pool's domains are UserPoolDomain records.
-	Domain    string
-	Tags      map[string]string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Domain string
+	// MFAConfiguration is MFAOff ("" reads as it), MFAOptional or MFAOn.
+	MFAConfiguration string
+	// SoftwareTokenMFA is SoftwareTokenMfaConfiguration.Enabled: users may
+	// set up TOTP authenticators (usermfa.go).
+	SoftwareTokenMFA bool
+	Tags             map[string]string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // TagClientRegistration is the user-pool tag (UserPoolTags) that says
@@ -167,7 +172,20 @@ type PoolUser struct {
 	// sealed by the user-pool service; nil when the password was set
 	// before Behalf kept verifiers, or by code that does not compute one.
 	// The service ignores a verifier made for another PasswordHash.
-	SRPVerifier       Sealed
+	SRPVerifier Sealed
+	// SoftwareToken is the user's verified TOTP secret, sealed by the
+	// user-pool service; nil when the user has none. PendingSoftwareToken
+	// is one AssociateSoftwareToken made that is not verified yet.
+	SoftwareToken        Sealed
+	PendingSoftwareToken Sealed
+	// SoftwareTokenMFAEnabled and PreferredMFA are the user's MFA
+	// preference (SetUserMFAPreference): PreferredMFA is "" or
+	// ChallengeSoftwareTokenMFA.
+	SoftwareTokenMFAEnabled bool
+	PreferredMFA            string
+	// TOTPLastStep is the last TOTP time step (Unix time / 30 s) a code of
+	// the user was accepted for: codes of it and earlier steps are spent.
+	TOTPLastStep      int64
 	Status            string
 	Enabled           bool
 	PasswordChangedAt time.Time // when a temporary password was set, for its expiry
@@ -256,6 +274,7 @@ func (p LockoutPolicy) LockAfter(n int) time.Duration {
 type UserPoolStore interface {
 	PoolGroupStore
 	PoolCodeStore       // poolcode.go
+	PoolMFAStore        // usermfa.go
 	UserPoolDomainStore // userpooldomain.go
 
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT

@@ -30,30 +30,35 @@ const (
 	CognitoCodeMismatch          = "CodeMismatchException"
 	CognitoExpiredCode           = "ExpiredCodeException"
 	CognitoCodeDeliveryFailure   = "CodeDeliveryFailureException"
+	// CognitoEnableSoftwareTokenMFA is VerifySoftwareToken's wrong code.
+	CognitoEnableSoftwareTokenMFA   = "EnableSoftwareTokenMFAException"
+	CognitoSoftwareTokenMFANotFound = "SoftwareTokenMFANotFoundException"
 )
 
 // cognitoCodes gives the behalf error code of each Cognito exception.
 var cognitoCodes = map[string]string{
-	CognitoNotAuthorized:         EUNAUTHORIZED,
-	CognitoUserNotFound:          ENOTFOUND,
-	CognitoUsernameExists:        ECONFLICT,
-	CognitoInvalidPassword:       EINVALID,
-	CognitoInvalidParameter:      EINVALID,
-	CognitoResourceNotFound:      ENOTFOUND,
-	CognitoTooManyRequests:       ETHROTTLED,
-	CognitoPasswordResetRequired: EFORBIDDEN,
-	CognitoUserNotConfirmed:      EFORBIDDEN,
-	CognitoLimitExceeded:         EFORBIDDEN,
-	CognitoTooManyFailedAttempts: ETHROTTLED,
-	CognitoUnsupportedUserState:  ECONFLICT,
-	CognitoUnsupportedOperation:  EFORBIDDEN,
-	CognitoInternalError:         EINTERNAL,
-	CognitoScopeDoesNotExist:     EINVALID,
-	CognitoRefreshTokenReuse:     EUNAUTHORIZED,
-	CognitoGroupExists:           ECONFLICT,
-	CognitoCodeMismatch:          EINVALID,
-	CognitoExpiredCode:           EINVALID,
-	CognitoCodeDeliveryFailure:   EINTERNAL,
+	CognitoNotAuthorized:            EUNAUTHORIZED,
+	CognitoUserNotFound:             ENOTFOUND,
+	CognitoUsernameExists:           ECONFLICT,
+	CognitoInvalidPassword:          EINVALID,
+	CognitoInvalidParameter:         EINVALID,
+	CognitoResourceNotFound:         ENOTFOUND,
+	CognitoTooManyRequests:          ETHROTTLED,
+	CognitoPasswordResetRequired:    EFORBIDDEN,
+	CognitoUserNotConfirmed:         EFORBIDDEN,
+	CognitoLimitExceeded:            EFORBIDDEN,
+	CognitoTooManyFailedAttempts:    ETHROTTLED,
+	CognitoUnsupportedUserState:     ECONFLICT,
+	CognitoUnsupportedOperation:     EFORBIDDEN,
+	CognitoInternalError:            EINTERNAL,
+	CognitoScopeDoesNotExist:        EINVALID,
+	CognitoRefreshTokenReuse:        EUNAUTHORIZED,
+	CognitoGroupExists:              ECONFLICT,
+	CognitoCodeMismatch:             EINVALID,
+	CognitoExpiredCode:              EINVALID,
+	CognitoCodeDeliveryFailure:      EINTERNAL,
+	CognitoEnableSoftwareTokenMFA:   EINVALID,
+	CognitoSoftwareTokenMFANotFound: EFORBIDDEN,
 }
 
 // CognitoError is a user-pool error with the Cognito exception name the
@@ -146,7 +151,8 @@ type CreateUserPoolInput struct {
 	PasswordPolicy *PasswordPolicy
 	// UsernameAttributes: "email" and/or "phone_number".
 	UsernameAttributes []string
-	// MFAConfiguration must be "" or "OFF": Behalf has no MFA.
+	// MFAConfiguration must be "" or "OFF": a new pool has no MFA factor
+	// (SetUserPoolMfaConfig enables TOTP).
 	MFAConfiguration string
 	Tags             map[string]string
 	// AutoVerifiedAttributes, AllowAdminCreateUserOnly and
@@ -159,9 +165,11 @@ type CreateUserPoolInput struct {
 // UpdateUserPoolInput replaces a pool's settings, Cognito-style: a nil
 // PasswordPolicy resets it to the default. Nil Tags are left unchanged.
 type UpdateUserPoolInput struct {
-	PoolID           string
-	PasswordPolicy   *PasswordPolicy
-	MFAConfiguration string // "" or "OFF"
+	PoolID         string
+	PasswordPolicy *PasswordPolicy
+	// MFAConfiguration "" leaves the pool's unchanged; ON and OPTIONAL
+	// need its software token factor enabled.
+	MFAConfiguration string
 	Tags             map[string]string
 	// AutoVerifiedAttributes, AllowAdminCreateUserOnly and
 	// VerificationMessage replace the pool's, as in UserPool.
@@ -304,6 +312,7 @@ type IssueTokensInput struct {
 type UserPoolService interface {
 	PoolGroupService
 	PoolSignUpService     // poolcode.go
+	PoolMFAService        // usermfa.go
 	UserPoolDomainService // userpooldomain.go
 
 	// CreateUserPool returns InvalidParameterException.

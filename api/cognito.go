@@ -21,7 +21,8 @@ import (
 // members. Administration operations are SigV4-signed with the signing name
 // cognito-idp (CognitoAuth, root key only); the operations the SDK sends
 // anonymously (InitiateAuth, RespondToAuthChallenge, GetUser,
-// ChangePassword, GlobalSignOut, RevokeToken, GetTokensFromRefreshToken)
+// ChangePassword, GlobalSignOut, RevokeToken, GetTokensFromRefreshToken,
+// AssociateSoftwareToken, VerifySoftwareToken, SetUserMFAPreference)
 // are authorized by what they carry: a client id and SECRET_HASH, an
 // access token or a refresh token.
 //
@@ -112,6 +113,10 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"AdminListGroupsForUser":   admin(s.cognitoAdminListGroupsForUser),
 		"ListUsersInGroup":         admin(s.cognitoListUsersInGroup),
 
+		"SetUserPoolMfaConfig":      admin(s.cognitoSetUserPoolMfaConfig),
+		"GetUserPoolMfaConfig":      admin(s.cognitoGetUserPoolMfaConfig),
+		"AdminSetUserMFAPreference": admin(s.cognitoAdminSetUserMFAPreference),
+
 		"AdminInitiateAuth":           admin(s.cognitoAdminInitiateAuth),
 		"AdminRespondToAuthChallenge": admin(s.cognitoAdminRespondToAuthChallenge),
 
@@ -127,6 +132,9 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"ResendConfirmationCode":    anon(s.cognitoResendConfirmationCode),
 		"ForgotPassword":            anon(s.cognitoForgotPassword),
 		"ConfirmForgotPassword":     anon(s.cognitoConfirmForgotPassword),
+		"AssociateSoftwareToken":    anon(s.cognitoAssociateSoftwareToken),
+		"VerifySoftwareToken":       anon(s.cognitoVerifySoftwareToken),
+		"SetUserMFAPreference":      anon(s.cognitoSetUserMFAPreference),
 	}
 }
 

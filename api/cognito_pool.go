@@ -221,7 +221,7 @@ func (s *Server) userPoolOut(p *behalf.UserPool) userPoolWire {
 			SignInPolicy: &signInPolicyWire{AllowedFirstAuthFactors: []string{"PASSWORD"}},
 		},
 		CreationDate: epoch(p.CreatedAt), LastModifiedDate: epoch(p.UpdatedAt),
-		MfaConfiguration: "OFF", UsernameAttributes: p.UsernameAttributes,
+		MfaConfiguration: mfaConfigurationOut(p.MFAConfiguration), UsernameAttributes: p.UsernameAttributes,
 		UsernameConfiguration: map[string]bool{"CaseSensitive": true},
 		UserPoolTags:          p.Tags, DeletionProtection: "INACTIVE",
 		SchemaAttributes: standardSchema,

@@ -17,7 +17,7 @@ import (
 const userPoolColumns = `id, name, password_minimum_length, password_require_uppercase, password_require_lowercase,
 	password_require_numbers, password_require_symbols, temporary_password_validity_days,
 	username_attributes, domain, tags, created_at, updated_at,
-	auto_verified_attributes, allow_admin_create_user_only, verification_message`
+	auto_verified_attributes, allow_admin_create_user_only, verification_message, mfa_configuration, software_token_mfa`
 
 // CreateUserPool inserts p. It returns ECONFLICT if the id exists.
 func (db *DB) CreateUserPool(ctx context.Context, p *behalf.UserPool) error {
@@ -78,10 +78,10 @@ func insertUserPool(ctx context.Context, c conn, p *behalf.UserPool) error {
 		return fmt.Errorf("insert user pool %q: %w", p.ID, err)
 	}
 	pp := p.PasswordPolicy
-	_, err = c.exec(ctx, "INSERT INTO user_pools ("+userPoolColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO user_pools ("+userPoolColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		p.ID, p.Name, pp.MinimumLength, pp.RequireUppercase, pp.RequireLowercase, pp.RequireNumbers,
 		pp.RequireSymbols, pp.TemporaryPasswordValidityDays, e.usernameAttrs, p.Domain, e.tags,
-		micros(p.CreatedAt), micros(p.UpdatedAt), e.autoVerified, p.AllowAdminCreateUserOnly, e.message)
+		micros(p.CreatedAt), micros(p.UpdatedAt), e.autoVerified, p.AllowAdminCreateUserOnly, e.message, p.MFAConfiguration, p.SoftwareTokenMFA)
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert user pool %q", p.ID), p.ID,
 			fmt.Sprintf("User pool %s already exists.", p.ID))
@@ -113,11 +113,12 @@ func updateUserPool(ctx context.Context, c conn, p *behalf.UserPool) error {
 	_, err = c.exec(ctx, `UPDATE user_pools SET name = ?, password_minimum_length = ?, password_require_uppercase = ?,
 		password_require_lowercase = ?, password_require_numbers = ?, password_require_symbols = ?,
 		temporary_password_validity_days = ?, username_attributes = ?, domain = ?, tags = ?, updated_at = ?,
-		auto_verified_attributes = ?, allow_admin_create_user_only = ?, verification_message = ?
+		auto_verified_attributes = ?, allow_admin_create_user_only = ?, verification_message = ?,
+		mfa_configuration = ?, software_token_mfa = ?
 		WHERE id = ?`,
 		p.Name, pp.MinimumLength, pp.RequireUppercase, pp.RequireLowercase, pp.RequireNumbers, pp.RequireSymbols,
 		pp.TemporaryPasswordValidityDays, e.usernameAttrs, p.Domain, e.tags, micros(p.UpdatedAt),
-		e.autoVerified, p.AllowAdminCreateUserOnly, e.message, p.ID)
+		e.autoVerified, p.AllowAdminCreateUserOnly, e.message, p.MFAConfiguration, p.SoftwareTokenMFA, p.ID)
 	if err != nil {
 		return fmt.Errorf("update user pool %q: %w", p.ID, err)
 	}
@@ -192,7 +193,7 @@ func scanUserPool(s scanner) (*behalf.UserPool, error) {
 	pp := &p.PasswordPolicy
 	err := s.Scan(&p.ID, &p.Name, &pp.MinimumLength, &pp.RequireUppercase, &pp.RequireLowercase, &pp.RequireNumbers,
 		&pp.RequireSymbols, &pp.TemporaryPasswordValidityDays, &attrsJSON, &p.Domain, &tagsJSON, &created, &updated,
-		&autoVerified, &p.AllowAdminCreateUserOnly, &msg)
+		&autoVerified, &p.AllowAdminCreateUserOnly, &msg, &p.MFAConfiguration, &p.SoftwareTokenMFA)
 	if err != nil {
 		return nil, err
 	}

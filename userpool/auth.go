@@ -133,11 +133,7 @@ func (s *Service) passwordAuth(ctx context.Context, pool *behalf.UserPool, clien
 	}
 	switch u.Status {
 	case behalf.UserConfirmed:
-		tokens, err := s.issue(ctx, issueRequest{pool: pool, client: client, user: u, authTime: s.now(), newRefresh: true})
-		if err != nil {
-			return nil, err
-		}
-		return &behalf.AuthResult{Tokens: tokens}, nil
+		return s.signedIn(ctx, pool, client, u, username)
 	case behalf.UserForceChangePassword:
 		return s.newPasswordChallenge(ctx, pool, client, u, username)
 	}
@@ -217,7 +213,9 @@ func (s *Service) authenticate(ctx context.Context, pool *behalf.UserPool, name 
 		}
 		return nil, notAuthorized(msgIncorrect)
 	}
-	if l != nil {
+	// A user MFA is asked of keeps its failures until the code is right
+	// (mfa.go).
+	if l != nil && (u == nil || mfaChallenge(pool, u) == "") {
 		if err := s.Store.DeletePoolLockout(ctx, pool.ID, key); err != nil {
 			return nil, internal("reset lockout", err)
 		}

@@ -28,6 +28,9 @@ func (s *Service) CreateUserPool(ctx context.Context, in behalf.CreateUserPoolIn
 	if err != nil {
 		return nil, err
 	}
+	if in.MFAConfiguration != "" && in.MFAConfiguration != behalf.MFAOff {
+		return nil, invalidParameter("A new user pool has no MFA factor: create it with MfaConfiguration OFF, then enable software token MFA with SetUserPoolMfaConfig.")
+	}
 	now := s.now()
 	if err := validateSignUpSettings(in.AutoVerifiedAttributes, in.VerificationMessage); err != nil {
 		return nil, err
@@ -35,7 +38,7 @@ func (s *Service) CreateUserPool(ctx context.Context, in behalf.CreateUserPoolIn
 	p := &behalf.UserPool{
 		Name: in.Name, PasswordPolicy: policy, UsernameAttributes: slices.Clone(in.UsernameAttributes),
 		AutoVerifiedAttributes: slices.Clone(in.AutoVerifiedAttributes), AllowAdminCreateUserOnly: in.AllowAdminCreateUserOnly,
-		VerificationMessage: in.VerificationMessage, Tags: in.Tags, CreatedAt: now, UpdatedAt: now,
+		VerificationMessage: in.VerificationMessage, MFAConfiguration: behalf.MFAOff, Tags: in.Tags, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.insertPool(ctx, p); err != nil {
 		return nil, err
@@ -73,8 +76,10 @@ func validatePool(name string, policy *behalf.PasswordPolicy, usernameAttrs []st
 			return behalf.PasswordPolicy{}, invalidParameter("UsernameAttributes may hold email and phone_number, once each.")
 		}
 	}
-	if mfa != "" && mfa != "OFF" {
-		return behalf.PasswordPolicy{}, invalidParameter("MfaConfiguration must be OFF: Behalf has no MFA.")
+	switch mfa {
+	case "", behalf.MFAOff, behalf.MFAOn, behalf.MFAOptional:
+	default:
+		return behalf.PasswordPolicy{}, invalidParameter("1 validation error detected: Value '%s' at 'mfaConfiguration' failed to satisfy constraint: Member must satisfy enum value set: [OFF, ON, OPTIONAL]", mfa)
 	}
 	if err := validateTags(tags); err != nil {
 		return behalf.PasswordPolicy{}, err
@@ -147,7 +152,8 @@ func (s *Service) DescribeUserPool(ctx context.Context, poolID string) (*behalf.
 }
 
 // UpdateUserPool replaces the password policy (nil: the default) and, when
-// given, the tags.
+// given, the tags and MfaConfiguration ("" leaves it; ON and OPTIONAL need
+// the software token factor, see SetUserPoolMfaConfig).
 func (s *Service) UpdateUserPool(ctx context.Context, in behalf.UpdateUserPoolInput) (*behalf.UserPool, error) {
 	cur, err := s.getPool(ctx, in.PoolID)
 	if err != nil {
@@ -168,11 +174,21 @@ func (s *Service) UpdateUserPool(ctx context.Context, in behalf.UpdateUserPoolIn
 		if in.Tags != nil {
 			p.Tags = in.Tags
 		}
+		if in.MFAConfiguration != "" {
+			p.MFAConfiguration = in.MFAConfiguration
+			if err := checkMFAConfig(p); err != nil {
+				return err
+			}
+		}
 		p.UpdatedAt = s.now()
 		return nil
 	})
 	if isNotFound(err) {
 		return nil, poolNotFound(in.PoolID)
+	}
+	var ce *behalf.CognitoError
+	if err != nil && asCognito(err, &ce) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, internal("update pool", err)

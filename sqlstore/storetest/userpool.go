@@ -30,6 +30,7 @@ func newUserPool(id string) *behalf.UserPool {
 		UsernameAttributes:       []string{"email", "phone_number"},
 		AutoVerifiedAttributes:   []string{"email"},
 		AllowAdminCreateUserOnly: true,
+		MFAConfiguration:         behalf.MFAOff,
 		VerificationMessage:      behalf.VerificationMessage{EmailSubject: "Ünïcode ✓", EmailMessage: "Code: {####}", SMSMessage: "{####} is your code"},
 		Domain:                   "login-example",
 		Tags:                     map[string]string{"team": "identity", "ünïcode": "✓"},

@@ -41,6 +41,13 @@ type authRequest struct {
 	PendingUser    string    `json:"pending_user,omitempty"`
 	PendingBrowser string    `json:"pending_browser,omitempty"`
 	PendingAt      time.Time `json:"pending_at,omitzero"`
+	// PendingStep is what the pending user must do next: "" (a new
+	// password), stepMFA or stepMFASetup. TOTPSecret and TOTPURI are the
+	// secret the MFA setup page shows until a code of it is verified
+	// (sealed with the request, like all of it).
+	PendingStep string `json:"pending_step,omitempty"`
+	TOTPSecret  string `json:"totp_secret,omitempty"`
+	TOTPURI     string `json:"totp_uri,omitempty"`
 
 	// Set when the user signed in and the code was issued.
 	Username string    `json:"username,omitempty"`

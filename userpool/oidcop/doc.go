@@ -9,7 +9,10 @@
 //	                       │ no session cookie
 //	                       ▼
 //	GET  /{pool}/login?request=ID  ──POST──▶ password (AuthenticatePassword)
-//	                       │                  └─ temporary password ─▶ new password (AdminSetUserPassword)
+//	                       │                  ├─ temporary password ─▶ new password (AdminSetUserPassword)
+//	                       │                  └─ MFA (LoginMFA) ─303─▶ GET login: TOTP code (CheckLoginCode),
+//	                       │                       or under MFA ON a new token (BeginLoginTOTPSetup,
+//	                       │                       CompleteLoginTOTPSetup)
 //	                       │  view=signup|confirm|forgot|reset: sign-up and password reset (signup.go)
 //	                       ▼
 //	302  redirect_uri?code=…&state=…  + session cookie

@@ -91,12 +91,16 @@ func (p *Provider) signInError(ctx context.Context, err error) (int, string) {
 		return http.StatusTooManyRequests, msg
 	case behalf.CognitoUserNotConfirmed, behalf.CognitoPasswordResetRequired, behalf.CognitoLimitExceeded:
 		return http.StatusForbidden, msg
-	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword, behalf.CognitoCodeMismatch, behalf.CognitoExpiredCode:
+	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword, behalf.CognitoExpiredCode:
 		return http.StatusBadRequest, msg
 	case behalf.CognitoUsernameExists:
 		return http.StatusConflict, msg
 	case behalf.CognitoCodeDeliveryFailure:
 		return http.StatusServiceUnavailable, msg
+	case behalf.CognitoCodeMismatch, behalf.CognitoEnableSoftwareTokenMFA:
+		return http.StatusBadRequest, "That code is not right, or was used already. Check it and try again."
+	case behalf.CognitoSoftwareTokenMFANotFound:
+		return http.StatusForbidden, msg
 	}
 	p.logFailure(ctx, "sign-in", err)
 	return http.StatusInternalServerError, genericFailure

@@ -18,7 +18,7 @@ const (
 
 // loginForm is what the login page shows.
 type loginForm struct {
-	Step      string // stepPassword, stepNewPassword, or a view of signup.go
+	Step      string // stepPassword, stepNewPassword, stepMFA, stepMFASetup, or a view of signup.go
 	RequestID string
 	Username  string
 	Error     string
@@ -32,6 +32,10 @@ type loginForm struct {
 	// the page says so and names RedirectHost, where the code goes.
 	Registered   bool
 	RedirectHost string
+	// TOTPSecret and TOTPURI are the MFA setup page's new secret (base32)
+	// and its otpauth:// URI.
+	TOTPSecret string
+	TOTPURI    template.URL
 
 	pool        string
 	redirectURI string
@@ -195,7 +199,7 @@ a{color:#1a5fb4}`
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{if eq .Step "new_password"}}Choose a new password{{else if eq .Step "signup"}}Sign up{{else if eq .Step "confirm"}}Confirm your account{{else if eq .Step "forgot"}}Forgot your password?{{else if eq .Step "reset"}}Reset your password{{else}}Sign in{{end}} · {{.AppName}}</title>
+<title>{{if eq .Step "new_password"}}Choose a new password{{else if eq .Step "mfa"}}Enter your verification code{{else if eq .Step "mfa_setup"}}Set up two-step verification{{else if eq .Step "signup"}}Sign up{{else if eq .Step "confirm"}}Confirm your account{{else if eq .Step "forgot"}}Forgot your password?{{else if eq .Step "reset"}}Reset your password{{else}}Sign in{{end}} · {{.AppName}}</title>
 <style>` + pageStyle + `</style>
 </head>
 <body><main>
@@ -209,6 +213,12 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <p>Enter your username. If your account has a verified email address, we send a code to it.</p>
 {{else if eq .Step "reset"}}<h1>Reset your password</h1>
 <p>If your account has a verified email address, we sent a code to it. Enter the code and a new password.</p>
+{{else if eq .Step "mfa"}}<h1>Enter your verification code</h1>
+<p>Open your authenticator app and enter the 6-digit code it shows for <strong>{{.AppName}}</strong>.</p>
+{{else if eq .Step "mfa_setup"}}<h1>Set up two-step verification</h1>
+<p><strong>{{.AppName}}</strong> asks for a code from an authenticator app at every sign-in. Add this account to your app with the key below (or the link, on this device), then enter the 6-digit code the app shows.</p>
+<p><label for="totp-secret">Key</label><code id="totp-secret" style="font-size:1.1rem;letter-spacing:.08em;word-break:break-all">{{.TOTPSecret}}</code></p>
+<p><a id="totp-uri" href="{{.TOTPURI}}" style="word-break:break-all">{{.TOTPURI}}</a></p>
 {{else}}<h1>Sign in</h1>
 <p>to continue to <strong>{{.AppName}}</strong></p>
 {{end}}{{if .Registered}}<p id="registered-notice" class="caution">{{.AppName}} registered itself with this sign-in page; an administrator did not add it. Continue only if you started this sign-in from it: you will be sent to <strong>{{.RedirectHost}}</strong>.</p>
@@ -223,6 +233,10 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <label for="confirm_password">Confirm new password</label>
 <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" required>
 <button type="submit">Set password and sign in</button>
+{{else if or (eq .Step "mfa") (eq .Step "mfa_setup")}}<input type="hidden" name="step" value="{{.Step}}">
+<label for="code">Verification code</label>
+<input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9 ]{6,7}" maxlength="7" autocomplete="one-time-code" required autofocus{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
+<button type="submit">{{if eq .Step "mfa_setup"}}Verify and sign in{{else}}Sign in{{end}}</button>
 {{else if eq .Step "password"}}<label for="username">Username</label>
 <input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
 <label for="password">Password</label>
