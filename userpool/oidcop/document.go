@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -128,7 +129,7 @@ func documentRefused(why string) *oidc.Error {
 // documentClient returns the client a metadata document describes, for an
 // authorization request of the pool on ctx: fetched (or cached), checked,
 // and kept as the pool's app client.
-func (p *Provider) documentClient(ctx context.Context, pool *behalf.UserPool, clientID string) (*client, error) {
+func (p *Provider) documentClient(ctx context.Context, pool *behalf.UserPool, clientID, redirectURI string) (*client, error) {
 	dc, _ := p.svc.(DocumentClients)
 	if !p.documentsOn() {
 		return nil, errInvalidRequestNoRedirect("The client_id is not a client of this user pool.")
@@ -147,6 +148,10 @@ func (p *Provider) documentClient(ctx context.Context, pool *behalf.UserPool, cl
 	in, err := parseDocument(body, clientID, pool.ID, mode)
 	if err != nil {
 		return nil, err
+	}
+	if redirectURI != "" && !slices.Contains(in.CallbackURLs, redirectURI) {
+		// Checked again by VerifyAuthRequest; here so that nothing is kept.
+		return nil, errInvalidRequestNoRedirect("The redirect_uri is not one of this client's callback URLs.")
 	}
 	id := dc.DocumentClientID(pool.ID, clientID)
 	app, err := p.store.GetAppClient(ctx, id)

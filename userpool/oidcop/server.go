@@ -114,7 +114,7 @@ func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthR
 	var c *client
 	var err error
 	if isDocumentClientID(d.ClientID) {
-		c, err = s.p.documentClient(ctx, poolFrom(ctx), d.ClientID)
+		c, err = s.p.documentClient(ctx, poolFrom(ctx), d.ClientID, d.RedirectURI)
 	} else {
 		c, err = s.p.lookupClient(ctx, poolFrom(ctx).ID, d.ClientID)
 	}
