@@ -377,6 +377,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log),
 		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
 		oidcop.WithRegistrationLimit(c.PoolMaxRegisteredClients),
+		oidcop.WithClientMetadataDocuments(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}),
 		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),
 	}
 	if m.Now != nil {
