@@ -122,7 +122,7 @@ func TestClientIDMetadataDocument(t *testing.T) {
 		!strings.Contains(page, "this app identifies itself as <strong>"+host+"</strong>") {
 		t.Fatalf("login page: %d\n%s", resp.StatusCode, page)
 	}
-	resp, body = e.signIn(c, loginURL, hiddenFields(page), "alice", alicePassword)
+	resp, _ = e.signIn(c, loginURL, hiddenFields(page), "alice", alicePassword)
 	code := e.code(resp, "st")
 
 	tr, _ := e.post("/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {code},
