@@ -172,7 +172,7 @@ func auditList(ctx context.Context, c *cli, args []string) error {
 	var out struct {
 		Events []map[string]any `json:"events"`
 	}
-	in := map[string]any{"kind": c.str("kind"), "limit": c.fs.Lookup("limit").Value.(flagGetter).Get()}
+	in := map[string]any{"kind": c.str("kind"), "limit": c.int("limit")}
 	if err := c.behalfCall(ctx, "ListAuditEvents", in, &out); err != nil {
 		return err
 	}

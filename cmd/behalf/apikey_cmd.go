@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -23,7 +22,7 @@ var vaultCommands = map[string]command{
 	"get": {usage: "", short: "Show the token vault and its encryption.", run: vaultGet},
 }
 
-func apiKeyFlags(fs *flag.FlagSet) {
+func apiKeyFlags(fs *flagSet) {
 	fs.String("api-key-file", "", "file holding the API key (- for stdin)")
 	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable; create only)")
 }

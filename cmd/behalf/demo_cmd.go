@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -69,25 +68,20 @@ type demoOptions struct {
 	timeout     time.Duration
 }
 
-// runDemo runs `behalf demo`.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// demoSetup defines the flags of `behalf demo`.
+func demoSetup(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
 	var o demoOptions
-	fs := flag.NewFlagSet("behalf demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: behalf demo %s\n\nFlags:\n", demoUsage)
-		fs.PrintDefaults()
-	}
 	fs.BoolVar(&o.interactive, "interactive", false, "consent in your browser instead of headless")
 	fs.StringVar(&o.dataDir, "data-dir", "", "Behalf's data directory, new or empty, kept afterwards (default: a temporary directory, removed)")
 	fs.IntVar(&o.seedFiles, "seed-files", sandbox.DefaultSeedFiles, "files in the sandbox user's Google Drive")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "how long --interactive waits for your consent")
-	if err := fs.Parse(args[1:]); err != nil {
+	return func(ctx context.Context, args []string) error { return runDemo(ctx, o, args, stdout, stderr) }
+}
+
+// runDemo runs `behalf demo`.
+func runDemo(ctx context.Context, o demoOptions, args []string, stdout, stderr io.Writer) error {
+	if err := needNoArgs("demo", args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: demo takes no arguments, got %q", errUsage, fs.Args())
 	}
 	if o.seedFiles < 1 || o.seedFiles > 1000 {
 		return fmt.Errorf("%w: --seed-files must be 1 to 1000", errUsage)

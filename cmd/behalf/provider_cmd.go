@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +19,7 @@ var providerCommands = map[string]command{
 	"delete": {usage: "NAME", short: "Delete an OAuth 2.0 credential provider.", run: providerDelete},
 }
 
-func providerFlags(fs *flag.FlagSet) {
+func providerFlags(fs *flagSet) {
 	fs.String("vendor", "", "GoogleOauth2, GithubOauth2, MicrosoftOauth2, SlackOauth2, SalesforceOauth2, AtlassianOauth2, LinkedinOauth2, CustomOauth2, or another AgentCore vendor (OktaOauth2, Auth0Oauth2, XOauth2, DropboxOauth2, ...: see docs/api.md)")
 	fs.String("client-id", "", "the OAuth client id registered at the provider")
 	fs.String("client-secret-file", "", "file holding the client secret (- for stdin)")

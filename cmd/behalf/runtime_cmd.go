@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -37,7 +36,7 @@ var runtimeCommands = map[string]command{
 	"delete": {usage: "ID|NAME", short: "Delete an agent runtime and its workload identity.", run: runtimeDelete},
 }
 
-func runtimeFlags(fs *flag.FlagSet) {
+func runtimeFlags(fs *flagSet) {
 	fs.String("upstream", "", "http(s) base URL of the running agent (it serves POST /invocations and GET /ping); required")
 	fs.String("description", "", "a description")
 	fs.String("role-arn", "", "an IAM role ARN to record (AgentCore requires one; Behalf only stores it)")

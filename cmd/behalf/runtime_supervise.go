@@ -94,7 +94,7 @@ func runtimeSupervise(ctx context.Context, c *cli, name string, argv []string) (
 	if err != nil {
 		return fmt.Errorf("cannot run the agent: %w", err)
 	}
-	stdout, stderr := supervise.NewOutput(c.stdout), supervise.NewOutput(c.fs.Output())
+	stdout, stderr := supervise.NewOutput(c.stdout), supervise.NewOutput(c.stderr)
 	status := stderr.Lines("behalf: ")
 
 	port, err := supervise.FreeLoopbackPort()
@@ -125,7 +125,7 @@ func runtimeSupervise(ctx context.Context, c *cli, name string, argv []string) (
 	if err != nil {
 		return err
 	}
-	deleteOnExit := c.fs.Lookup("delete-on-exit").Value.(flagGetter).Get().(bool)
+	deleteOnExit := c.bool("delete-on-exit")
 	if err := c.printSupervisedRuntime(rt, name, upstream, tags); err != nil {
 		return err
 	}

@@ -96,6 +96,18 @@ func NewMain(logOut io.Writer) *Main {
 
 // ParseFlags reads the serve flags.
 func (m *Main) ParseFlags(args []string) error {
+	fs := m.flagSet()
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	return m.Config.Validate()
+}
+
+// flagSet defines the serve flags on m.Config.
+func (m *Main) flagSet() *flag.FlagSet {
 	c := &m.Config
 	fs := flag.NewFlagSet("behalf serve", flag.ContinueOnError)
 	fs.SetOutput(m.logOut)
@@ -118,13 +130,23 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&c.PoolDomainSuffix, "pool-domain-suffix", c.PoolDomainSuffix, "serve user pools' prefix domains (CreateUserPoolDomain) at PREFIX.SUFFIX, e.g. auth.example.com; the operator's DNS and TLS point them at the public URL's host and port")
 	fs.Var((*multi)(&c.PoolDomains), "pool-domain", "a custom domain (host name) user pools may create with CreateUserPoolDomain and Behalf serves, e.g. login.example.com (repeatable)")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return fs
+}
+
+// serveSetup is `behalf serve` in the command tree: the serve flags, as
+// ParseFlags defines them, parsed by pflag like every command's.
+func serveSetup(fs *flagSet, _, stderr io.Writer) func(context.Context, []string) error {
+	m := NewMain(stderr)
+	fs.AddGoFlagSet(m.flagSet())
+	return func(ctx context.Context, args []string) error {
+		if err := needNoArgs("serve", args); err != nil {
+			return err
+		}
+		if err := m.Config.Validate(); err != nil {
+			return usageError{err: err}
+		}
+		return m.Run(ctx)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
-	}
-	return c.Validate()
 }
 
 // Validate reports every problem with the configuration at once.

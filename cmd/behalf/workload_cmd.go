@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -20,7 +19,7 @@ var workloadCommands = map[string]command{
 	"delete": {usage: "NAME", short: "Delete a workload identity.", run: workloadDelete},
 	"set-binding": {usage: "NAME --issuer URL --client-id ID [--client-secret-file F] [--redirect-url URL]",
 		short: "Let Behalf complete the workload's connections itself: its users sign in with this OpenID provider at " + behalf.BindPath + " (--issuer '' removes it).",
-		run:   workloadSetBinding, flags: func(fs *flag.FlagSet) {
+		run:   workloadSetBinding, flags: func(fs *flagSet) {
 			fs.String("issuer", "", "issuer URL: a user pool's ({public-url}/{poolId}) or a registered trusted issuer's")
 			fs.String("client-id", "", "client id at the issuer; its redirect URI must be {public-url}"+behalf.SignInCallbackPath)
 			fs.String("client-secret-file", "", "file holding the client's secret (- for stdin; omit for a public client)")
@@ -28,7 +27,7 @@ var workloadCommands = map[string]command{
 		}},
 }
 
-func workloadFlags(fs *flag.FlagSet) {
+func workloadFlags(fs *flagSet) {
 	fs.Var(&multi{}, "return-url", "an allowed OAuth return URL (repeatable; matched exactly)")
 	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable; create only)")
 }
