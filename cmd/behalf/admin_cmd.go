@@ -78,6 +78,7 @@ func (c *cli) behalfCall(ctx context.Context, op string, in, out any) error {
 		json.Unmarshal(b, &e)
 		return fmt.Errorf("%s: %s", e.Type, e.Message)
 	}
+	c.wire.record(op, b)
 	if out != nil && len(b) > 0 {
 		return json.Unmarshal(b, out)
 	}
@@ -110,13 +111,16 @@ func keyList(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return c.print(out, func(w io.Writer) {
+		var rows [][]string
 		for _, k := range out.AccessKeys {
 			scope, _ := k["workloadName"].(string)
 			if scope == "" {
 				scope = "(root)"
 			}
-			fmt.Fprintf(w, "%-24s %s\n", k["accessKeyId"], scope)
+			id, _ := k["accessKeyId"].(string)
+			rows = append(rows, []string{id, scope})
 		}
+		table(w, []string{"ACCESS KEY ID", "SCOPE"}, rows)
 	})
 }
 
@@ -152,9 +156,22 @@ func issuerList(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return c.print(out, func(w io.Writer) {
+		var rows [][]string
 		for _, i := range out.Issuers {
-			fmt.Fprintf(w, "%s\n", i["issuer"])
+			iss, _ := i["issuer"].(string)
+			var auds []string
+			if a, ok := i["audiences"].([]any); ok {
+				for _, v := range a {
+					auds = append(auds, fmt.Sprint(v))
+				}
+			}
+			aud := strings.Join(auds, ",")
+			if aud == "" {
+				aud = "(any)"
+			}
+			rows = append(rows, []string{iss, aud})
 		}
+		table(w, []string{"ISSUER", "AUDIENCES"}, rows)
 	})
 }
 

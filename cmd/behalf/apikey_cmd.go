@@ -96,9 +96,11 @@ func apiKeyList(ctx context.Context, c *cli, args []string) error {
 		items = append(items, page.CredentialProviders...)
 	}
 	return c.print(map[string]any{"CredentialProviders": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-32s %s\n", aws.ToString(it.Name), aws.ToString(it.CredentialProviderArn))
+			rows = append(rows, []string{aws.ToString(it.Name), aws.ToString(it.CredentialProviderArn)})
 		}
+		table(w, []string{"NAME", "ARN"}, rows)
 	})
 }
 

@@ -83,7 +83,7 @@ func TestBenchCommand(t *testing.T) {
 	if p, err := cog.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)}); err != nil || len(p.UserPools) != 0 {
 		t.Errorf("user pools left: %+v %v", p, err)
 	}
-	if grants, err := cliRun(t, s, "grant", "list"); err != nil || !strings.Contains(grants, "No grants.") {
+	if grants, err := cliRun(t, s, "grant", "list"); err != nil || strings.Count(strings.TrimSpace(grants), "\n") != 0 {
 		t.Errorf("grants left: %s %v", grants, err)
 	}
 }

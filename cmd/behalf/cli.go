@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -106,7 +107,7 @@ func nounCommand(ctx context.Context, n noun, stdout, stderr io.Writer) *cobra.C
 // leafCommand builds the cobra command of one verb.
 func leafCommand(ctx context.Context, verb string, cmd command, deprecated string, stdout, stderr io.Writer) *cobra.Command {
 	use, long, _ := strings.Cut(cmd.usage, "\n")
-	c := &cli{stdout: stdout, stderr: stderr}
+	c := &cli{stdout: stdout, stderr: stderr, wire: &wireLog{}}
 	lc := &cobra.Command{
 		Use:   strings.TrimSpace(verb + " " + use),
 		Short: cmd.short,
@@ -255,6 +256,7 @@ func (c *cli) client(ctx context.Context) (*bedrockagentcorecontrol.Client, erro
 	return bedrockagentcorecontrol.NewFromConfig(cfg, func(o *bedrockagentcorecontrol.Options) {
 		o.BaseEndpoint = aws.String(c.baseEndpoint())
 		o.RetryMaxAttempts = 2
+		o.HTTPClient = wireClient{next: o.HTTPClient, log: c.wire}
 	}), nil
 }
 
@@ -321,6 +323,17 @@ func stripMetadata(v any) any {
 	}
 	delete(m, "ResultMetadata")
 	return m
+}
+
+// table writes rows under a header row, aligned in columns; an empty list
+// prints the header only, in every list command.
+func table(w io.Writer, header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
 }
 
 func needArgs(args []string, n int, what string) error {

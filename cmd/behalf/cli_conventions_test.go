@@ -3,10 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/spf13/cobra"
 )
 
@@ -119,5 +132,196 @@ func TestCLIVersion(t *testing.T) {
 	}
 	if code, out2, _ := cliMain(t, "--version"); code != 0 || out2 != out {
 		t.Fatalf("behalf --version: exit %d, %q, want %q", code, out2, out)
+	}
+}
+
+// lastBody is an SDK HTTP client that keeps the last response body.
+type lastBody struct{ body []byte }
+
+func (l *lastBody) Do(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		return nil, err
+	}
+	l.body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(l.body))
+	return resp, err
+}
+
+// cliJSON runs a command with -o json and decodes what it printed.
+func cliJSON(t *testing.T, s *testServer, args ...string) any {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	args = append(args, "-o", "json", "--endpoint-url", s.URL, "--data-dir", s.DataDir)
+	if err := run(context.Background(), args, &out, &errOut); err != nil {
+		t.Fatalf("behalf %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	var doc any
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("behalf %s printed %q: %v", strings.Join(args, " "), out.String(), err)
+	}
+	return doc
+}
+
+// wireJSON decodes a wire response body.
+func wireJSON(t *testing.T, b []byte) any {
+	t.Helper()
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("wire body %q: %v", b, err)
+	}
+	return doc
+}
+
+// Ensure -o json prints what the server sent, as the aws CLI prints it
+// (the service's member names and nesting, list pages merged), compared
+// with the wire response the official SDK client received for the same
+// call; -o yaml the same document; and that list commands print a header
+// row, and only it when the list is empty.
+func TestCLIOutputWire(t *testing.T) {
+	isolateAWSEnv(t)
+	agent := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer agent.Close()
+	s := mustRunMain(t, "", "--allow-private-endpoints")
+	ctx := context.Background()
+	rec := &lastBody{}
+	control := ctl.New(ctl.Options{BaseEndpoint: aws.String(s.URL), Region: "us-east-1", RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(s.KeyID, s.Secret, ""), HTTPClient: rec})
+	cognito := cip.New(cip.Options{BaseEndpoint: aws.String(s.URL), Region: "us-east-1", RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(s.KeyID, s.Secret, ""), HTTPClient: rec})
+
+	for _, list := range [][]string{{"workload", "list"}, {"provider", "list"}, {"apikey", "list"}, {"runtime", "list"},
+		{"userpool", "list"}, {"issuer", "list"}, {"grant", "list"}} {
+		out, err := cliRun(t, s, list...)
+		if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 1 || lines[0] != strings.ToUpper(lines[0]) {
+			t.Errorf("behalf %s on an empty server printed %q (%v); want the header row only", strings.Join(list, " "), out, err)
+		}
+	}
+
+	if out, err := cliRun(t, s, "runtime", "create", "wire_agent", "--upstream", agent.URL, "--header-allowlist", "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Wire"); err != nil {
+		t.Fatalf("runtime create: %v\n%s", err, out)
+	}
+	rts, err := control.ListAgentRuntimes(ctx, &ctl.ListAgentRuntimesInput{})
+	if err != nil || len(rts.AgentRuntimes) != 1 {
+		t.Fatalf("ListAgentRuntimes: %v", err)
+	}
+	id := aws.ToString(rts.AgentRuntimes[0].AgentRuntimeId)
+	if _, err := control.GetAgentRuntime(ctx, &ctl.GetAgentRuntimeInput{AgentRuntimeId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	wire := wireJSON(t, rec.body)
+	got := cliJSON(t, s, "runtime", "get", id)
+	if !reflect.DeepEqual(got, wire) {
+		t.Fatalf("runtime get -o json printed\n%v\nthe wire answer is\n%v", got, wire)
+	}
+	uri := got.(map[string]any)["agentRuntimeArtifact"].(map[string]any)["containerConfiguration"].(map[string]any)["containerUri"]
+	if uri != agent.URL {
+		t.Fatalf("agentRuntimeArtifact.containerConfiguration.containerUri = %v", uri)
+	}
+	var y bytes.Buffer
+	if err := run(ctx, []string{"runtime", "get", id, "-o", "yaml", "--endpoint-url", s.URL, "--data-dir", s.DataDir}, &y, io.Discard); err != nil ||
+		!strings.Contains(y.String(), "agentRuntimeArtifact:\n  containerConfiguration:\n    containerUri: "+agent.URL) {
+		t.Fatalf("runtime get -o yaml: %v\n%s", err, y.String())
+	}
+
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secretFile, []byte("s3cret"), 0o600)
+	if out, err := cliRun(t, s, "provider", "create", "wire-google", "--vendor", "GoogleOauth2", "--client-id", "ID", "--client-secret-file", secretFile); err != nil {
+		t.Fatalf("provider create: %v\n%s", err, out)
+	}
+	if _, err := control.GetOauth2CredentialProvider(ctx, &ctl.GetOauth2CredentialProviderInput{Name: aws.String("wire-google")}); err != nil {
+		t.Fatal(err)
+	}
+	wire = wireJSON(t, rec.body)
+	if got := cliJSON(t, s, "provider", "get", "wire-google"); !reflect.DeepEqual(got, wire) {
+		t.Fatalf("provider get -o json printed\n%v\nthe wire answer is\n%v", got, wire)
+	}
+	if _, ok := wire.(map[string]any)["oauth2ProviderConfigOutput"].(map[string]any)["googleOauth2ProviderConfig"]; !ok {
+		t.Fatalf("the wire answer has no oauth2ProviderConfigOutput.googleOauth2ProviderConfig: %v", wire)
+	}
+
+	// A list (see TestWireLogPages for several pages).
+	for i := range 3 {
+		if _, err := control.CreateWorkloadIdentity(ctx, &ctl.CreateWorkloadIdentityInput{Name: aws.String(fmt.Sprintf("wire-%d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := control.ListWorkloadIdentities(ctx, &ctl.ListWorkloadIdentitiesInput{MaxResults: aws.Int32(20)}); err != nil {
+		t.Fatal(err)
+	}
+	wire = wireJSON(t, rec.body)
+	if got := cliJSON(t, s, "workload", "list"); !reflect.DeepEqual(got, wire) {
+		t.Fatalf("workload list -o json printed\n%v\nthe wire answer is\n%v", got, wire)
+	}
+	out, err := cliRun(t, s, "workload", "list")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 5 || !strings.HasPrefix(lines[0], "NAME") {
+		t.Fatalf("workload list printed %q (%v); want a header and four rows", out, err)
+	}
+
+	if _, err := cognito.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("wire-pool")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cognito.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)}); err != nil {
+		t.Fatal(err)
+	}
+	wire = wireJSON(t, rec.body)
+	if got := cliJSON(t, s, "userpool", "list"); !reflect.DeepEqual(got, wire) {
+		t.Fatalf("userpool list -o json printed\n%v\nthe wire answer is\n%v", got, wire)
+	}
+
+	// Behalf's own operations: the server's wire names too.
+	if _, err := cliRun(t, s, "access-key", "create", "--workload", "wire-0"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := signedPostAs(t, s, "/behalf/ListAccessKeys", "{}", [2]string{s.KeyID, s.Secret})
+	if code != 200 {
+		t.Fatalf("ListAccessKeys: %d %s", code, body)
+	}
+	if got := cliJSON(t, s, "access-key", "list"); !reflect.DeepEqual(got, wireJSON(t, []byte(body))) {
+		t.Fatalf("access-key list -o json printed\n%v\nthe wire answer is\n%s", got, body)
+	}
+}
+
+// Ensure `behalf key` (access keys) still works under its old name with a
+// deprecation note, and `behalf keys` names the encryption keys.
+func TestCLIAccessKeyRename(t *testing.T) {
+	isolateAWSEnv(t)
+	s := mustRunMain(t, "")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"key", "list", "--endpoint-url", s.URL, "--data-dir", s.DataDir}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errOut.String(), `"key" is deprecated; use "behalf access-key" instead`) || !strings.HasPrefix(out.String(), "ACCESS KEY ID") {
+		t.Fatalf("behalf key list: stdout %q, stderr %q", out.String(), errOut.String())
+	}
+	out.Reset()
+	errOut.Reset()
+	if err := run(context.Background(), []string{"access-key", "list", "--endpoint-url", s.URL, "--data-dir", s.DataDir}, &out, &errOut); err != nil || errOut.Len() != 0 {
+		t.Fatalf("behalf access-key list: %v, stderr %q", err, errOut.String())
+	}
+	_, help, _ := cliMain(t, "--help")
+	if !strings.Contains(help, "access-key") || regexp.MustCompile(`(?m)^  key\s`).MatchString(help) {
+		t.Fatalf("behalf --help lists:\n%s", help)
+	}
+}
+
+// Ensure the pages of a list are printed as one answer, as the aws CLI
+// prints them, and a later operation's answer replaces an earlier one's.
+func TestWireLogPages(t *testing.T) {
+	l := &wireLog{}
+	l.record("GetWorkloadIdentity", []byte(`{"name":"a"}`))
+	l.record("ListWorkloadIdentities", []byte(`{"workloadIdentities":[{"name":"a"}],"nextToken":"t1"}`))
+	l.record("ListWorkloadIdentities", []byte(`{"workloadIdentities":[{"name":"b"},{"name":"c"}]}`))
+	if got, want := string(l.last()), `{"workloadIdentities":[{"name":"a"},{"name":"b"},{"name":"c"}]}`; got != want {
+		t.Fatalf("merged %s, want %s", got, want)
+	}
+	l.record("UpdateWorkloadIdentity", []byte(`{"name":"a","allowedResourceOauth2ReturnUrls":[]}`))
+	if got, want := string(l.last()), `{"name":"a","allowedResourceOauth2ReturnUrls":[]}`; got != want {
+		t.Fatalf("last %s, want %s", got, want)
+	}
+	l.record("DeleteWorkloadIdentity", []byte(`{}`))
+	if l.last() != nil {
+		t.Fatal("an empty answer is printed")
 	}
 }

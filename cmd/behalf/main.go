@@ -198,7 +198,7 @@ func verbless(name string, cmd command) topCommand {
 	use, long, _ := strings.Cut(cmd.usage, "\n")
 	return topCommand{name: name, usage: use, short: cmd.short, long: cmd.short + "\n\n" + strings.TrimSpace(long),
 		setup: func(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
-			c := &cli{stdout: stdout, stderr: stderr, fs: fs}
+			c := &cli{stdout: stdout, stderr: stderr, fs: fs, wire: &wireLog{}}
 			c.clientFlags(fs)
 			if cmd.flags != nil {
 				cmd.flags(fs)

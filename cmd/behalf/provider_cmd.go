@@ -236,9 +236,11 @@ func providerList(ctx context.Context, c *cli, args []string) error {
 		items = append(items, page.CredentialProviders...)
 	}
 	return c.print(map[string]any{"CredentialProviders": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-32s %-18s %s\n", aws.ToString(it.Name), it.CredentialProviderVendor, aws.ToString(it.CredentialProviderArn))
+			rows = append(rows, []string{aws.ToString(it.Name), string(it.CredentialProviderVendor), aws.ToString(it.CredentialProviderArn)})
 		}
+		table(w, []string{"NAME", "VENDOR", "ARN"}, rows)
 	})
 }
 

@@ -247,9 +247,11 @@ func runtimeList(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return c.print(map[string]any{"AgentRuntimes": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-40s %-8s %s\n", it.AgentRuntimeId, it.Status, it.AgentRuntimeArn)
+			rows = append(rows, []string{it.AgentRuntimeId, it.Status, it.AgentRuntimeVersion, it.AgentRuntimeArn})
 		}
+		table(w, []string{"ID", "STATUS", "VERSION", "ARN"}, rows)
 	})
 }
 

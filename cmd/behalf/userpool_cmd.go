@@ -100,6 +100,7 @@ func (c *cli) cognitoClient(ctx context.Context) (*cip.Client, error) {
 	return cip.NewFromConfig(cfg, func(o *cip.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.RetryMaxAttempts = 2
+		o.HTTPClient = wireClient{next: o.HTTPClient, log: c.wire}
 	}), nil
 }
 
@@ -199,9 +200,11 @@ func userPoolList(ctx context.Context, c *cli, args []string) error {
 		pools = append(pools, page.UserPools...)
 	}
 	return c.print(map[string]any{"UserPools": pools}, func(w io.Writer) {
+		var rows [][]string
 		for _, p := range pools {
-			fmt.Fprintf(w, "%-32s %s\n", aws.ToString(p.Id), aws.ToString(p.Name))
+			rows = append(rows, []string{aws.ToString(p.Id), aws.ToString(p.Name)})
 		}
+		table(w, []string{"ID", "NAME"}, rows)
 	})
 }
 
@@ -319,9 +322,11 @@ func userPoolClientList(ctx context.Context, c *cli, args []string) error {
 		clients = append(clients, page.UserPoolClients...)
 	}
 	return c.print(map[string]any{"UserPoolClients": clients}, func(w io.Writer) {
+		var rows [][]string
 		for _, cl := range clients {
-			fmt.Fprintf(w, "%-28s %s\n", aws.ToString(cl.ClientId), aws.ToString(cl.ClientName))
+			rows = append(rows, []string{aws.ToString(cl.ClientId), aws.ToString(cl.ClientName)})
 		}
+		table(w, []string{"CLIENT ID", "NAME"}, rows)
 	})
 }
 
@@ -496,6 +501,7 @@ func userList(ctx context.Context, c *cli, args []string) error {
 		users = append(users, page.Users...)
 	}
 	return c.print(map[string]any{"Users": users}, func(w io.Writer) {
+		var rows [][]string
 		for _, u := range users {
 			email := ""
 			for _, a := range u.Attributes {
@@ -503,12 +509,13 @@ func userList(ctx context.Context, c *cli, args []string) error {
 					email = aws.ToString(a.Value)
 				}
 			}
-			state := ""
+			enabled := "yes"
 			if !u.Enabled {
-				state = " (disabled)"
+				enabled = "no"
 			}
-			fmt.Fprintf(w, "%-32s %-24s %s%s\n", aws.ToString(u.Username), u.UserStatus, email, state)
+			rows = append(rows, []string{aws.ToString(u.Username), string(u.UserStatus), email, enabled})
 		}
+		table(w, []string{"USERNAME", "STATUS", "EMAIL", "ENABLED"}, rows)
 	})
 }
 

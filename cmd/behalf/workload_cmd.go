@@ -116,9 +116,11 @@ func workloadList(ctx context.Context, c *cli, args []string) error {
 		items[i] = item{names[i], arns[i]}
 	}
 	return c.print(map[string]any{"WorkloadIdentities": items}, func(w io.Writer) {
+		rows := make([][]string, len(names))
 		for i := range names {
-			fmt.Fprintf(w, "%-40s %s\n", names[i], arns[i])
+			rows[i] = []string{names[i], arns[i]}
 		}
+		table(w, []string{"NAME", "ARN"}, rows)
 	})
 }
 
