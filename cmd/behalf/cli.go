@@ -397,8 +397,35 @@ func (c *cli) int(name string) int { v, _ := c.fs.GetInt(name); return v }
 // bool returns the value of a bool flag of the current command.
 func (c *cli) bool(name string) bool { v, _ := c.fs.GetBool(name); return v }
 
-// list returns the values of a repeatable flag of the current command.
-func (c *cli) list(name string) []string { return *c.fs.Lookup(name).Value.(*multi) }
+// list returns the values of a repeatable flag of the current command;
+// empty ones are dropped, so that `--flag ”` on update clears the list.
+func (c *cli) list(name string) []string {
+	var out []string
+	for _, v := range *c.fs.Lookup(name).Value.(*multi) {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// keepUnset gives every flag the command line did not set the resource's
+// current value, for an update that changes only the flags given (read,
+// apply the flags, write).
+func (c *cli) keepUnset(current map[string][]string) error {
+	for name, values := range current {
+		f := c.fs.Lookup(name)
+		if f == nil || f.Changed {
+			continue
+		}
+		for _, v := range values {
+			if err := f.Value.Set(v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // set reports whether a flag was given on the command line.
 func (c *cli) set(name string) bool {

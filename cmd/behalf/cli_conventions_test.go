@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
+	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/spf13/cobra"
 )
@@ -323,5 +325,72 @@ func TestWireLogPages(t *testing.T) {
 	l.record("DeleteWorkloadIdentity", []byte(`{}`))
 	if l.last() != nil {
 		t.Fatal("an empty answer is printed")
+	}
+}
+
+// Ensure update commands change only the flags given: they read the
+// resource, apply the flags set, and write it back.
+func TestCLIUpdateOnlyGiven(t *testing.T) {
+	isolateAWSEnv(t)
+	s := mustRunMain(t, "", "--allow-private-endpoints")
+	ctx := context.Background()
+	control := s.client(t)
+	const header = "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Kept"
+	if out, err := cliRun(t, s, "runtime", "create", "upd_agent", "--upstream", "http://127.0.0.1:9/agent", "--description", "kept",
+		"--discovery-url", "https://idp.example.com/.well-known/openid-configuration", "--allowed-client", "c1", "--header-allowlist", header); err != nil {
+		t.Fatalf("runtime create: %v\n%s", err, out)
+	}
+	rts, err := control.ListAgentRuntimes(ctx, &ctl.ListAgentRuntimesInput{})
+	if err != nil || len(rts.AgentRuntimes) != 1 {
+		t.Fatal(err)
+	}
+	id := aws.ToString(rts.AgentRuntimes[0].AgentRuntimeId)
+	if out, err := cliRun(t, s, "runtime", "update", id, "--callback-url", "http://localhost:9090/callback"); err != nil {
+		t.Fatalf("runtime update --callback-url alone: %v\n%s", err, out)
+	}
+	rt, err := control.GetAgentRuntime(ctx, &ctl.GetAgentRuntimeInput{AgentRuntimeId: aws.String(id)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := authorizerOf(rt.AuthorizerConfiguration); upstreamOf(rt.AgentRuntimeArtifact) != "http://127.0.0.1:9/agent" || aws.ToString(rt.Description) != "kept" ||
+		a == nil || !reflect.DeepEqual(a.AllowedClients, []string{"c1"}) || !reflect.DeepEqual(headersOf(rt.RequestHeaderConfiguration), []string{header}) ||
+		rt.EnvironmentVariables["OAUTH2_CALLBACK_URL"] != "http://localhost:9090/callback" {
+		t.Fatalf("after update --callback-url: %+v", rt)
+	}
+	if out, err := cliRun(t, s, "runtime", "update", id, "--discovery-url", ""); err != nil {
+		t.Fatalf("runtime update --discovery-url '': %v\n%s", err, out)
+	}
+	rt, _ = control.GetAgentRuntime(ctx, &ctl.GetAgentRuntimeInput{AgentRuntimeId: aws.String(id)})
+	if authorizerOf(rt.AuthorizerConfiguration) != nil || rt.EnvironmentVariables["OAUTH2_CALLBACK_URL"] == "" {
+		t.Fatalf("after update --discovery-url '': %+v", rt)
+	}
+
+	secretFile := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secretFile, []byte("s3cret"), 0o600)
+	if out, err := cliRun(t, s, "provider", "create", "upd-custom", "--vendor", "CustomOauth2", "--client-id", "old-id", "--client-secret-file", secretFile,
+		"--issuer", "https://idp.example", "--authorization-endpoint", "https://idp.example/a", "--token-endpoint", "https://idp.example/t"); err != nil {
+		t.Fatalf("provider create: %v\n%s", err, out)
+	}
+	if out, err := cliRun(t, s, "provider", "update", "upd-custom", "--client-id", "new-id"); err != nil {
+		t.Fatalf("provider update --client-id alone: %v\n%s", err, out)
+	}
+	p, err := control.GetOauth2CredentialProvider(ctx, &ctl.GetOauth2CredentialProviderInput{Name: aws.String("upd-custom")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := p.Oauth2ProviderConfigOutput.(*types.Oauth2ProviderConfigOutputMemberCustomOauth2ProviderConfig).Value
+	meta, ok := custom.OauthDiscovery.(*types.Oauth2DiscoveryMemberAuthorizationServerMetadata)
+	if aws.ToString(custom.ClientId) != "new-id" || !ok || aws.ToString(meta.Value.TokenEndpoint) != "https://idp.example/t" {
+		t.Fatalf("after provider update --client-id: %+v", custom)
+	}
+
+	if _, err := cliRun(t, s, "workload", "create", "upd-wl", "--return-url", "https://app.example/cb"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cliRun(t, s, "workload", "update", "upd-wl"); !errors.Is(err, errUsage) {
+		t.Fatalf("workload update without flags: %v", err)
+	}
+	if out, err := cliRun(t, s, "workload", "update", "upd-wl", "--return-url", ""); err != nil || !strings.Contains(out, "(none)") {
+		t.Fatalf("workload update --return-url '': %v\n%s", err, out)
 	}
 }

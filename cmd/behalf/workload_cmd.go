@@ -15,7 +15,7 @@ var workloadCommands = map[string]command{
 	"create": {usage: "NAME [--return-url URL]... [--tag K=V]...", short: "Create a workload identity.", run: workloadCreate, flags: workloadFlags},
 	"get":    {usage: "NAME", short: "Show a workload identity.", run: workloadGet},
 	"list":   {usage: "", short: "List workload identities.", run: workloadList},
-	"update": {usage: "NAME [--return-url URL]...", short: "Replace a workload's allowed return URLs (none clears them).", run: workloadUpdate, flags: workloadFlags},
+	"update": {usage: "NAME [--return-url URL]...", short: "Replace a workload's allowed return URLs (--return-url '' removes them all).", run: workloadUpdate, flags: workloadFlags},
 	"delete": {usage: "NAME", short: "Delete a workload identity.", run: workloadDelete},
 	"set-binding": {usage: "NAME --issuer URL --client-id ID [--client-secret-file F] [--redirect-url URL]",
 		short: "Let Behalf complete the workload's connections itself: its users sign in with this OpenID provider at " + behalf.BindPath + " (--issuer '' removes it).",
@@ -127,6 +127,9 @@ func workloadList(ctx context.Context, c *cli, args []string) error {
 func workloadUpdate(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs(args, 1, "one workload name"); err != nil {
 		return err
+	}
+	if !c.set("return-url") {
+		return fmt.Errorf("%w: nothing to update: give --return-url URL (repeatable; --return-url '' removes them all)", errUsage)
 	}
 	client, err := c.client(ctx)
 	if err != nil {
