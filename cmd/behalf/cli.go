@@ -7,15 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
@@ -178,6 +181,15 @@ func execute(root *cobra.Command, args []string, stderr io.Writer) error {
 	if err == nil {
 		return nil
 	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		addr := "the endpoint"
+		var op *net.OpError
+		if errors.As(err, &op) && op.Addr != nil {
+			addr = op.Addr.String()
+		}
+		return fmt.Errorf("cannot connect to Behalf at %s: connection refused.\n"+
+			"Is a server running there? Start one with `behalf serve`, or give the server's URL with --endpoint-url URL or the AWS_ENDPOINT_URL environment variable.\n(%w)", addr, err)
+	}
 	var ue usageError
 	if errors.As(err, &ue) || errors.Is(err, errUsage) {
 		if cmd == nil {
@@ -227,8 +239,16 @@ func (c *cli) awsConfig(ctx context.Context) (aws.Config, error) {
 		path := filepath.Join(c.dataDir, "credentials")
 		if _, err := os.Stat(path); err == nil {
 			opts = append(opts, config.WithSharedCredentialsFiles([]string{path}))
+		} else if !sharedAWSFilesExist() {
+			return aws.Config{}, fmt.Errorf("no credentials found: looked for AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "+
+				"the shared files %s and %s, and the local server's %s (give its data directory with --data-dir, "+
+				"or create a key with `behalf access-key create` and set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+				config.DefaultSharedCredentialsFilename(), config.DefaultSharedConfigFilename(), path)
 		}
 	}
+	// Behalf's keys are its own: an EC2 instance role can never sign for
+	// it, so the CLI never asks the instance metadata service.
+	opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
@@ -260,8 +280,23 @@ func (c *cli) client(ctx context.Context) (*bedrockagentcorecontrol.Client, erro
 	}), nil
 }
 
+// sharedAWSFilesExist reports whether the AWS shared credentials or config
+// file exists (they may name credentials).
+func sharedAWSFilesExist() bool {
+	for _, f := range []string{os.Getenv("AWS_CONFIG_FILE"), config.DefaultSharedCredentialsFilename(), config.DefaultSharedConfigFilename()} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func awsCredentialsConfigured() bool {
-	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE"} {
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"} {
 		if os.Getenv(v) != "" {
 			return true
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -393,4 +394,59 @@ func TestCLIUpdateOnlyGiven(t *testing.T) {
 	if out, err := cliRun(t, s, "workload", "update", "upd-wl", "--return-url", ""); err != nil || !strings.Contains(out, "(none)") {
 		t.Fatalf("workload update --return-url '': %v\n%s", err, out)
 	}
+}
+
+// Ensure a refused connection says how to point the CLI at a server, and
+// that without credentials the CLI says which it looked for instead of
+// asking EC2 instance metadata (whose SDK warning went to stderr).
+func TestCLIErrorsSayWhatToDo(t *testing.T) {
+	isolateAWSEnv(t)
+	t.Setenv("HOME", t.TempDir())
+	empty := t.TempDir()
+
+	stderr := captureStderr(t, func() {
+		code, out, errOut := cliMain(t, "workload", "list", "--data-dir", empty, "--endpoint-url", "http://127.0.0.1:1")
+		for _, want := range []string{"no credentials found", "AWS_ACCESS_KEY_ID", "AWS_PROFILE", filepath.Join(empty, "credentials"), ".aws/credentials"} {
+			if code != 1 || out != "" || !strings.Contains(errOut, want) {
+				t.Errorf("without credentials: exit %d, stderr %q; want %q", code, errOut, want)
+			}
+		}
+	})
+	if strings.Contains(stderr, "IMDS") {
+		t.Errorf("the SDK asked EC2 instance metadata: %s", stderr)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	os.WriteFile(filepath.Join(empty, "credentials"), []byte("[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secret\n"), 0o600)
+	for _, args := range [][]string{{"workload", "list"}, {"access-key", "list"}, {"userpool", "list"}} {
+		code, _, errOut := cliMain(t, append(args, "--data-dir", empty, "--endpoint-url", "http://"+closed)...)
+		for _, want := range []string{"cannot connect to Behalf at " + closed, "--endpoint-url", "AWS_ENDPOINT_URL", "behalf serve"} {
+			if code != 1 || !strings.Contains(errOut, want) {
+				t.Errorf("behalf %s to a closed port: exit %d, stderr %q; want %q", strings.Join(args, " "), code, errOut, want)
+			}
+		}
+	}
+}
+
+// captureStderr runs fn with the process's stderr (where the SDK logs)
+// going to a pipe, and returns what was written.
+func captureStderr(t *testing.T, fn func()) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stderr
+	os.Stderr = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	defer func() { os.Stderr = old }()
+	fn()
+	w.Close()
+	return string(<-done)
 }
