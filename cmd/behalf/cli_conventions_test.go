@@ -17,6 +17,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -24,6 +25,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/spf13/cobra"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/sqlstore"
 )
 
 // cliMain runs a command line as main does and returns its exit status,
@@ -449,4 +453,86 @@ func captureStderr(t *testing.T, fn func()) string {
 	fn()
 	w.Close()
 	return string(<-done)
+}
+
+// Ensure `behalf audit list` is newest first by time (a flushed event of
+// an earlier hour comes after later ones), filters by kind, principal,
+// resource and time, prints a table with no "<nil>", and -o json the wire.
+func TestCLIAuditList(t *testing.T) {
+	isolateAWSEnv(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, filepath.Join(dir, "behalf.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().UTC().Truncate(time.Second).Add(-3 * time.Hour)
+	events := []*behalf.AuditEvent{
+		{Time: base.Add(time.Hour), Kind: behalf.AuditGrantIssued, Workload: "agent-a", Actor: "BHLFKEY1", Detail: "first"},
+		{Time: base.Add(2 * time.Hour), Kind: behalf.AuditGrantRevoked, Workload: "agent-b", Actor: "BHLFKEY2"},
+		{Time: base, Kind: behalf.AuditGrantFetched, Workload: "agent-a", Detail: "count=3"}, // appended last, oldest
+	}
+	for _, e := range events {
+		if err := db.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s := startMain(t, serverOptions{dataDir: dir})
+
+	out, err := cliRun(t, s, "audit", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "TIME") || !strings.Contains(lines[1], "grant.revoked") ||
+		!strings.Contains(lines[2], "grant.issued") || !strings.Contains(lines[3], "grant.fetched") || strings.Contains(out, "<nil>") {
+		t.Fatalf("audit list printed:\n%s\nwant a header, then revoked, issued, fetched (newest first), no <nil>", out)
+	}
+	kinds := func(args ...string) []string {
+		t.Helper()
+		doc := cliJSON(t, s, append([]string{"audit", "list"}, args...)...)
+		var got []string
+		for _, e := range doc.(map[string]any)["events"].([]any) {
+			got = append(got, e.(map[string]any)["kind"].(string))
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"grant.revoked", "grant.issued", "grant.fetched"}},
+		{[]string{"--kind", "grant.issued"}, []string{"grant.issued"}},
+		{[]string{"--principal", "BHLFKEY2"}, []string{"grant.revoked"}},
+		{[]string{"--resource", "agent-a"}, []string{"grant.issued", "grant.fetched"}},
+		{[]string{"--since", base.Add(time.Hour).Format(time.RFC3339)}, []string{"grant.revoked", "grant.issued"}},
+		{[]string{"--until", base.Add(time.Hour).Format(time.RFC3339)}, []string{"grant.fetched"}},
+		{[]string{"--since", "90m"}, []string{"grant.revoked"}},
+		{[]string{"--limit", "1"}, []string{"grant.revoked"}},
+	} {
+		if got := kinds(tc.args...); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("audit list %s: %v, want %v", strings.Join(tc.args, " "), got, tc.want)
+		}
+	}
+	if _, err := cliRun(t, s, "audit", "list", "--since", "yesterday"); !errors.Is(err, errUsage) {
+		t.Errorf("--since yesterday: %v", err)
+	}
+	code, body := signedPostAs(t, s, "/behalf/ListAuditEvents", `{"since":"soon"}`, [2]string{s.KeyID, s.Secret})
+	if code != 400 || !strings.Contains(body, "ValidationException") || !strings.Contains(body, "since") {
+		t.Errorf("ListAuditEvents with a bad since: %d %s", code, body)
+	}
+}
+
+// FuzzParseWhen: any --since/--until either parses or is refused.
+func FuzzParseWhen(f *testing.F) {
+	for _, s := range []string{"2026-01-02T15:04:05Z", "2026-01-02", "90m", "-1h", "", "yesterday"} {
+		f.Add(s)
+	}
+	now := time.Now()
+	f.Fuzz(func(t *testing.T, s string) {
+		if at, err := parseWhen(s, now); err == nil && at.IsZero() && s != "0001-01-01" {
+			t.Logf("%q parsed as the zero time", s)
+		}
+	})
 }
