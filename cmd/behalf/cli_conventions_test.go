@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -535,4 +536,23 @@ func FuzzParseWhen(f *testing.F) {
 			t.Logf("%q parsed as the zero time", s)
 		}
 	})
+}
+
+// Ensure the demo does not claim the browser opened when the opener
+// (xdg-open) failed.
+func TestOpenBrowserReportsFailure(t *testing.T) {
+	if goruntime.GOOS != "linux" {
+		t.Skip("xdg-open is the Linux opener")
+	}
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	script := filepath.Join(dir, "xdg-open")
+	os.WriteFile(script, []byte("#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\nexit 3\n"), 0o755)
+	if err := openBrowser("http://127.0.0.1:1/"); err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Fatalf("a failing xdg-open: %v", err)
+	}
+	os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	if err := openBrowser("http://127.0.0.1:1/"); err != nil {
+		t.Fatalf("a working xdg-open: %v", err)
+	}
 }

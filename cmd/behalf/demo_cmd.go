@@ -636,7 +636,7 @@ func (d *demo) consentInteractive(ctx context.Context) error {
 	d.say("Open this URL, check the sandbox user, and press Allow:")
 	fmt.Fprintf(d.out, "\n    %s\n\n", d.authURL)
 	if err := openBrowser(d.authURL); err == nil {
-		d.say("(opened in your browser)")
+		d.say("(asked your desktop to open it in your browser)")
 	} else {
 		d.say("(could not open a browser: %v; open the URL yourself, on this machine)", err)
 	}
@@ -644,7 +644,12 @@ func (d *demo) consentInteractive(ctx context.Context) error {
 	return d.printBinding(ctx, d.opts.timeout)
 }
 
-// openBrowser asks the desktop to open u.
+// openerWait is how long openBrowser waits for the opener to say whether
+// it failed; one still running then is taken to have worked.
+const openerWait = 5 * time.Second
+
+// openBrowser asks the desktop to open u, and reports the opener's
+// failure (xdg-open exits non-zero when it finds no browser).
 func openBrowser(u string) error {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
@@ -658,8 +663,17 @@ func openBrowser(u string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	go cmd.Wait()
-	return nil
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
+		}
+		return nil
+	case <-time.After(openerWait):
+		return nil
+	}
 }
 
 // printBinding waits for the callback server's answer and prints it.
