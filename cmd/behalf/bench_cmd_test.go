@@ -18,6 +18,9 @@ import (
 // process (bench_baseline.go), which is the running executable started
 // again with benchChildEnv set.
 func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" { // the test binary as behalf itself
+		main()
+	}
 	if os.Getenv(benchChildEnv) == "1" {
 		if err := serveBaselineChild(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -554,5 +555,82 @@ func TestOpenBrowserReportsFailure(t *testing.T) {
 	os.WriteFile(script, []byte("#!/bin/sh\nexit 0\n"), 0o755)
 	if err := openBrowser("http://127.0.0.1:1/"); err != nil {
 		t.Fatalf("a working xdg-open: %v", err)
+	}
+}
+
+// asMainEnv makes the test binary run main, as the behalf command.
+const asMainEnv = "BEHALF_TEST_AS_MAIN"
+
+// Ensure `behalf runtime create NAME -- CMD | tee` still cleans up on
+// Ctrl-C although the pipe's reader is gone (Ctrl-C stops tee too) and
+// the agent writes a line on its way out: the write fails, rather than
+// SIGPIPE killing behalf before it deletes the agent's access key.
+func TestSuperviseCleansUpWithBrokenStdout(t *testing.T) {
+	if goruntime.GOOS == "windows" {
+		t.Skip("no SIGPIPE")
+	}
+	isolateAWSEnv(t)
+	s := mustRunMain(t, "", "--allow-private-endpoints")
+	agent := filepath.Join(t.TempDir(), "agent.sh")
+	os.WriteFile(agent, []byte("#!/bin/sh\ntrap 'echo stopping; echo stopping; exit 0' TERM\necho started\nwhile :; do sleep 0.1; done\n"), 0o755)
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut syncBuffer
+	cmd := exec.Command(os.Args[0], "runtime", "create", "pipe_agent", "--endpoint-url", s.URL, "--data-dir", s.DataDir, "--", agent)
+	cmd.Env = append(os.Environ(), asMainEnv+"=1")
+	cmd.Stdout, cmd.Stderr = w, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer cmd.Process.Kill()
+
+	// Read stdout (as tee does) until the agent's first line.
+	lines := make(chan string)
+	go func() {
+		b := make([]byte, 4096)
+		var seen string
+		for {
+			n, err := r.Read(b)
+			seen += string(b[:n])
+			if strings.Contains(seen, "[pipe_agent] started") {
+				lines <- seen
+				return
+			}
+			if err != nil {
+				lines <- seen
+				return
+			}
+		}
+	}()
+	select {
+	case got := <-lines:
+		if !strings.Contains(got, "[pipe_agent] started") {
+			t.Fatalf("stdout %q, stderr:\n%s", got, errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the agent did not start; stderr:\n%s", errOut.String())
+	}
+	key := regexp.MustCompile(`created access key (\S+) for the agent`).FindStringSubmatch(errOut.String())
+	if key == nil {
+		t.Fatalf("no access key line:\n%s", errOut.String())
+	}
+	r.Close() // Ctrl-C stopped tee
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		t.Logf("behalf exited: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("behalf did not stop; stderr:\n%s", errOut.String())
+	}
+	if _, left := accessKeys(t, s)[key[1]]; left || !strings.Contains(errOut.String(), "deleted the agent's access key "+key[1]) {
+		t.Fatalf("the agent's access key %s was left behind (left: %v); stderr:\n%s", key[1], left, errOut.String())
 	}
 }

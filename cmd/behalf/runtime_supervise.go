@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,6 +92,10 @@ func runtimeSupervise(ctx context.Context, c *cli, name string, argv []string) (
 	if c.set("upstream") {
 		return fmt.Errorf("%w: give either --upstream URL (an agent that already runs) or -- COMMAND (an agent for this command to run), not both", errUsage)
 	}
+	// `... -- COMMAND | tee`: Ctrl-C stops tee too, and the agent's last
+	// lines then go to a pipe nobody reads. Writing there must fail, not
+	// kill the process with SIGPIPE before it cleans up.
+	signal.Ignore(syscall.SIGPIPE)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return fmt.Errorf("cannot run the agent: %w", err)
