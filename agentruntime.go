@@ -99,7 +99,8 @@ type AgentRuntime struct {
 	// (requestHeaderConfiguration.requestHeaderAllowlist).
 	HeaderAllowlist []string
 	// Workload is the name of the workload identity Behalf created for this
-	// runtime ("<Name>-<10 random characters>"); deleted with the runtime.
+	// runtime: its ID (runtimes created before Behalf named it so keep
+	// their own "<Name>-<10 random characters>"); deleted with the runtime.
 	Workload string
 	// CallbackURL is the OAuth2 return URL to hand the agent
 	// (OAuth2CallbackUrl header); "" for none. Wire: environmentVariables
@@ -187,8 +188,10 @@ type AgentRuntimeInput struct {
 	Tags               map[string]string
 }
 
-// AgentRuntimeService manages agent runtimes.
+// AgentRuntimeService manages agent runtimes, their versions and their
+// endpoints.
 type AgentRuntimeService interface {
+	AgentRuntimeVersionService
 	// CreateAgentRuntime creates a runtime and its workload identity.
 	// Returns EINVALID or ECONFLICT.
 	CreateAgentRuntime(ctx context.Context, in AgentRuntimeInput) (*AgentRuntime, error)
@@ -204,4 +207,142 @@ type AgentRuntimeService interface {
 	// ListAgentRuntimes returns one page, by id. Returns EINVALID for a bad
 	// token or size.
 	ListAgentRuntimes(ctx context.Context, page PageRequest) ([]*AgentRuntime, string, error)
+}
+
+// AgentRuntimeVersionStore keeps every version of every runtime: the store
+// records a runtime's configuration as version r.Version whenever
+// CreateAgentRuntime inserts it or UpdateAgentRuntime changes its Version.
+type AgentRuntimeVersionStore interface {
+	// GetAgentRuntimeVersion returns version of the runtime with id as it
+	// was configured then (Tags, Status and Workload are the runtime's
+	// current ones), or ENOTFOUND.
+	GetAgentRuntimeVersion(ctx context.Context, id, version string) (*AgentRuntime, error)
+	// ListAgentRuntimeVersions returns the runtime's versions in numeric
+	// order, those after version opt.After (a version number) first. It
+	// returns an empty list for a runtime that does not exist.
+	ListAgentRuntimeVersions(ctx context.Context, id string, opt ListOptions) ([]*AgentRuntime, error)
+}
+
+// AgentRuntimeEndpoint is a named endpoint of a runtime (AgentCore's
+// AgentRuntimeEndpoint), serving one of its versions; InvokeAgentRuntime
+// selects it by its Name as qualifier. The DEFAULT endpoint is not
+// stored: every runtime has it and it serves the latest version. Its ARN
+// is the runtime's ARN followed by "/runtime-endpoint/{Name}".
+type AgentRuntimeEndpoint struct {
+	RuntimeID string
+	// Name is [a-zA-Z][a-zA-Z0-9_]{0,47}, unique per runtime; it is also
+	// the endpoint's id.
+	Name        string
+	Description string
+	// Version is the runtime version the endpoint serves (its liveVersion
+	// and targetVersion: Behalf switches at once).
+	Version   string
+	Tags      map[string]string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// AgentRuntimeEndpointStore persists runtimes' named endpoints; deleting
+// a runtime deletes its endpoints.
+type AgentRuntimeEndpointStore interface {
+	// CreateAgentRuntimeEndpoint inserts e. Returns ENOTFOUND if its
+	// runtime does not exist and ECONFLICT if the runtime has an endpoint
+	// of that name.
+	CreateAgentRuntimeEndpoint(ctx context.Context, e *AgentRuntimeEndpoint) error
+	// GetAgentRuntimeEndpoint returns ENOTFOUND.
+	GetAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string) (*AgentRuntimeEndpoint, error)
+	// UpdateAgentRuntimeEndpoint applies fn in one transaction and stores
+	// the result; RuntimeID, Name and CreatedAt cannot change. Returns
+	// ENOTFOUND, or fn's error unchanged.
+	UpdateAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string, fn func(*AgentRuntimeEndpoint) error) (*AgentRuntimeEndpoint, error)
+	// DeleteAgentRuntimeEndpoint deletes the endpoint and returns it, or
+	// ENOTFOUND.
+	DeleteAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string) (*AgentRuntimeEndpoint, error)
+	// ListAgentRuntimeEndpoints returns the runtime's endpoints by name.
+	ListAgentRuntimeEndpoints(ctx context.Context, runtimeID string, opt ListOptions) ([]*AgentRuntimeEndpoint, error)
+}
+
+// RuntimeSession is a runtime session the invocation gateway has seen: the
+// session id a caller sent (or the gateway made up) on one endpoint of one
+// runtime, pinned to the version the endpoint served when it started, as
+// an AgentCore session keeps the microVM it started on. It ends when idle
+// for the runtime's idle timeout, at its maximum lifetime, or by
+// StopRuntimeSession; the next invocation with its id starts a new one.
+type RuntimeSession struct {
+	RuntimeID string
+	Endpoint  string
+	ID        string
+	Version   string
+	StartedAt time.Time
+	// LastUsedAt is the last invocation (as flushed: the gateway writes
+	// sessions behind, about once a second).
+	LastUsedAt time.Time
+	// ExpiresAt is when the session ends unless used again: the earlier of
+	// LastUsedAt plus the idle timeout and StartedAt plus the lifetime.
+	ExpiresAt time.Time
+}
+
+// RuntimeSessionStore persists runtime sessions, so that every replica
+// knows them; deleting a runtime deletes its sessions.
+type RuntimeSessionStore interface {
+	// SaveRuntimeSessions records, in one transaction, the sessions in
+	// started (inserted unless a session with their key exists) and the
+	// use of those in used (LastUsedAt and ExpiresAt updated, only where a
+	// session with their key and StartedAt exists: a stopped session is
+	// not brought back).
+	SaveRuntimeSessions(ctx context.Context, started, used []*RuntimeSession) error
+	// GetRuntimeSession returns the session, expired or not, or ENOTFOUND.
+	GetRuntimeSession(ctx context.Context, runtimeID, endpoint, id string) (*RuntimeSession, error)
+	// DeleteRuntimeSession deletes the session and returns it. Returns
+	// ENOTFOUND if there is none or it expired before now.
+	DeleteRuntimeSession(ctx context.Context, runtimeID, endpoint, id string, now time.Time) (*RuntimeSession, error)
+	// DeleteExpiredRuntimeSessions deletes the sessions that expired
+	// before t and returns how many.
+	DeleteExpiredRuntimeSessions(ctx context.Context, t time.Time) (int, error)
+}
+
+// AgentRuntimeEndpointInput is what an admin sets on a named endpoint.
+// Version "" means the runtime's latest version.
+type AgentRuntimeEndpointInput struct {
+	RuntimeID   string
+	Name        string
+	Version     string
+	Description *string // nil keeps the description on update
+	Tags        map[string]string
+}
+
+// AgentRuntimeVersionService reads runtimes' versions and manages their
+// named endpoints (the agentruntime package).
+type AgentRuntimeVersionService interface {
+	// GetAgentRuntimeVersion returns one version of a runtime (by id or
+	// name). Returns EINVALID or ENOTFOUND.
+	GetAgentRuntimeVersion(ctx context.Context, id, version string) (*AgentRuntime, error)
+	// ListAgentRuntimeVersions returns one page of a runtime's versions,
+	// oldest first. Returns EINVALID or ENOTFOUND.
+	ListAgentRuntimeVersions(ctx context.Context, id string, page PageRequest) ([]*AgentRuntime, string, error)
+	// CreateAgentRuntimeEndpoint returns EINVALID, ENOTFOUND (runtime or
+	// version) or ECONFLICT.
+	CreateAgentRuntimeEndpoint(ctx context.Context, in AgentRuntimeEndpointInput) (*AgentRuntimeEndpoint, error)
+	// GetAgentRuntimeEndpoint returns a named endpoint or the DEFAULT one.
+	// Returns EINVALID or ENOTFOUND.
+	GetAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string) (*AgentRuntimeEndpoint, error)
+	// UpdateAgentRuntimeEndpoint points a named endpoint at a version
+	// (Version "": the latest) and sets its description. DEFAULT cannot be
+	// changed. Returns EINVALID or ENOTFOUND.
+	UpdateAgentRuntimeEndpoint(ctx context.Context, in AgentRuntimeEndpointInput) (*AgentRuntimeEndpoint, error)
+	// DeleteAgentRuntimeEndpoint deletes a named endpoint (not DEFAULT).
+	// Returns EINVALID or ENOTFOUND.
+	DeleteAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string) (*AgentRuntimeEndpoint, error)
+	// ListAgentRuntimeEndpoints returns one page of a runtime's endpoints
+	// by name, DEFAULT included. Returns EINVALID or ENOTFOUND.
+	ListAgentRuntimeEndpoints(ctx context.Context, runtimeID string, page PageRequest) ([]*AgentRuntimeEndpoint, string, error)
+}
+
+// DefaultRuntimeEndpoint returns the DEFAULT endpoint of r: it serves the
+// latest version and carries no tags of its own.
+func DefaultRuntimeEndpoint(r *AgentRuntime) *AgentRuntimeEndpoint {
+	return &AgentRuntimeEndpoint{
+		RuntimeID: r.ID, Name: DefaultEndpoint, Description: "The default endpoint, serving the latest version.",
+		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
 }

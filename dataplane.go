@@ -38,6 +38,20 @@ type TokenResult struct {
 	AuthorizationURL string
 	SessionURI       string
 	SessionStatus    string // "IN_PROGRESS" or "FAILED" when AccessToken is empty
+	// ProviderError, when set, is why the user must authorize again (the
+	// provider refused the stored grant's refresh) or why the session
+	// FAILED (the provider refused the authorization or its code): the
+	// provider's own words, never a secret of the request.
+	ProviderError *ProviderRefusal
+}
+
+// ProviderRefusal is a credential provider's refusal of a request, in
+// words safe to show: its OAuth error code and error_description, with
+// anything that echoed the request's secrets (client secret, code,
+// refresh token, assertion) removed and their length capped.
+type ProviderRefusal struct {
+	Code        string // "invalid_grant", "invalid_client", ...
+	Description string // may be empty
 }
 
 // UserIdentifier names the user completing a session: a JWT or a user id.

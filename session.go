@@ -16,6 +16,10 @@ const (
 	SessionFailed    = "FAILED"    // refused: by the provider, by a binding check, or expired holding a token
 )
 
+// SessionFailureVaultReset is the FailureReason of a session that held,
+// or was exchanging a code for, a token when the token vault was reset.
+const SessionFailureVaultReset = "vault_reset"
+
 // AuthSession is one three-legged OAuth flow, from the agent's first
 // GetResourceOauth2Token to the user's binding.
 type AuthSession struct {

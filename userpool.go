@@ -15,11 +15,59 @@ type UserPool struct {
 	// UsernameAttributes lets users sign in with "email" or "phone_number"
 	// instead of a username.
 	UsernameAttributes []string
+	// AutoVerifiedAttributes are the attributes ("email", "phone_number")
+	// that SignUp sends a confirmation code to.
+	AutoVerifiedAttributes []string
+	// AllowAdminCreateUserOnly turns self-service SignUp off
+	// (AdminCreateUserConfig).
+	AllowAdminCreateUserOnly bool
+	// VerificationMessage is the pool's VerificationMessageTemplate.
+	VerificationMessage VerificationMessage
 	// Domain is unused: a pool's domains are UserPoolDomain records.
-	Domain    string
-	Tags      map[string]string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Domain string
+	// MFAConfiguration is MFAOff ("" reads as it), MFAOptional or MFAOn.
+	MFAConfiguration string
+	// SoftwareTokenMFA is SoftwareTokenMfaConfiguration.Enabled: users may
+	// set up TOTP authenticators (usermfa.go).
+	SoftwareTokenMFA bool
+	Tags             map[string]string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// TagClientRegistration is the user-pool tag (UserPoolTags) that says
+// which clients may register themselves at the pool's RFC 7591
+// registration endpoint: ClientRegistrationOff, ClientRegistrationLoopback
+// (the default, for an untagged pool) or ClientRegistrationOpen. A tag is
+// set with every Cognito client (CreateUserPool, UpdateUserPool).
+const TagClientRegistration = "behalf:client-registration"
+
+// Values of TagClientRegistration.
+const (
+	// ClientRegistrationOff refuses every registration.
+	ClientRegistrationOff = "off"
+	// ClientRegistrationLoopback registers public clients whose redirect
+	// URIs are all loopback (http://127.0.0.1, http://[::1],
+	// http://localhost, any port): native MCP clients. A code for such a
+	// client can reach only the machine of the user who signed in.
+	ClientRegistrationLoopback = "loopback"
+	// ClientRegistrationOpen also registers public clients with https
+	// redirect URIs (web-hosted MCP clients).
+	ClientRegistrationOpen = "open"
+)
+
+// ClientRegistration returns the pool's TagClientRegistration mode:
+// ClientRegistrationLoopback when the tag is not set, ClientRegistrationOff
+// for a value that is not a mode (writes refuse those).
+func (p *UserPool) ClientRegistration() string {
+	v, ok := p.Tags[TagClientRegistration]
+	switch {
+	case !ok:
+		return ClientRegistrationLoopback
+	case v == ClientRegistrationOff || v == ClientRegistrationLoopback || v == ClientRegistrationOpen:
+		return v
+	}
+	return ClientRegistrationOff
 }
 
 // PasswordPolicy is a pool's password rules (Cognito's PasswordPolicyType).
@@ -62,6 +110,11 @@ type AppClient struct {
 	// it was given stops working RefreshRetryGrace later.
 	RotateRefreshTokens bool
 	RefreshRetryGrace   time.Duration // RetryGracePeriodSeconds, 0 to 60 s
+	// DynamicallyRegistered marks a client that registered itself at the
+	// pool's RFC 7591 registration endpoint (an MCP client, say), not one
+	// an administrator created: a public client whose sign-ins never
+	// skip the login page, and which counts against the pool's cap.
+	DynamicallyRegistered bool
 
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -103,6 +156,8 @@ func SplitCustomScope(scope string) (identifier, scopeName string, ok bool) {
 const (
 	UserForceChangePassword = "FORCE_CHANGE_PASSWORD"
 	UserConfirmed           = "CONFIRMED"
+	UserUnconfirmed         = "UNCONFIRMED"    // signed up, not yet confirmed
+	UserResetRequired       = "RESET_REQUIRED" // must reset the password (AdminResetUserPassword)
 )
 
 // PoolUser is a user of a user pool.
@@ -117,7 +172,20 @@ type PoolUser struct {
 	// sealed by the user-pool service; nil when the password was set
 	// before Behalf kept verifiers, or by code that does not compute one.
 	// The service ignores a verifier made for another PasswordHash.
-	SRPVerifier       Sealed
+	SRPVerifier Sealed
+	// SoftwareToken is the user's verified TOTP secret, sealed by the
+	// user-pool service; nil when the user has none. PendingSoftwareToken
+	// is one AssociateSoftwareToken made that is not verified yet.
+	SoftwareToken        Sealed
+	PendingSoftwareToken Sealed
+	// SoftwareTokenMFAEnabled and PreferredMFA are the user's MFA
+	// preference (SetUserMFAPreference): PreferredMFA is "" or
+	// ChallengeSoftwareTokenMFA.
+	SoftwareTokenMFAEnabled bool
+	PreferredMFA            string
+	// TOTPLastStep is the last TOTP time step (Unix time / 30 s) a code of
+	// the user was accepted for: codes of it and earlier steps are spent.
+	TOTPLastStep      int64
 	Status            string
 	Enabled           bool
 	PasswordChangedAt time.Time // when a temporary password was set, for its expiry
@@ -144,6 +212,9 @@ type PoolRefreshToken struct {
 	// (zero if it never did); it keeps working for the client's retry
 	// grace period after that.
 	RotatedAt time.Time
+	// Resources are the RFC 8707 resource indicators the sign-in was
+	// authorized for: the aud of every access token of the family.
+	Resources []string
 }
 
 // PoolAuthRequest is an in-flight hosted-login (OIDC) request or
@@ -202,6 +273,8 @@ func (p LockoutPolicy) LockAfter(n int) time.Duration {
 // tokens, auth requests and lockout records.
 type UserPoolStore interface {
 	PoolGroupStore
+	PoolCodeStore       // poolcode.go
+	PoolMFAStore        // usermfa.go
 	UserPoolDomainStore // userpooldomain.go
 
 	CreateUserPool(ctx context.Context, p *UserPool) error         // ECONFLICT
@@ -211,6 +284,9 @@ type UserPoolStore interface {
 	ListUserPools(ctx context.Context, opt ListOptions) ([]*UserPool, error) // by id
 
 	CreateAppClient(ctx context.Context, c *AppClient) error
+	// CountRegisteredAppClients counts the pool's DynamicallyRegistered
+	// clients, stopping at limit (limit <= 0: no stop).
+	CountRegisteredAppClients(ctx context.Context, poolID string, limit int) (int, error)
 	// GetAppClient finds a client by id alone (client ids are unique across pools).
 	GetAppClient(ctx context.Context, clientID string) (*AppClient, error)
 	UpdateAppClient(ctx context.Context, clientID string, fn func(*AppClient) error) (*AppClient, error)

@@ -27,27 +27,38 @@ const (
 	CognitoScopeDoesNotExist     = "ScopeDoesNotExistException"
 	CognitoRefreshTokenReuse     = "RefreshTokenReuseException"
 	CognitoGroupExists           = "GroupExistsException"
+	CognitoCodeMismatch          = "CodeMismatchException"
+	CognitoExpiredCode           = "ExpiredCodeException"
+	CognitoCodeDeliveryFailure   = "CodeDeliveryFailureException"
+	// CognitoEnableSoftwareTokenMFA is VerifySoftwareToken's wrong code.
+	CognitoEnableSoftwareTokenMFA   = "EnableSoftwareTokenMFAException"
+	CognitoSoftwareTokenMFANotFound = "SoftwareTokenMFANotFoundException"
 )
 
 // cognitoCodes gives the behalf error code of each Cognito exception.
 var cognitoCodes = map[string]string{
-	CognitoNotAuthorized:         EUNAUTHORIZED,
-	CognitoUserNotFound:          ENOTFOUND,
-	CognitoUsernameExists:        ECONFLICT,
-	CognitoInvalidPassword:       EINVALID,
-	CognitoInvalidParameter:      EINVALID,
-	CognitoResourceNotFound:      ENOTFOUND,
-	CognitoTooManyRequests:       ETHROTTLED,
-	CognitoPasswordResetRequired: EFORBIDDEN,
-	CognitoUserNotConfirmed:      EFORBIDDEN,
-	CognitoLimitExceeded:         EFORBIDDEN,
-	CognitoTooManyFailedAttempts: ETHROTTLED,
-	CognitoUnsupportedUserState:  ECONFLICT,
-	CognitoUnsupportedOperation:  EFORBIDDEN,
-	CognitoInternalError:         EINTERNAL,
-	CognitoScopeDoesNotExist:     EINVALID,
-	CognitoRefreshTokenReuse:     EUNAUTHORIZED,
-	CognitoGroupExists:           ECONFLICT,
+	CognitoNotAuthorized:            EUNAUTHORIZED,
+	CognitoUserNotFound:             ENOTFOUND,
+	CognitoUsernameExists:           ECONFLICT,
+	CognitoInvalidPassword:          EINVALID,
+	CognitoInvalidParameter:         EINVALID,
+	CognitoResourceNotFound:         ENOTFOUND,
+	CognitoTooManyRequests:          ETHROTTLED,
+	CognitoPasswordResetRequired:    EFORBIDDEN,
+	CognitoUserNotConfirmed:         EFORBIDDEN,
+	CognitoLimitExceeded:            EFORBIDDEN,
+	CognitoTooManyFailedAttempts:    ETHROTTLED,
+	CognitoUnsupportedUserState:     ECONFLICT,
+	CognitoUnsupportedOperation:     EFORBIDDEN,
+	CognitoInternalError:            EINTERNAL,
+	CognitoScopeDoesNotExist:        EINVALID,
+	CognitoRefreshTokenReuse:        EUNAUTHORIZED,
+	CognitoGroupExists:              ECONFLICT,
+	CognitoCodeMismatch:             EINVALID,
+	CognitoExpiredCode:              EINVALID,
+	CognitoCodeDeliveryFailure:      EINTERNAL,
+	CognitoEnableSoftwareTokenMFA:   EINVALID,
+	CognitoSoftwareTokenMFANotFound: EFORBIDDEN,
 }
 
 // CognitoError is a user-pool error with the Cognito exception name the
@@ -140,18 +151,31 @@ type CreateUserPoolInput struct {
 	PasswordPolicy *PasswordPolicy
 	// UsernameAttributes: "email" and/or "phone_number".
 	UsernameAttributes []string
-	// MFAConfiguration must be "" or "OFF": Behalf has no MFA.
+	// MFAConfiguration must be "" or "OFF": a new pool has no MFA factor
+	// (SetUserPoolMfaConfig enables TOTP).
 	MFAConfiguration string
 	Tags             map[string]string
+	// AutoVerifiedAttributes, AllowAdminCreateUserOnly and
+	// VerificationMessage are as in UserPool.
+	AutoVerifiedAttributes   []string
+	AllowAdminCreateUserOnly bool
+	VerificationMessage      VerificationMessage
 }
 
 // UpdateUserPoolInput replaces a pool's settings, Cognito-style: a nil
 // PasswordPolicy resets it to the default. Nil Tags are left unchanged.
 type UpdateUserPoolInput struct {
-	PoolID           string
-	PasswordPolicy   *PasswordPolicy
-	MFAConfiguration string // "" or "OFF"
+	PoolID         string
+	PasswordPolicy *PasswordPolicy
+	// MFAConfiguration "" leaves the pool's unchanged; ON and OPTIONAL
+	// need its software token factor enabled.
+	MFAConfiguration string
 	Tags             map[string]string
+	// AutoVerifiedAttributes, AllowAdminCreateUserOnly and
+	// VerificationMessage replace the pool's, as in UserPool.
+	AutoVerifiedAttributes   []string
+	AllowAdminCreateUserOnly bool
+	VerificationMessage      VerificationMessage
 }
 
 // TokenValidityUnits names the unit of each validity number: "seconds",
@@ -196,6 +220,10 @@ type UserPoolClientInput struct {
 	// (Feature ENABLED, RetryGracePeriodSeconds 0 to 60).
 	RotateRefreshTokens bool
 	RefreshRetryGrace   time.Duration
+	// DynamicallyRegistered creates a client for the RFC 7591 registration
+	// endpoint (create only): Name is then a display name (any printable
+	// text), and the client is flagged as registered by itself.
+	DynamicallyRegistered bool
 }
 
 // ResourceServerInput defines a resource server (CreateResourceServer,
@@ -272,6 +300,9 @@ type IssueTokensInput struct {
 	AuthTime time.Time // when the user authenticated; zero means now
 	// RefreshToken asks for a refresh token too (authorization_code grant).
 	RefreshToken bool
+	// Resources are RFC 8707 resource indicators (absolute URLs): the
+	// access token's aud, kept with the refresh token for its refreshes.
+	Resources []string
 }
 
 // UserPoolService is a Cognito-compatible user pool: administration,
@@ -280,6 +311,8 @@ type IssueTokensInput struct {
 // failures, which are uncoded.
 type UserPoolService interface {
 	PoolGroupService
+	PoolSignUpService     // poolcode.go
+	PoolMFAService        // usermfa.go
 	UserPoolDomainService // userpooldomain.go
 
 	// CreateUserPool returns InvalidParameterException.

@@ -11,10 +11,19 @@ const DefaultTokenVaultID = "default"
 // TokenVault describes the token vault and how its contents are encrypted.
 type TokenVault struct {
 	ID        string
-	KeyType   string // "ServiceManagedKey": Behalf's own key-encryption key
-	KMSKeyARN string
+	KeyType   string // KeyServiceManaged or KeyCustomerManaged
+	KMSKeyARN string // the customer managed key: an AWS KMS key ARN or a gocloud.dev/secrets URL
 	UpdatedAt time.Time
 }
+
+// Token vault key types (kmsConfiguration.keyType).
+const (
+	// KeyServiceManaged: Behalf's own key-encryption key, a local key file.
+	KeyServiceManaged = "ServiceManagedKey"
+	// KeyCustomerManaged: a key the operator keeps (a KMS key, a
+	// base64key:// key given to the server).
+	KeyCustomerManaged = "CustomerManagedKey"
+)
 
 // TokenVaultStore persists token-vault settings.
 type TokenVaultStore interface {
@@ -22,12 +31,44 @@ type TokenVaultStore interface {
 	GetTokenVault(ctx context.Context, id string) (*TokenVault, error)
 	// PutTokenVault inserts or replaces the vault's settings.
 	PutTokenVault(ctx context.Context, v *TokenVault) error
+	// ResetTokenVault deletes every grant (users' tokens, and the results
+	// of on-behalf-of exchanges) and fails every authorization session
+	// that holds a provider's token or is exchanging a code for one
+	// (FailureReason "vault_reset", Pending cleared), and stores v, in one
+	// transaction. It returns how many grants and sessions it ended.
+	ResetTokenVault(ctx context.Context, v *TokenVault) (grants, sessions int, err error)
 }
 
-// TokenVaultService reports the token vault.
+// TokenVaultService reports the token vault and changes its key.
 type TokenVaultService interface {
 	// GetTokenVault returns EINVALID or ENOTFOUND ("" means the default vault).
 	GetTokenVault(ctx context.Context, id string) (*TokenVault, error)
+	// SetTokenVaultCMK makes keyType the vault's key (for
+	// KeyCustomerManaged, the key kmsKeyARN names), rotating the
+	// key-encryption key online if it changes. EINVALID names the field
+	// of a key Behalf cannot use; nothing changes then.
+	SetTokenVaultCMK(ctx context.Context, id, keyType, kmsKeyARN string) (*TokenVault, error)
+	// ResetTokenVaultKeyMaterial deletes every token the vault holds
+	// (users must consent again) and moves the vault to fresh key material
+	// of Behalf's own (KeyServiceManaged). It cannot be undone.
+	ResetTokenVaultKeyMaterial(ctx context.Context, id string) (*TokenVault, error)
+}
+
+// KeyEncryptionKeys is the key-encryption key that seals the vault (and
+// every other secret Behalf stores), as the token-vault operations change
+// it; implemented by a seal.Sealer on a keyring.
+type KeyEncryptionKeys interface {
+	// ActiveKEK returns the active key-encryption key version, as the
+	// database records it now.
+	ActiveKEK(ctx context.Context) (*KEKVersion, error)
+	// RotateKEK records a new active version, the key keeperURL names
+	// (a gocloud.dev/secrets URL) or, for "", a new local key file, and
+	// rewraps every data key with it, online. It returns EINVALID for a
+	// key it cannot use, recording nothing.
+	RotateKEK(ctx context.Context, keeperURL string) (*KEKVersion, error)
+	// KEKGiven reports whether this server was given keeperURL as a key
+	// (serve --kms or --kms-previous).
+	KEKGiven(keeperURL string) bool
 }
 
 // GrantVault is the token vault as the consent flow uses it: users'

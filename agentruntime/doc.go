@@ -15,9 +15,12 @@
 // registered, and an unreachable agent shows up as an invocation error
 // (the gateway's concern), not as a stuck CREATING runtime.
 //
-// Versions: a runtime starts at version "1" and each update adds one.
-// Behalf keeps only the latest version; the DEFAULT endpoint always serves
-// it. Asking for any other version is ENOTFOUND.
+// Versions: a runtime starts at version "1" and each update adds one; the
+// store keeps every version's configuration. The DEFAULT endpoint (not
+// stored) always serves the latest; named endpoints (endpoint.go) point at
+// one version each. The gateway invokes the version the qualifier's
+// endpoint serves, and pins each session to the version it started on
+// until it ends (gateway_session.go).
 //
 // The OAuth2 callback URL handed to the agent (Behalf-specific) travels on
 // the wire as environmentVariables[behalf.CallbackURLEnv].

@@ -16,7 +16,6 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/internal/ttlcache"
-	"github.com/behalf-dev/behalf/jwtverify"
 	"github.com/behalf-dev/behalf/pooltoken"
 )
 
@@ -117,6 +116,13 @@ type Gateway struct {
 	// Runtimes resolves runtimes by id; answers are cached for
 	// RuntimeCacheTTL.
 	Runtimes RuntimeGetter
+	// Versions resolves named endpoints (cached for RuntimeCacheTTL) and
+	// older versions; nil serves only the DEFAULT endpoint.
+	Versions VersionStore
+	// SessionStore keeps runtime sessions for every replica (see
+	// gateway_session.go; RunSessionFlusher writes them); nil keeps them
+	// in this process only.
+	SessionStore behalf.RuntimeSessionStore
 	// WATs mints the workload access tokens handed to agents.
 	WATs WATMinter
 	// SigV4 verifies SigV4 invocations; principals "root" and
@@ -151,9 +157,11 @@ type Gateway struct {
 	once      sync.Once
 	transport http.RoundTripper
 	client    *http.Client
-	verifier  *jwtverify.Verifier
+	auth      Authorizer
 	runtimes  ttlcache.Cache[string, *behalf.AgentRuntime]
-	issuers   issuerCache
+	versions  ttlcache.Cache[string, *behalf.AgentRuntime]
+	endpoints ttlcache.Cache[string, string]
+	sessions  sessionTable
 	wats      watCache
 }
 
@@ -167,10 +175,10 @@ func (g *Gateway) init() {
 		if g.client == nil {
 			g.client = safehttp.NewClient(safehttp.Options{})
 		}
-		g.verifier = &jwtverify.Verifier{HTTPClient: g.client, Now: g.Now, Lookup: expectedIssuer}
 		if g.Log == nil {
 			g.Log = slog.New(slog.DiscardHandler)
 		}
+		g.auth = Authorizer{HTTPClient: g.client, Pools: g.Pools, Log: g.Log, Now: g.Now}
 	})
 }
 
@@ -209,6 +217,8 @@ type invocation struct {
 	tooLarge  *atomic.Bool // set when a streamed body passed the limit
 	wat       behalf.Secret
 	sessionID string
+	generated bool    // the gateway made sessionID up
+	target    *target // the endpoint, version and session reached
 	requestID string
 	bearer    bool // authenticated with a bearer JWT
 }
@@ -221,6 +231,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.writeError(w, r, err)
 		return
 	}
+	if !inv.generated {
+		// A session id the gateway made up is known once the caller
+		// sends it back: invocations without one cost no session.
+		g.useSession(inv.target)
+	}
 	g.forward(w, r, inv)
 }
 
@@ -229,11 +244,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation, error) {
 	ctx := r.Context()
 	inv := &invocation{length: r.ContentLength, requestID: requestID(w)}
-	sid, err := sessionID(r)
+	sid, generated, err := sessionID(r)
 	if err != nil {
 		return nil, err
 	}
-	inv.sessionID = sid
+	inv.sessionID, inv.generated = sid, generated
 	if err := checkCustomHeaders(r); err != nil {
 		return nil, err
 	}
@@ -250,7 +265,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation
 		if err != nil {
 			return nil, err
 		}
-		rt, err := g.runtime(ctx, r)
+		rt, err := g.runtime(ctx, r, inv)
 		if err != nil {
 			return nil, err
 		}
@@ -270,7 +285,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation
 			}
 		}
 	case schemeBearer:
-		rt, err := g.runtime(ctx, r)
+		rt, err := g.runtime(ctx, r, inv)
 		if err != nil {
 			return nil, err
 		}
@@ -291,7 +306,7 @@ func (g *Gateway) authorize(w http.ResponseWriter, r *http.Request) (*invocation
 		}
 		inv.body, inv.tooLarge = g.streamBody(w, r)
 	default:
-		rt, err := g.runtime(ctx, r)
+		rt, err := g.runtime(ctx, r, inv)
 		if err != nil {
 			return nil, err
 		}
@@ -346,62 +361,56 @@ func mayInvoke(p behalf.Principal, rt *behalf.AgentRuntime) error {
 	return behalf.Errorf(behalf.EFORBIDDEN, "The access key %s may not invoke agent runtime %s.", p.AccessKeyID, rt.ID)
 }
 
-// runtime resolves the path's runtime (an ARN or an id) and qualifier.
-func (g *Gateway) runtime(ctx context.Context, r *http.Request) (*behalf.AgentRuntime, error) {
+// runtime resolves the path's runtime (an ARN or an id), the endpoint its
+// qualifier names and the invocation's session, and returns the runtime's
+// configuration at the version they reach (inv.target).
+func (g *Gateway) runtime(ctx context.Context, r *http.Request, inv *invocation) (*behalf.AgentRuntime, error) {
 	ident := r.PathValue("runtime")
 	q := r.URL.Query()
-	id := ident
-	if region, account, rid, ok := behalf.ParseAgentRuntimeARN(ident); ok {
-		if (g.Region != "" && region != g.Region) || (g.Account != "" && account != g.Account) {
-			return nil, notFound(ident)
-		}
-		id = rid
-	} else if strings.HasPrefix(ident, "arn:") {
-		return nil, behalf.Invalid("agentRuntimeArn", "%q is not an agent runtime ARN.", ident)
-	}
-	if a := q.Get("accountId"); a != "" && g.Account != "" && a != g.Account {
-		return nil, notFound(ident)
-	}
-	if qual := q.Get("qualifier"); qual != "" && qual != behalf.DefaultEndpoint {
-		return nil, behalf.Errorf(behalf.ENOTFOUND, "Agent runtime %s has no endpoint %q; Behalf serves only %s.", ident, qual, behalf.DefaultEndpoint)
-	}
-	if id == "" || len(id) > 100 {
-		return nil, notFound(ident)
-	}
-	now := g.now()
-	if rt, ok := g.runtimes.Get(id, now); ok {
-		return rt, nil
-	}
-	rt, err := g.Runtimes.GetAgentRuntime(ctx, id)
-	switch code := behalf.ErrorCode(err); {
-	case code == behalf.ENOTFOUND || code == behalf.EINVALID:
-		return nil, notFound(ident)
-	case err != nil:
+	id, err := g.runtimeID(ident, q.Get("accountId"))
+	if err != nil {
 		return nil, err
 	}
-	if rt.Status != "" && rt.Status != behalf.RuntimeReady {
-		return nil, behalf.Errorf(behalf.ECONFLICT, "Agent runtime %s is %s, not %s.", rt.ID, rt.Status, behalf.RuntimeReady)
+	now := g.now()
+	rt, ok := g.runtimes.Get(id, now)
+	if !ok {
+		rt, err = g.Runtimes.GetAgentRuntime(ctx, id)
+		switch code := behalf.ErrorCode(err); {
+		case code == behalf.ENOTFOUND || code == behalf.EINVALID:
+			return nil, notFound(ident)
+		case err != nil:
+			return nil, err
+		}
+		if rt.Status != "" && rt.Status != behalf.RuntimeReady {
+			return nil, behalf.Errorf(behalf.ECONFLICT, "Agent runtime %s is %s, not %s.", rt.ID, rt.Status, behalf.RuntimeReady)
+		}
+		g.runtimes.Put(id, rt, now.Add(RuntimeCacheTTL))
 	}
-	g.runtimes.Put(id, rt, now.Add(RuntimeCacheTTL))
-	return rt, nil
+	t, err := g.target(ctx, rt, qualifier(q), ident, inv.sessionID, inv.generated)
+	if err != nil {
+		return nil, err
+	}
+	inv.target = t
+	return t.rt, nil
 }
 
 func notFound(ident string) error {
 	return behalf.Errorf(behalf.ENOTFOUND, "Agent runtime %s was not found.", ident)
 }
 
-// sessionID returns the client's session id, checked, or a new one.
-func sessionID(r *http.Request) (string, error) {
+// sessionID returns the client's session id, checked, or a new one
+// (generated).
+func sessionID(r *http.Request) (id string, generated bool, err error) {
 	values := r.Header.Values(HeaderSessionID)
 	switch {
 	case len(values) == 0:
-		return newSessionID(), nil
+		return newSessionID(), true, nil
 	case len(values) > 1:
-		return "", behalf.Invalid("runtimeSessionId", "Send one %s header.", HeaderSessionID)
+		return "", false, behalf.Invalid("runtimeSessionId", "Send one %s header.", HeaderSessionID)
 	case !validSessionID(values[0]):
-		return "", behalf.Invalid("runtimeSessionId", "%s must be 33 to 256 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-', starting with a letter or digit.", HeaderSessionID)
+		return "", false, behalf.Invalid("runtimeSessionId", "%s must be 33 to 256 characters from A-Z, a-z, 0-9, '.', '_', ':' and '-', starting with a letter or digit.", HeaderSessionID)
 	}
-	return values[0], nil
+	return values[0], false, nil
 }
 
 // validSessionID reports whether id matches sessionIDPattern, without the

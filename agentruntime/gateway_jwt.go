@@ -2,15 +2,20 @@ package agentruntime
 
 import (
 	"context"
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/internal/ttlcache"
 	"github.com/behalf-dev/behalf/jwtverify"
+	"github.com/behalf-dev/behalf/pooltoken"
 )
 
 // A runtime's customJWTAuthorizer is checked in two steps. The token must
@@ -51,7 +56,67 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 	if token == "" {
 		return jwtverify.Claims{}, errNoBearer
 	}
-	iss, err := g.issuer(ctx, a.DiscoveryURL)
+	c, err := g.auth.Verify(ctx, a.DiscoveryURL, token)
+	if err != nil {
+		return jwtverify.Claims{}, err
+	}
+	if err := authorizeClaims(a, c); err != nil {
+		return jwtverify.Claims{}, err
+	}
+	return c, nil
+}
+
+// Authorizer verifies bearer JWTs against the issuer a customJWTAuthorizer's
+// discovery URL names: the agent-runtime gateway's and the MCP gateway's
+// (package gateway) inbound check. Set its fields before the first use;
+// it is safe for concurrent use.
+type Authorizer struct {
+	// HTTPClient fetches discovery documents and key sets; it should come
+	// from safehttp.NewClient (nil: one that refuses private addresses).
+	HTTPClient *http.Client
+	// Pools verifies the tokens of Behalf's own user pools in process.
+	Pools *pooltoken.Pools
+	Log   *slog.Logger
+	// Now is the clock for JWT times; nil means time.Now.
+	Now func() time.Time
+
+	once     sync.Once
+	client   *http.Client
+	verifier *jwtverify.Verifier
+	issuers  issuerCache
+}
+
+func (g *Authorizer) init() {
+	g.once.Do(func() {
+		g.client = g.HTTPClient
+		if g.client == nil {
+			g.client = safehttp.NewClient(safehttp.Options{})
+		}
+		g.verifier = &jwtverify.Verifier{HTTPClient: g.client, Now: g.Now, Lookup: expectedIssuer}
+		if g.Log == nil {
+			g.Log = slog.New(slog.DiscardHandler)
+		}
+	})
+}
+
+func (g *Authorizer) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+// Verify checks token: signed with a key of the issuer discoveryURL names,
+// iss that issuer, not expired, and (for a user pool's token) its user
+// still standing. It returns the token's claims, EUNAUTHORIZED for a
+// token to refuse, or EUNAVAILABLE when the issuer cannot be reached. The
+// authorizer's allow lists are the caller's to apply (AuthorizeClaims).
+func (g *Authorizer) Verify(ctx context.Context, discoveryURL, token string) (jwtverify.Claims, error) {
+	g.init()
+	if token == "" {
+		return jwtverify.Claims{}, unauthorized("Missing bearer token.")
+	}
+	iss, err := g.issuer(ctx, discoveryURL)
 	if err != nil {
 		return jwtverify.Claims{}, err
 	}
@@ -68,9 +133,6 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 		g.Log.ErrorContext(ctx, "verify bearer token", "err", err)
 		return jwtverify.Claims{}, errIdPDown
 	}
-	if err := authorizeClaims(a, c); err != nil {
-		return jwtverify.Claims{}, err
-	}
 	// Verified claims are cached until exp; the user's state is not.
 	if err := g.Pools.CheckUser(ctx, c.Issuer, c.Subject, c.IssuedAt, c.Raw); err != nil {
 		if behalf.ErrorCode(err) == behalf.EUNAUTHORIZED {
@@ -81,6 +143,21 @@ func (g *Gateway) checkJWT(ctx context.Context, a *behalf.JWTAuthorizer, token s
 	}
 	return c, nil
 }
+
+// Issuer returns the issuer identifier discoveryURL names (cached as
+// Verify caches it), or EUNAUTHORIZED / EUNAVAILABLE.
+func (g *Authorizer) Issuer(ctx context.Context, discoveryURL string) (string, error) {
+	g.init()
+	iss, err := g.issuer(ctx, discoveryURL)
+	return iss.Issuer, err
+}
+
+// AuthorizeClaims applies a's allow lists to verified claims as an agent
+// runtime does: EFORBIDDEN naming the first list that refuses them.
+func AuthorizeClaims(a *behalf.JWTAuthorizer, c jwtverify.Claims) error { return authorizeClaims(a, c) }
+
+// ClaimMatches reports whether a claim's JSON value satisfies rule.
+func ClaimMatches(rule behalf.ClaimRule, v any) bool { return claimMatches(rule, v) }
 
 // authorizeClaims applies the authorizer's allow lists to verified claims.
 func authorizeClaims(a *behalf.JWTAuthorizer, c jwtverify.Claims) error {
@@ -161,7 +238,7 @@ type issuerResult struct {
 // issuer returns the issuer behind a runtime's discovery URL: one of
 // Behalf's user pools (keys read in process, cached for PoolKeysTTL), else
 // what the discovery document names (cached for DiscoveryCacheTTL).
-func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, error) {
+func (g *Authorizer) issuer(ctx context.Context, discoveryURL string) (jwtverify.Issuer, error) {
 	if res, ok := g.issuers.entries.Get(discoveryURL, g.now()); ok {
 		return res.iss, res.err
 	}
@@ -190,7 +267,7 @@ func (g *Gateway) issuer(ctx context.Context, discoveryURL string) (jwtverify.Is
 }
 
 // poolIssuer reads a user pool's keys; a deleted pool's tokens are refused.
-func (g *Gateway) poolIssuer(ctx context.Context, poolID string) issuerResult {
+func (g *Authorizer) poolIssuer(ctx context.Context, poolID string) issuerResult {
 	iss, err := g.Pools.Issuer(ctx, poolID)
 	switch {
 	case err == nil:

@@ -129,7 +129,11 @@ func apply(r *behalf.AgentRuntime, in behalf.AgentRuntimeInput, c config) {
 }
 
 // CreateAgentRuntime creates a runtime, READY at once, and its workload
-// identity "<name>-<10 random characters>", in one transaction.
+// identity, in one transaction. The runtime's id is "<name>-<10 random
+// characters>" and its workload identity has the same name, as in AWS, so
+// GetWorkloadIdentity(agentRuntimeId) finds it. (Runtimes created before
+// this keep the differently named workload identity recorded in
+// AgentRuntime.Workload: their users' grants are stored under that name.)
 func (s *Service) CreateAgentRuntime(ctx context.Context, in behalf.AgentRuntimeInput) (*behalf.AgentRuntime, error) {
 	if err := validateName(in.Name); err != nil {
 		return nil, err
@@ -139,10 +143,11 @@ func (s *Service) CreateAgentRuntime(ctx context.Context, in behalf.AgentRuntime
 		return nil, err
 	}
 	now := s.now()
+	id := in.Name + "-" + randid.Alnum(10)
 	r := &behalf.AgentRuntime{
-		ID:        in.Name + "-" + randid.Alnum(10),
+		ID:        id,
 		Name:      in.Name,
-		Workload:  in.Name + "-" + randid.Alnum(10),
+		Workload:  id,
 		Status:    behalf.RuntimeReady,
 		Version:   "1",
 		CreatedAt: now,

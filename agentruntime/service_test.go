@@ -46,7 +46,8 @@ func TestServiceLifecycle(t *testing.T) {
 	if r.Authorizer.AllowedClients != nil {
 		t.Fatalf("empty allowedClients stored as %#v, want nil", r.Authorizer.AllowedClients)
 	}
-	if !strings.HasPrefix(r.Workload, "agent-") || len(r.Workload) != len("agent-")+10 || r.Workload == r.ID {
+	// The workload identity is named after the runtime id, as in AWS.
+	if !strings.HasPrefix(r.ID, "agent-") || len(r.ID) != len("agent-")+10 || r.Workload != r.ID {
 		t.Fatalf("workload %q for runtime %q", r.Workload, r.ID)
 	}
 	if _, err := db.GetWorkload(ctx, r.Workload); err != nil {
@@ -110,6 +111,36 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 	if _, err := db.GetWorkload(ctx, r.Workload); behalf.ErrorCode(err) != behalf.ENOTFOUND {
 		t.Fatalf("workload identity after delete: %v", err)
+	}
+}
+
+// A runtime created before workload identities were named after runtime
+// ids keeps its own workload identity (its users' grants are stored under
+// that name): updates keep it, and deleting the runtime deletes it.
+func TestServiceKeepsOlderWorkloadName(t *testing.T) {
+	s, db := newService(t, true)
+	ctx := t.Context()
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	old := &behalf.AgentRuntime{ID: "old-AAAAAAAAAA", Name: "old", Workload: "old-BBBBBBBBBB", ContainerURI: "https://agent.example.com",
+		Protocol: behalf.ProtocolHTTP, Status: behalf.RuntimeReady, Version: "1", CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateAgentRuntime(ctx, old, &behalf.WorkloadIdentity{Name: old.Workload, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.UpdateAgentRuntime(ctx, old.ID, behalf.AgentRuntimeInput{ContainerURI: "https://agent2.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Workload != "old-BBBBBBBBBB" || u.Version != "2" {
+		t.Fatalf("updated older runtime: workload %q version %s", u.Workload, u.Version)
+	}
+	if _, err := db.GetWorkload(ctx, old.ID); behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		t.Fatalf("a workload identity named after the older runtime's id: %v", err)
+	}
+	if _, err := s.DeleteAgentRuntime(ctx, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetWorkload(ctx, old.Workload); behalf.ErrorCode(err) != behalf.ENOTFOUND {
+		t.Fatalf("older runtime's workload identity after delete: %v", err)
 	}
 }
 

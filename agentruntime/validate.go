@@ -295,3 +295,14 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// ValidateAuthorizer checks a customJWTAuthorizer as a runtime's is
+// checked (the discovery URL under policy, the allow lists, the custom
+// claims), naming fields under authorizerConfiguration.customJWTAuthorizer;
+// nil is valid.
+func ValidateAuthorizer(a *behalf.JWTAuthorizer, policy safehttp.Options) error {
+	return validateAuthorizer(a, policy)
+}
+
+// CloneAuthorizer deep-copies a, normalizing empty lists to nil.
+func CloneAuthorizer(a *behalf.JWTAuthorizer) *behalf.JWTAuthorizer { return cloneAuthorizer(a) }

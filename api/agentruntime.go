@@ -345,17 +345,13 @@ func (s *Server) fullOut(r *behalf.AgentRuntime) runtimeOut {
 	return out
 }
 
-// runtimeFor loads the runtime the path names, checking the version query
-// parameter: Behalf keeps only the latest version.
+// runtimeFor loads the runtime the path names, at the version the query
+// parameter names (the latest when none).
 func (s *Server) runtimeFor(ctx context.Context, r *http.Request) (*behalf.AgentRuntime, error) {
-	rt, err := s.Runtimes.GetAgentRuntime(ctx, r.PathValue("agentRuntimeId"))
-	if err != nil {
-		return nil, err
+	if v := r.URL.Query().Get("version"); v != "" {
+		return s.Runtimes.GetAgentRuntimeVersion(ctx, r.PathValue("agentRuntimeId"), v)
 	}
-	if v := r.URL.Query().Get("version"); v != "" && v != rt.Version {
-		return nil, behalf.Errorf(behalf.ENOTFOUND, "Version %s of agent runtime %s not found: Behalf keeps only the latest version, %s.", v, rt.ID, rt.Version)
-	}
-	return rt, nil
+	return s.Runtimes.GetAgentRuntime(ctx, r.PathValue("agentRuntimeId"))
 }
 
 func (s *Server) createRuntime(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
@@ -412,9 +408,13 @@ func (s *Server) updateRuntime(ctx context.Context, req *http.Request, body []by
 }
 
 func (s *Server) deleteRuntime(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
-	cur, err := s.runtimeFor(ctx, req)
+	cur, err := s.Runtimes.GetAgentRuntime(ctx, req.PathValue("agentRuntimeId"))
 	if err != nil {
 		return 0, nil, err
+	}
+	if v := req.URL.Query().Get("version"); v != "" && v != cur.Version {
+		// Behalf deletes whole runtimes; an older version goes with it.
+		return 0, nil, behalf.Invalid("agentRuntimeVersion", "Behalf deletes a runtime with all its versions: give no version, or the latest (%s).", cur.Version)
 	}
 	rt, err := s.Runtimes.DeleteAgentRuntime(ctx, cur.ID)
 	if err != nil {
@@ -454,27 +454,52 @@ func (s *Server) listRuntimes(ctx context.Context, req *http.Request, body []byt
 	if err != nil {
 		return 0, nil, err
 	}
-	type item struct {
-		ARN           string  `json:"agentRuntimeArn"`
-		ID            string  `json:"agentRuntimeId"`
-		Name          string  `json:"agentRuntimeName"`
-		Version       string  `json:"agentRuntimeVersion"`
-		Description   string  `json:"description"`
-		LastUpdatedAt isoTime `json:"lastUpdatedAt"`
-		Status        string  `json:"status"`
-	}
-	out := struct {
-		Items     []item `json:"agentRuntimes"`
-		NextToken string `json:"nextToken,omitempty"`
-	}{Items: []item{}, NextToken: next}
-	for _, rt := range items {
-		out.Items = append(out.Items, item{s.runtimeARN(rt.ID), rt.ID, rt.Name, rt.Version, rt.Description, isoTime(rt.UpdatedAt), rt.Status})
-	}
-	return http.StatusOK, out, nil
+	return http.StatusOK, s.runtimeList(items, next), nil
 }
 
-// endpointOut is a runtime's DEFAULT endpoint, the only one Behalf keeps:
-// it always serves the latest version.
+// runtimeItem is AgentCore's AgentRuntime, an item of ListAgentRuntimes
+// and ListAgentRuntimeVersions.
+type runtimeItem struct {
+	ARN           string  `json:"agentRuntimeArn"`
+	ID            string  `json:"agentRuntimeId"`
+	Name          string  `json:"agentRuntimeName"`
+	Version       string  `json:"agentRuntimeVersion"`
+	Description   string  `json:"description"`
+	LastUpdatedAt isoTime `json:"lastUpdatedAt"`
+	Status        string  `json:"status"`
+}
+
+type runtimeListOut struct {
+	Items     []runtimeItem `json:"agentRuntimes"`
+	NextToken string        `json:"nextToken,omitempty"`
+}
+
+func (s *Server) runtimeList(items []*behalf.AgentRuntime, next string) runtimeListOut {
+	out := runtimeListOut{Items: []runtimeItem{}, NextToken: next}
+	for _, rt := range items {
+		out.Items = append(out.Items, runtimeItem{s.runtimeARN(rt.ID), rt.ID, rt.Name, rt.Version, rt.Description, isoTime(rt.UpdatedAt), rt.Status})
+	}
+	return out
+}
+
+func (s *Server) listRuntimeVersions(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	if err := decode(body, &struct{}{}); err != nil {
+		return 0, nil, err
+	}
+	p, err := pageQuery(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	items, next, err := s.Runtimes.ListAgentRuntimeVersions(ctx, req.PathValue("agentRuntimeId"), p)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, s.runtimeList(items, next), nil
+}
+
+// endpointOut is AgentCore's AgentRuntimeEndpoint (GetAgentRuntimeEndpoint,
+// an item of ListAgentRuntimeEndpoints). Behalf switches versions at once:
+// liveVersion and targetVersion are the same.
 type endpointOut struct {
 	AgentRuntimeARN         string  `json:"agentRuntimeArn"`
 	AgentRuntimeEndpointARN string  `json:"agentRuntimeEndpointArn"`
@@ -485,31 +510,104 @@ type endpointOut struct {
 	Status                  string  `json:"status"`
 	Description             string  `json:"description,omitempty"`
 	LiveVersion             string  `json:"liveVersion,omitempty"`
+	TargetVersion           string  `json:"targetVersion,omitempty"`
 }
 
-func (s *Server) defaultEndpoint(rt *behalf.AgentRuntime) endpointOut {
+func (s *Server) endpointOut(e *behalf.AgentRuntimeEndpoint) endpointOut {
 	return endpointOut{
-		AgentRuntimeARN:         s.runtimeARN(rt.ID),
-		AgentRuntimeEndpointARN: s.runtimeEndpointARN(rt.ID, behalf.DefaultEndpoint),
-		CreatedAt:               isoTime(rt.CreatedAt),
-		ID:                      behalf.DefaultEndpoint,
-		LastUpdatedAt:           isoTime(rt.UpdatedAt),
-		Name:                    behalf.DefaultEndpoint,
-		Status:                  rt.Status,
-		Description:             "The default endpoint, serving the latest version.",
-		LiveVersion:             rt.Version,
+		AgentRuntimeARN:         s.runtimeARN(e.RuntimeID),
+		AgentRuntimeEndpointARN: s.runtimeEndpointARN(e.RuntimeID, e.Name),
+		CreatedAt:               isoTime(e.CreatedAt),
+		ID:                      e.Name,
+		LastUpdatedAt:           isoTime(e.UpdatedAt),
+		Name:                    e.Name,
+		Status:                  behalf.RuntimeReady,
+		Description:             e.Description,
+		LiveVersion:             e.Version,
+		TargetVersion:           e.Version,
 	}
 }
 
-func (s *Server) getRuntimeEndpoint(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
-	rt, err := s.Runtimes.GetAgentRuntime(ctx, req.PathValue("agentRuntimeId"))
+// endpointIn is the body of CreateAgentRuntimeEndpoint (name, tags) and
+// UpdateAgentRuntimeEndpoint.
+type endpointIn struct {
+	Name                string            `json:"name"`
+	AgentRuntimeVersion string            `json:"agentRuntimeVersion"`
+	Description         *string           `json:"description"`
+	ClientToken         string            `json:"clientToken"`
+	Tags                map[string]string `json:"tags"`
+}
+
+func (s *Server) createRuntimeEndpoint(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	var in endpointIn
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	e, err := s.Runtimes.CreateAgentRuntimeEndpoint(ctx, behalf.AgentRuntimeEndpointInput{
+		RuntimeID: req.PathValue("agentRuntimeId"), Name: in.Name, Version: in.AgentRuntimeVersion,
+		Description: in.Description, Tags: in.Tags,
+	})
 	if err != nil {
 		return 0, nil, err
 	}
-	if name := req.PathValue("endpointName"); name != behalf.DefaultEndpoint {
-		return 0, nil, behalf.Errorf(behalf.ENOTFOUND, "Endpoint %q of agent runtime %s not found: Behalf keeps only %s.", name, rt.ID, behalf.DefaultEndpoint)
+	return http.StatusAccepted, struct {
+		TargetVersion           string  `json:"targetVersion"`
+		AgentRuntimeEndpointARN string  `json:"agentRuntimeEndpointArn"`
+		AgentRuntimeARN         string  `json:"agentRuntimeArn"`
+		AgentRuntimeID          string  `json:"agentRuntimeId"`
+		EndpointName            string  `json:"endpointName"`
+		Status                  string  `json:"status"`
+		CreatedAt               isoTime `json:"createdAt"`
+	}{e.Version, s.runtimeEndpointARN(e.RuntimeID, e.Name), s.runtimeARN(e.RuntimeID), e.RuntimeID, e.Name, behalf.RuntimeReady, isoTime(e.CreatedAt)}, nil
+}
+
+func (s *Server) getRuntimeEndpoint(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	e, err := s.Runtimes.GetAgentRuntimeEndpoint(ctx, req.PathValue("agentRuntimeId"), req.PathValue("endpointName"))
+	if err != nil {
+		return 0, nil, err
 	}
-	return http.StatusOK, s.defaultEndpoint(rt), nil
+	return http.StatusOK, s.endpointOut(e), nil
+}
+
+func (s *Server) updateRuntimeEndpoint(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	var in endpointIn
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.Name != "" {
+		return 0, nil, &parseError{msg: "Unknown field \"name\"."}
+	}
+	if in.Tags != nil {
+		return 0, nil, &parseError{msg: "Unknown field \"tags\"."}
+	}
+	e, err := s.Runtimes.UpdateAgentRuntimeEndpoint(ctx, behalf.AgentRuntimeEndpointInput{
+		RuntimeID: req.PathValue("agentRuntimeId"), Name: req.PathValue("endpointName"),
+		Version: in.AgentRuntimeVersion, Description: in.Description,
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusAccepted, struct {
+		LiveVersion             string  `json:"liveVersion"`
+		TargetVersion           string  `json:"targetVersion"`
+		AgentRuntimeEndpointARN string  `json:"agentRuntimeEndpointArn"`
+		AgentRuntimeARN         string  `json:"agentRuntimeArn"`
+		Status                  string  `json:"status"`
+		CreatedAt               isoTime `json:"createdAt"`
+		LastUpdatedAt           isoTime `json:"lastUpdatedAt"`
+	}{e.Version, e.Version, s.runtimeEndpointARN(e.RuntimeID, e.Name), s.runtimeARN(e.RuntimeID), behalf.RuntimeReady, isoTime(e.CreatedAt), isoTime(e.UpdatedAt)}, nil
+}
+
+func (s *Server) deleteRuntimeEndpoint(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	e, err := s.Runtimes.DeleteAgentRuntimeEndpoint(ctx, req.PathValue("agentRuntimeId"), req.PathValue("endpointName"))
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusAccepted, struct {
+		Status         string `json:"status"`
+		AgentRuntimeID string `json:"agentRuntimeId"`
+		EndpointName   string `json:"endpointName"`
+	}{behalf.RuntimeDeleting, e.RuntimeID, e.Name}, nil
 }
 
 func (s *Server) listRuntimeEndpoints(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
@@ -520,20 +618,16 @@ func (s *Server) listRuntimeEndpoints(ctx context.Context, req *http.Request, bo
 	if err != nil {
 		return 0, nil, err
 	}
-	if p.MaxResults < 0 || p.MaxResults > 100 {
-		return 0, nil, behalf.Invalid("maxResults", "maxResults must be between 1 and 100.")
-	}
-	rt, err := s.Runtimes.GetAgentRuntime(ctx, req.PathValue("agentRuntimeId"))
+	items, next, err := s.Runtimes.ListAgentRuntimeEndpoints(ctx, req.PathValue("agentRuntimeId"), p)
 	if err != nil {
 		return 0, nil, err
 	}
 	out := struct {
-		Items []endpointOut `json:"runtimeEndpoints"`
-	}{Items: []endpointOut{}}
-	if p.NextToken != "" {
-		// The one endpoint fits on the first page; no token was issued.
-		return 0, nil, behalf.Invalid("nextToken", "The pagination token is invalid.")
+		Items     []endpointOut `json:"runtimeEndpoints"`
+		NextToken string        `json:"nextToken,omitempty"`
+	}{Items: []endpointOut{}, NextToken: next}
+	for _, e := range items {
+		out.Items = append(out.Items, s.endpointOut(e))
 	}
-	out.Items = append(out.Items, s.defaultEndpoint(rt))
 	return http.StatusOK, out, nil
 }

@@ -21,7 +21,8 @@ import (
 // members. Administration operations are SigV4-signed with the signing name
 // cognito-idp (CognitoAuth, root key only); the operations the SDK sends
 // anonymously (InitiateAuth, RespondToAuthChallenge, GetUser,
-// ChangePassword, GlobalSignOut, RevokeToken, GetTokensFromRefreshToken)
+// ChangePassword, GlobalSignOut, RevokeToken, GetTokensFromRefreshToken,
+// AssociateSoftwareToken, VerifySoftwareToken, SetUserMFAPreference)
 // are authorized by what they carry: a client id and SECRET_HASH, an
 // access token or a refresh token.
 //
@@ -99,6 +100,8 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"AdminEnableUser":        admin(s.cognitoAdminEnableUser),
 		"ListUsers":              admin(s.cognitoListUsers),
 		"AdminUserGlobalSignOut": admin(s.cognitoAdminUserGlobalSignOut),
+		"AdminConfirmSignUp":     admin(s.cognitoAdminConfirmSignUp),
+		"AdminResetUserPassword": admin(s.cognitoAdminResetUserPassword),
 
 		"CreateGroup":              admin(s.cognitoCreateGroup),
 		"GetGroup":                 admin(s.cognitoGetGroup),
@@ -110,6 +113,10 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"AdminListGroupsForUser":   admin(s.cognitoAdminListGroupsForUser),
 		"ListUsersInGroup":         admin(s.cognitoListUsersInGroup),
 
+		"SetUserPoolMfaConfig":      admin(s.cognitoSetUserPoolMfaConfig),
+		"GetUserPoolMfaConfig":      admin(s.cognitoGetUserPoolMfaConfig),
+		"AdminSetUserMFAPreference": admin(s.cognitoAdminSetUserMFAPreference),
+
 		"AdminInitiateAuth":           admin(s.cognitoAdminInitiateAuth),
 		"AdminRespondToAuthChallenge": admin(s.cognitoAdminRespondToAuthChallenge),
 
@@ -120,6 +127,14 @@ func (s *Server) cognitoOps() map[string]cognitoOp {
 		"GlobalSignOut":             anon(s.cognitoGlobalSignOut),
 		"RevokeToken":               anon(s.cognitoRevokeToken),
 		"GetTokensFromRefreshToken": anon(s.cognitoGetTokensFromRefreshToken),
+		"SignUp":                    anon(s.cognitoSignUp),
+		"ConfirmSignUp":             anon(s.cognitoConfirmSignUp),
+		"ResendConfirmationCode":    anon(s.cognitoResendConfirmationCode),
+		"ForgotPassword":            anon(s.cognitoForgotPassword),
+		"ConfirmForgotPassword":     anon(s.cognitoConfirmForgotPassword),
+		"AssociateSoftwareToken":    anon(s.cognitoAssociateSoftwareToken),
+		"VerifySoftwareToken":       anon(s.cognitoVerifySoftwareToken),
+		"SetUserMFAPreference":      anon(s.cognitoSetUserMFAPreference),
 	}
 }
 

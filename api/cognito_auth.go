@@ -155,10 +155,13 @@ func (s *Server) cognitoGetUser(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	pref, list := mfaSettingsOut(u)
 	return struct {
-		Username       string          `json:"Username"`
-		UserAttributes []attributeWire `json:"UserAttributes"`
-	}{u.Username, attributesOut(u, nil)}, nil
+		Username            string          `json:"Username"`
+		UserAttributes      []attributeWire `json:"UserAttributes"`
+		PreferredMfaSetting string          `json:"PreferredMfaSetting,omitempty"`
+		UserMFASettingList  []string        `json:"UserMFASettingList,omitempty"`
+	}{u.Username, attributesOut(u, nil), pref, list}, nil
 }
 
 func (s *Server) cognitoChangePassword(ctx context.Context, body []byte) (any, error) {

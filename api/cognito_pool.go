@@ -61,6 +61,40 @@ type poolSettingsIn struct {
 	LambdaConfig       map[string]json.RawMessage `json:"LambdaConfig"`
 	Schema             []schemaAttributeWire      `json:"Schema"`
 	UserPoolTags       map[string]string          `json:"UserPoolTags"`
+
+	AutoVerifiedAttributes      []string                     `json:"AutoVerifiedAttributes"`
+	VerificationMessageTemplate *verificationMessageTemplate `json:"VerificationMessageTemplate"`
+	EmailVerificationMessage    string                       `json:"EmailVerificationMessage"`
+	EmailVerificationSubject    string                       `json:"EmailVerificationSubject"`
+	SmsVerificationMessage      string                       `json:"SmsVerificationMessage"`
+	AdminCreateUserConfig       *struct {
+		AllowAdminCreateUserOnly bool `json:"AllowAdminCreateUserOnly"`
+	} `json:"AdminCreateUserConfig"`
+}
+
+// verificationMessageTemplate is VerificationMessageTemplateType.
+type verificationMessageTemplate struct {
+	DefaultEmailOption string `json:"DefaultEmailOption,omitempty"`
+	EmailMessage       string `json:"EmailMessage,omitempty"`
+	EmailSubject       string `json:"EmailSubject,omitempty"`
+	EmailMessageByLink string `json:"EmailMessageByLink,omitempty"`
+	EmailSubjectByLink string `json:"EmailSubjectByLink,omitempty"`
+	SmsMessage         string `json:"SmsMessage,omitempty"`
+}
+
+// verificationMessage returns the pool's code messages: the template's,
+// else the legacy members'.
+func (in *poolSettingsIn) verificationMessage() behalf.VerificationMessage {
+	m := behalf.VerificationMessage{EmailSubject: in.EmailVerificationSubject, EmailMessage: in.EmailVerificationMessage, SMSMessage: in.SmsVerificationMessage}
+	if t := in.VerificationMessageTemplate; t != nil {
+		m = behalf.VerificationMessage{EmailSubject: t.EmailSubject, EmailMessage: t.EmailMessage, SMSMessage: t.SmsMessage}
+	}
+	return m
+}
+
+// adminOnly is AdminCreateUserConfig.AllowAdminCreateUserOnly.
+func (in *poolSettingsIn) adminOnly() bool {
+	return in.AdminCreateUserConfig != nil && in.AdminCreateUserConfig.AllowAdminCreateUserOnly
 }
 
 // checkUnsupported refuses settings that would change how the pool behaves
@@ -78,6 +112,9 @@ func (in *poolSettingsIn) checkUnsupported() error {
 	}
 	if len(in.LambdaConfig) > 0 {
 		return unsupported("Lambda triggers (LambdaConfig).")
+	}
+	if t := in.VerificationMessageTemplate; t != nil && (t.DefaultEmailOption == "CONFIRM_WITH_LINK" || t.EmailMessageByLink != "" || t.EmailSubjectByLink != "") {
+		return unsupported("confirmation links (CONFIRM_WITH_LINK); codes only.")
 	}
 	for _, a := range in.Schema {
 		if a.Required {
@@ -131,7 +168,12 @@ type userPoolWire struct {
 		AllowAdminCreateUserOnly  bool `json:"AllowAdminCreateUserOnly"`
 		UnusedAccountValidityDays int  `json:"UnusedAccountValidityDays"`
 	} `json:"AdminCreateUserConfig"`
-	SchemaAttributes []schemaAttributeWire `json:"SchemaAttributes"`
+	SchemaAttributes            []schemaAttributeWire       `json:"SchemaAttributes"`
+	AutoVerifiedAttributes      []string                    `json:"AutoVerifiedAttributes,omitempty"`
+	VerificationMessageTemplate verificationMessageTemplate `json:"VerificationMessageTemplate"`
+	EmailVerificationMessage    string                      `json:"EmailVerificationMessage,omitempty"`
+	EmailVerificationSubject    string                      `json:"EmailVerificationSubject,omitempty"`
+	SmsVerificationMessage      string                      `json:"SmsVerificationMessage,omitempty"`
 }
 
 // standardSchema is the schema of every pool: sub and the OpenID Connect
@@ -179,13 +221,19 @@ func (s *Server) userPoolOut(p *behalf.UserPool) userPoolWire {
 			SignInPolicy: &signInPolicyWire{AllowedFirstAuthFactors: []string{"PASSWORD"}},
 		},
 		CreationDate: epoch(p.CreatedAt), LastModifiedDate: epoch(p.UpdatedAt),
-		MfaConfiguration: "OFF", UsernameAttributes: p.UsernameAttributes,
+		MfaConfiguration: mfaConfigurationOut(p.MFAConfiguration), UsernameAttributes: p.UsernameAttributes,
 		UsernameConfiguration: map[string]bool{"CaseSensitive": true},
 		UserPoolTags:          p.Tags, DeletionProtection: "INACTIVE",
 		SchemaAttributes: standardSchema,
 	}
-	out.AdminCreateUserConfig.AllowAdminCreateUserOnly = true
+	out.AdminCreateUserConfig.AllowAdminCreateUserOnly = p.AllowAdminCreateUserOnly
 	out.AdminCreateUserConfig.UnusedAccountValidityDays = pp.TemporaryPasswordValidityDays
+	vm := p.VerificationMessage
+	out.AutoVerifiedAttributes = p.AutoVerifiedAttributes
+	out.VerificationMessageTemplate = verificationMessageTemplate{
+		DefaultEmailOption: "CONFIRM_WITH_CODE", EmailMessage: vm.EmailMessage, EmailSubject: vm.EmailSubject, SmsMessage: vm.SMSMessage,
+	}
+	out.EmailVerificationMessage, out.EmailVerificationSubject, out.SmsVerificationMessage = vm.EmailMessage, vm.EmailSubject, vm.SMSMessage
 	return out
 }
 
@@ -207,6 +255,8 @@ func (s *Server) cognitoCreateUserPool(ctx context.Context, body []byte) (any, e
 	p, err := s.UserPools.CreateUserPool(ctx, behalf.CreateUserPoolInput{
 		Name: in.PoolName, PasswordPolicy: in.passwordPolicy(), UsernameAttributes: in.UsernameAttributes,
 		MFAConfiguration: in.MfaConfiguration, Tags: in.UserPoolTags,
+		AutoVerifiedAttributes: in.AutoVerifiedAttributes, AllowAdminCreateUserOnly: in.adminOnly(),
+		VerificationMessage: in.verificationMessage(),
 	})
 	if err != nil {
 		return nil, err
@@ -258,6 +308,8 @@ func (s *Server) cognitoUpdateUserPool(ctx context.Context, body []byte) (any, e
 	}
 	_, err := s.UserPools.UpdateUserPool(ctx, behalf.UpdateUserPoolInput{
 		PoolID: in.UserPoolID, PasswordPolicy: in.passwordPolicy(), MFAConfiguration: in.MfaConfiguration, Tags: in.UserPoolTags,
+		AutoVerifiedAttributes: in.AutoVerifiedAttributes, AllowAdminCreateUserOnly: in.adminOnly(),
+		VerificationMessage: in.verificationMessage(),
 	})
 	return nil, err
 }
@@ -403,6 +455,10 @@ type userPoolClientWire struct {
 	EnableTokenRevocation           bool                     `json:"EnableTokenRevocation"`
 	AuthSessionValidity             int                      `json:"AuthSessionValidity"`
 	RefreshTokenRotation            refreshTokenRotationWire `json:"RefreshTokenRotation"`
+	// DynamicallyRegistered is Behalf's own member (SDKs skip members they
+	// do not know): the client registered itself at the pool's RFC 7591
+	// endpoint.
+	DynamicallyRegistered bool `json:"DynamicallyRegistered,omitempty"`
 }
 
 func userPoolClientOut(c *behalf.AppClient, secret behalf.Secret) userPoolClientWire {
@@ -422,6 +478,7 @@ func userPoolClientOut(c *behalf.AppClient, secret behalf.Secret) userPoolClient
 		EnableTokenRevocation:      c.EnableTokenRevocation,
 		AuthSessionValidity:        cognitoAuthSessionMinutes,
 		RefreshTokenRotation:       rotationOut(c),
+		DynamicallyRegistered:      c.DynamicallyRegistered,
 	}
 }
 

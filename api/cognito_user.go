@@ -145,6 +145,7 @@ func (s *Server) cognitoAdminGetUser(ctx context.Context, body []byte) (any, err
 	if err != nil {
 		return nil, err
 	}
+	pref, list := mfaSettingsOut(u)
 	return struct {
 		Username             string          `json:"Username"`
 		UserAttributes       []attributeWire `json:"UserAttributes"`
@@ -152,7 +153,9 @@ func (s *Server) cognitoAdminGetUser(ctx context.Context, body []byte) (any, err
 		UserLastModifiedDate epoch           `json:"UserLastModifiedDate"`
 		Enabled              bool            `json:"Enabled"`
 		UserStatus           string          `json:"UserStatus"`
-	}{u.Username, attributesOut(u, nil), epoch(u.CreatedAt), epoch(u.UpdatedAt), u.Enabled, u.Status}, nil
+		PreferredMfaSetting  string          `json:"PreferredMfaSetting,omitempty"`
+		UserMFASettingList   []string        `json:"UserMFASettingList,omitempty"`
+	}{u.Username, attributesOut(u, nil), epoch(u.CreatedAt), epoch(u.UpdatedAt), u.Enabled, u.Status, pref, list}, nil
 }
 
 func (s *Server) cognitoAdminDeleteUser(ctx context.Context, body []byte) (any, error) {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/behalf-dev/behalf"
 )
@@ -86,12 +87,48 @@ func (s *Server) getResourceOAuth2Token(ctx context.Context, req *http.Request, 
 	if err != nil {
 		return 0, nil, err
 	}
-	return http.StatusOK, struct {
-		AccessToken      string `json:"accessToken,omitempty"`
-		AuthorizationURL string `json:"authorizationUrl,omitempty"`
-		SessionURI       string `json:"sessionUri,omitempty"`
-		SessionStatus    string `json:"sessionStatus,omitempty"`
-	}{res.AccessToken.Reveal(), res.AuthorizationURL, res.SessionURI, res.SessionStatus}, nil
+	return http.StatusOK, &tokenOut{res.AccessToken.Reveal(), res.AuthorizationURL, res.SessionURI, res.SessionStatus, res.ProviderError}, nil
+}
+
+// Headers that carry a credential provider's refusal on a successful
+// GetResourceOauth2Token answer (an authorization URL after the provider
+// refused the stored grant's refresh token, or a FAILED session whose
+// authorization the provider refused): the answer's body is AgentCore's,
+// which has no member for it. Every SDK exposes a response's headers.
+const (
+	ProviderErrorHeader            = "X-Behalf-Provider-Error"
+	ProviderErrorDescriptionHeader = "X-Behalf-Provider-Error-Description"
+)
+
+// tokenOut is GetResourceOauth2Token's answer.
+type tokenOut struct {
+	AccessToken      string                  `json:"accessToken,omitempty"`
+	AuthorizationURL string                  `json:"authorizationUrl,omitempty"`
+	SessionURI       string                  `json:"sessionUri,omitempty"`
+	SessionStatus    string                  `json:"sessionStatus,omitempty"`
+	refusal          *behalf.ProviderRefusal // sent as headers
+}
+
+// setHeaders sends the provider's refusal, if any.
+func (o *tokenOut) setHeaders(h http.Header) {
+	if o.refusal == nil {
+		return
+	}
+	h.Set(ProviderErrorHeader, headerText(o.refusal.Code))
+	if o.refusal.Description != "" {
+		h.Set(ProviderErrorDescriptionHeader, headerText(o.refusal.Description))
+	}
+}
+
+// headerText keeps a header value to printable ASCII (a provider's text
+// may hold anything); others become '?'.
+func headerText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 func (s *Server) getResourceAPIKey(ctx context.Context, req *http.Request, body []byte) (int, any, error) {

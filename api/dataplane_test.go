@@ -437,6 +437,14 @@ func TestScopedKeyControlPlane(t *testing.T) {
 		a := w.do(t, httptest.NewRequest(method, path, strings.NewReader(`{}`)))
 		if rt.dataPlane {
 			data++
+			if rt.name == "StopRuntimeSession" {
+				// The gateway checks the key (agentruntime, cmd/behalf);
+				// here it only must not be refused as control plane.
+				if a.status == http.StatusForbidden {
+					t.Errorf("%s with a scoped key: %d %s", rt.name, a.status, a.raw)
+				}
+				continue
+			}
 			if a.status != http.StatusOK || w.dp.caller != scopedCaller {
 				t.Errorf("%s with a scoped key: %d %s, ran as %+v", rt.name, a.status, a.raw, w.dp.caller)
 			}
@@ -448,7 +456,7 @@ func TestScopedKeyControlPlane(t *testing.T) {
 			t.Errorf("%s with a scoped key: %d %s, want 403 AccessDeniedException naming the key and the operation", rt.name, a.status, a.raw)
 		}
 	}
-	if control < 30 || data != 6 || len(w.wl.input) != 0 {
+	if control < 30 || data != 7 || len(w.wl.input) != 0 {
 		t.Fatalf("checked %d control-plane and %d data-plane operations; the control plane served %d", control, data, len(w.wl.input))
 	}
 }

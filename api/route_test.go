@@ -13,6 +13,7 @@ import (
 	"github.com/behalf-dev/behalf/internal/route"
 	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/behalf-dev/behalf/userpool/oidcop"
+	"github.com/behalf-dev/behalf/web"
 )
 
 // fullServer mounts every route the API has: each optional handler set.
@@ -20,7 +21,7 @@ func fullServer() *Server {
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
 	return &Server{
 		UserPools: struct{ behalf.UserPoolService }{}, Connections: struct{ behalf.ConnectionService }{}, Users: struct{ UserVerifier }{},
-		Browser: page, BindPage: page, SignIn: page, ConnectionsPage: page, Invocations: page, ClientKeys: struct{ behalf.ClientKeyService }{},
+		Browser: page, BindPage: page, SignIn: page, ConnectionsPage: page, Invocations: page, ClientKeys: struct{ behalf.ClientKeyService }{}, Landing: page,
 		Auth: allowAll{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 }
@@ -46,7 +47,7 @@ func requestFor(pattern string) *http.Request {
 func TestEveryRouteIsNamed(t *testing.T) {
 	s := fullServer()
 	m := s.router()
-	want := len(s.routes()) + 2 /* health */ + 2 /* cognito */ + 5 /* connections */ + 1 /* invocations */ + 2 /* consent */ + 2 /* bind */ + 1 /* sign-in */ + 1 /* provider JWKS */
+	want := len(s.routes()) + 2 /* health */ + 2 /* cognito */ + 5 /* connections */ + 1 /* invocations */ + 2 /* consent */ + 2 /* bind */ + 1 /* sign-in */ + 1 /* provider JWKS */ + 1 /* landing */
 	if len(m.names) != want {
 		t.Errorf("%d named patterns, want %d", len(m.names), want)
 	}
@@ -73,6 +74,7 @@ func TestEveryRouteIsNamed(t *testing.T) {
 		"POST /{$}": route.Cognito, "OPTIONS /{$}": route.Cognito,
 		"GET /identities/oauth2/authorize": route.HTML, behalf.BindPath: route.HTML, behalf.SignInCallbackPath: route.HTML,
 		"GET " + behalf.ConnectionsPath: route.HTML, "GET " + behalf.ConnectionsAPIPath: route.AWSJSON,
+		"GET /{$}": route.HTML,
 	} {
 		if rt := m.names[pattern](requestFor(pattern)); rt.Kind != kind {
 			t.Errorf("%s is %s, want %s", pattern, rt.Kind, kind)
@@ -175,5 +177,52 @@ func TestIPLimitedRoutesExist(t *testing.T) {
 		if !named[name] {
 			t.Errorf("the per-IP limit lists %s, which no route is named", name)
 		}
+	}
+}
+
+// Ensure GET / is a landing page for a browser (its Accept names
+// text/html), and the AWS error for anything else, as before: an SDK
+// client probing the root still gets UnknownOperationException.
+func TestLandingForBrowsersOnly(t *testing.T) {
+	s := fullServer()
+	s.Landing = web.Landing{}
+	h := s.Handler()
+	for _, c := range []struct {
+		method, accept string
+		wantHTML       bool
+	}{
+		{"GET", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", true}, // Chromium, Firefox
+		{"GET", "TEXT/HTML", true},
+		{"HEAD", "text/html", true},
+		{"GET", "", false},
+		{"GET", "application/json", false},
+		{"GET", "*/*", false},
+		{"GET", "text/htmlx", false},
+		{"POST", "text/html", false}, // POST / is Cognito's
+	} {
+		r := httptest.NewRequest(c.method, "/", nil)
+		if c.accept != "" {
+			r.Header.Set("Accept", c.accept)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		isHTML := strings.HasPrefix(w.Header().Get("Content-Type"), "text/html")
+		if isHTML != c.wantHTML || (c.wantHTML && w.Code != http.StatusOK) {
+			t.Errorf("%s / Accept %q: %d %s, want HTML %v", c.method, c.accept, w.Code, w.Header().Get("Content-Type"), c.wantHTML)
+		}
+		if c.wantHTML && c.method == "GET" && !strings.Contains(w.Body.String(), `href="/connections"`) {
+			t.Errorf("the landing page does not link to /connections:\n%s", w.Body.String())
+		}
+		if !c.wantHTML && c.method == "GET" && w.Header().Get("X-Amzn-ErrorType") != "UnknownOperationException" {
+			t.Errorf("GET / Accept %q: %d %q, want UnknownOperationException", c.accept, w.Code, w.Body.String())
+		}
+	}
+	// Other paths stay the AWS error, for browsers too.
+	r := httptest.NewRequest("GET", "/nowhere", nil)
+	r.Header.Set("Accept", "text/html")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusNotFound || w.Header().Get("X-Amzn-ErrorType") != "UnknownOperationException" {
+		t.Errorf("GET /nowhere: %d %s", w.Code, w.Body.String())
 	}
 }

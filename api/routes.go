@@ -34,16 +34,38 @@ func (s *Server) routes() []restRoute {
 
 		{"POST /identities/get-token-vault", "GetTokenVault", s.getTokenVault, false},
 		{"POST /identities/set-token-vault-cmk", "SetTokenVaultCMK", s.setTokenVaultCMK, false},
+		{"POST /identities/reset-token-vault-key-material", "ResetTokenVaultKeyMaterial", s.resetTokenVaultKeyMaterial, false},
 
 		// Agent runtimes (Behalf fronts agents that are already running; see
-		// agentruntime.go). Only the DEFAULT endpoint exists.
+		// agentruntime.go). Every version is kept; DEFAULT serves the latest.
 		{"PUT /runtimes/{$}", "CreateAgentRuntime", s.createRuntime, false},
 		{"POST /runtimes/{$}", "ListAgentRuntimes", s.listRuntimes, false},
 		{"GET /runtimes/{agentRuntimeId}/{$}", "GetAgentRuntime", s.getRuntime, false},
 		{"PUT /runtimes/{agentRuntimeId}/{$}", "UpdateAgentRuntime", s.updateRuntime, false},
 		{"DELETE /runtimes/{agentRuntimeId}/{$}", "DeleteAgentRuntime", s.deleteRuntime, false},
+		{"POST /runtimes/{agentRuntimeId}/versions/{$}", "ListAgentRuntimeVersions", s.listRuntimeVersions, false},
+		{"PUT /runtimes/{agentRuntimeId}/runtime-endpoints/{$}", "CreateAgentRuntimeEndpoint", s.createRuntimeEndpoint, false},
 		{"GET /runtimes/{agentRuntimeId}/runtime-endpoints/{endpointName}/{$}", "GetAgentRuntimeEndpoint", s.getRuntimeEndpoint, false},
+		{"PUT /runtimes/{agentRuntimeId}/runtime-endpoints/{endpointName}/{$}", "UpdateAgentRuntimeEndpoint", s.updateRuntimeEndpoint, false},
+		{"DELETE /runtimes/{agentRuntimeId}/runtime-endpoints/{endpointName}/{$}", "DeleteAgentRuntimeEndpoint", s.deleteRuntimeEndpoint, false},
 		{"POST /runtimes/{agentRuntimeId}/runtime-endpoints/{$}", "ListAgentRuntimeEndpoints", s.listRuntimeEndpoints, false},
+
+		// Tags of runtimes, runtime endpoints, workload identities and
+		// credential providers (tags.go).
+		{"POST /tags/{resourceArn}", "TagResource", s.tagResource, false},
+		{"DELETE /tags/{resourceArn}", "UntagResource", s.untagResource, false},
+		{"GET /tags/{resourceArn}", "ListTagsForResource", s.listTags, false},
+		// Gateways (MCP endpoints at /gateways/{gatewayId}/mcp; package gateway).
+		{"POST /gateways/{$}", "CreateGateway", s.createGateway, false},
+		{"GET /gateways/{$}", "ListGateways", s.listGateways, false},
+		{"GET /gateways/{gatewayIdentifier}/{$}", "GetGateway", s.getGateway, false},
+		{"PUT /gateways/{gatewayIdentifier}/{$}", "UpdateGateway", s.updateGateway, false},
+		{"DELETE /gateways/{gatewayIdentifier}/{$}", "DeleteGateway", s.deleteGateway, false},
+		{"POST /gateways/{gatewayIdentifier}/targets/{$}", "CreateGatewayTarget", s.createTarget, false},
+		{"GET /gateways/{gatewayIdentifier}/targets/{$}", "ListGatewayTargets", s.listTargets, false},
+		{"GET /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "GetGatewayTarget", s.getTarget, false},
+		{"PUT /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "UpdateGatewayTarget", s.updateTarget, false},
+		{"DELETE /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "DeleteGatewayTarget", s.deleteTarget, false},
 
 		// Data plane (bedrock-agentcore 2024-02-28).
 		{"POST /identities/GetWorkloadAccessToken", "GetWorkloadAccessToken", s.getWAT, true},
@@ -52,6 +74,7 @@ func (s *Server) routes() []restRoute {
 		{"POST /identities/oauth2/token", "GetResourceOauth2Token", s.getResourceOAuth2Token, true},
 		{"POST /identities/api-key", "GetResourceApiKey", s.getResourceAPIKey, true},
 		{"POST /identities/CompleteResourceTokenAuth", "CompleteResourceTokenAuth", s.completeResourceTokenAuth, true},
+		{"POST /runtimes/{agentRuntimeArn}/stopruntimesession", "StopRuntimeSession", s.stopRuntimeSession, true},
 
 		// Behalf's own administration (no AgentCore equivalent).
 		{"POST /behalf/CreateAccessKey", "CreateAccessKey", s.createAccessKey, false},
@@ -64,5 +87,6 @@ func (s *Server) routes() []restRoute {
 		{"POST /behalf/ListGrants", "ListGrants", s.listGrants, false},
 		{"POST /behalf/RevokeGrant", "RevokeGrant", s.revokeGrant, false},
 		{"POST /behalf/SetWorkloadBinding", "SetWorkloadBinding", s.setWorkloadBinding, false},
+		{"POST /behalf/ListUserPoolCodes", "ListUserPoolCodes", s.listUserPoolCodes, false},
 	}
 }

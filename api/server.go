@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -30,7 +31,19 @@ type Server struct {
 	TokenVaults     behalf.TokenVaultService
 	DataPlane       behalf.DataPlaneService
 	Runtimes        behalf.AgentRuntimeService
-	Admin           behalf.AdminService
+	// RuntimeSessions serves StopRuntimeSession (the Invocations gateway);
+	// nil answers ResourceNotFoundException.
+	RuntimeSessions RuntimeSessionStopper
+	// Tags serves TagResource, UntagResource and ListTagsForResource.
+	Tags behalf.TagService
+	// Gateways serves the gateway control plane.
+	Gateways behalf.GatewayService
+	// GatewayMCP serves gateways' MCP endpoints at /gateways/{gatewayId}/mcp
+	// and their protected-resource metadata at
+	// /.well-known/oauth-protected-resource/gateways/{gatewayId}/mcp (a
+	// *gateway.Handler, which authenticates by itself); nil serves none.
+	GatewayMCP http.Handler
+	Admin      behalf.AdminService
 	// Browser serves the pages of the consent flow (package web).
 	Browser http.Handler
 	// BindPage serves Behalf's own session-binding page (web.Bind) at
@@ -39,6 +52,9 @@ type Server struct {
 	// /identities/oauth2/signin/callback. Nil serves neither.
 	BindPage http.Handler
 	SignIn   http.Handler
+	// Landing is the page a browser gets at GET / (web.Landing); an API
+	// client there still gets UnknownOperationException.
+	Landing http.Handler
 	// Bindings sets workloads' inbound identity providers
 	// (SetWorkloadBinding); PublicURL is shown in its answer.
 	Bindings  behalf.WorkloadBindingService
@@ -154,6 +170,11 @@ func (s *Server) router() *router {
 	if s.Invocations != nil {
 		m.handle("POST /runtimes/{runtime}/invocations", route.Route{Name: "InvokeAgentRuntime", Kind: route.AWSJSON}, s.Invocations)
 	}
+	if s.GatewayMCP != nil {
+		m.handle(behalf.GatewayPath("{gatewayId}"), route.Route{Name: "GatewayMCP", Kind: route.AWSJSON}, s.GatewayMCP)
+		m.handle("GET /.well-known/oauth-protected-resource"+behalf.GatewayPath("{gatewayId}"),
+			route.Route{Name: "GatewayResourceMetadata", Kind: route.AWSJSON}, s.GatewayMCP)
+	}
 	if s.ClientKeys != nil {
 		m.handle("GET "+behalf.ProviderJWKSPath("{providerID}"), route.Route{Name: "GetProviderJWKS", Kind: route.AWSJSON}, http.HandlerFunc(s.handleProviderJWKS))
 	}
@@ -169,11 +190,37 @@ func (s *Server) router() *router {
 		m.handle(behalf.SignInCallbackPath, route.Route{Name: "SignInCallback", Kind: route.HTML}, s.SignIn)
 	}
 	// Anything else: unnamed.
-	m.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
-		writeJSON(w, http.StatusNotFound, errorBody{Type: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.Path + "."})
-	})
+	m.mux.HandleFunc("/", unknownOperation)
+	if s.Landing != nil {
+		m.handle("GET /{$}", route.Route{Name: "LandingPage", Kind: route.HTML}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !acceptsHTML(r) {
+				unknownOperation(w, r)
+				return
+			}
+			s.Landing.ServeHTTP(w, r)
+		}))
+	}
 	return m
+}
+
+// unknownOperation answers a request no route serves, as AWS does.
+func unknownOperation(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Amzn-ErrorType", "UnknownOperationException")
+	writeJSON(w, http.StatusNotFound, errorBody{Type: "UnknownOperationException", Message: "Unknown operation " + r.Method + " " + r.URL.Path + "."})
+}
+
+// acceptsHTML reports whether r is a browser's navigation: its Accept
+// header names text/html (SDK clients never do).
+func acceptsHTML(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept") {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, _, _ := strings.Cut(part, ";")
+			if strings.EqualFold(strings.TrimSpace(mt), "text/html") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // named puts each request's route in its context before next sees it:
@@ -291,12 +338,27 @@ func (s *Server) serveOperation(rt restRoute) http.Handler {
 			writeError(w, r, s.Log, err)
 			return
 		}
+		if h, ok := out.(headerSetter); ok {
+			h.setHeaders(w.Header())
+		}
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)
 			return
 		}
+		if h, ok := out.(withHeaders); ok {
+			for k, v := range h.header {
+				w.Header().Set(k, v)
+			}
+			out = h.body
+		}
 		writeJSON(w, status, out)
 	})
+}
+
+// headerSetter is an operation's answer that sends headers besides its
+// body.
+type headerSetter interface {
+	setHeaders(h http.Header)
 }
 
 var errTooLarge = behalf.Errorf(behalf.ETOOLARGE, "The request body is larger than 1 MiB.")

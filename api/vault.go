@@ -7,6 +7,23 @@ import (
 	"github.com/behalf-dev/behalf"
 )
 
+// vaultOut is the answer of GetTokenVault, SetTokenVaultCMK and
+// ResetTokenVaultKeyMaterial.
+type vaultOut struct {
+	ID               string       `json:"tokenVaultId"`
+	KMS              kmsConfigOut `json:"kmsConfiguration"`
+	LastModifiedDate epoch        `json:"lastModifiedDate"`
+}
+
+type kmsConfigOut struct {
+	KeyType   string `json:"keyType"`
+	KMSKeyARN string `json:"kmsKeyArn,omitempty"`
+}
+
+func newVaultOut(v *behalf.TokenVault) vaultOut {
+	return vaultOut{v.ID, kmsConfigOut{v.KeyType, v.KMSKeyARN}, epoch(v.UpdatedAt)}
+}
+
 func (s *Server) getTokenVault(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
 		TokenVaultID string `json:"tokenVaultId"`
@@ -18,20 +35,44 @@ func (s *Server) getTokenVault(ctx context.Context, req *http.Request, body []by
 	if err != nil {
 		return 0, nil, err
 	}
-	type kms struct {
-		KeyType   string `json:"keyType"`
-		KMSKeyARN string `json:"kmsKeyArn,omitempty"`
-	}
-	return http.StatusOK, struct {
-		ID               string `json:"tokenVaultId"`
-		KMS              kms    `json:"kmsConfiguration"`
-		LastModifiedDate epoch  `json:"lastModifiedDate"`
-	}{v.ID, kms{v.KeyType, v.KMSKeyARN}, epoch(v.UpdatedAt)}, nil
+	return http.StatusOK, newVaultOut(v), nil
 }
 
-// setTokenVaultCMK is answered but not served: Behalf's key-encryption key
-// is chosen by the operator with `behalf serve --kms`.
+// setTokenVaultCMK changes the key-encryption key online (the same
+// rotation as `behalf keys rotate --to-kms` / `--to-local`); root only,
+// as every control-plane operation.
 func (s *Server) setTokenVaultCMK(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
-	return 0, nil, &behalf.Error{Code: behalf.ENOTIMPLEMENTED, Field: "kmsConfiguration",
-		Message: "Behalf does not set the vault key through the API; start behalf serve with --kms to choose the key-encryption key."}
+	var in struct {
+		TokenVaultID string `json:"tokenVaultId"`
+		KMS          *struct {
+			KeyType   string `json:"keyType"`
+			KMSKeyARN string `json:"kmsKeyArn"`
+		} `json:"kmsConfiguration"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	if in.KMS == nil {
+		return 0, nil, behalf.Invalid("kmsConfiguration", "kmsConfiguration is required.")
+	}
+	v, err := s.TokenVaults.SetTokenVaultCMK(ctx, in.TokenVaultID, in.KMS.KeyType, in.KMS.KMSKeyARN)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newVaultOut(v), nil
+}
+
+// resetTokenVaultKeyMaterial deletes every token in the vault; root only.
+func (s *Server) resetTokenVaultKeyMaterial(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	var in struct {
+		TokenVaultID string `json:"tokenVaultId"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	v, err := s.TokenVaults.ResetTokenVaultKeyMaterial(ctx, in.TokenVaultID)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, newVaultOut(v), nil
 }

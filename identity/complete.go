@@ -33,6 +33,10 @@ func (c *Consent) CompleteResourceTokenAuth(ctx context.Context, sessionURI stri
 	if err := authorizeWorkload(ctx, s.Workload); err != nil {
 		return err
 	}
+	if r := failureRefusal(s.FailureReason); r != nil && s.Status == behalf.SessionFailed && user == s.User {
+		return &behalf.Error{Code: behalf.EINVALID, Field: "sessionUri",
+			Message: "The credential provider refused this authorization (" + refusalMessage(r) + "); nothing was stored. The user must authorize again."}
+	}
 	if s.Status != behalf.SessionCallback || !c.clock.now().Before(s.ExpiresAt) {
 		return errInvalidSession
 	}

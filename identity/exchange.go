@@ -8,7 +8,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/behalf-dev/behalf"
@@ -78,7 +77,8 @@ func (v *Vault) exchangeToken(ctx context.Context, workload string, user behalf.
 	switch {
 	case err == nil:
 		tok, err := v.grantToken(ctx, p, g)
-		if err != nil {
+		var refused *grantRefused
+		if err != nil && !errors.As(err, &refused) { // refused: exchange again
 			return "", err
 		}
 		if tok != "" {
@@ -161,25 +161,12 @@ func (v *Vault) exchange(ctx context.Context, workload string, user behalf.User,
 	return ts.AccessToken, nil
 }
 
-// exchangeError turns a failed exchange into what the agent sees: the
-// provider's refusal (its error code and description, redacted of the
-// request's tokens by package oauth) as a ValidationException, so the
-// agent can tell the user why; a provider that failed or could not be
-// reached as ServiceUnavailable.
+// exchangeError turns a failed exchange into what the agent sees (see
+// providerRefused); a custom parameter refused before sending stays the
+// ValidationException it is.
 func exchangeError(err error) error {
-	var te *oauth.TokenError
-	if errors.As(err, &te) && te.StatusCode >= 400 && te.StatusCode < 500 && te.StatusCode != 429 {
-		msg := "The credential provider refused the token exchange (HTTP " + strconv.Itoa(te.StatusCode) + ")"
-		if te.Code != "" {
-			msg += ": " + te.Code
-		}
-		if te.Description != "" {
-			msg += ": " + te.Description
-		}
-		return &behalf.Error{Code: behalf.EINVALID, Message: msg + "."}
-	}
 	if behalf.ErrorCode(err) == behalf.EINVALID {
-		return err // a custom parameter refused before sending
+		return err
 	}
-	return providerError(err)
+	return providerRefused("token exchange", err)
 }

@@ -23,6 +23,10 @@ type m2mCache struct {
 	group  singleflight.Group
 }
 
+// ForgetCachedTokens drops the client-credentials tokens this process
+// cached (after ResetTokenVaultKeyMaterial).
+func (v *Vault) ForgetCachedTokens() { v.m2m.tokens.Clear() }
+
 func m2mKey(workload, providerID string, scopes []string) string {
 	return workload + "\x00" + providerID + "\x00" + strings.Join(scopes, " ")
 }
@@ -45,7 +49,7 @@ func (v *Vault) m2mToken(ctx context.Context, workload string, p *behalf.OAuth2P
 		ts, err := client.ClientCredentials(ctx, scopes, r.Resources, r.Audiences)
 		v.metrics.ProviderCall(ctx, p.Name, CallClientCredentials, start, time.Now(), err)
 		if err != nil {
-			return nil, providerError(err)
+			return nil, providerRefused("client-credentials request", err)
 		}
 		if !ts.Expiry.IsZero() {
 			v.m2m.tokens.Put(key, ts.AccessToken, ts.Expiry.Add(-m2mMargin))
@@ -56,11 +60,6 @@ func (v *Vault) m2mToken(ctx context.Context, workload string, p *behalf.OAuth2P
 		return nil, err
 	}
 	return &behalf.TokenResult{AccessToken: tok.(behalf.Secret)}, nil
-}
-
-// providerError turns a token-endpoint failure into an error the agent sees.
-func providerError(err error) error {
-	return &behalf.Error{Code: behalf.EUNAVAILABLE, Message: "The credential provider refused or failed the token request.", Retry: 5 * time.Second}
 }
 
 // apiKey opens an API-key provider's key.

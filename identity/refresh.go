@@ -21,8 +21,9 @@ const (
 )
 
 // grantToken returns the grant's access token, refreshing it first when it
-// is stale. It returns "" when the grant was refused by the provider
-// (invalid_grant) and the user must consent again.
+// is stale. It returns "" when the grant expired unrefreshable or is gone,
+// and a *grantRefused when the provider refused its refresh token
+// (invalid_grant): either way the user must consent again.
 func (v *Vault) grantToken(ctx context.Context, p *behalf.OAuth2Provider, g *behalf.Grant) (behalf.Secret, error) {
 	now := v.clock.now()
 	if !stale(g, now) || !g.HasRefresh {
@@ -184,7 +185,7 @@ func (v *Vault) refreshFailed(ctx context.Context, p *behalf.OAuth2Provider, g *
 		if err := v.store.DeleteGrant(ctx, g.ID); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
 			return "", err
 		}
-		return "", nil
+		return "", &grantRefused{refusal: refusalOf(cause)}
 	}
 	_, err := v.store.UpdateGrant(ctx, g.ID, func(x *behalf.Grant) error { x.RefreshLease = time.Time{}; return nil })
 	if err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
@@ -195,6 +196,11 @@ func (v *Vault) refreshFailed(ctx context.Context, p *behalf.OAuth2Provider, g *
 	}
 	if !oauth.IsTransient(cause) {
 		v.log.ErrorContext(ctx, "refresh failed", "grant", g.ID, "err", cause)
+		if refusalOf(cause) != nil {
+			// Refused for another reason than the grant (invalid_client,
+			// unauthorized_client ...): the agent hears why; the grant stays.
+			return "", providerRefused("token refresh", cause)
+		}
 	}
 	retry := oauth.RetryAfter(cause)
 	if retry <= 0 {

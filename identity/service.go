@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -22,6 +23,16 @@ type Service struct {
 	// ClientKeys creates PRIVATE_KEY_JWT providers' client-assertion keys
 	// when they are configured (nil: on first use).
 	ClientKeys *ClientKeys
+	// KEKs changes the key-encryption key for the token-vault operations
+	// (nil: GetTokenVault reports the stored settings, SetTokenVaultCMK is
+	// not served).
+	KEKs behalf.KeyEncryptionKeys
+	// OnVaultReset, when set, is called after ResetTokenVaultKeyMaterial
+	// deleted the vault's tokens, to drop tokens cached in this process
+	// (the data plane's client-credentials tokens: Vault.ForgetCachedTokens).
+	OnVaultReset func()
+	// Log receives what cannot be returned (a failed audit append).
+	Log *slog.Logger
 
 	Now func() time.Time
 }

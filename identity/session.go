@@ -138,7 +138,7 @@ func (c *Consent) pollSession(ctx context.Context, wat behalf.WATClaims, p *beha
 	if s.Workload != wat.Workload || s.User != wat.User || s.ProviderID != p.ID || s.ReturnURL != r.ReturnURL {
 		return nil, behalf.Invalid("sessionUri", "The session was started for another workload, user, provider or return URL.")
 	}
-	failed := &behalf.TokenResult{SessionURI: r.SessionURI, SessionStatus: statusFailed}
+	failed := &behalf.TokenResult{SessionURI: r.SessionURI, SessionStatus: statusFailed, ProviderError: failureRefusal(s.FailureReason)}
 	c.sessionExpired(s)
 	switch {
 	case s.Status == behalf.SessionCompleted:
@@ -367,15 +367,24 @@ func (c *Consent) Callback(ctx context.Context, providerID string, query map[str
 	}
 	back := returnTo(s, sec)
 	if e := q.Get("error"); e != "" {
-		c.failSession(ctx, s, "provider: "+truncate(e, 64), nil)
+		c.failSession(ctx, s, providerFailure(&behalf.ProviderRefusal{Code: truncate(e, 64)}), nil)
 		return back("error", e), nil
 	}
 	if err := c.exchange(ctx, s, sec, q.Get("code")); err != nil {
 		c.log.WarnContext(ctx, "code exchange failed", "session", s.ID, "err", err)
+		if r := refusalOf(err); r != nil {
+			// The provider refused the code: the app hears why, as the
+			// agent's poll and CompleteResourceTokenAuth will.
+			c.failSession(ctx, s, providerFailure(r), nil)
+			if r.Description == "" {
+				return back("error", r.Code), nil
+			}
+			return back("error", r.Code, "error_description", r.Description), nil
+		}
 		c.failSession(ctx, s, "exchange_failed", nil)
 		return back("error", "server_error"), nil
 	}
-	return back("", ""), nil
+	return back(), nil
 }
 
 // exchange trades the code for tokens and holds them, sealed, with the session.
@@ -427,14 +436,14 @@ func (c *Consent) accountOf(ctx context.Context, p *behalf.OAuth2Provider, clien
 
 // returnTo builds the app return URL with session_id, the app's own state,
 // and optionally an error, keeping the URL's own query.
-func returnTo(s *behalf.AuthSession, sec behalf.SessionSecrets) func(k, v string) string {
-	return func(k, v string) string {
+func returnTo(s *behalf.AuthSession, sec behalf.SessionSecrets) func(kv ...string) string {
+	return func(kv ...string) string {
 		q := url.Values{"session_id": {behalf.SessionURIPrefix + s.ID}}
 		if !sec.CustomState.IsZero() {
 			q.Set("state", sec.CustomState.Reveal())
 		}
-		if k != "" {
-			q.Set(k, v)
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Set(kv[i], kv[i+1])
 		}
 		sep := "?"
 		if strings.Contains(s.ReturnURL, "?") {

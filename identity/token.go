@@ -46,17 +46,23 @@ func (d *DataPlane) ResourceOAuth2Token(ctx context.Context, r behalf.TokenReque
 	if r.SessionURI != "" && !r.ForceAuthentication {
 		return d.consent.pollSession(ctx, wat, p, r)
 	}
+	var refusal *behalf.ProviderRefusal
 	if !r.ForceAuthentication {
-		tok, granted, err := d.vault.Token(ctx, wat.Workload, wat.User, p, r.Scopes)
+		tok, granted, refused, err := d.vault.token(ctx, wat.Workload, wat.User, p, r.Scopes)
 		if err != nil {
 			return nil, err
 		}
 		if tok != "" {
 			return &behalf.TokenResult{AccessToken: tok}, nil
 		}
-		r.Scopes = union(granted, r.Scopes)
+		r.Scopes, refusal = union(granted, r.Scopes), refused
 	}
-	return d.consent.startSession(ctx, wat, p, r)
+	res, err = d.consent.startSession(ctx, wat, p, r)
+	if err != nil {
+		return nil, err
+	}
+	res.ProviderError = refusal // why the user must consent again, if the provider said
+	return res, nil
 }
 
 // ResourceAPIKey returns an API-key provider's key to a workload.

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 
@@ -48,21 +49,32 @@ var (
 // refreshing it when stale, and counts the fetch (FlushUsage audits it).
 // It returns "" (and the granted scopes) when the user must consent.
 func (v *Vault) Token(ctx context.Context, workload string, user behalf.User, p *behalf.OAuth2Provider, scopes []string) (behalf.Secret, []string, error) {
+	tok, granted, _, err := v.token(ctx, workload, user, p, scopes)
+	return tok, granted, err
+}
+
+// token is Token that also returns, when the provider has just refused the
+// grant's refresh token, the provider's words (nil otherwise).
+func (v *Vault) token(ctx context.Context, workload string, user behalf.User, p *behalf.OAuth2Provider, scopes []string) (behalf.Secret, []string, *behalf.ProviderRefusal, error) {
 	g, err := v.store.GetGrant(ctx, workload, user.Key(), p.ID)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
-		return "", nil, nil
+		return "", nil, nil, nil
 	} else if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if !covers(g.Scopes, scopes) {
-		return "", g.Scopes, nil
+		return "", g.Scopes, nil, nil
 	}
 	tok, err := v.grantToken(ctx, p, g)
+	var refused *grantRefused
+	if errors.As(err, &refused) {
+		return "", g.Scopes, refused.refusal, nil
+	}
 	if err != nil || tok == "" {
-		return "", g.Scopes, err
+		return "", g.Scopes, nil, err
 	}
 	v.usage.record(g, v.clock.now()) // in memory only: FlushUsage writes it (audit.go)
-	return tok, nil, nil
+	return tok, nil, nil, nil
 }
 
 // covers reports whether granted includes every requested scope.

@@ -20,7 +20,9 @@ import (
 // request where its route is mounted), listed in ipLimited:
 //
 //   - cognito-idp sign-in operations (InitiateAuth, AdminInitiateAuth,
-//     RespondToAuthChallenge, AdminRespondToAuthChallenge, ChangePassword):
+//     RespondToAuthChallenge, AdminRespondToAuthChallenge, ChangePassword)
+//     and the sign-up and recovery ones (SignUp, ConfirmSignUp,
+//     ResendConfirmationCode, ForgotPassword, ConfirmForgotPassword):
 //     TooManyRequestsException in AWS JSON 1.1 with status 400, as
 //     Cognito answers it (and as package api answers every Cognito client
 //     fault); the SDKs retry it by its name;
@@ -30,7 +32,8 @@ import (
 //     redirect_uri is, so it never redirects), and POST
 //     /{poolId}/oauth2/token (HostedLoginToken: an OAuth 2.0 error
 //     document, invalid_request as the hosted login words its own
-//     throttling);
+//     throttling), and its RFC 7591 registration endpoint, POST
+//     /{poolId}/oauth2/register (HostedLoginRegister: the same document);
 //   - the consent flow's browser pages (ConsentAuthorize, ConsentCallback,
 //     the binding page BindPage and BindPageSwitch, and the browser
 //     sign-in's SignInCallback): an HTML page.
@@ -90,11 +93,15 @@ var ipLimited = map[string][]string{
 	// a refresh token (POST / only).
 	"InitiateAuth": nil, "AdminInitiateAuth": nil, "RespondToAuthChallenge": nil,
 	"AdminRespondToAuthChallenge": nil, "ChangePassword": nil,
+	// cognito-idp sign-up and recovery: they check codes or send them.
+	"SignUp": nil, "ConfirmSignUp": nil, "ResendConfirmationCode": nil, "ForgotPassword": nil, "ConfirmForgotPassword": nil,
 	// The hosted login: its authorization endpoint (GET or POST: each
 	// stores an auth request), the login form's POST, the token endpoint.
 	"HostedLoginAuthorize": {http.MethodGet, http.MethodPost},
 	"HostedLogin":          {http.MethodPost},
 	"HostedLoginToken":     {http.MethodPost},
+	// RFC 7591 registration: each stores an app client.
+	"HostedLoginRegister": {http.MethodPost},
 	// The consent flow's browser pages (not the SigV4 API under
 	// /identities/, such as GetResourceOauth2Token, which the per-key
 	// limit covers).

@@ -128,6 +128,7 @@ type state struct {
 
 	deny          bool
 	fail          *failure
+	refuse        map[string]*failure // by grant_type: RefuseTokenRequests
 	retryAfter    time.Duration
 	rotationGrace time.Duration // Options.RotationGrace, or SetRotationGrace
 
@@ -483,6 +484,24 @@ func (s *Server) FailRefreshWith(status int, oauthError string) {
 	s.st.fail = nil
 	if status != 0 {
 		s.st.fail = &failure{status: status, code: oauthError}
+	}
+}
+
+// RefuseTokenRequests makes every following token request of grantType
+// (authorization_code, refresh_token, client_credentials, ...) fail with
+// the HTTP status and OAuth error code, as a provider that echoes its
+// request does: the error_description repeats the request's Authorization
+// header and form body, secrets included, so tests can check that those
+// never reach a caller. Status 0 stops it.
+func (s *Server) RefuseTokenRequests(grantType string, status int, oauthError string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.refuse == nil {
+		s.st.refuse = map[string]*failure{}
+	}
+	delete(s.st.refuse, grantType)
+	if status != 0 {
+		s.st.refuse[grantType] = &failure{status: status, code: oauthError}
 	}
 }
 

@@ -71,6 +71,9 @@ func (s *Server) grantToken(r *http.Request, form url.Values) (map[string]any, *
 	default:
 		return nil, errorf(http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type: "+gt)
 	}
+	if f := s.st.refuse[gt]; f != nil {
+		return nil, errorf(f.status, f.code, "Refused "+r.Header.Get("Authorization")+" "+form.Encode())
+	}
 	clientID, public, oe := s.authenticate(r, form)
 	if oe != nil {
 		return nil, oe

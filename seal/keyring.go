@@ -527,8 +527,10 @@ func newVersion(ctx context.Context, k *secrets.Keeper, version int, keeper stri
 // gocloud.dev/secrets URL) or, if toKMS is empty, a new local key file
 // DATA-DIR/kek.N (an existing file of that name, placed there beforehand
 // so that every node has it, is used as it is). Data keys are not
-// rewrapped: call Sealer.RewrapAll next. It refuses a key that is already
-// a non-retired version.
+// rewrapped: call Sealer.RewrapAll next, or use Sealer.RotateKEK, which
+// does both. It refuses a key that is already a non-retired version, and
+// one it cannot open or use, with an EINVALID behalf.Error, recording
+// nothing.
 func (r *Keyring) Rotate(ctx context.Context, toKMS string) (*behalf.KEKVersion, error) {
 	r.loadMu.Lock()
 	defer r.loadMu.Unlock()
@@ -560,29 +562,29 @@ func (r *Keyring) Rotate(ctx context.Context, toKMS string) (*behalf.KEKVersion,
 		k, err = r.openURL(ctx, toKMS)
 	default:
 		if err := recordableURL(toKMS); err != nil {
-			return nil, err
+			return nil, unusableKey(err)
 		}
 		for _, v := range vs {
 			if v.Keeper == toKMS && v.State != behalf.KEKRetired {
-				return nil, fmt.Errorf("%s is already key-encryption key version %d", toKMS, v.Version)
+				return nil, unusableKey(fmt.Errorf("%s is already key-encryption key version %d", toKMS, v.Version))
 			}
 		}
 		keeper = toKMS
 		k, err = r.openURL(ctx, toKMS)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("new key-encryption key: %w", err)
+		return nil, unusableKey(fmt.Errorf("new key-encryption key: %w", err))
 	}
 	if keeper != toKMS { // a local key: refuse one that is already in use
 		for _, v := range vs {
 			if v.State != behalf.KEKRetired && (v.Keeper == behalf.KEKKeeperFile || v.Keeper == behalf.KEKKeeperInline) && matches(ctx, k, v) {
-				return nil, fmt.Errorf("new key-encryption key: that key is already version %d", v.Version)
+				return nil, unusableKey(fmt.Errorf("new key-encryption key: that key is already version %d", v.Version))
 			}
 		}
 	}
 	v, err := newVersion(ctx, k, next, keeper, r.now())
 	if err != nil {
-		return nil, err
+		return nil, unusableKey(err)
 	}
 	if err := r.store.CreateKEKVersion(ctx, v); err != nil {
 		return nil, fmt.Errorf("record key-encryption key version %d: %w", next, err)
@@ -696,4 +698,33 @@ func (r *Keyring) Status(ctx context.Context) (*Status, error) {
 		st.Unrecorded += n
 	}
 	return st, nil
+}
+
+// unusableKey marks err, about the key a rotation was given, as the
+// caller's to fix: an EINVALID behalf.Error with err's text (which never
+// holds a base64key:// key: see OpenKeeper).
+func unusableKey(err error) error {
+	return &behalf.Error{Code: behalf.EINVALID, Message: "The key-encryption key cannot be used: " + err.Error()}
+}
+
+// Given reports whether keeperURL is one of the keys this Keyring was
+// configured with (KeyringConfig.KMS or Previous).
+func (r *Keyring) Given(keeperURL string) bool {
+	return keeperURL != "" && slices.Contains(r.offered(), keeperURL)
+}
+
+// ActiveVersion rereads the recorded versions and returns the active one.
+func (r *Keyring) ActiveVersion(ctx context.Context) (*behalf.KEKVersion, error) {
+	if err := r.Load(ctx); err != nil {
+		return nil, err
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, v := range r.versions {
+		if v.Version == r.active {
+			c := *v
+			return &c, nil
+		}
+	}
+	return nil, errors.New("no active key-encryption key version is recorded")
 }

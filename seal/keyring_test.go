@@ -388,3 +388,41 @@ func TestKeyringRotateUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d values sealed during three rotations", len(sealed))
 }
+
+// Ensure Sealer.Rotate (behalf keys rotate and SetTokenVaultCMK) records
+// the new version and rewraps every data key with it, that ActiveKEK and
+// KEKGiven report what they should, and that a key it cannot use is an
+// EINVALID error that records nothing.
+func TestSealerRotate(t *testing.T) {
+	ctx := context.Background()
+	dir, keys := t.TempDir(), &memKeys{}
+	given := inlineURL(t, 3)
+	r, s := openRing(t, keys, seal.KeyringConfig{DataDir: dir, Previous: []string{given}})
+	b, err := s.Seal(ctx, sc2, []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.KEKGiven(given) || s.KEKGiven(inlineURL(t, 4)) || s.KEKGiven("") {
+		t.Fatal("KEKGiven does not report the configured keys")
+	}
+	if _, _, err := s.Rotate(ctx, "base64key://not-base64"); behalf.ErrorCode(err) != behalf.EINVALID || strings.Contains(err.Error(), "not-base64") {
+		t.Fatalf("Rotate to a malformed key: %v", err)
+	}
+	if a, err := s.ActiveKEK(ctx); err != nil || a.Version != 1 || a.Keeper != behalf.KEKKeeperFile {
+		t.Fatalf("ActiveKEK after a refused rotation: %+v %v", a, err)
+	}
+	v, n, err := s.Rotate(ctx, given)
+	if err != nil || v.Version != 2 || v.Keeper != behalf.KEKKeeperInline || n != 1 {
+		t.Fatalf("Rotate = %+v %d %v", v, n, err)
+	}
+	if st := status(t, r); st.Active != 2 || !st.Rewrapped() {
+		t.Fatalf("status after Rotate: %+v", st)
+	}
+	if a, err := s.ActiveKEK(ctx); err != nil || a.Version != 2 {
+		t.Fatalf("ActiveKEK = %+v %v", a, err)
+	}
+	if _, _, err := s.Rotate(ctx, given); behalf.ErrorCode(err) != behalf.EINVALID {
+		t.Fatalf("Rotate to the active key again: %v", err)
+	}
+	mustOpen(t, s, b, "secret")
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"gocloud.dev/secrets"
+
+	"github.com/behalf-dev/behalf"
 )
 
 // Rewrap re-encrypts every data key with next, recording nextVersion. Each
@@ -56,9 +58,9 @@ const rewrapPasses = 5
 // alone, and values sealed with it are untouched). It returns how many
 // keys it rewrapped. The Sealer must come from NewWithKeyring.
 func (s *Sealer) RewrapAll(ctx context.Context) (int, error) {
-	ring, ok := s.kek.(*Keyring)
-	if !ok {
-		return 0, errors.New("rewrap data keys: the Sealer has no keyring")
+	ring, err := s.keyring()
+	if err != nil {
+		return 0, fmt.Errorf("rewrap data keys: %w", err)
 	}
 	total := 0
 	for range rewrapPasses {
@@ -97,3 +99,61 @@ func (s *Sealer) CheckDataKeys(ctx context.Context) (int, error) {
 	}
 	return len(all), nil
 }
+
+// keyring returns the Sealer's keyring, or an error for a Sealer from New.
+func (s *Sealer) keyring() (*Keyring, error) {
+	ring, ok := s.kek.(*Keyring)
+	if !ok {
+		return nil, errors.New("key-encryption keys: the Sealer has no keyring")
+	}
+	return ring, nil
+}
+
+// Rotate rotates the key-encryption key online, as "behalf keys rotate"
+// and SetTokenVaultCMK do: it records a new active version (Keyring.Rotate:
+// the key toKMS names, or a new local key file for "") and rewraps every
+// data key with it (RewrapAll). Servers sharing the database follow the
+// new version at their next seal or unseal of an unknown version. It
+// returns the version and how many data keys it rewrapped; if rewrapping
+// fails, the version is recorded and active (returned with the error) and
+// RewrapAll finishes the job.
+func (s *Sealer) Rotate(ctx context.Context, toKMS string) (*behalf.KEKVersion, int, error) {
+	ring, err := s.keyring()
+	if err != nil {
+		return nil, 0, err
+	}
+	v, err := ring.Rotate(ctx, toKMS)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := s.RewrapAll(ctx)
+	if err != nil {
+		return v, n, fmt.Errorf("%w\nkey-encryption key version %d is recorded and active; run \"behalf keys rewrap\" to finish", err, v.Version)
+	}
+	return v, n, nil
+}
+
+// RotateKEK implements behalf.KeyEncryptionKeys: Rotate.
+func (s *Sealer) RotateKEK(ctx context.Context, keeperURL string) (*behalf.KEKVersion, error) {
+	v, _, err := s.Rotate(ctx, keeperURL)
+	return v, err
+}
+
+// ActiveKEK implements behalf.KeyEncryptionKeys: the active version as
+// the database records it now.
+func (s *Sealer) ActiveKEK(ctx context.Context) (*behalf.KEKVersion, error) {
+	ring, err := s.keyring()
+	if err != nil {
+		return nil, err
+	}
+	return ring.ActiveVersion(ctx)
+}
+
+// KEKGiven implements behalf.KeyEncryptionKeys: whether the keyring was
+// configured with keeperURL (serve --kms or --kms-previous).
+func (s *Sealer) KEKGiven(keeperURL string) bool {
+	ring, err := s.keyring()
+	return err == nil && ring.Given(keeperURL)
+}
+
+var _ behalf.KeyEncryptionKeys = (*Sealer)(nil)

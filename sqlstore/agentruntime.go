@@ -30,7 +30,10 @@ func (db *DB) CreateAgentRuntime(ctx context.Context, r *behalf.AgentRuntime, w 
 		if err := insertWorkload(ctx, c, w); err != nil {
 			return err
 		}
-		return insertAgentRuntime(ctx, c, r)
+		if err := insertAgentRuntime(ctx, c, r); err != nil {
+			return err
+		}
+		return insertAgentRuntimeVersion(ctx, c, r)
 	})
 }
 
@@ -42,7 +45,8 @@ func (db *DB) GetAgentRuntime(ctx context.Context, idOrName string) (*behalf.Age
 
 // UpdateAgentRuntime applies fn to the runtime with id in one transaction
 // and stores the result; ID, Name, Workload and CreatedAt keep their stored
-// values. It returns ENOTFOUND, or fn's error unchanged.
+// values. A changed Version is recorded as a new version. It returns
+// ENOTFOUND, or fn's error unchanged.
 func (db *DB) UpdateAgentRuntime(ctx context.Context, id string, fn func(*behalf.AgentRuntime) error) (*behalf.AgentRuntime, error) {
 	load := func(c conn) (*behalf.AgentRuntime, error) { return findAgentRuntimeByID(ctx, c, id) }
 	save := func(c conn, r *behalf.AgentRuntime) error { return updateAgentRuntime(ctx, c, r) }
@@ -62,6 +66,9 @@ func (db *DB) DeleteAgentRuntime(ctx context.Context, id string) (*behalf.AgentR
 			return fmt.Errorf("delete agent runtime %q: %w", id, err)
 		}
 		if err := deleteWorkload(ctx, c, r.Workload); err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND {
+			return err
+		}
+		if err := deleteAgentRuntimeParts(ctx, c, id); err != nil {
 			return err
 		}
 		out = r
@@ -151,8 +158,18 @@ func agentRuntimeRow(row scanner, key string) (*behalf.AgentRuntime, error) {
 	return r, nil
 }
 
-// updateAgentRuntime writes every mutable field of r.
+// updateAgentRuntime writes every mutable field of r, and records r as a
+// new version if its version changed.
 func updateAgentRuntime(ctx context.Context, c conn, r *behalf.AgentRuntime) error {
+	var stored string
+	if err := c.queryRow(ctx, "SELECT version FROM agent_runtimes WHERE id = ?", r.ID).Scan(&stored); err != nil {
+		return fmt.Errorf("update agent runtime %q: %w", r.ID, err)
+	}
+	if stored != r.Version {
+		if err := insertAgentRuntimeVersion(ctx, c, r); err != nil {
+			return err
+		}
+	}
 	args, err := agentRuntimeArgs(r)
 	if err != nil {
 		return fmt.Errorf("update agent runtime %q: %w", r.ID, err)

@@ -13,13 +13,29 @@ import (
 const appClientColumns = `id, pool_id, name, secret, explicit_auth_flows, allowed_oauth_flows, allowed_oauth_scopes,
 	allowed_oauth_flows_user_pool_client, callback_urls, logout_urls, supported_identity_providers,
 	access_token_validity, id_token_validity, refresh_token_validity, enable_token_revocation,
-	created_at, updated_at, rotate_refresh_tokens, refresh_retry_grace`
+	created_at, updated_at, rotate_refresh_tokens, refresh_retry_grace, dynamically_registered`
 
 // CreateAppClient inserts c. It returns ECONFLICT if the client id exists
 // (in any pool), or ENOTFOUND if c.PoolID names no user pool. The token
 // validities are stored in microseconds: a finer part is dropped.
 func (db *DB) CreateAppClient(ctx context.Context, c *behalf.AppClient) error {
 	return insertAppClient(ctx, db.conn(), c)
+}
+
+// CountRegisteredAppClients counts pool poolID's DynamicallyRegistered
+// app clients, up to limit (limit <= 0 counts them all).
+func (db *DB) CountRegisteredAppClients(ctx context.Context, poolID string, limit int) (int, error) {
+	q := "SELECT COUNT(*) FROM (SELECT 1 FROM app_clients WHERE pool_id = ? AND dynamically_registered"
+	args := []any{poolID}
+	if limit > 0 {
+		q += " LIMIT ?"
+		args = append(args, limit)
+	}
+	var n int
+	if err := db.conn().queryRow(ctx, q+") AS registered", args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count registered app clients of user pool %q: %w", poolID, err)
+	}
+	return n, nil
 }
 
 // GetAppClient returns the app client with the given id, whatever its
@@ -69,12 +85,12 @@ func insertAppClient(ctx context.Context, c conn, ac *behalf.AppClient) error {
 	if err != nil {
 		return fmt.Errorf("insert app client %q: %w", ac.ID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO app_clients ("+appClientColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO app_clients ("+appClientColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		ac.ID, ac.PoolID, ac.Name, blob(ac.Secret), j.explicitAuthFlows, j.allowedOAuthFlows, j.allowedOAuthScopes,
 		ac.AllowedOAuthFlowsUserPoolClient, j.callbackURLs, j.logoutURLs, j.supportedIdentityProviders,
 		durationMicros(ac.AccessTokenValidity), durationMicros(ac.IDTokenValidity), durationMicros(ac.RefreshTokenValidity),
 		ac.EnableTokenRevocation, micros(ac.CreatedAt), micros(ac.UpdatedAt),
-		ac.RotateRefreshTokens, durationMicros(ac.RefreshRetryGrace))
+		ac.RotateRefreshTokens, durationMicros(ac.RefreshRetryGrace), ac.DynamicallyRegistered)
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert app client %q", ac.ID), ac.PoolID,
 			fmt.Sprintf("User pool client %s already exists.", ac.ID))
@@ -147,6 +163,7 @@ func listAppClients(ctx context.Context, c conn, poolID string, opt behalf.ListO
 
 // keepAppClient restores the fields an update may not change.
 func keepAppClient(edited, orig *behalf.AppClient) {
+	edited.DynamicallyRegistered = orig.DynamicallyRegistered
 	edited.ID = orig.ID
 	edited.PoolID = orig.PoolID
 	edited.CreatedAt = orig.CreatedAt
@@ -216,7 +233,7 @@ func scanAppClient(s scanner) (*behalf.AppClient, error) {
 	err := s.Scan(&ac.ID, &ac.PoolID, &ac.Name, &secret, &j.explicitAuthFlows, &j.allowedOAuthFlows,
 		&j.allowedOAuthScopes, &ac.AllowedOAuthFlowsUserPoolClient, &j.callbackURLs, &j.logoutURLs,
 		&j.supportedIdentityProviders, &accessValidity, &idValidity, &refresh, &ac.EnableTokenRevocation,
-		&created, &updated, &ac.RotateRefreshTokens, &grace)
+		&created, &updated, &ac.RotateRefreshTokens, &grace, &ac.DynamicallyRegistered)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 
 // poolRefreshColumns are the pool_refresh_tokens columns in
 // scanPoolRefreshToken's order.
-const poolRefreshColumns = "hash, pool_id, client_id, username, origin_jti, scopes, auth_time, expires_at, revoked, created_at, rotated_at"
+const poolRefreshColumns = "hash, pool_id, client_id, username, origin_jti, scopes, auth_time, expires_at, revoked, created_at, rotated_at, resources"
 
 // CreatePoolRefreshToken inserts t as passed (Revoked included). It
 // returns ECONFLICT if the hash exists, or ENOTFOUND if t.PoolID names no
@@ -55,9 +55,13 @@ func insertPoolRefreshToken(ctx context.Context, c conn, t *behalf.PoolRefreshTo
 	if err != nil {
 		return fmt.Errorf("insert refresh token of user pool %q: %w", t.PoolID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO pool_refresh_tokens ("+poolRefreshColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	resources, err := encodeList("resources", t.Resources)
+	if err != nil {
+		return fmt.Errorf("insert refresh token of user pool %q: %w", t.PoolID, err)
+	}
+	_, err = c.exec(ctx, "INSERT INTO pool_refresh_tokens ("+poolRefreshColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		t.Hash, t.PoolID, t.ClientID, t.Username, t.OriginJTI, scopes, micros(t.AuthTime), micros(t.ExpiresAt),
-		t.Revoked, micros(t.CreatedAt), timeOrZeroMicros(t.RotatedAt))
+		t.Revoked, micros(t.CreatedAt), timeOrZeroMicros(t.RotatedAt), resources)
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert refresh token of user pool %q", t.PoolID), t.PoolID,
 			"Refresh token already exists.")
@@ -159,16 +163,19 @@ func timeOrZeroMicros(t time.Time) int64 {
 func scanPoolRefreshToken(s scanner) (*behalf.PoolRefreshToken, error) {
 	var (
 		t                         behalf.PoolRefreshToken
-		scopesJSON                string
+		scopesJSON, resourcesJSON string
 		authTime, expires, create int64
 		rotated                   int64
 	)
 	err := s.Scan(&t.Hash, &t.PoolID, &t.ClientID, &t.Username, &t.OriginJTI, &scopesJSON, &authTime, &expires,
-		&t.Revoked, &create, &rotated)
+		&t.Revoked, &create, &rotated, &resourcesJSON)
 	if err != nil {
 		return nil, err
 	}
 	if t.Scopes, err = decodeList("scopes", scopesJSON); err != nil {
+		return nil, err
+	}
+	if t.Resources, err = decodeList("resources", resourcesJSON); err != nil {
 		return nil, err
 	}
 	t.AuthTime = fromMicros(authTime)

@@ -18,7 +18,8 @@ import (
 // upgrade. group_names is no longer read either: memberships are in
 // pool_group_members (migration 0029); new users get '[]'.
 const poolUserColumns = `pool_id, username, sub, attributes, group_names, password_hash, status, enabled,
-	password_changed_at, tokens_valid_after, created_at, updated_at, srp_verifier`
+	password_changed_at, tokens_valid_after, created_at, updated_at, srp_verifier,
+	totp_secret, totp_pending, totp_enabled, mfa_preferred, totp_last_step`
 
 // poolUserLookupColumns are the attributes FindPoolUserByAttribute can
 // look users up by, each copied into the pool_users column of its name.
@@ -97,10 +98,11 @@ func insertPoolUser(ctx context.Context, c conn, u *behalf.PoolUser) error {
 	if err != nil {
 		return fmt.Errorf("insert user %q of user pool %q: %w", u.Username, u.PoolID, err)
 	}
-	_, err = c.exec(ctx, "INSERT INTO pool_users ("+poolUserColumns+", email, phone_number, failed_attempts, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+	_, err = c.exec(ctx, "INSERT INTO pool_users ("+poolUserColumns+", email, phone_number, failed_attempts, locked_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
 		u.PoolID, u.Username, u.Sub, attrs, groups, u.PasswordHash, u.Status, u.Enabled,
 		micros(u.PasswordChangedAt), micros(u.TokensValidAfter), micros(u.CreatedAt), micros(u.UpdatedAt),
-		blob(u.SRPVerifier), nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), micros(time.Time{}))
+		blob(u.SRPVerifier), blob(u.SoftwareToken), blob(u.PendingSoftwareToken), u.SoftwareTokenMFAEnabled,
+		u.PreferredMFA, u.TOTPLastStep, nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), micros(time.Time{}))
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert user %q of user pool %q", u.Username, u.PoolID), u.PoolID,
 			"User account already exists.")
@@ -150,11 +152,13 @@ func updatePoolUser(ctx context.Context, c conn, u *behalf.PoolUser) error {
 	}
 	_, err = c.exec(ctx, `UPDATE pool_users SET attributes = ?, email = ?, phone_number = ?, group_names = ?,
 		password_hash = ?, status = ?, enabled = ?, password_changed_at = ?, tokens_valid_after = ?,
-		updated_at = ?, srp_verifier = ?
+		updated_at = ?, srp_verifier = ?, totp_secret = ?, totp_pending = ?, totp_enabled = ?,
+		mfa_preferred = ?, totp_last_step = ?
 		WHERE pool_id = ? AND username = ?`,
 		attrs, nullString(u.Attributes["email"]), nullString(u.Attributes["phone_number"]), groups,
 		u.PasswordHash, u.Status, u.Enabled, micros(u.PasswordChangedAt), micros(u.TokensValidAfter),
-		micros(u.UpdatedAt), blob(u.SRPVerifier), u.PoolID, u.Username)
+		micros(u.UpdatedAt), blob(u.SRPVerifier), blob(u.SoftwareToken), blob(u.PendingSoftwareToken),
+		u.SoftwareTokenMFAEnabled, u.PreferredMFA, u.TOTPLastStep, u.PoolID, u.Username)
 	if err != nil {
 		return fmt.Errorf("update user %q of user pool %q: %w", u.Username, u.PoolID, err)
 	}
@@ -210,10 +214,11 @@ func scanPoolUser(s scanner) (*behalf.PoolUser, error) {
 		u                                             behalf.PoolUser
 		attrsJSON, unusedGroups                       string
 		passwordChanged, validAfter, created, updated int64
-		srp                                           []byte
+		srp, totp, pending                            []byte
 	)
 	err := s.Scan(&u.PoolID, &u.Username, &u.Sub, &attrsJSON, &unusedGroups, &u.PasswordHash, &u.Status, &u.Enabled,
-		&passwordChanged, &validAfter, &created, &updated, &srp)
+		&passwordChanged, &validAfter, &created, &updated, &srp,
+		&totp, &pending, &u.SoftwareTokenMFAEnabled, &u.PreferredMFA, &u.TOTPLastStep)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +226,7 @@ func scanPoolUser(s scanner) (*behalf.PoolUser, error) {
 		return nil, err
 	}
 	u.SRPVerifier = fromBlob(srp)
+	u.SoftwareToken, u.PendingSoftwareToken = fromBlob(totp), fromBlob(pending)
 	u.PasswordChangedAt = fromMicros(passwordChanged)
 	u.TokensValidAfter = fromMicros(validAfter)
 	u.CreatedAt = fromMicros(created)

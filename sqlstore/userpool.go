@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -15,7 +16,8 @@ import (
 // userPoolColumns are the user_pools columns in scanUserPool's order.
 const userPoolColumns = `id, name, password_minimum_length, password_require_uppercase, password_require_lowercase,
 	password_require_numbers, password_require_symbols, temporary_password_validity_days,
-	username_attributes, domain, tags, created_at, updated_at`
+	username_attributes, domain, tags, created_at, updated_at,
+	auto_verified_attributes, allow_admin_create_user_only, verification_message, mfa_configuration, software_token_mfa`
 
 // CreateUserPool inserts p. It returns ECONFLICT if the id exists.
 func (db *DB) CreateUserPool(ctx context.Context, p *behalf.UserPool) error {
@@ -71,15 +73,15 @@ func inPoolWriteError(c conn, err error, doing, poolID, exists string) error {
 
 // insertUserPool inserts p, returning ECONFLICT if its id exists.
 func insertUserPool(ctx context.Context, c conn, p *behalf.UserPool) error {
-	attrs, tags, err := encodeUserPool(p)
+	e, err := encodeUserPool(p)
 	if err != nil {
 		return fmt.Errorf("insert user pool %q: %w", p.ID, err)
 	}
 	pp := p.PasswordPolicy
-	_, err = c.exec(ctx, "INSERT INTO user_pools ("+userPoolColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	_, err = c.exec(ctx, "INSERT INTO user_pools ("+userPoolColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		p.ID, p.Name, pp.MinimumLength, pp.RequireUppercase, pp.RequireLowercase, pp.RequireNumbers,
-		pp.RequireSymbols, pp.TemporaryPasswordValidityDays, attrs, p.Domain, tags,
-		micros(p.CreatedAt), micros(p.UpdatedAt))
+		pp.RequireSymbols, pp.TemporaryPasswordValidityDays, e.usernameAttrs, p.Domain, e.tags,
+		micros(p.CreatedAt), micros(p.UpdatedAt), e.autoVerified, p.AllowAdminCreateUserOnly, e.message, p.MFAConfiguration, p.SoftwareTokenMFA)
 	if err != nil {
 		return inPoolWriteError(c, err, fmt.Sprintf("insert user pool %q", p.ID), p.ID,
 			fmt.Sprintf("User pool %s already exists.", p.ID))
@@ -103,17 +105,20 @@ func findUserPool(ctx context.Context, c conn, id string) (*behalf.UserPool, err
 
 // updateUserPool writes every mutable field of p.
 func updateUserPool(ctx context.Context, c conn, p *behalf.UserPool) error {
-	attrs, tags, err := encodeUserPool(p)
+	e, err := encodeUserPool(p)
 	if err != nil {
 		return fmt.Errorf("update user pool %q: %w", p.ID, err)
 	}
 	pp := p.PasswordPolicy
 	_, err = c.exec(ctx, `UPDATE user_pools SET name = ?, password_minimum_length = ?, password_require_uppercase = ?,
 		password_require_lowercase = ?, password_require_numbers = ?, password_require_symbols = ?,
-		temporary_password_validity_days = ?, username_attributes = ?, domain = ?, tags = ?, updated_at = ?
+		temporary_password_validity_days = ?, username_attributes = ?, domain = ?, tags = ?, updated_at = ?,
+		auto_verified_attributes = ?, allow_admin_create_user_only = ?, verification_message = ?,
+		mfa_configuration = ?, software_token_mfa = ?
 		WHERE id = ?`,
 		p.Name, pp.MinimumLength, pp.RequireUppercase, pp.RequireLowercase, pp.RequireNumbers, pp.RequireSymbols,
-		pp.TemporaryPasswordValidityDays, attrs, p.Domain, tags, micros(p.UpdatedAt), p.ID)
+		pp.TemporaryPasswordValidityDays, e.usernameAttrs, p.Domain, e.tags, micros(p.UpdatedAt),
+		e.autoVerified, p.AllowAdminCreateUserOnly, e.message, p.MFAConfiguration, p.SoftwareTokenMFA, p.ID)
 	if err != nil {
 		return fmt.Errorf("update user pool %q: %w", p.ID, err)
 	}
@@ -153,15 +158,28 @@ func keepUserPool(edited, orig *behalf.UserPool) {
 	edited.CreatedAt = orig.CreatedAt
 }
 
+// userPoolJSON are the JSON columns of a user pool.
+type userPoolJSON struct {
+	usernameAttrs, tags, autoVerified, message string
+}
+
 // encodeUserPool returns p's JSON columns.
-func encodeUserPool(p *behalf.UserPool) (usernameAttrs, tags string, err error) {
-	if usernameAttrs, err = encodeList("username_attributes", p.UsernameAttributes); err != nil {
-		return "", "", err
+func encodeUserPool(p *behalf.UserPool) (e userPoolJSON, err error) {
+	if e.usernameAttrs, err = encodeList("username_attributes", p.UsernameAttributes); err != nil {
+		return e, err
 	}
-	if tags, err = encodeTags(p.Tags); err != nil {
-		return "", "", err
+	if e.tags, err = encodeTags(p.Tags); err != nil {
+		return e, err
 	}
-	return usernameAttrs, tags, nil
+	if e.autoVerified, err = encodeList("auto_verified_attributes", p.AutoVerifiedAttributes); err != nil {
+		return e, err
+	}
+	b, err := json.Marshal(p.VerificationMessage)
+	if err != nil {
+		return e, fmt.Errorf("encode verification_message: %w", err)
+	}
+	e.message = string(b)
+	return e, nil
 }
 
 // scanUserPool reads a row of userPoolColumns.
@@ -170,12 +188,20 @@ func scanUserPool(s scanner) (*behalf.UserPool, error) {
 		p                   behalf.UserPool
 		attrsJSON, tagsJSON string
 		created, updated    int64
+		autoVerified, msg   string
 	)
 	pp := &p.PasswordPolicy
 	err := s.Scan(&p.ID, &p.Name, &pp.MinimumLength, &pp.RequireUppercase, &pp.RequireLowercase, &pp.RequireNumbers,
-		&pp.RequireSymbols, &pp.TemporaryPasswordValidityDays, &attrsJSON, &p.Domain, &tagsJSON, &created, &updated)
+		&pp.RequireSymbols, &pp.TemporaryPasswordValidityDays, &attrsJSON, &p.Domain, &tagsJSON, &created, &updated,
+		&autoVerified, &p.AllowAdminCreateUserOnly, &msg, &p.MFAConfiguration, &p.SoftwareTokenMFA)
 	if err != nil {
 		return nil, err
+	}
+	if p.AutoVerifiedAttributes, err = decodeList("auto_verified_attributes", autoVerified); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(msg), &p.VerificationMessage); err != nil {
+		return nil, fmt.Errorf("decode verification_message: %w", err)
 	}
 	if p.UsernameAttributes, err = decodeList("username_attributes", attrsJSON); err != nil {
 		return nil, err

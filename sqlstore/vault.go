@@ -62,3 +62,29 @@ func scanTokenVault(s scanner) (*behalf.TokenVault, error) {
 	v.UpdatedAt = fromMicros(updated)
 	return &v, nil
 }
+
+// ResetTokenVault deletes every grant and fails every session holding, or
+// exchanging a code for, a provider's token, and stores v, in one
+// transaction.
+func (db *DB) ResetTokenVault(ctx context.Context, v *behalf.TokenVault) (grants, sessions int, err error) {
+	err = db.inTx(ctx, func(c conn) error {
+		res, err := c.exec(ctx, "DELETE FROM grants")
+		if err != nil {
+			return fmt.Errorf("reset token vault: delete grants: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		grants = int(n)
+		res, err = c.exec(ctx, "UPDATE auth_sessions SET status = ?, failure_reason = ?, pending = ?, version = version + 1 WHERE status IN (?, ?)",
+			behalf.SessionFailed, behalf.SessionFailureVaultReset, blob(nil), behalf.SessionCallback, behalf.SessionExchange)
+		if err != nil {
+			return fmt.Errorf("reset token vault: end sessions: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		sessions = int(n)
+		return upsertTokenVault(ctx, c, v)
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return grants, sessions, nil
+}

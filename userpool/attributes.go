@@ -89,6 +89,7 @@ func validateUsername(name string) error {
 func publicUser(u *behalf.PoolUser) *behalf.PoolUser {
 	c := *u
 	c.PasswordHash, c.SRPVerifier = "", nil
+	c.SoftwareToken, c.PendingSoftwareToken = nil, nil
 	c.Attributes = maps.Clone(u.Attributes)
 	if c.Attributes == nil {
 		c.Attributes = map[string]string{}

@@ -3,6 +3,7 @@ package userpool
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -29,11 +30,10 @@ const (
 // maxRefreshTokenLength bounds a refresh token Behalf looks up.
 const maxRefreshTokenLength = 4096
 
-// Statuses Cognito has and Behalf may meet in a store, though it does not
-// create them.
+// Statuses that bar signing in.
 const (
-	statusUnconfirmed   = "UNCONFIRMED"
-	statusResetRequired = "RESET_REQUIRED"
+	statusUnconfirmed   = behalf.UserUnconfirmed
+	statusResetRequired = behalf.UserResetRequired
 )
 
 // InitiateAuth runs USER_PASSWORD_AUTH or REFRESH_TOKEN_AUTH (REFRESH_TOKEN).
@@ -133,11 +133,7 @@ func (s *Service) passwordAuth(ctx context.Context, pool *behalf.UserPool, clien
 	}
 	switch u.Status {
 	case behalf.UserConfirmed:
-		tokens, err := s.issue(ctx, issueRequest{pool: pool, client: client, user: u, authTime: s.now(), newRefresh: true})
-		if err != nil {
-			return nil, err
-		}
-		return &behalf.AuthResult{Tokens: tokens}, nil
+		return s.signedIn(ctx, pool, client, u, username)
 	case behalf.UserForceChangePassword:
 		return s.newPasswordChallenge(ctx, pool, client, u, username)
 	}
@@ -217,7 +213,9 @@ func (s *Service) authenticate(ctx context.Context, pool *behalf.UserPool, name 
 		}
 		return nil, notAuthorized(msgIncorrect)
 	}
-	if l != nil {
+	// A user MFA is asked of keeps its failures until the code is right
+	// (mfa.go).
+	if l != nil && (u == nil || mfaChallenge(pool, u) == "") {
 		if err := s.Store.DeletePoolLockout(ctx, pool.ID, key); err != nil {
 			return nil, internal("reset lockout", err)
 		}
@@ -292,7 +290,7 @@ func (s *Service) refreshAuth(ctx context.Context, pool *behalf.UserPool, client
 	if err := s.checkSecretHash(ctx, client, params[paramSecretHash], userNames(pool, u)...); err != nil {
 		return nil, err
 	}
-	tokens, err := s.refreshed(ctx, pool, client, rt, u)
+	tokens, err := s.refreshed(ctx, pool, client, rt, u, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -307,8 +305,12 @@ func (s *Service) refreshAuth(ctx context.Context, pool *behalf.UserPool, client
 // must be the client's, unrevoked, unexpired, newer than the user's last
 // global sign-out, and its user enabled. The refresh token is rotated, as
 // by GetTokensFromRefreshToken, when the client's RefreshTokenRotation is
-// on (Cognito's token endpoint does so too).
-func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret) (*behalf.PoolTokens, error) {
+// on (Cognito's token endpoint does so too). resources (RFC 8707), when
+// given, narrow the new access token's aud to some of the resources the
+// sign-in was authorized for; naming another is an error that
+// errors.Is(behalf.ErrInvalidTarget). Without them the aud is the
+// sign-in's.
+func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret, resources []string) (*behalf.PoolTokens, error) {
 	if poolID == "" {
 		return nil, invalidParameter("UserPoolId is required.")
 	}
@@ -327,15 +329,34 @@ func (s *Service) RefreshTokens(ctx context.Context, poolID, clientID string, re
 	if err != nil {
 		return nil, err
 	}
-	if client.RotateRefreshTokens {
-		return s.rotate(ctx, pool, client, rt, u)
+	if err := validateResources(resources); err != nil {
+		return nil, fmt.Errorf("%w: %w", behalf.ErrInvalidTarget, err)
 	}
-	return s.refreshed(ctx, pool, client, rt, u)
+	for _, r := range resources {
+		if !slices.Contains(rt.Resources, r) {
+			return nil, fmt.Errorf("%w: %w", behalf.ErrInvalidTarget,
+				invalidParameter("A resource was not named when the refresh token was granted."))
+		}
+	}
+	if client.RotateRefreshTokens {
+		return s.rotate(ctx, pool, client, rt, u, resources)
+	}
+	return s.refreshed(ctx, pool, client, rt, u, resources)
+}
+
+// audOf is the aud of an access token refreshed from rt: aud when given,
+// else the resources of rt's sign-in.
+func audOf(rt *behalf.PoolRefreshToken, aud []string) []string {
+	if len(aud) > 0 {
+		return aud
+	}
+	return rt.Resources
 }
 
 // refreshed checks a loaded refresh token and mints new access and ID
-// tokens with its auth_time, scopes and origin_jti.
-func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser) (*behalf.PoolTokens, error) {
+// tokens with its auth_time, scopes and origin_jti; the access token's
+// aud is aud, or the sign-in's resources when aud is nil.
+func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser, aud []string) (*behalf.PoolTokens, error) {
 	if err := s.checkRefresh(rt, u); err != nil {
 		return nil, err
 	}
@@ -344,7 +365,7 @@ func (s *Service) refreshed(ctx context.Context, pool *behalf.UserPool, client *
 	}
 	return s.issue(ctx, issueRequest{
 		pool: pool, client: client, user: u, scopes: requestScopes(rt.Scopes),
-		authTime: rt.AuthTime, origin: rt.OriginJTI,
+		authTime: rt.AuthTime, origin: rt.OriginJTI, resources: audOf(rt, aud),
 	})
 }
 

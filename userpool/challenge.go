@@ -38,6 +38,10 @@ type sessionData struct {
 	Challenge string `json:"ch"`
 	Password  string `json:"h"` // hex SHA-256 of the password hash
 	Expires   int64  `json:"e"` // Unix seconds
+	// MFA sessions (mfa.go) only: a random id, spent by the answer that
+	// signs in, and whether VerifySoftwareToken verified a token.
+	ID       string `json:"i,omitempty"`
+	Verified bool   `json:"v,omitempty"`
 }
 
 // sessionContext binds a session to its client.
@@ -99,12 +103,13 @@ func (s *Service) openSession(ctx context.Context, client *behalf.AppClient, ses
 	return &d, nil
 }
 
-// RespondToAuthChallenge answers NEW_PASSWORD_REQUIRED.
+// RespondToAuthChallenge answers NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER,
+// SOFTWARE_TOKEN_MFA and MFA_SETUP.
 func (s *Service) RespondToAuthChallenge(ctx context.Context, clientID, challenge string, session behalf.Secret, responses map[string]behalf.Secret) (*behalf.AuthResult, error) {
 	return s.respond(ctx, "", clientID, challenge, session, responses)
 }
 
-// AdminRespondToAuthChallenge answers NEW_PASSWORD_REQUIRED for a client of poolID.
+// AdminRespondToAuthChallenge is RespondToAuthChallenge for a client of poolID.
 func (s *Service) AdminRespondToAuthChallenge(ctx context.Context, poolID, clientID, challenge string, session behalf.Secret, responses map[string]behalf.Secret) (*behalf.AuthResult, error) {
 	if poolID == "" {
 		return nil, invalidParameter("UserPoolId is required.")
@@ -115,15 +120,20 @@ func (s *Service) AdminRespondToAuthChallenge(ctx context.Context, poolID, clien
 // respond checks the session, USERNAME, SECRET_HASH, the new password and
 // attributes, sets the password and issues tokens.
 func (s *Service) respond(ctx context.Context, poolID, clientID, challenge string, session behalf.Secret, responses map[string]behalf.Secret) (*behalf.AuthResult, error) {
-	if challenge != behalf.ChallengeNewPasswordRequired && challenge != challengePasswordVerifier {
-		return nil, invalidParameter("Behalf answers only the NEW_PASSWORD_REQUIRED and PASSWORD_VERIFIER challenges.")
+	switch challenge {
+	case behalf.ChallengeNewPasswordRequired, challengePasswordVerifier, behalf.ChallengeSoftwareTokenMFA, behalf.ChallengeMFASetup:
+	default:
+		return nil, invalidParameter("Behalf answers only the NEW_PASSWORD_REQUIRED, PASSWORD_VERIFIER, SOFTWARE_TOKEN_MFA and MFA_SETUP challenges.")
 	}
 	client, pool, err := s.getClient(ctx, poolID, clientID)
 	if err != nil {
 		return nil, err
 	}
-	if challenge == challengePasswordVerifier {
+	switch challenge {
+	case challengePasswordVerifier:
 		return s.respondPasswordVerifier(ctx, pool, client, responses)
+	case behalf.ChallengeSoftwareTokenMFA, behalf.ChallengeMFASetup:
+		return s.respondMFA(ctx, pool, client, challenge, session, responses)
 	}
 	d, err := s.openSession(ctx, client, session, challenge)
 	if err != nil {
@@ -160,14 +170,13 @@ func (s *Service) respond(ctx context.Context, poolID, clientID, challenge strin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.resetLockout(ctx, pool.ID, u.Username); err != nil {
-		return nil, err
+	// The lockout record stays while MFA is pending (mfa.go).
+	if mfaChallenge(pool, u) == "" {
+		if err := s.resetLockout(ctx, pool.ID, u.Username); err != nil {
+			return nil, err
+		}
 	}
-	tokens, err := s.issue(ctx, issueRequest{pool: pool, client: client, user: u, authTime: s.now(), newRefresh: true})
-	if err != nil {
-		return nil, err
-	}
-	return &behalf.AuthResult{Tokens: tokens}, nil
+	return s.signedIn(ctx, pool, client, u, d.Login)
 }
 
 // newPasswordResponse validates NEW_PASSWORD and userAttributes.* and

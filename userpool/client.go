@@ -53,7 +53,10 @@ func (s *Service) CreateUserPoolClient(ctx context.Context, in behalf.UserPoolCl
 	if _, err := s.getPool(ctx, in.PoolID); err != nil {
 		return nil, "", err
 	}
-	c := &behalf.AppClient{PoolID: in.PoolID}
+	c := &behalf.AppClient{PoolID: in.PoolID, DynamicallyRegistered: in.DynamicallyRegistered}
+	if in.DynamicallyRegistered && in.GenerateSecret {
+		return nil, "", invalidParameter("A dynamically registered client is public: it has no secret.")
+	}
 	if err := applyClientInput(c, in, in.GenerateSecret); err != nil {
 		return nil, "", err
 	}
@@ -128,6 +131,7 @@ func (s *Service) UpdateUserPoolClient(ctx context.Context, in behalf.UserPoolCl
 	if in.GenerateSecret {
 		return nil, "", invalidParameter("GenerateSecret cannot be set on an existing client.")
 	}
+	in.DynamicallyRegistered = false // create only: the name is the administrator's now
 	if err := applyClientInput(&behalf.AppClient{}, in, len(cur.Secret) > 0); err != nil {
 		return nil, "", err
 	}
@@ -192,7 +196,11 @@ func (s *Service) DeleteUserPoolClient(ctx context.Context, poolID, clientID str
 
 // applyClientInput validates in and sets every configurable field of c.
 func applyClientInput(c *behalf.AppClient, in behalf.UserPoolClientInput, hasSecret bool) error {
-	if err := validateName("ClientName", in.Name); err != nil {
+	nameOK := validateName
+	if in.DynamicallyRegistered {
+		nameOK = validateDisplayName
+	}
+	if err := nameOK("ClientName", in.Name); err != nil {
 		return err
 	}
 	flows, err := explicitAuthFlows(in.ExplicitAuthFlows)
@@ -378,4 +386,13 @@ func validity(field string, n int64, unit, defUnit string, def, min, max time.Du
 		return 0, invalidParameter("%s must be between %s and %s.", field, min, max)
 	}
 	return time.Duration(n) * per, nil
+}
+
+// validateDisplayName checks the name of a dynamically registered client
+// (RFC 7591's client_name, shown on the login page): behalf.ValidDisplayName.
+func validateDisplayName(field, name string) error {
+	if !behalf.ValidDisplayName(name) {
+		return invalidParameter("%s must be 1 to %d printable characters, without leading or trailing spaces.", field, behalf.MaxDisplayNameLength)
+	}
+	return nil
 }

@@ -147,7 +147,7 @@ func TestRefreshTokens(t *testing.T) {
 	}
 	tok := signIn("alice")
 	e.clock.Add(time.Minute)
-	got, err := e.svc.RefreshTokens(e.ctx, p.ID, c.ID, tok.RefreshToken)
+	got, err := e.svc.RefreshTokens(e.ctx, p.ID, c.ID, tok.RefreshToken, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,13 +175,13 @@ func TestRefreshTokens(t *testing.T) {
 
 	// The token must be the client's, in the pool.
 	other, _ := e.client(t, p.ID, true)
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, other.ID, tok.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, other.ID, tok.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "Invalid Refresh Token")
-	_, err = e.svc.RefreshTokens(e.ctx, e.pool(t).ID, c.ID, tok.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, e.pool(t).ID, c.ID, tok.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoResourceNotFound, "")
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, "unknown")
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, "unknown", nil)
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "Invalid Refresh Token")
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, "")
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, "", nil)
 	wantCognito(t, err, behalf.CognitoInvalidParameter, "")
 
 	// The client must allow the refresh flow.
@@ -191,7 +191,7 @@ func TestRefreshTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, noRefresh.ID, tok.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, noRefresh.ID, tok.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoInvalidParameter, "REFRESH_TOKEN_AUTH flow not enabled for this client")
 
 	// Revoked.
@@ -199,7 +199,7 @@ func TestRefreshTokens(t *testing.T) {
 	if err := e.svc.RevokeToken(e.ctx, revoked.RefreshToken, c.ID, secret); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, revoked.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, revoked.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "Refresh Token has been revoked")
 
 	// Disabled user: the token is refused, and stays refused once enabled
@@ -208,12 +208,12 @@ func TestRefreshTokens(t *testing.T) {
 	if err := e.svc.AdminDisableUser(e.ctx, p.ID, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, bob.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, bob.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "")
 	if err := e.svc.AdminEnableUser(e.ctx, p.ID, "bob"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, bob.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, bob.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "Refresh Token has been revoked")
 	// A disabled user whose token was not revoked (a store edited by hand)
 	// is refused as disabled.
@@ -225,12 +225,12 @@ func TestRefreshTokens(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, bob.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, bob.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "User is disabled.")
 
 	// Expired.
 	e.clock.Add(30*24*time.Hour + time.Second)
-	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, tok.RefreshToken)
+	_, err = e.svc.RefreshTokens(e.ctx, p.ID, c.ID, tok.RefreshToken, nil)
 	wantCognito(t, err, behalf.CognitoNotAuthorized, "Refresh Token has expired")
 }
 

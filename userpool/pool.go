@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/behalf-dev/behalf"
@@ -27,10 +28,17 @@ func (s *Service) CreateUserPool(ctx context.Context, in behalf.CreateUserPoolIn
 	if err != nil {
 		return nil, err
 	}
+	if in.MFAConfiguration != "" && in.MFAConfiguration != behalf.MFAOff {
+		return nil, invalidParameter("A new user pool has no MFA factor: create it with MfaConfiguration OFF, then enable software token MFA with SetUserPoolMfaConfig.")
+	}
 	now := s.now()
+	if err := validateSignUpSettings(in.AutoVerifiedAttributes, in.VerificationMessage); err != nil {
+		return nil, err
+	}
 	p := &behalf.UserPool{
 		Name: in.Name, PasswordPolicy: policy, UsernameAttributes: slices.Clone(in.UsernameAttributes),
-		Tags: in.Tags, CreatedAt: now, UpdatedAt: now,
+		AutoVerifiedAttributes: slices.Clone(in.AutoVerifiedAttributes), AllowAdminCreateUserOnly: in.AllowAdminCreateUserOnly,
+		VerificationMessage: in.VerificationMessage, MFAConfiguration: behalf.MFAOff, Tags: in.Tags, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.insertPool(ctx, p); err != nil {
 		return nil, err
@@ -68,13 +76,48 @@ func validatePool(name string, policy *behalf.PasswordPolicy, usernameAttrs []st
 			return behalf.PasswordPolicy{}, invalidParameter("UsernameAttributes may hold email and phone_number, once each.")
 		}
 	}
-	if mfa != "" && mfa != "OFF" {
-		return behalf.PasswordPolicy{}, invalidParameter("MfaConfiguration must be OFF: Behalf has no MFA.")
+	switch mfa {
+	case "", behalf.MFAOff, behalf.MFAOn, behalf.MFAOptional:
+	default:
+		return behalf.PasswordPolicy{}, invalidParameter("1 validation error detected: Value '%s' at 'mfaConfiguration' failed to satisfy constraint: Member must satisfy enum value set: [OFF, ON, OPTIONAL]", mfa)
 	}
 	if err := validateTags(tags); err != nil {
 		return behalf.PasswordPolicy{}, err
 	}
 	return normalizePolicy(policy)
+}
+
+// Bounds of VerificationMessageTemplate's members (Cognito's).
+const (
+	maxEmailSubject = 140
+	maxEmailMessage = 20000
+	maxSMSMessage   = 140
+	minCodeMessage  = 6
+)
+
+// validateSignUpSettings checks AutoVerifiedAttributes and the
+// verification messages: each message, when set, must hold {####}.
+func validateSignUpSettings(auto []string, m behalf.VerificationMessage) error {
+	for i, a := range auto {
+		if (a != "email" && a != "phone_number") || slices.Contains(auto[:i], a) {
+			return invalidParameter("AutoVerifiedAttributes may hold email and phone_number, once each.")
+		}
+	}
+	if n := utf8.RuneCountInString(m.EmailSubject); n > maxEmailSubject || !utf8.ValidString(m.EmailSubject) {
+		return invalidParameter("VerificationMessageTemplate.EmailSubject must be at most %d characters.", maxEmailSubject)
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"EmailMessage", m.EmailMessage, maxEmailMessage}, {"SmsMessage", m.SMSMessage, maxSMSMessage}} {
+		if f.v == "" {
+			continue
+		}
+		if n := utf8.RuneCountInString(f.v); n < minCodeMessage || n > f.max || !utf8.ValidString(f.v) || !strings.Contains(f.v, codePlaceholder) {
+			return invalidParameter("VerificationMessageTemplate.%s must be %d to %d characters and contain {####}.", f.name, minCodeMessage, f.max)
+		}
+	}
+	return nil
 }
 
 // validateName checks a pool or client name.
@@ -95,6 +138,11 @@ func validateTags(tags map[string]string) error {
 			return invalidParameter("Tag keys are 1 to %d characters and values at most %d.", maxTagKey, maxTagValue)
 		}
 	}
+	if v, ok := tags[behalf.TagClientRegistration]; ok && v != behalf.ClientRegistrationOff &&
+		v != behalf.ClientRegistrationLoopback && v != behalf.ClientRegistrationOpen {
+		return invalidParameter("The tag %s must be %s, %s or %s.", behalf.TagClientRegistration,
+			behalf.ClientRegistrationOff, behalf.ClientRegistrationLoopback, behalf.ClientRegistrationOpen)
+	}
 	return nil
 }
 
@@ -104,7 +152,8 @@ func (s *Service) DescribeUserPool(ctx context.Context, poolID string) (*behalf.
 }
 
 // UpdateUserPool replaces the password policy (nil: the default) and, when
-// given, the tags.
+// given, the tags and MfaConfiguration ("" leaves it; ON and OPTIONAL need
+// the software token factor, see SetUserPoolMfaConfig).
 func (s *Service) UpdateUserPool(ctx context.Context, in behalf.UpdateUserPoolInput) (*behalf.UserPool, error) {
 	cur, err := s.getPool(ctx, in.PoolID)
 	if err != nil {
@@ -114,16 +163,32 @@ func (s *Service) UpdateUserPool(ctx context.Context, in behalf.UpdateUserPoolIn
 	if err != nil {
 		return nil, err
 	}
+	if err := validateSignUpSettings(in.AutoVerifiedAttributes, in.VerificationMessage); err != nil {
+		return nil, err
+	}
 	p, err := s.Store.UpdateUserPool(ctx, in.PoolID, func(p *behalf.UserPool) error {
 		p.PasswordPolicy = policy
+		p.AutoVerifiedAttributes = slices.Clone(in.AutoVerifiedAttributes)
+		p.AllowAdminCreateUserOnly = in.AllowAdminCreateUserOnly
+		p.VerificationMessage = in.VerificationMessage
 		if in.Tags != nil {
 			p.Tags = in.Tags
+		}
+		if in.MFAConfiguration != "" {
+			p.MFAConfiguration = in.MFAConfiguration
+			if err := checkMFAConfig(p); err != nil {
+				return err
+			}
 		}
 		p.UpdatedAt = s.now()
 		return nil
 	})
 	if isNotFound(err) {
 		return nil, poolNotFound(in.PoolID)
+	}
+	var ce *behalf.CognitoError
+	if err != nil && asCognito(err, &ce) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, internal("update pool", err)

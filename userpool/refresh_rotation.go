@@ -61,15 +61,16 @@ func (s *Service) GetTokensFromRefreshToken(ctx context.Context, clientID string
 		return nil, err
 	}
 	if !client.RotateRefreshTokens {
-		return s.refreshed(ctx, pool, client, rt, u)
+		return s.refreshed(ctx, pool, client, rt, u, nil)
 	}
-	return s.rotate(ctx, pool, client, rt, u)
+	return s.rotate(ctx, pool, client, rt, u, nil)
 }
 
 // rotate is a refresh of a client that rotates refresh tokens: the token's
 // checks, then its rotation, and tokens with a new refresh token of its
-// family.
-func (s *Service) rotate(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser) (*behalf.PoolTokens, error) {
+// family (which keeps the family's resources). The access token's aud is
+// aud, or the family's resources when aud is nil.
+func (s *Service) rotate(ctx context.Context, pool *behalf.UserPool, client *behalf.AppClient, rt *behalf.PoolRefreshToken, u *behalf.PoolUser, aud []string) (*behalf.PoolTokens, error) {
 	if err := s.checkRefresh(rt, u); err != nil {
 		return nil, err
 	}
@@ -95,6 +96,7 @@ func (s *Service) rotate(ctx context.Context, pool *behalf.UserPool, client *beh
 	return s.issue(ctx, issueRequest{
 		pool: pool, client: client, user: u, scopes: requestScopes(rt.Scopes),
 		authTime: rt.AuthTime, origin: rt.OriginJTI, newRefresh: true, refreshExpires: rt.ExpiresAt,
+		resources: audOf(rt, aud), grantResources: rt.Resources,
 	})
 }
 

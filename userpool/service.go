@@ -2,6 +2,7 @@ package userpool
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
 	"slices"
 	"strings"
@@ -65,6 +66,15 @@ type Service struct {
 	CustomDomains []string
 	domainState   domainState
 
+	// Mail sends the email messages that carry sign-up and password-reset
+	// codes (an SMTP client); when nil they are kept in the local outbox
+	// (code.go), as SMS messages always are.
+	Mail behalf.CodeSender
+	// Log receives what callers are never told (a failed mail delivery);
+	// slog.Default() when nil.
+	Log   *slog.Logger
+	codes codeKeys
+
 	initOnce sync.Once
 	hashSem  chan struct{}
 
@@ -108,6 +118,14 @@ func (s *Service) now() time.Time {
 		t = s.Now()
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// logger returns the service's logger.
+func (s *Service) logger() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
 }
 
 // region returns the region of new pool ids.

@@ -443,7 +443,7 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, pool *behalf.User
 		}
 		return nil, incorrect
 	}
-	if l != nil {
+	if l != nil && mfaChallenge(pool, u) == "" {
 		if err := s.Store.DeletePoolLockout(ctx, pool.ID, blk.Lock); err != nil {
 			return nil, internal("reset lockout", err)
 		}
@@ -453,11 +453,7 @@ func (s *Service) respondPasswordVerifier(ctx context.Context, pool *behalf.User
 	}
 	switch u.Status {
 	case behalf.UserConfirmed:
-		tokens, err := s.issue(ctx, issueRequest{pool: pool, client: client, user: u, authTime: now, newRefresh: true})
-		if err != nil {
-			return nil, err
-		}
-		return &behalf.AuthResult{Tokens: tokens}, nil
+		return s.signedIn(ctx, pool, client, u, blk.Login)
 	case behalf.UserForceChangePassword:
 		return s.newPasswordChallenge(ctx, pool, client, u, blk.Login)
 	}

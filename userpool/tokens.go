@@ -44,6 +44,12 @@ type issueRequest struct {
 	refreshExpires time.Time
 	// groups are the user's groups, in claim order (issue reads them).
 	groups []*behalf.PoolGroup
+	// resources are the access token's aud (RFC 8707); none: no aud, as
+	// Cognito's access tokens have none.
+	resources []string
+	// grantResources are the resources a new refresh token keeps: those
+	// of the sign-in, which a refresh may narrow for one access token.
+	grantResources []string
 }
 
 // issue signs an access token and, for API sign-ins or the openid scope,
@@ -136,6 +142,9 @@ func (s *Service) commonClaims(r issueRequest, now time.Time, origin string) map
 func (s *Service) accessClaims(r issueRequest, common map[string]any, exp time.Time) map[string]any {
 	c := maps.Clone(common)
 	c["client_id"] = r.client.ID
+	if len(r.resources) > 0 {
+		c["aud"] = slices.Clone(r.resources)
+	}
 	c["token_use"] = useAccess
 	c["scope"] = strings.Join(tokenScopes(r.scopes), " ")
 	c["username"] = r.user.Username
@@ -193,7 +202,7 @@ func (s *Service) storeRefresh(ctx context.Context, r issueRequest, token, origi
 	err := s.Store.CreatePoolRefreshToken(ctx, &behalf.PoolRefreshToken{
 		Hash: hash, PoolID: r.pool.ID, ClientID: r.client.ID, Username: r.user.Username,
 		OriginJTI: origin, Scopes: tokenScopes(r.scopes), AuthTime: r.authTime,
-		ExpiresAt: expires, CreatedAt: now,
+		ExpiresAt: expires, CreatedAt: now, Resources: slices.Clone(r.grantResources),
 	})
 	if err != nil {
 		return internal("store refresh token", err)
@@ -275,6 +284,9 @@ func (s *Service) IssueTokens(ctx context.Context, in behalf.IssueTokensInput) (
 	if err := s.checkScopesDefined(ctx, pool.ID, in.Scopes); err != nil {
 		return nil, err
 	}
+	if err := validateResources(in.Resources); err != nil {
+		return nil, err
+	}
 	authTime := in.AuthTime
 	if authTime.IsZero() {
 		authTime = s.now()
@@ -282,6 +294,7 @@ func (s *Service) IssueTokens(ctx context.Context, in behalf.IssueTokensInput) (
 	return s.issue(ctx, issueRequest{
 		pool: pool, client: client, user: u, scopes: in.Scopes, authTime: authTime,
 		nonce: in.Nonce, newRefresh: in.RefreshToken, atHash: in.Scopes != nil,
+		resources: in.Resources, grantResources: in.Resources,
 	})
 }
 
@@ -351,4 +364,18 @@ func (s *Service) issueClientTokens(ctx context.Context, pool *behalf.UserPool, 
 // itself: Cognito requires AllowedOAuthFlowsUserPoolClient too.
 func allowsClientCredentials(c *behalf.AppClient) bool {
 	return c.AllowedOAuthFlowsUserPoolClient && slices.Contains(c.AllowedOAuthFlows, flowClientCredentials)
+}
+
+// validateResources checks the RFC 8707 resources of a token request:
+// each a behalf.ValidResource, at most behalf.MaxResources, none twice.
+func validateResources(resources []string) error {
+	if len(resources) > behalf.MaxResources {
+		return invalidParameter("At most %d resources.", behalf.MaxResources)
+	}
+	for i, r := range resources {
+		if !behalf.ValidResource(r) || slices.Contains(resources[:i], r) {
+			return invalidParameter("Invalid resource: use an absolute URI without a fragment, each once.")
+		}
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ func (s *Service) AdminCreateUser(ctx context.Context, in behalf.AdminCreateUser
 		u, err := s.resend(ctx, pool, in.Username, password, hash)
 		return u, generated, err
 	}
-	u, err := s.newUser(ctx, pool, in.Username, in.Attributes, password, hash)
+	u, err := s.newUser(ctx, pool, in.Username, in.Attributes, password, hash, behalf.UserForceChangePassword)
 	if err != nil {
 		return nil, "", err
 	}
@@ -64,13 +64,13 @@ func temporaryPassword(pool *behalf.UserPool, given behalf.Secret) (password, ge
 	return given, "", checkPassword(pool.PasswordPolicy, given)
 }
 
-// newUser stores a new FORCE_CHANGE_PASSWORD user with the password's
-// hash and SRP verifier.
-func (s *Service) newUser(ctx context.Context, pool *behalf.UserPool, name string, attrs map[string]string, password behalf.Secret, hash string) (*behalf.PoolUser, error) {
+// newUser stores a new user of the given status with the password's hash
+// and SRP verifier.
+func (s *Service) newUser(ctx context.Context, pool *behalf.UserPool, name string, attrs map[string]string, password behalf.Secret, hash, status string) (*behalf.PoolUser, error) {
 	now := s.now()
 	u := &behalf.PoolUser{
 		PoolID: pool.ID, Username: name, Sub: newUUID(), Attributes: maps.Clone(attrs),
-		PasswordHash: hash, Status: behalf.UserForceChangePassword, Enabled: true,
+		PasswordHash: hash, Status: status, Enabled: true,
 		PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now,
 	}
 	if u.Attributes == nil {

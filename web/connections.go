@@ -20,7 +20,7 @@ import (
 // Revoke button.
 //
 //	GET  /connections[?issuer=…]   the list; not signed in at the issuer → SignIn.Begin, back here
-//	POST /connections/revoke       revoke one grant (issuer, grant, csrf) and show the list with the outcome
+//	POST /connections/revoke       revoke one grant (issuer, grant, csrf), then 303 to the list, which shows the outcome once
 //	POST /connections/sign-out     forget the browser's sign-in at the issuer (issuer, csrf)
 //
 // The user is the browser's SignIn user at the issuer the URL names, else
@@ -80,7 +80,56 @@ func (c *Connections) show(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	c.list(w, r, http.StatusOK, issuer, user, "", "")
+	msg, kind := c.takeFlash(w, r, user)
+	c.list(w, r, http.StatusOK, issuer, user, msg, kind)
+}
+
+// flash is the outcome of a POST, shown once by the GET it redirects to
+// (POST → redirect → GET: reloading the list never submits the form
+// again). It travels in a cookie sealed for the user, so no one else's
+// browser, and no crafted link, can put words on the page.
+type flash struct {
+	User    string `json:"u"`
+	Message string `json:"m"`
+	Kind    string `json:"k"`
+	Expires int64  `json:"e"`
+}
+
+const flashCookie = "behalf_flash"
+
+func flashSeal(u behalf.User) behalf.SealContext {
+	return behalf.SealContext{Kind: "web-connections-flash", Key: u.Key(), Field: "cookie"}
+}
+
+// redirectWithFlash remembers msg for user's next GET of the list and
+// redirects there (303).
+func (c *Connections) redirectWithFlash(w http.ResponseWriter, r *http.Request, issuer string, user behalf.User, msg, kind string) {
+	v, err := c.SignIn.seal(r.Context(), flashSeal(user), flash{User: user.Key(), Message: msg, Kind: kind, Expires: c.SignIn.now().Add(5 * time.Minute).Unix()})
+	if err != nil {
+		c.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, c.SignIn.cookie(flashCookie, v, behalf.ConnectionsPath, 300, http.SameSiteLaxMode))
+	http.Redirect(w, r, pagePath(issuer), http.StatusSeeOther)
+}
+
+// takeFlash returns the message a POST left for user, and deletes it.
+func (c *Connections) takeFlash(w http.ResponseWriter, r *http.Request, user behalf.User) (string, string) {
+	ck, err := c.SignIn.readCookie(r, flashCookie, behalf.ConnectionsPath)
+	if err != nil {
+		return "", ""
+	}
+	http.SetCookie(w, c.SignIn.cookie(flashCookie, "", behalf.ConnectionsPath, -1, http.SameSiteLaxMode))
+	var f flash
+	if len(ck.Value) > maxCookieLen || !c.SignIn.open(r.Context(), flashSeal(user), ck.Value, &f) ||
+		f.User != user.Key() || c.SignIn.now().Unix() >= f.Expires {
+		return "", ""
+	}
+	switch f.Kind {
+	case "ok", "warn", "info":
+		return f.Message, f.Kind
+	}
+	return "", ""
 }
 
 // revoke: POST /connections/revoke with issuer, grant and csrf.
@@ -96,13 +145,13 @@ func (c *Connections) revoke(w http.ResponseWriter, r *http.Request) {
 	rev, err := c.Service.RevokeConnection(r.Context(), user.Key(), r.PostForm.Get("grant"))
 	switch {
 	case behalf.ErrorCode(err) == behalf.ENOTFOUND:
-		c.list(w, r, http.StatusNotFound, issuer, user, "That connection no longer exists: it was already revoked, or replaced by a new one.", "info")
+		c.redirectWithFlash(w, r, issuer, user, "That connection no longer exists: it was already revoked, or replaced by a new one.", "info")
 	case err != nil:
 		c.fail(w, r, err)
 	case rev.Outcome == behalf.RevocationConfirmed:
-		c.list(w, r, http.StatusOK, issuer, user, rev.Message(), "ok")
+		c.redirectWithFlash(w, r, issuer, user, rev.Message(), "ok")
 	default:
-		c.list(w, r, http.StatusOK, issuer, user, rev.Message(), "warn")
+		c.redirectWithFlash(w, r, issuer, user, rev.Message(), "warn")
 	}
 }
 
@@ -179,7 +228,7 @@ func (c *Connections) list(w http.ResponseWriter, r *http.Request, status int, i
 		c.fail(w, r, err)
 		return
 	}
-	d := connectionsData{Title: "Your connections", Issuer: issuer, Subject: user.Subject, CSRF: tok, Message: msg, Kind: kind, Listed: true}
+	d := connectionsData{Title: "Your connections", Issuer: issuer, Name: c.SignIn.DisplayName(r, issuer), SignedIn: true, CSRF: tok, Message: msg, Kind: kind, Listed: true}
 	for _, conn := range conns {
 		row := connectionRow{
 			ID: conn.GrantID, Agent: conn.Workload, Provider: conn.ProviderLabel(), Account: conn.Account, Scopes: conn.Scopes,
@@ -210,14 +259,18 @@ func (c *Connections) log() *slog.Logger {
 
 // connectionsData is the page's content.
 type connectionsData struct {
-	Title           string
-	Issuer, Subject string
-	CSRF            string
-	Message, Kind   string // Kind: ok, warn or info
-	SignInURL       string
-	Note            string
-	Listed          bool
-	Rows            []connectionRow
+	Title  string
+	Issuer string
+	// SignedIn is set when a person is signed in; Name is how to name
+	// them ("" when their ID token had no name a person would recognise).
+	SignedIn      bool
+	Name          string
+	CSRF          string
+	Message, Kind string // Kind: ok, warn or info
+	SignInURL     string
+	Note          string
+	Listed        bool
+	Rows          []connectionRow
 }
 
 type connectionRow struct {

@@ -84,6 +84,7 @@ const (
 var (
 	connAlice = behalf.User{Issuer: connTestIssuer, Subject: "alice-sub"}
 	connBob   = behalf.User{Issuer: connTestIssuer, Subject: "bob-sub"}
+	connCarol = behalf.User{Issuer: connTestIssuer, Subject: "carol-sub"}
 )
 
 type connTest struct {
@@ -116,7 +117,8 @@ func newConnTest(t *testing.T) *connTest {
 func (ct *connTest) sessionCookie(u behalf.User) *http.Cookie {
 	ct.t.Helper()
 	rec := httptest.NewRecorder()
-	if err := ct.page.SignIn.setSession(rec, httptest.NewRequest("GET", "/", nil), u); err != nil {
+	name := map[behalf.User]string{connAlice: "alice@example.com"}[u] // bob's ID token named him in no readable way
+	if err := ct.page.SignIn.setSession(rec, httptest.NewRequest("GET", "/", nil), u, name); err != nil {
 		ct.t.Fatal(err)
 	}
 	return rec.Result().Cookies()[0]
@@ -180,7 +182,7 @@ func TestConnectionsPageList(t *testing.T) {
 		"<table>", `<th scope="col">Last used</th>`, `<th scope="row">drive-agent</th>`, "Google", "google-prod",
 		"https://www.googleapis.com/auth/drive.readonly", `<time datetime="2025-06-01T12:00:00Z">1 Jun 2025, 12:00</time>`,
 		`<time datetime="2025-06-02T08:30:00Z">`, "Never", `aria-label="Revoke drive-agent's access to Google"`,
-		`<input type="hidden" name="grant" value="g-drive">`, "Signed in as <strong>alice-sub</strong>",
+		`<input type="hidden" name="grant" value="g-drive">`, "Signed in as <strong>alice@example.com</strong>",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %q", want)
@@ -188,6 +190,14 @@ func TestConnectionsPageList(t *testing.T) {
 	}
 	if strings.Contains(body, "g-bob") || strings.Contains(body, "<script") {
 		t.Errorf("the page shows another user's grant or a script:\n%s", body)
+	}
+	// People are named as they know themselves, never by the opaque
+	// subject or the issuer's URL.
+	if strings.Contains(body, "alice-sub") || strings.Contains(body, connTestIssuer+"</") {
+		t.Errorf("the page shows the subject or the issuer URL:\n%s", body)
+	}
+	if bob := ct.open(connBob).body; !strings.Contains(bob, `<p class="who">Signed in</p>`) || strings.Contains(bob, "bob-sub") {
+		t.Errorf("a user without a readable name:\n%s", bob)
 	}
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest("GET", behalf.ConnectionsPath+"?issuer="+url.QueryEscape(connTestIssuer), nil)
@@ -237,14 +247,14 @@ func TestConnectionsPageRevoke(t *testing.T) {
 		t.Fatalf("revoked without a valid form: %q", ct.svc.revoked)
 	}
 	// Bob cannot revoke alice's grant with his own valid form.
-	if resp, body := ct.do(revokeForm(connTestIssuer, bob.csrf, "g-drive"), bob.cookies()...); resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "no longer exists") {
-		t.Errorf("bob revoking alice's grant: %d\n%s", resp.StatusCode, body)
+	if body := ct.postThenGet(revokeForm(connTestIssuer, bob.csrf, "g-drive"), bob.cookies()); !strings.Contains(body, "no longer exists") {
+		t.Errorf("bob revoking alice's grant:\n%s", body)
 	}
 
-	resp, body := ct.do(revokeForm(connTestIssuer, csrf, "g-drive"), cookies...)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<p class="status ok" role="status">Revoked. Google confirmed the token is revoked.</p>`) ||
+	body := ct.postThenGet(revokeForm(connTestIssuer, csrf, "g-drive"), cookies)
+	if !strings.Contains(body, `<p class="status ok" role="status">Revoked. Google confirmed the token is revoked.</p>`) ||
 		!strings.Contains(body, "No agent has access to any of your accounts") {
-		t.Errorf("revoke: %d\n%s", resp.StatusCode, body)
+		t.Errorf("revoke:\n%s", body)
 	}
 	if len(ct.svc.revoked) != 1 || ct.svc.revoked[0] != connAlice.Key()+" g-drive" {
 		t.Errorf("revoked %q", ct.svc.revoked)
@@ -253,10 +263,50 @@ func TestConnectionsPageRevoke(t *testing.T) {
 	// A refusal is a warning, announced.
 	ct.svc.conns = append(ct.svc.conns, &behalf.Connection{GrantID: "g-2", Workload: "mail-agent", UserKey: connAlice.Key(), ProviderName: "mail"})
 	ct.svc.outcome = behalf.RevocationRefused
-	if resp, body := ct.do(revokeForm(connTestIssuer, csrf, "g-2"), cookies...); resp.StatusCode != http.StatusOK ||
-		!strings.Contains(body, `<p class="status warn" role="alert">Revoked in Behalf; the provider refused: HTTP 400 invalid_request.</p>`) {
-		t.Errorf("refused revocation: %d\n%s", resp.StatusCode, body)
+	if body := ct.postThenGet(revokeForm(connTestIssuer, csrf, "g-2"), cookies); !strings.Contains(body, `<p class="status warn" role="alert">Revoked in Behalf; the provider refused: HTTP 400 invalid_request.</p>`) {
+		t.Errorf("refused revocation:\n%s", body)
 	}
+}
+
+// postThenGet posts req as a browser with cookies, checks it is answered
+// POST → 303 → GET of the list, follows the redirect with the cookies it
+// set, and returns the list's body; a reload then shows no outcome, and
+// no other user's browser can show it.
+func (ct *connTest) postThenGet(req *http.Request, cookies []*http.Cookie) string {
+	ct.t.Helper()
+	resp, body := ct.do(req, cookies...)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || loc != behalf.ConnectionsPath+"?issuer="+url.QueryEscape(connTestIssuer) {
+		ct.t.Fatalf("POST %s: %d to %q, want 303 to the list\n%s", req.URL.Path, resp.StatusCode, loc, body)
+	}
+	var flashCk *http.Cookie
+	for _, c := range resp.Cookies() {
+		if strings.HasSuffix(c.Name, flashCookie) {
+			flashCk = c
+		}
+	}
+	if flashCk == nil || flashCk.Path != behalf.ConnectionsPath || !flashCk.HttpOnly {
+		ct.t.Fatalf("no flash cookie for the outcome: %v", resp.Cookies())
+	}
+	// Another user's browser holding this cookie sees nothing of it.
+	if _, other := ct.do(httptest.NewRequest("GET", loc, nil), ct.sessionCookie(connCarol), flashCk); strings.Contains(other, `class="status`) {
+		ct.t.Errorf("another user's browser showed the outcome:\n%s", other)
+	}
+	resp, body = ct.do(httptest.NewRequest("GET", loc, nil), append(cookies, flashCk)...)
+	if resp.StatusCode != http.StatusOK {
+		ct.t.Fatalf("GET after the POST: %d\n%s", resp.StatusCode, body)
+	}
+	cleared := false
+	for _, c := range resp.Cookies() {
+		cleared = cleared || (strings.HasSuffix(c.Name, flashCookie) && c.MaxAge < 0)
+	}
+	if !cleared {
+		ct.t.Errorf("the GET did not delete the flash cookie: %v", resp.Cookies())
+	}
+	if _, again := ct.do(httptest.NewRequest("GET", loc, nil), cookies...); strings.Contains(again, `class="status`) {
+		ct.t.Errorf("a reload shows the outcome again:\n%s", again)
+	}
+	return body
 }
 
 // Ensure sign-out forgets the browser's sign-in for the issuer.

@@ -102,7 +102,23 @@ type SignInClient struct {
 type signInSession struct {
 	Issuer  string `json:"i"`
 	Subject string `json:"s"`
+	// Name is how the page names the person (displayName of the ID
+	// token's claims); "" when the token had none.
+	Name    string `json:"n,omitempty"`
 	Expires int64  `json:"e"` // Unix seconds
+}
+
+// displayName is how a person is named to themselves on Behalf's pages:
+// the ID token's email, else preferred_username, else name, else Cognito's
+// cognito:username; "" when it has none of them (the page then names no
+// one rather than show an opaque subject).
+func displayName(claims map[string]any) string {
+	for _, k := range []string{"email", "preferred_username", "name", "cognito:username"} {
+		if v, ok := claims[k].(string); ok && strings.TrimSpace(v) != "" && len(v) <= 256 {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // signInFlow is the content of a flow cookie.
@@ -158,6 +174,21 @@ func (s *SignIn) User(r *http.Request, issuer string) (behalf.User, bool) {
 		return behalf.User{}, false
 	}
 	return behalf.User{Issuer: sess.Issuer, Subject: sess.Subject}, true
+}
+
+// DisplayName returns how to name the person this browser is signed in as
+// at issuer (see displayName), or "" when it is not signed in there or
+// their ID token named them in no way a person would recognise.
+func (s *SignIn) DisplayName(r *http.Request, issuer string) string {
+	c, err := s.readCookie(r, sessionCookieName(issuer), "/")
+	if err != nil || len(c.Value) > maxCookieLen {
+		return ""
+	}
+	var sess signInSession
+	if !s.open(r.Context(), sessionSeal(issuer), c.Value, &sess) || sess.Issuer != issuer || s.now().Unix() >= sess.Expires {
+		return ""
+	}
+	return sess.Name
 }
 
 // SignOut deletes the browser's session cookie for issuer.
@@ -235,13 +266,13 @@ func (s *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusBadRequest, "The sign-in response has no code.")
 		return
 	}
-	user, err := s.finish(r.Context(), flow, code)
+	user, name, err := s.finish(r.Context(), flow, code)
 	if err != nil {
 		s.log().WarnContext(r.Context(), "browser sign-in failed", "issuer", flow.Issuer, "err", err)
 		s.fail(w, r, http.StatusBadRequest, "The identity provider's answer could not be verified. Please try again.")
 		return
 	}
-	if err := s.setSession(w, r, user); err != nil {
+	if err := s.setSession(w, r, user, name); err != nil {
 		s.log().ErrorContext(r.Context(), "seal sign-in session", "err", err)
 		s.fail(w, r, http.StatusInternalServerError, "Something went wrong. Please try again.")
 		return
@@ -273,38 +304,42 @@ var continueTmpl = template.Must(template.New("continue").Parse(`<!doctype html>
 `))
 
 // finish exchanges the code and verifies the ID token.
-func (s *SignIn) finish(ctx context.Context, flow signInFlow, code string) (behalf.User, error) {
+func (s *SignIn) finish(ctx context.Context, flow signInFlow, code string) (behalf.User, string, error) {
 	ctx = oidc.ClientContext(ctx, s.client())
 	p, err := s.provider(ctx, flow.Issuer)
 	if err != nil {
-		return behalf.User{}, err
+		return behalf.User{}, "", err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	tok, err := s.oauth2Config(p, flow).Exchange(ctx, code, oauth2.VerifierOption(flow.Verifier))
 	if err != nil {
 		// The provider's answer may echo the request: redact its secrets before it is logged.
-		return behalf.User{}, oauth.TokenRequestError("exchange code", err, flow.ClientID, flow.ClientSecret, code, flow.Verifier)
+		return behalf.User{}, "", oauth.TokenRequestError("exchange code", err, flow.ClientID, flow.ClientSecret, code, flow.Verifier)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return behalf.User{}, errors.New("no id_token in the token response")
+		return behalf.User{}, "", errors.New("no id_token in the token response")
 	}
 	idt, err := p.VerifierContext(ctx, &oidc.Config{ClientID: flow.ClientID, Now: s.now}).Verify(ctx, raw)
 	if err != nil {
-		return behalf.User{}, fmt.Errorf("verify id_token: %w", err)
+		return behalf.User{}, "", fmt.Errorf("verify id_token: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(flow.Nonce)) != 1 {
-		return behalf.User{}, errors.New("id_token nonce does not match")
+		return behalf.User{}, "", errors.New("id_token nonce does not match")
 	}
 	if idt.Subject == "" {
-		return behalf.User{}, errors.New("id_token has no subject")
+		return behalf.User{}, "", errors.New("id_token has no subject")
 	}
-	return behalf.User{Issuer: idt.Issuer, Subject: idt.Subject}, nil
+	var claims map[string]any
+	if err := idt.Claims(&claims); err != nil {
+		return behalf.User{}, "", fmt.Errorf("id_token claims: %w", err)
+	}
+	return behalf.User{Issuer: idt.Issuer, Subject: idt.Subject}, displayName(claims), nil
 }
 
-func (s *SignIn) setSession(w http.ResponseWriter, r *http.Request, u behalf.User) error {
-	v, err := s.seal(r.Context(), sessionSeal(u.Issuer), signInSession{Issuer: u.Issuer, Subject: u.Subject, Expires: s.now().Add(s.lifetime()).Unix()})
+func (s *SignIn) setSession(w http.ResponseWriter, r *http.Request, u behalf.User, name string) error {
+	v, err := s.seal(r.Context(), sessionSeal(u.Issuer), signInSession{Issuer: u.Issuer, Subject: u.Subject, Name: name, Expires: s.now().Add(s.lifetime()).Unix()})
 	if err != nil {
 		return err
 	}

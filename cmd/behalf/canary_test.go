@@ -186,7 +186,9 @@ func TestSecretCanaryEchoingProvider(t *testing.T) {
 
 	bound := make(chan string, 4)
 	var data *dp.Client
+	var returned syncBuffer // every query the app's return URL got
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		returned.Write([]byte(r.URL.RawQuery + "\n"))
 		if e := r.URL.Query().Get("error"); e != "" {
 			bound <- "error " + e
 			return
@@ -243,10 +245,11 @@ func TestSecretCanaryEchoingProvider(t *testing.T) {
 		return out
 	}
 
-	// 1. The code exchange fails: "code exchange failed" is logged.
+	// 1. The code exchange fails: "code exchange failed" is logged, and
+	// the app gets the provider's error (and its description, redacted).
 	idp.setFail("authorization_code", true)
 	consent()
-	if got := <-bound; got != "error server_error" {
+	if got := <-bound; got != "error invalid_request" {
 		t.Fatalf("failed exchange: the app got %q", got)
 	}
 	// 2. A consent that works, then a refresh that fails.
@@ -283,7 +286,13 @@ func TestSecretCanaryEchoingProvider(t *testing.T) {
 			if strings.Contains(s.Captured.String(), form) {
 				t.Errorf("a secret the provider echoed (%.12s…) is in a response", form)
 			}
+			if strings.Contains(returned.String(), form) {
+				t.Errorf("a secret the provider echoed (%.12s…) is in the app's return URL", form)
+			}
 		}
+	}
+	if !strings.Contains(returned.String(), "error_description=bad+request") {
+		t.Errorf("the app's return URL lacks the provider's description: %s", returned.String())
 	}
 	if !strings.Contains(log, "client_secret=[REDACTED]&code=[REDACTED]&code_verifier=[REDACTED]") {
 		t.Errorf("the log does not show the redacted echo:\n%s", log)

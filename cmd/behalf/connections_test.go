@@ -531,8 +531,8 @@ func TestConnectionsPage(t *testing.T) {
 	if got := chromeText(t, browser, "h1"); got != "Your connections" {
 		t.Errorf("heading %q", got)
 	}
-	if who := chromeText(t, browser, ".who"); !strings.Contains(who, e.subjects["alice"]) {
-		t.Errorf("signed in as %q, want alice's subject", who)
+	if who := chromeText(t, browser, ".who"); who != "Signed in as alice" || strings.Contains(who, e.subjects["alice"]) {
+		t.Errorf("signed in as %q, want alice's name, not her subject", who)
 	}
 	rows := chromeText(t, browser, "tbody")
 	if !strings.Contains(rows, "drive-agent") || !strings.Contains(rows, "google-drive-provider") || !strings.Contains(rows, driveScope) {
@@ -546,10 +546,25 @@ func TestConnectionsPage(t *testing.T) {
 	}
 	connScreenshot(t, browser, "connections-list.png")
 
+	// On a 360 px phone the page fits: no horizontal scrolling.
+	chromeDo(t, browser, chromedp.EmulateViewport(360, 740))
+	width, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width > 360 {
+		t.Errorf("the page is %d px wide on a 360 px phone", width)
+	}
+	connScreenshot(t, browser, "connections-phone.png")
+	chromeDo(t, browser, chromedp.EmulateViewport(1200, 800))
+
 	// The calendar provider has no revocation endpoint: the grant goes,
 	// and the page says the provider could not be asked.
 	chromeDo(t, browser, chromedp.Click(chromedp.CSS(`button[aria-label="Revoke drive-agent's access to calendar-provider"]`)))
 	chromeWaitText(t, browser, ".status", "Revoked in Behalf. calendar-provider has no revocation endpoint; the grant was deleted from Behalf.")
+	// POST → redirect → GET: the browser is on the list's address, and a
+	// reload neither submits the form again nor repeats the outcome.
+	chromeWaitURL(t, browser, page)
 	if n := chromeCount(t, browser, "tbody tr"); n != 1 {
 		t.Fatalf("%d rows after revoking the calendar grant, want 1", n)
 	}
@@ -557,6 +572,10 @@ func TestConnectionsPage(t *testing.T) {
 		t.Errorf("the warning's role is %q, want alert", role)
 	}
 	connScreenshot(t, browser, "connections-unsupported.png")
+	chromeDo(t, browser, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("table")))
+	if n := chromeCount(t, browser, ".status"); n != 0 {
+		t.Errorf("a reload shows the outcome again")
+	}
 	if len(google.Revoked()) != 0 {
 		t.Fatal("a provider without a revocation endpoint was sent a revocation")
 	}

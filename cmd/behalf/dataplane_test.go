@@ -84,6 +84,9 @@ func newFlowFixture(t *testing.T, s *testServer, google *fakeprovider.Server) *f
 func (f *flowFixture) appCallback(w http.ResponseWriter, r *http.Request) {
 	sessionURI := r.URL.Query().Get("session_id")
 	if e := r.URL.Query().Get("error"); e != "" {
+		if d := r.URL.Query().Get("error_description"); d != "" {
+			e += ": " + d
+		}
 		f.bound <- errors.New("provider error: " + e)
 		http.Error(w, e, http.StatusBadRequest)
 		return

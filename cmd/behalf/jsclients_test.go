@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/behalf-dev/behalf/internal/smtptest"
 )
 
 // jsClientsSource is the directory of the JS client tests and their
@@ -161,4 +166,39 @@ func TestJSClients(t *testing.T) {
 	if !strings.Contains(log, "op=GetTokensFromRefreshToken status=200") || strings.Contains(log, "status=500") {
 		t.Fatalf("server log lacks a successful GetTokensFromRefreshToken, or has a 500:\n%s", log)
 	}
+}
+
+// Ensure amazon-cognito-identity-js, unmodified, signs a user up and
+// resets a password with the codes Behalf mailed through --smtp-url to a
+// real SMTP server; the node test reads them from the received mail
+// through CODES_URL.
+func TestJSClientsSignUp(t *testing.T) {
+	dir := jsClientsDir(t)
+	mail := smtptest.Start(t, smtptest.Options{})
+	s := startMain(t, serverOptions{smtpTLS: mail.RootCAs,
+		args: []string{"--smtp-url", mail.URL("smtp"), "--smtp-from", "no-reply@behalf.example"}})
+	ctx, c := context.Background(), s.cognito(t)
+	pool, err := c.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("js-signup"),
+		AutoVerifiedAttributes: []types.VerifiedAttributeType{types.VerifiedAttributeTypeEmail}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := c.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{UserPoolId: pool.UserPool.Id, ClientName: aws.String("web")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		code, err := mail.Code(r.URL.Query().Get("to"), n, 10*time.Second)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		io.WriteString(w, code)
+	}))
+	defer codes.Close()
+	runNodeTest(t, dir, "signup.test.js", map[string]string{
+		"BEHALF_URL": s.URL, "POOL_ID": aws.ToString(pool.UserPool.Id), "CLIENT_ID": aws.ToString(client.UserPoolClient.ClientId),
+		"CODES_URL": codes.URL,
+	})
 }

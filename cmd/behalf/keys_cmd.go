@@ -371,16 +371,15 @@ func keysRotate(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	}
-	v, err := e.ring.Rotate(ctx, toKMS)
+	v, n, err := e.sealer.Rotate(ctx, toKMS)
 	if err != nil {
+		if code := behalf.ErrorCode(err); code == behalf.EINVALID || code == behalf.ECONFLICT {
+			return errors.New(behalf.ErrorMessage(err))
+		}
 		return err
 	}
 	if c.output != "json" {
-		fmt.Fprintf(c.stdout, "Key-encryption key version %d (%s) is active; rewrapping the data keys.\n", v.Version, e.ring.Where(v))
-	}
-	n, err := e.sealer.RewrapAll(ctx)
-	if err != nil {
-		return fmt.Errorf("%w\nVersion %d is recorded and active; run \"behalf keys rewrap\" to finish", err, v.Version)
+		fmt.Fprintf(c.stdout, "Key-encryption key version %d (%s) is active; rewrapped the data keys.\n", v.Version, e.ring.Where(v))
 	}
 	if err := c.printKeys(ctx, e, &n); err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"fmt"
 	"io"
@@ -116,6 +117,7 @@ type serverOptions struct {
 	noCredentials bool
 	discardLog    bool          // benchmarks: keep no log in memory
 	resolver      *net.Resolver // outbound host names (internal/fakedns)
+	smtpTLS       *tls.Config   // trusts the test SMTP server (internal/smtptest)
 }
 
 func startMain(t testing.TB, o serverOptions) *testServer {
@@ -139,6 +141,7 @@ func startStoppable(t testing.TB, o serverOptions) (*testServer, func()) {
 	m := NewMain(logOut)
 	m.Now = o.now
 	m.Resolver = o.resolver
+	m.SMTPTLS = o.smtpTLS
 	args := append([]string{"--listen", "127.0.0.1:0", "--data-dir", s.DataDir, "--database", o.database}, o.args...)
 	if err := m.ParseFlags(args); err != nil {
 		t.Fatal(err)

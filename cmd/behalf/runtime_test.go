@@ -122,9 +122,14 @@ func TestAgentRuntime(t *testing.T) {
 		if !strings.Contains(s.Captured.String(), "202 \n") {
 			t.Fatalf("CreateAgentRuntime did not answer 202:\n%s", s.Captured)
 		}
+		// As in AWS, the workload identity is named after the runtime id:
+		// GetWorkloadIdentity(name=agentRuntimeId) finds it (AWS's samples do this).
 		workload := workloadName(t, created.WorkloadIdentityDetails)
-		if !regexp.MustCompile(`^my_agent-[A-Za-z0-9]{10}$`).MatchString(workload) {
-			t.Fatalf("workload identity %q, want my_agent-<10 random characters>", workload)
+		if workload != id {
+			t.Fatalf("workload identity %q, want the runtime id %q", workload, id)
+		}
+		if _, err := c.GetWorkloadIdentity(ctx, &ctl.GetWorkloadIdentityInput{Name: created.AgentRuntimeId}); err != nil {
+			t.Fatalf("GetWorkloadIdentity(agentRuntimeId): %v", err)
 		}
 
 		// Get, by id and by name.

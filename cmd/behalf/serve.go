@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,12 +18,14 @@ import (
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/agentruntime"
 	"github.com/behalf-dev/behalf/api"
+	"github.com/behalf-dev/behalf/gateway"
 	"github.com/behalf-dev/behalf/identity"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/pooltoken"
 	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/behalf-dev/behalf/signer"
 	"github.com/behalf-dev/behalf/sigv4"
+	"github.com/behalf-dev/behalf/smtpmail"
 	"github.com/behalf-dev/behalf/sqlstore"
 	"github.com/behalf-dev/behalf/userpool"
 	"github.com/behalf-dev/behalf/userpool/oidcop"
@@ -54,21 +57,33 @@ type Config struct {
 	Init bool
 	// DatabaseWait is how long a start waits for an unreachable PostgreSQL.
 	DatabaseWait time.Duration
+	// GatewayCallTimeout bounds one call of a gateway's tool to its target.
+	GatewayCallTimeout time.Duration
 	// The hosted login's bounds on unexpired authorization requests: per
 	// client IP (as the per-IP rate limit keys it) and in all; 0 removes one.
 	HostedLoginMaxPendingPerIP int
 	HostedLoginMaxPending      int
+	// PoolMaxRegisteredClients bounds each pool's dynamically registered
+	// (RFC 7591) app clients; 0 removes the bound.
+	PoolMaxRegisteredClients int
 	// User pool domains: prefix domains are served at
 	// {prefix}.{PoolDomainSuffix}, and PoolDomains are the custom domains
 	// that may be created; both with the public URL's scheme and port.
 	PoolDomainSuffix string
 	PoolDomains      []string
+	// SMTPURL is the mail server of the user pools' code messages
+	// (smtp://user:password@host:port, smtps://…; a Secret, as it holds the
+	// password), SMTPFrom their sender; without it they are kept in the
+	// local outbox (behalf user codes).
+	SMTPURL  behalf.Secret
+	SMTPFrom string
 }
 
 // DefaultConfig returns the embedded defaults.
 func DefaultConfig() Config {
-	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second,
-		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending}
+	return Config{Listen: "127.0.0.1:8600", DataDir: ".behalf", Region: "us-east-1", Account: "000000000000", LogFormat: "text", Observability: defaultObservability(), Overload: defaultOverload(), DatabaseWait: 60 * time.Second, GatewayCallTimeout: gateway.DefaultCallTimeout,
+		HostedLoginMaxPendingPerIP: oidcop.DefaultMaxPendingPerClient, HostedLoginMaxPending: oidcop.DefaultMaxPending,
+		PoolMaxRegisteredClients: oidcop.DefaultMaxRegisteredClients}
 }
 
 // Main runs the server: NewMain, ParseFlags, Run, Close.
@@ -84,6 +99,9 @@ type Main struct {
 	// Resolver, when set, resolves the host names of outbound connections
 	// and of the agent runtimes' http URLs (tests).
 	Resolver *net.Resolver
+	// SMTPTLS, when set, is the TLS configuration of --smtp-url (tests: a
+	// private root); the system roots otherwise.
+	SMTPTLS *tls.Config
 
 	store *sqlstore.DB
 	obs   observability // metrics, tracing, rate limiters (observe.go)
@@ -113,22 +131,29 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.SetOutput(m.logOut)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database, the local key and the credentials file")
-	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or postgres://... for PostgreSQL (default DATA-DIR/behalf.db)")
+	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or postgres://... for PostgreSQL (default DATA-DIR/behalf.db); a password here is visible to other local users: prefer PGPASSWORD or PGPASSFILE")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "externally visible base URL (default http://LISTEN)")
-	fs.StringVar(&c.KMS, "kms", c.KMS, "key-encryption key as a gocloud.dev/secrets URL, e.g. awskms://... (default: DATA-DIR/kek)")
+	fs.StringVar(&c.KMS, "kms", c.KMS, "key-encryption key as a gocloud.dev/secrets URL, e.g. awskms://... (default: DATA-DIR/kek); a base64key:// URL holds the key itself, visible to other local users: for tests only")
 	fs.Var((*multi)(&c.KMSPrevious), "kms-previous", "an earlier key-encryption key URL still needed during a rotation (base64key:// keys; repeatable)")
 	fs.BoolVar(&c.AllowPrivate, "allow-private-endpoints", c.AllowPrivate, "allow http and loopback/private addresses in provider, issuer and agent runtime URLs")
 	fs.StringVar(&c.Region, "region", c.Region, "region shown in ARNs")
 	fs.StringVar(&c.Account, "account-id", c.Account, "12-digit account id shown in ARNs")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	fs.DurationVar(&c.GatewayCallTimeout, "gateway-call-timeout", c.GatewayCallTimeout, "how long a gateway's tool call waits for its target (OpenAPI operation) to answer")
 	c.Observability.flags(fs)
 	c.Overload.flags(fs)
 	fs.BoolVar(&c.Init, "init", c.Init, "start with a new, empty database although the data directory holds key or credentials files of an earlier one (a kept credentials file is set aside, never overwritten)")
 	fs.DurationVar(&c.DatabaseWait, "database-wait", c.DatabaseWait, "how long to wait at start for an unreachable PostgreSQL, retrying with backoff (0: fail at once)")
 	fs.IntVar(&c.HostedLoginMaxPendingPerIP, "hosted-login-max-pending-per-ip", c.HostedLoginMaxPendingPerIP, "unexpired sign-in requests the hosted login keeps per client IP (keyed as --rate-limit-ip; loopback clients count in the total only); 0 removes the bound")
 	fs.IntVar(&c.HostedLoginMaxPending, "hosted-login-max-pending", c.HostedLoginMaxPending, "unexpired sign-in requests the hosted login keeps in all; 0 removes the bound")
+	fs.IntVar(&c.PoolMaxRegisteredClients, "pool-max-registered-clients", c.PoolMaxRegisteredClients, "app clients each user pool keeps that registered themselves (RFC 7591, e.g. MCP clients); past it registrations are refused until an administrator deletes some; 0 removes the bound")
 	fs.StringVar(&c.PoolDomainSuffix, "pool-domain-suffix", c.PoolDomainSuffix, "serve user pools' prefix domains (CreateUserPoolDomain) at PREFIX.SUFFIX, e.g. auth.example.com; the operator's DNS and TLS point them at the public URL's host and port")
 	fs.Var((*multi)(&c.PoolDomains), "pool-domain", "a custom domain (host name) user pools may create with CreateUserPoolDomain and Behalf serves, e.g. login.example.com (repeatable)")
+	fs.Func("smtp-url", "mail server for user pools' sign-up and password-reset codes: smtp://USER:PASSWORD@HOST:PORT (STARTTLS when offered) or smtps://… (implicit TLS); default: keep them in the local outbox, read with behalf user codes POOL USER", func(v string) error {
+		c.SMTPURL = behalf.Secret(v)
+		return nil
+	})
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of the code messages sent through --smtp-url")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	return fs
 }
@@ -167,6 +192,9 @@ func (c Config) Validate() error {
 	if c.HostedLoginMaxPendingPerIP < 0 || c.HostedLoginMaxPending < 0 {
 		errs = append(errs, fmt.Errorf("--hosted-login-max-pending-per-ip and --hosted-login-max-pending must not be negative (0 removes a bound)"))
 	}
+	if c.PoolMaxRegisteredClients < 0 {
+		errs = append(errs, fmt.Errorf("--pool-max-registered-clients must not be negative (0 removes the bound)"))
+	}
 	if c.PoolDomainSuffix != "" || len(c.PoolDomains) > 0 {
 		public := c.PublicURL
 		if public == "" {
@@ -177,9 +205,27 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--pool-domain-suffix, --pool-domain: %w", err))
 		}
 	}
+	if _, err := c.mailer(nil); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, c.Observability.validate()...)
 	errs = append(errs, c.Overload.validate()...)
 	return errors.Join(errs...)
+}
+
+// mailer returns the SMTP sender of --smtp-url, or nil without one.
+func (c Config) mailer(tlsConfig *tls.Config) (*smtpmail.Sender, error) {
+	if c.SMTPURL.IsZero() {
+		if c.SMTPFrom != "" {
+			return nil, fmt.Errorf("--smtp-from needs --smtp-url")
+		}
+		return nil, nil
+	}
+	s, err := smtpmail.New(smtpmail.Config{URL: c.SMTPURL.Reveal(), From: c.SMTPFrom, TLSConfig: tlsConfig})
+	if err != nil {
+		return nil, fmt.Errorf("--smtp-url, --smtp-from: %w", err)
+	}
+	return s, nil
 }
 
 func (m *Main) logger() *slog.Logger {
@@ -265,7 +311,14 @@ func (m *Main) serve(ctx context.Context, ln net.Listener, a *app, publicURL str
 		defer close(flushed)
 		a.dataPlane.Vault().RunUsageFlusher(flushCtx, identity.UsageFlushInterval)
 	}()
-	defer func() { stopFlush(); <-flushed }()
+	// The runtime sessions the gateway saw: written every second, and once
+	// more at the end.
+	sessionsFlushed := make(chan struct{})
+	go func() {
+		defer close(sessionsFlushed)
+		a.gateway.RunSessionFlusher(flushCtx, agentruntime.SessionFlushInterval)
+	}()
+	defer func() { stopFlush(); <-flushed; <-sessionsFlushed }()
 	go m.sweepSessions(ctx, sweeper{store: m.store, consent: a.dataPlane.Consent(), wats: a.dataPlane.WATs(), pools: a.userPools})
 	m.Log.Info("behalf serving", "addr", ln.Addr().String(), "public_url", publicURL, "data_dir", m.Config.DataDir)
 	m.Addr <- ln.Addr().String()
@@ -288,6 +341,9 @@ type app struct {
 	// the routes. The metrics are never served on this (public) listener:
 	// only on --metrics-listen.
 	handler http.Handler
+	// gateway serves invocations; its sessions are written behind while
+	// serving.
+	gateway *agentruntime.Gateway
 	// dataPlane's usage flusher and session sweeper, and userPools' lockout
 	// sweep, run while serving.
 	dataPlane *identity.DataPlane
@@ -302,7 +358,10 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	httpClient := safehttp.NewClient(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver})
 	// PRIVATE_KEY_JWT providers' client-assertion keys.
 	clientKeys := &identity.ClientKeys{Store: store, Sealer: sealer, Now: m.Now}
-	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient, ClientKeys: clientKeys}
+	svc := &identity.Service{Store: store, Sealer: sealer, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, HTTPClient: httpClient, ClientKeys: clientKeys, Log: m.Log}
+	if kek, ok := sealer.(behalf.KeyEncryptionKeys); ok {
+		svc.KEKs = kek // SetTokenVaultCMK, ResetTokenVaultKeyMaterial
+	}
 	if err := svc.EnsureTokenVault(ctx); err != nil {
 		return nil, fmt.Errorf("record token vault: %w", err)
 	}
@@ -319,6 +378,19 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		return nil, err
 	}
 	c.Overload.configurePools(pools)
+	pools.Log = m.Log
+	// Sign-up and password-reset codes: by email through --smtp-url, or
+	// kept in the local outbox (and SMS always is).
+	mailer, err := c.mailer(m.SMTPTLS)
+	if err != nil {
+		return nil, err
+	}
+	if mailer != nil {
+		pools.Mail = mailer
+		m.Log.Info("user pool codes are sent by email", "smtp", mailer.String(), "from", c.SMTPFrom)
+	} else {
+		m.Log.Info("no --smtp-url: user pool codes (sign-up, password reset) are kept in the local outbox; read them with: behalf user codes POOL USER")
+	}
 	// Their hosted login and OIDC endpoints under /{poolId}/, and at the
 	// root of the pools' domains (Host routing, pools.ResolveHost), in
 	// front of the API. Sign-in requests are bounded per client IP keyed
@@ -326,6 +398,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// client).
 	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log),
 		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
+		oidcop.WithRegistrationLimit(c.PoolMaxRegisteredClients),
 		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),
 	}
 	if m.Now != nil {
@@ -343,8 +416,11 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		HTTPClient: httpClient, PublicURL: publicURL, Now: m.Now, Metrics: o.metrics,
 		ClientKeys: clientKeys,
 	})
+	svc.OnVaultReset = dp.Vault().ForgetCachedTokens
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
+	gateways := &gateway.Service{Store: store, Providers: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		Region: c.Region, Account: c.Account, Now: m.Now}
 	// One verifier per signing name, so a request signed for one API cannot
 	// call the other; each behind the per-key rate limit.
 	limitKeys := m.keyLimit()
@@ -358,8 +434,17 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		agentTransport = o.tracing.Transport(agentTransport)
 	}
 	invocations := &agentruntime.Gateway{
-		Runtimes: store, WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, Transport: agentTransport,
+		Runtimes: store, Versions: store, SessionStore: store,
+		WATs: dp.WATs(), SigV4: auth, HTTPClient: httpClient, Transport: agentTransport,
 		Pools: poolIssuers, Region: c.Region, Account: c.Account, Log: m.Log, Now: m.Now,
+	}
+	// Gateways' MCP endpoints: bearer tokens checked as runtimes' are, each
+	// target's credential from the data plane in process, targets dialled
+	// through the SSRF guard's connect-time check.
+	gatewayMCP := &gateway.Handler{
+		Store: store, Auth: &agentruntime.Authorizer{HTTPClient: httpClient, Pools: poolIssuers, Log: m.Log, Now: m.Now},
+		WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+		CallTimeout: c.GatewayCallTimeout, Log: m.Log, Now: m.Now,
 	}
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
@@ -379,27 +464,32 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	srv := &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
 		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp.Consent(), Log: m.Log, SignIn: signIn},
-		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn,
+		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn, Landing: web.Landing{},
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
-		Runtimes:    runtimes,
-		UserPools:   pools,
-		ClientKeys:  clientKeys,
-		Auth:        auth,
-		CognitoAuth: cognitoAuth,
-		Invocations: invocations,
-		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
+		Runtimes:        runtimes,
+		Tags:            &identity.Tags{Store: store},
+		RuntimeSessions: invocations,
+		Gateways:        gateways,
+		GatewayMCP:      gatewayMCP,
+		UserPools:       pools,
+		ClientKeys:      clientKeys,
+		Auth:            auth,
+		CognitoAuth:     cognitoAuth,
+		Invocations:     invocations,
+		Ready:           store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 		Observe:     o.metrics.Request,
 		Trace:       o.tracing.Handler,
 		Front:       func(h http.Handler) http.Handler { return bound(ips.Wrap(hosted.Intercept(h))) },
 		FrontRoutes: hosted.Route,
 	}
-	return &app{handler: srv.Handler(), dataPlane: dp, userPools: pools}, nil
+	return &app{handler: srv.Handler(), gateway: invocations, dataPlane: dp, userPools: pools}, nil
 }
 
 // sweptStore is what the sweeper deletes from.
 type sweptStore interface {
 	DeleteExpiredSessions(ctx context.Context, t time.Time) (int, error)
+	DeleteExpiredRuntimeSessions(ctx context.Context, t time.Time) (int, error)
 	DeleteExpiredPoolAuthRequests(ctx context.Context, before time.Time) (int, error)
 }
 
@@ -475,6 +565,13 @@ func (m *Main) sweep(ctx context.Context, sw sweeper) {
 	if m.Now != nil {
 		now = m.Now()
 	}
+	// Runtime sessions a minute after they ended (replicas' clocks differ).
+	n, err = sw.store.DeleteExpiredRuntimeSessions(ctx, now.Add(-time.Minute))
+	if err != nil && ctx.Err() == nil {
+		m.Log.Warn("sweep ended runtime sessions", "err", err)
+	} else if n > 0 {
+		m.Log.Info("swept ended runtime sessions", "count", n)
+	}
 	n, err = sw.store.DeleteExpiredPoolAuthRequests(ctx, now.Add(-poolAuthRequestGrace))
 	if err != nil && ctx.Err() == nil {
 		m.Log.Warn("sweep expired hosted-login requests", "err", err)
@@ -487,6 +584,13 @@ func (m *Main) sweep(ctx context.Context, sw sweeper) {
 			m.Log.Warn("sweep stale user pool lockouts", "err", err)
 		} else if n > 0 {
 			m.Log.Info("swept stale user pool lockouts", "count", n)
+		}
+		// Codes and outbox messages, once expired.
+		n, err = sw.pools.DeleteExpiredCodes(ctx, lockoutGrace)
+		if err != nil && ctx.Err() == nil {
+			m.Log.Warn("sweep expired user pool codes", "err", err)
+		} else if n > 0 {
+			m.Log.Info("swept expired user pool codes", "count", n)
 		}
 		// Spent SRP secret blocks, once they could no longer be used.
 		n, err = sw.pools.DeleteExpiredNonces(ctx, lockoutGrace)

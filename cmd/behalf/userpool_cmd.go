@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -26,7 +27,7 @@ import (
 //
 //	behalf userpool create|get|list|delete ...
 //	behalf userpool client create|get|list|delete ...
-//	behalf user create|set-password|get|list|delete|disable|enable|sign-out ...
+//	behalf user create|set-password|get|list|delete|disable|enable|sign-out|confirm|reset-password|codes ...
 //	behalf login --pool POOL --client CLIENT --username USER ...
 
 var userPoolCommands = map[string]command{
@@ -68,6 +69,10 @@ var userCommands = map[string]command{
 	"disable":  {usage: "POOL USERNAME", short: "Stop a user signing in or refreshing.", run: userAdminAction("disable")},
 	"enable":   {usage: "POOL USERNAME", short: "Let a disabled user sign in again.", run: userAdminAction("enable")},
 	"sign-out": {usage: "POOL USERNAME", short: "Revoke every token of a user (AdminUserGlobalSignOut).", run: userAdminAction("sign-out")},
+	"confirm":  {usage: "POOL USERNAME", short: "Confirm a signed-up user without a code (AdminConfirmSignUp).", run: userAdminAction("confirm")},
+	"reset-password": {usage: "POOL USERNAME", short: "Make a user reset their password with a code sent to their verified email (AdminResetUserPassword).",
+		run: userAdminAction("reset-password")},
+	"codes": {usage: "POOL USERNAME", short: "Show the sign-up and password-reset codes kept in the local outbox for a user (when behalf serve has no --smtp-url).", run: userCodes},
 }
 
 var loginCommand = command{
@@ -544,6 +549,12 @@ func userAdminAction(action string) func(ctx context.Context, c *cli, args []str
 		case "sign-out":
 			_, err = client.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{UserPoolId: pool, Username: user})
 			done = "Revoked every token of"
+		case "confirm":
+			_, err = client.AdminConfirmSignUp(ctx, &cip.AdminConfirmSignUpInput{UserPoolId: pool, Username: user})
+			done = "Confirmed user"
+		case "reset-password":
+			_, err = client.AdminResetUserPassword(ctx, &cip.AdminResetUserPasswordInput{UserPoolId: pool, Username: user})
+			done = "Sent a password-reset code to"
 		}
 		if err != nil {
 			return wrapAPIError(err)
@@ -552,6 +563,43 @@ func userAdminAction(action string) func(ctx context.Context, c *cli, args []str
 			fmt.Fprintf(w, "%s %s\n", done, args[1])
 		})
 	}
+}
+
+// userCodes prints a user's messages in the local outbox, newest first,
+// through Behalf's root-only ListUserPoolCodes (never the Cognito API).
+func userCodes(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 2, "a pool id and a username"); err != nil {
+		return err
+	}
+	var out struct {
+		Messages []struct {
+			Purpose     string  `json:"purpose"`
+			Medium      string  `json:"medium"`
+			Destination string  `json:"destination"`
+			Subject     string  `json:"subject"`
+			Body        string  `json:"body"`
+			CreatedTime float64 `json:"createdTime"`
+			ExpiresTime float64 `json:"expiresTime"`
+		} `json:"messages"`
+	}
+	in := map[string]string{"userPoolId": args[0], "username": args[1]}
+	if err := c.behalfCall(ctx, "ListUserPoolCodes", in, &out); err != nil {
+		return err
+	}
+	return c.print(out, func(w io.Writer) {
+		if len(out.Messages) == 0 {
+			fmt.Fprintf(w, "No messages for %s in the local outbox.\n", args[1])
+		}
+		for _, m := range out.Messages {
+			sent := time.Unix(int64(m.CreatedTime), 0).UTC().Format(time.RFC3339)
+			expires := time.Unix(int64(m.ExpiresTime), 0).UTC().Format(time.RFC3339)
+			fmt.Fprintf(w, "%s  %s  %s to %s (expires %s)\n", sent, m.Purpose, m.Medium, m.Destination, expires)
+			if m.Subject != "" {
+				fmt.Fprintf(w, "  Subject: %s\n", m.Subject)
+			}
+			fmt.Fprintf(w, "  %s\n", strings.TrimSpace(m.Body))
+		}
+	})
 }
 
 // login signs a user in with USER_PASSWORD_AUTH and prints (or saves) the

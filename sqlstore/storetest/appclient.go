@@ -26,6 +26,7 @@ func newAppClient(id, poolID string) *behalf.AppClient {
 		IDTokenValidity:                 5*time.Minute + 250*time.Microsecond,
 		RefreshTokenValidity:            30 * 24 * time.Hour,
 		EnableTokenRevocation:           true,
+		DynamicallyRegistered:           true,
 		CreatedAt:                       t0,
 		UpdatedAt:                       t0.Add(time.Second),
 	}
@@ -103,6 +104,7 @@ func testAppClients(t *testing.T, open openFunc) {
 		})
 	})
 	t.Run("Update", func(t *testing.T) { testUpdateAppClient(t, open) })
+	t.Run("CountRegistered", func(t *testing.T) { testCountRegisteredAppClients(t, open) })
 	t.Run("Delete", func(t *testing.T) {
 		t.Run("OK", func(t *testing.T) {
 			s := open(t)
@@ -240,4 +242,56 @@ func testUpdateAppClient(t *testing.T, open openFunc) {
 		wantFnErr(t, err)
 		wantEqual(t, "GetAppClient after failed update", getAppClient(t, s, "client1"), newAppClient("client1", poolA))
 	})
+}
+
+// testCountRegisteredAppClients checks CountRegisteredAppClients: only
+// the pool's DynamicallyRegistered clients count, up to the limit.
+func testCountRegisteredAppClients(t *testing.T, open openFunc) {
+	s := open(t)
+	createUserPool(t, s, newUserPool(poolA))
+	createUserPool(t, s, newUserPool(poolB))
+	count := func(poolID string, limit int) int {
+		t.Helper()
+		n, err := s.CountRegisteredAppClients(t.Context(), poolID, limit)
+		ok(t, err)
+		return n
+	}
+	if n := count(poolA, 0); n != 0 {
+		t.Fatalf("CountRegisteredAppClients(empty pool) = %d, want 0", n)
+	}
+	for i, id := range []string{"r1", "r2", "r3"} {
+		c := newAppClient(id, poolA)
+		c.DynamicallyRegistered = true
+		createAppClient(t, s, c)
+		admin := newAppClient("admin"+id, poolA)
+		admin.DynamicallyRegistered = false
+		createAppClient(t, s, admin)
+		other := newAppClient("other"+id, poolB)
+		createAppClient(t, s, other)
+		if got, want := count(poolA, 0), i+1; got != want {
+			t.Fatalf("CountRegisteredAppClients(%s) = %d, want %d", poolA, got, want)
+		}
+	}
+	if got := count(poolA, 2); got != 2 {
+		t.Fatalf("CountRegisteredAppClients(limit 2) = %d, want 2", got)
+	}
+	if got := count(poolA, 10); got != 3 {
+		t.Fatalf("CountRegisteredAppClients(limit 10) = %d, want 3", got)
+	}
+	if got := getAppClient(t, s, "adminr1"); got.DynamicallyRegistered {
+		t.Fatal("an administrator's client reads as dynamically registered")
+	}
+	// The flag is not an update's to change.
+	got, err := s.UpdateAppClient(t.Context(), "r1", func(c *behalf.AppClient) error {
+		c.DynamicallyRegistered = false
+		return nil
+	})
+	ok(t, err)
+	if !got.DynamicallyRegistered || !getAppClient(t, s, "r1").DynamicallyRegistered {
+		t.Fatal("UpdateAppClient cleared DynamicallyRegistered")
+	}
+	ok(t, s.DeleteAppClient(t.Context(), "r2"))
+	if got := count(poolA, 0); got != 2 {
+		t.Fatalf("CountRegisteredAppClients after a delete = %d, want 2", got)
+	}
 }

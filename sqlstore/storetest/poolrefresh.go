@@ -17,6 +17,7 @@ func newPoolRefreshToken(hash, poolID, clientID, username string) *behalf.PoolRe
 		Username:  username,
 		OriginJTI: "jti-" + hash,
 		Scopes:    []string{"openid", "email", "aws.cognito.signin.user.admin"},
+		Resources: []string{"https://mcp.example.com/mcp", "https://other.example.com/api?x=1"},
 		AuthTime:  t0.Add(-time.Minute),
 		ExpiresAt: t0.Add(30 * 24 * time.Hour),
 		CreatedAt: t0,

@@ -46,7 +46,11 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("PoolAuthRequest", func(t *testing.T) { testPoolAuthRequests(t, open) })
 	t.Run("PoolLockout", func(t *testing.T) { testPoolLockouts(t, open) })
 	t.Run("PoolSRP", func(t *testing.T) { testPoolSRP(t, open) })
+	t.Run("PoolCode", func(t *testing.T) { testPoolCodes(t, open) })
+	t.Run("PoolMFA", func(t *testing.T) { testPoolMFA(t, open) })
 	t.Run("AgentRuntime", func(t *testing.T) { testAgentRuntimes(t, open) })
+	t.Run("AgentRuntimeVersion", func(t *testing.T) { testAgentRuntimeVersions(t, open) })
+	t.Run("Gateway", func(t *testing.T) { testGateways(t, open) })
 }
 
 // t0 is the fixtures' base time: UTC, with microsecond precision, as every

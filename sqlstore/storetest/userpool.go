@@ -27,11 +27,15 @@ func newUserPool(id string) *behalf.UserPool {
 			RequireSymbols:                false,
 			TemporaryPasswordValidityDays: 3,
 		},
-		UsernameAttributes: []string{"email", "phone_number"},
-		Domain:             "login-example",
-		Tags:               map[string]string{"team": "identity", "ünïcode": "✓"},
-		CreatedAt:          t0,
-		UpdatedAt:          t0.Add(time.Second),
+		UsernameAttributes:       []string{"email", "phone_number"},
+		AutoVerifiedAttributes:   []string{"email"},
+		AllowAdminCreateUserOnly: true,
+		MFAConfiguration:         behalf.MFAOff,
+		VerificationMessage:      behalf.VerificationMessage{EmailSubject: "Ünïcode ✓", EmailMessage: "Code: {####}", SMSMessage: "{####} is your code"},
+		Domain:                   "login-example",
+		Tags:                     map[string]string{"team": "identity", "ünïcode": "✓"},
+		CreatedAt:                t0,
+		UpdatedAt:                t0.Add(time.Second),
 	}
 }
 
@@ -150,6 +154,9 @@ func testUpdateUserPool(t *testing.T, open openFunc) {
 			p.Name = "renamed pool"
 			p.PasswordPolicy = behalf.DefaultPasswordPolicy
 			p.UsernameAttributes = nil
+			p.AutoVerifiedAttributes = []string{"phone_number", "email"}
+			p.AllowAdminCreateUserOnly = false
+			p.VerificationMessage = behalf.VerificationMessage{}
 			p.Domain = ""
 			p.Tags["added"] = "yes"
 			p.UpdatedAt = t1

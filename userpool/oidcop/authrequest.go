@@ -29,12 +29,25 @@ type authRequest struct {
 	CodeChallenge   string                   `json:"code_challenge,omitempty"`
 	ChallengeMethod oidc.CodeChallengeMethod `json:"code_challenge_method,omitempty"`
 	LoginHint       string                   `json:"login_hint,omitempty"`
+	// Resources are the RFC 8707 resource indicators asked for: the
+	// tokens' aud.
+	Resources []string `json:"resources,omitempty"`
+	// Registered is a dynamically registered client's request: the login
+	// page says so, and where the code goes.
+	Registered bool `json:"registered,omitempty"`
 
 	// A user whose temporary password was verified and who must choose a
 	// new one, in the browser whose CSRF cookie hashes to PendingBrowser.
 	PendingUser    string    `json:"pending_user,omitempty"`
 	PendingBrowser string    `json:"pending_browser,omitempty"`
 	PendingAt      time.Time `json:"pending_at,omitzero"`
+	// PendingStep is what the pending user must do next: "" (a new
+	// password), stepMFA or stepMFASetup. TOTPSecret and TOTPURI are the
+	// secret the MFA setup page shows until a code of it is verified
+	// (sealed with the request, like all of it).
+	PendingStep string `json:"pending_step,omitempty"`
+	TOTPSecret  string `json:"totp_secret,omitempty"`
+	TOTPURI     string `json:"totp_uri,omitempty"`
 
 	// Set when the user signed in and the code was issued.
 	Username string    `json:"username,omitempty"`

@@ -1,16 +1,23 @@
 // Package oidcop is the hosted login of Behalf's user pools: an OpenID
 // provider per pool, served under the pool's issuer {public-url}/{pool-id}.
 //
-//	GET  /{pool}/.well-known/openid-configuration   discovery (also RFC 8414 forms)
+//	GET  /{pool}/.well-known/openid-configuration   discovery (also RFC 8414 forms, and
+//	                                                {pool}/.well-known/oauth-authorization-server)
+//	POST /{pool}/oauth2/register                    RFC 7591: public clients register (register.go)
 //	GET  /{pool}/.well-known/jwks.json              the pool's keys (UserPoolService.JWKS)
 //	GET  /{pool}/oauth2/authorize                   code flow; PKCE S256 (required for public clients)
 //	                       │ no session cookie
 //	                       ▼
 //	GET  /{pool}/login?request=ID  ──POST──▶ password (AuthenticatePassword)
-//	                       │                  └─ temporary password ─▶ new password (AdminSetUserPassword)
+//	                       │                  ├─ temporary password ─▶ new password (AdminSetUserPassword)
+//	                       │                  └─ MFA (LoginMFA) ─303─▶ GET login: TOTP code (CheckLoginCode),
+//	                       │                       or under MFA ON a new token (BeginLoginTOTPSetup,
+//	                       │                       CompleteLoginTOTPSetup)
+//	                       │  view=signup|confirm|forgot|reset: sign-up and password reset (signup.go)
 //	                       ▼
 //	302  redirect_uri?code=…&state=…  + session cookie
-//	POST /{pool}/oauth2/token                       authorization_code, refresh_token, client_credentials
+//	POST /{pool}/oauth2/token                       authorization_code, refresh_token, client_credentials;
+//	                                                RFC 8707 resource → the access token's aud
 //	GET  /{pool}/oauth2/userInfo                    claims of a VerifyAccessToken'd access token
 //	POST /{pool}/oauth2/revoke                      UserPoolService.RevokeToken
 //	GET  /{pool}/logout                             client_id + logout_uri: clears the session, redirects

@@ -15,6 +15,7 @@ const (
 	errorInvalidToken         = "invalid_token"
 	errorInsufficientScope    = "insufficient_scope"
 	errorUnsupportedTokenType = "unsupported_token_type"
+	errorInvalidTarget        = "invalid_target" // RFC 8707 §2
 	invalidTokenDescription   = "Access token is expired, disabled, or deleted, or the user has globally signed out."
 	genericFailure            = "Something went wrong. Please try again."
 )
@@ -39,6 +40,12 @@ func errInvalidGrant(desc string) *oidc.Error {
 
 func errInvalidScope(desc string) *oidc.Error {
 	return oidc.ErrInvalidScope().WithDescription("%s", desc)
+}
+
+// errInvalidTarget is RFC 8707's invalid_target: a resource indicator
+// that is malformed or not granted.
+func errInvalidTarget(desc string) *oidc.Error {
+	return &oidc.Error{ErrorType: errorInvalidTarget, Description: desc}
 }
 
 // errInvalidToken is RFC 6750's invalid_token, answered with 401.
@@ -84,8 +91,16 @@ func (p *Provider) signInError(ctx context.Context, err error) (int, string) {
 		return http.StatusTooManyRequests, msg
 	case behalf.CognitoUserNotConfirmed, behalf.CognitoPasswordResetRequired, behalf.CognitoLimitExceeded:
 		return http.StatusForbidden, msg
-	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword:
+	case behalf.CognitoInvalidParameter, behalf.CognitoInvalidPassword, behalf.CognitoExpiredCode:
 		return http.StatusBadRequest, msg
+	case behalf.CognitoUsernameExists:
+		return http.StatusConflict, msg
+	case behalf.CognitoCodeDeliveryFailure:
+		return http.StatusServiceUnavailable, msg
+	case behalf.CognitoCodeMismatch, behalf.CognitoEnableSoftwareTokenMFA:
+		return http.StatusBadRequest, "That code is not right, or was used already. Check it and try again."
+	case behalf.CognitoSoftwareTokenMFANotFound:
+		return http.StatusForbidden, msg
 	}
 	p.logFailure(ctx, "sign-in", err)
 	return http.StatusInternalServerError, genericFailure

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -15,6 +17,8 @@ import (
 const (
 	stepPassword    = "password"
 	stepNewPassword = "new_password"
+	stepMFA         = "mfa"       // a TOTP code of the user's software token
+	stepMFASetup    = "mfa_setup" // MFA ON, no token yet: set one up
 )
 
 // login serves GET and POST {pool}/login?request=ID.
@@ -40,9 +44,17 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	form := &loginForm{
 		Step: stepPassword, RequestID: sr.id, Username: sr.data.LoginHint, AppName: sr.data.ClientName,
-		pool: pool.ID, redirectURI: sr.data.RedirectURI,
+		SignUp: !pool.AllowAdminCreateUserOnly, pool: pool.ID, redirectURI: sr.data.RedirectURI,
+	}
+	if sr.data.Registered {
+		form.Registered, form.RedirectHost = true, redirectHost(sr.data.RedirectURI)
 	}
 	if r.Method == http.MethodGet {
+		if step := sr.data.PendingStep; (step == stepMFA || step == stepMFASetup) && p.pending(r, &sr.data, step) {
+			p.mfaPage(w, r, sr, form, http.StatusOK, "")
+			return
+		}
+		setView(form, r.URL.Query())
 		p.renderLogin(w, r, http.StatusOK, form)
 		return
 	}
@@ -50,11 +62,118 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusForbidden, pageBadRequest, "This sign-in form has expired or was not sent by this site. Reload the page and try again.")
 		return
 	}
-	if r.PostForm.Get("step") == stepNewPassword {
+	switch r.PostForm.Get("step") {
+	case stepNewPassword:
 		p.newPassword(w, r, sr, form)
+	case stepMFA, stepMFASetup:
+		p.mfaCode(w, r, sr, form)
+	default:
+		if p.selfService(w, r, sr, form) {
+			return
+		}
+		p.password(w, r, sr, form)
+	}
+}
+
+// pending reports whether the request's pending user may take step in
+// this browser: the step it is at, not expired, and the browser whose
+// password (or new password) was verified.
+func (p *Provider) pending(r *http.Request, a *authRequest, step string) bool {
+	if step == stepNewPassword {
+		step = ""
+	}
+	browser := browserHash(cookieValue(r.Header, p.wireName(csrfCookie)))
+	return a.PendingUser != "" && a.PendingStep == step && p.clock().Before(a.PendingAt.Add(pendingLifetime)) &&
+		subtle.ConstantTimeCompare([]byte(browser), []byte(a.PendingBrowser)) == 1
+}
+
+// afterPassword signs in a user who proved its password, or, when MFA
+// applies, keeps it pending and redirects (POST→redirect→GET) to the page
+// that asks for a code or sets a token up.
+func (p *Provider) afterPassword(w http.ResponseWriter, r *http.Request, sr *storedRequest, u *behalf.PoolUser) {
+	ctx := r.Context()
+	step, err := p.svc.LoginMFA(ctx, sr.poolID, u.Username)
+	if err != nil {
+		p.logFailure(ctx, "MFA of user", err)
+		p.errorPage(w, http.StatusInternalServerError, pageBadRequest, genericFailure)
 		return
 	}
-	p.password(w, r, sr, form)
+	switch step {
+	case "":
+		p.finishLogin(w, r, sr, u)
+		return
+	case behalf.ChallengeMFASetup:
+		step = stepMFASetup
+	default:
+		step = stepMFA
+	}
+	a := &sr.data
+	a.PendingUser, a.PendingAt, a.PendingStep = u.Username, p.clock(), step
+	a.PendingBrowser = browserHash(cookieValue(r.Header, p.wireName(csrfCookie)))
+	a.TOTPSecret, a.TOTPURI = "", ""
+	if err := p.updateRequest(ctx, sr, ""); err != nil {
+		p.requestFailed(w, ctx, err)
+		return
+	}
+	setPageHeaders(w.Header(), "")
+	http.Redirect(w, r, p.basePath(ctx, sr.poolID)+pathLogin+"?request="+url.QueryEscape(sr.id), http.StatusSeeOther)
+}
+
+// mfaPage shows the TOTP code form, or the setup page with a secret (made
+// on first show and kept, sealed, with the request).
+func (p *Provider) mfaPage(w http.ResponseWriter, r *http.Request, sr *storedRequest, form *loginForm, status int, msg string) {
+	ctx, a := r.Context(), &sr.data
+	form.Step, form.Error = a.PendingStep, msg
+	if a.PendingStep == stepMFASetup {
+		if a.TOTPSecret == "" {
+			secret, uri, err := p.svc.BeginLoginTOTPSetup(ctx, sr.poolID, a.PendingUser)
+			if err != nil {
+				status, msg := p.signInError(ctx, err)
+				form.Step, form.Error = stepPassword, msg
+				p.renderLogin(w, r, status, form)
+				return
+			}
+			a.TOTPSecret, a.TOTPURI = secret.Reveal(), uri
+			if err := p.updateRequest(ctx, sr, ""); err != nil {
+				p.requestFailed(w, ctx, err)
+				return
+			}
+		}
+		form.TOTPSecret, form.TOTPURI = a.TOTPSecret, template.URL(a.TOTPURI) // made by pquerna/otp: otpauth://totp/…
+	}
+	p.renderLogin(w, r, status, form)
+}
+
+// mfaCode checks the code of the MFA page: the user's token's (stepMFA),
+// or the new secret's, which then becomes the user's token (stepMFASetup).
+func (p *Provider) mfaCode(w http.ResponseWriter, r *http.Request, sr *storedRequest, form *loginForm) {
+	ctx, a := r.Context(), &sr.data
+	step := r.PostForm.Get("step")
+	if !p.pending(r, a, step) {
+		form.Error = "Sign in again."
+		p.renderLogin(w, r, http.StatusUnauthorized, form)
+		return
+	}
+	code := behalf.Secret(strings.ReplaceAll(strings.TrimSpace(r.PostForm.Get("code")), " ", ""))
+	var err error
+	if step == stepMFA {
+		err = p.svc.CheckLoginCode(ctx, sr.poolID, a.PendingUser, code)
+	} else {
+		err = p.svc.CompleteLoginTOTPSetup(ctx, sr.poolID, a.PendingUser, code)
+	}
+	if err != nil {
+		status, msg := p.signInError(ctx, err)
+		p.mfaPage(w, r, sr, form, status, msg)
+		return
+	}
+	u, err := p.svc.AdminGetUser(ctx, sr.poolID, a.PendingUser)
+	if err != nil {
+		status, msg := p.signInError(ctx, err)
+		form.Step, form.Error = stepPassword, msg
+		p.renderLogin(w, r, status, form)
+		return
+	}
+	p.finishLogin(w, r, sr, u)
 }
 
 // password checks the username and password; a temporary password leads
@@ -80,16 +199,14 @@ func (p *Provider) password(w http.ResponseWriter, r *http.Request, sr *storedRe
 		p.renderLogin(w, r, http.StatusOK, form)
 		return
 	}
-	p.finishLogin(w, r, sr, u)
+	p.afterPassword(w, r, sr, u)
 }
 
 // newPassword sets a permanent password for the user whose temporary
 // password this browser verified moments ago, then signs them in.
 func (p *Provider) newPassword(w http.ResponseWriter, r *http.Request, sr *storedRequest, form *loginForm) {
 	ctx, a := r.Context(), &sr.data
-	browser := browserHash(cookieValue(r.Header, p.wireName(csrfCookie)))
-	if a.PendingUser == "" || !p.clock().Before(a.PendingAt.Add(pendingLifetime)) ||
-		subtle.ConstantTimeCompare([]byte(browser), []byte(a.PendingBrowser)) != 1 {
+	if !p.pending(r, a, stepNewPassword) {
 		form.Error = "Sign in with your temporary password again."
 		p.renderLogin(w, r, http.StatusUnauthorized, form)
 		return
@@ -114,7 +231,7 @@ func (p *Provider) newPassword(w http.ResponseWriter, r *http.Request, sr *store
 		p.renderLogin(w, r, status, form)
 		return
 	}
-	p.finishLogin(w, r, sr, u)
+	p.afterPassword(w, r, sr, u)
 }
 
 // finishLogin issues the code, starts the browser's session and sends it
@@ -124,6 +241,7 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, sr *store
 	now := p.clock()
 	a.Username, a.AuthTime = u.Username, now
 	a.PendingUser, a.PendingBrowser, a.PendingAt = "", "", time.Time{}
+	a.PendingStep, a.TOTPSecret, a.TOTPURI = "", "", ""
 	code := newCode()
 	if err := p.updateRequest(ctx, sr, code); err != nil {
 		p.requestFailed(w, ctx, err)

@@ -18,13 +18,24 @@ const (
 
 // loginForm is what the login page shows.
 type loginForm struct {
-	Step      string // stepPassword or stepNewPassword
+	Step      string // stepPassword, stepNewPassword, stepMFA, stepMFASetup, or a view of signup.go
 	RequestID string
 	Username  string
 	Error     string
+	Notice    string // a success message (signup.go's notices)
+	SignUp    bool   // the pool lets users sign up
+	Links     struct{ SignUp, Forgot, SignIn string }
 	AppName   string
 	Action    string
 	CSRF      string
+	// Registered is set for a client that registered itself (RFC 7591):
+	// the page says so and names RedirectHost, where the code goes.
+	Registered   bool
+	RedirectHost string
+	// TOTPSecret and TOTPURI are the MFA setup page's new secret (base32)
+	// and its otpauth:// URI.
+	TOTPSecret string
+	TOTPURI    template.URL
 
 	pool        string
 	redirectURI string
@@ -40,6 +51,14 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	f.CSRF, f.Action = tok, p.basePath(ctx, f.pool)+pathLogin
+	link := func(view string) string {
+		q := url.Values{"request": {f.RequestID}}
+		if view != "" {
+			q.Set("view", view)
+		}
+		return f.Action + "?" + q.Encode()
+	}
+	f.Links.SignUp, f.Links.Forgot, f.Links.SignIn = link(viewSignUp), link(viewForgot), link("")
 	if f.AppName == "" {
 		f.AppName = "the application"
 	}
@@ -79,6 +98,15 @@ func setPageHeaders(h http.Header, redirectSource string) {
 
 // cspSafe is what a CSP source built from a registered URL may contain.
 var cspSafe = regexp.MustCompile(`^[A-Za-z0-9.+\-]+:(//[A-Za-z0-9.\-\[\]:]+)?$`)
+
+// redirectHost is the host (and port) a redirect URI sends the browser to.
+func redirectHost(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Host == "" {
+		return redirectURI
+	}
+	return u.Host
+}
 
 // formAction returns the CSP source of a redirect URI's origin ("https://host",
 // "myapp:"), or "" if it cannot be written safely.
@@ -163,19 +191,38 @@ h1{font-size:1.4rem}label{display:block;margin-top:1rem;font-weight:600}
 input{display:block;width:100%;box-sizing:border-box;padding:.5rem;font:inherit;border:1px solid #767676;border-radius:4px}
 input:focus,button:focus{outline:3px solid #1a5fb4;outline-offset:2px}
 button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;color:#fff;background:#1a5fb4;border:0;border-radius:4px;cursor:pointer}
-.error{color:#a51d2d;border-left:4px solid #a51d2d;padding-left:.75rem}`
+.error{color:#a51d2d;border-left:4px solid #a51d2d;padding-left:.75rem}
+.notice{color:#1d6b35;border-left:4px solid #1d6b35;padding-left:.75rem}
+.caution{border-left:4px solid #9c6500;padding-left:.75rem}
+a{color:#1a5fb4}`
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{if eq .Step "new_password"}}Choose a new password{{else}}Sign in{{end}} · {{.AppName}}</title>
+<title>{{if eq .Step "new_password"}}Choose a new password{{else if eq .Step "mfa"}}Enter your verification code{{else if eq .Step "mfa_setup"}}Set up two-step verification{{else if eq .Step "signup"}}Sign up{{else if eq .Step "confirm"}}Confirm your account{{else if eq .Step "forgot"}}Forgot your password?{{else if eq .Step "reset"}}Reset your password{{else}}Sign in{{end}} · {{.AppName}}</title>
 <style>` + pageStyle + `</style>
 </head>
 <body><main>
 {{if eq .Step "new_password"}}<h1>Choose a new password</h1>
 <p>You signed in with a temporary password. Choose a new one to continue to <strong>{{.AppName}}</strong>.</p>
+{{else if eq .Step "signup"}}<h1>Sign up</h1>
+<p>Create an account for <strong>{{.AppName}}</strong>.</p>
+{{else if eq .Step "confirm"}}<h1>Confirm your account</h1>
+<p>We sent a code to the email address you gave. Enter it to confirm your account.</p>
+{{else if eq .Step "forgot"}}<h1>Forgot your password?</h1>
+<p>Enter your username. If your account has a verified email address, we send a code to it.</p>
+{{else if eq .Step "reset"}}<h1>Reset your password</h1>
+<p>If your account has a verified email address, we sent a code to it. Enter the code and a new password.</p>
+{{else if eq .Step "mfa"}}<h1>Enter your verification code</h1>
+<p>Open your authenticator app and enter the 6-digit code it shows for <strong>{{.AppName}}</strong>.</p>
+{{else if eq .Step "mfa_setup"}}<h1>Set up two-step verification</h1>
+<p><strong>{{.AppName}}</strong> asks for a code from an authenticator app at every sign-in. Add this account to your app with the key below (or the link, on this device), then enter the 6-digit code the app shows.</p>
+<p><label for="totp-secret">Key</label><code id="totp-secret" style="font-size:1.1rem;letter-spacing:.08em;word-break:break-all">{{.TOTPSecret}}</code></p>
+<p><a id="totp-uri" href="{{.TOTPURI}}" style="word-break:break-all">{{.TOTPURI}}</a></p>
 {{else}}<h1>Sign in</h1>
 <p>to continue to <strong>{{.AppName}}</strong></p>
+{{end}}{{if .Registered}}<p id="registered-notice" class="caution">{{.AppName}} registered itself with this sign-in page; an administrator did not add it. Continue only if you started this sign-in from it: you will be sent to <strong>{{.RedirectHost}}</strong>.</p>
+{{end}}{{if .Notice}}<p id="form-notice" class="notice" role="status">{{.Notice}}</p>
 {{end}}{{if .Error}}<p id="form-error" class="error" role="alert">{{.Error}}</p>
 {{end}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="request" value="{{.RequestID}}">
@@ -186,13 +233,32 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <label for="confirm_password">Confirm new password</label>
 <input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" required>
 <button type="submit">Set password and sign in</button>
-{{else}}<label for="username">Username</label>
+{{else if or (eq .Step "mfa") (eq .Step "mfa_setup")}}<input type="hidden" name="step" value="{{.Step}}">
+<label for="code">Verification code</label>
+<input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9 ]{6,7}" maxlength="7" autocomplete="one-time-code" required autofocus{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
+<button type="submit">{{if eq .Step "mfa_setup"}}Verify and sign in{{else}}Sign in{{end}}</button>
+{{else if eq .Step "password"}}<label for="username">Username</label>
 <input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required{{if .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
 <button type="submit">Sign in</button>
+{{else}}<input type="hidden" name="step" value="{{.Step}}">
+<label for="username">Username</label>
+<input id="username" name="username" type="text" value="{{.Username}}" autocomplete="username" autocapitalize="none" spellcheck="false" required{{if not .Username}} autofocus{{end}}{{if .Error}} aria-invalid="true" aria-describedby="form-error"{{end}}>
+{{if eq .Step "signup"}}<label for="email">Email</label>
+<input id="email" name="email" type="email" autocomplete="email" required>
+{{end}}{{if or (eq .Step "confirm") (eq .Step "reset")}}<label for="code">Code</label>
+<input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required{{if .Username}} autofocus{{end}}>
+{{end}}{{if or (eq .Step "signup") (eq .Step "reset")}}<label for="new_password">{{if eq .Step "reset"}}New password{{else}}Password{{end}}</label>
+<input id="new_password" name="new_password" type="password" autocomplete="new-password" required>
+<label for="confirm_password">Confirm password</label>
+<input id="confirm_password" name="confirm_password" type="password" autocomplete="new-password" required>
+{{end}}<button type="submit">{{if eq .Step "signup"}}Sign up{{else if eq .Step "confirm"}}Confirm account{{else if eq .Step "forgot"}}Send code{{else}}Change password{{end}}</button>
 {{end}}</form>
-</main></body>
+{{if eq .Step "password"}}<p><a id="forgot-link" href="{{.Links.Forgot}}">Forgot your password?</a></p>
+{{if .SignUp}}<p>Need an account? <a id="signup-link" href="{{.Links.SignUp}}">Sign up</a></p>
+{{end}}{{else if ne .Step "new_password"}}<p><a id="signin-link" href="{{.Links.SignIn}}">Back to sign in</a></p>
+{{end}}</main></body>
 </html>
 `))
 

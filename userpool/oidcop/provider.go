@@ -32,6 +32,7 @@ const (
 	pathRevoke    = "/oauth2/revoke"
 	pathLogout    = "/logout"
 	pathLogin     = "/login"
+	pathRegister  = "/oauth2/register"
 	pathJWKS      = "/.well-known/jwks.json"
 )
 
@@ -63,6 +64,7 @@ var routes = map[string]poolRoute{
 	pathRevoke:    {[]string{http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginRevoke", Kind: route.OAuth}},
 	pathUserInfo:  {[]string{http.MethodGet, http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginUserInfo", Kind: route.OAuth}},
 	pathJWKS:      {[]string{http.MethodGet, http.MethodHead, http.MethodOptions}, route.Route{Name: "UserPoolJWKS", Kind: route.AWSJSON}},
+	pathRegister:  {[]string{http.MethodPost, http.MethodOptions}, route.Route{Name: "HostedLoginRegister", Kind: route.OAuth}},
 }
 
 // discovery names the discovery documents, at their well-known paths
@@ -123,6 +125,7 @@ type Provider struct {
 	sessionLifetime time.Duration
 	maxPerClient    int // unexpired auth requests of one client address
 	maxPending      int // unexpired auth requests of all
+	maxRegistered   int // dynamically registered clients of one pool
 	clientAddress   func(*http.Request) (key string, counted bool)
 	busyLogged      atomic.Int64 // when maxPending was last logged (unix seconds)
 
@@ -156,7 +159,8 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 		svc: svc, store: store, sealer: sealer,
 		log: slog.Default(), now: time.Now, sessionLifetime: DefaultSessionLifetime,
 		maxPerClient: DefaultMaxPendingPerClient, maxPending: DefaultMaxPending, clientAddress: connectionAddress,
-		secure: u.Scheme == "https", encoder: oidc.NewEncoder(),
+		maxRegistered: DefaultMaxRegisteredClients,
+		secure:        u.Scheme == "https", encoder: oidc.NewEncoder(),
 	}
 	p.hosts, _ = svc.(HostResolver)
 	for _, o := range opts {
@@ -165,8 +169,8 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 	if p.sessionLifetime <= 0 {
 		return nil, errors.New("oidcop: the session lifetime must be positive")
 	}
-	if p.maxPerClient < 0 || p.maxPending < 0 || p.clientAddress == nil {
-		return nil, errors.New("oidcop: the pending limits must not be negative, and a client address function is required")
+	if p.maxPerClient < 0 || p.maxPending < 0 || p.maxRegistered < 0 || p.clientAddress == nil {
+		return nil, errors.New("oidcop: the pending and registration limits must not be negative, and a client address function is required")
 	}
 	corsOpts := op.WithServerCORSOptions(&cors.Options{
 		// No credentials: the login page and the session never answer a
@@ -190,7 +194,10 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 		JwksURI:       op.NewEndpoint(pathJWKS),
 	}, corsOpts, tenants,
 		op.WithHTTPMiddleware(p.poolContext),
-		op.WithSetRouter(func(r chi.Router) { r.HandleFunc(pathLogin, p.login) }),
+		op.WithSetRouter(func(r chi.Router) {
+			r.HandleFunc(pathLogin, p.login)
+			r.HandleFunc(pathRegister, p.register)
+		}),
 	)
 	p.meta = op.RegisterMetadataServer(&metadataServer{p: p}, corsOpts, tenants)
 	p.handler = p.Intercept(http.NotFoundHandler())
@@ -238,7 +245,7 @@ func (p *Provider) Intercept(next http.Handler) http.Handler {
 		case !ok:
 			next.ServeHTTP(w, r)
 		case rt == discovery:
-			p.meta.ServeHTTP(w, r)
+			p.meta.ServeHTTP(w, appendedToInserted(r))
 		default:
 			p.serve(w, r, rest)
 		}
@@ -308,8 +315,10 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
 }
 
 // isMetadataPath reports whether path is one of the discovery documents'
-// forms for a pool: {pool}/.well-known/openid-configuration, or RFC 8414's
-// /.well-known/{oauth-authorization-server,openid-configuration}/{pool}.
+// forms for a pool: {pool}/.well-known/openid-configuration, RFC 8414's
+// /.well-known/{oauth-authorization-server,openid-configuration}/{pool},
+// or {pool}/.well-known/oauth-authorization-server, the form some
+// clients build by appending RFC 8414's suffix to the issuer.
 func isMetadataPath(path string) bool {
 	for _, prefix := range []string{"/.well-known/oauth-authorization-server/", "/.well-known/openid-configuration/"} {
 		if pool, ok := strings.CutPrefix(path, prefix); ok {
@@ -317,7 +326,23 @@ func isMetadataPath(path string) bool {
 		}
 	}
 	pool, rest, ok := splitPoolPath(path)
-	return ok && rest == "/.well-known/openid-configuration" && pool != ""
+	return ok && (rest == "/.well-known/openid-configuration" || rest == pathAppendedASMetadata) && pool != ""
+}
+
+// pathAppendedASMetadata is RFC 8414's suffix appended to a pool's issuer.
+const pathAppendedASMetadata = "/.well-known/oauth-authorization-server"
+
+// appendedToInserted rewrites {pool}/.well-known/oauth-authorization-server
+// to RFC 8414's /.well-known/oauth-authorization-server/{pool}, the form
+// op's metadata server parses; other requests are returned as they are.
+func appendedToInserted(r *http.Request) *http.Request {
+	pool, rest, ok := splitPoolPath(r.URL.Path)
+	if !ok || rest != pathAppendedASMetadata {
+		return r
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = pathAppendedASMetadata+"/"+pool, ""
+	return r2
 }
 
 // splitPoolPath splits /{pool}/rest into the pool id and /rest.

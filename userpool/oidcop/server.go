@@ -53,7 +53,12 @@ func (p *Provider) discovery(ctx context.Context) (*op.Response, error) {
 	// or a domain of the pool); the issuer is the tokens' either way.
 	base := p.base(ctx, pool.ID)
 	auth := []oidc.AuthMethod{oidc.AuthMethodBasic, oidc.AuthMethodPost, oidc.AuthMethodNone}
+	registration := "" // not advertised where it would refuse every client
+	if pool.ClientRegistration() != behalf.ClientRegistrationOff {
+		registration = base + pathRegister
+	}
 	return op.NewResponse(&oidc.DiscoveryConfiguration{
+		RegistrationEndpoint:                   registration,
 		Issuer:                                 p.svc.Issuer(pool.ID),
 		AuthorizationEndpoint:                  base + pathAuthorize,
 		TokenEndpoint:                          base + pathToken,
@@ -141,11 +146,24 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	if err := checkPKCE(c, d); err != nil {
 		return nil, err
 	}
+	resources, err := checkResources(r.Form["resource"])
+	if err != nil {
+		return nil, err
+	}
 	a := &authRequest{
 		ClientID: c.app.ID, ClientName: c.app.Name, RedirectURI: d.RedirectURI, Scopes: d.Scopes, State: d.State, Nonce: d.Nonce,
 		CodeChallenge: d.CodeChallenge, ChallengeMethod: d.CodeChallengeMethod, LoginHint: d.LoginHint,
+		Resources: resources, Registered: c.app.DynamicallyRegistered,
 	}
-	if u, authTime := s.p.sessionUser(ctx, r.Header, pool.ID, d.MaxAge); u != nil {
+	// A client that registered itself never gets a code without the login
+	// page, which names it and where the code goes: else anyone could
+	// register a client and collect codes from every signed-in browser
+	// sent to its authorization URL.
+	if c.app.DynamicallyRegistered {
+		if slices.Contains(d.Prompt, oidc.PromptNone) {
+			return nil, oidc.ErrLoginRequired().WithDescription("This application must show the sign-in page.")
+		}
+	} else if u, authTime := s.p.sessionUser(ctx, r.Header, pool.ID, d.MaxAge); u != nil {
 		a.Username, a.AuthTime = u.Username, authTime
 		code := newCode()
 		if _, err := s.p.createRequest(ctx, pool.ID, a, code); err != nil {
@@ -263,9 +281,13 @@ func (s *server) CodeExchange(ctx context.Context, r *op.ClientRequest[oidc.Acce
 	if err := op.AuthorizeCodeChallenge(r.Data.CodeVerifier, a.challenge()); err != nil {
 		return nil, err
 	}
+	aud, err := grantedResources(a.Resources, r.Form["resource"])
+	if err != nil {
+		return nil, err
+	}
 	tokens, err := p.svc.IssueTokens(ctx, behalf.IssueTokensInput{
 		PoolID: pool.ID, ClientID: a.ClientID, Username: a.Username, Scopes: a.Scopes,
-		Nonce: a.Nonce, AuthTime: a.AuthTime, RefreshToken: true,
+		Nonce: a.Nonce, AuthTime: a.AuthTime, RefreshToken: true, Resources: aud,
 	})
 	if err != nil {
 		return nil, p.grantError(ctx, err)
@@ -300,7 +322,7 @@ func (p *Provider) revokeReplayed(ctx context.Context, poolID string, sr *stored
 // (through REFRESH_TOKEN_AUTH, which requires a confidential client's
 // SECRET_HASH over a username the token endpoint does not know).
 type Refresher interface {
-	RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret) (*behalf.PoolTokens, error)
+	RefreshTokens(ctx context.Context, poolID, clientID string, refreshToken behalf.Secret, resources []string) (*behalf.PoolTokens, error)
 }
 
 // RefreshToken mints new access and ID tokens from a refresh token; as in
@@ -309,11 +331,16 @@ type Refresher interface {
 func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.RefreshTokenRequest]) (*op.Response, error) {
 	p, pool, c := s.p, poolFrom(ctx), r.Client.(*client)
 	token := behalf.Secret(r.Data.RefreshToken)
+	resources, err := checkResources(r.Form["resource"])
+	if err != nil {
+		return nil, err
+	}
 	var tokens *behalf.PoolTokens
-	var err error
 	switch rf, ok := p.svc.(Refresher); {
 	case ok:
-		tokens, err = rf.RefreshTokens(ctx, pool.ID, c.app.ID, token)
+		tokens, err = rf.RefreshTokens(ctx, pool.ID, c.app.ID, token, resources)
+	case len(resources) > 0:
+		return nil, errInvalidTarget("This server cannot narrow a refresh to a resource.")
 	case !c.confidential():
 		var res *behalf.AuthResult
 		res, err = p.svc.AdminInitiateAuth(ctx, pool.ID, c.app.ID, behalf.AuthFlowRefreshToken,
@@ -326,6 +353,9 @@ func (s *server) RefreshToken(ctx context.Context, r *op.ClientRequest[oidc.Refr
 		}
 	default:
 		return nil, oidc.ErrUnsupportedGrantType().WithDescription("The refresh_token grant is not available to confidential clients yet.")
+	}
+	if errors.Is(err, behalf.ErrInvalidTarget) {
+		return nil, errInvalidTarget(behalf.ErrorMessage(err))
 	}
 	if err != nil {
 		return nil, p.grantError(ctx, err)

@@ -1,0 +1,511 @@
+package gateway
+
+import (
+	"context"
+	"maps"
+	"net"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/agentruntime"
+	"github.com/behalf-dev/behalf/internal/randid"
+	"github.com/behalf-dev/behalf/internal/safehttp"
+)
+
+// Providers reads the credential providers targets refer to.
+type Providers interface {
+	GetOAuth2Provider(ctx context.Context, name string) (*behalf.OAuth2Provider, error)
+	GetAPIKeyProvider(ctx context.Context, name string) (*behalf.APIKeyProvider, error)
+}
+
+// Service implements behalf.GatewayService.
+type Service struct {
+	Store     behalf.GatewayStore
+	Providers Providers
+	// AllowPrivate permits http and loopback/private hosts in discovery
+	// URLs, OpenAPI servers and MCP server endpoints
+	// (serve --allow-private-endpoints).
+	AllowPrivate bool
+	// Resolver, when set, looks up the hosts of http URLs allowed by
+	// AllowPrivate.
+	Resolver *net.Resolver
+	// Region and Account, when set, must be those of provider ARNs.
+	Region, Account string
+	// Now replaces the clock (tests).
+	Now func() time.Time
+}
+
+var _ behalf.GatewayService = (*Service)(nil)
+
+// listMax is the largest (and default) page of ListGateways and
+// ListGatewayTargets.
+const listMax = 1000
+
+// Limits (AgentCore's where it documents them).
+const (
+	maxDescription   = 200
+	maxInstructions  = 2048
+	maxCustomParams  = 10
+	maxScopes        = 100
+	maxParamNameLen  = 64
+	maxPrefixLen     = 64
+	maxReturnURLLen  = 2048
+	maxEndpointLen   = 2048
+	maxCredentialCfg = 1
+)
+
+var (
+	// namePattern is AgentCore's GatewayName and TargetName.
+	namePattern      = regexp.MustCompile(`^([0-9a-zA-Z][-]?){1,100}$`)
+	gatewayIDPattern = regexp.MustCompile(`^([0-9a-z][-]?){1,100}-[0-9a-z]{10}$`)
+	targetIDPattern  = regexp.MustCompile(`^[0-9a-zA-Z]{10}$`)
+	roleARNPattern   = regexp.MustCompile(`^arn:aws(-[^:]+)?:iam::([0-9]{12})?:role/.+$`)
+	tokenPattern     = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	scopePattern     = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
+)
+
+// restrictedKeyHeaders may not carry an API key.
+var restrictedKeyHeaders = map[string]bool{
+	"host": true, "content-length": true, "content-type": true, "transfer-encoding": true,
+	"connection": true, "cookie": true, "te": true, "upgrade": true, "expect": true, "keep-alive": true,
+	"proxy-authorization": true,
+}
+
+func (s *Service) policy() safehttp.Options {
+	return safehttp.Options{AllowPrivate: s.AllowPrivate, Resolver: s.Resolver}
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Microsecond)
+	}
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+// checkGateway validates in (but its name) and normalizes it.
+func (s *Service) checkGateway(in *behalf.GatewayInput) error {
+	if utf8.RuneCountInString(in.Description) > maxDescription {
+		return behalf.Invalid("description", "description must be at most %d characters long.", maxDescription)
+	}
+	if in.RoleARN == "" {
+		return behalf.Invalid("roleArn", "roleArn is required.")
+	}
+	if len(in.RoleARN) > 2048 || !roleARNPattern.MatchString(in.RoleARN) {
+		return behalf.Invalid("roleArn", "roleArn must be an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
+	}
+	switch in.ProtocolType {
+	case "":
+		in.ProtocolType = behalf.ProtocolMCP
+	case behalf.ProtocolMCP:
+	default:
+		return behalf.Invalid("protocolType", "protocolType must be MCP: Behalf's gateways serve MCP.")
+	}
+	switch in.AuthorizerType {
+	case behalf.GatewayAuthorizerJWT:
+		if in.Authorizer == nil {
+			return behalf.Invalid("authorizerConfiguration", "authorizerType CUSTOM_JWT needs authorizerConfiguration.customJWTAuthorizer.")
+		}
+		if err := agentruntime.ValidateAuthorizer(in.Authorizer, s.policy()); err != nil {
+			return err
+		}
+		a := in.Authorizer
+		if len(a.AllowedAudience) == 0 && len(a.AllowedClients) == 0 && len(a.AllowedScopes) == 0 && len(a.CustomClaims) == 0 {
+			return behalf.Invalid("authorizerConfiguration.customJWTAuthorizer",
+				"customJWTAuthorizer must set at least one of allowedAudience, allowedClients, allowedScopes and customClaims.")
+		}
+		in.Authorizer = agentruntime.CloneAuthorizer(a)
+	case behalf.GatewayAuthorizerNone:
+		if in.Authorizer != nil {
+			return behalf.Invalid("authorizerConfiguration", "authorizerType NONE takes no authorizerConfiguration.")
+		}
+	case "":
+		return behalf.Invalid("authorizerType", "authorizerType is required: CUSTOM_JWT or NONE.")
+	default:
+		return behalf.Invalid("authorizerType", "authorizerType %q is not supported: Behalf's gateways take CUSTOM_JWT or NONE.", clip(in.AuthorizerType, 40))
+	}
+	if utf8.RuneCountInString(in.Instructions) > maxInstructions {
+		return behalf.Invalid("protocolConfiguration.mcp.instructions", "instructions must be at most %d characters long.", maxInstructions)
+	}
+	if in.ExceptionLevel != "" && in.ExceptionLevel != "DEBUG" {
+		return behalf.Invalid("exceptionLevel", "exceptionLevel must be DEBUG or omitted.")
+	}
+	return behalf.ValidateTags(in.Tags)
+}
+
+// CreateGateway creates a READY gateway and its workload identity, named
+// after the gateway's id, in one transaction.
+func (s *Service) CreateGateway(ctx context.Context, in behalf.GatewayInput) (*behalf.Gateway, error) {
+	if !namePattern.MatchString(in.Name) {
+		return nil, behalf.Invalid("name", "name must be 1 to 100 letters and digits, single hyphens between them (([0-9a-zA-Z][-]?){1,100}).")
+	}
+	if err := s.checkGateway(&in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	id := strings.ToLower(strings.TrimSuffix(in.Name, "-")) + "-" + strings.ToLower(randid.Alnum(10))
+	g := &behalf.Gateway{ID: id, Name: in.Name, Workload: id, Status: behalf.GatewayReady, CreatedAt: now, UpdatedAt: now}
+	applyGateway(g, in)
+	w := &behalf.WorkloadIdentity{Name: g.Workload, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.CreateGateway(ctx, g, w); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func applyGateway(g *behalf.Gateway, in behalf.GatewayInput) {
+	g.Description, g.RoleARN, g.ProtocolType = in.Description, in.RoleARN, in.ProtocolType
+	g.AuthorizerType, g.Authorizer = in.AuthorizerType, in.Authorizer
+	g.Instructions, g.ExceptionLevel = in.Instructions, in.ExceptionLevel
+	g.Tags = maps.Clone(in.Tags)
+	if len(g.Tags) == 0 {
+		g.Tags = nil
+	}
+}
+
+func checkGatewayID(id string) error {
+	if !gatewayIDPattern.MatchString(id) && !namePattern.MatchString(id) {
+		return behalf.Invalid("gatewayIdentifier", "gatewayIdentifier %q is not a valid gateway id.", clip(id, 120))
+	}
+	return nil
+}
+
+// GatewayIDOf returns the gateway id in an ARN GatewayARN made, or s.
+func GatewayIDOf(s string) string {
+	if _, rest, ok := strings.Cut(s, ":gateway/"); ok && strings.HasPrefix(s, "arn:") {
+		return rest
+	}
+	return s
+}
+
+// GetGateway returns a gateway by id, ARN or name.
+func (s *Service) GetGateway(ctx context.Context, id string) (*behalf.Gateway, error) {
+	id = GatewayIDOf(id)
+	if err := checkGatewayID(id); err != nil {
+		return nil, err
+	}
+	return s.Store.GetGateway(ctx, id)
+}
+
+// UpdateGateway replaces a gateway's configuration; its name cannot change.
+func (s *Service) UpdateGateway(ctx context.Context, id string, in behalf.GatewayInput) (*behalf.Gateway, error) {
+	cur, err := s.GetGateway(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name != cur.Name {
+		return nil, behalf.Invalid("name", "name must be the gateway's own (%s): a gateway cannot be renamed.", cur.Name)
+	}
+	if err := s.checkGateway(&in); err != nil {
+		return nil, err
+	}
+	in.Tags = cur.Tags
+	now := s.now()
+	return s.Store.UpdateGateway(ctx, cur.ID, func(g *behalf.Gateway) error {
+		applyGateway(g, in)
+		g.Status, g.UpdatedAt = behalf.GatewayReady, now
+		return nil
+	})
+}
+
+// DeleteGateway deletes a gateway without targets and its workload identity.
+func (s *Service) DeleteGateway(ctx context.Context, id string) (*behalf.Gateway, error) {
+	cur, err := s.GetGateway(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.DeleteGateway(ctx, cur.ID)
+}
+
+// ListGateways returns one page of gateways, by id.
+func (s *Service) ListGateways(ctx context.Context, p behalf.PageRequest) ([]*behalf.Gateway, string, error) {
+	opts, limit, err := p.Options(listMax)
+	if err != nil {
+		return nil, "", behalf.InvalidPage(err, listMax)
+	}
+	items, err := s.Store.ListGateways(ctx, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := behalf.NextPage(items, limit, func(g *behalf.Gateway) string { return g.ID })
+	return items, next, nil
+}
+
+// checkTarget validates a target's configuration and normalizes it.
+func (s *Service) checkTarget(ctx context.Context, in *behalf.GatewayTargetInput) error {
+	if !namePattern.MatchString(in.Name) {
+		return behalf.Invalid("name", "name must be 1 to 100 letters and digits, single hyphens between them (([0-9a-zA-Z][-]?){1,100}).")
+	}
+	if utf8.RuneCountInString(in.Description) > maxDescription {
+		return behalf.Invalid("description", "description must be at most %d characters long.", maxDescription)
+	}
+	switch in.Kind {
+	case behalf.TargetOpenAPI:
+		const field = "targetConfiguration.mcp.openApiSchema.inlinePayload"
+		tools, err := ParseOpenAPI(ctx, in.OpenAPI, s.policy(), field)
+		if err != nil {
+			return err
+		}
+		for _, t := range tools {
+			if n := len(in.Name) + len(ToolSeparator) + len(t.Name); n > 128 {
+				return behalf.Invalid(field, "Tool %s%s%s would be %d characters long; MCP allows 128.", in.Name, ToolSeparator, t.Name, n)
+			}
+		}
+		in.Endpoint = ""
+	case behalf.TargetMCPServer:
+		const field = "targetConfiguration.mcp.mcpServer.endpoint"
+		if in.Endpoint == "" {
+			return behalf.Invalid(field, "%s is required: the MCP server's URL.", field)
+		}
+		if len(in.Endpoint) > maxEndpointLen {
+			return behalf.Invalid(field, "%s must be at most %d characters long.", field, maxEndpointLen)
+		}
+		u, err := s.policy().CheckURL(in.Endpoint)
+		if err != nil {
+			return behalf.Invalid(field, "%s %q is refused: %v.", field, clip(in.Endpoint, 200), err)
+		}
+		if u.User != nil || u.Fragment != "" || strings.Contains(in.Endpoint, "#") {
+			return behalf.Invalid(field, "%s must have no user information or fragment.", field)
+		}
+		in.OpenAPI = ""
+	default:
+		return behalf.Invalid("targetConfiguration", "targetConfiguration must hold mcp.openApiSchema (inlinePayload) or mcp.mcpServer.")
+	}
+	if len(in.Credentials) > maxCredentialCfg {
+		return behalf.Invalid("credentialProviderConfigurations", "credentialProviderConfigurations may hold at most %d entry.", maxCredentialCfg)
+	}
+	out := make([]behalf.GatewayCredential, 0, len(in.Credentials))
+	for _, c := range in.Credentials {
+		c, err := s.checkCredential(ctx, c)
+		if err != nil {
+			return err
+		}
+		out = append(out, c)
+	}
+	in.Credentials = out
+	if len(in.Credentials) == 0 {
+		in.Credentials = nil
+	}
+	return nil
+}
+
+// ProviderName returns the provider name in a credential provider ARN
+// of kind ("oauth2credentialprovider" or "apikeycredentialprovider").
+func (s *Service) providerName(arn, kind, field string) (string, error) {
+	prefix := "arn:aws:bedrock-agentcore:"
+	rest, ok := strings.CutPrefix(arn, prefix)
+	parts := strings.SplitN(rest, ":", 3)
+	if !ok || len(parts) != 3 {
+		return "", behalf.Invalid(field, "providerArn %q is not a credential provider ARN.", clip(arn, 200))
+	}
+	if (s.Region != "" && parts[0] != s.Region) || (s.Account != "" && parts[1] != s.Account) {
+		return "", behalf.Invalid(field, "providerArn %q is not in this region and account.", clip(arn, 200))
+	}
+	name, ok := strings.CutPrefix(parts[2], "token-vault/default/"+kind+"/")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return "", behalf.Invalid(field, "providerArn %q must name a %s (arn:aws:bedrock-agentcore:<region>:<account>:token-vault/default/%s/<name>).", clip(arn, 200), kind, kind)
+	}
+	return name, nil
+}
+
+// checkCredential validates one outbound credential configuration. c's
+// Provider holds the provider's ARN on input and its name on output.
+func (s *Service) checkCredential(ctx context.Context, c behalf.GatewayCredential) (behalf.GatewayCredential, error) {
+	const base = "credentialProviderConfigurations"
+	switch c.Type {
+	case behalf.CredentialAPIKey:
+		const field = base + ".credentialProvider.apiKeyCredentialProvider"
+		name, err := s.providerName(c.Provider, "apikeycredentialprovider", field+".providerArn")
+		if err != nil {
+			return c, err
+		}
+		if _, err := s.Providers.GetAPIKeyProvider(ctx, name); err != nil {
+			if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+				return c, behalf.Invalid(field+".providerArn", "API key credential provider %q does not exist.", name)
+			}
+			return c, err
+		}
+		c.Provider = name
+		if c.Location == "" {
+			c.Location = behalf.APIKeyInHeader
+		}
+		if c.Location != behalf.APIKeyInHeader && c.Location != behalf.APIKeyInQuery {
+			return c, behalf.Invalid(field+".credentialLocation", "credentialLocation must be HEADER or QUERY_PARAMETER.")
+		}
+		if c.ParameterName == "" {
+			c.ParameterName = "Authorization"
+			if c.Prefix == "" {
+				c.Prefix = "Bearer"
+			}
+		}
+		if len(c.ParameterName) > maxParamNameLen || !tokenPattern.MatchString(c.ParameterName) {
+			return c, behalf.Invalid(field+".credentialParameterName", "credentialParameterName must be 1 to %d characters a header or parameter name may hold.", maxParamNameLen)
+		}
+		if c.Location == behalf.APIKeyInHeader && restrictedKeyHeaders[strings.ToLower(c.ParameterName)] {
+			return c, behalf.Invalid(field+".credentialParameterName", "The API key cannot go in the %s header.", c.ParameterName)
+		}
+		if len(c.Prefix) > maxPrefixLen || strings.ContainsAny(c.Prefix, "\r\n\x00") {
+			return c, behalf.Invalid(field+".credentialPrefix", "credentialPrefix must be at most %d characters, on one line.", maxPrefixLen)
+		}
+		c.Scopes, c.GrantType, c.DefaultReturnURL, c.CustomParameters = nil, "", "", nil
+	case behalf.CredentialOAuth:
+		const field = base + ".credentialProvider.oauthCredentialProvider"
+		name, err := s.providerName(c.Provider, "oauth2credentialprovider", field+".providerArn")
+		if err != nil {
+			return c, err
+		}
+		if _, err := s.Providers.GetOAuth2Provider(ctx, name); err != nil {
+			if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+				return c, behalf.Invalid(field+".providerArn", "OAuth2 credential provider %q does not exist.", name)
+			}
+			return c, err
+		}
+		c.Provider = name
+		if len(c.Scopes) > maxScopes {
+			return c, behalf.Invalid(field+".scopes", "scopes may list at most %d values.", maxScopes)
+		}
+		for _, sc := range c.Scopes {
+			if len(sc) > 255 || !scopePattern.MatchString(sc) {
+				return c, behalf.Invalid(field+".scopes", "Scope %q is not a valid OAuth scope.", clip(sc, 80))
+			}
+		}
+		switch c.GrantType {
+		case "":
+			c.GrantType = behalf.GrantClientCredentials
+		case behalf.GrantClientCredentials, behalf.GrantAuthorizationCode:
+		case "TOKEN_EXCHANGE":
+			return c, behalf.Invalid(field+".grantType", "grantType TOKEN_EXCHANGE is not supported by Behalf's gateways yet; use CLIENT_CREDENTIALS or AUTHORIZATION_CODE.")
+		default:
+			return c, behalf.Invalid(field+".grantType", "grantType must be CLIENT_CREDENTIALS or AUTHORIZATION_CODE.")
+		}
+		if c.GrantType == behalf.GrantAuthorizationCode {
+			if c.DefaultReturnURL == "" {
+				return c, behalf.Invalid(field+".defaultReturnUrl", "grantType AUTHORIZATION_CODE needs defaultReturnUrl: where the user's browser goes after consenting.")
+			}
+			u, err := url.Parse(c.DefaultReturnURL)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+				u.Fragment != "" || strings.Contains(c.DefaultReturnURL, "#") || len(c.DefaultReturnURL) > maxReturnURLLen {
+				return c, behalf.Invalid(field+".defaultReturnUrl", "defaultReturnUrl must be an absolute http(s) URL of at most %d characters, without user information or fragment.", maxReturnURLLen)
+			}
+		} else if c.DefaultReturnURL != "" {
+			return c, behalf.Invalid(field+".defaultReturnUrl", "defaultReturnUrl applies only to grantType AUTHORIZATION_CODE.")
+		}
+		if len(c.CustomParameters) > maxCustomParams {
+			return c, behalf.Invalid(field+".customParameters", "customParameters may hold at most %d entries.", maxCustomParams)
+		}
+		for k, v := range c.CustomParameters {
+			if len(k) > 256 || !tokenPattern.MatchString(k) || len(v) > 2048 {
+				return c, behalf.Invalid(field+".customParameters", "customParameters key %q or its value is not valid.", clip(k, 60))
+			}
+		}
+		c.Scopes = slices.Clone(c.Scopes)
+		c.CustomParameters = maps.Clone(c.CustomParameters)
+		if len(c.CustomParameters) == 0 {
+			c.CustomParameters = nil
+		}
+		c.Location, c.ParameterName, c.Prefix = "", "", ""
+	case "":
+		return c, behalf.Invalid(base+".credentialProviderType", "credentialProviderType is required: API_KEY or OAUTH.")
+	default:
+		return c, behalf.Invalid(base+".credentialProviderType", "credentialProviderType %q is not supported: Behalf's gateway targets take API_KEY or OAUTH.", clip(c.Type, 40))
+	}
+	return c, nil
+}
+
+// gatewayOf resolves a gateway identifier to its id.
+func (s *Service) gatewayOf(ctx context.Context, gatewayID string) (*behalf.Gateway, error) {
+	return s.GetGateway(ctx, gatewayID)
+}
+
+func checkTargetID(id string) error {
+	if !targetIDPattern.MatchString(id) {
+		return behalf.Invalid("targetId", "targetId %q is not a valid target id.", clip(id, 60))
+	}
+	return nil
+}
+
+// CreateGatewayTarget adds a READY target to a gateway.
+func (s *Service) CreateGatewayTarget(ctx context.Context, gatewayID string, in behalf.GatewayTargetInput) (*behalf.GatewayTarget, error) {
+	g, err := s.gatewayOf(ctx, gatewayID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkTarget(ctx, &in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	t := &behalf.GatewayTarget{GatewayID: g.ID, ID: randid.Upper(10), Status: behalf.GatewayReady, CreatedAt: now, UpdatedAt: now}
+	applyTarget(t, in)
+	if err := s.Store.CreateGatewayTarget(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func applyTarget(t *behalf.GatewayTarget, in behalf.GatewayTargetInput) {
+	t.Name, t.Description, t.Kind, t.OpenAPI, t.Endpoint, t.Credentials = in.Name, in.Description, in.Kind, in.OpenAPI, in.Endpoint, in.Credentials
+}
+
+// GetGatewayTarget returns a target of a gateway.
+func (s *Service) GetGatewayTarget(ctx context.Context, gatewayID, id string) (*behalf.GatewayTarget, error) {
+	g, err := s.gatewayOf(ctx, gatewayID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTargetID(id); err != nil {
+		return nil, err
+	}
+	return s.Store.GetGatewayTarget(ctx, g.ID, id)
+}
+
+// UpdateGatewayTarget replaces a target's configuration (a name "" keeps
+// the target's).
+func (s *Service) UpdateGatewayTarget(ctx context.Context, gatewayID, id string, in behalf.GatewayTargetInput) (*behalf.GatewayTarget, error) {
+	cur, err := s.GetGatewayTarget(ctx, gatewayID, id)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name == "" {
+		in.Name = cur.Name
+	}
+	if err := s.checkTarget(ctx, &in); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	return s.Store.UpdateGatewayTarget(ctx, cur.GatewayID, cur.ID, func(t *behalf.GatewayTarget) error {
+		applyTarget(t, in)
+		t.Status, t.UpdatedAt = behalf.GatewayReady, now
+		return nil
+	})
+}
+
+// DeleteGatewayTarget deletes a target.
+func (s *Service) DeleteGatewayTarget(ctx context.Context, gatewayID, id string) (*behalf.GatewayTarget, error) {
+	cur, err := s.GetGatewayTarget(ctx, gatewayID, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.DeleteGatewayTarget(ctx, cur.GatewayID, cur.ID)
+}
+
+// ListGatewayTargets returns one page of a gateway's targets, by id.
+func (s *Service) ListGatewayTargets(ctx context.Context, gatewayID string, p behalf.PageRequest) ([]*behalf.GatewayTarget, string, error) {
+	g, err := s.gatewayOf(ctx, gatewayID)
+	if err != nil {
+		return nil, "", err
+	}
+	opts, limit, err := p.Options(listMax)
+	if err != nil {
+		return nil, "", behalf.InvalidPage(err, listMax)
+	}
+	items, err := s.Store.ListGatewayTargets(ctx, g.ID, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := behalf.NextPage(items, limit, func(t *behalf.GatewayTarget) string { return t.ID })
+	return items, next, nil
+}
