@@ -143,7 +143,7 @@ func runtimeSupervise(ctx context.Context, c *cli, name string, argv []string) (
 		defer cancel()
 		if keyID != "" {
 			if derr := c.behalfCall(cctx, "DeleteAccessKey", map[string]string{"accessKeyId": keyID}, nil); derr != nil {
-				status.Printf("could not delete the agent's access key %s: %v (delete it with `behalf key delete %s`)", keyID, derr, keyID)
+				status.Printf("could not delete the agent's access key %s: %v (delete it with `behalf access-key delete %s`)", keyID, derr, keyID)
 				err = errors.Join(err, fmt.Errorf("delete access key %s: %w", keyID, derr))
 			} else {
 				status.Printf("deleted the agent's access key %s", keyID)
