@@ -317,7 +317,7 @@ func wrapAPIError(err error) error {
 // command's last API operation when there is one, as the aws CLI prints
 // it), or calls text otherwise.
 func (c *cli) print(v any, text func(w io.Writer)) error {
-	if c.output != "json" && c.output != "yaml" {
+	if !c.structured() {
 		text(c.stdout)
 		return nil
 	}
@@ -345,6 +345,10 @@ func (c *cli) print(v any, text func(w io.Writer)) error {
 	_, err := fmt.Fprintln(c.stdout, pretty.String())
 	return err
 }
+
+// structured reports whether the output is a document (-o json|yaml)
+// rather than text for people.
+func (c *cli) structured() bool { return c.output == "json" || c.output == "yaml" }
 
 // stripMetadata drops the SDK's ResultMetadata from an output struct.
 func stripMetadata(v any) any {

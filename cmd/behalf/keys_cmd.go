@@ -378,13 +378,13 @@ func keysRotate(ctx context.Context, c *cli, args []string) error {
 		}
 		return err
 	}
-	if c.output != "json" {
+	if !c.structured() {
 		fmt.Fprintf(c.stdout, "Key-encryption key version %d (%s) is active; rewrapped the data keys.\n", v.Version, e.ring.Where(v))
 	}
 	if err := c.printKeys(ctx, e, &n); err != nil {
 		return err
 	}
-	if c.output != "json" {
+	if !c.structured() {
 		fmt.Fprintf(c.stdout, "\nRewrapped %d data key(s).\n", n)
 		switch v.Keeper {
 		case behalf.KEKKeeperFile:
@@ -546,7 +546,7 @@ func keysRewrap(ctx context.Context, c *cli, args []string) error {
 	if err := c.printKeys(ctx, e, &n); err != nil {
 		return err
 	}
-	if c.output != "json" {
+	if !c.structured() {
 		fmt.Fprintf(c.stdout, "\nRewrapped %d data key(s).\n", n)
 	}
 	return nil
