@@ -92,3 +92,44 @@ type ConsentPortalService interface {
 	// ListConsentPortals returns one page, by id.
 	ListConsentPortals(ctx context.Context, page PageRequest) ([]*ConsentPortal, string, error)
 }
+
+// ConsentPortalSignIn is the OpenID client a portal signs its users in
+// with: its credential provider's issuer, client and scopes.
+type ConsentPortalSignIn struct {
+	Issuer       string
+	ClientID     string
+	ClientSecret Secret
+	Scopes       []string
+}
+
+// ConsentPortalTarget is a gateway target that acts with its users' own
+// tokens (OAUTH AUTHORIZATION_CODE), as a portal lists it.
+type ConsentPortalTarget struct {
+	ID, Name, Description string
+	// Provider is the credential provider's name; Scopes its scopes.
+	Provider string
+	Scopes   []string
+}
+
+// ConsentPortalPage is what a portal's page shows before its user is known.
+type ConsentPortalPage struct {
+	Portal      *ConsentPortal
+	GatewayName string
+	// Workload is the gateway's workload identity: users' grants for its
+	// targets are stored under it.
+	Workload string
+	SignIn   ConsentPortalSignIn
+	Targets  []ConsentPortalTarget
+}
+
+// ConsentPortalPages serves portals' pages.
+type ConsentPortalPages interface {
+	// ConsentPortalPage returns a portal's page: ENOTFOUND for an unknown
+	// portal (or one whose gateway is gone).
+	ConsentPortalPage(ctx context.Context, id string) (*ConsentPortalPage, error)
+	// StartConsent starts user's consent to a target of the portal's
+	// gateway through the data plane, as the gateway's workload, returning
+	// to Behalf's binding page. It returns the authorization URL, or "" if
+	// the user is connected already. ENOTFOUND for an unknown target.
+	StartConsent(ctx context.Context, portalID, targetID string, user User) (string, error)
+}
