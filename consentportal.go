@@ -109,6 +109,9 @@ type ConsentPortalTarget struct {
 	// Provider is the credential provider's name; Scopes its scopes.
 	Provider string
 	Scopes   []string
+	// AuthorizationOrigin is the origin (scheme://host[:port]) of the
+	// provider's authorization endpoint, where Connect leads.
+	AuthorizationOrigin string
 }
 
 // ConsentPortalPage is what a portal's page shows before its user is known.

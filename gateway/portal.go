@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -311,8 +312,12 @@ func (p *Portals) ConsentPortalPage(ctx context.Context, id string) (*behalf.Con
 		}
 		for _, t := range ts {
 			if c, ok := userCredential(t); ok {
-				page.Targets = append(page.Targets, behalf.ConsentPortalTarget{ID: t.ID, Name: t.Name, Description: t.Description,
-					Provider: c.Provider, Scopes: slices.Clone(c.Scopes)})
+				pt := behalf.ConsentPortalTarget{ID: t.ID, Name: t.Name, Description: t.Description,
+					Provider: c.Provider, Scopes: slices.Clone(c.Scopes)}
+				if tp, err := p.Providers.GetOAuth2Provider(ctx, c.Provider); err == nil {
+					pt.AuthorizationOrigin = origin(tp.Metadata.AuthorizationEndpoint)
+				}
+				page.Targets = append(page.Targets, pt)
 			}
 		}
 		if len(ts) < listMax {
@@ -320,6 +325,15 @@ func (p *Portals) ConsentPortalPage(ctx context.Context, id string) (*behalf.Con
 		}
 		after = ts[len(ts)-1].ID
 	}
+}
+
+// origin returns the scheme://host[:port] of an http(s) URL, or "".
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(u.Host, " ;,'\"") {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // userCredential is a target's OAUTH AUTHORIZATION_CODE credential.

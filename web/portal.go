@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -237,6 +238,9 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request, status int, pg *be
 			}
 		}
 		d.Rows = append(d.Rows, row)
+		if t.AuthorizationOrigin != "" && !slices.Contains(d.FormOrigins, t.AuthorizationOrigin) {
+			d.FormOrigins = append(d.FormOrigins, t.AuthorizationOrigin)
+		}
 	}
 	p.page(w, r, status, d)
 }
@@ -266,6 +270,10 @@ type portalData struct {
 	SignInURL                         string
 	Listed                            bool
 	Rows                              []portalRow
+	// FormOrigins are where the Connect forms lead, past Behalf's
+	// authorization URL: the providers' origins, which the page's
+	// form-action allows (a form's redirects are held to it).
+	FormOrigins []string
 }
 
 type portalRow struct {
@@ -279,6 +287,9 @@ type portalRow struct {
 
 func (p *Portal) page(w http.ResponseWriter, r *http.Request, status int, d portalData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if len(d.FormOrigins) > 0 {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self' "+strings.Join(d.FormOrigins, " "))
+	}
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
 		return
