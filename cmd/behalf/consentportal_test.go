@@ -16,15 +16,60 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/sandbox"
 )
 
-// portalFixture adds to the gateway fixture a pool client for the portal
-// and an OAuth2 credential provider for it (the portal's idpConfig).
-func newPortalFixture(t *testing.T) (*gatewayFixture, string) {
+// newPortalFixture starts Behalf on database ("" for SQLite) with a user
+// pool (alice), the sandbox as Google, a gateway trusting the pool with
+// the drive target (OAUTH AUTHORIZATION_CODE) and the notes target (an API
+// key), a pool client for the portal and an OAuth2 credential provider
+// for it (the portal's idpConfig), whose ARN it returns.
+func newPortalFixture(t *testing.T, database string) (*gatewayFixture, string) {
 	t.Helper()
 	ctx := context.Background()
-	f := newGatewayFixture(t)
+	f := &gatewayFixture{s: startMain(t, serverOptions{database: database, args: []string{"--allow-private-endpoints"}}), tokens: map[string]string{}}
+	f.c, f.data = f.s.client(t), f.s.dataPlane(t, f.s.KeyID, f.s.Secret)
+	sb, err := sandbox.Start("127.0.0.1:0", sandbox.Options{Open: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	f.sb = sb
 	cog := f.s.cognito(t)
+	f.pool = newPoolFixture(t, ctx, cog, "tools")
+	f.pool.createUser(t, ctx, cog, "alice", "Corr3ct-Horse!")
+	f.tokens["alice"] = aws.ToString(mustTokens(t)(f.pool.signIn(ctx, cog, "alice", "Corr3ct-Horse!")).AccessToken)
+	google, err := f.c.CreateOauth2CredentialProvider(ctx, &ctl.CreateOauth2CredentialProviderInput{
+		Name: aws.String("google-drive"), CredentialProviderVendor: types.CredentialProviderVendorTypeCustomOauth2,
+		Oauth2ProviderConfigInput: customDiscovery(sb.URL+sandbox.DiscoveryPath, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := f.c.CreateApiKeyCredentialProvider(ctx, &ctl.CreateApiKeyCredentialProviderInput{Name: aws.String("notes-key"), ApiKey: aws.String("k-123")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.gatewayID, f.url = f.createGateway(t, "tools", types.CustomJWTAuthorizerConfiguration{AllowedClients: []string{f.pool.clientID}})
+	doc := func(title, server, path, op string) string {
+		return "openapi: 3.0.3\ninfo: {title: " + title + ", version: '1'}\nservers: [{url: '" + server + "'}]\n" +
+			"paths:\n  " + path + ":\n    get:\n      operationId: " + op + "\n      responses: {'200': {description: ok}}\n"
+	}
+	if _, err := f.c.CreateGatewayTarget(ctx, &ctl.CreateGatewayTargetInput{GatewayIdentifier: aws.String(f.gatewayID), Name: aws.String("notes"),
+		TargetConfiguration:              openAPITarget(doc("Notes", "https://notes.example.com", "/notes", "search")),
+		CredentialProviderConfigurations: apiKeyCredential(aws.ToString(key.CredentialProviderArn))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.CreateGatewayTarget(ctx, &ctl.CreateGatewayTargetInput{GatewayIdentifier: aws.String(f.gatewayID), Name: aws.String("drive"),
+		TargetConfiguration: openAPITarget(doc("Drive", sb.URL+"/drive/v3", "/files", "listFiles")),
+		CredentialProviderConfigurations: []types.CredentialProviderConfiguration{{
+			CredentialProviderType: types.CredentialProviderTypeOauth,
+			CredentialProvider: &types.CredentialProviderMemberOauthCredentialProvider{Value: types.OAuthCredentialProvider{
+				ProviderArn: google.CredentialProviderArn, Scopes: []string{sandbox.DriveScope + ".metadata.readonly"},
+				GrantType: types.OAuthGrantTypeAuthorizationCode, DefaultReturnUrl: aws.String(f.s.URL + behalf.BindPath)}},
+		}}}); err != nil {
+		t.Fatal(err)
+	}
 	client, err := cog.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId: aws.String(f.pool.poolID), ClientName: aws.String("portal"), GenerateSecret: true,
 		AllowedOAuthFlows: []ciptypes.OAuthFlowType{ciptypes.OAuthFlowTypeCode}, AllowedOAuthScopes: []string{"openid", "email"},
@@ -67,7 +112,13 @@ func wantPortalError(t *testing.T, what string, err error, code string) {
 // round trips, paging, and 404/409/validation answers.
 func TestConsentPortalControlPlane(t *testing.T) {
 	isolateAWSEnv(t)
-	f, idp := newPortalFixture(t)
+	for name, dsn := range backends(t) {
+		t.Run(name, func(t *testing.T) { testConsentPortalControlPlane(t, dsn(t)) })
+	}
+}
+
+func testConsentPortalControlPlane(t *testing.T, database string) {
+	f, idp := newPortalFixture(t, database)
 	ctx := context.Background()
 	created, err := f.c.CreateConsentPortal(ctx, portalInput("tools-portal", idp, f.gatewayID))
 	if err != nil {
@@ -127,7 +178,7 @@ func TestConsentPortalPage(t *testing.T) {
 		t.Skipf("skipping: %s is not installed (%v)", chromiumPath, err)
 	}
 	isolateAWSEnv(t)
-	f, idp := newPortalFixture(t)
+	f, idp := newPortalFixture(t, "")
 	ctx := context.Background()
 	created, err := f.c.CreateConsentPortal(ctx, portalInput("tools-portal", idp, f.gatewayID))
 	if err != nil {
