@@ -195,3 +195,30 @@ func TestPortalPageRefusals(t *testing.T) {
 		t.Errorf("signed out: %d, revoked %v", resp.StatusCode, pt.svc.revoked)
 	}
 }
+
+// Fuzz the portal's routing and forms with any path, method and body: it
+// answers a page, and without the page's token it starts and revokes
+// nothing.
+func FuzzPortalRequest(f *testing.F) {
+	f.Add("POST", portalTestID+"/connect", "csrf=x&target=CAL0000000")
+	f.Add("POST", portalTestID+"/disconnect", "grant=g-drive&grant=g-drive")
+	f.Add("GET", portalTestID+"/../connect", "")
+	f.Add("POST", "%2e%2e/x/connect", "csrf=%zz")
+	f.Fuzz(func(t *testing.T, method, rest, body string) {
+		if method != "GET" && method != "POST" && method != "HEAD" {
+			method = "POST"
+		}
+		pt := newPortalTest(t)
+		u, err := url.Parse("/consent-portals/" + rest)
+		if err != nil {
+			return
+		}
+		req := httptest.NewRequest(method, "/", strings.NewReader(body))
+		req.URL = u
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, _ := pt.serve(req, pt.sessionCookie(connAlice))
+		if resp.StatusCode >= 500 || len(pt.pages.started) != 0 || len(pt.svc.revoked) != 0 {
+			t.Fatalf("%s %q %q: %d, started %v, revoked %v", method, rest, body, resp.StatusCode, pt.pages.started, pt.svc.revoked)
+		}
+	})
+}
