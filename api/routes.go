@@ -36,6 +36,13 @@ func (s *Server) routes() []restRoute {
 		{"POST /identities/set-token-vault-cmk", "SetTokenVaultCMK", s.setTokenVaultCMK, false},
 		{"POST /identities/reset-token-vault-key-material", "ResetTokenVaultKeyMaterial", s.resetTokenVaultKeyMaterial, false},
 
+		// Consent portals (pages at /consent-portals/{id}; web.Portal).
+		{"POST /identities/CreateConsentPortal", "CreateConsentPortal", s.createConsentPortal, false},
+		{"POST /identities/GetConsentPortal", "GetConsentPortal", s.getConsentPortal, false},
+		{"POST /identities/UpdateConsentPortal", "UpdateConsentPortal", s.updateConsentPortal, false},
+		{"POST /identities/DeleteConsentPortal", "DeleteConsentPortal", s.deleteConsentPortal, false},
+		{"POST /identities/ListConsentPortals", "ListConsentPortals", s.listConsentPortals, false},
+
 		// Agent runtimes (Behalf fronts agents that are already running; see
 		// agentruntime.go). Every version is kept; DEFAULT serves the latest.
 		{"PUT /runtimes/{$}", "CreateAgentRuntime", s.createRuntime, false},

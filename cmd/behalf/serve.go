@@ -457,6 +457,11 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 			iss, id, secret, err := svc.InboundClient(ctx, issuer)
 			return web.SignInClient{Issuer: iss, ClientID: id, ClientSecret: secret}, err
 		}}
+	// Consent portals: a gateway's page where users connect its
+	// AUTHORIZATION_CODE targets through the binding page.
+	portals := &gateway.Portals{Store: store, Gateways: store, Providers: store, Workloads: store, Bindings: svc,
+		Sealer: sealer, WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, Region: c.Region, Account: c.Account, Now: m.Now}
+	portalPage := &web.Portal{Pages: portals, Connections: dp.Vault(), SignIn: signIn, Log: m.Log}
 	// In front of the routes, inside the API's logging and metrics: the
 	// in-flight bounds first (a request refused for overload costs nothing
 	// else, overload.go), the per-IP limits, then the hosted login.
@@ -473,12 +478,13 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		RuntimeSessions: invocations,
 		Gateways:        gateways,
 		GatewayMCP:      gatewayMCP,
-		UserPools:       pools,
-		ClientKeys:      clientKeys,
-		Auth:            auth,
-		CognitoAuth:     cognitoAuth,
-		Invocations:     invocations,
-		Ready:           store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
+		ConsentPortals:  portals, ConsentPortalPage: portalPage,
+		UserPools:   pools,
+		ClientKeys:  clientKeys,
+		Auth:        auth,
+		CognitoAuth: cognitoAuth,
+		Invocations: invocations,
+		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 		Observe:     o.metrics.Request,
 		Trace:       o.tracing.Handler,
 		Front:       func(h http.Handler) http.Handler { return bound(ips.Wrap(hosted.Intercept(h))) },
