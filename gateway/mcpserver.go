@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/behalf-dev/behalf"
@@ -36,7 +38,7 @@ const (
 var toolNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,128}$`)
 
 // errTooLarge is a remote answer over MaxResponseBytes.
-var errTooLarge = errors.New("answer too large")
+var errTooLarge = errors.New("behalf-gateway: answer over the size limit")
 
 // credTransport adds a target's outbound credential to every request to
 // the remote server, and bounds every answer's body.
@@ -127,10 +129,23 @@ func (h *Handler) remoteError(ctx context.Context, t *behalf.GatewayTarget, err 
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("MCP server of target %s did not answer within %s.", t.Name, h.CallTimeout)
-	case errors.Is(err, errTooLarge):
+	// The SDK does not always wrap its transport's errors.
+	case errors.Is(err, errTooLarge) || strings.Contains(err.Error(), errTooLarge.Error()):
 		return fmt.Sprintf("MCP server of target %s answered more than %d bytes.", t.Name, h.MaxResponseBytes)
 	}
-	return fmt.Sprintf("MCP server of target %s failed: %s", t.Name, clip(safehttp.Describe("the MCP server", err), 500))
+	var (
+		je *jsonrpc.Error
+		se *safehttp.Error
+	)
+	switch {
+	case errors.As(err, &je):
+		return fmt.Sprintf("MCP server of target %s answered error %d: %s", t.Name, je.Code, clip(je.Message, 1000))
+	case errors.As(err, &se):
+		return fmt.Sprintf("MCP server of target %s could not be reached: %s", t.Name, clip(safehttp.Describe("the MCP server", err), 500))
+	}
+	// The SDK's own words: the HTTP status or the protocol's failure
+	// (requests are built by the SDK: their URLs carry no credential).
+	return fmt.Sprintf("MCP server of target %s failed: %s", t.Name, clip(err.Error(), 500))
 }
 
 // remoteToolsKey identifies a target version's tool list: its
