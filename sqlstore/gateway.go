@@ -296,7 +296,7 @@ func findGatewayTarget(ctx context.Context, c conn, gatewayID, id string) (*beha
 
 func scanGatewayTarget(s scanner) (*behalf.GatewayTarget, error) {
 	var (
-		t                behalf.GatewayTarget
+		t                        behalf.GatewayTarget
 		creds, reasons           string
 		created, updated, synced int64
 	)
