@@ -93,7 +93,7 @@ type Handler struct {
 	client   *http.Client
 	gateways ttlcache.Cache[string, *behalf.Gateway]
 	tools    ttlcache.Cache[string, []Tool] // by target id and update time
-	remote   ttlcache.Cache[string, []*mcp.Tool]
+	remote   ttlcache.Cache[string, remoteListing]
 	wats     ttlcache.Cache[[32]byte, behalf.Secret]
 }
 

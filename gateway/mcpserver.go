@@ -32,6 +32,8 @@ const (
 	maxRemoteTools = 1000
 	// remoteToolsTTL bounds how long a remote tool list is used.
 	remoteToolsTTL = 10 * time.Minute
+	// remoteFailureTTL is how long a failed listing is not tried again.
+	remoteFailureTTL = 30 * time.Second
 )
 
 // toolNamePattern is what MCP allows in a tool name.
@@ -186,11 +188,30 @@ func (h *Handler) SyncTarget(ctx context.Context, g *behalf.Gateway, t *behalf.G
 // lists them (names without the target's prefix), cached per target
 // version. A target with the user's own OAuth token lists as the user
 // t.AuthUserID, whom an admin consented for.
+// A failed listing is kept remoteFailureTTL, so that a server that is down
+// does not hold every request to the gateway for CallTimeout.
 func (h *Handler) remoteTools(ctx context.Context, g *behalf.Gateway, t *behalf.GatewayTarget) ([]*mcp.Tool, error) {
 	key := remoteToolsKey(t)
-	if tools, ok := h.remote.Get(key, h.now()); ok {
-		return tools, nil
+	if l, ok := h.remote.Get(key, h.now()); ok {
+		return l.tools, l.err
 	}
+	tools, err := h.listRemote(ctx, g, t)
+	ttl := remoteToolsTTL
+	if err != nil {
+		ttl = remoteFailureTTL
+	}
+	h.remote.Put(key, remoteListing{tools, err}, h.now().Add(ttl))
+	return tools, err
+}
+
+// remoteListing is a cached tools/list of an MCP-server target.
+type remoteListing struct {
+	tools []*mcp.Tool
+	err   error
+}
+
+// listRemote lists t's tools.
+func (h *Handler) listRemote(ctx context.Context, g *behalf.Gateway, t *behalf.GatewayTarget) ([]*mcp.Tool, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.CallTimeout)
 	defer cancel()
 	lister := &caller{gw: g}
@@ -224,7 +245,6 @@ func (h *Handler) remoteTools(ctx context.Context, g *behalf.Gateway, t *behalf.
 		tools = append(tools, &mcp.Tool{Name: tool.Name, Title: tool.Title, Description: tool.Description,
 			InputSchema: tool.InputSchema, Annotations: tool.Annotations})
 	}
-	h.remote.Put(key, tools, h.now().Add(remoteToolsTTL))
 	return tools, nil
 }
 
