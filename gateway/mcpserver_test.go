@@ -80,6 +80,15 @@ type remote struct {
 
 func newRemote(t *testing.T, header, want string) *remote {
 	t.Helper()
+	return newRemoteFunc(t, func(r *http.Request) bool {
+		v := r.Header.Get(header)
+		return v != "" && strings.HasPrefix(v, want)
+	})
+}
+
+// newRemoteFunc is newRemote whose requests check must accept.
+func newRemoteFunc(t *testing.T, check func(*http.Request) bool) *remote {
+	t.Helper()
 	s := mcp.NewServer(&mcp.Implementation{Name: "notes", Version: "1"}, nil)
 	type query struct {
 		Q string `json:"q" jsonschema:"the query"`
@@ -106,7 +115,7 @@ func newRemote(t *testing.T, header, want string) *remote {
 		r.mu.Lock()
 		r.auths = append(r.auths, req.Header.Get("Authorization"))
 		r.mu.Unlock()
-		if v := req.Header.Get(header); v == "" || !strings.HasPrefix(v, want) {
+		if !check(req) {
 			http.Error(w, "bad credential", http.StatusUnauthorized)
 			return
 		}
@@ -363,5 +372,43 @@ func TestMCPServerTargetPendingAuth(t *testing.T) {
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "drive___search", Arguments: map[string]any{"q": "x"}})
 	if err != nil || !res.IsError || !strings.Contains(text(res), "signed-in user") {
 		t.Fatalf("call without a user = %+v, %v", res, err)
+	}
+}
+
+// Ensure each outbound credential reaches the remote MCP server where it
+// belongs: an API key in a query parameter, a client-credentials token as
+// a bearer token.
+func TestMCPServerTargetCredentials(t *testing.T) {
+	s, _, _, base := newMCP(t)
+	ctx := t.Context()
+	in := gatewayInput()
+	in.AuthorizerType, in.Authorizer = behalf.GatewayAuthorizerNone, nil
+	g, err := s.CreateGateway(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		cred          behalf.GatewayCredential
+		header, value string
+	}{
+		"query": {behalf.GatewayCredential{Type: behalf.CredentialAPIKey, Provider: apiKeyARN, Location: behalf.APIKeyInQuery, ParameterName: "key"}, "", ""},
+		"m2m":   {behalf.GatewayCredential{Type: behalf.CredentialOAuth, Provider: oauthARN, Scopes: []string{"notes"}}, "Authorization", "Bearer m2m-token"},
+	} {
+		var rem *remote
+		if c.header == "" {
+			rem = newRemoteFunc(t, func(r *http.Request) bool { return r.URL.Query().Get("key") == "k-123" })
+		} else {
+			rem = newRemote(t, c.header, c.value)
+		}
+		tg, err := s.CreateGatewayTarget(ctx, g.ID, behalf.GatewayTargetInput{Name: name, Kind: behalf.TargetMCPServer, Endpoint: rem.URL + "/mcp?tenant=1",
+			Credentials: []behalf.GatewayCredential{c.cred}})
+		if err != nil || tg.Status != behalf.GatewayReady {
+			t.Fatalf("%s: created %+v, %v", name, tg, err)
+		}
+		cs := connectGateway(t, base+behalf.GatewayPath(g.ID))
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name + "___search", Arguments: map[string]any{"q": name}})
+		if err != nil || res.IsError || text(res) != "found "+name {
+			t.Fatalf("%s: call = %+v (%q), %v", name, res, text(res), err)
+		}
 	}
 }
