@@ -73,6 +73,7 @@ func (s *Server) routes() []restRoute {
 		{"GET /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "GetGatewayTarget", s.getTarget, false},
 		{"PUT /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "UpdateGatewayTarget", s.updateTarget, false},
 		{"DELETE /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "DeleteGatewayTarget", s.deleteTarget, false},
+		{"PUT /gateways/{gatewayIdentifier}/synchronizeTargets", "SynchronizeGatewayTargets", s.synchronizeTargets, false},
 
 		// Data plane (bedrock-agentcore 2024-02-28).
 		{"POST /identities/GetWorkloadAccessToken", "GetWorkloadAccessToken", s.getWAT, true},

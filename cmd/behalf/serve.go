@@ -447,6 +447,9 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
 		CallTimeout: c.GatewayCallTimeout, Log: m.Log, Now: m.Now,
 	}
+	// MCP-server targets' tools are listed at create, update and
+	// SynchronizeGatewayTargets by the same handler.
+	gateways.Syncer = gatewayMCP
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
 	// pools in process, through the hosted login.
