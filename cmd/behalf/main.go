@@ -32,6 +32,8 @@ Usage:
   behalf userpool client create|get|list|delete ...
   behalf user     create|set-password|get|list|delete|disable|enable|sign-out ...
   behalf runtime  create|get|list|update|delete ...  agent runtimes: running agents Behalf fronts
+  behalf gateway  create|get|list|delete ...  MCP gateways: agents reach users' tools with each user's own tokens
+  behalf gateway target create|get|list|delete ...  a gateway's OpenAPI and MCP server targets
   behalf invoke   RUNTIME [PAYLOAD] [--bearer-token TOKEN] [--session-id ID]   call an agent runtime, stream its answer
   behalf login    --pool POOL --client CLIENT --username USER ...   sign in, print the access token
   behalf demo     [--interactive]              the Google Drive walkthrough end to end, offline, in one command
@@ -104,6 +106,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runNoun(ctx, userCommands, args, stdout, stderr)
 	case "runtime", "runtimes":
 		return runNoun(ctx, runtimeCommands, args, stdout, stderr)
+	case "gateway", "gateways":
+		return runGateway(ctx, args, stdout, stderr)
 	case "invoke":
 		return runInvoke(ctx, args, stdout, stderr)
 	case "demo":
