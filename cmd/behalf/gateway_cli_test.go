@@ -67,9 +67,12 @@ func TestGatewayCLI(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"gateway", "get", "drive-tools"}, []string{"Gateway " + id + " (drive-tools)", "JWT from " + testDiscoveryURL, "Allowed clients: c1, c2", "Allowed scopes:  tools", "/gateways/" + id + "/mcp"}},
+		{[]string{"gateway", "get", "drive-tools"}, []string{"Gateway " + id + " (drive-tools)", "JWT from " + testDiscoveryURL, "    Clients:         c1, c2", "    Scopes:          tools", "/gateways/" + id + "/mcp"}},
 		{[]string{"gateway", "get", id, "--output", "json"}, []string{`"GatewayUrl": "` + s.URL + "/gateways/" + id + `/mcp"`, `"DiscoveryUrl": "` + testDiscoveryURL}},
 		{[]string{"gateway", "list"}, []string{id, openID, "CUSTOM_JWT", "NONE"}},
+		{[]string{"gateway", "update", "drive-tools", "--discovery-url", testDiscoveryURL, "--allowed-audience", "https://gw.example.com/mcp", "--allowed-scope", "tools"},
+			[]string{"Updated gateway " + id + ": READY, inbound auth CUSTOM_JWT"}},
+		{[]string{"gateway", "get", id}, []string{"    Audience:        https://gw.example.com/mcp", "    Scopes:          tools"}},
 		{[]string{"gateway", "target", "create", "open", "drive", "--openapi", driveOpenAPIExample, "--server", drive.URL, "--api-key", "drive-key", "--header", "X-Goog-Api-Key"},
 			[]string{"Created target drive (", "on gateway " + openID + ": READY", "drive___<tool>"}},
 		{[]string{"gateway", "target", "create", "drive-tools", "drive", "--openapi", driveOpenAPIExample, "--oauth", "google-drive-provider",
@@ -115,6 +118,8 @@ func TestGatewayCLI(t *testing.T) {
 	}{
 		{[]string{"gateway", "create", "x"}, "--discovery-url URL"},
 		{[]string{"gateway", "create", "x", "--no-auth", "--allowed-client", "c"}, "--no-auth excludes"},
+		{[]string{"gateway", "update", "open", "--no-auth", "--tag", "a=b"}, "--tag applies to create only"},
+		{[]string{"gateway", "update", "missing", "--no-auth"}, "ResourceNotFoundException"},
 		{[]string{"gateway", "target", "create", "open", "t"}, "one of --openapi FILE and --mcp-server URL"},
 		{[]string{"gateway", "target", "create", "open", "t", "--mcp-server", "https://mcp.example.com/mcp", "--server", "https://a.example.com"}, "--server applies only with --openapi"},
 		{[]string{"gateway", "target", "create", "open", "t", "--openapi", driveOpenAPIExample, "--oauth", "google-drive-provider", "--api-key", "drive-key"}, "at most one of --oauth and --api-key"},

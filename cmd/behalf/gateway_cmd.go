@@ -26,6 +26,9 @@ var gatewayCommands = map[string]command{
 	"create": {usage: "NAME (--discovery-url URL --allowed-client ID... [--allowed-audience A]... [--allowed-scope S]... | --no-auth) [--description D] [--role-arn ARN] [--tag K=V]...",
 		short: "Create an MCP gateway (with its own workload identity) and print its URL for MCP clients.",
 		run:   gatewayCreate, flags: gatewayCreateFlags},
+	"update": {usage: "ID|NAME (--discovery-url URL --allowed-client ID... [--allowed-audience A]... [--allowed-scope S]... | --no-auth) [--description D] [--role-arn ARN]",
+		short: "Replace a gateway's inbound authorization and description (flags not given are cleared).",
+		run:   gatewayUpdate, flags: gatewayCreateFlags},
 	"get":    {usage: "ID|NAME", short: "Show a gateway and its MCP URL.", run: gatewayGet},
 	"list":   {usage: "", short: "List gateways.", run: gatewayList},
 	"delete": {usage: "ID|NAME", short: "Delete a gateway (its targets first) and its workload identity.", run: gatewayDelete},
@@ -86,20 +89,9 @@ func gatewayCreate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	in := &ctl.CreateGatewayInput{Name: aws.String(args[0]), RoleArn: aws.String(c.str("role-arn")), ProtocolType: types.GatewayProtocolTypeMcp}
-	jwtFlags := len(c.list("allowed-client"))+len(c.list("allowed-audience"))+len(c.list("allowed-scope")) > 0
-	switch d := c.str("discovery-url"); {
-	case c.set("no-auth") && (d != "" || jwtFlags):
-		return fmt.Errorf("%w: --no-auth excludes --discovery-url and the --allowed-* flags", errUsage)
-	case c.set("no-auth"):
-		in.AuthorizerType = types.AuthorizerTypeNone
-	case d == "":
-		return fmt.Errorf("%w: give --discovery-url URL (with --allowed-client or --allowed-audience) for signed-in MCP clients, or --no-auth", errUsage)
-	default:
-		in.AuthorizerType = types.AuthorizerTypeCustomJwt
-		in.AuthorizerConfiguration = &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
-			DiscoveryUrl: aws.String(d), AllowedClients: c.list("allowed-client"),
-			AllowedAudience: c.list("allowed-audience"), AllowedScopes: c.list("allowed-scope"),
-		}}
+	var err error
+	if in.AuthorizerType, in.AuthorizerConfiguration, err = c.gatewayAuthorizer(); err != nil {
+		return err
 	}
 	if d := c.str("description"); d != "" {
 		in.Description = aws.String(d)
@@ -129,6 +121,65 @@ func gatewayCreate(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(w, "  Workload identity: %s\n", workload)
 		fmt.Fprintf(w, "  MCP URL:           %s\n", aws.ToString(out.GatewayUrl))
 		fmt.Fprintf(w, "\nNext: behalf gateway target create %s TARGET --openapi FILE ...\n", aws.ToString(out.GatewayId))
+	})
+}
+
+// gatewayAuthorizer is the inbound authorization the flags describe.
+func (c *cli) gatewayAuthorizer() (types.AuthorizerType, types.AuthorizerConfiguration, error) {
+	jwtFlags := len(c.list("allowed-client"))+len(c.list("allowed-audience"))+len(c.list("allowed-scope")) > 0
+	switch d := c.str("discovery-url"); {
+	case c.set("no-auth") && (d != "" || jwtFlags):
+		return "", nil, fmt.Errorf("%w: --no-auth excludes --discovery-url and the --allowed-* flags", errUsage)
+	case c.set("no-auth"):
+		return types.AuthorizerTypeNone, nil, nil
+	case d == "":
+		return "", nil, fmt.Errorf("%w: give --discovery-url URL (with --allowed-client, --allowed-audience or --allowed-scope) for signed-in MCP clients, or --no-auth", errUsage)
+	}
+	return types.AuthorizerTypeCustomJwt, &types.AuthorizerConfigurationMemberCustomJWTAuthorizer{Value: types.CustomJWTAuthorizerConfiguration{
+		DiscoveryUrl: aws.String(c.str("discovery-url")), AllowedClients: c.list("allowed-client"),
+		AllowedAudience: c.list("allowed-audience"), AllowedScopes: c.list("allowed-scope"),
+	}}, nil
+}
+
+func gatewayUpdate(ctx context.Context, c *cli, args []string) error {
+	if err := needArgs(args, 1, "one gateway id or name"); err != nil {
+		return err
+	}
+	if c.set("tag") {
+		return fmt.Errorf("%w: --tag applies to create only", errUsage)
+	}
+	typ, authz, err := c.gatewayAuthorizer()
+	if err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	id, err := gatewayID(ctx, client, args[0])
+	if err != nil {
+		return err
+	}
+	cur, err := client.GetGateway(ctx, &ctl.GetGatewayInput{GatewayIdentifier: aws.String(id)})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	in := &ctl.UpdateGatewayInput{GatewayIdentifier: aws.String(id), Name: cur.Name, RoleArn: aws.String(c.str("role-arn")),
+		ProtocolType: types.GatewayProtocolTypeMcp, AuthorizerType: typ, AuthorizerConfiguration: authz}
+	if !c.set("role-arn") && aws.ToString(cur.RoleArn) != "" {
+		in.RoleArn = cur.RoleArn
+	}
+	if d := c.str("description"); d != "" {
+		in.Description = aws.String(d)
+	}
+	out, err := client.UpdateGateway(ctx, in)
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(map[string]any{"GatewayId": aws.ToString(out.GatewayId), "Status": out.Status, "AuthorizerType": out.AuthorizerType,
+		"GatewayUrl": aws.ToString(out.GatewayUrl)}, func(w io.Writer) {
+		fmt.Fprintf(w, "Updated gateway %s: %s, inbound auth %s\n", aws.ToString(out.GatewayId), out.Status, out.AuthorizerType)
+		fmt.Fprintf(w, "  MCP URL: %s\n", aws.ToString(out.GatewayUrl))
 	})
 }
 
@@ -187,9 +238,9 @@ func gatewayGet(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(w, "  Workload identity: %s\n", workload)
 		if a != nil {
 			fmt.Fprintf(w, "  Inbound auth:      JWT from %s\n", aws.ToString(a.DiscoveryUrl))
-			printList(w, "    Allowed clients:", a.AllowedClients)
-			printList(w, "    Allowed audience:", a.AllowedAudience)
-			printList(w, "    Allowed scopes:", a.AllowedScopes)
+			printList(w, "    Clients:", a.AllowedClients)
+			printList(w, "    Audience:", a.AllowedAudience)
+			printList(w, "    Scopes:", a.AllowedScopes)
 		} else {
 			fmt.Fprintf(w, "  Inbound auth:      %s\n", out.AuthorizerType)
 		}
