@@ -32,7 +32,7 @@ Usage:
   behalf userpool client create|get|list|delete ...
   behalf user     create|set-password|get|list|delete|disable|enable|sign-out ...
   behalf runtime  create|get|list|update|delete ...  agent runtimes: running agents Behalf fronts
-  behalf gateway  create|get|list|delete ...  MCP gateways: agents reach users' tools with each user's own tokens
+  behalf gateway  create|get|list|update|delete ...  MCP gateways: agents reach users' tools with each user's own tokens
   behalf gateway target create|get|list|delete ...  a gateway's OpenAPI and MCP server targets
   behalf invoke   RUNTIME [PAYLOAD] [--bearer-token TOKEN] [--session-id ID]   call an agent runtime, stream its answer
   behalf login    --pool POOL --client CLIENT --username USER ...   sign in, print the access token
