@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -58,7 +57,7 @@ func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return runNoun(ctx, gatewayCommands, args, stdout, stderr)
 }
 
-func gatewayCreateFlags(fs *flag.FlagSet) {
+func gatewayCreateFlags(fs *flagSet) {
 	fs.String("discovery-url", "", "inbound JWT authorizer: the issuer's .../.well-known/openid-configuration URL, e.g. a user pool's")
 	fs.Var(&multi{}, "allowed-client", "JWT authorizer: an allowed client_id (repeatable)")
 	fs.Var(&multi{}, "allowed-audience", "JWT authorizer: an allowed aud (repeatable)")
@@ -69,7 +68,7 @@ func gatewayCreateFlags(fs *flag.FlagSet) {
 	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable)")
 }
 
-func gatewayTargetFlags(fs *flag.FlagSet) {
+func gatewayTargetFlags(fs *flagSet) {
 	fs.String("openapi", "", "an OpenAPI 3 document (YAML or JSON) whose operations become tools")
 	fs.String("server", "", "with --openapi: the API's base URL, replacing the document's servers")
 	fs.String("mcp-server", "", "the URL of a remote MCP server (streamable HTTP) whose tools the gateway offers")
