@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -153,4 +155,41 @@ func TestGatewayCLI(t *testing.T) {
 	if out, err := cliRun(t, s, "gateway", "list"); err != nil || strings.TrimSpace(out) != "" {
 		t.Errorf("gateway list after deleting: %v\n%s", err, out)
 	}
+}
+
+// Fuzz --server's rewrite of a user's OpenAPI file: any input is an error
+// or a document whose only servers entry is the given URL; never a panic.
+func FuzzWithServer(f *testing.F) {
+	doc, err := os.ReadFile(driveOpenAPIExample)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(doc))
+	f.Add(notesOpenAPI("https://notes.example.com"))
+	f.Add(`{"openapi":"3.0.3","info":{"title":"x","version":"1"},"paths":{"/a":{"servers":[{"url":"http://x"}],"get":{"servers":[{"url":"http://y"}],"responses":{}}}}}`)
+	f.Add("openapi: 3.0.3\npaths: {/a: {$ref: '#/x'}}")
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := withServer([]byte(in), "http://127.0.0.1:9/api")
+		if err != nil {
+			return
+		}
+		var d map[string]any
+		if err := json.Unmarshal([]byte(out), &d); err != nil {
+			t.Fatalf("not JSON: %v", err)
+		}
+		if s, _ := json.Marshal(d["servers"]); string(s) != `[{"url":"http://127.0.0.1:9/api"}]` {
+			t.Fatalf("servers %s", s)
+		}
+		paths, _ := d["paths"].(map[string]any)
+		for p, item := range paths {
+			if it, ok := item.(map[string]any); ok {
+				if _, ok := it["servers"]; ok {
+					t.Fatalf("path %s kept its servers", p)
+				}
+				if get, ok := it["get"].(map[string]any); ok && get["servers"] != nil {
+					t.Fatalf("GET %s kept its servers", p)
+				}
+			}
+		}
+	})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
-	"github.com/getkin/kin-openapi/openapi3"
+	"sigs.k8s.io/yaml"
+
+	"github.com/behalf-dev/behalf/gateway"
 )
 
 // Gateways: MCP endpoints in front of OpenAPI and MCP server targets,
@@ -325,26 +328,45 @@ func (c *cli) targetConfig() (types.TargetConfiguration, error) {
 		Value: &types.ApiSchemaConfigurationMemberInlinePayload{Value: payload}}}, nil
 }
 
-// withServer returns the OpenAPI document doc with its servers (the
-// document's, each path's and each operation's) replaced by server, as
-// JSON. The server checks the document and the URL as always.
-func withServer(doc []byte, server string) (string, error) {
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = false
-	t, err := loader.LoadFromData(doc)
-	if err != nil {
-		return "", fmt.Errorf("not an OpenAPI document: %w", err)
+// withServer returns the OpenAPI document doc (YAML or JSON) with its
+// servers (the document's, each path's and each operation's) replaced by
+// server, as JSON. It rewrites the document's tree without resolving
+// references; the server checks the document and the URL as always.
+func withServer(doc []byte, server string) (out string, err error) {
+	if len(doc) > gateway.MaxOpenAPIBytes {
+		return "", fmt.Errorf("larger than the %d bytes a target's document may have", gateway.MaxOpenAPIBytes)
 	}
-	t.Servers = openapi3.Servers{{URL: server}}
-	if t.Paths != nil {
-		for _, item := range t.Paths.Map() {
-			item.Servers = nil
-			for _, op := range item.Operations() {
-				op.Servers = nil
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = "", errors.New("not an OpenAPI document")
+		}
+	}()
+	j, err := yaml.YAMLToJSON(doc)
+	if err != nil {
+		return "", fmt.Errorf("not YAML or JSON: %w", err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(j, &m); err != nil || m == nil {
+		return "", errors.New("not an OpenAPI document (an object)")
+	}
+	if v, _ := m["openapi"].(string); !strings.HasPrefix(v, "3.") {
+		return "", errors.New("not an OpenAPI 3 document (openapi: 3.x)")
+	}
+	m["servers"] = []any{map[string]any{"url": server}}
+	paths, _ := m["paths"].(map[string]any)
+	for _, item := range paths {
+		it, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		delete(it, "servers")
+		for _, method := range []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"} {
+			if op, ok := it[method].(map[string]any); ok {
+				delete(op, "servers")
 			}
 		}
 	}
-	b, err := t.MarshalJSON()
+	b, err := json.Marshal(m)
 	if err != nil {
 		return "", err
 	}
