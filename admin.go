@@ -22,4 +22,6 @@ type AdminService interface {
 	DeleteIssuer(ctx context.Context, issuer string) error
 
 	ListAudit(ctx context.Context, kind string, limit int) ([]*AuditEvent, error)
+	// QueryAudit returns the audit events q selects, newest first.
+	QueryAudit(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
 }

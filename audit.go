@@ -45,4 +45,17 @@ type AuditStore interface {
 	// ListAudit returns events newest first, at most limit (0: all), of
 	// kind ("" for any).
 	ListAudit(ctx context.Context, kind string, limit int) ([]*AuditEvent, error)
+	// QueryAudit returns the events q selects, by Time newest first (then
+	// the latest appended first).
+	QueryAudit(ctx context.Context, q AuditQuery) ([]*AuditEvent, error)
+}
+
+// AuditQuery selects audit events; a zero field matches every event.
+type AuditQuery struct {
+	Kind      string
+	Principal string    // who caused it: the event's Actor
+	Resource  string    // a workload name, provider id, session id or user key
+	Since     time.Time // at or after
+	Until     time.Time // before
+	Limit     int       // at most this many (0: all)
 }

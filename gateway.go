@@ -11,6 +11,18 @@ import (
 const (
 	GatewayReady    = "READY"
 	GatewayDeleting = "DELETING"
+	GatewayFailed   = "FAILED"
+
+	// An MCP-server target's listing failed at create, update or
+	// synchronize (StatusReasons say why).
+	TargetUpdateUnsuccessful      = "UPDATE_UNSUCCESSFUL"
+	TargetSynchronizeUnsuccessful = "SYNCHRONIZE_UNSUCCESSFUL"
+	// An MCP-server target whose listing needs a user's OAuth consent
+	// waits in these until an admin consents at its AuthorizationURL and
+	// synchronizes it.
+	TargetCreatePendingAuth      = "CREATE_PENDING_AUTH"
+	TargetUpdatePendingAuth      = "UPDATE_PENDING_AUTH"
+	TargetSynchronizePendingAuth = "SYNCHRONIZE_PENDING_AUTH"
 )
 
 // Gateway authorizer types (AgentCore's AuthorizerType) that Behalf serves.
@@ -103,8 +115,19 @@ type GatewayTarget struct {
 	Endpoint    string
 	Credentials []GatewayCredential
 	Status      string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// StatusReasons say why a target is not READY.
+	StatusReasons []string
+	// AuthUserID is the user id an MCP-server target with an
+	// AUTHORIZATION_CODE credential lists its tools as (AgentCore's
+	// authorizationData.oauth2.userId): "{gatewayId}{targetId}{uuid}".
+	AuthUserID string
+	// AuthorizationURL is where an admin consents for AuthUserID while
+	// the target is *_PENDING_AUTH ("" otherwise).
+	AuthorizationURL string
+	// SyncedAt is when the target's tools were last listed (zero: never).
+	SyncedAt  time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // GatewayARN returns the ARN of the gateway with id.
@@ -200,4 +223,7 @@ type GatewayService interface {
 	DeleteGatewayTarget(ctx context.Context, gatewayID, id string) (*GatewayTarget, error)
 	// ListGatewayTargets returns one page of a gateway's targets, by id.
 	ListGatewayTargets(ctx context.Context, gatewayID string, page PageRequest) ([]*GatewayTarget, string, error)
+	// SynchronizeGatewayTargets lists MCP-server targets' tools again.
+	// EINVALID, ENOTFOUND, ECONFLICT.
+	SynchronizeGatewayTargets(ctx context.Context, gatewayID string, ids []string) ([]*GatewayTarget, error)
 }

@@ -116,13 +116,31 @@ func (s *Server) deleteIssuer(ctx context.Context, req *http.Request, body []byt
 
 func (s *Server) listAudit(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
 	var in struct {
-		Kind  string `json:"kind"`
-		Limit int    `json:"limit"`
+		Kind      string `json:"kind"`
+		Principal string `json:"principal"`
+		Resource  string `json:"resource"`
+		Since     string `json:"since"` // RFC 3339
+		Until     string `json:"until"`
+		Limit     int    `json:"limit"`
 	}
 	if err := decode(body, &in); err != nil {
 		return 0, nil, err
 	}
-	events, err := s.Admin.ListAudit(ctx, in.Kind, in.Limit)
+	q := behalf.AuditQuery{Kind: in.Kind, Principal: in.Principal, Resource: in.Resource, Limit: in.Limit}
+	for _, t := range []struct {
+		field, value string
+		dst          *time.Time
+	}{{"since", in.Since, &q.Since}, {"until", in.Until, &q.Until}} {
+		if t.value == "" {
+			continue
+		}
+		v, err := time.Parse(time.RFC3339Nano, t.value)
+		if err != nil {
+			return 0, nil, behalf.Invalid(t.field, "%s must be an RFC 3339 time, e.g. 2026-01-02T15:04:05Z.", t.field)
+		}
+		*t.dst = v
+	}
+	events, err := s.Admin.QueryAudit(ctx, q)
 	if err != nil {
 		return 0, nil, err
 	}

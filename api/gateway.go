@@ -415,12 +415,42 @@ type targetOut struct {
 	TargetConfiguration              targetConfiguration               `json:"targetConfiguration"`
 	CredentialProviderConfigurations []credentialProviderConfiguration `json:"credentialProviderConfigurations"`
 	ProtocolType                     string                            `json:"protocolType,omitempty"`
+	StatusReasons                    []string                          `json:"statusReasons,omitempty"`
+	LastSynchronizedAt               *isoTime                          `json:"lastSynchronizedAt,omitempty"`
+	AuthorizationData                *authorizationData                `json:"authorizationData,omitempty"`
+}
+
+// authorizationData is where an admin consents for an MCP-server target
+// waiting in *_PENDING_AUTH, and the user id to complete the session as.
+type authorizationData struct {
+	OAuth2 struct {
+		AuthorizationURL string `json:"authorizationUrl"`
+		UserID           string `json:"userId,omitempty"`
+	} `json:"oauth2"`
+}
+
+func authorizationOf(t *behalf.GatewayTarget) *authorizationData {
+	if t.AuthorizationURL == "" {
+		return nil
+	}
+	a := &authorizationData{}
+	a.OAuth2.AuthorizationURL, a.OAuth2.UserID = t.AuthorizationURL, t.AuthUserID
+	return a
+}
+
+func syncedAt(t *behalf.GatewayTarget) *isoTime {
+	if t.SyncedAt.IsZero() {
+		return nil
+	}
+	at := isoTime(t.SyncedAt)
+	return &at
 }
 
 func (s *Server) targetOut(t *behalf.GatewayTarget) targetOut {
 	out := targetOut{GatewayARN: s.gatewayARN(t.GatewayID), TargetID: t.ID, Name: t.Name, Description: t.Description,
 		Status: t.Status, CreatedAt: isoTime(t.CreatedAt), UpdatedAt: isoTime(t.UpdatedAt), ProtocolType: behalf.ProtocolMCP,
-		CredentialProviderConfigurations: []credentialProviderConfiguration{}}
+		CredentialProviderConfigurations: []credentialProviderConfiguration{},
+		StatusReasons:                    t.StatusReasons, LastSynchronizedAt: syncedAt(t), AuthorizationData: authorizationOf(t)}
 	m := &mcpTargetConfiguration{}
 	switch t.Kind {
 	case behalf.TargetOpenAPI:
@@ -521,13 +551,37 @@ func (s *Server) listTargets(ctx context.Context, req *http.Request, body []byte
 		CreatedAt   isoTime `json:"createdAt"`
 		UpdatedAt   isoTime `json:"updatedAt"`
 		TargetType  string  `json:"targetType"`
+		// AgentCore's TargetSummary.
+		LastSynchronizedAt *isoTime           `json:"lastSynchronizedAt,omitempty"`
+		AuthorizationData  *authorizationData `json:"authorizationData,omitempty"`
 	}
 	out := struct {
 		Items     []item `json:"items"`
 		NextToken string `json:"nextToken,omitempty"`
 	}{Items: []item{}, NextToken: next}
 	for _, t := range items {
-		out.Items = append(out.Items, item{t.ID, t.Name, t.Status, t.Description, isoTime(t.CreatedAt), isoTime(t.UpdatedAt), t.Kind})
+		out.Items = append(out.Items, item{t.ID, t.Name, t.Status, t.Description, isoTime(t.CreatedAt), isoTime(t.UpdatedAt), t.Kind,
+			syncedAt(t), authorizationOf(t)})
 	}
 	return http.StatusOK, out, nil
+}
+
+func (s *Server) synchronizeTargets(ctx context.Context, req *http.Request, body []byte) (int, any, error) {
+	var in struct {
+		TargetIDList []string `json:"targetIdList"`
+	}
+	if err := decode(body, &in); err != nil {
+		return 0, nil, err
+	}
+	ts, err := s.Gateways.SynchronizeGatewayTargets(ctx, req.PathValue("gatewayIdentifier"), in.TargetIDList)
+	if err != nil {
+		return 0, nil, err
+	}
+	out := struct {
+		Targets []targetOut `json:"targets"`
+	}{Targets: []targetOut{}}
+	for _, t := range ts {
+		out.Targets = append(out.Targets, s.targetOut(t))
+	}
+	return http.StatusAccepted, out, nil
 }

@@ -36,6 +36,13 @@ func (s *Server) routes() []restRoute {
 		{"POST /identities/set-token-vault-cmk", "SetTokenVaultCMK", s.setTokenVaultCMK, false},
 		{"POST /identities/reset-token-vault-key-material", "ResetTokenVaultKeyMaterial", s.resetTokenVaultKeyMaterial, false},
 
+		// Consent portals (pages at /consent-portals/{id}; web.Portal).
+		{"POST /identities/CreateConsentPortal", "CreateConsentPortal", s.createConsentPortal, false},
+		{"POST /identities/GetConsentPortal", "GetConsentPortal", s.getConsentPortal, false},
+		{"POST /identities/UpdateConsentPortal", "UpdateConsentPortal", s.updateConsentPortal, false},
+		{"POST /identities/DeleteConsentPortal", "DeleteConsentPortal", s.deleteConsentPortal, false},
+		{"POST /identities/ListConsentPortals", "ListConsentPortals", s.listConsentPortals, false},
+
 		// Agent runtimes (Behalf fronts agents that are already running; see
 		// agentruntime.go). Every version is kept; DEFAULT serves the latest.
 		{"PUT /runtimes/{$}", "CreateAgentRuntime", s.createRuntime, false},
@@ -66,6 +73,7 @@ func (s *Server) routes() []restRoute {
 		{"GET /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "GetGatewayTarget", s.getTarget, false},
 		{"PUT /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "UpdateGatewayTarget", s.updateTarget, false},
 		{"DELETE /gateways/{gatewayIdentifier}/targets/{targetId}/{$}", "DeleteGatewayTarget", s.deleteTarget, false},
+		{"PUT /gateways/{gatewayIdentifier}/synchronizeTargets", "SynchronizeGatewayTargets", s.synchronizeTargets, false},
 
 		// Data plane (bedrock-agentcore 2024-02-28).
 		{"POST /identities/GetWorkloadAccessToken", "GetWorkloadAccessToken", s.getWAT, true},

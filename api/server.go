@@ -38,6 +38,11 @@ type Server struct {
 	Tags behalf.TagService
 	// Gateways serves the gateway control plane.
 	Gateways behalf.GatewayService
+	// ConsentPortals serves the consent-portal control plane;
+	// ConsentPortalPage (web.Portal) the portals' pages at
+	// /consent-portals/{id} (nil serves none).
+	ConsentPortals    behalf.ConsentPortalService
+	ConsentPortalPage http.Handler
 	// GatewayMCP serves gateways' MCP endpoints at /gateways/{gatewayId}/mcp
 	// and their protected-resource metadata at
 	// /.well-known/oauth-protected-resource/gateways/{gatewayId}/mcp (a
@@ -181,6 +186,10 @@ func (s *Server) router() *router {
 	if s.Browser != nil {
 		m.handle("GET /identities/oauth2/authorize", route.Route{Name: "ConsentAuthorize", Kind: route.HTML}, s.Browser)
 		m.handle("GET /identities/oauth2/callback/{providerID}", route.Route{Name: "ConsentCallback", Kind: route.HTML}, s.Browser)
+	}
+	if s.ConsentPortalPage != nil {
+		m.handle("/consent-portals/{portalId}", route.Route{Name: "ConsentPortalPage", Kind: route.HTML}, s.ConsentPortalPage)
+		m.handle("/consent-portals/{portalId}/{action}", route.Route{Name: "ConsentPortalPage", Kind: route.HTML}, s.ConsentPortalPage)
 	}
 	if s.BindPage != nil {
 		m.handle(behalf.BindPath, route.Route{Name: "BindPage", Kind: route.HTML}, s.BindPage)

@@ -10,6 +10,11 @@
 // consent with MCP's URL elicitation when there is none).
 //
 // OpenAPI targets are parsed with kin-openapi; each operation with an
-// operationId is a tool "{target}___{operationId}". MCP-server targets are
-// stored and validated only: their tools are not listed yet.
+// operationId is a tool "{target}___{operationId}". An MCP-server target's
+// tools are the remote server's, "{target}___{tool}": the gateway is an
+// MCP client of it (the Go SDK's), listing its tools with the target's
+// credential at create, update and SynchronizeGatewayTargets (Service's
+// Syncer is the Handler), and forwarding tools/call. A target whose
+// listing needs the user's OAuth waits in *_PENDING_AUTH with the URL
+// where an admin consents for the target's own user id, as AgentCore's.
 package gateway

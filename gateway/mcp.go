@@ -93,6 +93,7 @@ type Handler struct {
 	client   *http.Client
 	gateways ttlcache.Cache[string, *behalf.Gateway]
 	tools    ttlcache.Cache[string, []Tool] // by target id and update time
+	remote   ttlcache.Cache[string, remoteListing]
 	wats     ttlcache.Cache[[32]byte, behalf.Secret]
 }
 
@@ -142,6 +143,9 @@ type caller struct {
 	gw     *behalf.Gateway
 	claims *jwtverify.Claims // nil for a NONE gateway
 	token  string
+	// userID, when set, is the user id to act as instead of the token's
+	// user (an MCP-server target's listing as its AuthUserID).
+	userID string
 }
 
 type callerKey struct{}
@@ -327,8 +331,12 @@ func (h *Handler) server(r *http.Request) *mcp.Server {
 		return s
 	}
 	for _, t := range targets {
+		if t.Kind == behalf.TargetMCPServer {
+			h.addRemoteTools(r.Context(), s, c, t)
+			continue
+		}
 		if t.Kind != behalf.TargetOpenAPI {
-			continue // MCP-server targets are not proxied yet
+			continue
 		}
 		tools, err := h.toolsOf(r.Context(), t)
 		if err != nil {
@@ -344,6 +352,27 @@ func (h *Handler) server(r *http.Request) *mcp.Server {
 		}
 	}
 	return s
+}
+
+// addRemoteTools adds MCP-server target t's tools to s. A target that is
+// not READY or cannot be listed adds none.
+func (h *Handler) addRemoteTools(ctx context.Context, s *mcp.Server, c *caller, t *behalf.GatewayTarget) {
+	if t.Status != behalf.GatewayReady {
+		return // waiting for consent, or its listing failed
+	}
+	tools, err := h.remoteTools(ctx, c.gw, t)
+	if err != nil {
+		h.Log.WarnContext(ctx, "gateway: MCP server's tools", "gateway", c.gw.ID, "target", t.ID, "err", clip(err.Error(), 300))
+		return
+	}
+	for _, tool := range tools {
+		name, target := tool.Name, t
+		s.AddTool(&mcp.Tool{Name: t.Name + ToolSeparator + tool.Name, Title: tool.Title, Description: tool.Description,
+			InputSchema: tool.InputSchema, Annotations: tool.Annotations},
+			func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				return h.callRemote(ctx, c, target, name, req)
+			})
+	}
 }
 
 // toolsOf returns an OpenAPI target's tools, parsed once per version.
@@ -373,6 +402,20 @@ type errElicit struct{ url string }
 
 func (e *errElicit) Error() string { return "consent required" }
 
+// credentialFailure answers a tools/call of t's tool whose credential
+// could not be obtained: the URL elicitation the user's consent needs, or
+// a tool error.
+func credentialFailure(err error, t *behalf.GatewayTarget, tool string) (*mcp.CallToolResult, error) {
+	var el *errElicit
+	if errors.As(err, &el) {
+		return nil, mcp.URLElicitationRequiredError([]*mcp.ElicitParams{{
+			Mode: "url", ElicitationID: randid.Hex(16), URL: el.url,
+			Message: fmt.Sprintf("Tool %s%s%s needs your consent at the provider %s: open this URL to authorize it, then call the tool again.", t.Name, ToolSeparator, tool, t.Credentials[0].Provider),
+		}})
+	}
+	return toolError("The credential for target %s could not be obtained: %s", t.Name, behalf.ErrorMessage(err)), nil
+}
+
 // call runs one tools/call: the target's credential, then the operation.
 func (h *Handler) call(ctx context.Context, c *caller, t *behalf.GatewayTarget, tool *Tool, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	args := map[string]any{}
@@ -390,15 +433,8 @@ func (h *Handler) call(ctx context.Context, c *caller, t *behalf.GatewayTarget, 
 	if len(t.Credentials) > 0 {
 		cred := t.Credentials[0]
 		secret, err := h.credential(ctx, c, cred)
-		var el *errElicit
-		switch {
-		case errors.As(err, &el):
-			return nil, mcp.URLElicitationRequiredError([]*mcp.ElicitParams{{
-				Mode: "url", ElicitationID: randid.Hex(16), URL: el.url,
-				Message: fmt.Sprintf("Tool %s%s%s needs your consent at the provider %s: open this URL to authorize it, then call the tool again.", t.Name, ToolSeparator, tool.Name, cred.Provider),
-			}})
-		case err != nil:
-			return toolError("The credential for target %s could not be obtained: %s", t.Name, behalf.ErrorMessage(err)), nil
+		if err != nil {
+			return credentialFailure(err, t, tool.Name)
 		}
 		switch {
 		case cred.Type == behalf.CredentialAPIKey && cred.Location == behalf.APIKeyInQuery:
@@ -472,10 +508,18 @@ func (h *Handler) credential(ctx context.Context, c *caller, cred behalf.Gateway
 	// The data plane checks that its caller may act for the workload.
 	dctx := behalf.WithPrincipal(ctx, behalf.Principal{AccessKeyID: "gateway/" + c.gw.ID, Name: behalf.WorkloadPrincipal(workload)})
 	user := cred.Type == behalf.CredentialOAuth && cred.GrantType == behalf.GrantAuthorizationCode
-	if user && c.claims == nil {
+	if user && c.claims == nil && c.userID == "" {
 		return "", behalf.Errorf(behalf.EFORBIDDEN, "this tool acts for a signed-in user, and gateway %s has no authorizer to sign users in", c.gw.ID)
 	}
-	wat, err := h.wat(ctx, workload, c, user)
+	var (
+		wat behalf.Secret
+		err error
+	)
+	if user && c.userID != "" {
+		wat, err = h.DataPlane.WorkloadAccessTokenForUserID(dctx, workload, c.userID)
+	} else {
+		wat, err = h.wat(ctx, workload, c, user)
+	}
 	if err != nil {
 		return "", err
 	}

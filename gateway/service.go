@@ -36,8 +36,21 @@ type Service struct {
 	Resolver *net.Resolver
 	// Region and Account, when set, must be those of provider ARNs.
 	Region, Account string
+	// Syncer, when set, lists MCP-server targets' tools at create, update
+	// and SynchronizeGatewayTargets (the gateway's MCP Handler); without
+	// it such targets are READY unlisted.
+	Syncer Syncer
 	// Now replaces the clock (tests).
 	Now func() time.Time
+}
+
+// Syncer lists an MCP-server target's tools.
+type Syncer interface {
+	// SyncTarget lists t's tools with its outbound credential (as the
+	// user t.AuthUserID for an AUTHORIZATION_CODE one) and caches them for
+	// t's version. It returns the URL where an admin must consent for
+	// t.AuthUserID when the listing needs it, or why the listing failed.
+	SyncTarget(ctx context.Context, g *behalf.Gateway, t *behalf.GatewayTarget) (authorizationURL string, err error)
 }
 
 var _ behalf.GatewayService = (*Service)(nil)
@@ -440,6 +453,7 @@ func (s *Service) CreateGatewayTarget(ctx context.Context, gatewayID string, in 
 	now := s.now()
 	t := &behalf.GatewayTarget{GatewayID: g.ID, ID: randid.Upper(10), Status: behalf.GatewayReady, CreatedAt: now, UpdatedAt: now}
 	applyTarget(t, in)
+	s.sync(ctx, g, t, syncCreate)
 	if err := s.Store.CreateGatewayTarget(ctx, t); err != nil {
 		return nil, err
 	}
@@ -475,12 +489,123 @@ func (s *Service) UpdateGatewayTarget(ctx context.Context, gatewayID, id string,
 	if err := s.checkTarget(ctx, &in); err != nil {
 		return nil, err
 	}
-	now := s.now()
+	g, err := s.gatewayOf(ctx, gatewayID)
+	if err != nil {
+		return nil, err
+	}
+	next := *cur
+	applyTarget(&next, in)
+	next.Status, next.UpdatedAt = behalf.GatewayReady, s.now()
+	s.sync(ctx, g, &next, syncUpdate)
 	return s.Store.UpdateGatewayTarget(ctx, cur.GatewayID, cur.ID, func(t *behalf.GatewayTarget) error {
 		applyTarget(t, in)
-		t.Status, t.UpdatedAt = behalf.GatewayReady, now
+		t.Status, t.StatusReasons, t.UpdatedAt = next.Status, next.StatusReasons, next.UpdatedAt
+		t.AuthUserID, t.AuthorizationURL, t.SyncedAt = next.AuthUserID, next.AuthorizationURL, next.SyncedAt
 		return nil
 	})
+}
+
+// maxSyncTargets bounds SynchronizeGatewayTargets' targetIdList.
+const maxSyncTargets = 100
+
+// SynchronizeGatewayTargets lists the tools of MCP-server targets again
+// (a target waiting for consent among them: once an admin has consented
+// it becomes READY).
+func (s *Service) SynchronizeGatewayTargets(ctx context.Context, gatewayID string, ids []string) ([]*behalf.GatewayTarget, error) {
+	g, err := s.gatewayOf(ctx, gatewayID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 || len(ids) > maxSyncTargets {
+		return nil, behalf.Invalid("targetIdList", "targetIdList must list 1 to %d target ids.", maxSyncTargets)
+	}
+	var targets []*behalf.GatewayTarget
+	for _, id := range ids {
+		if err := checkTargetID(id); err != nil {
+			return nil, behalf.Invalid("targetIdList", "targetIdList: %q is not a valid target id.", clip(id, 60))
+		}
+		t, err := s.Store.GetGatewayTarget(ctx, g.ID, id)
+		if err != nil {
+			return nil, err
+		}
+		if t.Kind != behalf.TargetMCPServer {
+			return nil, behalf.Invalid("targetIdList", "Target %s is not an mcpServer target: only MCP servers' tools are synchronized.", id)
+		}
+		targets = append(targets, t)
+	}
+	out := make([]*behalf.GatewayTarget, 0, len(targets))
+	for _, cur := range targets {
+		next := *cur
+		s.sync(ctx, g, &next, syncSynchronize)
+		t, err := s.Store.UpdateGatewayTarget(ctx, g.ID, cur.ID, func(t *behalf.GatewayTarget) error {
+			if !t.UpdatedAt.Equal(cur.UpdatedAt) {
+				return behalf.Errorf(behalf.ECONFLICT, "Target %s changed while it was synchronized; synchronize it again.", t.ID)
+			}
+			t.Status, t.StatusReasons = next.Status, next.StatusReasons
+			t.AuthUserID, t.AuthorizationURL, t.SyncedAt = next.AuthUserID, next.AuthorizationURL, next.SyncedAt
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// The operations that list an MCP-server target's tools.
+const (
+	syncCreate = iota
+	syncUpdate
+	syncSynchronize
+)
+
+// sync lists MCP-server target t's tools with s.Syncer and sets its
+// status: READY, *_PENDING_AUTH with the URL where an admin consents, or
+// FAILED / *_UNSUCCESSFUL with the reason.
+func (s *Service) sync(ctx context.Context, g *behalf.Gateway, t *behalf.GatewayTarget, op int) {
+	t.StatusReasons, t.AuthorizationURL = nil, ""
+	if t.Kind != behalf.TargetMCPServer {
+		t.Status, t.AuthUserID, t.SyncedAt = behalf.GatewayReady, "", time.Time{}
+		return
+	}
+	if !perUser(t) {
+		t.AuthUserID = ""
+	} else if t.AuthUserID == "" {
+		// AgentCore's "{gatewayId}{targetId}{uuid}", within the data
+		// plane's 128 characters.
+		gid := t.GatewayID
+		if len(gid) > 86 {
+			gid = gid[len(gid)-86:]
+		}
+		t.AuthUserID = gid + t.ID + randid.Hex(16)
+	}
+	if s.Syncer == nil {
+		t.Status = behalf.GatewayReady
+		return
+	}
+	prev := t.SyncedAt
+	// The tools are cached per synchronization: a new one is a new time.
+	now := s.now()
+	if !now.After(prev) {
+		now = prev.Add(time.Microsecond)
+	}
+	t.SyncedAt = now
+	authURL, err := s.Syncer.SyncTarget(ctx, g, t)
+	switch {
+	case err == nil && authURL == "":
+		t.Status = behalf.GatewayReady
+		return
+	case err == nil:
+		t.Status = [...]string{behalf.TargetCreatePendingAuth, behalf.TargetUpdatePendingAuth, behalf.TargetSynchronizePendingAuth}[op]
+		t.AuthorizationURL = authURL
+		t.StatusReasons = []string{"Listing this MCP server's tools needs consent for user " + t.AuthUserID +
+			": open authorizationData.oauth2.authorizationUrl, complete the session for that userId, then synchronize the target."}
+	default:
+		t.Status = [...]string{behalf.GatewayFailed, behalf.TargetUpdateUnsuccessful, behalf.TargetSynchronizeUnsuccessful}[op]
+		t.StatusReasons = []string{clip(behalf.ErrorMessage(err), 1000)}
+	}
+	t.SyncedAt = prev
 }
 
 // DeleteGatewayTarget deletes a target.

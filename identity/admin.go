@@ -122,6 +122,17 @@ func (a *Admin) ListAudit(ctx context.Context, kind string, limit int) ([]*behal
 	return a.Store.ListAudit(ctx, kind, limit)
 }
 
+// QueryAudit returns the audit events q selects, newest first.
+func (a *Admin) QueryAudit(ctx context.Context, q behalf.AuditQuery) ([]*behalf.AuditEvent, error) {
+	if q.Limit < 0 || q.Limit > 10000 {
+		return nil, behalf.Invalid("limit", "limit must be between 0 and 10000.")
+	}
+	if !q.Since.IsZero() && !q.Until.IsZero() && !q.Since.Before(q.Until) {
+		return nil, behalf.Invalid("since", "since must be before until.")
+	}
+	return a.Store.QueryAudit(ctx, q)
+}
+
 // AccessKeys answers SigV4 key lookups: the root key from the environment,
 // or access keys from the store, opened once and cached for KeyCacheTTL so
 // a deleted key stops working within that bound.

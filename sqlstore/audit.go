@@ -22,6 +22,43 @@ func (db *DB) ListAudit(ctx context.Context, kind string, limit int) ([]*behalf.
 	return listAudit(ctx, db.conn(), kind, limit)
 }
 
+// QueryAudit returns the events q selects, by time newest first, then by
+// id (the latest appended first).
+func (db *DB) QueryAudit(ctx context.Context, q behalf.AuditQuery) ([]*behalf.AuditEvent, error) {
+	query := "SELECT id, " + auditColumns + " FROM audit_events WHERE 1 = 1"
+	var args []any
+	if q.Kind != "" {
+		query += " AND kind = ?"
+		args = append(args, q.Kind)
+	}
+	if q.Principal != "" {
+		query += " AND actor = ?"
+		args = append(args, q.Principal)
+	}
+	if q.Resource != "" {
+		query += " AND (workload = ? OR provider_id = ? OR session_id = ? OR user_key = ?)"
+		args = append(args, q.Resource, q.Resource, q.Resource, q.Resource)
+	}
+	if !q.Since.IsZero() {
+		query += " AND event_time >= ?"
+		args = append(args, micros(q.Since))
+	}
+	if !q.Until.IsZero() {
+		query += " AND event_time < ?"
+		args = append(args, micros(q.Until))
+	}
+	query += " ORDER BY event_time DESC, id DESC"
+	if q.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	es, err := queryAll(ctx, db.conn(), scanAudit, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query audit events: %w", err)
+	}
+	return es, nil
+}
+
 // insertAudit inserts e and sets e.ID. SQLite (3.35+) and PostgreSQL share
 // INSERT … RETURNING, so one statement serves both.
 func insertAudit(ctx context.Context, c conn, e *behalf.AuditEvent) error {

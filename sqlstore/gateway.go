@@ -21,7 +21,7 @@ const gatewayColumns = "id, name, description, role_arn, protocol_type, authoriz
 
 // gatewayTargetColumns are the gateway_targets columns in scanGatewayTarget's order.
 const gatewayTargetColumns = "gateway_id, id, name, description, kind, openapi, endpoint, credentials, " +
-	"status, created_at, updated_at"
+	"status, created_at, updated_at, status_reasons, auth_user_id, authorization_url, synced_at"
 
 var _ behalf.GatewayStore = (*DB)(nil)
 
@@ -154,8 +154,9 @@ func (db *DB) UpdateGatewayTarget(ctx context.Context, gatewayID, id string, fn 
 			return fmt.Errorf("update gateway target %q: %w", t.ID, err)
 		}
 		_, err = c.exec(ctx, "UPDATE gateway_targets SET name = ?, description = ?, kind = ?, openapi = ?, endpoint = ?, "+
-			"credentials = ?, status = ?, updated_at = ? WHERE gateway_id = ? AND id = ?",
-			args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[10], t.GatewayID, t.ID)
+			"credentials = ?, status = ?, updated_at = ?, status_reasons = ?, auth_user_id = ?, authorization_url = ?, synced_at = ? "+
+			"WHERE gateway_id = ? AND id = ?",
+			args[2], args[3], args[4], args[5], args[6], args[7], args[8], args[10], args[11], args[12], args[13], args[14], t.GatewayID, t.ID)
 		if err != nil {
 			return c.conflict(err, fmt.Sprintf("update gateway target %q", t.ID), gatewayTargetKind, t.Name)
 		}
@@ -264,9 +265,20 @@ func gatewayTargetArgs(t *behalf.GatewayTarget) ([]any, error) {
 			return nil, err
 		}
 	}
+	reasons := "[]"
+	if len(t.StatusReasons) > 0 {
+		var err error
+		if reasons, err = encodeJSON("status reasons", t.StatusReasons); err != nil {
+			return nil, err
+		}
+	}
+	var synced int64
+	if !t.SyncedAt.IsZero() {
+		synced = micros(t.SyncedAt)
+	}
 	return []any{
 		t.GatewayID, t.ID, t.Name, t.Description, t.Kind, t.OpenAPI, t.Endpoint, creds,
-		t.Status, micros(t.CreatedAt), micros(t.UpdatedAt),
+		t.Status, micros(t.CreatedAt), micros(t.UpdatedAt), reasons, t.AuthUserID, t.AuthorizationURL, synced,
 	}, nil
 }
 
@@ -284,16 +296,25 @@ func findGatewayTarget(ctx context.Context, c conn, gatewayID, id string) (*beha
 
 func scanGatewayTarget(s scanner) (*behalf.GatewayTarget, error) {
 	var (
-		t                behalf.GatewayTarget
-		creds            string
-		created, updated int64
+		t                        behalf.GatewayTarget
+		creds, reasons           string
+		created, updated, synced int64
 	)
 	if err := s.Scan(&t.GatewayID, &t.ID, &t.Name, &t.Description, &t.Kind, &t.OpenAPI, &t.Endpoint, &creds,
-		&t.Status, &created, &updated); err != nil {
+		&t.Status, &created, &updated, &reasons, &t.AuthUserID, &t.AuthorizationURL, &synced); err != nil {
 		return nil, err
 	}
 	if err := decodeJSON("credentials", creds, &t.Credentials); err != nil {
 		return nil, err
+	}
+	if err := decodeJSON("status reasons", reasons, &t.StatusReasons); err != nil {
+		return nil, err
+	}
+	if len(t.StatusReasons) == 0 {
+		t.StatusReasons = nil
+	}
+	if synced != 0 {
+		t.SyncedAt = fromMicros(synced)
 	}
 	if len(t.Credentials) == 0 {
 		t.Credentials = nil

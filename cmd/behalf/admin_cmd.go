@@ -30,8 +30,12 @@ var issuerCommands = map[string]command{
 }
 
 var auditCommands = map[string]command{
-	"list": {usage: "[--kind KIND] [--limit N]", short: "Show audit events, newest first.", run: auditList, flags: func(fs *flagSet) {
+	"list": {usage: "[--kind KIND] [--principal ID] [--resource NAME] [--since T] [--until T] [--limit N]", short: "Show audit events, newest first.", run: auditList, flags: func(fs *flagSet) {
 		fs.String("kind", "", "only events of this kind, e.g. binding.refused")
+		fs.String("principal", "", "only events caused by this principal (an access key id or a user key)")
+		fs.String("resource", "", "only events about this workload, provider id, session id or user key")
+		fs.String("since", "", "only events at or after this time: RFC 3339 (2026-01-02T15:04:05Z), a date (2026-01-02), or a duration ago (90m, 24h)")
+		fs.String("until", "", "only events before this time (as --since)")
 		fs.Int("limit", 50, "at most this many events")
 	}},
 }
@@ -78,6 +82,7 @@ func (c *cli) behalfCall(ctx context.Context, op string, in, out any) error {
 		json.Unmarshal(b, &e)
 		return fmt.Errorf("%s: %s", e.Type, e.Message)
 	}
+	c.wire.record(op, b)
 	if out != nil && len(b) > 0 {
 		return json.Unmarshal(b, out)
 	}
@@ -110,13 +115,16 @@ func keyList(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return c.print(out, func(w io.Writer) {
+		var rows [][]string
 		for _, k := range out.AccessKeys {
 			scope, _ := k["workloadName"].(string)
 			if scope == "" {
 				scope = "(root)"
 			}
-			fmt.Fprintf(w, "%-24s %s\n", k["accessKeyId"], scope)
+			id, _ := k["accessKeyId"].(string)
+			rows = append(rows, []string{id, scope})
 		}
+		table(w, []string{"ACCESS KEY ID", "SCOPE"}, rows)
 	})
 }
 
@@ -152,9 +160,22 @@ func issuerList(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return c.print(out, func(w io.Writer) {
+		var rows [][]string
 		for _, i := range out.Issuers {
-			fmt.Fprintf(w, "%s\n", i["issuer"])
+			iss, _ := i["issuer"].(string)
+			var auds []string
+			if a, ok := i["audiences"].([]any); ok {
+				for _, v := range a {
+					auds = append(auds, fmt.Sprint(v))
+				}
+			}
+			aud := strings.Join(auds, ",")
+			if aud == "" {
+				aud = "(any)"
+			}
+			rows = append(rows, []string{iss, aud})
 		}
+		table(w, []string{"ISSUER", "AUDIENCES"}, rows)
 	})
 }
 
@@ -172,13 +193,52 @@ func auditList(ctx context.Context, c *cli, args []string) error {
 	var out struct {
 		Events []map[string]any `json:"events"`
 	}
-	in := map[string]any{"kind": c.str("kind"), "limit": c.fs.Lookup("limit").Value.(flagGetter).Get()}
+	if err := needArgs(args, 0, "no arguments"); err != nil {
+		return err
+	}
+	in := map[string]any{"kind": c.str("kind"), "principal": c.str("principal"), "resource": c.str("resource"), "limit": c.int("limit")}
+	for _, flag := range []string{"since", "until"} {
+		if v := c.str(flag); v != "" {
+			t, err := parseWhen(v, time.Now())
+			if err != nil {
+				return fmt.Errorf("%w: --%s: %v", errUsage, flag, err)
+			}
+			in[flag] = t.UTC().Format(time.RFC3339Nano)
+		}
+	}
 	if err := c.behalfCall(ctx, "ListAuditEvents", in, &out); err != nil {
 		return err
 	}
 	return c.print(out, func(w io.Writer) {
+		var rows [][]string
 		for _, e := range out.Events {
-			fmt.Fprintf(w, "%v  %-18v workload=%v user=%v %v\n", e["time"], e["kind"], e["workloadName"], e["user"], e["detail"])
+			rows = append(rows, []string{auditField(e, "time"), auditField(e, "kind"), auditField(e, "actor"),
+				auditField(e, "workloadName"), auditField(e, "user"), auditField(e, "detail")})
 		}
+		table(w, []string{"TIME", "KIND", "PRINCIPAL", "WORKLOAD", "USER", "DETAIL"}, rows)
 	})
+}
+
+// auditField is a field of an audit event as text, "-" when absent.
+func auditField(e map[string]any, name string) string {
+	v, ok := e[name].(string)
+	if !ok || v == "" {
+		return "-"
+	}
+	return v
+}
+
+// parseWhen reads a time as RFC 3339, a date (UTC midnight), or a
+// duration before now.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time, a date or a duration ago", s)
 }

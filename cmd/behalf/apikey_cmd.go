@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -23,7 +22,7 @@ var vaultCommands = map[string]command{
 	"get": {usage: "", short: "Show the token vault and its encryption.", run: vaultGet},
 }
 
-func apiKeyFlags(fs *flag.FlagSet) {
+func apiKeyFlags(fs *flagSet) {
 	fs.String("api-key-file", "", "file holding the API key (- for stdin)")
 	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable; create only)")
 }
@@ -97,9 +96,11 @@ func apiKeyList(ctx context.Context, c *cli, args []string) error {
 		items = append(items, page.CredentialProviders...)
 	}
 	return c.print(map[string]any{"CredentialProviders": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-32s %s\n", aws.ToString(it.Name), aws.ToString(it.CredentialProviderArn))
+			rows = append(rows, []string{aws.ToString(it.Name), aws.ToString(it.CredentialProviderArn)})
 		}
+		table(w, []string{"NAME", "ARN"}, rows)
 	})
 }
 

@@ -18,8 +18,8 @@ import (
 // real server: redirect URIs on http public hosts or with fragments, a
 // confidential client, a registered client's authorization to another
 // redirect URI or without PKCE, and a client_id that is a URL of a
-// private address (never fetched: client ID metadata documents are not
-// served, so no request leaves the server).
+// private address (a client ID metadata document there is never fetched
+// without --allow-private-endpoints).
 func TestAttackClientRegistration(t *testing.T) {
 	s := mustRunMain(t, "")
 	ctx := context.Background()

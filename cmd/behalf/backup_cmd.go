@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,65 +28,55 @@ import (
 	"github.com/behalf-dev/behalf/sqlstore"
 )
 
-const backupUsage = `Usage: behalf backup [--data-dir DIR] [--database PATH] OUT.db
+const backupUsage = `[--data-dir DIR] [--database PATH] OUT.db
 
 Copy the SQLite database consistently while the server runs (VACUUM INTO),
 check the copy (PRAGMA integrity_check) and write it to OUT.db, mode 0600.
 The key-encryption key is not in the backup: keep it separately (the
 command lists what the backup needs). For PostgreSQL use pg_dump; see
-docs/operations.md.
+docs/operations.md.`
 
-Flags:
-`
-
-const restoreUsage = `Usage: behalf restore [--data-dir DIR] [--database PATH] [--kms URL] [--force] BACKUP.db
+const restoreUsage = `[--data-dir DIR] [--database PATH] [--kms URL] [--force] BACKUP.db
 
 Restore a backup made by behalf backup into a stopped server's data
 directory. The backup is checked (integrity, migrations, and every data key
 is opened with the key-encryption keys of DIR, --kms and --kms-previous)
 before it replaces anything. A database in use by a server is never
 replaced; an existing one only with --force, and it is kept as
-DB.replaced-TIME.
+DB.replaced-TIME.`
 
-Flags:
-`
-
-// newFlagSet returns a flag set for a top-level command with the data
-// directory and database flags.
-func newFlagSet(name, usage string, stderr io.Writer) (*flag.FlagSet, *string, *string) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
-	dataDir := fs.String("data-dir", ".behalf", "the server's data directory")
-	database := fs.String("database", "", "SQLite file path (default DATA-DIR/behalf.db)")
-	return fs, dataDir, database
+// storeLocationFlags defines the data directory and database flags.
+func storeLocationFlags(fs *flagSet) (dataDir, database *string) {
+	dataDir = fs.String("data-dir", ".behalf", "the server's data directory")
+	database = fs.String("database", "", "SQLite file path (default DATA-DIR/behalf.db)")
+	return dataDir, database
 }
 
-func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dataDir, database := newFlagSet("behalf backup", backupUsage, stderr)
-	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
-		return err
+// backupSetup defines the flags of `behalf backup`.
+func backupSetup(fs *flagSet, stdout, _ io.Writer) func(context.Context, []string) error {
+	dataDir, database := storeLocationFlags(fs)
+	return func(ctx context.Context, args []string) error {
+		return runBackup(ctx, *dataDir, *database, args, stdout)
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+}
+
+func runBackup(ctx context.Context, dataDir, database string, args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%w: expected OUT.db", errUsage)
 	}
-	src := databaseDSN(*database, *dataDir)
+	src := databaseDSN(database, dataDir)
 	if isPostgres(src) {
 		return errors.New("behalf backup copies SQLite databases; back up PostgreSQL with pg_dump (docs/operations.md), and keep the key-encryption key separately")
 	}
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("no database at %s (check --data-dir or --database): %w", src, err)
 	}
-	info, err := sqlstore.BackupSQLite(ctx, src, fs.Arg(0))
+	info, err := sqlstore.BackupSQLite(ctx, src, args[0])
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Backed up %s to %s (%d bytes, schema version %d, integrity ok).\n", src, info.Path, info.Bytes, info.Schema)
-	printKEKs(stdout, info, *dataDir)
+	printKEKs(stdout, info, dataDir)
 	return nil
 }
 
@@ -126,24 +115,27 @@ func printKEKs(w io.Writer, info *sqlstore.BackupInfo, dataDir string) {
 	}
 }
 
-func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, dataDir, database := newFlagSet("behalf restore", restoreUsage, stderr)
+// restoreSetup defines the flags of `behalf restore`.
+func restoreSetup(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
+	dataDir, database := storeLocationFlags(fs)
 	kms := fs.String("kms", "", "the key-encryption key URL the server will be given (default: the local key files in DATA-DIR)")
 	var previous multi
 	fs.Var(&previous, "kms-previous", "an earlier key-encryption key URL the backup's data keys need (base64key:// keys; repeatable)")
 	force := fs.Bool("force", false, "replace an existing database (kept as DB.replaced-TIME)")
-	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("%w: expected BACKUP.db", errUsage)
+		}
+		return runRestore(ctx, *dataDir, *database, *kms, previous, *force, args[0], stdout, stderr)
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	target := databaseDSN(*database, *dataDir)
+}
+
+func runRestore(ctx context.Context, dataDir, database, kms string, previous multi, force bool, backup string, stdout, stderr io.Writer) error {
+	target := databaseDSN(database, dataDir)
 	if isPostgres(target) {
 		return errors.New("behalf restore writes SQLite databases; restore PostgreSQL with pg_restore or psql (docs/operations.md)")
 	}
-	cfg := seal.KeyringConfig{DataDir: *dataDir, KMS: *kms, Previous: previous}
+	cfg := seal.KeyringConfig{DataDir: dataDir, KMS: kms, Previous: previous}
 	var (
 		dataKeys int
 		rootIDs  []string
@@ -154,7 +146,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// A credentials file naming a root key the backup lacks would keep the
 	// CLI on a key the restored server refuses: set it aside.
-	creds, credsKept := filepath.Join(*dataDir, "credentials"), ""
+	creds, credsKept := filepath.Join(dataDir, "credentials"), ""
 	done := func(res *sqlstore.RestoreResult) error {
 		if id := credentialsKeyID(creds); id != "" && !slices.Contains(rootIDs, id) {
 			credsKept = creds + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
@@ -164,7 +156,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return nil
 	}
-	res, err := sqlstore.RestoreSQLite(ctx, fs.Arg(0), target, sqlstore.RestoreOptions{Replace: *force, Check: check, Done: done})
+	res, err := sqlstore.RestoreSQLite(ctx, backup, target, sqlstore.RestoreOptions{Replace: force, Check: check, Done: done})
 	if errors.Is(err, sqlstore.ErrTargetExists) {
 		abs, _ := filepath.Abs(target)
 		return fmt.Errorf("%s exists: pass --force to replace it (it is kept as %s.replaced-TIME)", abs, filepath.Base(abs))
@@ -172,7 +164,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Restored %s into %s (schema version %d, integrity ok, %d data key(s) open).\n", fs.Arg(0), target, res.Info.Schema, dataKeys)
+	fmt.Fprintf(stdout, "Restored %s into %s (schema version %d, integrity ok, %d data key(s) open).\n", backup, target, res.Info.Schema, dataKeys)
 	if res.Replaced != "" {
 		fmt.Fprintf(stdout, "The database it replaced is kept as %s.\n", res.Replaced)
 	}
@@ -180,9 +172,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "%s held a root key the backup does not have; it is kept as %s, and the server writes the backup's root key there when it starts.\n",
 			creds, credsKept)
 	}
-	fmt.Fprintf(stdout, "Start the server with --data-dir %s", *dataDir)
-	if *database != "" {
-		fmt.Fprintf(stdout, " --database %s", *database)
+	fmt.Fprintf(stdout, "Start the server with --data-dir %s", dataDir)
+	if database != "" {
+		fmt.Fprintf(stdout, " --database %s", database)
 	}
 	fmt.Fprintln(stdout, " and the same --kms as before.")
 	return nil

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -154,36 +153,31 @@ type benchReport struct {
 	Rows        []benchRow `json:"rows"`
 }
 
-// runBench runs `behalf bench`, a command without verbs.
-func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if os.Getenv(benchChildEnv) == "1" {
-		return serveBaselineChild(os.Stdin, stdout)
-	}
-	c := &cli{stdout: stdout}
+// benchSetup defines the flags of `behalf bench`, a command without verbs.
+func benchSetup(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
+	c := &cli{stdout: stdout, stderr: stderr, fs: fs}
 	o := benchOptions{}
-	fs := flag.NewFlagSet("behalf bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: behalf bench %s\n\nFlags:\n", benchUsage)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&c.endpoint, "endpoint-url", "", "Behalf endpoint (default $AWS_ENDPOINT_URL or "+defaultEndpoint+")")
-	fs.StringVar(&c.dataDir, "data-dir", ".behalf", "where to find the local server's credentials file when no AWS credentials are configured")
-	fs.StringVar(&c.output, "output", "text", "text or json")
+	c.clientFlags(fs)
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "how long each target and each baseline is measured (at most 8m)")
 	fs.IntVar(&o.connections, "connections", 32, "concurrent keep-alive connections")
 	fs.StringVar(&o.listenHost, "listen-host", "127.0.0.1", "address of this machine where the sandbox and the test agent listen; the server must reach it")
-	c.fs = fs
-	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
+	return func(ctx context.Context, args []string) error { return runBench(ctx, c, o, args, stdout, stderr) }
+}
+
+// runBench runs `behalf bench`.
+func runBench(ctx context.Context, c *cli, o benchOptions, args []string, stdout, stderr io.Writer) error {
+	if os.Getenv(benchChildEnv) == "1" {
+		return serveBaselineChild(os.Stdin, stdout)
+	}
+	if err := needNoArgs("bench", args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: bench takes no arguments, got %q", errUsage, fs.Args())
+	if err := c.checkOutput(); err != nil {
+		return err
 	}
 	switch {
-	case c.output != "text" && c.output != "json":
-		return fmt.Errorf("%w: --output must be text or json", errUsage)
+	case c.output == "yaml":
+		return fmt.Errorf("%w: bench prints table or json", errUsage)
 	case o.duration <= 0 || o.duration > maxBenchDuration:
 		return fmt.Errorf("%w: --duration must be more than 0 and at most %s", errUsage, maxBenchDuration)
 	case o.connections < 1 || o.connections > 4096:

@@ -18,6 +18,9 @@ import (
 // process (bench_baseline.go), which is the running executable started
 // again with benchChildEnv set.
 func TestMain(m *testing.M) {
+	if os.Getenv(asMainEnv) == "1" { // the test binary as behalf itself
+		main()
+	}
 	if os.Getenv(benchChildEnv) == "1" {
 		if err := serveBaselineChild(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -83,7 +86,7 @@ func TestBenchCommand(t *testing.T) {
 	if p, err := cog.ListUserPools(ctx, &cip.ListUserPoolsInput{MaxResults: aws.Int32(60)}); err != nil || len(p.UserPools) != 0 {
 		t.Errorf("user pools left: %+v %v", p, err)
 	}
-	if grants, err := cliRun(t, s, "grant", "list"); err != nil || !strings.Contains(grants, "No grants.") {
+	if grants, err := cliRun(t, s, "grant", "list"); err != nil || strings.Count(strings.TrimSpace(grants), "\n") != 0 {
 		t.Errorf("grants left: %s %v", grants, err)
 	}
 }

@@ -86,7 +86,7 @@ func TestCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var doc map[string]any
-	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc["Name"] != "json-agent" {
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc["name"] != "json-agent" {
 		t.Fatalf("--output json printed %q (%v)", out, err)
 	}
 	if _, ok := doc["ResultMetadata"]; ok {

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -78,26 +77,21 @@ type demoOptions struct {
 	timeout     time.Duration
 }
 
-// runDemo runs `behalf demo`.
-func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// demoSetup defines the flags of `behalf demo`.
+func demoSetup(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
 	var o demoOptions
-	fs := flag.NewFlagSet("behalf demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: behalf demo %s\n\nFlags:\n", demoUsage)
-		fs.PrintDefaults()
-	}
 	fs.BoolVar(&o.interactive, "interactive", false, "consent in your browser instead of headless")
 	fs.BoolVar(&o.mcp, "mcp", false, "the Behalf Gateway walkthrough: an MCP client, each user's own Google token")
 	fs.StringVar(&o.dataDir, "data-dir", "", "Behalf's data directory, new or empty, kept afterwards (default: a temporary directory, removed)")
 	fs.IntVar(&o.seedFiles, "seed-files", sandbox.DefaultSeedFiles, "files in the sandbox user's Google Drive")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "how long --interactive waits for your consent")
-	if err := fs.Parse(args[1:]); err != nil {
+	return func(ctx context.Context, args []string) error { return runDemo(ctx, o, args, stdout, stderr) }
+}
+
+// runDemo runs `behalf demo`.
+func runDemo(ctx context.Context, o demoOptions, args []string, stdout, stderr io.Writer) error {
+	if err := needNoArgs("demo", args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: demo takes no arguments, got %q", errUsage, fs.Args())
 	}
 	if o.seedFiles < 1 || o.seedFiles > 1000 {
 		return fmt.Errorf("%w: --seed-files must be 1 to 1000", errUsage)
@@ -659,7 +653,7 @@ func (d *demo) consentInteractive(ctx context.Context) error {
 	d.say("Open this URL, check the sandbox user, and press Allow:")
 	fmt.Fprintf(d.out, "\n    %s\n\n", d.authURL)
 	if err := openBrowser(d.authURL); err == nil {
-		d.say("(opened in your browser)")
+		d.say("(asked your desktop to open it in your browser)")
 	} else {
 		d.say("(could not open a browser: %v; open the URL yourself, on this machine)", err)
 	}
@@ -667,7 +661,12 @@ func (d *demo) consentInteractive(ctx context.Context) error {
 	return d.printBinding(ctx, d.opts.timeout)
 }
 
-// openBrowser asks the desktop to open u.
+// openerWait is how long openBrowser waits for the opener to say whether
+// it failed; one still running then is taken to have worked.
+const openerWait = 5 * time.Second
+
+// openBrowser asks the desktop to open u, and reports the opener's
+// failure (xdg-open exits non-zero when it finds no browser).
 func openBrowser(u string) error {
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
@@ -681,8 +680,17 @@ func openBrowser(u string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	go cmd.Wait()
-	return nil
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
+		}
+		return nil
+	case <-time.After(openerWait):
+		return nil
+	}
 }
 
 // printBinding waits for the callback server's answer and prints it.

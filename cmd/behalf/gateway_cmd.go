@@ -29,20 +29,22 @@ var gatewayCommands = map[string]command{
 		short: "Create an MCP gateway (with its own workload identity) and print its URL for MCP clients.",
 		run:   gatewayCreate, flags: gatewayCreateFlags},
 	"update": {usage: "ID|NAME (--discovery-url URL --allowed-client ID... [--allowed-audience A]... [--allowed-scope S]... | --no-auth) [--description D] [--role-arn ARN]",
-		short: "Replace a gateway's inbound authorization and description (flags not given are cleared).",
+		short: "Change a gateway's inbound authorization or description (flags not given keep their values).",
 		run:   gatewayUpdate, flags: gatewayCreateFlags},
 	"get":    {usage: "ID|NAME", short: "Show a gateway and its MCP URL.", run: gatewayGet},
 	"list":   {usage: "", short: "List gateways.", run: gatewayList},
 	"delete": {usage: "ID|NAME", short: "Delete a gateway (its targets first) and its workload identity.", run: gatewayDelete},
 }
 
-const gatewayTargetUsage = "GATEWAY TARGET (--openapi FILE [--server URL] | --mcp-server URL)\n" +
-	"         [--oauth PROVIDER [--scope S]... [--grant authorization-code|client-credentials] [--return-url URL]\n" +
-	"          | --api-key PROVIDER [--header NAME | --query NAME] [--prefix P]] [--description D]\n\n" +
+const gatewayTargetUsage = "GATEWAY TARGET (--openapi FILE [--server URL] | --mcp-server URL) [--oauth PROVIDER ... | --api-key PROVIDER ...]\n" +
 	"Each operation of the OpenAPI document (by operationId) becomes the tool TARGET___operationId; --server\n" +
-	"replaces the document's servers (e.g. to point Google's document at the sandbox). PROVIDER is a credential\n" +
-	"provider's name or ARN. With --oauth, each user's own token is used (authorization-code, the default: a user\n" +
-	"without a grant is sent to consent, then to --return-url) or the provider's client's (client-credentials)."
+	"replaces the document's servers (e.g. to point Google's document at the sandbox). A remote MCP server's\n" +
+	"tools become TARGET___tool. PROVIDER is a credential provider's name or ARN:\n" +
+	"  --oauth PROVIDER [--scope S]... [--grant authorization-code|client-credentials] [--return-url URL]\n" +
+	"      each user's own token (authorization-code, the default: a user without a grant is asked to consent,\n" +
+	"      then sent to --return-url), or the provider's client's own (client-credentials);\n" +
+	"  --api-key PROVIDER [--header NAME | --query NAME] [--prefix P]\n" +
+	"      the key in a header (default Authorization, prefix Bearer) or a query parameter."
 
 var gatewayTargetCommands = map[string]command{
 	"create": {usage: gatewayTargetUsage, short: "Add a target to a gateway: an OpenAPI document or a remote MCP server.",
@@ -50,14 +52,6 @@ var gatewayTargetCommands = map[string]command{
 	"get":    {usage: "GATEWAY TARGET", short: "Show a gateway target (TARGET is its id or name).", run: gatewayTargetGet},
 	"list":   {usage: "GATEWAY", short: "List a gateway's targets.", run: gatewayTargetList},
 	"delete": {usage: "GATEWAY TARGET", short: "Delete a gateway target (TARGET is its id or name).", run: gatewayTargetDelete},
-}
-
-// runGateway runs `behalf gateway ...` and `behalf gateway target ...`.
-func runGateway(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) >= 2 && (args[1] == "target" || args[1] == "targets") {
-		return runNoun(ctx, gatewayTargetCommands, append([]string{args[0] + " target"}, args[2:]...), stdout, stderr)
-	}
-	return runNoun(ctx, gatewayCommands, args, stdout, stderr)
 }
 
 func gatewayCreateFlags(fs *flagSet) {
@@ -130,9 +124,9 @@ func gatewayCreate(ctx context.Context, c *cli, args []string) error {
 func (c *cli) gatewayAuthorizer() (types.AuthorizerType, types.AuthorizerConfiguration, error) {
 	jwtFlags := len(c.list("allowed-client"))+len(c.list("allowed-audience"))+len(c.list("allowed-scope")) > 0
 	switch d := c.str("discovery-url"); {
-	case c.set("no-auth") && (d != "" || jwtFlags):
+	case c.bool("no-auth") && (d != "" || jwtFlags):
 		return "", nil, fmt.Errorf("%w: --no-auth excludes --discovery-url and the --allowed-* flags", errUsage)
-	case c.set("no-auth"):
+	case c.bool("no-auth"):
 		return types.AuthorizerTypeNone, nil, nil
 	case d == "":
 		return "", nil, fmt.Errorf("%w: give --discovery-url URL (with --allowed-client, --allowed-audience or --allowed-scope) for signed-in MCP clients, or --no-auth", errUsage)
@@ -150,27 +144,34 @@ func gatewayUpdate(ctx context.Context, c *cli, args []string) error {
 	if c.set("tag") {
 		return fmt.Errorf("%w: --tag applies to create only", errUsage)
 	}
-	typ, authz, err := c.gatewayAuthorizer()
-	if err != nil {
-		return err
-	}
 	client, err := c.client(ctx)
 	if err != nil {
 		return err
 	}
-	id, err := gatewayID(ctx, client, args[0])
-	if err != nil {
-		return err
-	}
-	cur, err := client.GetGateway(ctx, &ctl.GetGatewayInput{GatewayIdentifier: aws.String(id)})
+	// Read the gateway; the flags given change it, the others keep it.
+	cur, err := client.GetGateway(ctx, &ctl.GetGatewayInput{GatewayIdentifier: aws.String(args[0])})
 	if err != nil {
 		return wrapAPIError(err)
 	}
-	in := &ctl.UpdateGatewayInput{GatewayIdentifier: aws.String(id), Name: cur.Name, RoleArn: aws.String(c.str("role-arn")),
-		ProtocolType: types.GatewayProtocolTypeMcp, AuthorizerType: typ, AuthorizerConfiguration: authz}
-	if !c.set("role-arn") && aws.ToString(cur.RoleArn) != "" {
-		in.RoleArn = cur.RoleArn
+	keep := map[string][]string{"description": {aws.ToString(cur.Description)}, "role-arn": {aws.ToString(cur.RoleArn)}}
+	if a := authorizerOf(cur.AuthorizerConfiguration); a != nil && !c.bool("no-auth") {
+		keep["discovery-url"] = []string{aws.ToString(a.DiscoveryUrl)}
+		if !c.set("discovery-url") || c.str("discovery-url") != "" {
+			keep["allowed-client"], keep["allowed-audience"], keep["allowed-scope"] = a.AllowedClients, a.AllowedAudience, a.AllowedScopes
+		}
+	} else if a == nil && !c.set("discovery-url") && !c.set("allowed-client") && !c.set("allowed-audience") && !c.set("allowed-scope") {
+		keep["no-auth"] = []string{"true"}
 	}
+	if err := c.keepUnset(keep); err != nil {
+		return err
+	}
+	typ, authz, err := c.gatewayAuthorizer()
+	if err != nil {
+		return err
+	}
+	in := &ctl.UpdateGatewayInput{GatewayIdentifier: cur.GatewayId, Name: cur.Name, RoleArn: aws.String(c.str("role-arn")),
+		ProtocolType: types.GatewayProtocolTypeMcp, AuthorizerType: typ, AuthorizerConfiguration: authz,
+		ProtocolConfiguration: cur.ProtocolConfiguration}
 	if d := c.str("description"); d != "" {
 		in.Description = aws.String(d)
 	}
@@ -178,36 +179,10 @@ func gatewayUpdate(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return wrapAPIError(err)
 	}
-	return c.print(map[string]any{"GatewayId": aws.ToString(out.GatewayId), "Status": out.Status, "AuthorizerType": out.AuthorizerType,
-		"GatewayUrl": aws.ToString(out.GatewayUrl)}, func(w io.Writer) {
+	return c.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "Updated gateway %s: %s, inbound auth %s\n", aws.ToString(out.GatewayId), out.Status, out.AuthorizerType)
 		fmt.Fprintf(w, "  MCP URL: %s\n", aws.ToString(out.GatewayUrl))
 	})
-}
-
-// gatewayID resolves a gateway id, ARN or name to its id.
-func gatewayID(ctx context.Context, client *ctl.Client, ident string) (string, error) {
-	g, err := client.GetGateway(ctx, &ctl.GetGatewayInput{GatewayIdentifier: aws.String(ident)})
-	if err == nil {
-		return aws.ToString(g.GatewayId), nil
-	}
-	var nf *types.ResourceNotFoundException
-	var invalid *types.ValidationException
-	if !errors.As(err, &nf) && !errors.As(err, &invalid) {
-		return "", wrapAPIError(err)
-	}
-	for p := ctl.NewListGatewaysPaginator(client, &ctl.ListGatewaysInput{}); p.HasMorePages(); {
-		page, perr := p.NextPage(ctx)
-		if perr != nil {
-			return "", wrapAPIError(perr)
-		}
-		for _, it := range page.Items {
-			if aws.ToString(it.Name) == ident {
-				return aws.ToString(it.GatewayId), nil
-			}
-		}
-	}
-	return "", wrapAPIError(err)
 }
 
 func gatewayGet(ctx context.Context, c *cli, args []string) error {
@@ -218,11 +193,7 @@ func gatewayGet(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := gatewayID(ctx, client, args[0])
-	if err != nil {
-		return err
-	}
-	out, err := client.GetGateway(ctx, &ctl.GetGatewayInput{GatewayIdentifier: aws.String(id)})
+	out, err := client.GetGateway(ctx, &ctl.GetGatewayInput{GatewayIdentifier: aws.String(args[0])})
 	if err != nil {
 		return wrapAPIError(err)
 	}
@@ -274,9 +245,11 @@ func gatewayList(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return c.print(map[string]any{"Gateways": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-40s %-8s %-10s %s\n", it.GatewayId, it.Status, it.AuthorizerType, it.Name)
+			rows = append(rows, []string{it.GatewayId, it.Name, it.Status, it.AuthorizerType})
 		}
+		table(w, []string{"ID", "NAME", "STATUS", "INBOUND AUTH"}, rows)
 	})
 }
 
@@ -288,11 +261,7 @@ func gatewayDelete(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := gatewayID(ctx, client, args[0])
-	if err != nil {
-		return err
-	}
-	out, err := client.DeleteGateway(ctx, &ctl.DeleteGatewayInput{GatewayIdentifier: aws.String(id)})
+	out, err := client.DeleteGateway(ctx, &ctl.DeleteGatewayInput{GatewayIdentifier: aws.String(args[0])})
 	if err != nil {
 		return wrapAPIError(err)
 	}
@@ -404,7 +373,11 @@ func (c *cli) credential(ctx context.Context, client *ctl.Client) ([]types.Crede
 			}
 			arn = aws.ToString(p.CredentialProviderArn)
 		}
-		o := types.OAuthCredentialProvider{ProviderArn: aws.String(arn), Scopes: c.list("scope"), GrantType: grant}
+		scopes := c.list("scope")
+		if scopes == nil {
+			scopes = []string{} // the SDK requires the member
+		}
+		o := types.OAuthCredentialProvider{ProviderArn: aws.String(arn), Scopes: scopes, GrantType: grant}
 		if r := c.str("return-url"); r != "" {
 			o.DefaultReturnUrl = aws.String(r)
 		}
@@ -454,10 +427,7 @@ func gatewayTargetCreate(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := gatewayID(ctx, client, args[0])
-	if err != nil {
-		return err
-	}
+	id := args[0]
 	in := &ctl.CreateGatewayTargetInput{GatewayIdentifier: aws.String(id), Name: aws.String(args[1]),
 		TargetConfiguration: cfg, CredentialProviderConfigurations: creds}
 	if d := c.str("description"); d != "" {
@@ -472,12 +442,20 @@ func gatewayTargetCreate(ctx context.Context, c *cli, args []string) error {
 		"TargetId": aws.ToString(out.TargetId), "Name": aws.ToString(out.Name), "GatewayArn": aws.ToString(out.GatewayArn),
 		"Status": out.Status, "AuthorizationUrl": authURL,
 	}, func(w io.Writer) {
-		fmt.Fprintf(w, "Created target %s (%s) on gateway %s: %s\n", aws.ToString(out.Name), aws.ToString(out.TargetId), id, out.Status)
+		fmt.Fprintf(w, "Created target %s (%s) on gateway %s: %s\n", aws.ToString(out.Name), aws.ToString(out.TargetId), gatewayOfARN(out.GatewayArn, id), out.Status)
 		if authURL != "" {
 			fmt.Fprintf(w, "  Consent to list its tools: %s\n", authURL)
 		}
 		fmt.Fprintf(w, "  Its tools are named %s___<tool>\n", aws.ToString(out.Name))
 	})
+}
+
+// gatewayOfARN returns the gateway id in a gateway ARN, else def.
+func gatewayOfARN(arn *string, def string) string {
+	if _, id, ok := strings.Cut(aws.ToString(arn), ":gateway/"); ok && id != "" {
+		return id
+	}
+	return def
 }
 
 // authorizationURLOf returns the URL of a target waiting for consent.
@@ -519,10 +497,7 @@ func gatewayTargetGet(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := gatewayID(ctx, client, args[0])
-	if err != nil {
-		return err
-	}
+	id := args[0]
 	tid, err := targetID(ctx, client, id, args[1])
 	if err != nil {
 		return err
@@ -540,7 +515,7 @@ func gatewayTargetGet(ctx context.Context, c *cli, args []string) error {
 		"AuthorizationUrl": authURL, "CreatedAt": fmtTime(out.CreatedAt), "UpdatedAt": fmtTime(out.UpdatedAt),
 	}
 	return c.print(doc, func(w io.Writer) {
-		fmt.Fprintf(w, "Target %s (%s) of gateway %s\n", aws.ToString(out.Name), aws.ToString(out.TargetId), id)
+		fmt.Fprintf(w, "Target %s (%s) of gateway %s\n", aws.ToString(out.Name), aws.ToString(out.TargetId), gatewayOfARN(out.GatewayArn, id))
 		fmt.Fprintf(w, "  Status:      %s\n", out.Status)
 		fmt.Fprintf(w, "  Kind:        %s\n", kind)
 		if where != "" {
@@ -607,10 +582,7 @@ func gatewayTargetList(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := gatewayID(ctx, client, args[0])
-	if err != nil {
-		return err
-	}
+	id := args[0]
 	type item struct{ TargetId, Name, Status, Description string }
 	items := []item{}
 	for p := ctl.NewListGatewayTargetsPaginator(client, &ctl.ListGatewayTargetsInput{GatewayIdentifier: aws.String(id)}); p.HasMorePages(); {
@@ -623,9 +595,11 @@ func gatewayTargetList(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return c.print(map[string]any{"Targets": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-12s %-20s %-8s %s\n", it.TargetId, it.Name, it.Status, it.Description)
+			rows = append(rows, []string{it.TargetId, it.Name, it.Status, it.Description})
 		}
+		table(w, []string{"ID", "NAME", "STATUS", "DESCRIPTION"}, rows)
 	})
 }
 
@@ -637,10 +611,7 @@ func gatewayTargetDelete(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := gatewayID(ctx, client, args[0])
-	if err != nil {
-		return err
-	}
+	id := args[0]
 	tid, err := targetID(ctx, client, id, args[1])
 	if err != nil {
 		return err
@@ -650,6 +621,6 @@ func gatewayTargetDelete(ctx context.Context, c *cli, args []string) error {
 		return wrapAPIError(err)
 	}
 	return c.print(map[string]string{"Deleted": aws.ToString(out.TargetId)}, func(w io.Writer) {
-		fmt.Fprintf(w, "Deleted target %s of gateway %s\n", aws.ToString(out.TargetId), id)
+		fmt.Fprintf(w, "Deleted target %s of gateway %s\n", aws.ToString(out.TargetId), gatewayOfARN(out.GatewayArn, id))
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
@@ -52,12 +51,7 @@ func grantList(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return c.print(out, func(w io.Writer) {
-		if len(out.Grants) == 0 {
-			fmt.Fprintln(w, "No grants.")
-			return
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "GRANT\tWORKLOAD\tPROVIDER\tUSER\tSCOPES\tGRANTED\tLAST USED\tLAST REFRESHED")
+		var rows [][]string
 		for _, g := range out.Grants {
 			provider := g.Provider
 			if provider == "" {
@@ -66,10 +60,10 @@ func grantList(ctx context.Context, c *cli, args []string) error {
 			if g.Account != "" {
 				provider += ": " + g.Account // whose account at the provider
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.Workload, provider, g.User, strings.Join(g.Scopes, " "),
-				epochText(&g.CreatedTime), epochText(g.LastUsedTime), epochText(g.LastRefreshedTime))
+			rows = append(rows, []string{g.ID, g.Workload, provider, g.User, strings.Join(g.Scopes, " "),
+				epochText(&g.CreatedTime), epochText(g.LastUsedTime), epochText(g.LastRefreshedTime)})
 		}
-		tw.Flush()
+		table(w, []string{"GRANT", "WORKLOAD", "PROVIDER", "USER", "SCOPES", "GRANTED", "LAST USED", "LAST REFRESHED"}, rows)
 	})
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,16 +44,10 @@ type invokeOptions struct {
 	raw                bool
 }
 
-// runInvoke runs `behalf invoke`, a command without verbs.
-func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := &cli{stdout: stdout}
+// invokeSetup defines the flags of `behalf invoke`, a command without verbs.
+func invokeSetup(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
+	c := &cli{stdout: stdout, stderr: stderr, fs: fs}
 	var o invokeOptions
-	fs := flag.NewFlagSet("behalf invoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: behalf invoke %s\n\nFlags:\n", invokeUsage)
-		fs.PrintDefaults()
-	}
 	fs.StringVar(&c.endpoint, "endpoint-url", "", "Behalf endpoint (default $AWS_ENDPOINT_URL_BEDROCK_AGENTCORE, $AWS_ENDPOINT_URL or "+defaultEndpoint+")")
 	fs.StringVar(&c.dataDir, "data-dir", ".behalf", "where to find the local server's credentials file when no AWS credentials are configured (SigV4)")
 	fs.StringVar(&o.bearer, "bearer-token", "", "JWT for a runtime with a JWT authorizer (visible to other local users; prefer --bearer-token-file)")
@@ -66,12 +59,12 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.accept, "accept", "application/json, text/event-stream", "Accept header")
 	fs.Var(&o.headers, "header", `extra request header "Name: value", e.g. an allowlisted X-Amzn-Bedrock-AgentCore-Runtime-Custom-* (repeatable)`)
 	fs.BoolVar(&o.raw, "raw", false, "print the answer exactly as received (no server-sent-event decoding)")
-	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
-		return err
-	}
-	rest := fs.Args()
+	return func(ctx context.Context, rest []string) error { return runInvoke(ctx, c, o, rest, stderr) }
+}
+
+// runInvoke runs `behalf invoke RUNTIME [PAYLOAD]`.
+func runInvoke(ctx context.Context, c *cli, o invokeOptions, rest []string, stderr io.Writer) error {
 	if len(rest) < 1 || len(rest) > 2 {
-		fs.Usage()
 		return fmt.Errorf("%w: expected RUNTIME [PAYLOAD]", errUsage)
 	}
 	payload := []byte("{}")
@@ -113,7 +106,7 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stderr, "Session: %s\n", a.sessionID)
 	}
 	sse := strings.HasPrefix(strings.ToLower(a.contentType), "text/event-stream")
-	return streamAnswer(stdout, a.body, sse && !o.raw)
+	return streamAnswer(c.stdout, a.body, sse && !o.raw)
 }
 
 // dataPlaneEndpoint is --endpoint-url, else the data-plane endpoint

@@ -39,7 +39,7 @@ func jsClientsDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	installed := true
-	for _, m := range []string{"amazon-cognito-identity-js", "aws-amplify"} {
+	for _, m := range []string{"amazon-cognito-identity-js", "aws-amplify", "@modelcontextprotocol/sdk"} {
 		if _, err := os.Stat(filepath.Join(src, "node_modules", m, "package.json")); err != nil {
 			installed = false
 		}

@@ -61,11 +61,20 @@ var keyringCommands = map[string]command{
 	"retire": {usage: "VERSION", short: "Retire a key-encryption key version that no data key uses any more.", run: keysRetire, flags: storeFlags},
 }
 
-// runKeys runs `behalf keys VERB`: access keys or keyring verbs.
-func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	all := maps.Clone(keyCommands)
-	maps.Copy(all, keyringCommands)
-	return runNoun(ctx, all, args, stdout, stderr)
+// keysCommands are the `behalf keys` verbs: the keyring's, and the access
+// key verbs it used to have, which now say to use `behalf access-key`.
+func keysCommands() map[string]command {
+	all := maps.Clone(keyringCommands)
+	for verb, cmd := range keyCommands {
+		run := cmd.run
+		cmd.short = "Deprecated: use behalf access-key " + verb + "."
+		cmd.run = func(ctx context.Context, c *cli, args []string) error {
+			fmt.Fprintf(c.stderr, "behalf: \"keys %s\" is deprecated; use \"behalf access-key %s\" instead\n", verb, verb)
+			return run(ctx, c, args)
+		}
+		all[verb] = cmd
+	}
+	return all
 }
 
 // storeFlags are the flags that say where the database and keys are, as
@@ -369,13 +378,13 @@ func keysRotate(ctx context.Context, c *cli, args []string) error {
 		}
 		return err
 	}
-	if c.output != "json" {
+	if !c.structured() {
 		fmt.Fprintf(c.stdout, "Key-encryption key version %d (%s) is active; rewrapped the data keys.\n", v.Version, e.ring.Where(v))
 	}
 	if err := c.printKeys(ctx, e, &n); err != nil {
 		return err
 	}
-	if c.output != "json" {
+	if !c.structured() {
 		fmt.Fprintf(c.stdout, "\nRewrapped %d data key(s).\n", n)
 		switch v.Keeper {
 		case behalf.KEKKeeperFile:
@@ -537,7 +546,7 @@ func keysRewrap(ctx context.Context, c *cli, args []string) error {
 	if err := c.printKeys(ctx, e, &n); err != nil {
 		return err
 	}
-	if c.output != "json" {
+	if !c.structured() {
 		fmt.Fprintf(c.stdout, "\nRewrapped %d data key(s).\n", n)
 	}
 	return nil

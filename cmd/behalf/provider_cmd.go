@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -16,11 +16,11 @@ var providerCommands = map[string]command{
 	"create": {usage: "NAME --vendor VENDOR --client-id ID --client-secret-file FILE [flags]", short: "Create an OAuth 2.0 credential provider and print its callback URL.", run: providerCreate, flags: providerFlags},
 	"get":    {usage: "NAME", short: "Show an OAuth 2.0 credential provider (never its secret).", run: providerGet},
 	"list":   {usage: "", short: "List OAuth 2.0 credential providers.", run: providerList},
-	"update": {usage: "NAME --vendor VENDOR --client-id ID [--client-secret-file FILE] [flags]", short: "Replace a provider's configuration; its callback URL stays.", run: providerUpdate, flags: providerFlags},
+	"update": {usage: "NAME [--client-id ID] [--client-secret-file FILE] [flags]", short: "Change a provider's configuration: only the flags given; its secret and callback URL stay.", run: providerUpdate, flags: providerFlags},
 	"delete": {usage: "NAME", short: "Delete an OAuth 2.0 credential provider.", run: providerDelete},
 }
 
-func providerFlags(fs *flag.FlagSet) {
+func providerFlags(fs *flagSet) {
 	fs.String("vendor", "", "GoogleOauth2, GithubOauth2, MicrosoftOauth2, SlackOauth2, SalesforceOauth2, AtlassianOauth2, LinkedinOauth2, CustomOauth2, or another AgentCore vendor (OktaOauth2, Auth0Oauth2, XOauth2, DropboxOauth2, ...: see docs/api.md)")
 	fs.String("client-id", "", "the OAuth client id registered at the provider")
 	fs.String("client-secret-file", "", "file holding the client secret (- for stdin)")
@@ -237,9 +237,11 @@ func providerList(ctx context.Context, c *cli, args []string) error {
 		items = append(items, page.CredentialProviders...)
 	}
 	return c.print(map[string]any{"CredentialProviders": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-32s %-18s %s\n", aws.ToString(it.Name), it.CredentialProviderVendor, aws.ToString(it.CredentialProviderArn))
+			rows = append(rows, []string{aws.ToString(it.Name), string(it.CredentialProviderVendor), aws.ToString(it.CredentialProviderArn)})
 		}
+		table(w, []string{"NAME", "VENDOR", "ARN"}, rows)
 	})
 }
 
@@ -250,11 +252,19 @@ func providerUpdate(ctx context.Context, c *cli, args []string) error {
 	if c.set("tag") {
 		return fmt.Errorf("%w: --tag applies to create only", errUsage)
 	}
-	cfg, err := providerConfig(c)
+	client, err := c.client(ctx)
 	if err != nil {
 		return err
 	}
-	client, err := c.client(ctx)
+	// Read the provider; the flags given change it, the others keep it
+	// (its secret stays unless --client-secret-file is given).
+	if _, err := client.GetOauth2CredentialProvider(ctx, &ctl.GetOauth2CredentialProviderInput{Name: aws.String(args[0])}); err != nil {
+		return wrapAPIError(err)
+	}
+	if err := c.keepUnset(c.providerFlagValues(c.wire.last())); err != nil {
+		return err
+	}
+	cfg, err := providerConfig(c)
 	if err != nil {
 		return err
 	}
@@ -268,6 +278,60 @@ func providerUpdate(ctx context.Context, c *cli, args []string) error {
 	return c.print(out, func(w io.Writer) {
 		fmt.Fprintf(w, "Updated credential provider %s\n  Callback URL: %s\n", aws.ToString(out.Name), aws.ToString(out.CallbackUrl))
 	})
+}
+
+// providerFlagValues reads a GetOauth2CredentialProvider answer (as sent)
+// into the values of the provider flags.
+func (c *cli) providerFlagValues(body []byte) map[string][]string {
+	var doc struct {
+		Vendor string                        `json:"credentialProviderVendor"`
+		Config map[string]providerConfigWire `json:"oauth2ProviderConfigOutput"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return nil
+	}
+	vals := map[string][]string{"vendor": {doc.Vendor}}
+	for _, cfg := range doc.Config { // a union: one member
+		vals["client-id"] = []string{cfg.ClientID}
+		if cfg.TenantID != "" {
+			vals["tenant-id"] = []string{cfg.TenantID}
+		}
+		if cfg.Method != "" {
+			vals["auth-method"] = []string{cfg.Method}
+		}
+		if j := cfg.PrivateKeyJWT; j != nil {
+			vals["signing-algorithm"] = []string{j.Algorithm}
+			if aud := j.Claims["aud"]; aud != "" {
+				vals["assertion-audience"] = []string{aud}
+			}
+		}
+		endpoints := c.set("issuer") || c.set("authorization-endpoint") || c.set("token-endpoint")
+		if d := cfg.Discovery.URL; d != "" && !endpoints {
+			vals["discovery-url"] = []string{d}
+		} else if m := cfg.Discovery.Metadata; m != nil && !c.set("discovery-url") {
+			vals["issuer"], vals["authorization-endpoint"], vals["token-endpoint"] = []string{m.Issuer}, []string{m.AuthorizationEndpoint}, []string{m.TokenEndpoint}
+		}
+	}
+	return vals
+}
+
+// providerConfigWire is one member of the oauth2ProviderConfigOutput union.
+type providerConfigWire struct {
+	ClientID  string `json:"clientId"`
+	TenantID  string `json:"tenantId"`
+	Method    string `json:"clientAuthenticationMethod"`
+	Discovery struct {
+		URL      string `json:"discoveryUrl"`
+		Metadata *struct {
+			Issuer                string `json:"issuer"`
+			AuthorizationEndpoint string `json:"authorizationEndpoint"`
+			TokenEndpoint         string `json:"tokenEndpoint"`
+		} `json:"authorizationServerMetadata"`
+	} `json:"oauthDiscovery"`
+	PrivateKeyJWT *struct {
+		Algorithm string            `json:"signingAlgorithm"`
+		Claims    map[string]string `json:"additionalPayloadClaims"`
+	} `json:"privateKeyJwtConfig"`
 }
 
 func providerDelete(ctx context.Context, c *cli, args []string) error {

@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -33,11 +33,11 @@ var runtimeCommands = map[string]command{
 		run:   runtimeCreate, flags: runtimeCreateFlags},
 	"get":    {usage: "ID|NAME", short: "Show an agent runtime and its invocation URL.", run: runtimeGet},
 	"list":   {usage: "", short: "List agent runtimes.", run: runtimeList},
-	"update": {usage: "ID|NAME " + runtimeConfigUsage, short: "Replace an agent runtime's configuration (flags not given are cleared).", run: runtimeUpdate, flags: runtimeFlags},
+	"update": {usage: "ID|NAME [--upstream URL] [the other flags of create]", short: "Change an agent runtime's configuration: only the flags given (--flag '' clears one).", run: runtimeUpdate, flags: runtimeFlags},
 	"delete": {usage: "ID|NAME", short: "Delete an agent runtime and its workload identity.", run: runtimeDelete},
 }
 
-func runtimeFlags(fs *flag.FlagSet) {
+func runtimeFlags(fs *flagSet) {
 	fs.String("upstream", "", "http(s) base URL of the running agent (it serves POST /invocations and GET /ping); required")
 	fs.String("description", "", "a description")
 	fs.String("role-arn", "", "an IAM role ARN to record (AgentCore requires one; Behalf only stores it)")
@@ -151,14 +151,41 @@ func runtimeUpdate(ctx context.Context, c *cli, args []string) error {
 	if c.set("tag") {
 		return fmt.Errorf("%w: --tag applies to create only", errUsage)
 	}
-	rc, err := c.runtimeConfig()
-	if err != nil {
-		return err
-	}
 	client, err := c.client(ctx)
 	if err != nil {
 		return err
 	}
+	// Read the runtime; the flags given change it, the others keep it.
+	cur, err := client.GetAgentRuntime(ctx, &ctl.GetAgentRuntimeInput{AgentRuntimeId: aws.String(args[0])})
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	keep := map[string][]string{
+		"upstream": {upstreamOf(cur.AgentRuntimeArtifact)}, "description": {aws.ToString(cur.Description)},
+		"role-arn": {aws.ToString(cur.RoleArn)}, "header-allowlist": headersOf(cur.RequestHeaderConfiguration),
+		"callback-url": {cur.EnvironmentVariables[behalf.CallbackURLEnv]},
+	}
+	if a := authorizerOf(cur.AuthorizerConfiguration); a != nil {
+		keep["discovery-url"] = []string{aws.ToString(a.DiscoveryUrl)}
+		if !c.set("discovery-url") || c.str("discovery-url") != "" {
+			keep["allowed-client"], keep["allowed-audience"], keep["allowed-scope"] = a.AllowedClients, a.AllowedAudience, a.AllowedScopes
+		}
+	}
+	if err := c.keepUnset(keep); err != nil {
+		return err
+	}
+	rc, err := c.runtimeConfig()
+	if err != nil {
+		return err
+	}
+	env := map[string]string{} // the other variables stay
+	for k, v := range cur.EnvironmentVariables {
+		if k != behalf.CallbackURLEnv {
+			env[k] = v
+		}
+	}
+	maps.Copy(env, rc.env)
+	rc.env = env
 	out, err := client.UpdateAgentRuntime(ctx, &ctl.UpdateAgentRuntimeInput{
 		AgentRuntimeId:             aws.String(args[0]),
 		AgentRuntimeArtifact:       rc.artifact,
@@ -248,9 +275,11 @@ func runtimeList(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return c.print(map[string]any{"AgentRuntimes": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-40s %-8s %s\n", it.AgentRuntimeId, it.Status, it.AgentRuntimeArn)
+			rows = append(rows, []string{it.AgentRuntimeId, it.Status, it.AgentRuntimeVersion, it.AgentRuntimeArn})
 		}
+		table(w, []string{"ID", "STATUS", "VERSION", "ARN"}, rows)
 	})
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -19,16 +18,16 @@ func init() {
 	runtimeCommands["endpoints"] = command{usage: "ID|NAME", short: "List an agent runtime's endpoints (DEFAULT serves the latest version).", run: runtimeEndpoints}
 	runtimeCommands["endpoint-create"] = command{usage: "ID|NAME ENDPOINT [--version V] [--description D]",
 		short: "Create a named endpoint serving one version (the latest if no --version); invoke it with --qualifier ENDPOINT.",
-		run:   runtimeEndpointCreate, flags: func(fs *flag.FlagSet) {
+		run:   runtimeEndpointCreate, flags: func(fs *flagSet) {
 			fs.String("version", "", "the runtime version the endpoint serves (default: the latest)")
 			fs.String("description", "", "a description")
 		}}
 	runtimeCommands["endpoint-update"] = command{usage: "ID|NAME ENDPOINT --version V", short: "Point a named endpoint at another version.",
-		run: runtimeEndpointUpdate, flags: func(fs *flag.FlagSet) { fs.String("version", "", "the runtime version the endpoint serves") }}
+		run: runtimeEndpointUpdate, flags: func(fs *flagSet) { fs.String("version", "", "the runtime version the endpoint serves") }}
 	runtimeCommands["endpoint-delete"] = command{usage: "ID|NAME ENDPOINT", short: "Delete a named endpoint.", run: runtimeEndpointDelete}
 	runtimeCommands["stop-session"] = command{usage: "ID|NAME|ARN SESSION_ID [--qualifier ENDPOINT]",
 		short: "End a runtime session: the next invocation with its id starts a new session on the endpoint's current version.",
-		run:   runtimeStopSession, flags: func(fs *flag.FlagSet) { fs.String("qualifier", "", "the endpoint (default DEFAULT)") }}
+		run:   runtimeStopSession, flags: func(fs *flagSet) { fs.String("qualifier", "", "the endpoint (default DEFAULT)") }}
 }
 
 func runtimeVersions(ctx context.Context, c *cli, args []string) error {
@@ -51,9 +50,11 @@ func runtimeVersions(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return c.print(map[string]any{"Versions": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-6s %-8s %s  %s\n", it.AgentRuntimeVersion, it.Status, it.LastUpdatedAt, it.Description)
+			rows = append(rows, []string{it.AgentRuntimeVersion, it.Status, it.LastUpdatedAt, it.Description})
 		}
+		table(w, []string{"VERSION", "STATUS", "UPDATED", "DESCRIPTION"}, rows)
 	})
 }
 
@@ -77,9 +78,11 @@ func runtimeEndpoints(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	return c.print(map[string]any{"Endpoints": items}, func(w io.Writer) {
+		var rows [][]string
 		for _, it := range items {
-			fmt.Fprintf(w, "%-20s version %-6s %-8s %s\n", it.Name, it.LiveVersion, it.Status, it.Description)
+			rows = append(rows, []string{it.Name, it.LiveVersion, it.Status, it.Description})
 		}
+		table(w, []string{"ENDPOINT", "VERSION", "STATUS", "DESCRIPTION"}, rows)
 	})
 }
 

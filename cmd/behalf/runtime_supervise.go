@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -90,11 +92,15 @@ func runtimeSupervise(ctx context.Context, c *cli, name string, argv []string) (
 	if c.set("upstream") {
 		return fmt.Errorf("%w: give either --upstream URL (an agent that already runs) or -- COMMAND (an agent for this command to run), not both", errUsage)
 	}
+	// `... -- COMMAND | tee`: Ctrl-C stops tee too, and the agent's last
+	// lines then go to a pipe nobody reads. Writing there must fail, not
+	// kill the process with SIGPIPE before it cleans up.
+	signal.Ignore(syscall.SIGPIPE)
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
 		return fmt.Errorf("cannot run the agent: %w", err)
 	}
-	stdout, stderr := supervise.NewOutput(c.stdout), supervise.NewOutput(c.fs.Output())
+	stdout, stderr := supervise.NewOutput(c.stdout), supervise.NewOutput(c.stderr)
 	status := stderr.Lines("behalf: ")
 
 	port, err := supervise.FreeLoopbackPort()
@@ -125,7 +131,7 @@ func runtimeSupervise(ctx context.Context, c *cli, name string, argv []string) (
 	if err != nil {
 		return err
 	}
-	deleteOnExit := c.fs.Lookup("delete-on-exit").Value.(flagGetter).Get().(bool)
+	deleteOnExit := c.bool("delete-on-exit")
 	if err := c.printSupervisedRuntime(rt, name, upstream, tags); err != nil {
 		return err
 	}
@@ -137,7 +143,7 @@ func runtimeSupervise(ctx context.Context, c *cli, name string, argv []string) (
 		defer cancel()
 		if keyID != "" {
 			if derr := c.behalfCall(cctx, "DeleteAccessKey", map[string]string{"accessKeyId": keyID}, nil); derr != nil {
-				status.Printf("could not delete the agent's access key %s: %v (delete it with `behalf key delete %s`)", keyID, derr, keyID)
+				status.Printf("could not delete the agent's access key %s: %v (delete it with `behalf access-key delete %s`)", keyID, derr, keyID)
 				err = errors.Join(err, fmt.Errorf("delete access key %s: %w", keyID, derr))
 			} else {
 				status.Printf("deleted the agent's access key %s", keyID)

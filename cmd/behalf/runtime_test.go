@@ -498,7 +498,7 @@ func TestCLIRuntime(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("runtime get --output json printed %s: %v", out, err)
 	}
-	if doc["WorkloadIdentityName"] != workload || doc["InvocationUrl"] != wantURL || doc["AgentRuntimeId"] != id {
+	if doc["agentRuntimeId"] != id || doc["workloadIdentityDetails"].(map[string]any)["workloadIdentityArn"] == nil {
 		t.Fatalf("json = %v", doc)
 	}
 

@@ -238,10 +238,11 @@ func TestCLIRuntimeVersions(t *testing.T) {
 	}
 	step("READY", "runtime", "create", "cli_ver", "--upstream", agent.srv.URL)
 	step("version 2", "runtime", "update", "cli_ver", "--upstream", agent.srv.URL+"/v2")
-	step("2      READY", "runtime", "versions", "cli_ver")
+	step("VERSION  STATUS", "runtime", "versions", "cli_ver")
+	step("\n2        READY", "runtime", "versions", "cli_ver")
 	step("serving version 1", "runtime", "endpoint-create", "cli_ver", "prod", "--version", "1", "--description", "production")
 	step("now serves version 2", "runtime", "endpoint-update", "cli_ver", "prod", "--version", "2")
-	step("prod                 version 2", "runtime", "endpoints", "cli_ver")
+	step("\nprod      2        READY", "runtime", "endpoints", "cli_ver")
 	step("Deleted endpoint prod", "runtime", "endpoint-delete", "cli_ver", "prod")
 	if out, err := cliRun(t, s, "runtime", "endpoint-delete", "cli_ver", "prod"); err == nil || !strings.Contains(out+err.Error(), "ResourceNotFound") {
 		t.Fatalf("deleting twice: %v\n%s", err, out)

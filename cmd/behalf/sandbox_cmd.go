@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -28,14 +27,8 @@ every refresh replace it (the old one is refused), and --rotation-grace
 keeps the replaced one usable for a while (a retry gets the same
 successor), like the reuse grace periods of Okta, Auth0 and Cognito.`
 
-// runSandbox runs `behalf sandbox`.
-func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("behalf sandbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: behalf sandbox %s\n\nFlags:\n", sandboxUsage)
-		fs.PrintDefaults()
-	}
+// sandboxSetup defines the flags of `behalf sandbox`.
+func sandboxSetup(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
 	listen := fs.String("listen", "127.0.0.1:8700", "address to listen on")
 	publicURL := fs.String("public-url", "", "base URL (and issuer) as Behalf and browsers reach the sandbox (default http://LISTEN)")
 	seed := fs.Int("seed-files", sandbox.DefaultSeedFiles, "number of files in every sandbox user's Drive")
@@ -44,17 +37,20 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	grace := fs.Duration("rotation-grace", 0, "with --refresh-rotation, how long a replaced refresh token still works (a retry gets the same successor); 0 refuses it at once")
 	var clients multi
 	fs.Var(&clients, "client", "register an OAuth client ID:SECRET:REDIRECT_URI (repeatable; an empty SECRET makes a public client; visible in the process list: sandbox secrets only)")
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
+	return func(ctx context.Context, args []string) error {
+		if err := needNoArgs("sandbox", args); err != nil {
+			return err
+		}
+		return runSandbox(ctx, stdout, stderr, *listen, *publicURL, *seed, *open, *rotation, *grace, clients)
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("%w: sandbox takes no arguments, got %q", errUsage, fs.Args())
-	}
-	if *seed < 0 {
+}
+
+// runSandbox runs `behalf sandbox`.
+func runSandbox(ctx context.Context, stdout, stderr io.Writer, listen, publicURL string, seed int, open, rotation bool, grace time.Duration, clients multi) error {
+	if seed < 0 {
 		return fmt.Errorf("%w: --seed-files must be 0 or more", errUsage)
 	}
-	if *grace < 0 || (*grace > 0 && !*rotation) {
+	if grace < 0 || (grace > 0 && !rotation) {
 		return fmt.Errorf("%w: --rotation-grace must not be negative and needs --refresh-rotation", errUsage)
 	}
 	var regs []sandbox.Client
@@ -66,12 +62,12 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		regs = append(regs, sandbox.Client{ID: id, Secret: secret, RedirectURIs: []string{redirect}})
 	}
-	opts := sandbox.Options{URL: strings.TrimSuffix(*publicURL, "/"), Open: *open, SeedFiles: *seed,
-		RotateRefreshTokens: *rotation, RotationGrace: *grace}
-	if *seed == 0 {
+	opts := sandbox.Options{URL: strings.TrimSuffix(publicURL, "/"), Open: open, SeedFiles: seed,
+		RotateRefreshTokens: rotation, RotationGrace: grace}
+	if seed == 0 {
 		opts.SeedFiles = -1 // sandbox.Options: negative means none
 	}
-	s, err := sandbox.Start(*listen, opts)
+	s, err := sandbox.Start(listen, opts)
 	if err != nil {
 		return err
 	}
@@ -81,11 +77,11 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("%w: --client %s: %v", errUsage, c.ID, err)
 		}
 	}
-	printSandboxBanner(stdout, s, *open, *seed)
+	printSandboxBanner(stdout, s, open, seed)
 	switch {
-	case *rotation && *grace > 0:
-		fmt.Fprintf(stdout, "Refresh tokens: rotated on every refresh; a replaced one still works for %v (answering the same successor).\n", *grace)
-	case *rotation:
+	case rotation && grace > 0:
+		fmt.Fprintf(stdout, "Refresh tokens: rotated on every refresh; a replaced one still works for %v (answering the same successor).\n", grace)
+	case rotation:
 		fmt.Fprintln(stdout, "Refresh tokens: rotated on every refresh; a replaced one is refused at once.")
 	}
 

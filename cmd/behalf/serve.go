@@ -114,6 +114,18 @@ func NewMain(logOut io.Writer) *Main {
 
 // ParseFlags reads the serve flags.
 func (m *Main) ParseFlags(args []string) error {
+	fs := m.flagSet()
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	return m.Config.Validate()
+}
+
+// flagSet defines the serve flags on m.Config.
+func (m *Main) flagSet() *flag.FlagSet {
 	c := &m.Config
 	fs := flag.NewFlagSet("behalf serve", flag.ContinueOnError)
 	fs.SetOutput(m.logOut)
@@ -143,13 +155,23 @@ func (m *Main) ParseFlags(args []string) error {
 	})
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of the code messages sent through --smtp-url")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
-	if err := fs.Parse(args); err != nil {
-		return err
+	return fs
+}
+
+// serveSetup is `behalf serve` in the command tree: the serve flags, as
+// ParseFlags defines them, parsed by pflag like every command's.
+func serveSetup(fs *flagSet, _, stderr io.Writer) func(context.Context, []string) error {
+	m := NewMain(stderr)
+	fs.AddGoFlagSet(m.flagSet())
+	return func(ctx context.Context, args []string) error {
+		if err := needNoArgs("serve", args); err != nil {
+			return err
+		}
+		if err := m.Config.Validate(); err != nil {
+			return usageError{err: err}
+		}
+		return m.Run(ctx)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
-	}
-	return c.Validate()
 }
 
 // Validate reports every problem with the configuration at once.
@@ -377,6 +399,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log),
 		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
 		oidcop.WithRegistrationLimit(c.PoolMaxRegisteredClients),
+		oidcop.WithClientMetadataDocuments(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}),
 		oidcop.WithClientAddress(func(r *http.Request) (string, bool) { return ratelimit.Client(r, c.TrustProxy) }),
 	}
 	if m.Now != nil {
@@ -424,6 +447,9 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
 		CallTimeout: c.GatewayCallTimeout, Log: m.Log, Now: m.Now,
 	}
+	// MCP-server targets' tools are listed at create, update and
+	// SynchronizeGatewayTargets by the same handler.
+	gateways.Syncer = gatewayMCP
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
 	// pools in process, through the hosted login.
@@ -434,6 +460,11 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 			iss, id, secret, err := svc.InboundClient(ctx, issuer)
 			return web.SignInClient{Issuer: iss, ClientID: id, ClientSecret: secret}, err
 		}}
+	// Consent portals: a gateway's page where users connect its
+	// AUTHORIZATION_CODE targets through the binding page.
+	portals := &gateway.Portals{Store: store, Gateways: store, Providers: store, Workloads: store, Bindings: svc,
+		Sealer: sealer, WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, Region: c.Region, Account: c.Account, Now: m.Now}
+	portalPage := &web.Portal{Pages: portals, Connections: dp.Vault(), SignIn: signIn, Log: m.Log}
 	// In front of the routes, inside the API's logging and metrics: the
 	// in-flight bounds first (a request refused for overload costs nothing
 	// else, overload.go), the per-IP limits, then the hosted login.
@@ -450,12 +481,13 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		RuntimeSessions: invocations,
 		Gateways:        gateways,
 		GatewayMCP:      gatewayMCP,
-		UserPools:       pools,
-		ClientKeys:      clientKeys,
-		Auth:            auth,
-		CognitoAuth:     cognitoAuth,
-		Invocations:     invocations,
-		Ready:           store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
+		ConsentPortals:  portals, ConsentPortalPage: portalPage,
+		UserPools:   pools,
+		ClientKeys:  clientKeys,
+		Auth:        auth,
+		CognitoAuth: cognitoAuth,
+		Invocations: invocations,
+		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 		Observe:     o.metrics.Request,
 		Trace:       o.tracing.Handler,
 		Front:       func(h http.Handler) http.Handler { return bound(ips.Wrap(hosted.Intercept(h))) },

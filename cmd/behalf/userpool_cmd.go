@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -32,7 +31,7 @@ import (
 //	behalf login --pool POOL --client CLIENT --username USER ...
 
 var userPoolCommands = map[string]command{
-	"create": {usage: "NAME [--username-attribute email|phone_number]... [--tag K=V]...", short: "Create a user pool.", run: userPoolCreate, flags: func(fs *flag.FlagSet) {
+	"create": {usage: "NAME [--username-attribute email|phone_number]... [--tag K=V]...", short: "Create a user pool.", run: userPoolCreate, flags: func(fs *flagSet) {
 		fs.Var(&multi{}, "username-attribute", "let users sign in with email or phone_number instead of a username (repeatable)")
 		fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable)")
 	}},
@@ -53,17 +52,17 @@ var userPoolClientCommands = map[string]command{
 
 var userCommands = map[string]command{
 	"create": {usage: "POOL USERNAME [--attribute NAME=VALUE]... [--temporary-password-file FILE]",
-		short: "Create a user who must choose a new password at first sign-in.", run: userCreate, flags: func(fs *flag.FlagSet) {
+		short: "Create a user who must choose a new password at first sign-in.", run: userCreate, flags: func(fs *flagSet) {
 			fs.Var(&multi{}, "attribute", "a user attribute NAME=VALUE, e.g. email=alice@example.com (repeatable)")
 			fs.String("temporary-password-file", "", "file holding the temporary password (- for stdin); default: generate and print one")
 		}},
 	"set-password": {usage: "POOL USERNAME --password-file FILE [--permanent]", short: "Set a user's password (temporary unless --permanent).", run: userSetPassword,
-		flags: func(fs *flag.FlagSet) {
+		flags: func(fs *flagSet) {
 			fs.String("password-file", "", "file holding the password (- for stdin)")
 			fs.Bool("permanent", false, "the user may sign in with it directly (CONFIRMED); otherwise they must change it")
 		}},
 	"get": {usage: "POOL USERNAME", short: "Show a user.", run: userGet},
-	"list": {usage: "POOL [--filter 'email = \"x\"']", short: "List a pool's users.", run: userList, flags: func(fs *flag.FlagSet) {
+	"list": {usage: "POOL [--filter 'email = \"x\"']", short: "List a pool's users.", run: userList, flags: func(fs *flagSet) {
 		fs.String("filter", "", `only users matching ATTRIBUTE = "VALUE" or ATTRIBUTE ^= "PREFIX" (username, email, phone_number, name, given_name, family_name, preferred_username, cognito:user_status, status, sub)`)
 	}},
 	"delete":   {usage: "POOL USERNAME", short: "Delete a user and revoke their tokens.", run: userAdminAction("delete")},
@@ -80,7 +79,7 @@ var loginCommand = command{
 	usage: "--pool POOL --client CLIENT --username USER [--password-file FILE] [--client-secret-file FILE] [--save FILE]",
 	short: "Sign in to a user pool (USER_PASSWORD_AUTH) and print the access token.",
 	run:   login,
-	flags: func(fs *flag.FlagSet) {
+	flags: func(fs *flagSet) {
 		fs.String("pool", "", "user pool id")
 		fs.String("client", "", "app client id (it must allow ALLOW_USER_PASSWORD_AUTH)")
 		fs.String("username", "", "username (or email / phone number in pools that sign in with them)")
@@ -89,38 +88,6 @@ var loginCommand = command{
 		fs.String("client-secret-file", "", "file holding the client secret; default: fetch it with DescribeUserPoolClient using the admin credentials")
 		fs.String("save", "", "write the access token to FILE (mode 0600) instead of printing it")
 	},
-}
-
-// runUserPool dispatches `behalf userpool ...`, whose `client` verb has
-// verbs of its own.
-func runUserPool(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) >= 2 && args[1] == "client" {
-		return runNoun(ctx, userPoolClientCommands, append([]string{args[0] + " client"}, args[2:]...), stdout, stderr)
-	}
-	return runNoun(ctx, userPoolCommands, args, stdout, stderr)
-}
-
-// runLogin runs `behalf login`, a command without verbs.
-func runLogin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	c := &cli{stdout: stdout}
-	fs := flag.NewFlagSet("behalf login", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: behalf login %s\n\n%s\n\nFlags:\n", loginCommand.usage, loginCommand.short)
-		fs.PrintDefaults()
-	}
-	fs.StringVar(&c.endpoint, "endpoint-url", "", "Behalf endpoint (default $AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, $AWS_ENDPOINT_URL or "+defaultEndpoint+")")
-	fs.StringVar(&c.dataDir, "data-dir", ".behalf", "where to find the local server's credentials file when no AWS credentials are configured")
-	fs.StringVar(&c.output, "output", "text", "text (the access token) or json (every token)")
-	loginCommand.flags(fs)
-	c.fs = fs
-	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
-		return err
-	}
-	if c.output != "text" && c.output != "json" {
-		return fmt.Errorf("--output must be text or json")
-	}
-	return login(ctx, c, fs.Args())
 }
 
 // cognitoClient builds the official cognito-idp client for Behalf.
@@ -138,6 +105,7 @@ func (c *cli) cognitoClient(ctx context.Context) (*cip.Client, error) {
 	return cip.NewFromConfig(cfg, func(o *cip.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 		o.RetryMaxAttempts = 2
+		o.HTTPClient = wireClient{next: o.HTTPClient, log: c.wire}
 	}), nil
 }
 
@@ -237,9 +205,11 @@ func userPoolList(ctx context.Context, c *cli, args []string) error {
 		pools = append(pools, page.UserPools...)
 	}
 	return c.print(map[string]any{"UserPools": pools}, func(w io.Writer) {
+		var rows [][]string
 		for _, p := range pools {
-			fmt.Fprintf(w, "%-32s %s\n", aws.ToString(p.Id), aws.ToString(p.Name))
+			rows = append(rows, []string{aws.ToString(p.Id), aws.ToString(p.Name)})
 		}
+		table(w, []string{"ID", "NAME"}, rows)
 	})
 }
 
@@ -259,7 +229,7 @@ func userPoolDelete(ctx context.Context, c *cli, args []string) error {
 	})
 }
 
-func userPoolClientFlags(fs *flag.FlagSet) {
+func userPoolClientFlags(fs *flagSet) {
 	fs.Bool("generate-secret", false, "make a confidential client with a secret (sign-ins then need SECRET_HASH)")
 	fs.Var(&multi{}, "auth-flow", "an allowed auth flow, e.g. ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH (repeatable; default Cognito's)")
 	fs.Var(&multi{}, "callback-url", "an OAuth redirect URI (repeatable)")
@@ -357,9 +327,11 @@ func userPoolClientList(ctx context.Context, c *cli, args []string) error {
 		clients = append(clients, page.UserPoolClients...)
 	}
 	return c.print(map[string]any{"UserPoolClients": clients}, func(w io.Writer) {
+		var rows [][]string
 		for _, cl := range clients {
-			fmt.Fprintf(w, "%-28s %s\n", aws.ToString(cl.ClientId), aws.ToString(cl.ClientName))
+			rows = append(rows, []string{aws.ToString(cl.ClientId), aws.ToString(cl.ClientName)})
 		}
+		table(w, []string{"CLIENT ID", "NAME"}, rows)
 	})
 }
 
@@ -534,6 +506,7 @@ func userList(ctx context.Context, c *cli, args []string) error {
 		users = append(users, page.Users...)
 	}
 	return c.print(map[string]any{"Users": users}, func(w io.Writer) {
+		var rows [][]string
 		for _, u := range users {
 			email := ""
 			for _, a := range u.Attributes {
@@ -541,12 +514,13 @@ func userList(ctx context.Context, c *cli, args []string) error {
 					email = aws.ToString(a.Value)
 				}
 			}
-			state := ""
+			enabled := "yes"
 			if !u.Enabled {
-				state = " (disabled)"
+				enabled = "no"
 			}
-			fmt.Fprintf(w, "%-32s %-24s %s%s\n", aws.ToString(u.Username), u.UserStatus, email, state)
+			rows = append(rows, []string{aws.ToString(u.Username), string(u.UserStatus), email, enabled})
 		}
+		table(w, []string{"USERNAME", "STATUS", "EMAIL", "ENABLED"}, rows)
 	})
 }
 

@@ -1095,8 +1095,11 @@ func TestCLIUserPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err = cliRun(t, s, "login", "--client", clientID, "--username", "carol", "--password-file", pwFile, "--client-secret-file", secretFile, "--output", "json")
-	var tokens struct{ AccessToken, IdToken, RefreshToken string }
-	if err != nil || json.Unmarshal([]byte(out), &tokens) != nil || tokens.IdToken == "" || tokens.RefreshToken == "" {
+	var answer struct { // InitiateAuth's answer, as the aws CLI prints it
+		AuthenticationResult struct{ AccessToken, IdToken, RefreshToken string }
+	}
+	tokens := &answer.AuthenticationResult
+	if err != nil || json.Unmarshal([]byte(out), &answer) != nil || tokens.IdToken == "" || tokens.RefreshToken == "" {
 		t.Fatalf("login --client-secret-file --output json: %v\n%s", err, out)
 	}
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -16,11 +15,11 @@ var workloadCommands = map[string]command{
 	"create": {usage: "NAME [--return-url URL]... [--tag K=V]...", short: "Create a workload identity.", run: workloadCreate, flags: workloadFlags},
 	"get":    {usage: "NAME", short: "Show a workload identity.", run: workloadGet},
 	"list":   {usage: "", short: "List workload identities.", run: workloadList},
-	"update": {usage: "NAME [--return-url URL]...", short: "Replace a workload's allowed return URLs (none clears them).", run: workloadUpdate, flags: workloadFlags},
+	"update": {usage: "NAME [--return-url URL]...", short: "Replace a workload's allowed return URLs (--return-url '' removes them all).", run: workloadUpdate, flags: workloadFlags},
 	"delete": {usage: "NAME", short: "Delete a workload identity.", run: workloadDelete},
 	"set-binding": {usage: "NAME --issuer URL --client-id ID [--client-secret-file F] [--redirect-url URL]",
 		short: "Let Behalf complete the workload's connections itself: its users sign in with this OpenID provider at " + behalf.BindPath + " (--issuer '' removes it).",
-		run:   workloadSetBinding, flags: func(fs *flag.FlagSet) {
+		run:   workloadSetBinding, flags: func(fs *flagSet) {
 			fs.String("issuer", "", "issuer URL: a user pool's ({public-url}/{poolId}) or a registered trusted issuer's")
 			fs.String("client-id", "", "client id at the issuer; its redirect URI must be {public-url}"+behalf.SignInCallbackPath)
 			fs.String("client-secret-file", "", "file holding the client's secret (- for stdin; omit for a public client)")
@@ -28,7 +27,7 @@ var workloadCommands = map[string]command{
 		}},
 }
 
-func workloadFlags(fs *flag.FlagSet) {
+func workloadFlags(fs *flagSet) {
 	fs.Var(&multi{}, "return-url", "an allowed OAuth return URL (repeatable; matched exactly)")
 	fs.Var(&multi{}, "tag", "a tag KEY=VALUE (repeatable; create only)")
 }
@@ -117,15 +116,20 @@ func workloadList(ctx context.Context, c *cli, args []string) error {
 		items[i] = item{names[i], arns[i]}
 	}
 	return c.print(map[string]any{"WorkloadIdentities": items}, func(w io.Writer) {
+		rows := make([][]string, len(names))
 		for i := range names {
-			fmt.Fprintf(w, "%-40s %s\n", names[i], arns[i])
+			rows[i] = []string{names[i], arns[i]}
 		}
+		table(w, []string{"NAME", "ARN"}, rows)
 	})
 }
 
 func workloadUpdate(ctx context.Context, c *cli, args []string) error {
 	if err := needArgs(args, 1, "one workload name"); err != nil {
 		return err
+	}
+	if !c.set("return-url") {
+		return fmt.Errorf("%w: nothing to update: give --return-url URL (repeatable; --return-url '' removes them all)", errUsage)
 	}
 	client, err := c.client(ctx)
 	if err != nil {

@@ -106,4 +106,50 @@ func testAudit(t *testing.T, open openFunc) {
 			wantEqualList(t, fmt.Sprintf("ListAudit(%q, %d)", c.kind, c.limit), listAudit(t, s, c.kind, c.limit), c.want)
 		}
 	})
+	t.Run("Query", func(t *testing.T) {
+		s := open(t)
+		query := func(q behalf.AuditQuery) []*behalf.AuditEvent {
+			t.Helper()
+			es, err := s.QueryAudit(t.Context(), q)
+			ok(t, err)
+			return es
+		}
+		if es := query(behalf.AuditQuery{}); len(es) != 0 {
+			t.Fatalf("QueryAudit on an empty store = %d events", len(es))
+		}
+		// Appended out of time order, as a flush of counted fetches is:
+		// the answer is by time, newest first, then the latest appended.
+		a := newAuditEvent(behalf.AuditGrantIssued, 10)
+		b := newAuditEvent(behalf.AuditGrantFetched, 0)
+		b.Actor, b.Workload = "", "agent-2"
+		c := newAuditEvent(behalf.AuditGrantRevoked, 20)
+		c.Actor, c.ProviderID, c.Workload = "BHLFBBBB", "prov-2", "agent-2"
+		d := newAuditEvent(behalf.AuditGrantIssued, 10)
+		d.SessionID, d.UserKey = "sess-9", "other-user"
+		for _, e := range []*behalf.AuditEvent{a, b, c, d} {
+			appendAudit(t, s, e)
+		}
+		at := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+		cases := []struct {
+			name string
+			q    behalf.AuditQuery
+			want []*behalf.AuditEvent
+		}{
+			{"all", behalf.AuditQuery{}, []*behalf.AuditEvent{c, d, a, b}},
+			{"limit", behalf.AuditQuery{Limit: 2}, []*behalf.AuditEvent{c, d}},
+			{"kind", behalf.AuditQuery{Kind: behalf.AuditGrantIssued}, []*behalf.AuditEvent{d, a}},
+			{"principal", behalf.AuditQuery{Principal: "BHLFBBBB"}, []*behalf.AuditEvent{c}},
+			{"workload", behalf.AuditQuery{Resource: "agent-2"}, []*behalf.AuditEvent{c, b}},
+			{"provider", behalf.AuditQuery{Resource: "prov-2"}, []*behalf.AuditEvent{c}},
+			{"session", behalf.AuditQuery{Resource: "sess-9"}, []*behalf.AuditEvent{d}},
+			{"user", behalf.AuditQuery{Resource: "other-user"}, []*behalf.AuditEvent{d}},
+			{"since", behalf.AuditQuery{Since: at(10)}, []*behalf.AuditEvent{c, d, a}},
+			{"until", behalf.AuditQuery{Until: at(10)}, []*behalf.AuditEvent{b}},
+			{"window", behalf.AuditQuery{Since: at(5), Until: at(15), Kind: behalf.AuditGrantIssued, Principal: "BHLFAAAA", Limit: 1}, []*behalf.AuditEvent{d}},
+			{"none", behalf.AuditQuery{Resource: "agent"}, nil},
+		}
+		for _, tc := range cases {
+			wantEqualList(t, "QueryAudit "+tc.name, query(tc.q), tc.want)
+		}
+	})
 }

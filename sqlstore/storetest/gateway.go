@@ -172,11 +172,15 @@ func testGateways(t *testing.T, open openFunc) {
 		up, err := gws(s).UpdateGatewayTarget(t.Context(), "gw-0123456789", "TARGET0003", func(t *behalf.GatewayTarget) error {
 			t.ID, t.GatewayID = "X", "Y" // kept
 			t.Kind, t.OpenAPI, t.Endpoint, t.Credentials = behalf.TargetMCPServer, "", "https://mcp.example.com/mcp", nil
+			t.Status, t.StatusReasons, t.AuthUserID = behalf.TargetCreatePendingAuth, []string{"needs consent"}, "gw-0123456789TARGET0003u"
+			t.AuthorizationURL, t.SyncedAt = "https://behalf.example.com/authorize?x=1", t0.Add(time.Minute)
 			return nil
 		})
 		ok(t, err)
 		want := newGatewayTarget("gw-0123456789", "TARGET0003", "notes")
 		want.Kind, want.OpenAPI, want.Endpoint, want.Credentials = behalf.TargetMCPServer, "", "https://mcp.example.com/mcp", nil
+		want.Status, want.StatusReasons, want.AuthUserID = behalf.TargetCreatePendingAuth, []string{"needs consent"}, "gw-0123456789TARGET0003u"
+		want.AuthorizationURL, want.SyncedAt = "https://behalf.example.com/authorize?x=1", t0.Add(time.Minute)
 		wantEqual(t, "UpdateGatewayTarget", up, want)
 
 		ts, err := gws(s).ListGatewayTargets(t.Context(), "gw-0123456789", behalf.ListOptions{Limit: 1})

@@ -51,6 +51,7 @@ func RunTests(t *testing.T, open func(t *testing.T) behalf.Store) {
 	t.Run("AgentRuntime", func(t *testing.T) { testAgentRuntimes(t, open) })
 	t.Run("AgentRuntimeVersion", func(t *testing.T) { testAgentRuntimeVersions(t, open) })
 	t.Run("Gateway", func(t *testing.T) { testGateways(t, open) })
+	t.Run("ConsentPortal", func(t *testing.T) { testConsentPortals(t, open) })
 }
 
 // t0 is the fixtures' base time: UTC, with microsecond precision, as every

@@ -35,6 +35,9 @@ type authRequest struct {
 	// Registered is a dynamically registered client's request: the login
 	// page says so, and where the code goes.
 	Registered bool `json:"registered,omitempty"`
+	// DocumentURL is the client_id of a client ID metadata document's
+	// client: the login page shows its host.
+	DocumentURL string `json:"document_url,omitempty"`
 
 	// A user whose temporary password was verified and who must choose a
 	// new one, in the browser whose CSRF cookie hashes to PendingBrowser.

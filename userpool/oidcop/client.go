@@ -18,6 +18,9 @@ type client struct {
 	// secret is the client's secret when the request authenticated with
 	// it (RevokeToken wants it again); "" for public clients.
 	secret behalf.Secret
+	// documentURL is the client_id of a client ID metadata document's
+	// client (document.go), as the request named it.
+	documentURL string
 }
 
 var _ op.Client = (*client)(nil)
@@ -116,14 +119,23 @@ func (s *server) VerifyClient(ctx context.Context, r *op.Request[op.ClientCreden
 	if cc.ClientAssertion != "" || cc.ClientAssertionType != "" {
 		return nil, unauthorized(errInvalidClient("Client assertions are not supported."))
 	}
-	if cc.ClientID == "" || len(cc.ClientID) > 128 {
+	pool, id, documentURL := poolFrom(ctx), cc.ClientID, ""
+	if isDocumentClientID(id) {
+		// A client ID metadata document's client, public: its app client
+		// exists once an authorization read the document.
+		dc, ok := s.p.svc.(DocumentClients)
+		if !ok || !s.p.documentsOn() || pool.ClientRegistration() == behalf.ClientRegistrationOff || len(id) > maxDocumentURL {
+			return nil, unauthorized(errInvalidClient("Unknown client."))
+		}
+		id, documentURL = dc.DocumentClientID(pool.ID, id), id
+	} else if id == "" || len(id) > 128 {
 		return nil, unauthorized(errInvalidClient("client_id is missing."))
 	}
-	app, want, err := s.p.svc.DescribeUserPoolClient(ctx, poolFrom(ctx).ID, cc.ClientID)
+	app, want, err := s.p.svc.DescribeUserPoolClient(ctx, pool.ID, id)
 	if err != nil {
 		return nil, unauthorized(s.p.clientError(ctx, err))
 	}
-	c := &client{app: app}
+	c := &client{app: app, documentURL: documentURL}
 	switch {
 	case !c.confidential() && cc.ClientSecret == "":
 		return c, nil

@@ -4,6 +4,7 @@
 //	GET  /{pool}/.well-known/openid-configuration   discovery (also RFC 8414 forms, and
 //	                                                {pool}/.well-known/oauth-authorization-server)
 //	POST /{pool}/oauth2/register                    RFC 7591: public clients register (register.go)
+//	                                                an https client_id is a client ID metadata document (document.go)
 //	GET  /{pool}/.well-known/jwks.json              the pool's keys (UserPoolService.JWKS)
 //	GET  /{pool}/oauth2/authorize                   code flow; PKCE S256 (required for public clients)
 //	                       │ no session cookie

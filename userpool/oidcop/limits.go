@@ -40,7 +40,9 @@ func tooLongNoRedirect(param string, limit int) *oidc.Error {
 // a client can register, before either is looked up.
 func checkClientLengths(d *oidc.AuthRequest) error {
 	switch {
-	case len(d.ClientID) > maxClientID:
+	case isDocumentClientID(d.ClientID) && len(d.ClientID) > maxDocumentURL:
+		return tooLongNoRedirect("client_id", maxDocumentURL)
+	case !isDocumentClientID(d.ClientID) && len(d.ClientID) > maxClientID:
 		return tooLongNoRedirect("client_id", maxClientID)
 	case len(d.RedirectURI) > maxRedirectURI:
 		return tooLongNoRedirect("redirect_uri", maxRedirectURI)

@@ -48,6 +48,9 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	}
 	if sr.data.Registered {
 		form.Registered, form.RedirectHost = true, redirectHost(sr.data.RedirectURI)
+		if sr.data.DocumentURL != "" {
+			form.DocumentHost = redirectHost(sr.data.DocumentURL)
+		}
 	}
 	if r.Method == http.MethodGet {
 		if step := sr.data.PendingStep; (step == stepMFA || step == stepMFASetup) && p.pending(r, &sr.data, step) {

@@ -32,6 +32,9 @@ type loginForm struct {
 	// the page says so and names RedirectHost, where the code goes.
 	Registered   bool
 	RedirectHost string
+	// DocumentHost is the host of a client ID metadata document's
+	// client_id: the app identifies itself as it.
+	DocumentHost string
 	// TOTPSecret and TOTPURI are the MFA setup page's new secret (base32)
 	// and its otpauth:// URI.
 	TOTPSecret string
@@ -221,7 +224,8 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <p><a id="totp-uri" href="{{.TOTPURI}}" style="word-break:break-all">{{.TOTPURI}}</a></p>
 {{else}}<h1>Sign in</h1>
 <p>to continue to <strong>{{.AppName}}</strong></p>
-{{end}}{{if .Registered}}<p id="registered-notice" class="caution">{{.AppName}} registered itself with this sign-in page; an administrator did not add it. Continue only if you started this sign-in from it: you will be sent to <strong>{{.RedirectHost}}</strong>.</p>
+{{end}}{{if .DocumentHost}}<p id="registered-notice" class="caution">{{.AppName}} is not an app an administrator added: this app identifies itself as <strong>{{.DocumentHost}}</strong>. Continue only if you started this sign-in from it: you will be sent to <strong>{{.RedirectHost}}</strong>.</p>
+{{else if .Registered}}<p id="registered-notice" class="caution">{{.AppName}} registered itself with this sign-in page; an administrator did not add it. Continue only if you started this sign-in from it: you will be sent to <strong>{{.RedirectHost}}</strong>.</p>
 {{end}}{{if .Notice}}<p id="form-notice" class="notice" role="status">{{.Notice}}</p>
 {{end}}{{if .Error}}<p id="form-error" class="error" role="alert">{{.Error}}</p>
 {{end}}<form method="post" action="{{.Action}}">

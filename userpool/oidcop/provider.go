@@ -127,7 +127,9 @@ type Provider struct {
 	maxPending      int // unexpired auth requests of all
 	maxRegistered   int // dynamically registered clients of one pool
 	clientAddress   func(*http.Request) (key string, counted bool)
-	busyLogged      atomic.Int64 // when maxPending was last logged (unix seconds)
+	busyLogged      atomic.Int64  // when maxPending was last logged (unix seconds)
+	docHTTP         *http.Client  // fetches client ID metadata documents; nil: off
+	docs            documentCache // fetched documents by URL
 
 	hosts   HostResolver       // the pools' domains; nil when svc has none
 	secure  bool               // cookies are Secure (https public URL)

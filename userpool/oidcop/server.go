@@ -57,7 +57,8 @@ func (p *Provider) discovery(ctx context.Context) (*op.Response, error) {
 	if pool.ClientRegistration() != behalf.ClientRegistrationOff {
 		registration = base + pathRegister
 	}
-	return op.NewResponse(&oidc.DiscoveryConfiguration{
+	return op.NewResponse(&discoveryDocument{ClientIDMetadataDocumentSupported: p.documentsOn() &&
+		pool.ClientRegistration() != behalf.ClientRegistrationOff, DiscoveryConfiguration: &oidc.DiscoveryConfiguration{
 		RegistrationEndpoint:                   registration,
 		Issuer:                                 p.svc.Issuer(pool.ID),
 		AuthorizationEndpoint:                  base + pathAuthorize,
@@ -80,7 +81,14 @@ func (p *Provider) discovery(ctx context.Context) (*op.Response, error) {
 			"cognito:username", "cognito:groups", "email", "email_verified", "phone_number",
 			"phone_number_verified", "name", "given_name", "family_name", "preferred_username",
 		},
-	}), nil
+	}}), nil
+}
+
+// discoveryDocument is the discovery document: OpenID Connect's and RFC
+// 8414's members, and client_id_metadata_document_supported.
+type discoveryDocument struct {
+	*oidc.DiscoveryConfiguration
+	ClientIDMetadataDocumentSupported bool `json:"client_id_metadata_document_supported,omitempty"`
 }
 
 // Keys serves the pool's JSON Web Key Set, exactly as the service has it.
@@ -103,7 +111,13 @@ func (s *server) VerifyAuthRequest(ctx context.Context, r *op.Request[oidc.AuthR
 	if err := checkClientLengths(d); err != nil {
 		return nil, err
 	}
-	c, err := s.p.lookupClient(ctx, poolFrom(ctx).ID, d.ClientID)
+	var c *client
+	var err error
+	if isDocumentClientID(d.ClientID) {
+		c, err = s.p.documentClient(ctx, poolFrom(ctx), d.ClientID, d.RedirectURI)
+	} else {
+		c, err = s.p.lookupClient(ctx, poolFrom(ctx).ID, d.ClientID)
+	}
 	var oe *oidc.Error
 	if errors.As(err, &oe) && oe.ErrorType == oidc.InvalidClient {
 		return nil, errInvalidRequestNoRedirect("The client_id is not a client of this user pool.")
@@ -153,7 +167,7 @@ func (s *server) Authorize(ctx context.Context, r *op.ClientRequest[oidc.AuthReq
 	a := &authRequest{
 		ClientID: c.app.ID, ClientName: c.app.Name, RedirectURI: d.RedirectURI, Scopes: d.Scopes, State: d.State, Nonce: d.Nonce,
 		CodeChallenge: d.CodeChallenge, ChallengeMethod: d.CodeChallengeMethod, LoginHint: d.LoginHint,
-		Resources: resources, Registered: c.app.DynamicallyRegistered,
+		Resources: resources, Registered: c.app.DynamicallyRegistered, DocumentURL: c.documentURL,
 	}
 	// A client that registered itself never gets a code without the login
 	// page, which names it and where the code goes: else anyone could
