@@ -153,7 +153,7 @@ func (d *demo) createGateway(ctx context.Context, m *mcpDemo) error {
 	}); err != nil {
 		return wrapAPIError(err)
 	}
-	d.say("$ behalf gateway update drive-tools --discovery-url %s --allowed-scope openid --allowed-audience %s", discovery, m.gatewayURL)
+	d.say("$ behalf gateway update drive-tools --allowed-audience %s", m.gatewayURL)
 	d.say("(MCP clients register themselves, so the gateway checks the audience, not a list of clients)")
 	if _, err := d.control.UpdateWorkloadIdentity(ctx, &ctl.UpdateWorkloadIdentityInput{
 		Name: aws.String(d.workload), AllowedResourceOauth2ReturnUrls: []string{d.callbackURL},

@@ -185,7 +185,7 @@ func TestDemoMCP(t *testing.T) {
 	t.Logf("demo --mcp output:\n%s", got)
 	for _, want := range []string{
 		"$ behalf gateway create drive-tools --discovery-url http://127.0.0.1:", "MCP URL: http://127.0.0.1:",
-		"--allowed-audience http://127.0.0.1:", "$ behalf gateway target create drive-tools drive --openapi examples/drive-openapi/drive-v3-files.yaml --server http://127.0.0.1:",
+		"$ behalf gateway update drive-tools --allowed-audience http://127.0.0.1:", "$ behalf gateway target create drive-tools drive --openapi examples/drive-openapi/drive-v3-files.yaml --server http://127.0.0.1:",
 		`/mcp → 401  WWW-Authenticate: Bearer resource_metadata="http://127.0.0.1:`, "/.well-known/oauth-authorization-server/us-east-1_",
 		"/oauth2/register → 201", "code_challenge_method=S256", "POST /us-east-1_", "(username alice, password)", "/oauth2/token → 200",
 		"Signed in: access token eyJ", "initialize → behalf-gateway",

@@ -72,7 +72,7 @@ func TestGatewayCLI(t *testing.T) {
 		{[]string{"gateway", "get", "drive-tools"}, []string{"Gateway " + id + " (drive-tools)", "JWT from " + testDiscoveryURL, "    Clients:         c1, c2", "    Scopes:          tools", "/gateways/" + id + "/mcp"}},
 		{[]string{"gateway", "get", id, "--output", "json"}, []string{`"gatewayUrl": "` + s.URL + "/gateways/" + id + `/mcp"`, `"discoveryUrl": "` + testDiscoveryURL}},
 		{[]string{"gateway", "list"}, []string{"ID", "INBOUND AUTH", id, openID, "CUSTOM_JWT", "NONE"}},
-		{[]string{"gateway", "update", "drive-tools", "--discovery-url", testDiscoveryURL, "--allowed-audience", "https://gw.example.com/mcp", "--allowed-scope", "tools"},
+		{[]string{"gateway", "update", "drive-tools", "--allowed-audience", "https://gw.example.com/mcp"},
 			[]string{"Updated gateway " + id + ": READY, inbound auth CUSTOM_JWT"}},
 		{[]string{"gateway", "get", id}, []string{"    Clients:         c1, c2", "    Audience:        https://gw.example.com/mcp", "    Scopes:          tools"}},
 		{[]string{"gateway", "update", "open", "--description", "still open"}, []string{"inbound auth NONE"}},
