@@ -210,29 +210,9 @@ func (in *runtimeIn) input() (behalf.AgentRuntimeInput, error) {
 		if j == nil {
 			return out, behalf.Invalid("authorizerConfiguration", "authorizerConfiguration must hold customJWTAuthorizer (omit it for SigV4).")
 		}
-		authz := &behalf.JWTAuthorizer{
-			DiscoveryURL:    j.DiscoveryURL,
-			AllowedClients:  j.AllowedClients,
-			AllowedAudience: j.AllowedAudience,
-			AllowedScopes:   j.AllowedScopes,
-		}
-		for _, c := range j.CustomClaims {
-			rule := behalf.ClaimRule{
-				Name:      c.InboundTokenClaimName,
-				ValueType: c.InboundTokenClaimValueType,
-				Operator:  c.AuthorizingClaimMatchValue.ClaimMatchOperator,
-			}
-			v := c.AuthorizingClaimMatchValue.ClaimMatchValue
-			if (v.MatchValueString != nil) == (v.MatchValueStringList != nil) {
-				return out, behalf.Invalid("authorizerConfiguration.customJWTAuthorizer.customClaims",
-					"Claim %q: claimMatchValue must hold exactly one of matchValueString and matchValueStringList.", rule.Name)
-			}
-			if v.MatchValueString != nil {
-				rule.Value = *v.MatchValueString
-			} else {
-				rule.Values = v.MatchValueStringList
-			}
-			authz.CustomClaims = append(authz.CustomClaims, rule)
+		authz, err := jwtAuthorizerIn(j)
+		if err != nil {
+			return out, err
 		}
 		out.Authorizer = authz
 	}
@@ -298,28 +278,7 @@ func (s *Server) fullOut(r *behalf.AgentRuntime) runtimeOut {
 		ContainerURI string `json:"containerUri"`
 	}{r.ContainerURI}}
 	out.AgentRuntimeArtifact = art
-	if a := r.Authorizer; a != nil {
-		j := &customJWTAuthorizer{
-			DiscoveryURL:    a.DiscoveryURL,
-			AllowedAudience: a.AllowedAudience,
-			AllowedClients:  a.AllowedClients,
-			AllowedScopes:   a.AllowedScopes,
-		}
-		for _, c := range a.CustomClaims {
-			var cc customClaim
-			cc.InboundTokenClaimName = c.Name
-			cc.InboundTokenClaimValueType = c.ValueType
-			cc.AuthorizingClaimMatchValue.ClaimMatchOperator = c.Operator
-			if c.Values != nil {
-				cc.AuthorizingClaimMatchValue.ClaimMatchValue.MatchValueStringList = c.Values
-			} else {
-				v := c.Value
-				cc.AuthorizingClaimMatchValue.ClaimMatchValue.MatchValueString = &v
-			}
-			j.CustomClaims = append(j.CustomClaims, cc)
-		}
-		out.AuthorizerConfiguration = &authorizerConfiguration{CustomJWTAuthorizer: j}
-	}
+	out.AuthorizerConfiguration = jwtAuthorizerOut(r.Authorizer)
 	if len(r.HeaderAllowlist) > 0 {
 		out.RequestHeaderConfiguration = &requestHeaderConfiguration{RequestHeaderAllowlist: r.HeaderAllowlist}
 	}
