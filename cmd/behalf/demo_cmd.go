@@ -40,7 +40,7 @@ import (
 	"github.com/behalf-dev/behalf/sandbox"
 )
 
-const demoUsage = `[--interactive] [--data-dir DIR] [--seed-files N] [--timeout 10m]
+const demoUsage = `[--mcp] [--interactive] [--data-dir DIR] [--seed-files N] [--timeout 10m]
 
 Runs the AgentCore Identity Google Drive walkthrough end to end on this
 machine, offline: a user pool and a signed-in user, the Behalf sandbox as
@@ -51,7 +51,15 @@ the callback server all run inside this process on loopback ports.
 
 Consent is headless by default (the sandbox's consent page is posted by
 an HTTP client with a cookie jar); --interactive prints the URL, tries to
-open it in your browser, and waits for you to press Allow.`
+open it in your browser, and waits for you to press Allow.
+
+--mcp runs the Behalf Gateway walkthrough instead: the sandbox's Drive as
+an OpenAPI target of a gateway whose issuer is the pool; an MCP client
+(the official Go SDK's, with its OAuth support) that knows only the
+gateway's URL discovers the pool, registers itself, signs alice in at the
+hosted login (scripted), calls drive___listFiles, is asked to consent
+(URL elicitation), and gets alice's files; bob gets his own consent and
+his own files.`
 
 // demoRegion is the region of the demo's Behalf and clients.
 const demoRegion = "us-east-1"
@@ -63,6 +71,7 @@ var demoSecretsHook func(secrets ...string)
 // demoOptions are the flags of `behalf demo`.
 type demoOptions struct {
 	interactive bool
+	mcp         bool
 	dataDir     string
 	seedFiles   int
 	timeout     time.Duration
@@ -72,6 +81,7 @@ type demoOptions struct {
 func demoSetup(fs *flagSet, stdout, stderr io.Writer) func(context.Context, []string) error {
 	var o demoOptions
 	fs.BoolVar(&o.interactive, "interactive", false, "consent in your browser instead of headless")
+	fs.BoolVar(&o.mcp, "mcp", false, "the Behalf Gateway walkthrough: an MCP client, each user's own Google token")
 	fs.StringVar(&o.dataDir, "data-dir", "", "Behalf's data directory, new or empty, kept afterwards (default: a temporary directory, removed)")
 	fs.IntVar(&o.seedFiles, "seed-files", sandbox.DefaultSeedFiles, "files in the sandbox user's Google Drive")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "how long --interactive waits for your consent")
@@ -86,8 +96,15 @@ func runDemo(ctx context.Context, o demoOptions, args []string, stdout, stderr i
 	if o.seedFiles < 1 || o.seedFiles > 1000 {
 		return fmt.Errorf("%w: --seed-files must be 1 to 1000", errUsage)
 	}
+	if o.mcp && o.interactive {
+		return fmt.Errorf("%w: --interactive applies to the runtime walkthrough, not --mcp", errUsage)
+	}
 	d := &demo{opts: o, out: stdout, errOut: stderr, start: time.Now()}
-	err := d.run(ctx)
+	run := d.run
+	if o.mcp {
+		run = d.runMCP
+	}
+	err := run(ctx)
 	d.close()
 	if err != nil {
 		if tail := d.behalfLogTail(30); tail != "" {

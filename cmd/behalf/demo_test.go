@@ -155,3 +155,90 @@ func TestSandboxCommand(t *testing.T) {
 		t.Errorf("bad --client: %v", err)
 	}
 }
+
+// Ensure `behalf demo --mcp` runs the gateway walkthrough headless in
+// seconds: the Go SDK's MCP client discovers the pool from the 401,
+// registers, signs alice in, lists drive___listFiles, gets a URL
+// elicitation, and after consent alice's files; bob gets his own consent
+// and his own files, never alice's; no secret or token is printed.
+func TestDemoMCP(t *testing.T) {
+	var mu sync.Mutex
+	var secrets []string
+	demoSecretsHook = func(s ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		secrets = append(secrets, s...)
+	}
+	t.Cleanup(func() { demoSecretsHook = nil })
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	start := time.Now()
+	if err := run(ctx, []string{"demo", "--mcp"}, &out, &errOut); err != nil {
+		t.Fatalf("demo --mcp: %v\nstdout:\n%s\nstderr:\n%s", err, &out, &errOut)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the demo took %s", d)
+	}
+	got := out.String()
+	t.Logf("demo --mcp output:\n%s", got)
+	for _, want := range []string{
+		"$ behalf gateway create drive-tools --discovery-url http://127.0.0.1:", "MCP URL: http://127.0.0.1:",
+		"$ behalf gateway update drive-tools --allowed-audience http://127.0.0.1:", "$ behalf gateway target create drive-tools drive --openapi examples/drive-openapi/drive-v3-files.yaml --server http://127.0.0.1:",
+		`/mcp → 401  WWW-Authenticate: Bearer resource_metadata="http://127.0.0.1:`, "/.well-known/oauth-authorization-server/us-east-1_",
+		"/oauth2/register → 201", "code_challenge_method=S256", "POST /us-east-1_", "(username alice, password)", "/oauth2/token → 200",
+		"Signed in: access token eyJ", "initialize → behalf-gateway",
+		"drive___listFiles — Lists the user's Google Drive files.",
+		"→ error -32042 (URL elicitation required)", "/identities/oauth2/authorize?request_uri=",
+		`"Drive Agent (Behalf demo)" wants to access alice@example.com's Google Account`,
+		`"Drive Agent (Behalf demo)" wants to access bob@example.com's Google Account`,
+		`→ 200 "Authorization complete`, "(username bob, password)",
+		"files from alice@example.com's Google Drive", "files from bob@example.com's Google Drive", "Done in ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	// alice's files after alice's consent, bob's after bob's: each table
+	// holds the one user's files only.
+	aliceAt, bobAt := strings.Index(got, "files from alice@example.com's"), strings.Index(got, "files from bob@example.com's")
+	if aliceAt < 0 || bobAt < aliceAt {
+		t.Fatal("no file lists in order")
+	}
+	aliceTable, bobTable := got[aliceAt:bobAt], got[bobAt:]
+	for _, f := range sandbox.SeedFiles("alice@example.com", sandbox.DefaultSeedFiles) {
+		if !strings.Contains(aliceTable, f.ID) || strings.Contains(bobTable, f.ID) {
+			t.Errorf("alice's file %s: in alice's table %v, in bob's %v", f.ID, strings.Contains(aliceTable, f.ID), strings.Contains(bobTable, f.ID))
+		}
+	}
+	for _, f := range sandbox.SeedFiles("bob@example.com", sandbox.DefaultSeedFiles) {
+		if !strings.Contains(bobTable, f.ID) || strings.Contains(aliceTable, f.ID) {
+			t.Errorf("bob's file %s: in bob's table %v, in alice's %v", f.ID, strings.Contains(bobTable, f.ID), strings.Contains(aliceTable, f.ID))
+		}
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(secrets) < 6 {
+		t.Fatalf("only %d secrets recorded", len(secrets))
+	}
+	both := got + errOut.String()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(both, s) {
+			t.Errorf("the output contains a secret: %.12s…", s)
+		}
+	}
+	if jwt := regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+`).FindString(both); jwt != "" {
+		t.Errorf("the output contains a JWT: %.20s…", jwt)
+	}
+	if regexp.MustCompile(`code=[^…&\s]`).MatchString(both) {
+		t.Error("the output contains an authorization code")
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr: %s", &errOut)
+	}
+	if err := run(ctx, []string{"demo", "--mcp", "--interactive"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "--interactive") {
+		t.Errorf("demo --mcp --interactive: %v", err)
+	}
+}

@@ -65,6 +65,8 @@ func nouns() []noun {
 			subs: []noun{{name: "client", aliases: []string{"clients"}, short: "A user pool's app clients.", cmds: userPoolClientCommands}}},
 		{name: "user", aliases: []string{"users"}, short: "A user pool's users.", cmds: userCommands},
 		{name: "runtime", aliases: []string{"runtimes"}, short: "Agent runtimes: running agents Behalf fronts.", cmds: runtimeCommands},
+		{name: "gateway", aliases: []string{"gateways"}, short: "MCP gateways: agents reach users' tools with each user's own tokens.", cmds: gatewayCommands,
+			subs: []noun{{name: "target", aliases: []string{"targets"}, short: "A gateway's targets: OpenAPI documents and MCP servers.", cmds: gatewayTargetCommands}}},
 	}
 }
 
