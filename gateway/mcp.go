@@ -92,7 +92,9 @@ type Handler struct {
 	mcp      http.Handler
 	client   *http.Client
 	gateways ttlcache.Cache[string, *behalf.Gateway]
-	tools    ttlcache.Cache[string, []Tool] // by target id and update time
+	targets  ttlcache.Cache[string, []*behalf.GatewayTarget] // by gateway id, for gatewayCacheTTL
+	servers  ttlcache.Cache[string, cachedServer]            // by gateway id
+	tools    ttlcache.Cache[string, []Tool]                  // by target id and update time
 	remote   ttlcache.Cache[string, remoteListing]
 	wats     ttlcache.Cache[[32]byte, behalf.Secret]
 }
@@ -316,42 +318,114 @@ func writeJSONError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, map[string]string{"__type": typ, "message": msg})
 }
 
-// server builds the MCP server of one request: the gateway's tools, their
-// handlers bound to the caller.
+// cachedServer is a gateway's MCP server and the configuration it was
+// built from (the gateway's and its targets' versions).
+type cachedServer struct {
+	version string
+	server  *mcp.Server
+}
+
+// serverCacheTTL bounds how long a built server is used: an MCP-server
+// target's remote tool list is fetched again (from its own cache) after it.
+const serverCacheTTL = 30 * time.Second
+
+// server returns the MCP server of a request's gateway: its tools, whose
+// handlers act for the caller of each call (callerFrom). It is built once
+// per version of the gateway and its targets, which are read at most every
+// gatewayCacheTTL: a target an admin changed or deleted on any replica is
+// served as it is now within that time.
 func (h *Handler) server(r *http.Request) *mcp.Server {
-	c, _ := r.Context().Value(callerKey{}).(*caller)
+	ctx := r.Context()
+	c := callerFrom(ctx)
 	if c == nil {
 		return nil
 	}
-	s := mcp.NewServer(&mcp.Implementation{Name: "behalf-gateway", Version: "1.0.0"},
-		&mcp.ServerOptions{Instructions: c.gw.Instructions, Logger: h.Log, Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}})
-	targets, err := h.Store.ListGatewayTargets(r.Context(), c.gw.ID, behalf.ListOptions{})
+	targets, err := h.targetsOf(ctx, c.gw.ID)
 	if err != nil {
-		h.Log.ErrorContext(r.Context(), "gateway: list targets", "gateway", c.gw.ID, "err", err)
-		return s
+		h.Log.ErrorContext(ctx, "gateway: list targets", "gateway", c.gw.ID, "err", err)
+		return h.newServer(c.gw)
 	}
+	version := serverVersion(c.gw, targets)
+	if e, ok := h.servers.Get(c.gw.ID, h.now()); ok && e.version == version {
+		return e.server
+	}
+	s := h.newServer(c.gw)
 	for _, t := range targets {
 		if t.Kind == behalf.TargetMCPServer {
-			h.addRemoteTools(r.Context(), s, c, t)
+			h.addRemoteTools(ctx, s, c, t)
 			continue
 		}
 		if t.Kind != behalf.TargetOpenAPI {
 			continue
 		}
-		tools, err := h.toolsOf(r.Context(), t)
+		tools, err := h.toolsOf(ctx, t)
 		if err != nil {
-			h.Log.WarnContext(r.Context(), "gateway: target's tools", "gateway", c.gw.ID, "target", t.ID, "err", err)
+			h.Log.WarnContext(ctx, "gateway: target's tools", "gateway", c.gw.ID, "target", t.ID, "err", err)
 			continue
 		}
 		for i := range tools {
 			tool, target := &tools[i], t
 			s.AddTool(&mcp.Tool{Name: target.Name + ToolSeparator + tool.Name, Description: tool.Description, InputSchema: tool.InputSchema},
 				func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+					c := callerFrom(ctx)
+					if c == nil || c.gw.ID != target.GatewayID {
+						return toolError("no caller for this call"), nil
+					}
 					return h.call(ctx, c, target, tool, req)
 				})
 		}
 	}
+	h.servers.Put(c.gw.ID, cachedServer{version, s}, h.now().Add(serverCacheTTL))
 	return s
+}
+
+func (h *Handler) newServer(gw *behalf.Gateway) *mcp.Server {
+	return mcp.NewServer(&mcp.Implementation{Name: "behalf-gateway", Version: "1.0.0"},
+		&mcp.ServerOptions{Instructions: gw.Instructions, Logger: h.Log, Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}})
+}
+
+// Forget drops what this handler keeps of gateway id (the gateway, its
+// targets, its built server): the next request reads them again. The
+// gateway Service calls it after every change it makes (Service.Changed).
+func (h *Handler) Forget(id string) {
+	h.gateways.Delete(id)
+	h.targets.Delete(id)
+	h.servers.Delete(id)
+}
+
+// callerFrom returns the caller ServeHTTP put in the request's context;
+// the SDK runs each call's handler with that context.
+func callerFrom(ctx context.Context) *caller {
+	c, _ := ctx.Value(callerKey{}).(*caller)
+	return c
+}
+
+// targetsOf returns gateway id's targets, read at most every
+// gatewayCacheTTL.
+func (h *Handler) targetsOf(ctx context.Context, id string) ([]*behalf.GatewayTarget, error) {
+	if t, ok := h.targets.Get(id, h.now()); ok {
+		return t, nil
+	}
+	t, err := h.Store.ListGatewayTargets(ctx, id, behalf.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	h.targets.Put(id, t, h.now().Add(gatewayCacheTTL))
+	return t, nil
+}
+
+// serverVersion names the configuration a server is built from.
+func serverVersion(gw *behalf.Gateway, targets []*behalf.GatewayTarget) string {
+	var b strings.Builder
+	b.WriteString(gw.UpdatedAt.Format(time.RFC3339Nano))
+	b.WriteString(gw.Instructions)
+	for _, t := range targets {
+		b.WriteString("\x00" + t.ID + "@" + t.UpdatedAt.Format(time.RFC3339Nano) + "/" + t.Status)
+		if t.SyncedAt != (time.Time{}) {
+			b.WriteString("/" + t.SyncedAt.Format(time.RFC3339Nano))
+		}
+	}
+	return b.String()
 }
 
 // addRemoteTools adds MCP-server target t's tools to s. A target that is
@@ -370,6 +444,10 @@ func (h *Handler) addRemoteTools(ctx context.Context, s *mcp.Server, c *caller, 
 		s.AddTool(&mcp.Tool{Name: t.Name + ToolSeparator + tool.Name, Title: tool.Title, Description: tool.Description,
 			InputSchema: tool.InputSchema, Annotations: tool.Annotations},
 			func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				c := callerFrom(ctx)
+				if c == nil || c.gw.ID != target.GatewayID {
+					return toolError("no caller for this call"), nil
+				}
 				return h.callRemote(ctx, c, target, name, req)
 			})
 	}

@@ -137,7 +137,7 @@ func newMCP(t *testing.T) (*gateway.Service, *dataPlane, *gateway.Handler, strin
 	dp := &dataPlane{consents: map[string]bool{}}
 	h := &gateway.Handler{Store: db, WATs: wats{}, DataPlane: dp, PublicURL: "http://gw.example", AllowPrivate: true,
 		CallTimeout: time.Second, MaxResponseBytes: 32 << 10}
-	s.Syncer = h
+	s.Syncer, s.Changed = h, h.Forget
 	mux := http.NewServeMux()
 	mux.Handle(behalf.GatewayPath("{gatewayId}"), h)
 	srv := httptest.NewServer(mux)

@@ -40,6 +40,10 @@ type Service struct {
 	// and SynchronizeGatewayTargets (the gateway's MCP Handler); without
 	// it such targets are READY unlisted.
 	Syncer Syncer
+	// Changed, when set, is told the id of a gateway whose configuration
+	// or targets this service just changed (the MCP Handler's Forget), so
+	// that this replica serves the change at once.
+	Changed func(gatewayID string)
 	// Now replaces the clock (tests).
 	Now func() time.Time
 }
@@ -167,6 +171,7 @@ func (s *Service) CreateGateway(ctx context.Context, in behalf.GatewayInput) (*b
 	if err := s.Store.CreateGateway(ctx, g, w); err != nil {
 		return nil, err
 	}
+	s.changed(g.ID)
 	return g, nil
 }
 
@@ -218,6 +223,7 @@ func (s *Service) UpdateGateway(ctx context.Context, id string, in behalf.Gatewa
 	}
 	in.Tags = cur.Tags
 	now := s.now()
+	defer s.changed(cur.ID)
 	return s.Store.UpdateGateway(ctx, cur.ID, func(g *behalf.Gateway) error {
 		applyGateway(g, in)
 		g.Status, g.UpdatedAt = behalf.GatewayReady, now
@@ -231,6 +237,7 @@ func (s *Service) DeleteGateway(ctx context.Context, id string) (*behalf.Gateway
 	if err != nil {
 		return nil, err
 	}
+	defer s.changed(cur.ID)
 	return s.Store.DeleteGateway(ctx, cur.ID)
 }
 
@@ -457,6 +464,7 @@ func (s *Service) CreateGatewayTarget(ctx context.Context, gatewayID string, in 
 	if err := s.Store.CreateGatewayTarget(ctx, t); err != nil {
 		return nil, err
 	}
+	s.changed(t.GatewayID)
 	return t, nil
 }
 
@@ -497,6 +505,7 @@ func (s *Service) UpdateGatewayTarget(ctx context.Context, gatewayID, id string,
 	applyTarget(&next, in)
 	next.Status, next.UpdatedAt = behalf.GatewayReady, s.now()
 	s.sync(ctx, g, &next, syncUpdate)
+	defer s.changed(cur.GatewayID)
 	return s.Store.UpdateGatewayTarget(ctx, cur.GatewayID, cur.ID, func(t *behalf.GatewayTarget) error {
 		applyTarget(t, in)
 		t.Status, t.StatusReasons, t.UpdatedAt = next.Status, next.StatusReasons, next.UpdatedAt
@@ -534,6 +543,7 @@ func (s *Service) SynchronizeGatewayTargets(ctx context.Context, gatewayID strin
 		targets = append(targets, t)
 	}
 	out := make([]*behalf.GatewayTarget, 0, len(targets))
+	defer s.changed(g.ID)
 	for _, cur := range targets {
 		next := *cur
 		s.sync(ctx, g, &next, syncSynchronize)
@@ -614,6 +624,7 @@ func (s *Service) DeleteGatewayTarget(ctx context.Context, gatewayID, id string)
 	if err != nil {
 		return nil, err
 	}
+	defer s.changed(cur.GatewayID)
 	return s.Store.DeleteGatewayTarget(ctx, cur.GatewayID, cur.ID)
 }
 
@@ -633,4 +644,11 @@ func (s *Service) ListGatewayTargets(ctx context.Context, gatewayID string, p be
 	}
 	items, next := behalf.NextPage(items, limit, func(t *behalf.GatewayTarget) string { return t.ID })
 	return items, next, nil
+}
+
+// changed tells Changed that gateway id changed.
+func (s *Service) changed(id string) {
+	if s.Changed != nil {
+		s.Changed(id)
+	}
 }

@@ -449,7 +449,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	}
 	// MCP-server targets' tools are listed at create, update and
 	// SynchronizeGatewayTargets by the same handler.
-	gateways.Syncer = gatewayMCP
+	gateways.Syncer, gateways.Changed = gatewayMCP, gatewayMCP.Forget
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
 	// pools in process, through the hosted login.
