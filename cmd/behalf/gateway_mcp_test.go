@@ -308,6 +308,27 @@ func TestGatewayMCPEndToEnd(t *testing.T) {
 		t.Fatalf("alice again = %+v, %v", res, err)
 	}
 
+	// At once, on the gateway's one (cached) MCP server: each call acts for
+	// its own caller, never the other.
+	var wg sync.WaitGroup
+	for i := range 40 {
+		s, own, other := alice, aliceFiles, bobFiles
+		if i%2 == 1 {
+			s, own, other = bob, bobFiles, aliceFiles
+		}
+		wg.Go(func() {
+			res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "drive___listFiles", Arguments: map[string]any{}})
+			if err != nil || res.IsError {
+				t.Errorf("concurrent listFiles = %+v, %v", res, err)
+				return
+			}
+			if text := toolText(t, res); !strings.Contains(text, own) || strings.Contains(text, other) {
+				t.Errorf("a concurrent call got another user's files: %s", text)
+			}
+		})
+	}
+	wg.Wait()
+
 	// Bad targets are tool errors; the session goes on.
 	for tool, want := range map[string]string{
 		"notes___huge":      "more than",
