@@ -406,7 +406,7 @@ func TestGrantCLI(t *testing.T) {
 // scopedKey creates an access key scoped to drive-agent.
 func (e *connEnv) scopedKey() [2]string {
 	e.t.Helper()
-	out, err := cliRun(e.t, e.server, "key", "create", "--workload", "drive-agent", "--output", "json")
+	out, err := cliRun(e.t, e.server, "access-key", "create", "--workload", "drive-agent", "--output", "json")
 	if err != nil {
 		e.t.Fatalf("key create: %v\n%s", err, out)
 	}
