@@ -454,3 +454,37 @@ func (f *gatewayFixture) secondClient(t *testing.T, ctx context.Context) poolFix
 	}
 	return poolFixture{f.pool.poolID, aws.ToString(c.UserPoolClient.ClientId), aws.ToString(c.UserPoolClient.ClientSecret)}
 }
+
+// Ensure one user's elicitation URL is worth nothing to another: bob
+// consents through the URL alice's call got, and the app completes the
+// session as bob; the completion is refused, alice's session ends (her next
+// call asks again), and neither user has a grant.
+func TestGatewayElicitationOtherUser(t *testing.T) {
+	f := newGatewayFixture(t)
+	ctx := context.Background()
+	alice, bob := mcpSession(t, f.url, f.tokens["alice"]), mcpSession(t, f.url, f.tokens["bob"])
+	_, err := alice.CallTool(ctx, &mcp.CallToolParams{Name: "drive___listFiles", Arguments: map[string]any{}})
+	aliceURL := elicitation(t, err)
+
+	if _, _, err := sandbox.Consent(ctx, nil, aliceURL, "bob@example.com", true); err != nil {
+		t.Fatalf("bob's consent through alice's URL: %v", err)
+	}
+	var sid string
+	select {
+	case sid = <-f.sessions:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the browser never reached the return URL")
+	}
+	if _, err := f.data.CompleteResourceTokenAuth(ctx, &dp.CompleteResourceTokenAuthInput{SessionUri: aws.String(sid),
+		UserIdentifier: &dptypes.UserIdentifierMemberUserToken{Value: f.tokens["bob"]}}); err == nil {
+		t.Fatal("bob completed alice's session")
+	}
+	// Alice's session is over: her next call asks for consent again, with a new URL.
+	_, err = alice.CallTool(ctx, &mcp.CallToolParams{Name: "drive___listFiles", Arguments: map[string]any{}})
+	if again := elicitation(t, err); again == aliceURL {
+		t.Error("alice's call offered the refused session's URL again")
+	}
+	// Bob gained nothing either.
+	_, err = bob.CallTool(ctx, &mcp.CallToolParams{Name: "drive___listFiles", Arguments: map[string]any{}})
+	elicitation(t, err)
+}
