@@ -612,8 +612,14 @@ func (h *Handler) credential(ctx context.Context, c *caller, cred behalf.Gateway
 		}
 		return res.AccessToken, nil
 	}
+	returnURL := cred.DefaultReturnURL
+	if returnURL == "" {
+		// Behalf's binding page: only the user's own browser, signed in
+		// as them at the gateway workload's sign-in provider, completes it.
+		returnURL = h.PublicURL + behalf.BindPath
+	}
 	res, err := h.DataPlane.ResourceOAuth2Token(dctx, behalf.TokenRequest{WorkloadToken: wat, Provider: cred.Provider,
-		Scopes: cred.Scopes, Flow: behalf.FlowUserFederation, ReturnURL: cred.DefaultReturnURL, CustomParameters: cred.CustomParameters})
+		Scopes: cred.Scopes, Flow: behalf.FlowUserFederation, ReturnURL: returnURL, CustomParameters: cred.CustomParameters})
 	if err != nil {
 		return "", err
 	}

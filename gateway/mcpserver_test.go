@@ -20,8 +20,9 @@ import (
 // dataPlane is the identity data plane as the gateway sees it: a fixed
 // API key, client-credentials token, and per-user grants an admin gives.
 type dataPlane struct {
-	mu       sync.Mutex
-	consents map[string]bool // user id → consented
+	mu         sync.Mutex
+	consents   map[string]bool // user id → consented
+	returnURLs []string        // of the user-federation requests
 }
 
 func (d *dataPlane) WorkloadAccessToken(context.Context, string) (behalf.Secret, error) {
@@ -43,6 +44,7 @@ func (d *dataPlane) ResourceOAuth2Token(_ context.Context, r behalf.TokenRequest
 	user, _ := strings.CutPrefix(r.WorkloadToken.Reveal(), "wat-user:")
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.returnURLs = append(d.returnURLs, r.ReturnURL)
 	if d.consents[user] {
 		return &behalf.TokenResult{AccessToken: behalf.Secret("user-token:" + user)}, nil
 	}
@@ -410,5 +412,40 @@ func TestMCPServerTargetCredentials(t *testing.T) {
 		if err != nil || res.IsError || text(res) != "found "+name {
 			t.Fatalf("%s: call = %+v (%q), %v", name, res, text(res), err)
 		}
+	}
+}
+
+// Ensure an AUTHORIZATION_CODE target without defaultReturnUrl sends its
+// users' consents to Behalf's binding page, which a new gateway's workload
+// identity allows as a return URL: only the user's own signed-in browser
+// can complete them.
+func TestAuthorizationCodeDefaultsToBindingPage(t *testing.T) {
+	s, dp, _, _ := newMCP(t)
+	s.BindURL = "http://gw.example" + behalf.BindPath
+	ctx := t.Context()
+	in := gatewayInput()
+	in.AuthorizerType, in.Authorizer = behalf.GatewayAuthorizerNone, nil
+	g, err := s.CreateGateway(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.Store.(behalf.WorkloadStore).GetWorkload(ctx, g.Workload)
+	if err != nil || !slices.Equal(w.AllowedReturnURLs, []string{s.BindURL}) {
+		t.Fatalf("the gateway's workload identity: %+v, %v; want the binding page as its return URL", w, err)
+	}
+	rem := newRemote(t, "Authorization", "Bearer user-token:")
+	tg, err := s.CreateGatewayTarget(ctx, g.ID, behalf.GatewayTargetInput{Name: "drive", Kind: behalf.TargetMCPServer, Endpoint: rem.URL,
+		Credentials: []behalf.GatewayCredential{{Type: behalf.CredentialOAuth, Provider: oauthARN, Scopes: []string{"drive"},
+			GrantType: behalf.GrantAuthorizationCode}}})
+	if err != nil {
+		t.Fatalf("a target without defaultReturnUrl: %v", err)
+	}
+	if tg.Status != behalf.TargetCreatePendingAuth {
+		t.Fatalf("created %+v", tg)
+	}
+	dp.mu.Lock()
+	defer dp.mu.Unlock()
+	if len(dp.returnURLs) == 0 || dp.returnURLs[len(dp.returnURLs)-1] != s.BindURL {
+		t.Fatalf("return URLs asked for: %q, want the binding page %q", dp.returnURLs, s.BindURL)
 	}
 }

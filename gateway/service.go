@@ -34,6 +34,11 @@ type Service struct {
 	// Resolver, when set, looks up the hosts of http URLs allowed by
 	// AllowPrivate.
 	Resolver *net.Resolver
+	// BindURL is Behalf's binding page ({public-url}/identities/oauth2/bind):
+	// a new gateway's workload may return there, and an AUTHORIZATION_CODE
+	// target without defaultReturnUrl sends its users' consents there, so
+	// that only the user's own signed-in browser can complete them.
+	BindURL string
 	// Region and Account, when set, must be those of provider ARNs.
 	Region, Account string
 	// Syncer, when set, lists MCP-server targets' tools at create, update
@@ -168,6 +173,9 @@ func (s *Service) CreateGateway(ctx context.Context, in behalf.GatewayInput) (*b
 	g := &behalf.Gateway{ID: id, Name: in.Name, Workload: id, Status: behalf.GatewayReady, CreatedAt: now, UpdatedAt: now}
 	applyGateway(g, in)
 	w := &behalf.WorkloadIdentity{Name: g.Workload, CreatedAt: now, UpdatedAt: now}
+	if s.BindURL != "" {
+		w.AllowedReturnURLs = []string{s.BindURL}
+	}
 	if err := s.Store.CreateGateway(ctx, g, w); err != nil {
 		return nil, err
 	}
@@ -403,11 +411,10 @@ func (s *Service) checkCredential(ctx context.Context, c behalf.GatewayCredentia
 			return c, behalf.Invalid(field+".grantType", "grantType must be CLIENT_CREDENTIALS or AUTHORIZATION_CODE.")
 		}
 		if c.GrantType == behalf.GrantAuthorizationCode {
-			if c.DefaultReturnURL == "" {
-				return c, behalf.Invalid(field+".defaultReturnUrl", "grantType AUTHORIZATION_CODE needs defaultReturnUrl: where the user's browser goes after consenting.")
-			}
 			u, err := url.Parse(c.DefaultReturnURL)
-			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			if c.DefaultReturnURL == "" {
+				// Behalf's binding page (Handler.credential).
+			} else if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
 				u.Fragment != "" || strings.Contains(c.DefaultReturnURL, "#") || len(c.DefaultReturnURL) > maxReturnURLLen {
 				return c, behalf.Invalid(field+".defaultReturnUrl", "defaultReturnUrl must be an absolute http(s) URL of at most %d characters, without user information or fragment.", maxReturnURLLen)
 			}

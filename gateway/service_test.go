@@ -219,7 +219,6 @@ func TestTargetValidation(t *testing.T) {
 		}},
 		"api key as oauth": {base + "oauthCredentialProvider.providerArn", func(in *behalf.GatewayTargetInput) { in.Credentials[0].Provider = apiKeyARN }},
 		"grant":            {base + "oauthCredentialProvider.grantType", func(in *behalf.GatewayTargetInput) { in.Credentials[0].GrantType = "TOKEN_EXCHANGE" }},
-		"no return url":    {base + "oauthCredentialProvider.defaultReturnUrl", func(in *behalf.GatewayTargetInput) { in.Credentials[0].DefaultReturnURL = "" }},
 		"bad return url":   {base + "oauthCredentialProvider.defaultReturnUrl", func(in *behalf.GatewayTargetInput) { in.Credentials[0].DefaultReturnURL = "javascript:alert(1)" }},
 		"scope":            {base + "oauthCredentialProvider.scopes", func(in *behalf.GatewayTargetInput) { in.Credentials[0].Scopes = []string{"a b"} }},
 		"type":             {"credentialProviderConfigurations.credentialProviderType", func(in *behalf.GatewayTargetInput) { in.Credentials[0].Type = "GATEWAY_IAM_ROLE" }},

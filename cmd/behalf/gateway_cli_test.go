@@ -131,7 +131,7 @@ func TestGatewayCLI(t *testing.T) {
 		{[]string{"gateway", "target", "create", "open", "t", "--openapi", driveOpenAPIExample, "--scope", "s"}, "apply only with --oauth"},
 		{[]string{"gateway", "target", "create", "open", "t", "--openapi", driveOpenAPIExample, "--api-key", "drive-key", "--header", "A", "--query", "b"}, "at most one of --header and --query"},
 		{[]string{"gateway", "target", "create", "open", "t", "--openapi", driveOpenAPIExample, "--oauth", "nope"}, "--oauth nope: ResourceNotFoundException"},
-		{[]string{"gateway", "target", "create", "open", "t", "--openapi", driveOpenAPIExample, "--oauth", "google-drive-provider"}, "ValidationException: grantType AUTHORIZATION_CODE needs defaultReturnUrl"},
+		{[]string{"gateway", "target", "create", "open", "t", "--openapi", driveOpenAPIExample, "--oauth", "google-drive-provider", "--return-url", "javascript:alert(1)"}, "ValidationException: defaultReturnUrl must be an absolute http(s) URL"},
 		{[]string{"gateway", "target", "create", "open", "t", "--openapi", driveOpenAPIExample, "--server", "ftp://files.example.com"}, "ValidationException"},
 		{[]string{"gateway", "target", "create", "open", "drive", "--openapi", driveOpenAPIExample}, "ConflictException"},
 		{[]string{"gateway", "get", "missing"}, "ResourceNotFoundException"},

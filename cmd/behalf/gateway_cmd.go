@@ -42,7 +42,8 @@ const gatewayTargetUsage = "GATEWAY TARGET (--openapi FILE [--server URL] | --mc
 	"tools become TARGET___tool. PROVIDER is a credential provider's name or ARN:\n" +
 	"  --oauth PROVIDER [--scope S]... [--grant authorization-code|client-credentials] [--return-url URL]\n" +
 	"      each user's own token (authorization-code, the default: a user without a grant is asked to consent,\n" +
-	"      then sent to --return-url), or the provider's client's own (client-credentials);\n" +
+	"      then sent to --return-url, by default Behalf's binding page), or the provider's client's own\n" +
+	"      (client-credentials);\n" +
 	"  --api-key PROVIDER [--header NAME | --query NAME] [--prefix P]\n" +
 	"      the key in a header (default Authorization, prefix Bearer) or a query parameter."
 

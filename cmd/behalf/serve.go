@@ -420,7 +420,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	svc.OnVaultReset = dp.Vault().ForgetCachedTokens
 	admin := &identity.Admin{Store: store, Sealer: sealer, HTTPClient: httpClient}
 	runtimes := &agentruntime.Service{Store: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}
-	gateways := &gateway.Service{Store: store, Providers: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver,
+	gateways := &gateway.Service{Store: store, Providers: store, AllowPrivate: c.AllowPrivate, Resolver: m.Resolver, BindURL: publicURL + behalf.BindPath,
 		Region: c.Region, Account: c.Account, Now: m.Now}
 	// One verifier per signing name, so a request signed for one API cannot
 	// call the other; each behind the per-key rate limit.
