@@ -249,3 +249,59 @@ func TestConsentPortalPage(t *testing.T) {
 		t.Errorf("the outcome is shown again after a reload")
 	}
 }
+
+// Ensure an MCP client's URL elicitation ends on Behalf's binding page when
+// the target has no defaultReturnUrl: alice opens the elicitation URL in
+// her browser, signs in at the pool (the gateway's binding sign-in, set up
+// here by a consent portal), consents at the sandbox, and the binding page
+// completes the session for her; her next tools/call gets her files.
+func TestGatewayElicitationToBindingPage(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("skipping: %s is not installed (%v)", chromiumPath, err)
+	}
+	isolateAWSEnv(t)
+	f, idp := newPortalFixture(t, "")
+	ctx := context.Background()
+	if _, err := f.c.CreateConsentPortal(ctx, portalInput("tools-portal", idp, f.gatewayID)); err != nil {
+		t.Fatal(err)
+	}
+	google, err := f.c.GetOauth2CredentialProvider(ctx, &ctl.GetOauth2CredentialProviderInput{Name: aws.String("google-drive")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := "openapi: 3.0.3\ninfo: {title: Drive, version: '1'}\nservers: [{url: '" + f.sb.URL + "/drive/v3'}]\n" +
+		"paths:\n  /files:\n    get:\n      operationId: listFiles\n      responses: {'200': {description: ok}}\n"
+	if _, err := f.c.CreateGatewayTarget(ctx, &ctl.CreateGatewayTargetInput{GatewayIdentifier: aws.String(f.gatewayID), Name: aws.String("mydrive"),
+		TargetConfiguration: openAPITarget(doc),
+		CredentialProviderConfigurations: []types.CredentialProviderConfiguration{{
+			CredentialProviderType: types.CredentialProviderTypeOauth,
+			CredentialProvider: &types.CredentialProviderMemberOauthCredentialProvider{Value: types.OAuthCredentialProvider{
+				ProviderArn: google.CredentialProviderArn, Scopes: []string{sandbox.DriveScope + ".metadata.readonly"},
+				GrantType: types.OAuthGrantTypeAuthorizationCode}}, // no DefaultReturnUrl
+		}}}); err != nil {
+		t.Fatalf("a target without defaultReturnUrl: %v", err)
+	}
+	cs := mcpSession(t, f.url, f.tokens["alice"])
+	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "mydrive___listFiles", Arguments: map[string]any{}})
+	authURL := elicitation(t, err)
+
+	browser := newChromium(t)
+	chromeDo(t, browser, chromedp.Navigate(authURL))
+	chromeWaitURL(t, browser, f.s.URL+"/"+f.pool.poolID+"/login?")
+	chromeDo(t, browser, chromeFillLogin("alice", "Corr3ct-Horse!"))
+	chromeWaitURL(t, browser, f.sb.URL+"/")
+	chromeDo(t, browser, chromedp.WaitVisible(chromedp.CSS("main[data-sandbox-consent]")))
+	chromeDo(t, browser, chromedp.Click(chromedp.CSS(`button[value="allow"]`)))
+	chromeWaitURL(t, browser, f.s.URL+behalf.BindPath)
+	chromeDo(t, browser, chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h := chromeText(t, browser, "h1"); h != "google-drive is connected" {
+		t.Fatalf("binding page: %q", h)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "mydrive___listFiles", Arguments: map[string]any{}})
+	if err != nil || res.IsError {
+		t.Fatalf("mydrive___listFiles after the binding page: %+v, %v", res, err)
+	}
+	if text := toolText(t, res); !strings.Contains(text, sandbox.SeedFiles("alice@example.com", 1)[0].ID) {
+		t.Errorf("alice's files: %s", text)
+	}
+}
