@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -198,6 +199,9 @@ func parseDocument(body []byte, documentURL, poolID, mode string) (*behalf.UserP
 	var f documentFields
 	if err := json.Unmarshal(body, &f); err != nil {
 		return nil, documentRefused("it is not a JSON object of client metadata (" + jsonProblem(err) + ")")
+	}
+	if name := inexactMember(body); name != "" {
+		return nil, documentRefused(fmt.Sprintf("member names are case-sensitive: %q is not a client metadata member.", clipName(name)))
 	}
 	switch {
 	case f.ClientID == nil:

@@ -3,6 +3,7 @@ package oidcop
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -115,6 +116,9 @@ func parseRegistration(body []byte, poolID, mode string) (*behalf.UserPoolClient
 	var req registrationRequest
 	if err := json.Unmarshal(body, &req); err != nil {
 		return nil, nil, invalidMetadata("The body is not a JSON object of client metadata: " + jsonProblem(err))
+	}
+	if name := inexactMember(body); name != "" {
+		return nil, nil, invalidMetadata(fmt.Sprintf("Member names are case-sensitive: %q is not a client metadata member.", clipName(name)))
 	}
 	if m := req.TokenEndpointAuthMethod; m != nil && *m != string(oidc.AuthMethodNone) {
 		return nil, nil, invalidMetadata("Only public clients can register: token_endpoint_auth_method must be none.")
@@ -353,4 +357,35 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// metadataMembers are the client metadata members Behalf reads, by their
+// exact (lower-case) names.
+var metadataMembers = []string{"redirect_uris", "token_endpoint_auth_method", "grant_types", "response_types",
+	"client_name", "scope", "application_type", "client_id", "client_secret", "client_secret_expires_at"}
+
+// inexactMember returns the first top-level member of the JSON object body
+// whose name equals a metadata member's only when case is ignored (as
+// encoding/json matches names), or "". Metadata names are case-sensitive
+// (RFC 7591), so such a member is refused rather than read as the member.
+func inexactMember(body []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return ""
+	}
+	for k := range m {
+		for _, want := range metadataMembers {
+			if k != want && strings.EqualFold(k, want) {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+func clipName(s string) string {
+	if len(s) > 64 {
+		return s[:64]
+	}
+	return s
 }

@@ -198,6 +198,8 @@ func TestRegisterRefused(t *testing.T) {
 		"bad application_type":    {`{"redirect_uris":[` + cb + `],"application_type":"desktop"}`, "invalid_client_metadata"},
 		"wrong type":              {`{"redirect_uris":"` + e.callback + `"}`, "invalid_client_metadata"},
 		"not JSON":                {`redirect_uris=x`, "invalid_client_metadata"},
+		"case-variant member":     {`{"Redirect_uris":[` + cb + `]}`, "invalid_client_metadata"},
+		"member twice by case":    {`{"redirect_uris":[` + cb + `],"REDIRECT_URIS":["http://127.0.0.1:9/other"]}`, "invalid_client_metadata"},
 		"array":                   {`[]`, "invalid_client_metadata"},
 		"too many redirect_uris":  {`{"redirect_uris":[` + strings.Repeat(cb+",", 10) + `"http://127.0.0.1/x"]}`, "invalid_redirect_uri"},
 		"redirect URI too long":   {`{"redirect_uris":["http://127.0.0.1/` + strings.Repeat("a", 1100) + `"]}`, "invalid_redirect_uri"},
