@@ -3,6 +3,8 @@ package behalf
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -20,6 +22,29 @@ func (u User) Key() string {
 
 // IsZero reports whether no user is named.
 func (u User) IsZero() bool { return u.Issuer == "" && u.Subject == "" }
+
+// UserOfKey is the User whose Key is key; false if key is not one.
+func UserOfKey(key string) (User, bool) {
+	n, rest, ok := strings.Cut(key, ":")
+	if !ok || n == "" || len(n) > 10 || strings.TrimLeft(n, "0123456789") != "" || (len(n) > 1 && n[0] == '0') {
+		return User{}, false
+	}
+	l, err := strconv.Atoi(n)
+	if err != nil || l > len(rest) {
+		return User{}, false
+	}
+	return User{Issuer: rest[:l], Subject: rest[l:]}, true
+}
+
+// Display names the user for people: the user id, or the subject and the
+// issuer without its scheme ("f7fc2e4c… at auth.example.com/us-east-1_abc").
+func (u User) Display() string {
+	if u.Issuer == "" {
+		return u.Subject
+	}
+	iss := strings.TrimPrefix(strings.TrimPrefix(u.Issuer, "https://"), "http://")
+	return u.Subject + " at " + iss
+}
 
 // Grant is one user's third-party token in the vault, for one workload and
 // one credential provider.

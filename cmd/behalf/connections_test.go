@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -375,6 +376,12 @@ func TestGrantCLI(t *testing.T) {
 	text, err := cliRun(t, s, "grant", "list")
 	if err != nil || !strings.Contains(text, carol[0].ID) || !strings.Contains(text, "LAST USED") || !strings.Contains(text, "drive-agent") {
 		t.Errorf("grant list (text): %v\n%s", err, text)
+	}
+	// The USER column names users as people read them: carol's user id,
+	// alice's subject at her pool, never the storage key ("42:http://…").
+	aliceAt := e.subjects["alice"] + " at " + strings.TrimPrefix(e.issuer, "http://")
+	if !strings.Contains(text, aliceAt) || !regexp.MustCompile(`(?m)\scarol\s`).MatchString(text) || regexp.MustCompile(`\s\d+:(http|carol)`).MatchString(text) {
+		t.Errorf("grant list's USER column: want %q and carol, no storage keys\n%s", aliceAt, text)
 	}
 
 	out, err := cliRun(t, s, "grant", "revoke", carol[0].ID)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/behalf-dev/behalf"
 	"io"
 	"math"
 	"strings"
@@ -60,7 +61,11 @@ func grantList(ctx context.Context, c *cli, args []string) error {
 			if g.Account != "" {
 				provider += ": " + g.Account // whose account at the provider
 			}
-			rows = append(rows, []string{g.ID, g.Workload, provider, g.User, strings.Join(g.Scopes, " "),
+			user := g.User
+			if u, ok := behalf.UserOfKey(g.User); ok {
+				user = u.Display() // not the storage key's "42:https://…" form
+			}
+			rows = append(rows, []string{g.ID, g.Workload, provider, user, strings.Join(g.Scopes, " "),
 				epochText(&g.CreatedTime), epochText(g.LastUsedTime), epochText(g.LastRefreshedTime)})
 		}
 		table(w, []string{"GRANT", "WORKLOAD", "PROVIDER", "USER", "SCOPES", "GRANTED", "LAST USED", "LAST REFRESHED"}, rows)
