@@ -92,9 +92,9 @@ type Handler struct {
 	mcp      http.Handler
 	client   *http.Client
 	gateways ttlcache.Cache[string, *behalf.Gateway]
-	targets  ttlcache.Cache[string, []*behalf.GatewayTarget] // by gateway id, for gatewayCacheTTL
-	servers  ttlcache.Cache[string, cachedServer]            // by gateway id
-	tools    ttlcache.Cache[string, []Tool]                  // by target id and update time
+	targets  ttlcache.Cache[string, gatewayTargets] // by gateway id, for gatewayCacheTTL
+	servers  ttlcache.Cache[string, cachedServer]   // by gateway id
+	tools    ttlcache.Cache[string, []Tool]         // by target id and update time
 	remote   ttlcache.Cache[string, remoteListing]
 	wats     ttlcache.Cache[[32]byte, behalf.Secret]
 }
@@ -321,8 +321,9 @@ func writeJSONError(w http.ResponseWriter, err error) {
 // cachedServer is a gateway's MCP server and the configuration it was
 // built from (the gateway's and its targets' versions).
 type cachedServer struct {
-	version string
-	server  *mcp.Server
+	gatewayUpdated time.Time
+	targets        string // gatewayTargets.version
+	server         *mcp.Server
 }
 
 // serverCacheTTL bounds how long a built server is used: an MCP-server
@@ -340,13 +341,13 @@ func (h *Handler) server(r *http.Request) *mcp.Server {
 	if c == nil {
 		return nil
 	}
-	targets, err := h.targetsOf(ctx, c.gw.ID)
+	ts, err := h.targetsOf(ctx, c.gw.ID)
 	if err != nil {
 		h.Log.ErrorContext(ctx, "gateway: list targets", "gateway", c.gw.ID, "err", err)
 		return h.newServer(c.gw)
 	}
-	version := serverVersion(c.gw, targets)
-	if e, ok := h.servers.Get(c.gw.ID, h.now()); ok && e.version == version {
+	targets := ts.list
+	if e, ok := h.servers.Get(c.gw.ID, h.now()); ok && e.gatewayUpdated.Equal(c.gw.UpdatedAt) && e.targets == ts.version {
 		return e.server
 	}
 	s := h.newServer(c.gw)
@@ -375,7 +376,7 @@ func (h *Handler) server(r *http.Request) *mcp.Server {
 				})
 		}
 	}
-	h.servers.Put(c.gw.ID, cachedServer{version, s}, h.now().Add(serverCacheTTL))
+	h.servers.Put(c.gw.ID, cachedServer{c.gw.UpdatedAt, ts.version, s}, h.now().Add(serverCacheTTL))
 	return s
 }
 
@@ -400,25 +401,31 @@ func callerFrom(ctx context.Context) *caller {
 	return c
 }
 
-// targetsOf returns gateway id's targets, read at most every
-// gatewayCacheTTL.
-func (h *Handler) targetsOf(ctx context.Context, id string) ([]*behalf.GatewayTarget, error) {
+// gatewayTargets are a gateway's targets as read, and their version.
+type gatewayTargets struct {
+	list    []*behalf.GatewayTarget
+	version string // targetsVersion(list)
+}
+
+// targetsOf returns gateway id's targets, read (and their version named)
+// at most every gatewayCacheTTL.
+func (h *Handler) targetsOf(ctx context.Context, id string) (gatewayTargets, error) {
 	if t, ok := h.targets.Get(id, h.now()); ok {
 		return t, nil
 	}
-	t, err := h.Store.ListGatewayTargets(ctx, id, behalf.ListOptions{})
+	list, err := h.Store.ListGatewayTargets(ctx, id, behalf.ListOptions{})
 	if err != nil {
-		return nil, err
+		return gatewayTargets{}, err
 	}
+	t := gatewayTargets{list, targetsVersion(list)}
 	h.targets.Put(id, t, h.now().Add(gatewayCacheTTL))
 	return t, nil
 }
 
-// serverVersion names the configuration a server is built from.
-func serverVersion(gw *behalf.Gateway, targets []*behalf.GatewayTarget) string {
+// targetsVersion names the targets' configuration a server is built from
+// (with the gateway's UpdatedAt, which every gateway change moves).
+func targetsVersion(targets []*behalf.GatewayTarget) string {
 	var b strings.Builder
-	b.WriteString(gw.UpdatedAt.Format(time.RFC3339Nano))
-	b.WriteString(gw.Instructions)
 	for _, t := range targets {
 		b.WriteString("\x00" + t.ID + "@" + t.UpdatedAt.Format(time.RFC3339Nano) + "/" + t.Status)
 		if t.SyncedAt != (time.Time{}) {
