@@ -131,7 +131,7 @@ func (m *Main) flagSet() *flag.FlagSet {
 	fs.SetOutput(m.logOut)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address to listen on")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for the SQLite database, the local key and the credentials file")
-	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or postgres://... for PostgreSQL (default DATA-DIR/behalf.db); a password here is visible to other local users: prefer PGPASSWORD or PGPASSFILE")
+	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or postgres://... for PostgreSQL (default DATA-DIR/behalf.db); a password here is visible to other local users: leave it out and set PGPASSWORD")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "externally visible base URL (default http://LISTEN)")
 	fs.StringVar(&c.KMS, "kms", c.KMS, "key-encryption key as a gocloud.dev/secrets URL, e.g. awskms://... (default: DATA-DIR/kek); a base64key:// URL holds the key itself, visible to other local users: for tests only")
 	fs.Var((*multi)(&c.KMSPrevious), "kms-previous", "an earlier key-encryption key URL still needed during a rotation (base64key:// keys; repeatable)")
