@@ -28,6 +28,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/browsertest"
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
 	"github.com/behalf-dev/behalf/sqlstore"
 )
@@ -512,7 +513,9 @@ func connScreenshot(t *testing.T, ctx context.Context, name string) {
 // Ensure the /connections page in a real browser: signing in at the
 // pool's hosted login, the grant listed, Revoke clicked: the grant is
 // gone, the provider stand-in saw the revocation, the next token request
-// starts a new consent. Screenshots go to docs/screenshots/connections-*.png.
+// starts a new consent; the pages (and the landing page at /) have no
+// accessibility violation (axe-core, with real grants: package web checks
+// every page's states). Screenshots go to docs/screenshots/connections-*.png.
 func TestConnectionsPage(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("skipping: %s is not installed (%v); install Debian's chromium to run it", chromiumPath, err)
@@ -552,6 +555,8 @@ func TestConnectionsPage(t *testing.T) {
 		t.Error("the page has a script or shows the token")
 	}
 	connScreenshot(t, browser, "connections-list.png")
+	browsertest.CheckAccessible(t, browser, "connections, real grants listed")
+	chromeDo(t, browser, chromedp.EmulateViewport(1200, 800))
 
 	// On a 360 px phone the page fits: no horizontal scrolling.
 	chromeDo(t, browser, chromedp.EmulateViewport(360, 740))
@@ -614,6 +619,12 @@ func TestConnectionsPage(t *testing.T) {
 	chromeDo(t, browser, chromedp.Click(chromedp.CSS(`header button[type="submit"]`)))
 	chromeWaitText(t, browser, ".status", "You are signed out of your connections page.")
 	connScreenshot(t, browser, "connections-signed-out.png")
+	browsertest.CheckAccessible(t, browser, "connections, signed out")
+
+	// A browser at the server's root gets the landing page.
+	chromeDo(t, browser, chromedp.Navigate(s.URL+"/"))
+	chromeWaitText(t, browser, "h1", "Behalf")
+	browsertest.CheckAccessible(t, browser, "landing")
 }
 
 // chromeCount returns how many elements match sel.
