@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -602,15 +603,22 @@ func TestCallbackHandler(t *testing.T) {
 		}
 		return agent.UserID(user), nil
 	})
+	var location string
 	get := func(query string) (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/callback"+query, nil))
+		if location = rec.Header().Get("Location"); rec.Code == http.StatusSeeOther {
+			return rec.Code, ""
+		}
 		if ct := rec.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
 			t.Errorf("content type %q", ct)
 		}
 		return rec.Code, rec.Body.String()
 	}
-	if code, body := get("?session_id=" + sessionURI); code != 200 || !strings.Contains(body, "Authorization complete — you can return to the agent") {
+	if code, _ := get("?session_id=" + sessionURI); code != 303 || !strings.HasPrefix(location, "?") {
+		t.Fatalf("completed: %d to %q, want 303 to the result page", code, location)
+	}
+	if code, body := get(location); code != 200 || !strings.Contains(body, "Authorization complete — you can return to the agent") {
 		t.Fatalf("success page %d %s", code, body)
 	}
 	if r := f.requests(completePath)[0]; r["userIdentifier"].(map[string]any)["userId"] != "alice" {
@@ -631,6 +639,71 @@ func TestCallbackHandler(t *testing.T) {
 	}
 	if n := len(f.requests(completePath)); n != 2 {
 		t.Fatalf("%d complete calls", n)
+	}
+}
+
+// Ensure the callback completes a session once and answers POST/redirect/GET
+// style: a 303 to a result page that a reload shows again without a
+// second CompleteResourceTokenAuth, and the provider's redirect opened
+// again (Back, a second click) shows the completion, not a failure. A
+// result link the handler did not complete shows no success.
+func TestCallbackHandlerReload(t *testing.T) {
+	f := newFakeDP(t)
+	const completePath = "/identities/CompleteResourceTokenAuth"
+	completed := map[any]bool{}
+	f.on(completePath, func(_ int, body map[string]any) (int, string, any) {
+		if completed[body["sessionUri"]] { // as Behalf and AgentCore answer a spent session
+			return http.StatusForbidden, "AccessDeniedException", map[string]any{"message": "Invalid or expired session"}
+		}
+		completed[body["sessionUri"]] = true
+		return ok(map[string]any{})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /callback", agent.CallbackHandler(f.client(), func(*http.Request) (types.UserIdentifier, error) { return agent.UserID("alice"), nil }))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	var redirects []string
+	browser := &http.Client{CheckRedirect: func(r *http.Request, _ []*http.Request) error {
+		redirects = append(redirects, r.URL.String())
+		return nil
+	}}
+	get := func(u string) (*http.Response, string) {
+		t.Helper()
+		resp, err := browser.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	const success = "Authorization complete — you can return to the agent."
+	callback := srv.URL + "/callback?" + url.Values{"session_id": {sessionURI}, "state": {"s"}}.Encode()
+	resp, body := get(callback)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, success) || len(redirects) != 1 {
+		t.Fatalf("callback: %d after redirects %q\n%s", resp.StatusCode, redirects, body)
+	}
+	result := resp.Request.URL.String()
+	if !strings.HasPrefix(result, srv.URL+"/callback?") || result == callback {
+		t.Fatalf("the result page is %s, want another GET of /callback", result)
+	}
+	for name, u := range map[string]string{"reload of the result page": result, "the provider's redirect again": callback} {
+		resp, body := get(u)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(body, success) || strings.Contains(body, "not completed") {
+			t.Errorf("%s: %d\n%s", name, resp.StatusCode, body)
+		}
+	}
+	if n := len(f.requests(completePath)); n != 1 {
+		t.Errorf("%d CompleteResourceTokenAuth calls, want 1", n)
+	}
+	// A result link for a session this handler did not complete shows no
+	// success (and completes nothing).
+	other := strings.Replace(result, url.QueryEscape(sessionURI), url.QueryEscape(sessionURI+"x"), 1)
+	if resp, body := get(other); other == result || strings.Contains(body, success) || resp.StatusCode != http.StatusOK {
+		t.Errorf("forged result link %s: %d\n%s", other, resp.StatusCode, body)
+	}
+	if n := len(f.requests(completePath)); n != 1 {
+		t.Errorf("%d CompleteResourceTokenAuth calls, want 1", n)
 	}
 }
 

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 )
@@ -30,9 +33,19 @@ func UserID(id string) types.UserIdentifier {
 // consented at the provider, the identity service redirects the browser
 // to it with session_id=<session URI>; the handler asks user who is signed
 // in and calls CompleteResourceTokenAuth, which succeeds only when that is
-// the user the agent was acting for. It answers a short HTML page. A nil
-// c means the package default client.
+// the user the agent was acting for. A nil c means the package default
+// client.
+//
+// It answers POST/redirect/GET style: a completed session is answered by
+// a 303 to a result page (the same path, with result=complete), which a
+// reload shows again without completing anything, and the provider's
+// redirect opened again (Back, a second click) goes to that page instead
+// of completing a spent session, which the service would refuse. The
+// handler remembers the sessions it completed (in memory, for
+// completedFor); a result link for any other session shows no success.
+// Failures answer an HTML page with the error's status.
 func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
+	done := &completedSessions{at: map[string]time.Time{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")
@@ -53,6 +66,14 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 			callbackPage(w, http.StatusBadRequest, "Authorization was not completed", "The link has no session_id parameter. Ask the agent for a new link.")
 			return
 		}
+		if q.Get("result") == "complete" {
+			if done.has(sessionURI) {
+				callbackPage(w, http.StatusOK, "Authorization complete", "Authorization complete — you can return to the agent.")
+			} else {
+				callbackPage(w, http.StatusOK, "Return to the agent", "This page no longer shows the outcome of an authorization. Return to the agent: it tells you if it still needs your consent.")
+			}
+			return
+		}
 		id, err := user(r)
 		if err != nil || id == nil {
 			msg := "Sign in to the application, then open the link from the agent again."
@@ -60,6 +81,10 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 				msg = "Could not tell who is signed in: " + err.Error()
 			}
 			callbackPage(w, http.StatusUnauthorized, "Authorization was not completed", msg)
+			return
+		}
+		if done.has(sessionURI) {
+			resultRedirect(w, sessionURI)
 			return
 		}
 		if err := c.CompleteResourceTokenAuth(r.Context(), sessionURI, id); err != nil {
@@ -74,8 +99,60 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 			callbackPage(w, status, "Authorization was not completed", msg)
 			return
 		}
-		callbackPage(w, http.StatusOK, "Authorization complete", "Authorization complete — you can return to the agent.")
+		done.add(sessionURI)
+		resultRedirect(w, sessionURI)
 	})
+}
+
+// resultRedirect sends the browser (303) to the result page of
+// sessionURI: a query-only reference, so the same path wherever the
+// handler is mounted (behind a proxy's prefix too).
+func resultRedirect(w http.ResponseWriter, sessionURI string) {
+	w.Header().Set("Location", "?"+url.Values{"session_id": {sessionURI}, "result": {"complete"}}.Encode())
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// completedFor is how long a handler remembers a session it completed:
+// its result page and the provider's redirect show the completion for
+// that long. maxCompleted bounds how many it remembers.
+const (
+	completedFor = time.Hour
+	maxCompleted = 10000
+)
+
+// completedSessions are the sessions a handler completed, with when.
+type completedSessions struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (s *completedSessions) has(sessionURI string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.at[sessionURI]
+	return ok && time.Since(t) < completedFor
+}
+
+func (s *completedSessions) add(sessionURI string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if len(s.at) >= maxCompleted {
+		for k, t := range s.at {
+			if now.Sub(t) >= completedFor {
+				delete(s.at, k)
+			}
+		}
+		for k := range s.at { // still full: forget arbitrary ones
+			if len(s.at) < maxCompleted {
+				break
+			}
+			delete(s.at, k)
+		}
+	}
+	s.at[sessionURI] = now
 }
 
 var callbackTemplate = template.Must(template.New("callback").Parse(`<!doctype html>

@@ -470,6 +470,9 @@ func (d *demo) startCallbackServer(context.Context) error {
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) {
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusSeeOther {
+			return // completed: the result page, which it redirects to, is the binding's outcome
+		}
 		select {
 		case d.bindings <- binding{sessionURI: r.URL.Query().Get("session_id"), status: rec.status, page: pageMessage(rec.body.String())}:
 		default:

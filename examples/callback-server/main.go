@@ -7,9 +7,11 @@
 // After the user consented at the provider, the identity service sends
 // the browser to GET /callback?session_id=<session URI>. The server calls
 // CompleteResourceTokenAuth for that session as the signed-in user, which
-// succeeds only if that user is the one the agent was acting for, and
-// answers "Authorization complete — you can return to the agent" or an
-// error page.
+// succeeds only if that user is the one the agent was acting for, then
+// redirects (303) to its result page, "Authorization complete — you can
+// return to the agent", or answers an error page. Reloading the result
+// page, or opening the provider's redirect again, shows the completion
+// again without completing the session twice (agent.CallbackHandler).
 //
 // In the walkthrough the application knows the signed-in user's JWT (the
 // one that minted the agent's workload access token). Here it is read on
