@@ -309,9 +309,8 @@ func tab(t *testing.T, browser context.Context) context.Context {
 // screenshot takes the page's screenshot and saves it as name in the
 // directory $BEHALF_SCREENSHOT_DIR, or in a temporary directory when that
 // is unset: tests never write into the source tree. The docs' screenshots
-// are made by an explicit command:
-//
-//	BEHALF_SCREENSHOT_DIR=$PWD/docs/screenshots go test ./cmd/behalf -run 'TestBind|TestConnectionsPage|TestWalkthrough'
+// are made by an explicit command, scripts/screenshots (a test that takes
+// one must be listed there).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
