@@ -132,15 +132,20 @@ func CheckAccessible(t testing.TB, ctx context.Context, name string) {
 		t.Logf("%s: accessibility check skipped: %v", name, err)
 		return
 	}
+	viewport := func(a chromedp.Action[chromedp.Void]) error {
+		ctx, cancel := context.WithTimeout(ctx, StepTimeout)
+		defer cancel()
+		return chromedp.Do(ctx, a)
+	}
 	defer func() {
-		if err := chromedp.Do(ctx, chromedp.ResetViewport()); err != nil {
+		if err := viewport(chromedp.ResetViewport()); err != nil {
 			t.Errorf("reset the viewport: %v", err)
 		}
 	}()
 	failed := false
 	for _, w := range AxeWidths {
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
-			t.Fatal(err)
+		if err := viewport(chromedp.EmulateViewport(w, 900)); err != nil {
+			t.Fatalf("%s: set the viewport to %d px: %v", name, w, err)
 		}
 		vs, err := Axe(ctx)
 		if err != nil {
@@ -157,7 +162,9 @@ func CheckAccessible(t testing.TB, ctx context.Context, name string) {
 		failed = true
 	}
 	if !failed {
-		title, _ := chromedp.Run(ctx, chromedp.Title())
+		tctx, cancel := context.WithTimeout(ctx, StepTimeout)
+		defer cancel()
+		title, _ := chromedp.Run(tctx, chromedp.Title())
 		t.Logf("%s (%q): no accessibility violations at %v px", name, title, AxeWidths)
 	}
 }
