@@ -172,9 +172,9 @@ type pageData struct {
 	// know them (set by page from Result or Target).
 	Agent, Provider string
 	Title, Message  string
-	Target         *behalf.BindTarget
-	Result         *behalf.BindResult
-	RedirectURL    string
+	Target          *behalf.BindTarget
+	Result          *behalf.BindResult
+	RedirectURL     string
 	// Refused shows a refusal with the session's target.
 	Refused bool
 	// Retry tells the user to ask the agent for a new link.
