@@ -152,7 +152,7 @@ paths:
 	call := func() (string, error) { return mcpCall(ib.client, gatewayURL, p.access) }
 	const ok = `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{\"ok\":true}"}]}}`
 	ib.direct, ib.proxy = get(noop.URL), get(proxy.URL)
-	sdk := httptest.NewServer(bareMCPServer(b, noop.URL+"/noop", ib.client))
+	sdk := httptest.NewServer(bareMCPServer(noop.URL+"/noop", ib.client, true))
 	b.Cleanup(sdk.Close)
 	ib.sdk = func() error {
 		body, err := mcpCall(ib.client, sdk.URL, "")
@@ -233,10 +233,11 @@ func mcpCall(client *http.Client, url, access string) (string, error) {
 }
 
 // bareMCPServer is the MCP gateway's floor: the official Go SDK's MCP
-// server, stateless with JSON answers as the gateway's, with one tool
+// server (stateless with JSON answers, as the gateway's, unless
+// stateless is false), with one tool
 // noop___ping that GETs target?q=… with client and answers its body: no
 // authorization, no targets read, no credential.
-func bareMCPServer(b *testing.B, target string, client *http.Client) http.Handler {
+func bareMCPServer(target string, client *http.Client, stateless bool) http.Handler {
 	s := mcp.NewServer(&mcp.Implementation{Name: "bare", Version: "1"}, nil)
 	s.AddTool(&mcp.Tool{Name: "noop___ping", InputSchema: json.RawMessage(`{"type":"object","properties":{"q":{"type":"string"}},"required":["q"]}`)},
 		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -261,7 +262,7 @@ func bareMCPServer(b *testing.B, target string, client *http.Client) http.Handle
 			}
 			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(body)}}}, nil
 		})
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true})
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: stateless, JSONResponse: true})
 }
 
 var gatewayBenchCreds = []string{"vault-hit", "api-key"}
