@@ -184,7 +184,7 @@ img{max-width:100%}
 .frame{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem 1rem;margin:0 0 2rem;padding:0 0 .75rem;border-bottom:1px solid #d0d4d9}
 .frame-brand{display:flex;align-items:center;gap:.6rem;min-width:0;margin:0}
 .frame-brand img{display:block;height:2rem;width:auto;max-width:9rem;object-fit:contain}
-.frame-operator{font-weight:700;font-size:1.05rem;color:#1a1a1a}
+.frame-operator,.frame-name{font-weight:700;font-size:1.05rem;color:#1a1a1a}
 .frame-product{font-size:.75rem;font-weight:600;letter-spacing:.04em;text-transform:uppercase;color:#4a4f55;border:1px solid #b5bac0;border-radius:1rem;padding:.05rem .5rem;white-space:nowrap}
 .frame-nav a{font-weight:600;color:#1a3d8f;text-decoration:none;white-space:nowrap}
 .frame-nav a:hover{text-decoration:underline}
@@ -195,8 +195,8 @@ img{max-width:100%}
 <header class="frame">
 <div class="frame-brand">
 {{- if .LogoURL}}<img src="{{.LogoURL}}" alt="{{.Operator}}" height="32">{{end}}
-{{- if .Operator}}<span class="frame-operator"{{if .LogoURL}} aria-hidden="true"{{end}}>{{.Operator}}</span>{{end}}
-<span class="frame-product">{{.ProductName}}</span></div>
+{{- if .Operator}}<span class="frame-operator"{{if .LogoURL}} aria-hidden="true"{{end}}>{{.Operator}}</span>
+<span class="frame-product">{{.ProductName}}</span>{{else}}<span class="frame-name">{{.ProductName}}</span>{{end}}</div>
 <nav class="frame-nav" aria-label="{{.ProductName}}"><a href="{{.ConnectionsLink}}">Your connections</a></nav>
 </header>
 {{- end}}

@@ -54,7 +54,7 @@ func TestFrameRendersEscaped(t *testing.T) {
 func TestFrameWithoutOperator(t *testing.T) {
 	html := render(t, Frame{})
 	if strings.Contains(html, "<img") || !strings.Contains(html, `<a href="/connections">Your connections</a>`) ||
-		!strings.Contains(html, `<span class="frame-product">Behalf</span>`) || !strings.Contains(html, "<p>Powered by Behalf</p>") {
+		!strings.Contains(html, `<span class="frame-name">Behalf</span>`) || !strings.Contains(html, "<p>Powered by Behalf</p>") {
 		t.Errorf("the zero frame renders:\n%s", html)
 	}
 	f, err := New("  Example Labs ", "", "")
