@@ -181,6 +181,7 @@ var snippets = template.Must(template.New("frame").Parse(`
 html{-webkit-text-size-adjust:100%}
 body{overflow-wrap:anywhere}
 button,.button{overflow-wrap:normal;white-space:nowrap}
+thead th{overflow-wrap:normal}
 img{max-width:100%}
 .frame{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.5rem 1rem;margin:0 0 2rem;padding:0 0 .75rem;border-bottom:1px solid #d0d4d9}
 .frame-brand{display:flex;align-items:center;gap:.6rem;min-width:0;margin:0}
