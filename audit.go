@@ -33,9 +33,17 @@ const (
 // audited with Actor "local:<os user>".
 const (
 	AuditAdminPrefix = "admin."
-	// AuditAdminRotateKeys: `behalf keys rotate` re-sealed the store under
-	// a new primary key.
+	// AuditAdminRotateKeys: `behalf keys rotate` rotated the
+	// key-encryption key (Resource "kek"), token-signing keys (Resource
+	// their use: "wat" or a pool id, one event each) or a provider's
+	// client-assertion key (Resource the provider's name).
 	AuditAdminRotateKeys = "admin.RotateKeys"
+	// AuditAdminRewrapKeys: `behalf keys rewrap` rewrapped the data keys
+	// with the active key-encryption key.
+	AuditAdminRewrapKeys = "admin.RewrapKeys"
+	// AuditAdminRetireKey: `behalf keys retire` retired a key-encryption
+	// key version.
+	AuditAdminRetireKey = "admin.RetireKey"
 	// AuditAdminRestore: `behalf restore` replaced the database with a
 	// backup (appended to the restored database).
 	AuditAdminRestore = "admin.Restore"
