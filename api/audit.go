@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -127,12 +129,15 @@ func (e effect) resourceOf(r *http.Request, body []byte, out any) string {
 	return strings.Join(parts, "/")
 }
 
-// jsonObject decodes b as a JSON object; anything else is an empty one.
+// jsonObject decodes b as one JSON object; anything else is an empty one.
 func jsonObject(b []byte) map[string]any {
 	m := map[string]any{}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if dec.Decode(&m) != nil {
+		return map[string]any{}
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return map[string]any{}
 	}
 	return m

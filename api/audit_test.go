@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -322,4 +323,25 @@ func TestAdminAuditFailureIsLogged(t *testing.T) {
 		!strings.Contains(l, "resource=wl-1") || !strings.Contains(l, "disk full") {
 		t.Fatalf("log:\n%s", l)
 	}
+}
+
+// FuzzResourceOf: a request body of any shape yields a resource without
+// panicking, only from the members named (a body that is no JSON object,
+// none of it).
+func FuzzResourceOf(f *testing.F) {
+	for _, s := range []string{`{"UserPoolId":"p","Username":"u"}`, `{"UserPoolId":{"x":1},"Username":7}`, `[]`, `{`, `null`, `{"UserPoolId":"p","Password":"secret"}`, `{"UserPoolId":"p"} {}`} {
+		f.Add(s)
+	}
+	e := changes(fromBody("UserPoolId"), fromBody("Username"), fromOut("User.Username"))
+	r := httptest.NewRequest("POST", "/", nil)
+	f.Fuzz(func(t *testing.T, body string) {
+		res := e.resourceOf(r, []byte(body), map[string]any{"User": map[string]any{"Username": "out"}})
+		var m map[string]any
+		if json.Unmarshal([]byte(body), &m) != nil && res != "out" {
+			t.Fatalf("resource %q from a body that is no JSON object, %q", res, body)
+		}
+		if strings.Contains(res, "secret") && !strings.Contains(fmt.Sprint(m["UserPoolId"], m["Username"]), "secret") {
+			t.Fatalf("resource %q holds a member not named, from %q", res, body)
+		}
+	})
 }
