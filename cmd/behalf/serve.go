@@ -506,6 +506,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Auth:        auth,
 		CognitoAuth: cognitoAuth,
 		Invocations: invocations,
+		Audit:       store,
 		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 		Observe:     o.metrics.Request,
 		Trace:       o.tracing.Handler,
