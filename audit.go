@@ -25,6 +25,30 @@ const (
 	AuditGrantFetched = "grant.fetched"
 )
 
+// Administrative events: every successful mutating administrative
+// operation is audited as AuditAdminPrefix + its wire operation name
+// ("admin.CreateWorkloadIdentity", "admin.AdminCreateUser"), with the
+// caller's access key id as Actor and the resource it acted on as
+// Resource. The offline commands that write the store directly are
+// audited with Actor "local:<os user>".
+const (
+	AuditAdminPrefix = "admin."
+	// AuditAdminRotateKeys: `behalf keys rotate` rotated the
+	// key-encryption key (Resource "kek"), token-signing keys (Resource
+	// their use: "wat" or a pool id, one event each) or a provider's
+	// client-assertion key (Resource the provider's name).
+	AuditAdminRotateKeys = "admin.RotateKeys"
+	// AuditAdminRewrapKeys: `behalf keys rewrap` rewrapped the data keys
+	// with the active key-encryption key.
+	AuditAdminRewrapKeys = "admin.RewrapKeys"
+	// AuditAdminRetireKey: `behalf keys retire` retired a key-encryption
+	// key version.
+	AuditAdminRetireKey = "admin.RetireKey"
+	// AuditAdminRestore: `behalf restore` replaced the database with a
+	// backup (appended to the restored database).
+	AuditAdminRestore = "admin.Restore"
+)
+
 // AuditEvent is one security-relevant event. Details never hold secrets.
 type AuditEvent struct {
 	ID         int64
@@ -34,8 +58,12 @@ type AuditEvent struct {
 	UserKey    string
 	ProviderID string
 	SessionID  string
-	Actor      string // who caused it: an access key id, a user key
+	Actor      string // who caused it: an access key id, a user key, "local:<os user>"
 	Detail     string
+	// Resource is the main resource an administrative event (admin.*)
+	// acted on: a workload or provider name, a runtime, gateway, pool or
+	// access key id, "gatewayId/targetId", "poolId/username" …
+	Resource string
 }
 
 // AuditStore appends and reads audit events.
@@ -54,7 +82,7 @@ type AuditStore interface {
 type AuditQuery struct {
 	Kind      string
 	Principal string    // who caused it: the event's Actor
-	Resource  string    // a workload name, provider id, session id or user key
+	Resource  string    // the event's Resource, or a workload name, provider id, session id or user key
 	Since     time.Time // at or after
 	Until     time.Time // before
 	Limit     int       // at most this many (0: all)

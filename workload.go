@@ -110,9 +110,11 @@ const BindPath = "/identities/oauth2/bind"
 type BindTarget struct {
 	SessionURI string
 	Workload   string
-	// Provider is the credential provider's name.
-	Provider string
-	Scopes   []string
+	// Provider is the credential provider's name, ProviderVendor its
+	// vendor (VendorDisplayName names it to users).
+	Provider       string
+	ProviderVendor string
+	Scopes         []string
 	// Completed reports the session is already bound.
 	Completed bool
 	// Inbound is the workload's inbound identity provider, with its client
@@ -127,8 +129,10 @@ type BindTarget struct {
 // BindResult is what a completed binding granted.
 type BindResult struct {
 	Workload string
-	Provider string
-	Scopes   []string
+	// Provider is the credential provider's name, ProviderVendor its vendor.
+	Provider       string
+	ProviderVendor string
+	Scopes         []string
 	// Account names the provider account that was linked ("" if the
 	// provider gave no identity).
 	Account string
@@ -145,6 +149,17 @@ var ErrBindWrongUser = Errorf(EFORBIDDEN, "This link was started by someone else
 // ErrBindOtherBrowser is the refusal of a browser that did not open the
 // session's authorization URL. The session has failed.
 var ErrBindOtherBrowser = Errorf(EFORBIDDEN, "This link was opened in a different browser than the one that approved access.")
+
+// AgentNames names agents as the people they act for know them: not by
+// the workload identity an agent runtime or a gateway was given (named
+// after its id, "drive_agent-0lYFhaUuqp"), but by the runtime's or the
+// gateway's name.
+type AgentNames interface {
+	// AgentName returns the name of the agent acting through workload:
+	// its agent runtime's name for a runtime's workload identity, its
+	// gateway's name for a gateway's, else workload itself.
+	AgentName(ctx context.Context, workload string) string
+}
 
 // BindService completes sessions in the browser (Behalf's binding page).
 type BindService interface {

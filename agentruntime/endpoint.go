@@ -131,20 +131,10 @@ func (s *Service) targetVersion(ctx context.Context, vs behalf.AgentRuntimeVersi
 
 // CreateAgentRuntimeEndpoint creates a named endpoint, READY at once.
 func (s *Service) CreateAgentRuntimeEndpoint(ctx context.Context, in behalf.AgentRuntimeEndpointInput) (*behalf.AgentRuntimeEndpoint, error) {
-	if err := validateID(in.RuntimeID); err != nil {
-		return nil, err
-	}
-	if err := validateEndpointName("name", in.Name); err != nil {
-		return nil, err
-	}
 	if err := checkEndpoint(in); err != nil {
 		return nil, err
 	}
-	vs, es, err := s.versionStore()
-	if err != nil {
-		return nil, err
-	}
-	rt, err := s.Store.GetAgentRuntime(ctx, in.RuntimeID)
+	rt, vs, es, err := s.endpointRuntime(ctx, in.RuntimeID, "name", in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -171,17 +161,7 @@ func (s *Service) CreateAgentRuntimeEndpoint(ctx context.Context, in behalf.Agen
 
 // GetAgentRuntimeEndpoint returns a named endpoint or DEFAULT.
 func (s *Service) GetAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string) (*behalf.AgentRuntimeEndpoint, error) {
-	if err := validateID(runtimeID); err != nil {
-		return nil, err
-	}
-	if err := validateEndpointName("endpointName", name); err != nil {
-		return nil, err
-	}
-	_, es, err := s.versionStore()
-	if err != nil {
-		return nil, err
-	}
-	rt, err := s.Store.GetAgentRuntime(ctx, runtimeID)
+	rt, _, es, err := s.endpointRuntime(ctx, runtimeID, "endpointName", name)
 	if err != nil {
 		return nil, err
 	}
@@ -189,31 +169,18 @@ func (s *Service) GetAgentRuntimeEndpoint(ctx context.Context, runtimeID, name s
 		return behalf.DefaultRuntimeEndpoint(rt), nil
 	}
 	e, err := es.GetAgentRuntimeEndpoint(ctx, rt.ID, name)
-	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
-		return nil, behalf.Errorf(behalf.ENOTFOUND, "Agent runtime %s has no endpoint %q.", rt.ID, name)
-	}
-	return e, err
+	return e, noEndpoint(rt, name, err)
 }
 
 // UpdateAgentRuntimeEndpoint points a named endpoint at a version.
 func (s *Service) UpdateAgentRuntimeEndpoint(ctx context.Context, in behalf.AgentRuntimeEndpointInput) (*behalf.AgentRuntimeEndpoint, error) {
-	if err := validateID(in.RuntimeID); err != nil {
-		return nil, err
-	}
-	if err := validateEndpointName("endpointName", in.Name); err != nil {
-		return nil, err
-	}
 	if err := checkEndpoint(in); err != nil {
 		return nil, err
 	}
 	if in.Name == behalf.DefaultEndpoint {
 		return nil, behalf.Invalid("endpointName", "The %s endpoint always serves the latest version and cannot be updated; create a named endpoint to pin a version.", behalf.DefaultEndpoint)
 	}
-	vs, es, err := s.versionStore()
-	if err != nil {
-		return nil, err
-	}
-	rt, err := s.Store.GetAgentRuntime(ctx, in.RuntimeID)
+	rt, vs, es, err := s.endpointRuntime(ctx, in.RuntimeID, "endpointName", in.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -230,36 +197,50 @@ func (s *Service) UpdateAgentRuntimeEndpoint(ctx context.Context, in behalf.Agen
 		e.UpdatedAt = now
 		return nil
 	})
-	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
-		return nil, behalf.Errorf(behalf.ENOTFOUND, "Agent runtime %s has no endpoint %q.", rt.ID, in.Name)
-	}
-	return e, err
+	return e, noEndpoint(rt, in.Name, err)
 }
 
 // DeleteAgentRuntimeEndpoint deletes a named endpoint.
 func (s *Service) DeleteAgentRuntimeEndpoint(ctx context.Context, runtimeID, name string) (*behalf.AgentRuntimeEndpoint, error) {
-	if err := validateID(runtimeID); err != nil {
-		return nil, err
-	}
-	if err := validateEndpointName("endpointName", name); err != nil {
-		return nil, err
-	}
 	if name == behalf.DefaultEndpoint {
 		return nil, behalf.Invalid("endpointName", "The %s endpoint cannot be deleted: it goes with the runtime.", behalf.DefaultEndpoint)
 	}
-	_, es, err := s.versionStore()
-	if err != nil {
-		return nil, err
-	}
-	rt, err := s.Store.GetAgentRuntime(ctx, runtimeID)
+	rt, _, es, err := s.endpointRuntime(ctx, runtimeID, "endpointName", name)
 	if err != nil {
 		return nil, err
 	}
 	e, err := es.DeleteAgentRuntimeEndpoint(ctx, rt.ID, name)
-	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
-		return nil, behalf.Errorf(behalf.ENOTFOUND, "Agent runtime %s has no endpoint %q.", rt.ID, name)
+	return e, noEndpoint(rt, name, err)
+}
+
+// endpointRuntime checks a runtime id and an endpoint name (field is the
+// name's member) and returns the runtime and the stores of its versions
+// and endpoints.
+func (s *Service) endpointRuntime(ctx context.Context, runtimeID, field, name string) (*behalf.AgentRuntime, behalf.AgentRuntimeVersionStore, behalf.AgentRuntimeEndpointStore, error) {
+	if err := validateID(runtimeID); err != nil {
+		return nil, nil, nil, err
 	}
-	return e, err
+	if err := validateEndpointName(field, name); err != nil {
+		return nil, nil, nil, err
+	}
+	vs, es, err := s.versionStore()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rt, err := s.Store.GetAgentRuntime(ctx, runtimeID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return rt, vs, es, nil
+}
+
+// noEndpoint names the missing endpoint in the store's ENOTFOUND; other
+// errors (and nil) are returned as they are.
+func noEndpoint(rt *behalf.AgentRuntime, name string, err error) error {
+	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
+		return behalf.Errorf(behalf.ENOTFOUND, "Agent runtime %s has no endpoint %q.", rt.ID, name)
+	}
+	return err
 }
 
 // ListAgentRuntimeEndpoints returns one page of a runtime's endpoints by

@@ -147,6 +147,7 @@ func (s *Server) listAudit(ctx context.Context, req *http.Request, body []byte) 
 	type eventOut struct {
 		Time       time.Time `json:"time"`
 		Kind       string    `json:"kind"`
+		Resource   string    `json:"resource,omitempty"`
 		Workload   string    `json:"workloadName,omitempty"`
 		UserKey    string    `json:"user,omitempty"`
 		ProviderID string    `json:"providerId,omitempty"`
@@ -156,7 +157,7 @@ func (s *Server) listAudit(ctx context.Context, req *http.Request, body []byte) 
 	}
 	out := []eventOut{}
 	for _, e := range events {
-		out = append(out, eventOut{e.Time, e.Kind, e.Workload, e.UserKey, e.ProviderID, e.SessionID, e.Actor, e.Detail})
+		out = append(out, eventOut{e.Time, e.Kind, e.Resource, e.Workload, e.UserKey, e.ProviderID, e.SessionID, e.Actor, e.Detail})
 	}
 	return http.StatusOK, map[string]any{"events": out}, nil
 }

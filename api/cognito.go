@@ -62,63 +62,73 @@ type cognitoOp struct {
 	run cognitoOperation
 	// anonymous operations take no signature (the SDK sends none).
 	anonymous bool
+	// effect says whether a success is an administrative change, audited
+	// as admin.<name> with the resource it names (audit.go).
+	effect effect
 }
 
 // cognitoOps is the cognito-idp operation table.
 func (s *Server) cognitoOps() map[string]cognitoOp {
-	admin := func(op cognitoOperation) cognitoOp { return cognitoOp{run: op} }
-	anon := func(op cognitoOperation) cognitoOp { return cognitoOp{run: op, anonymous: true} }
+	// Signed (root key) operations: administrative changes, reads, and
+	// the sign-ins a backend runs for its users.
+	change := func(op cognitoOperation, resource ...resourcePart) cognitoOp {
+		return cognitoOp{run: op, effect: changes(resource...)}
+	}
+	read := func(op cognitoOperation) cognitoOp { return cognitoOp{run: op, effect: reads()} }
+	signIn := func(op cognitoOperation) cognitoOp { return cognitoOp{run: op, effect: userCall()} }
+	// Unsigned operations: a user's own, never administrative.
+	anon := func(op cognitoOperation) cognitoOp { return cognitoOp{run: op, anonymous: true, effect: userCall()} }
 	return map[string]cognitoOp{
-		"CreateUserPool":   admin(s.cognitoCreateUserPool),
-		"DescribeUserPool": admin(s.cognitoDescribeUserPool),
-		"UpdateUserPool":   admin(s.cognitoUpdateUserPool),
-		"ListUserPools":    admin(s.cognitoListUserPools),
-		"DeleteUserPool":   admin(s.cognitoDeleteUserPool),
+		"CreateUserPool":   change(s.cognitoCreateUserPool, fromOut("UserPool.Id")),
+		"DescribeUserPool": read(s.cognitoDescribeUserPool),
+		"UpdateUserPool":   change(s.cognitoUpdateUserPool, fromBody("UserPoolId")),
+		"ListUserPools":    read(s.cognitoListUserPools),
+		"DeleteUserPool":   change(s.cognitoDeleteUserPool, fromBody("UserPoolId")),
 
-		"CreateUserPoolClient":   admin(s.cognitoCreateUserPoolClient),
-		"DescribeUserPoolClient": admin(s.cognitoDescribeUserPoolClient),
-		"UpdateUserPoolClient":   admin(s.cognitoUpdateUserPoolClient),
-		"ListUserPoolClients":    admin(s.cognitoListUserPoolClients),
-		"DeleteUserPoolClient":   admin(s.cognitoDeleteUserPoolClient),
+		"CreateUserPoolClient":   change(s.cognitoCreateUserPoolClient, fromBody("UserPoolId"), fromOut("UserPoolClient.ClientId")),
+		"DescribeUserPoolClient": read(s.cognitoDescribeUserPoolClient),
+		"UpdateUserPoolClient":   change(s.cognitoUpdateUserPoolClient, fromBody("UserPoolId"), fromBody("ClientId")),
+		"ListUserPoolClients":    read(s.cognitoListUserPoolClients),
+		"DeleteUserPoolClient":   change(s.cognitoDeleteUserPoolClient, fromBody("UserPoolId"), fromBody("ClientId")),
 
-		"CreateResourceServer":   admin(s.cognitoCreateResourceServer),
-		"DescribeResourceServer": admin(s.cognitoDescribeResourceServer),
-		"UpdateResourceServer":   admin(s.cognitoUpdateResourceServer),
-		"ListResourceServers":    admin(s.cognitoListResourceServers),
-		"DeleteResourceServer":   admin(s.cognitoDeleteResourceServer),
+		"CreateResourceServer":   change(s.cognitoCreateResourceServer, fromBody("UserPoolId"), fromBody("Identifier")),
+		"DescribeResourceServer": read(s.cognitoDescribeResourceServer),
+		"UpdateResourceServer":   change(s.cognitoUpdateResourceServer, fromBody("UserPoolId"), fromBody("Identifier")),
+		"ListResourceServers":    read(s.cognitoListResourceServers),
+		"DeleteResourceServer":   change(s.cognitoDeleteResourceServer, fromBody("UserPoolId"), fromBody("Identifier")),
 
-		"CreateUserPoolDomain":   admin(s.cognitoCreateUserPoolDomain),
-		"DescribeUserPoolDomain": admin(s.cognitoDescribeUserPoolDomain),
-		"UpdateUserPoolDomain":   admin(s.cognitoUpdateUserPoolDomain),
-		"DeleteUserPoolDomain":   admin(s.cognitoDeleteUserPoolDomain),
+		"CreateUserPoolDomain":   change(s.cognitoCreateUserPoolDomain, fromBody("UserPoolId"), fromBody("Domain")),
+		"DescribeUserPoolDomain": read(s.cognitoDescribeUserPoolDomain),
+		"UpdateUserPoolDomain":   change(s.cognitoUpdateUserPoolDomain, fromBody("UserPoolId"), fromBody("Domain")),
+		"DeleteUserPoolDomain":   change(s.cognitoDeleteUserPoolDomain, fromBody("UserPoolId"), fromBody("Domain")),
 
-		"AdminCreateUser":        admin(s.cognitoAdminCreateUser),
-		"AdminSetUserPassword":   admin(s.cognitoAdminSetUserPassword),
-		"AdminGetUser":           admin(s.cognitoAdminGetUser),
-		"AdminDeleteUser":        admin(s.cognitoAdminDeleteUser),
-		"AdminDisableUser":       admin(s.cognitoAdminDisableUser),
-		"AdminEnableUser":        admin(s.cognitoAdminEnableUser),
-		"ListUsers":              admin(s.cognitoListUsers),
-		"AdminUserGlobalSignOut": admin(s.cognitoAdminUserGlobalSignOut),
-		"AdminConfirmSignUp":     admin(s.cognitoAdminConfirmSignUp),
-		"AdminResetUserPassword": admin(s.cognitoAdminResetUserPassword),
+		"AdminCreateUser":        change(s.cognitoAdminCreateUser, fromBody("UserPoolId"), fromOut("User.Username")),
+		"AdminSetUserPassword":   change(s.cognitoAdminSetUserPassword, fromBody("UserPoolId"), fromBody("Username")),
+		"AdminGetUser":           read(s.cognitoAdminGetUser),
+		"AdminDeleteUser":        change(s.cognitoAdminDeleteUser, fromBody("UserPoolId"), fromBody("Username")),
+		"AdminDisableUser":       change(s.cognitoAdminDisableUser, fromBody("UserPoolId"), fromBody("Username")),
+		"AdminEnableUser":        change(s.cognitoAdminEnableUser, fromBody("UserPoolId"), fromBody("Username")),
+		"ListUsers":              read(s.cognitoListUsers),
+		"AdminUserGlobalSignOut": change(s.cognitoAdminUserGlobalSignOut, fromBody("UserPoolId"), fromBody("Username")),
+		"AdminConfirmSignUp":     change(s.cognitoAdminConfirmSignUp, fromBody("UserPoolId"), fromBody("Username")),
+		"AdminResetUserPassword": change(s.cognitoAdminResetUserPassword, fromBody("UserPoolId"), fromBody("Username")),
 
-		"CreateGroup":              admin(s.cognitoCreateGroup),
-		"GetGroup":                 admin(s.cognitoGetGroup),
-		"UpdateGroup":              admin(s.cognitoUpdateGroup),
-		"DeleteGroup":              admin(s.cognitoDeleteGroup),
-		"ListGroups":               admin(s.cognitoListGroups),
-		"AdminAddUserToGroup":      admin(s.cognitoAdminAddUserToGroup),
-		"AdminRemoveUserFromGroup": admin(s.cognitoAdminRemoveUserFromGroup),
-		"AdminListGroupsForUser":   admin(s.cognitoAdminListGroupsForUser),
-		"ListUsersInGroup":         admin(s.cognitoListUsersInGroup),
+		"CreateGroup":              change(s.cognitoCreateGroup, fromBody("UserPoolId"), fromBody("GroupName")),
+		"GetGroup":                 read(s.cognitoGetGroup),
+		"UpdateGroup":              change(s.cognitoUpdateGroup, fromBody("UserPoolId"), fromBody("GroupName")),
+		"DeleteGroup":              change(s.cognitoDeleteGroup, fromBody("UserPoolId"), fromBody("GroupName")),
+		"ListGroups":               read(s.cognitoListGroups),
+		"AdminAddUserToGroup":      change(s.cognitoAdminAddUserToGroup, fromBody("UserPoolId"), fromBody("Username")),
+		"AdminRemoveUserFromGroup": change(s.cognitoAdminRemoveUserFromGroup, fromBody("UserPoolId"), fromBody("Username")),
+		"AdminListGroupsForUser":   read(s.cognitoAdminListGroupsForUser),
+		"ListUsersInGroup":         read(s.cognitoListUsersInGroup),
 
-		"SetUserPoolMfaConfig":      admin(s.cognitoSetUserPoolMfaConfig),
-		"GetUserPoolMfaConfig":      admin(s.cognitoGetUserPoolMfaConfig),
-		"AdminSetUserMFAPreference": admin(s.cognitoAdminSetUserMFAPreference),
+		"SetUserPoolMfaConfig":      change(s.cognitoSetUserPoolMfaConfig, fromBody("UserPoolId")),
+		"GetUserPoolMfaConfig":      read(s.cognitoGetUserPoolMfaConfig),
+		"AdminSetUserMFAPreference": change(s.cognitoAdminSetUserMFAPreference, fromBody("UserPoolId"), fromBody("Username")),
 
-		"AdminInitiateAuth":           admin(s.cognitoAdminInitiateAuth),
-		"AdminRespondToAuthChallenge": admin(s.cognitoAdminRespondToAuthChallenge),
+		"AdminInitiateAuth":           signIn(s.cognitoAdminInitiateAuth),
+		"AdminRespondToAuthChallenge": signIn(s.cognitoAdminRespondToAuthChallenge),
 
 		"InitiateAuth":              anon(s.cognitoInitiateAuth),
 		"RespondToAuthChallenge":    anon(s.cognitoRespondToAuthChallenge),
@@ -206,6 +216,7 @@ func (s *Server) serveCognito(ops map[string]cognitoOp) http.Handler {
 			s.writeCognitoError(w, r, err)
 			return
 		}
+		s.audit(ctx, r, name, op.effect, body, out)
 		if out == nil {
 			out = struct{}{}
 		}

@@ -37,6 +37,7 @@ func (s *Server) mountConnections(m *router) {
 		m.handle("GET "+behalf.ConnectionsPath, page, s.ConnectionsPage)
 		m.handle("POST "+behalf.ConnectionsRevokePath, page, s.ConnectionsPage)
 		m.handle("POST "+behalf.ConnectionsSignOutPath, page, s.ConnectionsPage)
+		m.handle("GET "+behalf.ConnectionsSignOutPath, page, s.ConnectionsPage)
 	}
 }
 

@@ -47,7 +47,7 @@ func requestFor(pattern string) *http.Request {
 func TestEveryRouteIsNamed(t *testing.T) {
 	s := fullServer()
 	m := s.router()
-	want := len(s.routes()) + 2 /* health */ + 2 /* cognito */ + 5 /* connections */ + 1 /* invocations */ + 2 /* consent */ + 2 /* bind */ + 1 /* sign-in */ + 1 /* provider JWKS */ + 1 /* landing */
+	want := len(s.routes()) + 2 /* health */ + 2 /* cognito */ + 6 /* connections */ + 1 /* invocations */ + 2 /* consent */ + 2 /* bind */ + 1 /* sign-in */ + 1 /* provider JWKS */ + 1 /* landing */
 	if len(m.names) != want {
 		t.Errorf("%d named patterns, want %d", len(m.names), want)
 	}

@@ -81,6 +81,10 @@ type Server struct {
 	// (an *agentruntime.Gateway, which authenticates by itself); nil serves none.
 	Invocations http.Handler
 
+	// Audit records every successful administrative change (audit.go);
+	// nil records none.
+	Audit AuditAppender
+
 	Auth Authenticator
 	// CognitoAuth verifies the signature of the Cognito administration
 	// operations: it must accept only the signing name cognito-idp, as
@@ -347,6 +351,7 @@ func (s *Server) serveOperation(rt restRoute) http.Handler {
 			writeError(w, r, s.Log, err)
 			return
 		}
+		s.audit(ctx, r, name, rt.effect, body, out)
 		if h, ok := out.(headerSetter); ok {
 			h.setHeaders(w.Header())
 		}

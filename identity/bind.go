@@ -57,7 +57,7 @@ func (c *Consent) BindTarget(ctx context.Context, sessionURI string) (*behalf.Bi
 		return nil, err
 	}
 	t := &behalf.BindTarget{
-		SessionURI: sessionURI, Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes),
+		SessionURI: sessionURI, Workload: s.Workload, Provider: p.Name, ProviderVendor: p.Vendor, Scopes: slices.Clone(s.Scopes),
 		Completed: s.Status == behalf.SessionCompleted, Inbound: w.Inbound, UserIssuer: s.User.Issuer,
 	}
 	if t.ClientSecret, err = inboundSecret(ctx, c.sealer, w); err != nil {
@@ -99,7 +99,7 @@ func (c *Consent) bindInBrowser(ctx context.Context, sessionURI string, user beh
 		}
 		return nil, err
 	}
-	res := &behalf.BindResult{Workload: s.Workload, Provider: p.Name, Scopes: slices.Clone(s.Scopes), Account: s.Account, RedirectURL: w.Inbound.BindRedirectURL}
+	res := &behalf.BindResult{Workload: s.Workload, Provider: p.Name, ProviderVendor: p.Vendor, Scopes: slices.Clone(s.Scopes), Account: s.Account, RedirectURL: w.Inbound.BindRedirectURL}
 	if s.Status == behalf.SessionCompleted {
 		res.AlreadyBound = true
 		if g, err := c.vault.Grant(ctx, s.Workload, s.User, s.ProviderID); err == nil {

@@ -8,7 +8,7 @@ import (
 )
 
 // auditColumns are the audit_events columns, but id, in insertion order.
-const auditColumns = "event_time, kind, workload, user_key, provider_id, session_id, actor, detail"
+const auditColumns = "event_time, kind, workload, user_key, provider_id, session_id, actor, detail, resource"
 
 // AppendAudit stores e and sets e.ID to the id the database assigned; the
 // ID e had is ignored. Ids increase in append order.
@@ -36,8 +36,8 @@ func (db *DB) QueryAudit(ctx context.Context, q behalf.AuditQuery) ([]*behalf.Au
 		args = append(args, q.Principal)
 	}
 	if q.Resource != "" {
-		query += " AND (workload = ? OR provider_id = ? OR session_id = ? OR user_key = ?)"
-		args = append(args, q.Resource, q.Resource, q.Resource, q.Resource)
+		query += " AND (resource = ? OR workload = ? OR provider_id = ? OR session_id = ? OR user_key = ?)"
+		args = append(args, q.Resource, q.Resource, q.Resource, q.Resource, q.Resource)
 	}
 	if !q.Since.IsZero() {
 		query += " AND event_time >= ?"
@@ -63,8 +63,8 @@ func (db *DB) QueryAudit(ctx context.Context, q behalf.AuditQuery) ([]*behalf.Au
 // INSERT … RETURNING, so one statement serves both.
 func insertAudit(ctx context.Context, c conn, e *behalf.AuditEvent) error {
 	var id int64
-	err := c.queryRow(ctx, "INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-		micros(e.Time), e.Kind, e.Workload, e.UserKey, e.ProviderID, e.SessionID, e.Actor, e.Detail).Scan(&id)
+	err := c.queryRow(ctx, "INSERT INTO audit_events ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		micros(e.Time), e.Kind, e.Workload, e.UserKey, e.ProviderID, e.SessionID, e.Actor, e.Detail, e.Resource).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("append audit event %q: %w", e.Kind, err)
 	}
@@ -99,7 +99,7 @@ func scanAudit(s scanner) (*behalf.AuditEvent, error) {
 		e  behalf.AuditEvent
 		at int64
 	)
-	if err := s.Scan(&e.ID, &at, &e.Kind, &e.Workload, &e.UserKey, &e.ProviderID, &e.SessionID, &e.Actor, &e.Detail); err != nil {
+	if err := s.Scan(&e.ID, &at, &e.Kind, &e.Workload, &e.UserKey, &e.ProviderID, &e.SessionID, &e.Actor, &e.Detail, &e.Resource); err != nil {
 		return nil, err
 	}
 	e.Time = fromMicros(at)

@@ -4,12 +4,12 @@ import (
 	"context"
 	_ "embed"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 )
 
 // Bind is Behalf's own session-binding page. A workload that lists
@@ -33,12 +33,16 @@ import (
 type Bind struct {
 	Service behalf.BindService
 	SignIn  *SignIn
-	Log     *slog.Logger
+	// Agents names the agent as its users know it (nil: by its workload).
+	Agents behalf.AgentNames
+	// Frame is the page's frame (operator name and logo).
+	Frame pageframe.Frame
+	Log   *slog.Logger
 }
 
 // ServeHTTP routes the binding page's requests.
 func (b *Bind) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setPageHeaders(w)
+	setPageHeaders(w, b.Frame)
 	switch {
 	case r.URL.Path == behalf.BindPath && r.Method == http.MethodGet:
 		b.show(w, r)
@@ -106,9 +110,10 @@ func (b *Bind) bind(w http.ResponseWriter, r *http.Request, t *behalf.BindTarget
 		b.bindFailed(w, r, t, err)
 		return
 	}
-	title := res.Provider + " is connected"
+	provider := providerLabel(res.Provider, res.ProviderVendor)
+	title := provider + " is connected"
 	if res.AlreadyBound {
-		title = res.Provider + " was already connected"
+		title = provider + " was already connected"
 	}
 	b.page(w, r, http.StatusOK, pageData{Title: title, Result: res, RedirectURL: res.RedirectURL})
 }
@@ -136,6 +141,14 @@ func (b *Bind) fail(w http.ResponseWriter, r *http.Request, err error) {
 	b.page(w, r, status, pageData{Title: "This link cannot be used", Message: msg, Retry: true})
 }
 
+// agentName names workload's agent as its users know it.
+func (b *Bind) agentName(ctx context.Context, workload string) string {
+	if b.Agents == nil {
+		return workload
+	}
+	return b.Agents.AgentName(ctx, workload)
+}
+
 func (b *Bind) log() *slog.Logger {
 	if b.Log != nil {
 		return b.Log
@@ -143,12 +156,25 @@ func (b *Bind) log() *slog.Logger {
 	return slog.Default()
 }
 
+// providerLabel names a credential provider for users: its vendor
+// ("Google"), else its name.
+func providerLabel(name, vendor string) string {
+	if v := behalf.VendorDisplayName(vendor); v != "" {
+		return v
+	}
+	return name
+}
+
 // pageData is every binding page's content.
 type pageData struct {
-	Title, Message string
-	Target         *behalf.BindTarget
-	Result         *behalf.BindResult
-	RedirectURL    string
+	Frame pageframe.Frame
+	// Agent and Provider name the session's agent and provider as users
+	// know them (set by page from Result or Target).
+	Agent, Provider string
+	Title, Message  string
+	Target          *behalf.BindTarget
+	Result          *behalf.BindResult
+	RedirectURL     string
 	// Refused shows a refusal with the session's target.
 	Refused bool
 	// Retry tells the user to ask the agent for a new link.
@@ -156,6 +182,13 @@ type pageData struct {
 }
 
 func (b *Bind) page(w http.ResponseWriter, r *http.Request, status int, d pageData) {
+	d.Frame = b.Frame
+	switch {
+	case d.Result != nil:
+		d.Agent, d.Provider = b.agentName(r.Context(), d.Result.Workload), providerLabel(d.Result.Provider, d.Result.ProviderVendor)
+	case d.Target != nil:
+		d.Agent, d.Provider = b.agentName(r.Context(), d.Target.Workload), providerLabel(d.Target.Provider, d.Target.ProviderVendor)
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := bindPage.Execute(w, d); err != nil && !errors.Is(err, context.Canceled) {
@@ -166,4 +199,4 @@ func (b *Bind) page(w http.ResponseWriter, r *http.Request, status int, d pageDa
 //go:embed templates/bind.html
 var bindHTML string
 
-var bindPage = template.Must(template.New("bind").Parse(bindHTML))
+var bindPage = pageframe.Parse("bind", bindHTML)

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 )
 
 // Connections is the page where users see and revoke what agents may do
@@ -21,7 +21,8 @@ import (
 //
 //	GET  /connections[?issuer=…]   the list; not signed in at the issuer → SignIn.Begin, back here
 //	POST /connections/revoke       revoke one grant (issuer, grant, csrf), then 303 to the list, which shows the outcome once
-//	POST /connections/sign-out     forget the browser's sign-in at the issuer (issuer, csrf)
+//	POST /connections/sign-out     forget the browser's sign-in at the issuer (issuer, csrf), then 303 to:
+//	GET  /connections/sign-out?issuer=…  "signed out" (or, still signed in there, 303 to the list)
 //
 // The user is the browser's SignIn user at the issuer the URL names, else
 // DefaultIssuer, else the issuer of the first workload with an inbound
@@ -35,7 +36,11 @@ type Connections struct {
 	Clients func(ctx context.Context, issuer string) (SignInClient, error)
 	// DefaultIssuer is the issuer when the URL names none (optional).
 	DefaultIssuer string
-	Log           *slog.Logger
+	// Agents names the agents as users know them (nil: by their workload).
+	Agents behalf.AgentNames
+	// Frame is the page's frame (operator name and logo).
+	Frame pageframe.Frame
+	Log   *slog.Logger
 }
 
 // connectionsAction is the CSRF action of the page's forms: bound to the
@@ -44,7 +49,7 @@ func connectionsAction(u behalf.User) string { return "connections:" + u.Key() }
 
 // ServeHTTP routes the page's requests.
 func (c *Connections) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setPageHeaders(w)
+	setPageHeaders(w, c.Frame)
 	switch {
 	case r.URL.Path == behalf.ConnectionsPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		c.show(w, r)
@@ -52,6 +57,8 @@ func (c *Connections) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.revoke(w, r)
 	case r.URL.Path == behalf.ConnectionsSignOutPath && r.Method == http.MethodPost:
 		c.signOut(w, r)
+	case r.URL.Path == behalf.ConnectionsSignOutPath && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		c.signedOut(w, r)
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		c.page(w, r, http.StatusMethodNotAllowed, connectionsData{Title: "This address cannot be used this way", Message: "Open " + behalf.ConnectionsPath + " instead.", Kind: "warn"})
@@ -162,6 +169,24 @@ func (c *Connections) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.SignIn.SignOut(w, issuer)
+	http.Redirect(w, r, behalf.ConnectionsSignOutPath+"?"+url.Values{"issuer": {issuer}}.Encode(), http.StatusSeeOther)
+}
+
+// signedOut: GET /connections/sign-out?issuer=…, where signing out ends
+// (POST → redirect → GET: a reload does not post the form again). A
+// browser still signed in at the issuer is sent to its list instead, so a
+// link cannot tell someone they are signed out when they are not.
+func (c *Connections) signedOut(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	issuer := q.Get("issuer")
+	if len(q["issuer"]) != 1 || !validIssuer(issuer) {
+		http.Redirect(w, r, behalf.ConnectionsPath, http.StatusSeeOther)
+		return
+	}
+	if _, signedIn := c.SignIn.User(r, issuer); signedIn {
+		http.Redirect(w, r, pagePath(issuer), http.StatusSeeOther)
+		return
+	}
 	c.page(w, r, http.StatusOK, connectionsData{Title: "Signed out", Message: "You are signed out of your connections page.", Kind: "info", SignInURL: pagePath(issuer),
 		Note: "Your session at the sign-in provider itself may still be open: sign out there too on a shared computer."})
 }
@@ -229,9 +254,18 @@ func (c *Connections) list(w http.ResponseWriter, r *http.Request, status int, i
 		return
 	}
 	d := connectionsData{Title: "Your connections", Issuer: issuer, Name: c.SignIn.DisplayName(r, issuer), SignedIn: true, CSRF: tok, Message: msg, Kind: kind, Listed: true}
+	agents := map[string]string{} // workload → its agent's name, read once a page
 	for _, conn := range conns {
+		agent, ok := agents[conn.Workload]
+		if !ok {
+			agent = conn.Workload
+			if c.Agents != nil {
+				agent = c.Agents.AgentName(r.Context(), conn.Workload)
+			}
+			agents[conn.Workload] = agent
+		}
 		row := connectionRow{
-			ID: conn.GrantID, Agent: conn.Workload, Provider: conn.ProviderLabel(), Account: conn.Account, Scopes: conn.Scopes,
+			ID: conn.GrantID, Agent: agent, Provider: conn.ProviderLabel(), Account: conn.Account, Scopes: conn.Scopes,
 			Granted: timeCellOf(conn.CreatedAt), LastUsed: timeCellOf(conn.LastUsedAt), LastRefreshed: timeCellOf(conn.RefreshedAt),
 		}
 		if row.Provider != conn.ProviderName {
@@ -259,6 +293,7 @@ func (c *Connections) log() *slog.Logger {
 
 // connectionsData is the page's content.
 type connectionsData struct {
+	Frame  pageframe.Frame
 	Title  string
 	Issuer string
 	// SignedIn is set when a person is signed in; Name is how to name
@@ -293,6 +328,7 @@ func timeCellOf(t time.Time) timeCell {
 }
 
 func (c *Connections) page(w http.ResponseWriter, r *http.Request, status int, d connectionsData) {
+	d.Frame = c.Frame
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
@@ -320,4 +356,4 @@ func validIssuer(s string) bool {
 //go:embed templates/connections.html
 var connectionsHTML string
 
-var connectionsPage = template.Must(template.New("connections").Parse(connectionsHTML))
+var connectionsPage = pageframe.Parse("connections", connectionsHTML)

@@ -309,7 +309,9 @@ func (ct *connTest) postThenGet(req *http.Request, cookies []*http.Cookie) strin
 	return body
 }
 
-// Ensure sign-out forgets the browser's sign-in for the issuer.
+// Ensure sign-out forgets the browser's sign-in for the issuer and
+// redirects (POST → redirect → GET) to a page that says so; that page
+// says so only to a browser that is signed out.
 func TestConnectionsPageSignOut(t *testing.T) {
 	ct := newConnTest(t)
 	alice := ct.open(connAlice)
@@ -317,8 +319,9 @@ func TestConnectionsPageSignOut(t *testing.T) {
 	req := httptest.NewRequest("POST", behalf.ConnectionsSignOutPath, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, body := ct.do(req, alice.cookies()...)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "You are signed out") {
-		t.Fatalf("sign out: %d\n%s", resp.StatusCode, body)
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || loc != behalf.ConnectionsSignOutPath+"?issuer="+url.QueryEscape(connTestIssuer) {
+		t.Fatalf("sign out: %d → %q, want 303 to the signed-out page\n%s", resp.StatusCode, loc, body)
 	}
 	var cleared bool
 	for _, c := range resp.Cookies() {
@@ -326,6 +329,15 @@ func TestConnectionsPageSignOut(t *testing.T) {
 	}
 	if !cleared {
 		t.Errorf("the session cookie was not cleared: %v", resp.Cookies())
+	}
+	resp, body = ct.do(httptest.NewRequest("GET", loc, nil), alice.csrfCookie)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "You are signed out") || !strings.Contains(body, `href="/connections?issuer=`) {
+		t.Fatalf("GET %s: %d\n%s", loc, resp.StatusCode, body)
+	}
+	// Still signed in: the list, not a false "signed out".
+	resp, _ = ct.do(httptest.NewRequest("GET", loc, nil), alice.cookies()...)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), behalf.ConnectionsPath+"?issuer=") {
+		t.Errorf("GET %s signed in: %d → %q, want the list", loc, resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
 

@@ -2,12 +2,12 @@ package web
 
 import (
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 )
 
 // Consent serves the browser's leg of the three-legged OAuth flow:
@@ -24,12 +24,14 @@ type Consent struct {
 	Service behalf.ConsentService
 	// SignIn signs browsers in and seals the browser-key cookies.
 	SignIn *SignIn
-	Log    *slog.Logger
+	// Frame is the pages' frame (operator name and logo).
+	Frame pageframe.Frame
+	Log   *slog.Logger
 }
 
 // ServeHTTP routes the two consent endpoints.
 func (c *Consent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setPageHeaders(w)
+	setPageHeaders(w, c.Frame)
 	if id := r.PathValue("providerID"); id != "" {
 		c.callback(w, r, id)
 		return
@@ -101,29 +103,41 @@ func (c *Consent) fail(w http.ResponseWriter, r *http.Request, err error) {
 func (c *Consent) page(w http.ResponseWriter, status int, title, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	errorPage.Execute(w, struct{ Title, Message string }{title, msg})
+	errorPage.Execute(w, errorData{Frame: c.Frame, Title: title, Message: msg})
 }
 
+// errorData is the error page's content.
+type errorData struct {
+	Frame          pageframe.Frame
+	Title, Message string
+}
+
+// pagePolicy is the pages' Content-Security-Policy: no scripts, no
+// framing, forms posting to Behalf only; the frame adds its logo's origin
+// as img-src.
+const pagePolicy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'"
+
 // setPageHeaders forbids framing, caching and referrer leaks on every page.
-func setPageHeaders(w http.ResponseWriter) {
+func setPageHeaders(w http.ResponseWriter, f pageframe.Frame) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+	h.Set("Content-Security-Policy", f.CSP(pagePolicy))
 }
 
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+var errorPage = pageframe.Parse("error", `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · Behalf</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}h1{font-size:1.4rem}</style>
+<title>{{.Title}} · {{.Frame.ProductName}}</title>
+<style>{{template "frame-style"}}
+body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}h1{font-size:1.4rem}</style>
 </head>
-<body><main>
+<body>{{template "frame-header" .Frame}}<main>
 <h1>{{.Title}}</h1>
 <p role="alert">{{.Message}}</p>
 <p>Go back to the agent and ask it for a new link.</p>
-</main></body>
+</main>{{template "frame-footer" .Frame}}</body>
 </html>
-`))
+`)

@@ -2,8 +2,9 @@ package web
 
 import (
 	_ "embed"
-	"html/template"
 	"net/http"
+
+	"github.com/behalf-dev/behalf/internal/pageframe"
 )
 
 // Landing is the page a person's browser gets at the server's root: what
@@ -13,17 +14,19 @@ import (
 type Landing struct {
 	// DocsURL, if set, is where a "Documentation" link points.
 	DocsURL string
+	// Frame is the page's frame (operator name and logo).
+	Frame pageframe.Frame
 }
 
 //go:embed templates/landing.html
 var landingHTML string
 
-var landingPage = template.Must(template.New("landing").Parse(landingHTML))
+var landingPage = pageframe.Parse("landing", landingHTML)
 
 // ServeHTTP writes the page.
 func (l Landing) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setPageHeaders(w, l.Frame)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	if r.Method == http.MethodHead {
 		return
 	}

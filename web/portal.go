@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 )
 
 // Portal serves consent portals' pages: a gateway's users sign in with the
@@ -31,7 +31,9 @@ type Portal struct {
 	Pages       behalf.ConsentPortalPages
 	Connections behalf.ConnectionService
 	SignIn      *SignIn
-	Log         *slog.Logger
+	// Frame is the page's frame (operator name and logo).
+	Frame pageframe.Frame
+	Log   *slog.Logger
 }
 
 const portalPrefix = "/consent-portals/"
@@ -41,7 +43,7 @@ func portalAction(id string, u behalf.User) string { return "consent-portal:" + 
 
 // ServeHTTP routes a portal's requests.
 func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setPageHeaders(w)
+	setPageHeaders(w, p.Frame)
 	rest, _ := strings.CutPrefix(r.URL.Path, portalPrefix)
 	id, action, _ := strings.Cut(rest, "/")
 	switch {
@@ -262,6 +264,7 @@ func (p *Portal) log() *slog.Logger {
 
 // portalData is a portal page's content.
 type portalData struct {
+	Frame                             pageframe.Frame
 	Title, Description, Gateway, Path string
 	SignedIn                          bool
 	Name                              string
@@ -286,9 +289,10 @@ type portalRow struct {
 }
 
 func (p *Portal) page(w http.ResponseWriter, r *http.Request, status int, d portalData) {
+	d.Frame = p.Frame
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if len(d.FormOrigins) > 0 {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; form-action 'self' "+strings.Join(d.FormOrigins, " "))
+		w.Header().Set("Content-Security-Policy", p.Frame.CSP(pagePolicy+" "+strings.Join(d.FormOrigins, " ")))
 	}
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
@@ -302,4 +306,4 @@ func (p *Portal) page(w http.ResponseWriter, r *http.Request, status int, d port
 //go:embed templates/portal.html
 var portalHTML string
 
-var portalPage = template.Must(template.New("portal").Parse(portalHTML))
+var portalPage = pageframe.Parse("portal", portalHTML)

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/cookieprefix"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 	"github.com/behalf-dev/behalf/oauth"
 )
 
@@ -85,6 +85,9 @@ type SignIn struct {
 	Now func() time.Time
 	// Lifetime of the session cookie; zero means DefaultSignInLifetime.
 	Lifetime time.Duration
+	// Frame is the frame of the sign-in's own pages (its errors, the
+	// "continue" page).
+	Frame pageframe.Frame
 }
 
 // SignInClient is the relying party a browser signs in with.
@@ -224,7 +227,7 @@ func (s *SignIn) Begin(w http.ResponseWriter, r *http.Request, c SignInClient, r
 		return err
 	}
 	target := s.oauth2Config(p, flow).AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce))
-	setPageHeaders(w)
+	setPageHeaders(w, s.Frame)
 	http.SetCookie(w, s.cookie(flowCookieName(state), v, SignInCallbackPath, int(signInFlowLifetime/time.Second), http.SameSiteLaxMode))
 	http.Redirect(w, r, target, http.StatusFound)
 	return nil
@@ -232,7 +235,7 @@ func (s *SignIn) Begin(w http.ResponseWriter, r *http.Request, c SignInClient, r
 
 // ServeHTTP serves the sign-in callback: GET SignInCallbackPath?code&state.
 func (s *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	setPageHeaders(w)
+	setPageHeaders(w, s.Frame)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		s.fail(w, r, http.StatusMethodNotAllowed, "This address only answers GET.")
@@ -280,7 +283,7 @@ func (s *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !LocalPath(flow.ReturnTo) { // sealed by Begin, which checked it; never leave Behalf
 		flow.ReturnTo = "/"
 	}
-	continuePage(w, flow.ReturnTo)
+	continuePage(w, s.Frame, flow.ReturnTo)
 }
 
 // continuePage sends the browser on to a local path with a page rather
@@ -289,19 +292,26 @@ func (s *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the form's submission; the next hop may go to a credential provider on
 // another origin, which the browser would then block. The page's refresh
 // starts a new navigation instead.
-func continuePage(w http.ResponseWriter, path string) {
+func continuePage(w http.ResponseWriter, f pageframe.Frame, path string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	continueTmpl.Execute(w, path)
+	continueTmpl.Execute(w, struct {
+		Frame pageframe.Frame
+		Path  string
+	}{f, path})
 }
 
-var continueTmpl = template.Must(template.New("continue").Parse(`<!doctype html>
+var continueTmpl = pageframe.Parse("continue", `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={{.}}">
-<title>Signed in · Behalf</title></head>
-<body><main><p>You are signed in. <a href="{{.}}">Continue</a></p></main></body>
+<head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={{.Path}}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Signed in · {{.Frame.ProductName}}</title>
+<style>{{template "frame-style"}}
+body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}</style>
+</head>
+<body>{{template "frame-header" .Frame}}<main><p>You are signed in. <a href="{{.Path}}">Continue</a></p></main>{{template "frame-footer" .Frame}}</body>
 </html>
-`))
+`)
 
 // finish exchanges the code and verifies the ID token.
 func (s *SignIn) finish(ctx context.Context, flow signInFlow, code string) (behalf.User, string, error) {
@@ -507,7 +517,7 @@ func (s *SignIn) fail(w http.ResponseWriter, r *http.Request, status int, msg st
 	if r.Method == http.MethodHead {
 		return
 	}
-	errorPage.Execute(w, struct{ Title, Message string }{"Sign-in did not complete", msg})
+	errorPage.Execute(w, errorData{Frame: s.Frame, Title: "Sign-in did not complete", Message: msg})
 }
 
 func sessionSeal(issuer string) behalf.SealContext {

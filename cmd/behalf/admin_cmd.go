@@ -31,9 +31,9 @@ var issuerCommands = map[string]command{
 
 var auditCommands = map[string]command{
 	"list": {usage: "[--kind KIND] [--principal ID] [--resource NAME] [--since T] [--until T] [--limit N]", short: "Show audit events, newest first.", run: auditList, flags: func(fs *flagSet) {
-		fs.String("kind", "", "only events of this kind, e.g. binding.refused")
-		fs.String("principal", "", "only events caused by this principal (an access key id or a user key)")
-		fs.String("resource", "", "only events about this workload, provider id, session id or user key")
+		fs.String("kind", "", "only events of this kind, e.g. binding.refused, admin.CreateWorkloadIdentity")
+		fs.String("principal", "", "only events caused by this principal (an access key id, a user key, local:USER)")
+		fs.String("resource", "", "only events about this resource (a workload, provider, runtime, pool id, POOL/USER, access key id …), session id or user key")
 		fs.String("since", "", "only events at or after this time: RFC 3339 (2026-01-02T15:04:05Z), a date (2026-01-02), or a duration ago (90m, 24h)")
 		fs.String("until", "", "only events before this time (as --since)")
 		fs.Int("limit", 50, "at most this many events")
@@ -213,9 +213,9 @@ func auditList(ctx context.Context, c *cli, args []string) error {
 		var rows [][]string
 		for _, e := range out.Events {
 			rows = append(rows, []string{auditField(e, "time"), auditField(e, "kind"), auditField(e, "actor"),
-				auditField(e, "workloadName"), auditField(e, "user"), auditField(e, "detail")})
+				auditField(e, "resource"), auditField(e, "workloadName"), auditField(e, "user"), auditField(e, "detail")})
 		}
-		table(w, []string{"TIME", "KIND", "PRINCIPAL", "WORKLOAD", "USER", "DETAIL"}, rows)
+		table(w, []string{"TIME", "KIND", "PRINCIPAL", "RESOURCE", "WORKLOAD", "USER", "DETAIL"}, rows)
 	})
 }
 

@@ -95,12 +95,9 @@ func apiKeyList(ctx context.Context, c *cli, args []string) error {
 		}
 		items = append(items, page.CredentialProviders...)
 	}
-	return c.print(map[string]any{"CredentialProviders": items}, func(w io.Writer) {
-		var rows [][]string
-		for _, it := range items {
-			rows = append(rows, []string{aws.ToString(it.Name), aws.ToString(it.CredentialProviderArn)})
-		}
-		table(w, []string{"NAME", "ARN"}, rows)
+	return c.printTable(map[string]any{"CredentialProviders": items}, []string{"NAME", "ARN"}, len(items), func(i int) []string {
+		it := items[i]
+		return []string{aws.ToString(it.Name), aws.ToString(it.CredentialProviderArn)}
 	})
 }
 
@@ -129,18 +126,9 @@ func apiKeyUpdate(ctx context.Context, c *cli, args []string) error {
 }
 
 func apiKeyDelete(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one provider name"); err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := client.DeleteApiKeyCredentialProvider(ctx, &ctl.DeleteApiKeyCredentialProviderInput{Name: aws.String(args[0])}); err != nil {
-		return wrapAPIError(err)
-	}
-	return c.print(map[string]string{"Deleted": args[0]}, func(w io.Writer) {
-		fmt.Fprintf(w, "Deleted API key provider %s\n", args[0])
+	return deleteOne(ctx, c, args, "one provider name", "Deleted API key provider %s", func(ctx context.Context, client *ctl.Client, name string) (string, error) {
+		_, err := client.DeleteApiKeyCredentialProvider(ctx, &ctl.DeleteApiKeyCredentialProviderInput{Name: aws.String(name)})
+		return name, err
 	})
 }
 

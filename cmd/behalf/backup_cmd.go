@@ -148,6 +148,18 @@ func runRestore(ctx context.Context, dataDir, database, kms string, previous mul
 	// CLI on a key the restored server refuses: set it aside.
 	creds, credsKept := filepath.Join(dataDir, "credentials"), ""
 	done := func(res *sqlstore.RestoreResult) error {
+		// The restored database records its restore (the backup's own
+		// history ends before it).
+		if store, err := sqlstore.Open(ctx, res.Info.Path); err != nil {
+			fmt.Fprintf(stderr, "behalf: warning: restored, but the audit event %s could not be recorded: %v\n", behalf.AuditAdminRestore, err)
+		} else {
+			detail := fmt.Sprintf("restored from %s (schema version %d)", backup, res.Info.Schema)
+			if res.Replaced != "" {
+				detail += "; the replaced database is kept as " + res.Replaced
+			}
+			auditLocal(ctx, store, stderr, behalf.AuditAdminRestore, res.Info.Path, detail)
+			store.Close()
+		}
 		if id := credentialsKeyID(creds); id != "" && !slices.Contains(rootIDs, id) {
 			credsKept = creds + ".replaced-" + time.Now().UTC().Format("20060102T150405Z")
 			if err := os.Rename(creds, credsKept); err != nil {

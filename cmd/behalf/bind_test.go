@@ -60,12 +60,13 @@ type bindEnv struct {
 	subjects     map[string]string
 }
 
-func newBindEnv(t *testing.T) *bindEnv {
+// args are more serve flags.
+func newBindEnv(t *testing.T, args ...string) *bindEnv {
 	t.Helper()
 	isolateAWSEnv(t)
 	clock := &testClock{}
 	e := &bindEnv{t: t, clock: clock, google: fakeprovider.New(t, fakeprovider.Options{}), subjects: map[string]string{}}
-	e.s = startMain(t, serverOptions{now: clock.Now, args: []string{"--allow-private-endpoints"}})
+	e.s = startMain(t, serverOptions{now: clock.Now, args: append([]string{"--allow-private-endpoints"}, args...)})
 	e.dp = e.s.dataPlane(t, e.s.KeyID, e.s.Secret)
 	e.cog = e.s.cognito(t)
 	ctx := context.Background()

@@ -470,3 +470,36 @@ func (c *cli) keepUnset(current map[string][]string) error {
 func (c *cli) set(name string) bool {
 	return c.fs.Changed(name)
 }
+
+// printTable prints v for -o json|yaml, or else a table of n rows under
+// header, row(i) being the i-th: every list command's shape.
+func (c *cli) printTable(v any, header []string, n int, row func(i int) []string) error {
+	return c.print(v, func(w io.Writer) {
+		rows := make([][]string, n)
+		for i := range rows {
+			rows[i] = row(i)
+		}
+		table(w, header, rows)
+	})
+}
+
+// deleteOne is a delete command of one resource named by its one
+// argument (need says what that is): del deletes it through the control
+// plane and returns its id, and the command prints done (a format with
+// one %s, the id), or {"Deleted": id} for -o json|yaml.
+func deleteOne(ctx context.Context, c *cli, args []string, need, done string, del func(context.Context, *bedrockagentcorecontrol.Client, string) (string, error)) error {
+	if err := needArgs(args, 1, need); err != nil {
+		return err
+	}
+	client, err := c.client(ctx)
+	if err != nil {
+		return err
+	}
+	id, err := del(ctx, client, args[0])
+	if err != nil {
+		return wrapAPIError(err)
+	}
+	return c.print(map[string]string{"Deleted": id}, func(w io.Writer) {
+		fmt.Fprintf(w, done+"\n", id)
+	})
+}

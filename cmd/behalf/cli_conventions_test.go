@@ -524,6 +524,24 @@ func TestCLIAuditList(t *testing.T) {
 	if code != 400 || !strings.Contains(body, "ValidationException") || !strings.Contains(body, "since") {
 		t.Errorf("ListAuditEvents with a bad since: %d %s", code, body)
 	}
+
+	// An administrative change is audited with its principal and resource
+	// (issue 15), found by --resource and shown in the RESOURCE column.
+	if _, err := cliRun(t, s, "workload", "create", "wl-audited"); err != nil {
+		t.Fatal(err)
+	}
+	doc := cliJSON(t, s, "audit", "list", "--resource", "wl-audited")
+	evs := doc.(map[string]any)["events"].([]any)
+	if len(evs) != 1 {
+		t.Fatalf("audit list --resource wl-audited: %v", doc)
+	}
+	if e := evs[0].(map[string]any); e["kind"] != "admin.CreateWorkloadIdentity" || e["actor"] != s.KeyID || e["resource"] != "wl-audited" {
+		t.Errorf("audit list --resource wl-audited: %v, want admin.CreateWorkloadIdentity by %s", e, s.KeyID)
+	}
+	out, err = cliRun(t, s, "audit", "list", "--kind", "admin.CreateWorkloadIdentity")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); err != nil || len(lines) != 2 || !strings.Contains(lines[0], "RESOURCE") || !strings.Contains(lines[1], "wl-audited") {
+		t.Errorf("audit list --kind admin.CreateWorkloadIdentity: %v\n%s", err, out)
+	}
 }
 
 // FuzzParseWhen: any --since/--until either parses or is refused.

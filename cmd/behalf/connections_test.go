@@ -556,7 +556,6 @@ func TestConnectionsPage(t *testing.T) {
 	}
 	connScreenshot(t, browser, "connections-list.png")
 	browsertest.CheckAccessible(t, browser, "connections, real grants listed")
-	chromeDo(t, browser, chromedp.EmulateViewport(1200, 800))
 
 	// On a 360 px phone the page fits: no horizontal scrolling.
 	chromeDo(t, browser, chromedp.EmulateViewport(360, 740))

@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/browsertest"
 	"github.com/behalf-dev/behalf/sandbox"
 )
 
@@ -201,10 +202,7 @@ func TestConsentPortalPage(t *testing.T) {
 	if row := chromeText(t, browser, "tbody tr"); !strings.Contains(row, "drive") || !strings.Contains(row, "Not connected") {
 		t.Errorf("row before connecting: %q", row)
 	}
-	chromeDo(t, browser, chromedp.EmulateViewport(360, 740))
-	if width, err := chromedp.Run(browser, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || width > 360 {
-		t.Errorf("the page is %d px wide on a 360 px phone (%v)", width, err)
-	}
+	browsertest.CheckLayout(t, browser, "", "consent-portal") // the frame (no --operator-name), at 1280 and 360 px
 	if html, _ := chromedp.Run(browser, chromedp.OuterHTML(chromedp.CSS("html"))); strings.Contains(html, "<script") {
 		t.Error("the page has a script")
 	}

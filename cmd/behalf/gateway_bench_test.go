@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,8 @@ import (
 	dptypes "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
 	ctl "github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol"
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcorecontrol/types"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/behalf-dev/behalf/sandbox"
 )
@@ -146,29 +149,18 @@ paths:
 			return err
 		}
 	}
-	call := func() (string, error) {
-		req, err := http.NewRequest(http.MethodPost, gatewayURL, strings.NewReader(
-			`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"noop___ping","arguments":{"q":"hello"}}}`))
-		if err != nil {
-			return "", err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
-		req.Header.Set("Authorization", "Bearer "+p.access)
-		resp, err := ib.client.Do(req)
-		if err != nil {
-			return "", err
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err == nil && resp.StatusCode != 200 {
-			err = fmt.Errorf("status %d: %s", resp.StatusCode, body)
-		}
-		return string(body), err
-	}
+	call := func() (string, error) { return mcpCall(ib.client, gatewayURL, p.access) }
 	const ok = `{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"{\"ok\":true}"}]}}`
 	ib.direct, ib.proxy = get(noop.URL), get(proxy.URL)
+	sdk := httptest.NewServer(bareMCPServer(noop.URL+"/noop", ib.client, true))
+	b.Cleanup(sdk.Close)
+	ib.sdk = func() error {
+		body, err := mcpCall(ib.client, sdk.URL, "")
+		if err == nil && !strings.Contains(body, `\"ok\":true`) {
+			err = fmt.Errorf("the bare MCP server answered %s", body)
+		}
+		return err
+	}
 	ib.gateway = func() error {
 		body, err := call()
 		if err == nil && strings.TrimSpace(body) != ok {
@@ -212,6 +204,65 @@ paths:
 		}
 	}
 	return ib
+}
+
+// mcpCall sends the benchmark's tools/call of noop___ping to url (with
+// bearer token access unless "") and returns the answer's body.
+func mcpCall(client *http.Client, url, access string) (string, error) {
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(
+		`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"noop___ping","arguments":{"q":"hello"}}}`))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+	if access != "" {
+		req.Header.Set("Authorization", "Bearer "+access)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil && resp.StatusCode != 200 {
+		err = fmt.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+	return string(body), err
+}
+
+// bareMCPServer is the MCP gateway's floor: the official Go SDK's MCP
+// server (stateless with JSON answers, as the gateway's, unless
+// stateless is false), with one tool
+// noop___ping that GETs target?q=… with client and answers its body: no
+// authorization, no targets read, no credential.
+func bareMCPServer(target string, client *http.Client, stateless bool) http.Handler {
+	s := mcp.NewServer(&mcp.Implementation{Name: "bare", Version: "1"}, nil)
+	s.AddTool(&mcp.Tool{Name: "noop___ping", InputSchema: json.RawMessage(`{"type":"object","properties":{"q":{"type":"string"}},"required":["q"]}`)},
+		func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var in struct {
+				Q string `json:"q"`
+			}
+			if err := json.Unmarshal(req.Params.Arguments, &in); err != nil {
+				return nil, err
+			}
+			r, err := http.NewRequestWithContext(ctx, http.MethodGet, target+"?q="+url.QueryEscape(in.Q), nil)
+			if err != nil {
+				return nil, err
+			}
+			resp, err := client.Do(r)
+			if err != nil {
+				return nil, err
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return nil, err
+			}
+			return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: string(body)}}}, nil
+		})
+	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{Stateless: stateless, JSONResponse: true})
 }
 
 var gatewayBenchCreds = []string{"vault-hit", "api-key"}

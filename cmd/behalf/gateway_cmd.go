@@ -245,29 +245,19 @@ func gatewayList(ctx context.Context, c *cli, args []string) error {
 			items = append(items, item{aws.ToString(g.GatewayId), aws.ToString(g.Name), string(g.Status), string(g.AuthorizerType)})
 		}
 	}
-	return c.print(map[string]any{"Gateways": items}, func(w io.Writer) {
-		var rows [][]string
-		for _, it := range items {
-			rows = append(rows, []string{it.GatewayId, it.Name, it.Status, it.AuthorizerType})
-		}
-		table(w, []string{"ID", "NAME", "STATUS", "INBOUND AUTH"}, rows)
+	return c.printTable(map[string]any{"Gateways": items}, []string{"ID", "NAME", "STATUS", "INBOUND AUTH"}, len(items), func(i int) []string {
+		it := items[i]
+		return []string{it.GatewayId, it.Name, it.Status, it.AuthorizerType}
 	})
 }
 
 func gatewayDelete(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one gateway id or name"); err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := client.DeleteGateway(ctx, &ctl.DeleteGatewayInput{GatewayIdentifier: aws.String(args[0])})
-	if err != nil {
-		return wrapAPIError(err)
-	}
-	return c.print(map[string]string{"Deleted": aws.ToString(out.GatewayId)}, func(w io.Writer) {
-		fmt.Fprintf(w, "Deleted gateway %s and its workload identity\n", aws.ToString(out.GatewayId))
+	return deleteOne(ctx, c, args, "one gateway id or name", "Deleted gateway %s and its workload identity", func(ctx context.Context, client *ctl.Client, id string) (string, error) {
+		out, err := client.DeleteGateway(ctx, &ctl.DeleteGatewayInput{GatewayIdentifier: aws.String(id)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.GatewayId), nil
 	})
 }
 
@@ -595,12 +585,9 @@ func gatewayTargetList(ctx context.Context, c *cli, args []string) error {
 			items = append(items, item{aws.ToString(t.TargetId), aws.ToString(t.Name), string(t.Status), aws.ToString(t.Description)})
 		}
 	}
-	return c.print(map[string]any{"Targets": items}, func(w io.Writer) {
-		var rows [][]string
-		for _, it := range items {
-			rows = append(rows, []string{it.TargetId, it.Name, it.Status, it.Description})
-		}
-		table(w, []string{"ID", "NAME", "STATUS", "DESCRIPTION"}, rows)
+	return c.printTable(map[string]any{"Targets": items}, []string{"ID", "NAME", "STATUS", "DESCRIPTION"}, len(items), func(i int) []string {
+		it := items[i]
+		return []string{it.TargetId, it.Name, it.Status, it.Description}
 	})
 }
 

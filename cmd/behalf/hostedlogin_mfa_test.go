@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/oauth2"
+
+	"github.com/behalf-dev/behalf/internal/browsertest"
 )
 
 // Ensure the hosted login asks for TOTP in a real browser: under MFA ON a
@@ -93,6 +95,7 @@ func TestHostedLoginMFA(t *testing.T) {
 		t.Fatalf("setup page URL %s: want GET /login?request=…", u)
 	}
 	shot(browser, "hosted-login-mfa-setup.png")
+	browsertest.CheckLayout(t, browser, "", "hosted-login-mfa-setup") // the secret and its long URI fit a phone
 	chromeDo(t, browser, chromedp.SendKeys(chromedp.CSS("#code"), "000000"), chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#form-error")))
 	if msg := chromeText(t, browser, "#form-error"); !strings.Contains(msg, "code is not right") {
@@ -112,5 +115,6 @@ func TestHostedLoginMFA(t *testing.T) {
 		t.Fatalf("the code page shows a secret")
 	}
 	shot(browser, "hosted-login-mfa-code.png")
+	browsertest.CheckLayout(t, browser, "", "")
 	finish(browser, totpCode(t, secret, time.Now()))
 }

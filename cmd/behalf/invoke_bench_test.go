@@ -50,6 +50,10 @@ type invokeBench struct {
 	direct  func() error
 	gateway func() error
 	proxy   func() error // a bare httputil.ReverseProxy
+	// sdk, when set, is the same call through a bare MCP server of the
+	// official Go SDK (the MCP gateway's floor: no authorization, no
+	// vault, one tool that makes the same outbound request).
+	sdk func() error
 }
 
 func newInvokeBench(b *testing.B, work time.Duration) *invokeBench {
@@ -202,14 +206,22 @@ func invokeThroughput(b *testing.B, ib *invokeBench) {
 	// Half of each way, then the other half, so that a change in the
 	// machine's load during the run hits all three.
 	half := max(1, b.N/2)
-	var dt, gt, pt time.Duration
+	var dt, gt, pt, st time.Duration
 	for range 2 {
 		dt += run(ib.direct, half)
 		gt += run(ib.gateway, half)
 		pt += run(ib.proxy, half)
+		if ib.sdk != nil {
+			st += run(ib.sdk, half)
+		}
 	}
 	b.StopTimer()
 	n := float64(2 * half)
+	if ib.sdk != nil {
+		sdk := n / st.Seconds()
+		b.ReportMetric(sdk, "sdk-req/s")
+		b.ReportMetric(n/gt.Seconds()/sdk, "gw/sdk")
+	}
 	direct, gw, proxy := n/dt.Seconds(), n/gt.Seconds(), n/pt.Seconds()
 	b.ReportMetric(direct, "direct-req/s")
 	b.ReportMetric(gw, "gw-req/s")

@@ -378,6 +378,8 @@ func keysRotate(ctx context.Context, c *cli, args []string) error {
 		}
 		return err
 	}
+	auditLocal(ctx, e.store, c.stderr, behalf.AuditAdminRotateKeys, "kek",
+		fmt.Sprintf("key-encryption key version %d (%s) is active; rewrapped %d data key(s)", v.Version, keeperKind(v.Keeper), n))
 	if !c.structured() {
 		fmt.Fprintf(c.stdout, "Key-encryption key version %d (%s) is active; rewrapped the data keys.\n", v.Version, e.ring.Where(v))
 	}
@@ -450,6 +452,8 @@ func (c *cli) rotateProviderKey(ctx context.Context, e *keyEnv, name string) err
 	if err != nil {
 		return err
 	}
+	auditLocal(ctx, e.store, c.stderr, behalf.AuditAdminRotateKeys, p.Name,
+		fmt.Sprintf("client-assertion key %s signs; %d older key(s) retire at %s", kid, len(retired), at.UTC().Format(time.RFC3339)))
 	r := map[string]any{"use": identity.ClientKeyUse(p.ID), "provider": p.Name, "kid": kid, "retiredKids": retired, "retireAt": at.UTC()}
 	if retired == nil {
 		r["retiredKids"] = []string{}
@@ -521,6 +525,8 @@ func (c *cli) rotateSigning(ctx context.Context, e *keyEnv) error {
 			}
 		}
 		done = append(done, r)
+		auditLocal(ctx, e.store, c.stderr, behalf.AuditAdminRotateKeys, use,
+			fmt.Sprintf("signing key %s signs; %d older key(s) retire at %s", r.KeyID, len(retired), r.RetireAt.Format(time.RFC3339)))
 	}
 	return c.print(map[string]any{"rotated": done}, func(w io.Writer) {
 		for _, r := range done {
@@ -543,6 +549,7 @@ func keysRewrap(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	auditLocal(ctx, e.store, c.stderr, behalf.AuditAdminRewrapKeys, "kek", fmt.Sprintf("rewrapped %d data key(s)", n))
 	if err := c.printKeys(ctx, e, &n); err != nil {
 		return err
 	}
@@ -571,6 +578,7 @@ func keysRetire(ctx context.Context, c *cli, args []string) error {
 		}
 		return fmt.Errorf("retire key-encryption key version %d: %w", version, err)
 	}
+	auditLocal(ctx, e.store, c.stderr, behalf.AuditAdminRetireKey, "kek", fmt.Sprintf("retired key-encryption key version %d", version))
 	st, err := e.ring.Status(ctx)
 	if err != nil {
 		return err

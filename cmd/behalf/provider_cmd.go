@@ -236,12 +236,9 @@ func providerList(ctx context.Context, c *cli, args []string) error {
 		}
 		items = append(items, page.CredentialProviders...)
 	}
-	return c.print(map[string]any{"CredentialProviders": items}, func(w io.Writer) {
-		var rows [][]string
-		for _, it := range items {
-			rows = append(rows, []string{aws.ToString(it.Name), string(it.CredentialProviderVendor), aws.ToString(it.CredentialProviderArn)})
-		}
-		table(w, []string{"NAME", "VENDOR", "ARN"}, rows)
+	return c.printTable(map[string]any{"CredentialProviders": items}, []string{"NAME", "VENDOR", "ARN"}, len(items), func(i int) []string {
+		it := items[i]
+		return []string{aws.ToString(it.Name), string(it.CredentialProviderVendor), aws.ToString(it.CredentialProviderArn)}
 	})
 }
 
@@ -335,17 +332,8 @@ type providerConfigWire struct {
 }
 
 func providerDelete(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one provider name"); err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := client.DeleteOauth2CredentialProvider(ctx, &ctl.DeleteOauth2CredentialProviderInput{Name: aws.String(args[0])}); err != nil {
-		return wrapAPIError(err)
-	}
-	return c.print(map[string]string{"Deleted": args[0]}, func(w io.Writer) {
-		fmt.Fprintf(w, "Deleted credential provider %s\n", args[0])
+	return deleteOne(ctx, c, args, "one provider name", "Deleted credential provider %s", func(ctx context.Context, client *ctl.Client, name string) (string, error) {
+		_, err := client.DeleteOauth2CredentialProvider(ctx, &ctl.DeleteOauth2CredentialProviderInput{Name: aws.String(name)})
+		return name, err
 	})
 }

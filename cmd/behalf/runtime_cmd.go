@@ -274,29 +274,19 @@ func runtimeList(ctx context.Context, c *cli, args []string) error {
 				aws.ToString(r.AgentRuntimeArn), string(r.Status), aws.ToString(r.AgentRuntimeVersion)})
 		}
 	}
-	return c.print(map[string]any{"AgentRuntimes": items}, func(w io.Writer) {
-		var rows [][]string
-		for _, it := range items {
-			rows = append(rows, []string{it.AgentRuntimeId, it.Status, it.AgentRuntimeVersion, it.AgentRuntimeArn})
-		}
-		table(w, []string{"ID", "STATUS", "VERSION", "ARN"}, rows)
+	return c.printTable(map[string]any{"AgentRuntimes": items}, []string{"ID", "STATUS", "VERSION", "ARN"}, len(items), func(i int) []string {
+		it := items[i]
+		return []string{it.AgentRuntimeId, it.Status, it.AgentRuntimeVersion, it.AgentRuntimeArn}
 	})
 }
 
 func runtimeDelete(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one runtime id or name"); err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	out, err := client.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: aws.String(args[0])})
-	if err != nil {
-		return wrapAPIError(err)
-	}
-	return c.print(map[string]string{"Deleted": aws.ToString(out.AgentRuntimeId)}, func(w io.Writer) {
-		fmt.Fprintf(w, "Deleted agent runtime %s and its workload identity\n", aws.ToString(out.AgentRuntimeId))
+	return deleteOne(ctx, c, args, "one runtime id or name", "Deleted agent runtime %s and its workload identity", func(ctx context.Context, client *ctl.Client, id string) (string, error) {
+		out, err := client.DeleteAgentRuntime(ctx, &ctl.DeleteAgentRuntimeInput{AgentRuntimeId: aws.String(id)})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.AgentRuntimeId), nil
 	})
 }
 

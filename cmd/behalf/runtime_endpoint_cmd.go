@@ -49,12 +49,9 @@ func runtimeVersions(ctx context.Context, c *cli, args []string) error {
 			items = append(items, item{aws.ToString(v.AgentRuntimeVersion), string(v.Status), fmtTime(v.LastUpdatedAt), aws.ToString(v.Description)})
 		}
 	}
-	return c.print(map[string]any{"Versions": items}, func(w io.Writer) {
-		var rows [][]string
-		for _, it := range items {
-			rows = append(rows, []string{it.AgentRuntimeVersion, it.Status, it.LastUpdatedAt, it.Description})
-		}
-		table(w, []string{"VERSION", "STATUS", "UPDATED", "DESCRIPTION"}, rows)
+	return c.printTable(map[string]any{"Versions": items}, []string{"VERSION", "STATUS", "UPDATED", "DESCRIPTION"}, len(items), func(i int) []string {
+		it := items[i]
+		return []string{it.AgentRuntimeVersion, it.Status, it.LastUpdatedAt, it.Description}
 	})
 }
 
@@ -77,12 +74,9 @@ func runtimeEndpoints(ctx context.Context, c *cli, args []string) error {
 			items = append(items, item{aws.ToString(e.Name), aws.ToString(e.LiveVersion), string(e.Status), aws.ToString(e.Description)})
 		}
 	}
-	return c.print(map[string]any{"Endpoints": items}, func(w io.Writer) {
-		var rows [][]string
-		for _, it := range items {
-			rows = append(rows, []string{it.Name, it.LiveVersion, it.Status, it.Description})
-		}
-		table(w, []string{"ENDPOINT", "VERSION", "STATUS", "DESCRIPTION"}, rows)
+	return c.printTable(map[string]any{"Endpoints": items}, []string{"ENDPOINT", "VERSION", "STATUS", "DESCRIPTION"}, len(items), func(i int) []string {
+		it := items[i]
+		return []string{it.Name, it.LiveVersion, it.Status, it.Description}
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/behalf-dev/behalf/api"
 	"github.com/behalf-dev/behalf/gateway"
 	"github.com/behalf-dev/behalf/identity"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/pooltoken"
 	"github.com/behalf-dev/behalf/ratelimit"
@@ -77,6 +78,10 @@ type Config struct {
 	// local outbox (behalf user codes).
 	SMTPURL  behalf.Secret
 	SMTPFrom string
+	// OperatorName and OperatorLogoURL are who runs this server, shown in
+	// the frame of every page (internal/pageframe) with the product's name.
+	OperatorName    string
+	OperatorLogoURL string
 }
 
 // DefaultConfig returns the embedded defaults.
@@ -154,6 +159,8 @@ func (m *Main) flagSet() *flag.FlagSet {
 		return nil
 	})
 	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "sender address of the code messages sent through --smtp-url")
+	fs.StringVar(&c.OperatorName, "operator-name", c.OperatorName, "who runs this server, e.g. \"Example Corp\": named at the top of every page (sign-in, connections, binding, consent portals) beside Behalf's name")
+	fs.StringVar(&c.OperatorLogoURL, "operator-logo-url", c.OperatorLogoURL, "the operator's logo on every page, with --operator-name as its alt text: an absolute https:// URL (http:// only on a loopback host); the pages' Content-Security-Policy allows images from its origin only")
 	fs.StringVar(&c.ConnectionsIssuer, "connections-issuer", c.ConnectionsIssuer, "issuer (a user pool's {public-url}/{pool id}) whose users /connections signs in when its URL has no ?issuer= (default: the first workload's sign-in provider)")
 	return fs
 }
@@ -207,6 +214,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.mailer(nil); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := pageframe.New(c.OperatorName, c.OperatorLogoURL, ""); err != nil {
+		errs = append(errs, fmt.Errorf("--operator-name, --operator-logo-url: %w", err))
 	}
 	errs = append(errs, c.Observability.validate()...)
 	errs = append(errs, c.Overload.validate()...)
@@ -396,7 +406,13 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// front of the API. Sign-in requests are bounded per client IP keyed
 	// as the per-IP limit keys it (behind --trust-proxy, the forwarded
 	// client).
-	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log),
+	// Every page's frame: the operator's name and logo, Behalf, a link to
+	// the connections page.
+	frame, err := pageframe.New(c.OperatorName, c.OperatorLogoURL, publicURL)
+	if err != nil {
+		return nil, fmt.Errorf("--operator-name, --operator-logo-url: %w", err)
+	}
+	hostedOpts := []oidcop.Option{oidcop.WithLogger(m.Log), oidcop.WithFrame(frame),
 		oidcop.WithPendingLimits(c.HostedLoginMaxPendingPerIP, c.HostedLoginMaxPending),
 		oidcop.WithRegistrationLimit(c.PoolMaxRegisteredClients),
 		oidcop.WithClientMetadataDocuments(safehttp.Options{AllowPrivate: c.AllowPrivate, Resolver: m.Resolver}),
@@ -453,9 +469,12 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// Browser sign-in (Behalf as a relying party of pools and registered
 	// issuers) for the binding and connections pages; it signs in at the
 	// pools in process, through the hosted login.
-	signIn := &web.SignIn{Sealer: sealer, PublicURL: publicURL, HTTPClient: httpClient, Local: hosted, Log: m.Log, Now: m.Now}
+	signIn := &web.SignIn{Sealer: sealer, PublicURL: publicURL, HTTPClient: httpClient, Local: hosted, Log: m.Log, Now: m.Now, Frame: frame}
+	// The pages name agent runtimes' and gateways' agents by their names,
+	// not by the ids their workloads are named after.
+	agents := &identity.AgentNames{Runtimes: store, Gateways: store, Log: m.Log}
 	// The connections page signs users in with a workload's inbound client.
-	connections := &web.Connections{Service: dp.Vault(), SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Log: m.Log,
+	connections := &web.Connections{Service: dp.Vault(), SignIn: signIn, DefaultIssuer: c.ConnectionsIssuer, Agents: agents, Frame: frame, Log: m.Log,
 		Clients: func(ctx context.Context, issuer string) (web.SignInClient, error) {
 			iss, id, secret, err := svc.InboundClient(ctx, issuer)
 			return web.SignInClient{Issuer: iss, ClientID: id, ClientSecret: secret}, err
@@ -464,7 +483,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	// AUTHORIZATION_CODE targets through the binding page.
 	portals := &gateway.Portals{Store: store, Gateways: store, Providers: store, Workloads: store, Bindings: svc,
 		Sealer: sealer, WATs: dp.WATs(), DataPlane: dp, PublicURL: publicURL, Region: c.Region, Account: c.Account, Now: m.Now}
-	portalPage := &web.Portal{Pages: portals, Connections: dp.Vault(), SignIn: signIn, Log: m.Log}
+	portalPage := &web.Portal{Pages: portals, Connections: dp.Vault(), SignIn: signIn, Frame: frame, Log: m.Log}
 	// In front of the routes, inside the API's logging and metrics: the
 	// in-flight bounds first (a request refused for overload costs nothing
 	// else, overload.go), the per-IP limits, then the hosted login.
@@ -472,8 +491,8 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 	bound := m.inFlightBounds()
 	srv := &api.Server{
 		Workloads: svc, OAuth2Providers: svc, APIKeyProviders: svc, TokenVaults: svc,
-		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp.Consent(), Log: m.Log, SignIn: signIn},
-		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Log: m.Log}, SignIn: signIn, Landing: web.Landing{},
+		DataPlane: dp, Admin: admin, Browser: &web.Consent{Service: dp.Consent(), Log: m.Log, SignIn: signIn, Frame: frame},
+		BindPage: &web.Bind{Service: dp.Consent(), SignIn: signIn, Agents: agents, Frame: frame, Log: m.Log}, SignIn: signIn, Landing: web.Landing{Frame: frame},
 		Bindings: svc, PublicURL: publicURL,
 		Connections: dp.Vault(), Users: users, ConnectionsPage: connections,
 		Runtimes:        runtimes,
@@ -487,6 +506,7 @@ func (m *Main) wire(ctx context.Context, store *sqlstore.DB, sealer behalf.Seale
 		Auth:        auth,
 		CognitoAuth: cognitoAuth,
 		Invocations: invocations,
+		Audit:       store,
 		Ready:       store.Ready, Log: m.Log, Region: c.Region, Account: c.Account,
 		Observe:     o.metrics.Request,
 		Trace:       o.tracing.Handler,

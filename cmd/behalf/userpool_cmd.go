@@ -204,12 +204,9 @@ func userPoolList(ctx context.Context, c *cli, args []string) error {
 		}
 		pools = append(pools, page.UserPools...)
 	}
-	return c.print(map[string]any{"UserPools": pools}, func(w io.Writer) {
-		var rows [][]string
-		for _, p := range pools {
-			rows = append(rows, []string{aws.ToString(p.Id), aws.ToString(p.Name)})
-		}
-		table(w, []string{"ID", "NAME"}, rows)
+	return c.printTable(map[string]any{"UserPools": pools}, []string{"ID", "NAME"}, len(pools), func(i int) []string {
+		p := pools[i]
+		return []string{aws.ToString(p.Id), aws.ToString(p.Name)}
 	})
 }
 
@@ -326,12 +323,9 @@ func userPoolClientList(ctx context.Context, c *cli, args []string) error {
 		}
 		clients = append(clients, page.UserPoolClients...)
 	}
-	return c.print(map[string]any{"UserPoolClients": clients}, func(w io.Writer) {
-		var rows [][]string
-		for _, cl := range clients {
-			rows = append(rows, []string{aws.ToString(cl.ClientId), aws.ToString(cl.ClientName)})
-		}
-		table(w, []string{"CLIENT ID", "NAME"}, rows)
+	return c.printTable(map[string]any{"UserPoolClients": clients}, []string{"CLIENT ID", "NAME"}, len(clients), func(i int) []string {
+		cl := clients[i]
+		return []string{aws.ToString(cl.ClientId), aws.ToString(cl.ClientName)}
 	})
 }
 

@@ -148,18 +148,9 @@ func workloadUpdate(ctx context.Context, c *cli, args []string) error {
 }
 
 func workloadDelete(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one workload name"); err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	if _, err := client.DeleteWorkloadIdentity(ctx, &ctl.DeleteWorkloadIdentityInput{Name: aws.String(args[0])}); err != nil {
-		return wrapAPIError(err)
-	}
-	return c.print(map[string]string{"Deleted": args[0]}, func(w io.Writer) {
-		fmt.Fprintf(w, "Deleted workload identity %s\n", args[0])
+	return deleteOne(ctx, c, args, "one workload name", "Deleted workload identity %s", func(ctx context.Context, client *ctl.Client, name string) (string, error) {
+		_, err := client.DeleteWorkloadIdentity(ctx, &ctl.DeleteWorkloadIdentityInput{Name: aws.String(name)})
+		return name, err
 	})
 }
 

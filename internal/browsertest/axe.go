@@ -119,7 +119,7 @@ func Axe(ctx context.Context) ([]Violation, error) {
 // CheckAccessible runs Axe on the page the browser shows, at each of
 // AxeWidths, and fails the test listing every violation; name says which
 // page it is. It does not reload the page (which may be a POST's answer):
-// it resizes the viewport, then resets it (ResetViewport). Without
+// it resizes the viewport, then puts it back as it was. Without
 // axe-core it only logs that the check was skipped (a test that is only
 // this check calls RequireAxe first), or fails when $BEHALF_REQUIRE_AXE
 // is set.
@@ -132,21 +132,15 @@ func CheckAccessible(t testing.TB, ctx context.Context, name string) {
 		t.Logf("%s: accessibility check skipped: %v", name, err)
 		return
 	}
-	viewport := func(a chromedp.Action[chromedp.Void]) error {
-		ctx, cancel := context.WithTimeout(ctx, StepTimeout)
-		defer cancel()
-		return chromedp.Do(ctx, a)
+	type size struct{ W, H int64 }
+	before, err := run(ctx, chromedp.Evaluate[size](`({W: window.innerWidth, H: window.innerHeight})`))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
 	}
-	defer func() {
-		if err := viewport(chromedp.ResetViewport()); err != nil {
-			t.Errorf("reset the viewport: %v", err)
-		}
-	}()
+	defer Do(t, ctx, chromedp.EmulateViewport(before.W, before.H))
 	failed := false
 	for _, w := range AxeWidths {
-		if err := viewport(chromedp.EmulateViewport(w, 900)); err != nil {
-			t.Fatalf("%s: set the viewport to %d px: %v", name, w, err)
-		}
+		Do(t, ctx, chromedp.EmulateViewport(w, 900))
 		vs, err := Axe(ctx)
 		if err != nil {
 			t.Fatalf("%s at %d px: %v", name, w, err)
@@ -162,9 +156,7 @@ func CheckAccessible(t testing.TB, ctx context.Context, name string) {
 		failed = true
 	}
 	if !failed {
-		tctx, cancel := context.WithTimeout(ctx, StepTimeout)
-		defer cancel()
-		title, _ := chromedp.Run(tctx, chromedp.Title())
+		title, _ := run(ctx, chromedp.Title())
 		t.Logf("%s (%q): no accessibility violations at %v px", name, title, AxeWidths)
 	}
 }

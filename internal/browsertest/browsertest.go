@@ -6,6 +6,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -111,3 +112,72 @@ func FillLogin(user, password string) chromedp.Action[chromedp.Void] {
 		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
 	)
 }
+
+// LayoutWidths are the viewport widths CheckLayout loads a page at: a
+// desktop's and a small phone's.
+var LayoutWidths = []int64{1280, 360}
+
+// CheckLayout checks the page the browser shows at each of LayoutWidths:
+// it carries Behalf's frame (internal/pageframe) naming operator (as its
+// text, or its logo's alt text), and it fits the viewport's width without
+// horizontal scrolling. The viewport is then put back as it was. With
+// $BEHALF_SCREENSHOT_DIR set, the phone-sized page is saved there as
+// shot-phone.png (shot "" saves nothing; tests otherwise write nothing).
+func CheckLayout(t testing.TB, ctx context.Context, operator, shot string) {
+	t.Helper()
+	type size struct{ W, H int64 }
+	before, err := run[size](ctx, chromedp.Evaluate[size](`({W: window.innerWidth, H: window.innerHeight})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer Do(t, ctx, chromedp.EmulateViewport(before.W, before.H))
+	for _, w := range LayoutWidths {
+		Do(t, ctx, chromedp.EmulateViewport(w, 800))
+		type layout struct {
+			URL                      string
+			ScrollWidth, InnerWidth  int64
+			Frame, Operator, LogoAlt string
+			Connections, Widest      string
+		}
+		l, err := run[layout](ctx, chromedp.Evaluate[layout](`(() => {
+			const q = s => document.querySelector(s);
+			let widest = "";
+			for (const el of document.body.querySelectorAll("*")) {
+				if (el.getBoundingClientRect().right > window.innerWidth + 0.5) { widest = el.tagName + "." + el.className + ": " + el.textContent.slice(0, 60); break; }
+			}
+			return {URL: location.href, ScrollWidth: document.documentElement.scrollWidth, InnerWidth: window.innerWidth,
+				Frame: q("header.frame") ? q("header.frame").textContent : "", Operator: q(".frame-operator") ? q(".frame-operator").textContent : "",
+				LogoAlt: q("header.frame img") ? q("header.frame img").alt : "",
+				Connections: q(".frame-nav a") ? q(".frame-nav a").getAttribute("href") : "", Widest: widest};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Frame == "" || l.Operator != operator || !strings.HasSuffix(l.Connections, "/connections") ||
+			(l.LogoAlt != "" && l.LogoAlt != operator) || !strings.Contains(l.Frame, "Behalf") {
+			t.Errorf("%s at %d px: the frame is %+v, want one naming %q and Behalf, linking to /connections", l.URL, w, l, operator)
+		}
+		if l.ScrollWidth > l.InnerWidth {
+			t.Errorf("%s at %d px: the page is %d px wide, it scrolls sideways (first element past the edge: %s)", l.URL, w, l.ScrollWidth, l.Widest)
+		}
+	}
+	if dir := os.Getenv("BEHALF_SCREENSHOT_DIR"); dir != "" && shot != "" {
+		png, err := run[[]byte](ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, shot+"-phone.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func run[T any](ctx context.Context, a chromedp.Action[T]) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, StepTimeout)
+	defer cancel()
+	return chromedp.Run(ctx, a)
+}
+
+// LogoSVG is a small logo for browser tests' operators.
+const LogoSVG = `<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32" viewBox="0 0 32 32">` +
+	`<rect width="32" height="32" rx="7" fill="#1a3d8f"/><path d="M10 24V8h7a4 4 0 0 1 0 8h-7m7 0a4 4 0 0 1 0 8h-7" fill="none" stroke="#fff" stroke-width="2.5"/></svg>`

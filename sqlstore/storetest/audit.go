@@ -126,7 +126,10 @@ func testAudit(t *testing.T, open openFunc) {
 		c.Actor, c.ProviderID, c.Workload = "BHLFBBBB", "prov-2", "agent-2"
 		d := newAuditEvent(behalf.AuditGrantIssued, 10)
 		d.SessionID, d.UserKey = "sess-9", "other-user"
-		for _, e := range []*behalf.AuditEvent{a, b, c, d} {
+		// An administrative event names its resource in Resource only.
+		adm := &behalf.AuditEvent{Time: t0.Add(30 * time.Second), Kind: behalf.AuditAdminPrefix + "CreateUserPool",
+			Actor: "BHLFROOT", Resource: "us-east-1_Pool/ünïcode user"}
+		for _, e := range []*behalf.AuditEvent{a, b, c, d, adm} {
 			appendAudit(t, s, e)
 		}
 		at := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
@@ -135,15 +138,18 @@ func testAudit(t *testing.T, open openFunc) {
 			q    behalf.AuditQuery
 			want []*behalf.AuditEvent
 		}{
-			{"all", behalf.AuditQuery{}, []*behalf.AuditEvent{c, d, a, b}},
-			{"limit", behalf.AuditQuery{Limit: 2}, []*behalf.AuditEvent{c, d}},
+			{"all", behalf.AuditQuery{}, []*behalf.AuditEvent{adm, c, d, a, b}},
+			{"limit", behalf.AuditQuery{Limit: 2}, []*behalf.AuditEvent{adm, c}},
 			{"kind", behalf.AuditQuery{Kind: behalf.AuditGrantIssued}, []*behalf.AuditEvent{d, a}},
 			{"principal", behalf.AuditQuery{Principal: "BHLFBBBB"}, []*behalf.AuditEvent{c}},
 			{"workload", behalf.AuditQuery{Resource: "agent-2"}, []*behalf.AuditEvent{c, b}},
 			{"provider", behalf.AuditQuery{Resource: "prov-2"}, []*behalf.AuditEvent{c}},
 			{"session", behalf.AuditQuery{Resource: "sess-9"}, []*behalf.AuditEvent{d}},
 			{"user", behalf.AuditQuery{Resource: "other-user"}, []*behalf.AuditEvent{d}},
-			{"since", behalf.AuditQuery{Since: at(10)}, []*behalf.AuditEvent{c, d, a}},
+			{"resource", behalf.AuditQuery{Resource: "us-east-1_Pool/ünïcode user"}, []*behalf.AuditEvent{adm}},
+			{"resource and principal", behalf.AuditQuery{Resource: "us-east-1_Pool/ünïcode user", Principal: "BHLFAAAA"}, nil},
+			{"resource prefix", behalf.AuditQuery{Resource: "us-east-1_Pool"}, nil},
+			{"since", behalf.AuditQuery{Since: at(10)}, []*behalf.AuditEvent{adm, c, d, a}},
 			{"until", behalf.AuditQuery{Until: at(10)}, []*behalf.AuditEvent{b}},
 			{"window", behalf.AuditQuery{Since: at(5), Until: at(15), Kind: behalf.AuditGrantIssued, Principal: "BHLFAAAA", Limit: 1}, []*behalf.AuditEvent{d}},
 			{"none", behalf.AuditQuery{Resource: "agent"}, nil},

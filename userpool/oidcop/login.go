@@ -43,7 +43,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := &loginForm{
-		Step: stepPassword, RequestID: sr.id, Username: sr.data.LoginHint, AppName: sr.data.ClientName,
+		Step: stepPassword, RequestID: sr.id, Username: sr.data.LoginHint, AppName: p.appName(&sr.data),
 		SignUp: !pool.AllowAdminCreateUserOnly, pool: pool.ID, redirectURI: sr.data.RedirectURI,
 	}
 	if sr.data.Registered {
@@ -55,6 +55,11 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		if step := sr.data.PendingStep; (step == stepMFA || step == stepMFASetup) && p.pending(r, &sr.data, step) {
 			p.mfaPage(w, r, sr, form, http.StatusOK, "")
+			return
+		}
+		if sr.data.PendingStep == "" && p.pending(r, &sr.data, stepNewPassword) {
+			form.Step = stepNewPassword
+			p.renderLogin(w, r, http.StatusOK, form)
 			return
 		}
 		setView(form, r.URL.Query())
@@ -118,7 +123,7 @@ func (p *Provider) afterPassword(w http.ResponseWriter, r *http.Request, sr *sto
 		p.requestFailed(w, ctx, err)
 		return
 	}
-	setPageHeaders(w.Header(), "")
+	p.setPageHeaders(w.Header(), "")
 	http.Redirect(w, r, p.basePath(ctx, sr.poolID)+pathLogin+"?request="+url.QueryEscape(sr.id), http.StatusSeeOther)
 }
 
@@ -198,8 +203,9 @@ func (p *Provider) password(w http.ResponseWriter, r *http.Request, sr *storedRe
 			p.requestFailed(w, ctx, err)
 			return
 		}
-		form.Step = stepNewPassword
-		p.renderLogin(w, r, http.StatusOK, form)
+		// POST → redirect → GET, which shows the new password form.
+		p.setPageHeaders(w.Header(), "")
+		http.Redirect(w, r, p.basePath(ctx, sr.poolID)+pathLogin+"?request="+url.QueryEscape(sr.id), http.StatusSeeOther)
 		return
 	}
 	p.afterPassword(w, r, sr, u)
@@ -259,7 +265,7 @@ func (p *Provider) finishLogin(w http.ResponseWriter, r *http.Request, sr *store
 		p.errorPage(w, http.StatusInternalServerError, pageBadRequest, genericFailure)
 		return
 	}
-	setPageHeaders(w.Header(), formAction(a.RedirectURI))
+	p.setPageHeaders(w.Header(), formAction(a.RedirectURI))
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 

@@ -268,7 +268,9 @@ func (e *env) otherBrowserPage(loginURL string) string {
 	return page
 }
 
-// Ensure a user with a temporary password must choose a new one.
+// Ensure a user with a temporary password must choose a new one, on a
+// page the password's POST redirects to (POST → redirect → GET), shown
+// only to the browser that gave the password.
 func TestTemporaryPassword(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -280,8 +282,19 @@ func TestTemporaryPassword(t *testing.T) {
 	c := e.browser()
 	loginURL, fields := e.loginPage(c, authParams{client: e.public, verifier: oauth2.GenerateVerifier(), scope: "openid", state: "s"})
 	resp, page := e.signIn(c, loginURL, fields, "bob", "Temp-Pass-1!")
+	next := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(next, "/"+e.pool.ID+"/login?request=") {
+		t.Fatalf("temporary password: %d → %q, want a redirect to the login page\n%s", resp.StatusCode, next, page)
+	}
+	if _, other := e.get(e.browser(), e.srv.URL+next); strings.Contains(other, `name="new_password"`) {
+		t.Fatalf("another browser is offered the new password form:\n%s", other)
+	}
+	resp, page = e.get(c, e.srv.URL+next)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="new_password"`) {
-		t.Fatalf("temporary password: %d\n%s", resp.StatusCode, page)
+		t.Fatalf("the new password page: %d\n%s", resp.StatusCode, page)
+	}
+	if resp, again := e.get(c, e.srv.URL+next); resp.StatusCode != http.StatusOK || !strings.Contains(again, `name="new_password"`) {
+		t.Fatalf("a reload of the new password page: %d\n%s", resp.StatusCode, again)
 	}
 	f := hiddenFields(page)
 	f.Set("new_password", "New-Pass-1!")

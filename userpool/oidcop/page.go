@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/behalf-dev/behalf/internal/pageframe"
 )
 
 // Page titles.
@@ -27,6 +29,7 @@ type loginForm struct {
 	Links     struct{ SignUp, Forgot, SignIn string }
 	AppName   string
 	Action    string
+	Frame     pageframe.Frame
 	CSRF      string
 	// Registered is set for a client that registered itself (RFC 7591):
 	// the page says so and names RedirectHost, where the code goes.
@@ -65,7 +68,8 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 	if f.AppName == "" {
 		f.AppName = "the application"
 	}
-	setPageHeaders(w.Header(), formAction(f.redirectURI))
+	f.Frame = p.frame
+	p.setPageHeaders(w.Header(), formAction(f.redirectURI))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := loginPage.Execute(w, f); err != nil {
@@ -75,18 +79,40 @@ func (p *Provider) renderLogin(w http.ResponseWriter, r *http.Request, status in
 
 // errorPage writes a page that explains why a request cannot go on.
 func (p *Provider) errorPage(w http.ResponseWriter, status int, title, msg string) {
-	setPageHeaders(w.Header(), "")
+	p.setPageHeaders(w.Header(), "")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Del("Content-Length")
 	w.WriteHeader(status)
-	errorPage.Execute(w, struct{ Title, Message string }{title, msg})
+	errorPage.Execute(w, errorData{Frame: p.frame, Title: title, Message: msg})
+}
+
+// errorData is the error page's content.
+type errorData struct {
+	Frame          pageframe.Frame
+	Title, Message string
+}
+
+// appName is how the login page names what the user signs in to: the app
+// client's name, but for the sign-ins of Behalf's own pages (the binding,
+// connections and consent portal pages, whose redirect URI is Behalf's
+// sign-in callback) the operator's name, else the product's: the client
+// there is plumbing the user never chose.
+func (p *Provider) appName(a *authRequest) string {
+	if a.Registered || a.RedirectURI != p.ownSignIn {
+		return a.ClientName
+	}
+	if p.frame.Operator != "" {
+		return p.frame.Operator
+	}
+	return p.frame.ProductName()
 }
 
 // setPageHeaders forbids framing, caching, scripts and referrer leaks.
 // Forms may post to this site only; redirectSource, when set, also lets
 // a form's response redirect to the client (browsers apply form-action
-// to the redirects that follow a submission).
-func setPageHeaders(h http.Header, redirectSource string) {
+// to the redirects that follow a submission). Images may come from the
+// frame's logo's origin only.
+func (p *Provider) setPageHeaders(h http.Header, redirectSource string) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
 	h.Set("Referrer-Policy", "no-referrer")
@@ -96,7 +122,7 @@ func setPageHeaders(h http.Header, redirectSource string) {
 	if redirectSource != "" {
 		csp += " " + redirectSource
 	}
-	h.Set("Content-Security-Policy", csp)
+	h.Set("Content-Security-Policy", p.frame.CSP(csp))
 }
 
 // cspSafe is what a CSP source built from a registered URL may contain.
@@ -133,6 +159,7 @@ func formAction(redirectURI string) string {
 // reading them.
 type htmlErrorWriter struct {
 	http.ResponseWriter
+	p       *Provider
 	status  int
 	capture bool
 	body    bytes.Buffer
@@ -168,11 +195,11 @@ func (w *htmlErrorWriter) finish() {
 		msg = genericFailure
 	}
 	h := w.ResponseWriter.Header()
-	setPageHeaders(h, "")
+	w.p.setPageHeaders(h, "")
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Del("Content-Length")
 	w.ResponseWriter.WriteHeader(w.status)
-	errorPage.Execute(w.ResponseWriter, struct{ Title, Message string }{pageBadRequest, msg})
+	errorPage.Execute(w.ResponseWriter, errorData{Frame: w.p.frame, Title: pageBadRequest, Message: msg})
 }
 
 // bearerChallengeWriter adds RFC 6750's WWW-Authenticate to the userinfo
@@ -189,7 +216,7 @@ func (w *bearerChallengeWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-const pageStyle = `body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}
+const pageStyle = `body{font:16px/1.5 system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 h1{font-size:1.4rem}label{display:block;margin-top:1rem;font-weight:600}
 input{display:block;width:100%;box-sizing:border-box;padding:.5rem;font:inherit;border:1px solid #767676;border-radius:4px}
 input:focus,button:focus{outline:3px solid #1a5fb4;outline-offset:2px}
@@ -199,13 +226,14 @@ button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;color:#fff;background
 .caution{border-left:4px solid #9c6500;padding-left:.75rem}
 a{color:#1a5fb4}`
 
-var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+var loginPage = pageframe.Parse("login", `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{if eq .Step "new_password"}}Choose a new password{{else if eq .Step "mfa"}}Enter your verification code{{else if eq .Step "mfa_setup"}}Set up two-step verification{{else if eq .Step "signup"}}Sign up{{else if eq .Step "confirm"}}Confirm your account{{else if eq .Step "forgot"}}Forgot your password?{{else if eq .Step "reset"}}Reset your password{{else}}Sign in{{end}} · {{.AppName}}</title>
-<style>` + pageStyle + `</style>
+<style>{{template "frame-style"}}
+`+pageStyle+`</style>
 </head>
-<body><main>
+<body>{{template "frame-header" .Frame}}<main>
 {{if eq .Step "new_password"}}<h1>Choose a new password</h1>
 <p>You signed in with a temporary password. Choose a new one to continue to <strong>{{.AppName}}</strong>.</p>
 {{else if eq .Step "signup"}}<h1>Sign up</h1>
@@ -262,20 +290,21 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 {{if eq .Step "password"}}<p><a id="forgot-link" href="{{.Links.Forgot}}">Forgot your password?</a></p>
 {{if .SignUp}}<p>Need an account? <a id="signup-link" href="{{.Links.SignUp}}">Sign up</a></p>
 {{end}}{{else if ne .Step "new_password"}}<p><a id="signin-link" href="{{.Links.SignIn}}">Back to sign in</a></p>
-{{end}}</main></body>
+{{end}}</main>{{template "frame-footer" .Frame}}</body>
 </html>
-`))
+`)
 
-var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
+var errorPage = pageframe.Parse("error", `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · Behalf</title>
-<style>` + pageStyle + `</style>
+<title>{{.Title}} · {{.Frame.ProductName}}</title>
+<style>{{template "frame-style"}}
+`+pageStyle+`</style>
 </head>
-<body><main>
+<body>{{template "frame-header" .Frame}}<main>
 <h1>{{.Title}}</h1>
 <p role="alert">{{.Message}}</p>
 <p>Go back to the application and sign in again.</p>
-</main></body>
+</main>{{template "frame-footer" .Frame}}</body>
 </html>
-`))
+`)

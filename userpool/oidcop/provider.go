@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 	"github.com/behalf-dev/behalf/internal/route"
 	"github.com/behalf-dev/behalf/ratelimit"
 	"github.com/go-chi/chi/v5"
@@ -80,6 +81,11 @@ type Option func(*Provider)
 // WithLogger sets the logger of unexpected failures (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(p *Provider) { p.log = l } }
 
+// WithFrame sets the frame of the hosted login's pages: the operator's
+// name and logo, the product's name, a link to the connections page
+// (default: the zero Frame, the product's name only).
+func WithFrame(f pageframe.Frame) Option { return func(p *Provider) { p.frame = f } }
+
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(p *Provider) { p.now = now } }
 
@@ -130,6 +136,10 @@ type Provider struct {
 	busyLogged      atomic.Int64  // when maxPending was last logged (unix seconds)
 	docHTTP         *http.Client  // fetches client ID metadata documents; nil: off
 	docs            documentCache // fetched documents by URL
+	frame           pageframe.Frame
+	// ownSignIn is the redirect URI of Behalf's own pages' sign-ins
+	// (package web): the login page names the operator, not the client.
+	ownSignIn string
 
 	hosts   HostResolver       // the pools' domains; nil when svc has none
 	secure  bool               // cookies are Secure (https public URL)
@@ -163,6 +173,7 @@ func New(svc behalf.UserPoolService, store behalf.UserPoolStore, sealer behalf.S
 		maxPerClient: DefaultMaxPendingPerClient, maxPending: DefaultMaxPending, clientAddress: connectionAddress,
 		maxRegistered: DefaultMaxRegisteredClients,
 		secure:        u.Scheme == "https", encoder: oidc.NewEncoder(),
+		ownSignIn: base + behalf.SignInCallbackPath,
 	}
 	p.hosts, _ = svc.(HostResolver)
 	for _, o := range opts {
@@ -306,8 +317,8 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
 	}
 	switch {
 	case pr.Kind == route.HTML:
-		setPageHeaders(w.Header(), "")
-		hw := &htmlErrorWriter{ResponseWriter: w}
+		p.setPageHeaders(w.Header(), "")
+		hw := &htmlErrorWriter{ResponseWriter: w, p: p}
 		defer hw.finish()
 		w = hw
 	case rest == pathUserInfo:
@@ -354,7 +365,10 @@ func splitPoolPath(path string) (pool, rest string, ok bool) {
 		return "", "", false
 	}
 	pool, rest, found = strings.Cut(trimmed, "/")
-	if !found || !poolIDPattern.MatchString(pool) {
+	// Every pool id has an underscore; most paths (/identities/…,
+	// /runtimes/…) have none in their first segment, and are passed on
+	// without running the pattern (a share of every API request's CPU).
+	if !found || strings.IndexByte(pool, '_') < 0 || !poolIDPattern.MatchString(pool) {
 		return "", "", false
 	}
 	return pool, "/" + rest, true

@@ -118,7 +118,7 @@ func (p *Provider) selfService(w http.ResponseWriter, r *http.Request, sr *store
 		return true
 	}
 	next.Set("request", sr.id)
-	setPageHeaders(w.Header(), "")
+	p.setPageHeaders(w.Header(), "")
 	http.Redirect(w, r, p.basePath(ctx, sr.poolID)+pathLogin+"?"+next.Encode(), http.StatusSeeOther)
 	return true
 }

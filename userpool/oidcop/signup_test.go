@@ -2,7 +2,9 @@ package oidcop_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,7 +16,10 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/browsertest"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 	"github.com/behalf-dev/behalf/userpool"
+	"github.com/behalf-dev/behalf/userpool/oidcop"
 )
 
 // mailbox keeps the code messages the service sends (the SMTP client's
@@ -71,12 +76,24 @@ func shot(t *testing.T, ctx context.Context, name string) {
 // Ensure, in a real browser, that the login page offers sign-up and
 // "Forgot your password?", and that signing up, confirming with the
 // mailed code, signing in, and resetting the password work, each form
-// POST answered by a redirect to a GET; and that a pool allowing only
-// administrators to create users offers no sign-up (and refuses a forged
-// one).
+// POST answered by a redirect to a GET; that every page carries the frame
+// with the operator's name and logo and fits a 360 px phone; and that a
+// pool allowing only administrators to create users offers no sign-up
+// (and refuses a forged one).
 func TestBrowserSignUpAndReset(t *testing.T) {
 	mail := &mailbox{}
-	e := newEnvConfig(t, func(s *userpool.Service) { s.Mail = mail })
+	logo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		io.WriteString(w, browsertest.LogoSVG)
+	}))
+	t.Cleanup(logo.Close)
+	const operator = "Example Labs"
+	frame, err := pageframe.New(operator, logo.URL+"/logo.svg", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvConfig(t, func(s *userpool.Service) { s.Mail = mail }, oidcop.WithFrame(frame))
+	layout := func(ctx context.Context, shot string) { t.Helper(); browsertest.CheckLayout(t, ctx, operator, shot) }
 	ctx := context.Background()
 	if _, err := e.svc.UpdateUserPool(ctx, behalf.UpdateUserPoolInput{PoolID: e.pool.ID, AutoVerifiedAttributes: []string{"email"}}); err != nil {
 		t.Fatal(err)
@@ -87,11 +104,13 @@ func TestBrowserSignUpAndReset(t *testing.T) {
 	do(t, bctx, chromedp.Navigate(authorize))
 	waitLocation(t, bctx, e.issuer+"/login?")
 	shot(t, bctx, "hosted-login-sign-in.png")
+	layout(bctx, "hosted-login-sign-in")
 
 	// Sign up, with a typo in the confirmation first.
 	do(t, bctx, chromedp.Click(chromedp.CSS("#signup-link")))
 	waitText(t, bctx, "h1", "Sign up")
 	shot(t, bctx, "hosted-login-sign-up.png")
+	layout(bctx, "")
 	do(t, bctx, fill("#username", "carol", "#email", "carol@example.com", "#new_password", "Carol-Pass-1!", "#confirm_password", "Carol-Pass-2!"),
 		chromedp.WaitVisible(chromedp.CSS("#form-error")))
 	want(t, "mismatch error", text(t, bctx, "#form-error"), "The passwords do not match.")
@@ -102,6 +121,7 @@ func TestBrowserSignUpAndReset(t *testing.T) {
 		t.Fatalf("after sign-up the browser is at ?%s, want the confirm view (a redirect to GET)", q.Encode())
 	}
 	shot(t, bctx, "hosted-login-confirm.png")
+	layout(bctx, "")
 	do(t, bctx, fill("#code", "00000x"), chromedp.WaitVisible(chromedp.CSS("#form-error")))
 	do(t, bctx, chromedp.Clear(chromedp.CSS("#code")), fill("#code", mail.code(t)))
 	waitText(t, bctx, "#form-notice", "Your account is confirmed. Sign in to continue.")
@@ -123,9 +143,11 @@ func TestBrowserSignUpAndReset(t *testing.T) {
 	do(t, bctx, chromedp.Click(chromedp.CSS("#forgot-link")))
 	waitText(t, bctx, "h1", "Forgot your password?")
 	shot(t, bctx, "hosted-login-forgot.png")
+	layout(bctx, "")
 	do(t, bctx, fill("#username", "carol"))
 	waitText(t, bctx, "h1", "Reset your password")
 	shot(t, bctx, "hosted-login-reset.png")
+	layout(bctx, "")
 	do(t, bctx, fill("#code", mail.code(t), "#new_password", "Carol-New-Pass-3!", "#confirm_password", "Carol-New-Pass-3!"))
 	waitText(t, bctx, "#form-notice", "Your password was changed. Sign in with your new password.")
 	do(t, bctx, fill("#password", "Carol-New-Pass-3!"))
