@@ -14,6 +14,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/browsertest"
+	"github.com/behalf-dev/behalf/internal/pageframe"
 )
 
 // a11yBind is a BindService whose sessions end as their URI says: "done"
@@ -77,7 +78,7 @@ func record(t *testing.T, h http.Handler, req *http.Request, cookies ...*http.Co
 	h.ServeHTTP(rec, req)
 	resp := rec.Result()
 	b, _ := io.ReadAll(resp.Body)
-	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" || resp.StatusCode/100 == 3 {
 		t.Fatalf("%s %s: %d %s, want a page\n%s", req.Method, req.URL, resp.StatusCode, ct, b)
 	}
 	resp.Header.Del("Set-Cookie")
@@ -90,22 +91,49 @@ func record(t *testing.T, h http.Handler, req *http.Request, cookies ...*http.Co
 // listing a grant, after a revoke, signed out and without a sign-in
 // provider; a consent portal; the binding page done, already done,
 // refused (another user, another browser), declined by the provider and
-// with a link that cannot be used; and the consent endpoint's error
-// pages. Each page is rendered by its real handler (as the browser's
+// with a link that cannot be used; the sign-in's and the consent
+// endpoint's error pages; all in the frame of an operator with a logo.
+// Each page is rendered by its real handler (as the browser's
 // request would be answered, cookies included) and shown to Chromium
 // with its headers (the Content-Security-Policy forbids scripts: axe is
 // injected by the DevTools protocol, as an extension would).
 func TestPagesAccessible(t *testing.T) {
 	browsertest.RequireAxe(t)
+	// The server shows the pages as rendered below, and the operator's logo.
+	rendered := map[string]recordedPage{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/logo.svg" {
+			w.Header().Set("Content-Type", "image/svg+xml")
+			io.WriteString(w, browsertest.LogoSVG)
+			return
+		}
+		p, ok := rendered[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		for k, v := range p.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(p.status)
+		w.Write(p.body)
+	}))
+	t.Cleanup(srv.Close)
+	frame, err := pageframe.New("Example Labs", srv.URL+"/logo.svg", connTestPublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pt := newPortalTest(t)
 	ct := pt.connTest
+	ct.page.Frame, ct.page.SignIn.Frame, pt.portal.Frame = frame, frame, frame
 	ct.svc.conns = append(ct.svc.conns, &behalf.Connection{GrantID: "g-slack", Workload: "slack-agent", UserKey: connAlice.Key(), ProviderName: "slack"})
 	alice := ct.open(connAlice)
 	connectionsURL := behalf.ConnectionsPath + "?issuer=" + url.QueryEscape(connTestIssuer)
-	bind := &Bind{Service: a11yBind{}, SignIn: ct.page.SignIn, Log: log}
-	consent := &Consent{Service: a11yConsent{}, SignIn: ct.page.SignIn, Log: log}
-	noProvider := &Connections{Service: ct.svc, SignIn: ct.page.SignIn, Log: log,
+	bind := &Bind{Service: a11yBind{}, SignIn: ct.page.SignIn, Log: log, Frame: frame}
+	consent := &Consent{Service: a11yConsent{}, SignIn: ct.page.SignIn, Log: log, Frame: frame}
+	noProvider := &Connections{Service: ct.svc, SignIn: ct.page.SignIn, Log: log, Frame: frame,
 		Clients: func(context.Context, string) (SignInClient, error) {
 			return SignInClient{}, behalf.Errorf(behalf.ENOTFOUND, "none")
 		}}
@@ -117,7 +145,7 @@ func TestPagesAccessible(t *testing.T) {
 		page func() recordedPage
 	}{
 		{"landing", func() recordedPage {
-			return record(t, Landing{DocsURL: "https://github.com/behalf-dev/behalf#readme"}, get("/"))
+			return record(t, Landing{DocsURL: "https://github.com/behalf-dev/behalf#readme", Frame: frame}, get("/"))
 		}},
 		{"connections, a grant listed", func() recordedPage { return record(t, ct.page, get(connectionsURL), alice.cookies()...) }},
 		{"connections, after a revoke", func() recordedPage {
@@ -129,7 +157,15 @@ func TestPagesAccessible(t *testing.T) {
 			req := httptest.NewRequest("POST", behalf.ConnectionsSignOutPath, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Sec-Fetch-Site", "same-origin")
-			return record(t, ct.page, req, alice.cookies()...)
+			for _, c := range alice.cookies() {
+				req.AddCookie(c)
+			}
+			rec := httptest.NewRecorder()
+			ct.page.ServeHTTP(rec, req) // POST → 303 → GET
+			if rec.Code != http.StatusSeeOther {
+				t.Fatalf("sign out: %d\n%s", rec.Code, rec.Body)
+			}
+			return record(t, ct.page, get(rec.Header().Get("Location"))) // the sign-in cookie is gone
 		}},
 		{"connections, no sign-in provider", func() recordedPage { return record(t, noProvider, get(behalf.ConnectionsPath)) }},
 		{"consent portal", func() recordedPage {
@@ -143,6 +179,7 @@ func TestPagesAccessible(t *testing.T) {
 		}},
 		{"bind, declined at the provider", func() recordedPage { return record(t, bind, get(bindURL("x")+"&error=access_denied")) }},
 		{"bind, unusable link", func() recordedPage { return record(t, bind, get(bindURL("expired"))) }},
+		{"sign-in, not completed", func() recordedPage { return record(t, ct.page.SignIn, get(SignInCallbackPath)) }},
 		{"consent, unusable link", func() recordedPage {
 			return record(t, consent, get("/identities/oauth2/authorize?request_uri=expired"))
 		}},
@@ -150,23 +187,9 @@ func TestPagesAccessible(t *testing.T) {
 			return record(t, consent, get("/identities/oauth2/authorize?request_uri=wrong-user"), ct.sessionCookie(connAlice))
 		}},
 	}
-	rendered := map[string]recordedPage{}
 	for i, p := range pages {
 		rendered["/"+string(rune('a'+i))] = p.page()
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := rendered[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		for k, v := range p.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(p.status)
-		w.Write(p.body)
-	}))
-	t.Cleanup(srv.Close)
 
 	browser := browsertest.New(t)
 	for i, p := range pages {

@@ -2,6 +2,9 @@ package oidcop_test
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -14,17 +17,28 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/browsertest"
+	"github.com/behalf-dev/behalf/internal/pageframe"
+	"github.com/behalf-dev/behalf/userpool/oidcop"
 )
 
-// Ensure every page of the hosted login has no accessibility violation
-// (axe-core, WCAG 2 A/AA and best practices) on a desktop and on a 360 px
-// phone: sign in (as shown, with a wrong password, with a notice), sign
+// Ensure every page of the hosted login, in the frame of an operator with
+// a logo, has no accessibility violation (axe-core, WCAG 2 A/AA and best
+// practices) on a desktop and on a 360 px phone: sign in (as shown, with a wrong password, with a notice), sign
 // up, confirm, forgot and reset password, the temporary password's new
 // password, TOTP setup (with a wrong code) and TOTP code, and the error
 // pages.
 func TestHostedLoginAccessible(t *testing.T) {
 	browsertest.RequireAxe(t)
-	e := newEnv(t)
+	logo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		io.WriteString(w, browsertest.LogoSVG)
+	}))
+	t.Cleanup(logo.Close)
+	frame, err := pageframe.New("Example Labs", logo.URL+"/logo.svg", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvWith(t, oidcop.WithFrame(frame))
 	ctx := context.Background()
 	if _, _, err := e.svc.AdminCreateUser(ctx, behalf.AdminCreateUserInput{
 		PoolID: e.pool.ID, Username: "bob", TemporaryPassword: "Temp-Pass-1!", MessageAction: "SUPPRESS",
