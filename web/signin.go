@@ -309,7 +309,7 @@ var continueTmpl = pageframe.Parse("continue", `<!doctype html>
 <style>{{template "frame-style"}}
 body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}</style>
 </head>
-<body>{{template "frame-header" .Frame}}<main><p>You are signed in. <a href="{{.Path}}">Continue</a></p></main>{{template "frame-footer" .Frame}}</body>
+<body>{{template "frame-header" .Frame}}<main><h1>Signed in</h1><p>You are signed in. <a href="{{.Path}}">Continue</a></p></main>{{template "frame-footer" .Frame}}</body>
 </html>
 `)
 
