@@ -28,13 +28,19 @@ func (a *AgentNames) AgentName(ctx context.Context, workload string) string {
 		return workload
 	}
 	if a.Runtimes != nil {
-		r, err := a.Runtimes.GetAgentRuntime(ctx, workload)
-		switch {
-		case err == nil && r.Workload == workload:
-			return r.Name
-		case err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND:
-			a.log().WarnContext(ctx, "name the agent of a workload: read its runtime", "workload", workload, "err", err)
-			return workload
+		// By id (a runtime's workload is named after it), then by the
+		// name before the last '-': runtimes created before that were
+		// given a workload named "<name>-<random>", not their id.
+		name, _, _ := cutLast(workload, "-")
+		for _, idOrName := range []string{workload, name} {
+			r, err := a.Runtimes.GetAgentRuntime(ctx, idOrName)
+			switch {
+			case err == nil && r.Workload == workload:
+				return r.Name
+			case err != nil && behalf.ErrorCode(err) != behalf.ENOTFOUND:
+				a.log().WarnContext(ctx, "name the agent of a workload: read its runtime", "workload", workload, "err", err)
+				return workload
+			}
 		}
 	}
 	if a.Gateways != nil {
@@ -54,4 +60,12 @@ func (a *AgentNames) log() *slog.Logger {
 		return a.Log
 	}
 	return slog.Default()
+}
+
+// cutLast slices s around the last instance of sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }

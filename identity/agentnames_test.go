@@ -28,6 +28,13 @@ func TestAgentNames(t *testing.T) {
 	if err := db.CreateAgentRuntime(ctx, rt, &behalf.WorkloadIdentity{Name: rt.Workload, CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
+	// A runtime from before workloads were named after runtime ids: its
+	// workload is "<name>-<random>", not its id.
+	older := &behalf.AgentRuntime{ID: "mail_agent-AAAAAAAAAA", Name: "mail_agent", ContainerURI: "http://127.0.0.1:1", Protocol: behalf.ProtocolHTTP,
+		Workload: "mail_agent-BBBBBBBBBB", Status: behalf.RuntimeReady, Version: "1", CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateAgentRuntime(ctx, older, &behalf.WorkloadIdentity{Name: older.Workload, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
 	gw := &behalf.Gateway{ID: "drive-tools-abcdefghij", Name: "Drive-Tools", ProtocolType: "MCP", AuthorizerType: behalf.GatewayAuthorizerNone,
 		Workload: "drive-tools-abcdefghij", Status: behalf.GatewayReady, CreatedAt: now, UpdatedAt: now}
 	if err := db.CreateGateway(ctx, gw, &behalf.WorkloadIdentity{Name: gw.Workload, CreatedAt: now, UpdatedAt: now}); err != nil {
@@ -40,6 +47,8 @@ func TestAgentNames(t *testing.T) {
 	names := &AgentNames{Runtimes: db, Gateways: db}
 	for workload, want := range map[string]string{
 		"drive_agent-0lYFhaUuqp": "drive_agent",
+		"mail_agent-BBBBBBBBBB":  "mail_agent",
+		"mail_agent-CCCCCCCCCC":  "mail_agent-CCCCCCCCCC", // not that runtime's workload
 		"drive-tools-abcdefghij": "Drive-Tools",
 		"Drive-Tools":            "Drive-Tools",
 		"drive-agent":            "drive-agent",
