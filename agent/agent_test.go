@@ -659,7 +659,13 @@ func TestCallbackHandlerReload(t *testing.T) {
 		return ok(map[string]any{})
 	})
 	mux := http.NewServeMux()
-	mux.Handle("GET /callback", agent.CallbackHandler(f.client(), func(*http.Request) (types.UserIdentifier, error) { return agent.UserID("alice"), nil }))
+	// The signed-in user is the request's "as" cookie (alice by default).
+	mux.Handle("GET /callback", agent.CallbackHandler(f.client(), func(r *http.Request) (types.UserIdentifier, error) {
+		if c, err := r.Cookie("as"); err == nil {
+			return agent.UserID(c.Value), nil
+		}
+		return agent.UserID("alice"), nil
+	}))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	var redirects []string
@@ -704,6 +710,22 @@ func TestCallbackHandlerReload(t *testing.T) {
 	}
 	if n := len(f.requests(completePath)); n != 1 {
 		t.Errorf("%d CompleteResourceTokenAuth calls, want 1", n)
+	}
+	// Another signed-in user opening alice's result link, or the
+	// provider's redirect she followed, is not told of a success: the
+	// redirect goes to the service, which refuses the spent session.
+	for name, u := range map[string]string{"bob at alice's result page": result, "bob at alice's redirect": callback} {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.AddCookie(&http.Cookie{Name: "as", Value: "bob"})
+		resp, err := browser.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(b), success) {
+			t.Errorf("%s: %d, shows alice's success\n%s", name, resp.StatusCode, b)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -41,8 +43,9 @@ func UserID(id string) types.UserIdentifier {
 // reload shows again without completing anything, and the provider's
 // redirect opened again (Back, a second click) goes to that page instead
 // of completing a spent session, which the service would refuse. The
-// handler remembers the sessions it completed (in memory, for
-// completedFor); a result link for any other session shows no success.
+// handler remembers the sessions it completed and for whom (in memory,
+// for completedFor); a result link for any other session, or opened by
+// another signed-in user, shows no success.
 // Failures answer an HTML page with the error's status.
 func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 	done := &completedSessions{at: map[string]time.Time{}}
@@ -66,14 +69,6 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 			callbackPage(w, http.StatusBadRequest, "Authorization was not completed", "The link has no session_id parameter. Ask the agent for a new link.")
 			return
 		}
-		if q.Get("result") == "complete" {
-			if done.has(sessionURI) {
-				callbackPage(w, http.StatusOK, "Authorization complete", "Authorization complete — you can return to the agent.")
-			} else {
-				callbackPage(w, http.StatusOK, "Return to the agent", "This page no longer shows the outcome of an authorization. Return to the agent: it tells you if it still needs your consent.")
-			}
-			return
-		}
 		id, err := user(r)
 		if err != nil || id == nil {
 			msg := "Sign in to the application, then open the link from the agent again."
@@ -83,7 +78,16 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 			callbackPage(w, http.StatusUnauthorized, "Authorization was not completed", msg)
 			return
 		}
-		if done.has(sessionURI) {
+		key := completedKey(sessionURI, id)
+		if q.Get("result") == "complete" {
+			if done.has(key) {
+				callbackPage(w, http.StatusOK, "Authorization complete", "Authorization complete — you can return to the agent.")
+			} else {
+				callbackPage(w, http.StatusOK, "Return to the agent", "This page no longer shows the outcome of an authorization. Return to the agent: it tells you if it still needs your consent.")
+			}
+			return
+		}
+		if done.has(key) {
 			resultRedirect(w, sessionURI)
 			return
 		}
@@ -99,7 +103,7 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 			callbackPage(w, status, "Authorization was not completed", msg)
 			return
 		}
-		done.add(sessionURI)
+		done.add(key)
 		resultRedirect(w, sessionURI)
 	})
 }
@@ -122,20 +126,37 @@ const (
 	maxCompleted = 10000
 )
 
-// completedSessions are the sessions a handler completed, with when.
+// completedKey names a session completed for the user id identifies: a
+// hash, so that no user's token is kept.
+func completedKey(sessionURI string, id types.UserIdentifier) string {
+	var who string
+	switch v := id.(type) {
+	case *types.UserIdentifierMemberUserToken:
+		who = "token:" + v.Value
+	case *types.UserIdentifierMemberUserId:
+		who = "id:" + v.Value
+	default:
+		who = fmt.Sprintf("%T", id)
+	}
+	sum := sha256.Sum256([]byte(sessionURI + "\x00" + who))
+	return string(sum[:])
+}
+
+// completedSessions are the sessions a handler completed (completedKey),
+// with when.
 type completedSessions struct {
 	mu sync.Mutex
 	at map[string]time.Time
 }
 
-func (s *completedSessions) has(sessionURI string) bool {
+func (s *completedSessions) has(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.at[sessionURI]
+	t, ok := s.at[key]
 	return ok && time.Since(t) < completedFor
 }
 
-func (s *completedSessions) add(sessionURI string) {
+func (s *completedSessions) add(key string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -152,7 +173,7 @@ func (s *completedSessions) add(sessionURI string) {
 			delete(s.at, k)
 		}
 	}
-	s.at[sessionURI] = now
+	s.at[key] = now
 }
 
 var callbackTemplate = template.Must(template.New("callback").Parse(`<!doctype html>
