@@ -9,6 +9,7 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/pageframe"
+	"github.com/behalf-dev/behalf/internal/pageframe/pageframetest"
 )
 
 // fakeAgents names workloads from a map (identity.AgentNames reads the
@@ -43,38 +44,13 @@ func (fakeBind) BindInBrowser(_ context.Context, sessionURI string, user behalf.
 	return &behalf.BindResult{Workload: "drive_agent-0lYFhaUuqp", Provider: "google-prod", ProviderVendor: behalf.VendorGoogle, Account: "alice@gmail.com"}, nil
 }
 
-const frameTestOperator = `Example & <Labs>`
+func testFrame(t *testing.T) pageframe.Frame { return pageframetest.Frame(t, connTestPublic) }
 
-func testFrame(t *testing.T) pageframe.Frame {
-	t.Helper()
-	f, err := pageframe.New(frameTestOperator, "https://cdn.example.com/logo.png", connTestPublic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// checkFrame fails t unless body carries the frame of testFrame, escaped,
-// and the response's CSP allows exactly the logo's origin as images.
+// checkFrame fails t unless the page carries the frame of testFrame (see
+// pageframetest.Check).
 func checkFrame(t *testing.T, page string, resp *http.Response, body string) {
 	t.Helper()
-	for _, want := range []string{
-		`<img src="https://cdn.example.com/logo.png" alt="Example &amp; &lt;Labs&gt;"`,
-		`<span class="frame-product">Behalf</span>`,
-		`<a href="https://behalf.example/connections">Your connections</a>`,
-		`<footer class="frame-foot">`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("%s: the page lacks %s:\n%s", page, want, body)
-		}
-	}
-	if strings.Contains(body, "<Labs>") {
-		t.Errorf("%s: the operator's name is not escaped", page)
-	}
-	csp := resp.Header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "; img-src https://cdn.example.com") || strings.Count(csp, "img-src") != 1 || !strings.Contains(csp, "default-src 'none'") {
-		t.Errorf("%s: CSP %q, want img-src exactly the logo's origin", page, csp)
-	}
+	pageframetest.Check(t, page, connTestPublic, resp, body)
 }
 
 func serve(h http.Handler, req *http.Request, cookies ...*http.Cookie) (*http.Response, string) {

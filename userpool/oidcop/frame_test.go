@@ -9,40 +9,18 @@ import (
 
 	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/pageframe"
+	"github.com/behalf-dev/behalf/internal/pageframe/pageframetest"
 	"github.com/behalf-dev/behalf/userpool/oidcop"
 	"golang.org/x/oauth2"
 )
 
-const frameOperator = `Example & <Labs>`
+func testFrame(t *testing.T) pageframe.Frame { return pageframetest.Frame(t, "https://behalf.example") }
 
-func testFrame(t *testing.T) pageframe.Frame {
-	t.Helper()
-	f, err := pageframe.New(frameOperator, "https://cdn.example.com/logo.png", "https://behalf.example")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
-
-// checkFrame fails t unless the page carries the frame of testFrame,
-// escaped, and its CSP allows exactly the logo's origin as images.
+// checkFrame fails t unless the page carries the frame of testFrame (see
+// pageframetest.Check).
 func checkFrame(t *testing.T, page string, resp *http.Response, body string) {
 	t.Helper()
-	for _, want := range []string{
-		`<img src="https://cdn.example.com/logo.png" alt="Example &amp; &lt;Labs&gt;"`,
-		`<span class="frame-product">Behalf</span>`,
-		`<a href="https://behalf.example/connections">Your connections</a>`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("%s: the page lacks %s:\n%s", page, want, body)
-		}
-	}
-	if strings.Contains(body, "<Labs>") {
-		t.Errorf("%s: the operator's name is not escaped", page)
-	}
-	if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasSuffix(csp, "; img-src https://cdn.example.com") || strings.Count(csp, "img-src") != 1 {
-		t.Errorf("%s: CSP %q, want img-src exactly the logo's origin", page, csp)
-	}
+	pageframetest.Check(t, page, "https://behalf.example", resp, body)
 }
 
 // Ensure the hosted login's pages carry the frame, and the login page
