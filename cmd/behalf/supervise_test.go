@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/behalf-dev/behalf/internal/supervise/supervisetest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	dp "github.com/aws/aws-sdk-go-v2/service/bedrockagentcore"
@@ -195,29 +196,6 @@ func accessKeys(t *testing.T, s *testServer) map[string]string {
 	return keys
 }
 
-// processAlive reports whether pid runs (a zombie does not).
-func processAlive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false
-		}
-		return syscall.Kill(pid, 0) == nil // no /proc
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
-}
-
-// waitGone waits until pid no longer runs.
-func waitGone(t *testing.T, what string, pid int) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); processAlive(pid); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s (pid %d) still runs", what, pid)
-		}
-	}
-}
-
 // Ensure `behalf runtime create NAME -- COMMAND` supervises an agent: it
 // creates the runtime with a loopback upstream and a key scoped to its
 // workload, starts the agent with that key (not the CLI's), Behalf's
@@ -306,7 +284,7 @@ func TestSupervise(t *testing.T) {
 	if pid2 == pid1 {
 		t.Fatalf("the same pid %d after the restart", pid1)
 	}
-	waitGone(t, "the first agent's grandchild", p1.Grandchild)
+	supervisetest.WaitGone(t, "the first agent's grandchild", p1.Grandchild)
 	if a := invokeAgentSoon(t, root, arn[1], "alice"); a.PID != pid2 {
 		t.Fatalf("after the restart the agent answered from pid %d, want %d", a.PID, pid2)
 	}
@@ -321,8 +299,8 @@ func TestSupervise(t *testing.T) {
 		t.Fatalf("the supervisor ended with %v\n%s", err, sv.errOut)
 	}
 	t.Logf("first run's stdout:\n%s\nstderr:\n%s", sv.out, sv.errOut)
-	waitGone(t, "the agent", pid2)
-	waitGone(t, "the agent's grandchild", p2.Grandchild)
+	supervisetest.WaitGone(t, "the agent", pid2)
+	supervisetest.WaitGone(t, "the agent's grandchild", p2.Grandchild)
 	for _, want := range []string{
 		fmt.Sprintf("behalf: [sup_agent] stopped pid %d with SIGKILL: its process group still ran 1s after SIGTERM (signal: terminated)", pid2),
 		"behalf: deleted the agent's access key " + agentKey,
@@ -391,7 +369,7 @@ func TestSupervise(t *testing.T) {
 	if err := sv2.stop(t); err != nil {
 		t.Fatalf("second run ended with %v\n%s", err, sv2.errOut)
 	}
-	waitGone(t, "the second run's agent", pid3)
+	supervisetest.WaitGone(t, "the second run's agent", pid3)
 	if !strings.Contains(sv2.errOut.String(), fmt.Sprintf("behalf: [sup_agent] stopped pid %d after SIGTERM", pid3)) ||
 		!strings.Contains(sv2.errOut.String(), "behalf: deleted agent runtime "+runtimeID+" and its workload identity "+workload[1]) {
 		t.Errorf("second run's stderr:\n%s", sv2.errOut)

@@ -5,7 +5,6 @@ package supervise
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/behalf-dev/behalf/internal/supervise/supervisetest"
 )
 
 // agentEnvVar makes the test binary the agent: "serve" listens on
@@ -161,29 +162,6 @@ func (r *running) waitFor(t *testing.T, buf *syncBuffer, since int, re string) [
 	return nil
 }
 
-// alive reports whether pid runs (a zombie does not).
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return false
-		}
-		return syscall.Kill(pid, 0) == nil // no /proc
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
-}
-
-// waitGone waits until pid no longer runs.
-func waitGone(t *testing.T, what string, pid int) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); alive(pid); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s (pid %d) still runs", what, pid)
-		}
-	}
-}
-
 // Ensure the supervisor prefixes the agent's lines, reports it ready,
 // restarts it on the same port when it dies (with what it started gone),
 // and when stopped sends the process group SIGTERM, then SIGKILL to the
@@ -208,15 +186,15 @@ func TestSupervisorRestartsAndStops(t *testing.T) {
 	if pid2 == pid1 {
 		t.Fatalf("the same pid %d after the restart", pid1)
 	}
-	waitGone(t, "the first agent's grandchild", grandchild1)
+	supervisetest.WaitGone(t, "the first agent's grandchild", grandchild1)
 	g = r.waitFor(t, r.out, outMark, `(?m)^\[t\] grandchild (\d+) sleeping$`)
 	grandchild2, _ := strconv.Atoi(g[1])
 
 	if err := r.stop(t); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
-	waitGone(t, "the agent", pid2)
-	waitGone(t, "the second agent's grandchild", grandchild2)
+	supervisetest.WaitGone(t, "the agent", pid2)
+	supervisetest.WaitGone(t, "the second agent's grandchild", grandchild2)
 	want := fmt.Sprintf("sup: [t] stopped pid %d with SIGKILL: its process group still ran 1s after SIGTERM (signal: terminated)", pid2)
 	if !strings.Contains(r.errOut.String(), want) {
 		t.Fatalf("stderr lacks %q:\n%s", want, r.errOut)
@@ -236,7 +214,7 @@ func TestSupervisorStopsGracefully(t *testing.T) {
 	if d := time.Since(start); d > 4*time.Second {
 		t.Fatalf("stopping took %s: the grace was waited out", d)
 	}
-	waitGone(t, "the agent", pid)
+	supervisetest.WaitGone(t, "the agent", pid)
 	if !strings.Contains(r.errOut.String(), fmt.Sprintf("sup: [t] stopped pid %d after SIGTERM (signal: terminated)", pid)) {
 		t.Fatalf("stderr:\n%s", r.errOut)
 	}
