@@ -12,13 +12,15 @@ import (
 
 // Ensure the offline administrative commands, which write the store
 // without an access key, are audited with the OS user who ran them
-// (issue 15): `behalf keys rotate` (the key-encryption key, a signing key)
-// in the database it rotated, and `behalf restore` in the database it
+// (issue 15): `behalf keys rotate` (the key-encryption key, a signing key),
+// `keys rewrap` and `keys retire` in the database they changed, and `behalf restore` in the database it
 // restored, after the backup's own history.
 func TestOfflineCommandsAudited(t *testing.T) {
 	s := startMain(t, serverOptions{})
 	mustCLI(t, "keys", "rotate", "--data-dir", s.DataDir)
 	mustCLI(t, "keys", "rotate", "--signing", "--use", "wat", "--data-dir", s.DataDir)
+	mustCLI(t, "keys", "rewrap", "--data-dir", s.DataDir)
+	mustCLI(t, "keys", "retire", "1", "--data-dir", s.DataDir)
 	backup := filepath.Join(t.TempDir(), "backup.db")
 	mustCLI(t, "backup", "--data-dir", s.DataDir, backup)
 
@@ -43,6 +45,8 @@ func TestOfflineCommandsAudited(t *testing.T) {
 	}
 	want := []string{
 		behalf.AuditAdminRestore + " " + filepath.Join(dir2, "behalf.db"),
+		behalf.AuditAdminRetireKey + " kek",
+		behalf.AuditAdminRewrapKeys + " kek",
 		behalf.AuditAdminRotateKeys + " wat",
 		behalf.AuditAdminRotateKeys + " kek",
 	}
@@ -55,7 +59,7 @@ func TestOfflineCommandsAudited(t *testing.T) {
 	if d := es[0].Detail; !strings.Contains(d, "restored from "+backup) {
 		t.Errorf("restore detail %q", d)
 	}
-	if d := es[2].Detail; !strings.Contains(d, "version 2 (file)") || !strings.Contains(d, "data key(s)") {
+	if d := es[4].Detail; !strings.Contains(d, "version 2 (file)") || !strings.Contains(d, "data key(s)") {
 		t.Errorf("rotate detail %q", d)
 	}
 }
