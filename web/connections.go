@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -356,4 +357,10 @@ func validIssuer(s string) bool {
 //go:embed templates/connections.html
 var connectionsHTML string
 
-var connectionsPage = pageframe.Parse("connections", connectionsHTML)
+var connectionsPage = template.Must(pageframe.Parse("connections", connectionsHTML).Parse(listStyleHTML))
+
+// listStyleHTML defines "list-style", the style the connections page and
+// consent portals' pages share.
+//
+//go:embed templates/liststyle.html
+var listStyleHTML string

@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -306,4 +307,4 @@ func (p *Portal) page(w http.ResponseWriter, r *http.Request, status int, d port
 //go:embed templates/portal.html
 var portalHTML string
 
-var portalPage = pageframe.Parse("portal", portalHTML)
+var portalPage = template.Must(pageframe.Parse("portal", portalHTML).Parse(listStyleHTML))
