@@ -170,35 +170,48 @@ type behalfProcess struct {
 // dir) and waits until /healthz answers.
 func startBehalfProcess(t *testing.T, bin, addr, dataDir string) *behalfProcess {
 	t.Helper()
+	p, err := runBehalf(t, bin, addr, "/healthz", 15*time.Second, nil, "--data-dir", dataDir, "--allow-private-endpoints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runBehalf runs `behalf serve --listen addr args...` with the test's
+// environment less BEHALF_* (plus env), killed when t ends, and waits at
+// most wait until ready (a health path) answers 200. It reports failure
+// as an error, so that it may run outside the test's goroutine.
+func runBehalf(t testing.TB, bin, addr, ready string, wait time.Duration, env []string, args ...string) (*behalfProcess, error) {
 	p := &behalfProcess{log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--listen", addr, "--data-dir", dataDir, "--allow-private-endpoints")
+	p.cmd = exec.Command(bin, append([]string{"serve", "--listen", addr}, args...)...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "BEHALF_") {
 			p.cmd.Env = append(p.cmd.Env, kv)
 		}
 	}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
+		return p, err
 	}
 	go func() { p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(p.kill)
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(wait)
 	for {
-		resp, err := http.Get("http://" + addr + "/healthz")
+		resp, err := http.Get("http://" + addr + ready)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return p, nil
 			}
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("behalf exited during start: %v\n%s", p.cmd.ProcessState, p.log)
+			return p, fmt.Errorf("behalf on %s exited during start: %v\n%s", addr, p.cmd.ProcessState, p.log)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("behalf did not answer /healthz in 15s\n%s", p.log)
+			return p, fmt.Errorf("behalf on %s did not answer %s in %s\n%s", addr, ready, wait, p.log)
 		}
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -333,42 +332,13 @@ func (f *replicaFixture) startReplicas(t *testing.T, bin string, n int) {
 // the shared database, --kms key and public URL, and the root key from the
 // environment, and waits until /readyz answers 200.
 func (f *replicaFixture) startReplica(t *testing.T, bin, addr string) *behalfProcess {
-	p := &behalfProcess{log: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(bin, "serve", "--listen", addr, "--data-dir", t.TempDir(), "--database", f.database,
-		"--kms", f.kms, "--public-url", f.lb.URL, "--allow-private-endpoints")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BEHALF_") {
-			p.cmd.Env = append(p.cmd.Env, kv)
-		}
-	}
-	p.cmd.Env = append(p.cmd.Env, "BEHALF_ROOT_ACCESS_KEY_ID="+f.keyID, "BEHALF_ROOT_SECRET_ACCESS_KEY="+f.secret)
-	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
-	if err := p.cmd.Start(); err != nil {
+	p, err := runBehalf(t, bin, addr, "/readyz", 30*time.Second,
+		[]string{"BEHALF_ROOT_ACCESS_KEY_ID=" + f.keyID, "BEHALF_ROOT_SECRET_ACCESS_KEY=" + f.secret},
+		"--data-dir", t.TempDir(), "--database", f.database, "--kms", f.kms, "--public-url", f.lb.URL, "--allow-private-endpoints")
+	if err != nil {
 		t.Error(err)
-		return p
 	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(p.kill)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		select {
-		case <-p.done:
-			t.Errorf("replica on %s exited during start: %v\n%s", addr, p.cmd.ProcessState, p.log)
-			return p
-		case <-time.After(25 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("replica on %s did not answer /readyz in 30s\n%s", addr, p.log)
-			return p
-		}
-	}
+	return p
 }
 
 // alive returns replica i, or the next one not killed.
