@@ -503,3 +503,16 @@ func deleteOne(ctx context.Context, c *cli, args []string, need, done string, de
 		fmt.Fprintf(w, done+"\n", id)
 	})
 }
+
+// updateClient starts an update command of one resource (need says what
+// its one argument is): update commands change a resource's settings,
+// never its tags (TagResource does), and read the resource first.
+func (c *cli) updateClient(ctx context.Context, args []string, need string) (*bedrockagentcorecontrol.Client, error) {
+	if err := needArgs(args, 1, need); err != nil {
+		return nil, err
+	}
+	if c.set("tag") {
+		return nil, fmt.Errorf("%w: --tag applies to create only", errUsage)
+	}
+	return c.client(ctx)
+}

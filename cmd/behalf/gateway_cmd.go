@@ -139,13 +139,7 @@ func (c *cli) gatewayAuthorizer() (types.AuthorizerType, types.AuthorizerConfigu
 }
 
 func gatewayUpdate(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one gateway id or name"); err != nil {
-		return err
-	}
-	if c.set("tag") {
-		return fmt.Errorf("%w: --tag applies to create only", errUsage)
-	}
-	client, err := c.client(ctx)
+	client, err := c.updateClient(ctx, args, "one gateway id or name")
 	if err != nil {
 		return err
 	}
@@ -480,16 +474,26 @@ func targetID(ctx context.Context, client *ctl.Client, id, ident string) (string
 	return ident, nil // the server answers ResourceNotFoundException
 }
 
-func gatewayTargetGet(ctx context.Context, c *cli, args []string) error {
+// targetArgs reads a target command's two arguments, a gateway and one
+// of its targets (each by id or name), and returns the client, the
+// gateway as given and the target's id.
+func (c *cli) targetArgs(ctx context.Context, args []string) (*ctl.Client, string, string, error) {
 	if err := needArgs(args, 2, "a gateway id or name and a target id or name"); err != nil {
-		return err
+		return nil, "", "", err
 	}
 	client, err := c.client(ctx)
 	if err != nil {
-		return err
+		return nil, "", "", err
 	}
-	id := args[0]
-	tid, err := targetID(ctx, client, id, args[1])
+	tid, err := targetID(ctx, client, args[0], args[1])
+	if err != nil {
+		return nil, "", "", err
+	}
+	return client, args[0], tid, nil
+}
+
+func gatewayTargetGet(ctx context.Context, c *cli, args []string) error {
+	client, id, tid, err := c.targetArgs(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -592,15 +596,7 @@ func gatewayTargetList(ctx context.Context, c *cli, args []string) error {
 }
 
 func gatewayTargetDelete(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 2, "a gateway id or name and a target id or name"); err != nil {
-		return err
-	}
-	client, err := c.client(ctx)
-	if err != nil {
-		return err
-	}
-	id := args[0]
-	tid, err := targetID(ctx, client, id, args[1])
+	client, id, tid, err := c.targetArgs(ctx, args)
 	if err != nil {
 		return err
 	}

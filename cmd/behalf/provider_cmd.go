@@ -243,13 +243,7 @@ func providerList(ctx context.Context, c *cli, args []string) error {
 }
 
 func providerUpdate(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one provider name"); err != nil {
-		return err
-	}
-	if c.set("tag") {
-		return fmt.Errorf("%w: --tag applies to create only", errUsage)
-	}
-	client, err := c.client(ctx)
+	client, err := c.updateClient(ctx, args, "one provider name")
 	if err != nil {
 		return err
 	}

@@ -145,13 +145,7 @@ func runtimeCreate(ctx context.Context, c *cli, args []string) error {
 }
 
 func runtimeUpdate(ctx context.Context, c *cli, args []string) error {
-	if err := needArgs(args, 1, "one runtime id or name"); err != nil {
-		return err
-	}
-	if c.set("tag") {
-		return fmt.Errorf("%w: --tag applies to create only", errUsage)
-	}
-	client, err := c.client(ctx)
+	client, err := c.updateClient(ctx, args, "one runtime id or name")
 	if err != nil {
 		return err
 	}
