@@ -137,7 +137,7 @@ func (b *Bind) bindFailed(w http.ResponseWriter, r *http.Request, t *behalf.Bind
 }
 
 func (b *Bind) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := failure(r.Context(), b.log(), "binding page", err)
+	status, msg := failure(r.Context(), logOr(b.Log), "binding page", err)
 	b.page(w, r, status, pageData{Title: "This link cannot be used", Message: msg, Retry: true})
 }
 
@@ -147,13 +147,6 @@ func (b *Bind) agentName(ctx context.Context, workload string) string {
 		return workload
 	}
 	return b.Agents.AgentName(ctx, workload)
-}
-
-func (b *Bind) log() *slog.Logger {
-	if b.Log != nil {
-		return b.Log
-	}
-	return slog.Default()
 }
 
 // providerLabel names a credential provider for users: its vendor
@@ -192,7 +185,7 @@ func (b *Bind) page(w http.ResponseWriter, r *http.Request, status int, d pageDa
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := bindPage.Execute(w, d); err != nil && !errors.Is(err, context.Canceled) {
-		b.log().WarnContext(r.Context(), "render binding page", "err", err)
+		logOr(b.Log).WarnContext(r.Context(), "render binding page", "err", err)
 	}
 }
 

@@ -278,18 +278,11 @@ func (c *Connections) list(w http.ResponseWriter, r *http.Request, status int, i
 }
 
 func (c *Connections) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := failure(r.Context(), c.log(), "connections page", err)
+	status, msg := failure(r.Context(), logOr(c.Log), "connections page", err)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		status, msg = http.StatusNotFound, "Behalf does not sign in users of this identity provider on this page."
 	}
 	c.page(w, r, status, connectionsData{Title: "Your connections", Message: msg, Kind: "warn"})
-}
-
-func (c *Connections) log() *slog.Logger {
-	if c.Log != nil {
-		return c.Log
-	}
-	return slog.Default()
 }
 
 // connectionsData is the page's content.
@@ -336,7 +329,7 @@ func (c *Connections) page(w http.ResponseWriter, r *http.Request, status int, d
 		return
 	}
 	if err := connectionsPage.Execute(w, d); err != nil && !errors.Is(err, context.Canceled) {
-		c.log().WarnContext(r.Context(), "render connections page", "err", err)
+		logOr(c.Log).WarnContext(r.Context(), "render connections page", "err", err)
 	}
 }
 

@@ -32,3 +32,12 @@ func failure(ctx context.Context, log *slog.Logger, page string, err error) (int
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. Please try again."
 }
+
+// logOr is l, or the default logger when l is nil (the pages' Log
+// fields are optional).
+func logOr(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
+	}
+	return slog.Default()
+}

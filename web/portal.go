@@ -249,18 +249,11 @@ func (p *Portal) list(w http.ResponseWriter, r *http.Request, status int, pg *be
 }
 
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := failure(r.Context(), p.log(), "consent portal", err)
+	status, msg := failure(r.Context(), logOr(p.Log), "consent portal", err)
 	if behalf.ErrorCode(err) == behalf.ENOTFOUND {
 		status, msg = http.StatusNotFound, "There is no consent portal at this address, or what it connects no longer exists."
 	}
 	p.page(w, r, status, portalData{Title: "Consent portal", Message: msg, Kind: "warn"})
-}
-
-func (p *Portal) log() *slog.Logger {
-	if p.Log != nil {
-		return p.Log
-	}
-	return slog.Default()
 }
 
 // portalData is a portal page's content.
@@ -300,7 +293,7 @@ func (p *Portal) page(w http.ResponseWriter, r *http.Request, status int, d port
 		return
 	}
 	if err := portalPage.Execute(w, d); err != nil && !errors.Is(err, context.Canceled) {
-		p.log().WarnContext(r.Context(), "render consent portal", "err", err)
+		logOr(p.Log).WarnContext(r.Context(), "render consent portal", "err", err)
 	}
 }
 

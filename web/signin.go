@@ -150,13 +150,6 @@ func (s *SignIn) lifetime() time.Duration {
 	return DefaultSignInLifetime
 }
 
-func (s *SignIn) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.Default()
-}
-
 func (s *SignIn) secure() bool { return strings.HasPrefix(s.PublicURL, "https://") }
 
 // CallbackURL is the redirect URI to register at the issuer's client.
@@ -271,12 +264,12 @@ func (s *SignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	user, name, err := s.finish(r.Context(), flow, code)
 	if err != nil {
-		s.log().WarnContext(r.Context(), "browser sign-in failed", "issuer", flow.Issuer, "err", err)
+		logOr(s.Log).WarnContext(r.Context(), "browser sign-in failed", "issuer", flow.Issuer, "err", err)
 		s.fail(w, r, http.StatusBadRequest, "The identity provider's answer could not be verified. Please try again.")
 		return
 	}
 	if err := s.setSession(w, r, user, name); err != nil {
-		s.log().ErrorContext(r.Context(), "seal sign-in session", "err", err)
+		logOr(s.Log).ErrorContext(r.Context(), "seal sign-in session", "err", err)
 		s.fail(w, r, http.StatusInternalServerError, "Something went wrong. Please try again.")
 		return
 	}
