@@ -107,13 +107,19 @@ func VendorDisplayName(vendor string) string {
 // ProviderLabel names the connection's provider for users: the vendor
 // ("Google"), else the provider's name, else that it was deleted.
 func (c *Connection) ProviderLabel() string {
-	if n := VendorDisplayName(c.ProviderVendor); n != "" {
-		return n
-	}
-	if c.ProviderName != "" {
-		return c.ProviderName
+	if l := ProviderLabel(c.ProviderName, c.ProviderVendor); l != "" {
+		return l
 	}
 	return "a deleted provider"
+}
+
+// ProviderLabel names a credential provider for people: its vendor's
+// display name ("Google"), else the provider's own name.
+func ProviderLabel(name, vendor string) string {
+	if n := VendorDisplayName(vendor); n != "" {
+		return n
+	}
+	return name
 }
 
 // Paths of the connections page (package web) and of the connections API

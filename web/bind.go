@@ -110,7 +110,7 @@ func (b *Bind) bind(w http.ResponseWriter, r *http.Request, t *behalf.BindTarget
 		b.bindFailed(w, r, t, err)
 		return
 	}
-	provider := providerLabel(res.Provider, res.ProviderVendor)
+	provider := behalf.ProviderLabel(res.Provider, res.ProviderVendor)
 	title := provider + " is connected"
 	if res.AlreadyBound {
 		title = provider + " was already connected"
@@ -149,15 +149,6 @@ func (b *Bind) agentName(ctx context.Context, workload string) string {
 	return b.Agents.AgentName(ctx, workload)
 }
 
-// providerLabel names a credential provider for users: its vendor
-// ("Google"), else its name.
-func providerLabel(name, vendor string) string {
-	if v := behalf.VendorDisplayName(vendor); v != "" {
-		return v
-	}
-	return name
-}
-
 // pageData is every binding page's content.
 type pageData struct {
 	Frame pageframe.Frame
@@ -178,9 +169,9 @@ func (b *Bind) page(w http.ResponseWriter, r *http.Request, status int, d pageDa
 	d.Frame = b.Frame
 	switch {
 	case d.Result != nil:
-		d.Agent, d.Provider = b.agentName(r.Context(), d.Result.Workload), providerLabel(d.Result.Provider, d.Result.ProviderVendor)
+		d.Agent, d.Provider = b.agentName(r.Context(), d.Result.Workload), behalf.ProviderLabel(d.Result.Provider, d.Result.ProviderVendor)
 	case d.Target != nil:
-		d.Agent, d.Provider = b.agentName(r.Context(), d.Target.Workload), providerLabel(d.Target.Provider, d.Target.ProviderVendor)
+		d.Agent, d.Provider = b.agentName(r.Context(), d.Target.Workload), behalf.ProviderLabel(d.Target.Provider, d.Target.ProviderVendor)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
