@@ -76,3 +76,19 @@ func InvalidPage(err error, max int) error {
 	}
 	return err
 }
+
+// ListPage reads one page for p, of at most max items, with list (a
+// store's list of items sorted by key) and returns it with the next
+// page's token; an invalid p is InvalidPage's error.
+func ListPage[T any](p PageRequest, max int, list func(ListOptions) ([]T, error), key func(T) string) ([]T, string, error) {
+	opts, limit, err := p.Options(max)
+	if err != nil {
+		return nil, "", InvalidPage(err, max)
+	}
+	items, err := list(opts)
+	if err != nil {
+		return nil, "", err
+	}
+	items, next := NextPage(items, limit, key)
+	return items, next, nil
+}

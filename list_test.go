@@ -86,3 +86,30 @@ func FuzzPageToken(f *testing.F) {
 		}
 	})
 }
+
+// Ensure ListPage asks the store for one item more than the page, trims
+// to the page with the next token, and words a bad request as InvalidPage.
+func TestListPage(t *testing.T) {
+	all := []string{"a", "b", "c"}
+	list := func(o ListOptions) ([]string, error) {
+		var out []string
+		for _, s := range all {
+			if s > o.After && (o.Limit <= 0 || len(out) < o.Limit) {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	}
+	id := func(s string) string { return s }
+	page, next, err := ListPage(PageRequest{MaxResults: 2}, 10, list, id)
+	if err != nil || len(page) != 2 || next == "" {
+		t.Fatalf("first page %v %q %v", page, next, err)
+	}
+	page, next, err = ListPage(PageRequest{MaxResults: 2, NextToken: next}, 10, list, id)
+	if err != nil || len(page) != 1 || page[0] != "c" || next != "" {
+		t.Fatalf("second page %v %q %v", page, next, err)
+	}
+	if _, _, err := ListPage(PageRequest{MaxResults: 11}, 10, list, id); ErrorCode(err) != EINVALID {
+		t.Fatalf("MaxResults over the bound: %v", err)
+	}
+}

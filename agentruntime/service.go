@@ -212,16 +212,8 @@ func (s *Service) DeleteAgentRuntime(ctx context.Context, id string) (*behalf.Ag
 
 // ListAgentRuntimes returns one page of runtimes, by id.
 func (s *Service) ListAgentRuntimes(ctx context.Context, p behalf.PageRequest) ([]*behalf.AgentRuntime, string, error) {
-	opts, limit, err := p.Options(listMax)
-	if err != nil {
-		return nil, "", behalf.InvalidPage(err, listMax)
-	}
-	items, err := s.Store.ListAgentRuntimes(ctx, opts)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := behalf.NextPage(items, limit, func(r *behalf.AgentRuntime) string { return r.ID })
-	return items, next, nil
+	return behalf.ListPage(p, listMax, func(o behalf.ListOptions) ([]*behalf.AgentRuntime, error) { return s.Store.ListAgentRuntimes(ctx, o) },
+		func(r *behalf.AgentRuntime) string { return r.ID })
 }
 
 // cloneAuthorizer deep-copies a, normalizing empty lists to nil.

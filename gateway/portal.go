@@ -260,16 +260,8 @@ func (p *Portals) DeleteConsentPortal(ctx context.Context, id string) error {
 
 // ListConsentPortals returns one page of portals, by id.
 func (p *Portals) ListConsentPortals(ctx context.Context, pr behalf.PageRequest) ([]*behalf.ConsentPortal, string, error) {
-	opts, limit, err := pr.Options(listMax)
-	if err != nil {
-		return nil, "", behalf.InvalidPage(err, listMax)
-	}
-	items, err := p.Store.ListConsentPortals(ctx, opts)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := behalf.NextPage(items, limit, func(c *behalf.ConsentPortal) string { return c.ID })
-	return items, next, nil
+	return behalf.ListPage(pr, listMax, func(o behalf.ListOptions) ([]*behalf.ConsentPortal, error) { return p.Store.ListConsentPortals(ctx, o) },
+		func(c *behalf.ConsentPortal) string { return c.ID })
 }
 
 // ConsentPortalPage returns what a portal's page shows: its sign-in

@@ -251,16 +251,8 @@ func (s *Service) DeleteGateway(ctx context.Context, id string) (*behalf.Gateway
 
 // ListGateways returns one page of gateways, by id.
 func (s *Service) ListGateways(ctx context.Context, p behalf.PageRequest) ([]*behalf.Gateway, string, error) {
-	opts, limit, err := p.Options(listMax)
-	if err != nil {
-		return nil, "", behalf.InvalidPage(err, listMax)
-	}
-	items, err := s.Store.ListGateways(ctx, opts)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := behalf.NextPage(items, limit, func(g *behalf.Gateway) string { return g.ID })
-	return items, next, nil
+	return behalf.ListPage(p, listMax, func(o behalf.ListOptions) ([]*behalf.Gateway, error) { return s.Store.ListGateways(ctx, o) },
+		func(g *behalf.Gateway) string { return g.ID })
 }
 
 // checkTarget validates a target's configuration and normalizes it.
@@ -641,16 +633,10 @@ func (s *Service) ListGatewayTargets(ctx context.Context, gatewayID string, p be
 	if err != nil {
 		return nil, "", err
 	}
-	opts, limit, err := p.Options(listMax)
-	if err != nil {
-		return nil, "", behalf.InvalidPage(err, listMax)
-	}
-	items, err := s.Store.ListGatewayTargets(ctx, g.ID, opts)
-	if err != nil {
-		return nil, "", err
-	}
-	items, next := behalf.NextPage(items, limit, func(t *behalf.GatewayTarget) string { return t.ID })
-	return items, next, nil
+	return behalf.ListPage(p, listMax, func(o behalf.ListOptions) ([]*behalf.GatewayTarget, error) {
+		return s.Store.ListGatewayTargets(ctx, g.ID, o)
+	},
+		func(t *behalf.GatewayTarget) string { return t.ID })
 }
 
 // changed tells Changed that gateway id changed.
