@@ -7,10 +7,11 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/bedrockagentcore/types"
+
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
 // UserIdentifierFunc tells who is signed in to the application for a
@@ -48,7 +49,7 @@ func UserID(id string) types.UserIdentifier {
 // another signed-in user, shows no success.
 // Failures answer an HTML page with the error's status.
 func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
-	done := &completedSessions{at: map[string]time.Time{}}
+	var done ttlcache.Cache[string, struct{}] // completedKey → completed
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET")
@@ -80,14 +81,14 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 		}
 		key := completedKey(sessionURI, id)
 		if q.Get("result") == "complete" {
-			if done.has(key) {
+			if _, ok := done.Get(key, time.Now()); ok {
 				callbackPage(w, http.StatusOK, "Authorization complete", "Authorization complete — you can return to the agent.")
 			} else {
 				callbackPage(w, http.StatusOK, "Return to the agent", "This page no longer shows the outcome of an authorization. Return to the agent: it tells you if it still needs your consent.")
 			}
 			return
 		}
-		if done.has(key) {
+		if _, ok := done.Get(key, time.Now()); ok {
 			resultRedirect(w, sessionURI)
 			return
 		}
@@ -103,7 +104,7 @@ func CallbackHandler(c *Client, user UserIdentifierFunc) http.Handler {
 			callbackPage(w, status, "Authorization was not completed", msg)
 			return
 		}
-		done.add(key)
+		done.Put(key, struct{}{}, time.Now().Add(completedFor))
 		resultRedirect(w, sessionURI)
 	})
 }
@@ -120,11 +121,8 @@ func resultRedirect(w http.ResponseWriter, sessionURI string) {
 
 // completedFor is how long a handler remembers a session it completed:
 // its result page and the provider's redirect show the completion for
-// that long. maxCompleted bounds how many it remembers.
-const (
-	completedFor = time.Hour
-	maxCompleted = 10000
-)
+// that long (at most ttlcache.MaxEntries sessions).
+const completedFor = time.Hour
 
 // completedKey names a session completed for the user id identifies: a
 // hash, so that no user's token is kept.
@@ -140,40 +138,6 @@ func completedKey(sessionURI string, id types.UserIdentifier) string {
 	}
 	sum := sha256.Sum256([]byte(sessionURI + "\x00" + who))
 	return string(sum[:])
-}
-
-// completedSessions are the sessions a handler completed (completedKey),
-// with when.
-type completedSessions struct {
-	mu sync.Mutex
-	at map[string]time.Time
-}
-
-func (s *completedSessions) has(key string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.at[key]
-	return ok && time.Since(t) < completedFor
-}
-
-func (s *completedSessions) add(key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := time.Now()
-	if len(s.at) >= maxCompleted {
-		for k, t := range s.at {
-			if now.Sub(t) >= completedFor {
-				delete(s.at, k)
-			}
-		}
-		for k := range s.at { // still full: forget arbitrary ones
-			if len(s.at) < maxCompleted {
-				break
-			}
-			delete(s.at, k)
-		}
-	}
-	s.at[key] = now
 }
 
 var callbackTemplate = template.Must(template.New("callback").Parse(`<!doctype html>
