@@ -373,3 +373,31 @@ type UserPoolStore interface {
 	// whose LockedUntil is before t, and returns how many it deleted.
 	DeleteStalePoolLockouts(ctx context.Context, before time.Time) (int, error)
 }
+
+// IsPoolID reports whether s has the shape of a Cognito UserPoolId,
+// `^[\w-]+_[0-9a-zA-Z]+$` ("us-east-1_AbC123"): word characters and
+// dashes, then an underscore and letters or digits. It runs on every
+// request's path (is its first segment a pool's?), so it is written out
+// rather than matched by that pattern; the tests fuzz it against it.
+func IsPoolID(s string) bool {
+	i := strings.LastIndexByte(s, '_')
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	for _, c := range []byte(s[:i]) {
+		if !isWordByte(c) && c != '-' {
+			return false
+		}
+	}
+	for _, c := range []byte(s[i+1:]) {
+		if !isWordByte(c) || c == '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isWordByte reports whether c is in regexp's \w: [0-9A-Za-z_].
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}

@@ -354,7 +354,7 @@ var errForeignDomain = errors.New("another pool's domain")
 // UpdateUserPoolDomain replaces a custom domain's certificate ARN (when
 // given) and the managed login version (when not 0).
 func (s *Service) UpdateUserPoolDomain(ctx context.Context, in behalf.UserPoolDomainInput) (*behalf.UserPoolDomain, error) {
-	if !poolIDPattern.MatchString(in.PoolID) || in.Domain == "" || len(in.Domain) > 253 {
+	if !behalf.IsPoolID(in.PoolID) || in.Domain == "" || len(in.Domain) > 253 {
 		return nil, invalidParameter(msgNoSuchDomain)
 	}
 	if in.ManagedLoginVersion != 0 {
@@ -397,7 +397,7 @@ func (s *Service) UpdateUserPoolDomain(ctx context.Context, in behalf.UserPoolDo
 
 // DeleteUserPoolDomain deletes a domain of a pool.
 func (s *Service) DeleteUserPoolDomain(ctx context.Context, poolID, domain string) error {
-	if !poolIDPattern.MatchString(poolID) || domain == "" || len(domain) > 253 {
+	if !behalf.IsPoolID(poolID) || domain == "" || len(domain) > 253 {
 		return invalidParameter(msgNoSuchDomain)
 	}
 	err := s.Store.DeleteUserPoolDomain(ctx, poolID, domain)

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 )
 
 // Alphabets of generated identifiers.
@@ -22,9 +21,6 @@ const (
 	clientSecretLen = 51 // lower-case alphanumerics, about 263 bits
 	refreshTokenLen = 32 // random bytes of an opaque refresh token
 )
-
-// poolIDPattern is Cognito's UserPoolId pattern, anchored.
-var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
 
 // randomString returns n characters drawn uniformly from chars (at most
 // 256 of them) with crypto/rand, rejecting bytes that would bias the draw.

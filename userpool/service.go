@@ -191,7 +191,7 @@ func (s *Service) forgetSigner(poolID string) {
 
 // getPool returns a pool, or ResourceNotFoundException.
 func (s *Service) getPool(ctx context.Context, poolID string) (*behalf.UserPool, error) {
-	if !poolIDPattern.MatchString(poolID) || len(poolID) > 55 {
+	if !behalf.IsPoolID(poolID) || len(poolID) > 55 {
 		return nil, poolNotFound(poolID)
 	}
 	p, err := s.Store.GetUserPool(ctx, poolID)

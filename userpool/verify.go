@@ -53,7 +53,7 @@ func (s *Service) verifySignature(ctx context.Context, raw string) (map[string]a
 	}
 	iss, _ := unverified.Issuer()
 	poolID, ok := strings.CutPrefix(iss, s.Issuer(""))
-	if !ok || !poolIDPattern.MatchString(poolID) {
+	if !ok || !behalf.IsPoolID(poolID) {
 		return nil, nil, invalid
 	}
 	pool, err := s.getPool(ctx, poolID)

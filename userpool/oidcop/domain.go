@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/behalf-dev/behalf"
 	"github.com/behalf-dev/behalf/internal/route"
 )
 
@@ -50,7 +51,7 @@ func (p *Provider) serveDomain(w http.ResponseWriter, r *http.Request) bool {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return true
 	}
-	if poolID == "" || !poolIDPattern.MatchString(poolID) {
+	if poolID == "" || !behalf.IsPoolID(poolID) {
 		return false
 	}
 	path := r.URL.Path
@@ -87,7 +88,7 @@ func (p *Provider) domainRoute(r *http.Request) (route.Route, bool) {
 		return route.Route{}, false
 	}
 	poolID, _, err := p.hosts.ResolveHost(r.Context(), r.Host)
-	if err != nil || poolID == "" || !poolIDPattern.MatchString(poolID) {
+	if err != nil || poolID == "" || !behalf.IsPoolID(poolID) {
 		return route.Route{}, false
 	}
 	if pr, ok := routes[r.URL.Path]; ok {

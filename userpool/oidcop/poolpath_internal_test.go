@@ -1,6 +1,10 @@
 package oidcop
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/behalf-dev/behalf"
+)
 
 // splitPoolPath recognises /{poolId}/… only for ids of the pool id
 // pattern; everything else (the AgentCore and Behalf API paths) is passed on.
@@ -36,7 +40,7 @@ func FuzzSplitPoolPath(f *testing.F) {
 		if !ok {
 			return
 		}
-		if !poolIDPattern.MatchString(pool) || "/"+pool+rest != path {
+		if !behalf.IsPoolID(pool) || "/"+pool+rest != path {
 			t.Fatalf("splitPoolPath(%q) = %q, %q", path, pool, rest)
 		}
 	})

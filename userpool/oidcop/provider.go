@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -71,9 +70,6 @@ var routes = map[string]poolRoute{
 // discovery names the discovery documents, at their well-known paths
 // (see isMetadataPath); op's metadata server checks their methods.
 var discovery = route.Route{Name: "UserPoolDiscovery", Kind: route.AWSJSON}
-
-// poolIDPattern is Cognito's UserPoolId shape.
-var poolIDPattern = regexp.MustCompile(`^[\w-]+_[0-9a-zA-Z]+$`)
 
 // Option configures a Provider.
 type Option func(*Provider)
@@ -335,7 +331,7 @@ func (p *Provider) serve(w http.ResponseWriter, r *http.Request, rest string) {
 func isMetadataPath(path string) bool {
 	for _, prefix := range []string{"/.well-known/oauth-authorization-server/", "/.well-known/openid-configuration/"} {
 		if pool, ok := strings.CutPrefix(path, prefix); ok {
-			return poolIDPattern.MatchString(pool)
+			return behalf.IsPoolID(pool)
 		}
 	}
 	pool, rest, ok := splitPoolPath(path)
@@ -365,10 +361,7 @@ func splitPoolPath(path string) (pool, rest string, ok bool) {
 		return "", "", false
 	}
 	pool, rest, found = strings.Cut(trimmed, "/")
-	// Every pool id has an underscore; most paths (/identities/…,
-	// /runtimes/…) have none in their first segment, and are passed on
-	// without running the pattern (a share of every API request's CPU).
-	if !found || strings.IndexByte(pool, '_') < 0 || !poolIDPattern.MatchString(pool) {
+	if !found || !behalf.IsPoolID(pool) {
 		return "", "", false
 	}
 	return pool, "/" + rest, true
@@ -397,7 +390,7 @@ func (p *Provider) poolContext(next http.Handler) http.Handler {
 
 // pool returns a pool, or a 404 oidc error.
 func (p *Provider) pool(ctx context.Context, id string) (*behalf.UserPool, error) {
-	if !poolIDPattern.MatchString(id) {
+	if !behalf.IsPoolID(id) {
 		return nil, op.NewStatusError(errInvalidRequest("Unknown user pool."), http.StatusNotFound)
 	}
 	pool, err := p.svc.DescribeUserPool(ctx, id)
