@@ -141,12 +141,13 @@ func (b *Bind) fail(w http.ResponseWriter, r *http.Request, err error) {
 	b.page(w, r, status, pageData{Title: "This link cannot be used", Message: msg, Retry: true})
 }
 
-// agentName names workload's agent as its users know it.
-func (b *Bind) agentName(ctx context.Context, workload string) string {
-	if b.Agents == nil {
+// agentName names workload's agent as its users know it (names may be
+// nil: the workload's own name).
+func agentName(ctx context.Context, names behalf.AgentNames, workload string) string {
+	if names == nil {
 		return workload
 	}
-	return b.Agents.AgentName(ctx, workload)
+	return names.AgentName(ctx, workload)
 }
 
 // pageData is every binding page's content.
@@ -169,9 +170,9 @@ func (b *Bind) page(w http.ResponseWriter, r *http.Request, status int, d pageDa
 	d.Frame = b.Frame
 	switch {
 	case d.Result != nil:
-		d.Agent, d.Provider = b.agentName(r.Context(), d.Result.Workload), behalf.ProviderLabel(d.Result.Provider, d.Result.ProviderVendor)
+		d.Agent, d.Provider = agentName(r.Context(), b.Agents, d.Result.Workload), behalf.ProviderLabel(d.Result.Provider, d.Result.ProviderVendor)
 	case d.Target != nil:
-		d.Agent, d.Provider = b.agentName(r.Context(), d.Target.Workload), behalf.ProviderLabel(d.Target.Provider, d.Target.ProviderVendor)
+		d.Agent, d.Provider = agentName(r.Context(), b.Agents, d.Target.Workload), behalf.ProviderLabel(d.Target.Provider, d.Target.ProviderVendor)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)

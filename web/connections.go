@@ -259,10 +259,7 @@ func (c *Connections) list(w http.ResponseWriter, r *http.Request, status int, i
 	for _, conn := range conns {
 		agent, ok := agents[conn.Workload]
 		if !ok {
-			agent = conn.Workload
-			if c.Agents != nil {
-				agent = c.Agents.AgentName(r.Context(), conn.Workload)
-			}
+			agent = agentName(r.Context(), c.Agents, conn.Workload)
 			agents[conn.Workload] = agent
 		}
 		row := connectionRow{
