@@ -67,3 +67,7 @@ func CountPoolAuthRequestsQuery(postgres, byClient, limited bool) string {
 	}
 	return d.rebind(countPoolAuthRequestsQuery(byClient, limited))
 }
+
+// UnannouncedCommits counts the commits db's SQLite connections made with
+// no write announced to its write clock (writeclock.go).
+func UnannouncedCommits(db *DB) uint64 { return db.clock.unannounced.Load() }

@@ -37,10 +37,16 @@ func (db *DB) GetExchangeGrant(ctx context.Context, workload, userKey, providerI
 // but only the row's id, version, updated_at and last_used_at when this DB
 // read the same id at the same version and updated_at before: every write
 // of a grant but TouchGrants increments its version, so the rest of that
-// row is the one read then (grantCache).
+// row is the one read then (grantCache). When this process owns the
+// database (OwnWrites) and has written nothing since it read the row, the
+// row is what the database holds and is returned without a read.
 func (db *DB) getGrant(ctx context.Context, key grantKey) (*behalf.Grant, error) {
+	at, quiet := db.clock.now()
 	c := db.conn()
 	if cached, ok := db.grants.Get(key, time.Now()); ok {
+		if cached.current && quiet && cached.at == at {
+			return cloneGrant(cached.g), nil
+		}
 		var (
 			id                string
 			version           int64
@@ -55,9 +61,10 @@ func (db *DB) getGrant(ctx context.Context, key grantKey) (*behalf.Grant, error)
 		if err != nil {
 			return nil, fmt.Errorf("select grant of workload %q, user %q, provider %q: %w", key.workload, key.userKey, key.providerID, err)
 		}
-		if id == cached.ID && version == cached.Version && updated == micros(cached.UpdatedAt) {
-			g := cloneGrant(cached)
+		if id == cached.g.ID && version == cached.g.Version && updated == micros(cached.g.UpdatedAt) {
+			g := cloneGrant(cached.g)
 			g.LastUsedAt = fromMicros(lastUsed)
+			db.rememberGrant(key, g, at, quiet)
 			return g, nil
 		}
 	}
@@ -68,15 +75,28 @@ func (db *DB) getGrant(ctx context.Context, key grantKey) (*behalf.Grant, error)
 		}
 		return nil, err
 	}
-	db.grants.Put(key, cloneGrant(g), time.Now().Add(grantCacheTTL))
+	db.rememberGrant(key, g, at, quiet)
 	return g, nil
+}
+
+// rememberGrant keeps a copy of g, read from the database as of (at,
+// quiet): current if nothing was written since.
+func (db *DB) rememberGrant(key grantKey, g *behalf.Grant, at uint64, quiet bool) {
+	db.grants.Put(key, grantEntry{g: cloneGrant(g), at: at, current: quiet}, time.Now().Add(grantCacheTTL))
 }
 
 // grantCache holds the grants getGrant read last, by workload × user ×
 // provider × exchange, so that a read of one whose version has not moved
-// reads four columns, not seventeen. Its entries are only ever returned
-// after the store confirmed their id, version and updated_at.
-type grantCache = ttlcache.Cache[grantKey, *behalf.Grant]
+// reads four columns, not seventeen, and none while it is current.
+type grantCache = ttlcache.Cache[grantKey, grantEntry]
+
+// grantEntry is a grant read from the database after the write clock
+// returned at; current if the clock was quiet then.
+type grantEntry struct {
+	g       *behalf.Grant
+	at      uint64
+	current bool
+}
 
 type grantKey struct{ workload, userKey, providerID, exchange string }
 

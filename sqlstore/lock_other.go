@@ -2,13 +2,17 @@
 
 package sqlstore
 
-// LockForServing does nothing where flock(2) is missing: stop the server
-// before a restore (docs/operations.md).
+// LockForServing does nothing where flock(2) is missing: run one server
+// per SQLite database, and stop it before a restore (docs/operations.md).
 func LockForServing(dsn string) (unlock func(), err error) {
 	return func() {}, nil
 }
 
 // lockSQLite does nothing where flock(2) is missing.
-func lockSQLite(path string, exclusive bool) (func(), error) {
+func lockSQLite(path, what string) (func(), error) {
 	return func() {}, nil
 }
+
+// servingLockExclusive reports whether LockForServing keeps every other
+// server and restore out: not here, so no store owns its writes.
+const servingLockExclusive = false

@@ -11,28 +11,31 @@ import (
 	"github.com/behalf-dev/behalf/sqlstore"
 )
 
-// Ensure servers share the lock of a SQLite database, a restore refuses a
-// database any of them holds and proceeds once they are gone, and a
+// Ensure one server at a time holds the lock of a SQLite database (a
+// second is refused, and may start once the first is gone), a restore
+// refuses a database a server holds and proceeds once it is gone, and a
 // restore in progress keeps servers out.
 func TestLockForServing(t *testing.T) {
 	ctx := t.Context()
 	backup := backupOf(t, 0)
 	target := filepath.Join(t.TempDir(), "behalf.db")
-	unlock1, err := sqlstore.LockForServing(target)
+	unlock, err := sqlstore.LockForServing(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	unlock2, err := sqlstore.LockForServing(target)
-	if err != nil {
+	if _, err := sqlstore.LockForServing(target); err == nil || !strings.Contains(err.Error(), "one server per SQLite database") {
 		t.Fatalf("a second server: %v", err)
 	}
-	for _, unlock := range []func(){unlock1, unlock2} {
-		_, err := sqlstore.RestoreSQLite(ctx, backup, target, sqlstore.RestoreOptions{Replace: true})
-		if err == nil || !strings.Contains(err.Error(), "stop it first") {
-			t.Fatalf("restore into a database in use: %v", err)
-		}
-		unlock()
+	_, err = sqlstore.RestoreSQLite(ctx, backup, target, sqlstore.RestoreOptions{Replace: true})
+	if err == nil || !strings.Contains(err.Error(), "stop it first") {
+		t.Fatalf("restore into a database in use: %v", err)
 	}
+	unlock()
+	unlock, err = sqlstore.LockForServing(target)
+	if err != nil {
+		t.Fatalf("a server once the first is gone: %v", err)
+	}
+	unlock()
 
 	// While a restore runs (its Check and Done are called under the lock),
 	// a server cannot start.
@@ -52,7 +55,7 @@ func TestLockForServing(t *testing.T) {
 		t.Fatalf("restore once the servers are gone: %v", err)
 	}
 	for i, err := range serving {
-		if err == nil || !strings.Contains(err.Error(), "a restore into") {
+		if err == nil || !strings.Contains(err.Error(), "or a restore, is using") {
 			t.Fatalf("a server starting during a restore (%d): %v", i, err)
 		}
 	}

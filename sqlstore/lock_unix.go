@@ -11,22 +11,26 @@ import (
 )
 
 // LockForServing takes, for a server about to serve the database at dsn,
-// the lock RestoreSQLite needs exclusively, so that a restore never
-// replaces a database in use. It is a shared flock(2) on the lock file
-// next to the SQLite database (DB.lock): several servers may hold it on
-// one file. It is released by the returned function, or by the kernel when
-// the process dies. PostgreSQL databases are not locked.
+// the lock file next to the SQLite database (DB.lock), exclusively: one
+// server per SQLite database, which may then own its writes (OwnWrites),
+// and a restore never replaces a database in use. It is an flock(2),
+// released by the returned function, or by the kernel when the process
+// dies. PostgreSQL databases, which replicas share, are not locked.
 func LockForServing(dsn string) (unlock func(), err error) {
 	if isPostgres(dsn) {
 		return func() {}, nil
 	}
-	return lockSQLite(dsn, false)
+	return lockSQLite(dsn, "serve")
 }
 
-// lockSQLite takes the lock file next to the SQLite database at path:
-// shared for a server, exclusive for a restore, which so refuses a
-// database any server has open.
-func lockSQLite(path string, exclusive bool) (func(), error) {
+// servingLockExclusive reports whether LockForServing keeps every other
+// server and restore out (here: yes).
+const servingLockExclusive = true
+
+// lockSQLite takes the lock file next to the SQLite database at path,
+// exclusively, for what ("serve" or "restore"): each refuses a database a
+// server or a restore holds.
+func lockSQLite(path, what string) (func(), error) {
 	lock, err := filepath.Abs(path + ".lock")
 	if err != nil {
 		return nil, fmt.Errorf("lock database: %w", err)
@@ -38,19 +42,16 @@ func lockSQLite(path string, exclusive bool) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock database: %w", err)
 	}
-	how := syscall.LOCK_SH
-	if exclusive {
-		how = syscall.LOCK_EX
-	}
-	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("lock database %s: %w", lock, err)
 		}
-		if exclusive {
+		if what == "restore" {
 			return nil, fmt.Errorf("a Behalf server is using %s (it holds %s): stop it first; restore never replaces a database in use", path, lock)
 		}
-		return nil, fmt.Errorf("a restore into %s is in progress (it holds %s)", path, lock)
+		return nil, fmt.Errorf("another Behalf server, or a restore, is using %s (it holds %s): one server per SQLite database; "+
+			"stop the other, or use PostgreSQL (--database postgres://…) for several replicas", path, lock)
 	}
 	return func() {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)

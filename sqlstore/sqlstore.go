@@ -38,6 +38,11 @@ type DB struct {
 	stmts stmtCache
 	// grants are the grants GetGrant read last (grant.go).
 	grants grantCache
+	// workloads are the workloads GetWorkload read since the last write,
+	// when the database is owned (OwnWrites).
+	workloads workloadCache
+	// clock counts this process's writes (writeclock.go).
+	clock writeClock
 	// ready is the readiness probe's last result (Ready).
 	ready readyProbe
 }
@@ -99,11 +104,14 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqldb, err := sql.Open(d.driver, source)
-	if err != nil {
+	db := &DB{Now: time.Now, d: d, ready: readyProbe{sem: make(chan struct{}, 1)}}
+	var sqldb *sql.DB
+	if d == sqliteDialect {
+		sqldb = sql.OpenDB(sqliteConnector{source: source, clock: &db.clock})
+	} else if sqldb, err = sql.Open(d.driver, source); err != nil {
 		return nil, fmt.Errorf("open %s database: %w", d.name, err)
 	}
-	db := &DB{Now: time.Now, sql: sqldb, d: d, ready: readyProbe{sem: make(chan struct{}, 1)}}
+	db.sql = sqldb
 	db.SetMaxConns(0)
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
@@ -152,9 +160,11 @@ func (db *DB) Ready(ctx context.Context) error {
 	if now := time.Now(); !at.IsZero() && now.Sub(at) >= 0 && now.Sub(at) < ReadyInterval {
 		return err
 	}
+	db.clock.begin()
 	_, err = db.sql.ExecContext(ctx, db.d.rebind(
 		"INSERT INTO readiness_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at"),
 		micros(time.Now()))
+	db.clock.end()
 	if err != nil {
 		err = fmt.Errorf("write to the %s database: %w", db.d.name, classify(err))
 		if ctx.Err() != nil {
@@ -364,11 +374,18 @@ type conn struct {
 	// writing is set inside a writing transaction, where reads lock the
 	// rows they return.
 	writing bool
+	// clock, outside transactions, is told of every statement that may
+	// write (inTx tells it of transactions).
+	clock *writeClock
 }
 
 // exec runs a statement. A connection-level failure is classified
 // (unavailable.go), never retried: the statement may have been applied.
 func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !c.writing && c.clock != nil {
+		c.clock.begin()
+		defer c.clock.end()
+	}
 	res, err := c.q.ExecContext(ctx, c.d.rebind(query), args...)
 	return res, classify(err)
 }
@@ -386,6 +403,11 @@ func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 func (c conn) queryRow(ctx context.Context, query string, args ...any) row {
 	query = c.d.rebind(query)
 	r := row{ctx: ctx, c: c, query: query, args: args}
+	if !c.writing && c.clock != nil && !isRead(query) {
+		// INSERT or UPDATE … RETURNING: it ends when Scan has read the row.
+		c.clock.begin()
+		r.announced = true
+	}
 	if db, ok := c.q.(*sql.DB); ok && c.stmts != nil {
 		if st := c.stmts.get(ctx, db, query); st != nil {
 			qctx := ctx
@@ -447,13 +469,15 @@ func (c conn) lock() string {
 
 // conn returns a conn that runs each statement on its own.
 func (db *DB) conn() conn {
-	return conn{q: db.sql, d: db.d, stmts: &db.stmts}
+	return conn{q: db.sql, d: db.d, stmts: &db.stmts, clock: &db.clock}
 }
 
 // inTx runs fn in a writing transaction and commits it. If fn fails (or
 // panics) the transaction is rolled back and fn's error is returned
 // unchanged.
 func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
+	db.clock.begin()
+	defer db.clock.end() // runs last: after the commit or the rollback
 	tx, release, err := db.beginTx(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", classify(err))

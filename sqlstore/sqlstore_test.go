@@ -24,8 +24,21 @@ import (
 // PostgreSQL database the tests may create schemas in.
 const postgresEnv = "BEHALF_TEST_POSTGRES_DSN"
 
+// The SQLite store runs the conformance suite as a server runs it, the
+// database's only writer (OwnWrites): reads of rows unchanged since are
+// answered from memory, and every write the suite makes must reach them.
+// Every commit must have been announced to the store's write clock.
 func TestSQLite(t *testing.T) {
-	storetest.RunTests(t, func(t *testing.T) behalf.Store { return openSQLite(t) })
+	storetest.RunTests(t, func(t *testing.T) behalf.Store {
+		db := openSQLite(t)
+		db.OwnWrites()
+		t.Cleanup(func() {
+			if n := sqlstore.UnannouncedCommits(db); n != 0 {
+				t.Errorf("%d commits with no write announced to the write clock: a write path writeclock.go does not know", n)
+			}
+		})
+		return db
+	})
 }
 
 func TestPostgres(t *testing.T) {

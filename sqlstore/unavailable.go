@@ -177,10 +177,15 @@ type row struct {
 	query string
 	args  []any
 	r     *sql.Row
+	// announced is set when the query may write: Scan ends the write.
+	announced bool
 }
 
 // Scan copies the row's columns into dest, like sql.Row.Scan.
 func (r row) Scan(dest ...any) error {
+	if r.announced {
+		defer r.c.clock.end()
+	}
 	err := r.r.Scan(dest...)
 	if !isConnectionFailure(err) {
 		return err

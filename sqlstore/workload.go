@@ -7,8 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"time"
 
 	"github.com/behalf-dev/behalf"
+	"github.com/behalf-dev/behalf/internal/ttlcache"
 )
 
 // workloadKind names workload identities in messages.
@@ -24,8 +28,40 @@ func (db *DB) CreateWorkload(ctx context.Context, w *behalf.WorkloadIdentity) er
 }
 
 // GetWorkload returns the named workload identity, or ENOTFOUND.
+// When this process owns the database (OwnWrites) and has written nothing
+// since it last read the workload, that read's copy is returned.
 func (db *DB) GetWorkload(ctx context.Context, name string) (*behalf.WorkloadIdentity, error) {
-	return findWorkload(ctx, db.conn(), name)
+	at, quiet := db.clock.now()
+	if e, ok := db.workloads.Get(name, time.Now()); ok && quiet && e.at == at {
+		return cloneWorkload(e.w), nil
+	}
+	w, err := findWorkload(ctx, db.conn(), name)
+	if err == nil && quiet {
+		db.workloads.Put(name, workloadEntry{cloneWorkload(w), at}, time.Now().Add(workloadCacheTTL))
+	}
+	return w, err
+}
+
+// workloadCache holds workloads read from the database after the write
+// clock returned at, quiet, while this process owns the database.
+type workloadCache = ttlcache.Cache[string, workloadEntry]
+
+type workloadEntry struct {
+	w  *behalf.WorkloadIdentity
+	at uint64
+}
+
+// workloadCacheTTL bounds how long an unused entry of workloadCache is kept.
+const workloadCacheTTL = time.Minute
+
+// cloneWorkload copies w, its lists and maps too: callers may change the
+// workload they get.
+func cloneWorkload(w *behalf.WorkloadIdentity) *behalf.WorkloadIdentity {
+	c := *w
+	c.AllowedReturnURLs = slices.Clone(w.AllowedReturnURLs)
+	c.Tags = maps.Clone(w.Tags)
+	c.Inbound.ClientSecret = slices.Clone(w.Inbound.ClientSecret)
+	return &c
 }
 
 // UpdateWorkload applies fn to the named workload identity in one

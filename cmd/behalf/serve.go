@@ -258,7 +258,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if dsn == "" {
 		dsn = filepath.Join(c.DataDir, "behalf.db")
 	}
-	unlock, err := sqlstore.LockForServing(dsn) // restore refuses a database in use (sqlstore.RestoreSQLite)
+	// One server per SQLite database, and restore refuses a database in
+	// use (sqlstore.RestoreSQLite).
+	unlock, err := sqlstore.LockForServing(dsn)
 	if err != nil {
 		return err
 	}
@@ -267,6 +269,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	store.OwnWrites() // the lock keeps every other writer out (SQLite; PostgreSQL: no-op)
 	store.SetMaxConns(c.DBMaxConns)
 	m.obs.metrics.DBPool(store.Stats)
 	m.store = store
