@@ -239,7 +239,7 @@ func testRotationUnderLoad(t *testing.T, db string, serve, rotate, after []strin
 		dbFlag = []string{"--database", db}
 	}
 	google := fakeprovider.New(t, fakeprovider.Options{})
-	s := startMain(t, serverOptions{database: db, args: append(append([]string{"--allow-private-endpoints"}, noRateLimits()...), serve...)})
+	s, stop := startStoppable(t, serverOptions{database: db, args: append(append([]string{"--allow-private-endpoints"}, noRateLimits()...), serve...)})
 	f := newFlowFixture(t, s, google)
 	users, wats, tokens := grantUsers(t, f, 20)
 	if st := keysStatusJSON(t, s.DataDir, dbFlag...); st.KEK.Active != 1 || st.KEK.DataKeys == 0 || !st.KEK.Rewrapped() {
@@ -290,8 +290,10 @@ func testRotationUnderLoad(t *testing.T, db string, serve, rotate, after []strin
 	if removeOld != nil {
 		removeOld(t, s.DataDir)
 	}
-	fresh := startMain(t, serverOptions{dataDir: s.DataDir, database: db, args: append([]string{"--allow-private-endpoints", "--public-url", s.URL}, after...)})
+	stop() // one server per SQLite database
+	fresh, stopFresh := startStoppable(t, serverOptions{dataDir: s.DataDir, database: db, args: append([]string{"--allow-private-endpoints", "--public-url", s.URL}, after...)})
 	wantGrantsOpen(t, f, fresh.dataPlane(t, fresh.KeyID, fresh.Secret), users, tokens)
+	stopFresh()
 	if len(after) > 0 {
 		// Only the old key: refused at start, naming the version
 		// and never the key.
@@ -307,9 +309,14 @@ func testRotationUnderLoad(t *testing.T, db string, serve, rotate, after []strin
 // public keys stay published until those tokens have expired; running
 // servers learn the new keys, and --retire-after 0 withdraws a key at once.
 func TestKeysRotateSigning(t *testing.T) {
+	dsn := os.Getenv("BEHALF_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("BEHALF_TEST_POSTGRES_DSN is unset: TestKeysRotateSigning runs replicas, which share a PostgreSQL database (one server per SQLite file)")
+	}
+	db := freshPostgresSchema(t, dsn)
 	ctx := context.Background()
 	google := fakeprovider.New(t, fakeprovider.Options{})
-	s := startMain(t, serverOptions{args: []string{"--allow-private-endpoints"}})
+	s := startMain(t, serverOptions{database: db, args: []string{"--allow-private-endpoints"}})
 	f := newFlowFixture(t, s, google)
 	pool := newPoolFixture(t, ctx, s.cognito(t), "rotation")
 	pool.createUser(t, ctx, s.cognito(t), "ann", "Ann-Pass-1!")
@@ -318,7 +325,7 @@ func TestKeysRotateSigning(t *testing.T) {
 	oldWATKid, oldPoolKid := kidOf(t, oldWAT), kidOf(t, aws.ToString(oldPoolTokens.AccessToken))
 
 	start := time.Now()
-	out := mustCLI(t, "keys", "rotate", "--signing", "--data-dir", s.DataDir, "--output", "json")
+	out := mustCLI(t, "keys", "rotate", "--signing", "--data-dir", s.DataDir, "--database", db, "--output", "json")
 	var rotated struct {
 		Rotated []struct {
 			Use      string    `json:"use"`
@@ -340,7 +347,7 @@ func TestKeysRotateSigning(t *testing.T) {
 		newKid[r.Use] = r.KeyID
 	}
 	// The store says when each old key stops being published.
-	for _, k := range keysStatusJSON(t, s.DataDir).SigningKeys {
+	for _, k := range keysStatusJSON(t, s.DataDir, "--database", db).SigningKeys {
 		switch k.KeyID {
 		case wantOld[k.Use]:
 			lo, hi := start.Add(wantGrace[k.Use]), time.Now().Add(wantGrace[k.Use])
@@ -362,7 +369,7 @@ func TestKeysRotateSigning(t *testing.T) {
 
 	// A replica started now signs with the new keys and publishes both.
 	// (Replicas share the public URL, which is the tokens' issuer.)
-	r := startMain(t, serverOptions{dataDir: s.DataDir, args: []string{"--allow-private-endpoints", "--public-url", s.URL}})
+	r := startMain(t, serverOptions{dataDir: s.DataDir, database: db, args: []string{"--allow-private-endpoints", "--public-url", s.URL}})
 	rf := &flowFixture{t: t, server: r, dp: r.dataPlane(t, r.KeyID, r.Secret), appURL: f.appURL}
 	newWAT := rf.wat("alice")
 	if kidOf(t, newWAT) != newKid["wat"] {
@@ -393,8 +400,8 @@ func TestKeysRotateSigning(t *testing.T) {
 	// A compromised key: --retire-after 0 withdraws the old WAT keys at
 	// once (servers started now refuse them; running ones within
 	// signer.RefreshInterval).
-	mustCLI(t, "keys", "rotate", "--signing", "--use", "wat", "--retire-after", "0", "--data-dir", s.DataDir)
-	r2 := startMain(t, serverOptions{dataDir: s.DataDir, args: []string{"--allow-private-endpoints", "--public-url", s.URL}})
+	mustCLI(t, "keys", "rotate", "--signing", "--use", "wat", "--retire-after", "0", "--data-dir", s.DataDir, "--database", db)
+	r2 := startMain(t, serverOptions{dataDir: s.DataDir, database: db, args: []string{"--allow-private-endpoints", "--public-url", s.URL}})
 	r2dp := r2.dataPlane(t, r2.KeyID, r2.Secret)
 	for _, w := range []string{oldWAT, newWAT} {
 		if _, err := r2dp.GetResourceOauth2Token(ctx, f.tokenRequest(w, "")); err == nil {
@@ -405,7 +412,7 @@ func TestKeysRotateSigning(t *testing.T) {
 		t.Fatalf("pool keys were retired by --use wat: %v", err)
 	}
 	// Errors name what is wrong.
-	if _, err := runCLI(t, "keys", "rotate", "--signing", "--use", "no-such-pool", "--data-dir", s.DataDir); err == nil || !strings.Contains(err.Error(), "no signing keys") {
+	if _, err := runCLI(t, "keys", "rotate", "--signing", "--use", "no-such-pool", "--data-dir", s.DataDir, "--database", db); err == nil || !strings.Contains(err.Error(), "no signing keys") {
 		t.Fatalf("rotate --signing --use unknown: %v", err)
 	}
 }
