@@ -20,7 +20,6 @@ import (
 	"github.com/behalf-dev/behalf/internal/fakeprovider"
 	"github.com/behalf-dev/behalf/internal/safehttp"
 	"github.com/behalf-dev/behalf/oauth"
-	"github.com/behalf-dev/behalf/seal"
 	"github.com/behalf-dev/behalf/signer"
 	"github.com/behalf-dev/behalf/sqlstore"
 )
@@ -163,18 +162,12 @@ func newHarness(t *testing.T) *harness {
 func newHarnessOn(t *testing.T, dsn string) *harness {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	db, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	keeper, err := seal.OpenKeeper(ctx, "", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { keeper.Close() })
-	sealer := seal.New(keeper, db, seal.Options{})
+	sealer := newSealer(t, db)
 	wat, err := signer.New(ctx, db, sealer, "wat", "EdDSA", nil)
 	if err != nil {
 		t.Fatal(err)
