@@ -392,7 +392,12 @@ func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, 
 
 // query runs a query returning rows; connection-level failures are
 // classified. queryAll, its caller outside transactions, retries reads.
+// Outside a transaction it runs reads only: a write there could not be
+// announced to the write clock until its rows were closed.
 func (c conn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !c.writing && !isRead(query) {
+		return nil, fmt.Errorf("sqlstore: %.40q… writes outside a transaction: use exec or queryRow", query)
+	}
 	rows, err := c.q.QueryContext(ctx, c.d.rebind(query), args...)
 	return rows, classify(err)
 }
