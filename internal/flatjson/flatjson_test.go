@@ -175,3 +175,43 @@ func FuzzDecodeFlat(f *testing.F) {
 		compareFlat(t, string(body))
 	})
 }
+
+// benchToken is a long ASCII token, as a workload access token in a vault
+// hit's body.
+var benchToken = strings.Repeat("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.abc-DEF_0123456789", 15)[:800]
+
+// BenchmarkDecodeLongString decodes a body with an 800-byte token field.
+func BenchmarkDecodeLongString(b *testing.B) {
+	body := []byte(`{"workloadIdentityToken":"` + benchToken + `","name":"github","scopes":["repo"],"forceAuthentication":false}`)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		var v flatTarget
+		if !Decode(body, &v) {
+			b.Fatal("not flat")
+		}
+	}
+}
+
+// BenchmarkDecodeShortFields decodes a body with a few short fields.
+func BenchmarkDecodeShortFields(b *testing.B) {
+	body := []byte(`{"workloadIdentityToken":"eyJ.a-b_c","name":"github","scopes":["repo","read:user"],"forceAuthentication":true,"customParameters":{"access_type":"offline"}}`)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		var v flatTarget
+		if !Decode(body, &v) {
+			b.Fatal("not flat")
+		}
+	}
+}
+
+// BenchmarkStrLong scans an 800-byte string alone, without Decode's copies.
+func BenchmarkStrLong(b *testing.B) {
+	body := []byte(`"` + benchToken + `"`)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		d := decoder{b: body}
+		if _, ok := d.str(); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
