@@ -6,6 +6,7 @@ package flatjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"reflect"
 	"strings"
 	"sync"
@@ -194,16 +195,48 @@ func (d *decoder) str() ([]byte, bool) {
 	}
 	s := d.b[d.i : d.i+n]
 	d.i += n + 1
-	ascii := true
+	if plain(s) {
+		return s, true
+	}
+	// Not plain ASCII: refuse escapes and control characters, take valid
+	// UTF-8.
 	for _, c := range s {
 		if c < 0x20 || c == '\\' {
 			return nil, false
 		}
-		if c >= utf8.RuneSelf {
-			ascii = false
+	}
+	return s, utf8.Valid(s)
+}
+
+const (
+	ones  = 0x0101010101010101 // 0x01 in each byte of a uint64
+	highs = 0x8080808080808080 // 0x80 in each byte
+)
+
+// plain reports whether s is all printable ASCII (0x20 to 0x7f) without
+// '\\', the common case: bytes.IndexByte finds a '\\', and the range is
+// checked 8 bytes at a time. For x, 8 bytes of s, (x | (x - 0x20*ones)) &
+// highs is zero exactly when every byte of x is in 0x20..0x7f: such bytes
+// subtract without a borrow and keep their high bit clear, while the
+// lowest byte outside that range either has its high bit set (≥ 0x80) or
+// wraps around to ≥ 0xe0 (< 0x20, with no borrow from the bytes below it).
+func plain(s []byte) bool {
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return false
+	}
+	for len(s) >= 8 {
+		x := binary.LittleEndian.Uint64(s)
+		if (x|(x-0x20*ones))&highs != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf {
+			return false
 		}
 	}
-	return s, ascii || utf8.Valid(s)
+	return true
 }
 
 // boolean reads true or false.

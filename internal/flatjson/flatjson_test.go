@@ -1,12 +1,14 @@
 package flatjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // flatTarget has every kind of field Decode reads, and others it leaves
@@ -214,4 +216,101 @@ func BenchmarkStrLong(b *testing.B) {
 			b.Fatal("refused")
 		}
 	}
+}
+
+// oldStr is str as it was before plain (issue 12), byte by byte: the
+// reference that str must agree with.
+func (d *decoder) oldStr() ([]byte, bool) {
+	if !d.skip('"') {
+		return nil, false
+	}
+	n := bytes.IndexByte(d.b[d.i:], '"')
+	if n < 0 {
+		return nil, false
+	}
+	s := d.b[d.i : d.i+n]
+	d.i += n + 1
+	ascii := true
+	for _, c := range s {
+		if c < 0x20 || c == '\\' {
+			return nil, false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return s, ascii || utf8.Valid(s)
+}
+
+// compareStr checks that str and oldStr agree on input: same result, same
+// bytes, same position after.
+func compareStr(t *testing.T, input []byte) {
+	t.Helper()
+	nd, od := decoder{b: input}, decoder{b: input}
+	ns, nok := nd.str()
+	old, ook := od.oldStr()
+	if nok != ook || !bytes.Equal(ns, old) || (ns == nil) != (old == nil) || nd.i != od.i {
+		t.Fatalf("str(%q) = %q, %v, at %d; before issue 12 %q, %v, at %d", input, ns, nok, nd.i, old, ook, od.i)
+	}
+}
+
+// Ensure the word-at-a-time str accepts and refuses exactly the strings
+// the byte-by-byte one did (issue 12), at every length and position
+// around its 8-byte words.
+func TestStrMatchesByteByByte(t *testing.T) {
+	inputs := []string{``, `"`, `""`, `"a"`, `"abc`, ` "x" `, `x"`, `"é"`, `"日本語"`, `"🙂"`, "\"\x7f\"",
+		"\"\xff\"", "\"\xc3\"", "\"\xc3\xa9\"", "\"\xe6\x97\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xc0\xaf\"",
+		`"a\"b"`, `"\\"`, `"\u0041"`, `"` + benchToken + `"`, `"` + benchToken,
+		`"` + strings.Repeat("é", 300) + `"`}
+	// Each special byte at each position of strings of length 1 to 40,
+	// in plain ASCII and after a multibyte rune.
+	var specials []string
+	for c := range 0x20 {
+		specials = append(specials, string(rune(c)))
+	}
+	specials = append(specials, `\`, "\x7f", " ", "~", "\x80", "\xbf", "\xc3", "\xff", "é", "\xe2\x82\xac", "\xf0\x9f\x99\x82", `"`)
+	for n := 1; n <= 40; n++ {
+		for i := 0; i < n; i++ {
+			for _, sp := range specials {
+				for _, fill := range []string{"a", "Z"} {
+					body := strings.Repeat(fill, i) + sp + strings.Repeat(fill, n-i-1)
+					inputs = append(inputs, `"`+body+`"`, `"`+body, `"é`+body+`"`)
+				}
+			}
+		}
+	}
+	for _, in := range inputs {
+		compareStr(t, []byte(in))
+	}
+	// Random bytes, mostly printable ASCII.
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := 200000
+	if testing.Short() {
+		n = 20000
+	}
+	for range n {
+		b := make([]byte, 1+rng.IntN(60))
+		b[0] = '"'
+		for j := 1; j < len(b); j++ {
+			switch r := rng.IntN(100); {
+			case r < 90:
+				b[j] = byte(0x20 + rng.IntN(0x60))
+			case r < 93:
+				b[j] = '"'
+			default:
+				b[j] = byte(rng.IntN(256))
+			}
+		}
+		compareStr(t, b)
+	}
+}
+
+// FuzzStr compares str with the byte-by-byte str on any input.
+func FuzzStr(f *testing.F) {
+	f.Add([]byte(`"` + benchToken + `"`))
+	f.Add([]byte("\"abcdefgh\x01\""))
+	f.Add([]byte(`"é"`))
+	f.Fuzz(func(t *testing.T, input []byte) {
+		compareStr(t, input)
+	})
 }
