@@ -47,7 +47,7 @@ func NewAccessKeyPair() (string, behalf.Secret) {
 func (a *Admin) CreateAccessKey(ctx context.Context, workload string) (*behalf.NewAccessKey, error) {
 	principal, workloadID := behalf.RootPrincipal, ""
 	if workload != "" {
-		if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
+		if err := validateName("workloadName", workload, workloadNameChars, 3, 255); err != nil {
 			return nil, err
 		}
 		w, err := a.Store.GetWorkload(ctx, workload)

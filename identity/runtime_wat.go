@@ -30,7 +30,7 @@ import (
 // Errors: EINVALID for a bad workload name or user id, ENOTFOUND when the
 // workload identity does not exist.
 func (ws *WATs) MintForRuntime(ctx context.Context, workload string, user behalf.User, userToken behalf.Secret, userExpiry, userIssued time.Time) (behalf.Secret, time.Time, error) {
-	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
+	if err := validateName("workloadName", workload, workloadNameChars, 3, 255); err != nil {
 		return "", time.Time{}, err
 	}
 	if user.Issuer == "" && user.Subject != "" {

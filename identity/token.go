@@ -10,10 +10,7 @@ import (
 	"github.com/behalf-dev/behalf"
 )
 
-var (
-	sessionURIPattern  = regexp.MustCompile(`^urn:ietf:params:oauth:request_uri:[a-zA-Z0-9\-._~]+$`)
-	customParamPattern = regexp.MustCompile(`^[a-zA-Z0-9\-_.]+$`)
-)
+var sessionURIPattern = regexp.MustCompile(`^urn:ietf:params:oauth:request_uri:[a-zA-Z0-9\-._~]+$`)
 
 // ResourceOAuth2Token returns the user's token for a provider, refreshing it
 // when stale, or an authorization session for the user to consent.
@@ -95,7 +92,7 @@ func validateTokenRequest(r behalf.TokenRequest) error {
 		return behalf.Invalid("customState", "customState must be at most 4096 characters long.")
 	}
 	for k, v := range r.CustomParameters {
-		if len(k) < 1 || len(k) > 256 || !customParamPattern.MatchString(k) || len(v) < 1 || len(v) > 2048 {
+		if len(k) < 1 || len(k) > 256 || !customParamChars.match(k) || len(v) < 1 || len(v) > 2048 {
 			return behalf.Invalid("customParameters", "customParameters keys must be 1 to 256 characters of letters, digits and -_. and values 1 to 2048 characters.")
 		}
 	}
@@ -110,7 +107,7 @@ func validateTokenRequest(r behalf.TokenRequest) error {
 }
 
 func validateProviderNameField(field, name string) error {
-	return validateName(field, name, providerNamePattern, 1, 128)
+	return validateName(field, name, providerNameChars, 1, 128)
 }
 
 // checkReturnURL requires the workload to allow at least one return URL and

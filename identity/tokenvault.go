@@ -45,7 +45,7 @@ func (s *Service) tokenVault(ctx context.Context, id string) (*behalf.TokenVault
 	if id == "" {
 		id = behalf.DefaultTokenVaultID
 	}
-	if err := validateName("tokenVaultId", id, providerNamePattern, 1, 64); err != nil {
+	if err := validateName("tokenVaultId", id, providerNameChars, 1, 64); err != nil {
 		return nil, err
 	}
 	return s.Store.GetTokenVault(ctx, id)

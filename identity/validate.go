@@ -9,33 +9,56 @@ import (
 	"github.com/behalf-dev/behalf"
 )
 
+var returnURLPattern = regexp.MustCompile(`^\w+:(/?/?)[^\s]+$`)
+
+// nameChars is the character set of a kind of name: ASCII letters and
+// digits and the bytes of extra, one or more of them. pattern is how
+// AgentCore's model writes it (in messages). It is checked byte by byte,
+// without a regular expression: names are checked on every token request.
+type nameChars struct{ extra, pattern string }
+
 var (
-	workloadNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	providerNamePattern = regexp.MustCompile(`^[a-zA-Z0-9\-_]+$`)
-	returnURLPattern    = regexp.MustCompile(`^\w+:(/?/?)[^\s]+$`)
+	workloadNameChars = nameChars{"_.-", `[A-Za-z0-9_.-]+`}
+	providerNameChars = nameChars{"-_", `[a-zA-Z0-9\-_]+`}
+	customParamChars  = nameChars{"-_.", `[a-zA-Z0-9\-_.]+`}
 )
+
+// match reports whether s is one or more of c's characters.
+func (c nameChars) match(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if ('a' <= b && b <= 'z') || ('A' <= b && b <= 'Z') || ('0' <= b && b <= '9') || strings.IndexByte(c.extra, b) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
 
 // maxReturnURLs bounds a workload's allow-list; the model sets no limit, an
 // unbounded list is a storage and matching hazard.
 const maxReturnURLs = 100
 
-func validateName(field, name string, pattern *regexp.Regexp, min, max int) error {
+func validateName(field, name string, chars nameChars, min, max int) error {
 	n := utf8.RuneCountInString(name)
 	if n < min || n > max {
 		return behalf.Invalid(field, "%s must be %d to %d characters long.", field, min, max)
 	}
-	if !pattern.MatchString(name) {
-		return behalf.Invalid(field, "%s must match the pattern %s.", field, strings.Trim(pattern.String(), "^$"))
+	if !chars.match(name) {
+		return behalf.Invalid(field, "%s must match the pattern %s.", field, chars.pattern)
 	}
 	return nil
 }
 
 func validateWorkloadName(name string) error {
-	return validateName("name", name, workloadNamePattern, 3, 255)
+	return validateName("name", name, workloadNameChars, 3, 255)
 }
 
 func validateProviderName(name string) error {
-	return validateName("name", name, providerNamePattern, 1, 128)
+	return validateName("name", name, providerNameChars, 1, 128)
 }
 
 // validateReturnURLs checks the allow-list of OAuth return URLs. URLs are

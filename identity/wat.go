@@ -181,7 +181,7 @@ func (ws *WATs) WorkloadAccessTokenForUserID(ctx context.Context, workload, user
 // checkWorkload validates the name, authorizes the caller and reads the
 // workload identity the token will be bound to.
 func (ws *WATs) checkWorkload(ctx context.Context, workload string) (*behalf.WorkloadIdentity, error) {
-	if err := validateName("workloadName", workload, workloadNamePattern, 3, 255); err != nil {
+	if err := validateName("workloadName", workload, workloadNameChars, 3, 255); err != nil {
 		return nil, err
 	}
 	if err := authorizeWorkload(ctx, workload); err != nil {
