@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 	"time"
 
@@ -29,10 +28,6 @@ func decode(body []byte, v any) error {
 func decodeWith(body []byte, v any, flat bool) error {
 	if flat && flatjson.Decode(body, v) {
 		return nil
-	}
-	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
-		rv.Elem().SetZero() // undo what flatjson.Decode set before it gave up
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")

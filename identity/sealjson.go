@@ -66,8 +66,6 @@ func unmarshalSealed[T any](b []byte) (T, error) {
 	if flatjson.Decode(b, &v) {
 		return v, nil
 	}
-	var zero T
-	v = zero // undo what flatjson.Decode set before it gave up
 	err := json.Unmarshal(b, &v)
 	return v, err
 }

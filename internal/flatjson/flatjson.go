@@ -24,14 +24,24 @@ import (
 // null, numbers, nested objects, other field types, unknown or repeated
 // keys, keys that only match case-insensitively, trailing data.
 //
-// When it gives up, v may be partly set: a caller that falls back to
-// encoding/json must zero *v first.
+// When it gives up, *v is left zero (whatever it held before), ready for
+// encoding/json.
 func Decode(body []byte, v any) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return false
 	}
 	rv = rv.Elem()
+	if decode(body, rv) {
+		return true
+	}
+	rv.SetZero()
+	return false
+}
+
+// decode is Decode into rv, a settable struct; it may leave rv partly set
+// when it gives up.
+func decode(body []byte, rv reflect.Value) bool {
 	p := planOf(rv.Type())
 	if p == nil {
 		return false
@@ -48,10 +58,10 @@ func Decode(body []byte, v any) bool {
 				return false
 			}
 			f, ok := p.fields[string(key)]
-			if !ok || seen&(1<<f.bit) != 0 {
+			if !ok || seen&(1<<f.index) != 0 {
 				return false
 			}
-			seen |= 1 << f.bit
+			seen |= 1 << f.index
 			field := rv.Field(f.index)
 			switch f.kind {
 			case kindString:
@@ -100,10 +110,11 @@ const (
 	kindMap
 )
 
+// planField is a flat field: its index in the struct (below 64, also its
+// bit in Decode's set of keys seen) and its kind.
 type planField struct {
 	index int
 	kind  kind
-	bit   int
 }
 
 // plan maps the JSON names of a struct's flat fields to the fields.
@@ -142,13 +153,13 @@ func planOf(t reflect.Type) *plan {
 			names[name] = true
 			switch {
 			case f.Type.Kind() == reflect.String:
-				p.fields[name] = planField{i, kindString, i}
+				p.fields[name] = planField{i, kindString}
 			case f.Type.Kind() == reflect.Bool:
-				p.fields[name] = planField{i, kindBool, i}
+				p.fields[name] = planField{i, kindBool}
 			case f.Type == stringList:
-				p.fields[name] = planField{i, kindList, i}
+				p.fields[name] = planField{i, kindList}
 			case f.Type == stringMap:
-				p.fields[name] = planField{i, kindMap, i}
+				p.fields[name] = planField{i, kindMap}
 			}
 		}
 	}

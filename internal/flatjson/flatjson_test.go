@@ -136,6 +136,25 @@ func TestDecodeFlatMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// Ensure Decode leaves *v zero when it gives up, also after it set fields
+// and over what *v held before, so callers can hand v to encoding/json.
+func TestDecodeZeroWhenGivingUp(t *testing.T) {
+	for _, body := range []string{
+		`{"name":"x","scopes":["a"],"count":1}`, // gives up after setting name and scopes
+		`{"name":"x","name":"y"}`,
+		`{"name":"x",`,
+		`null`,
+	} {
+		v := flatTarget{Token: "before", Force: true, Params: map[string]string{"k": "v"}}
+		if Decode([]byte(body), &v) {
+			t.Fatalf("%s: decoded flat", body)
+		}
+		if !reflect.DeepEqual(v, flatTarget{}) {
+			t.Fatalf("%s: gave up leaving %+v", body, v)
+		}
+	}
+}
+
 // Ensure the flat decoder agrees with encoding/json on random bodies
 // built from JSON's pieces.
 func TestDecodeFlatRandom(t *testing.T) {
@@ -182,27 +201,23 @@ func FuzzDecodeFlat(f *testing.F) {
 // hit's body.
 var benchToken = strings.Repeat("eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.abc-DEF_0123456789", 15)[:800]
 
-// BenchmarkDecodeLongString decodes a body with an 800-byte token field.
-func BenchmarkDecodeLongString(b *testing.B) {
-	body := []byte(`{"workloadIdentityToken":"` + benchToken + `","name":"github","scopes":["repo"],"forceAuthentication":false}`)
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		var v flatTarget
-		if !Decode(body, &v) {
-			b.Fatal("not flat")
-		}
-	}
-}
-
-// BenchmarkDecodeShortFields decodes a body with a few short fields.
-func BenchmarkDecodeShortFields(b *testing.B) {
-	body := []byte(`{"workloadIdentityToken":"eyJ.a-b_c","name":"github","scopes":["repo","read:user"],"forceAuthentication":true,"customParameters":{"access_type":"offline"}}`)
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		var v flatTarget
-		if !Decode(body, &v) {
-			b.Fatal("not flat")
-		}
+// BenchmarkDecode decodes a body with an 800-byte token field, and one
+// with a few short fields.
+func BenchmarkDecode(b *testing.B) {
+	for _, bc := range []struct{ name, body string }{
+		{"long-token", `{"workloadIdentityToken":"` + benchToken + `","name":"github","scopes":["repo"],"forceAuthentication":false}`},
+		{"short-fields", `{"workloadIdentityToken":"eyJ.a-b_c","name":"github","scopes":["repo","read:user"],"forceAuthentication":true,"customParameters":{"access_type":"offline"}}`},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			body := []byte(bc.body)
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				var v flatTarget
+				if !Decode(body, &v) {
+					b.Fatal("not flat")
+				}
+			}
+		})
 	}
 }
 
