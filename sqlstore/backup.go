@@ -222,7 +222,7 @@ func RestoreSQLite(ctx context.Context, backup, target string, opts RestoreOptio
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", filepath.Dir(target), err)
 	}
-	unlock, err := lockSQLite(target, "restore")
+	unlock, err := lockSQLite(target, "a Behalf server is using %s (it holds %s): stop it first; restore never replaces a database in use")
 	if err != nil {
 		return nil, err
 	}

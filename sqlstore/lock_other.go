@@ -9,7 +9,7 @@ func LockForServing(dsn string) (unlock func(), err error) {
 }
 
 // lockSQLite does nothing where flock(2) is missing.
-func lockSQLite(path, what string) (func(), error) {
+func lockSQLite(path, inUse string) (func(), error) {
 	return func() {}, nil
 }
 

@@ -20,7 +20,8 @@ func LockForServing(dsn string) (unlock func(), err error) {
 	if isPostgres(dsn) {
 		return func() {}, nil
 	}
-	return lockSQLite(dsn, "serve")
+	return lockSQLite(dsn, "another Behalf server, or a restore, is using %s (it holds %s): one server per SQLite database; "+
+		"stop the other, or use PostgreSQL (--database postgres://…) for several replicas")
 }
 
 // servingLockExclusive reports whether LockForServing keeps every other
@@ -28,9 +29,10 @@ func LockForServing(dsn string) (unlock func(), err error) {
 const servingLockExclusive = true
 
 // lockSQLite takes the lock file next to the SQLite database at path,
-// exclusively, for what ("serve" or "restore"): each refuses a database a
-// server or a restore holds.
-func lockSQLite(path, what string) (func(), error) {
+// exclusively, as a server and a restore both do. While another process
+// holds it, the error is inUse, a format given the database's path and the
+// lock file's.
+func lockSQLite(path, inUse string) (func(), error) {
 	lock, err := filepath.Abs(path + ".lock")
 	if err != nil {
 		return nil, fmt.Errorf("lock database: %w", err)
@@ -47,11 +49,7 @@ func lockSQLite(path, what string) (func(), error) {
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, fmt.Errorf("lock database %s: %w", lock, err)
 		}
-		if what == "restore" {
-			return nil, fmt.Errorf("a Behalf server is using %s (it holds %s): stop it first; restore never replaces a database in use", path, lock)
-		}
-		return nil, fmt.Errorf("another Behalf server, or a restore, is using %s (it holds %s): one server per SQLite database; "+
-			"stop the other, or use PostgreSQL (--database postgres://…) for several replicas", path, lock)
+		return nil, fmt.Errorf(inUse, path, lock)
 	}
 	return func() {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
