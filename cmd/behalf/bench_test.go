@@ -59,11 +59,15 @@ func fillVault(b *testing.B, path string, others int) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, `INSERT INTO grants
+	res, err := db.ExecContext(ctx, `INSERT INTO grants
 		(id, workload, user_key, provider_id, scopes, token, expires_at, has_refresh, refresh_lease, version, created_at, updated_at, refreshed_at)
 		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-		SELECT 'other-' || i, 'workload-' || (i % 1000), 'user-' || i, 'google', '["openid"]', randomblob(200), 0, 1, 0, 1, 0, 0, 0 FROM n`, others); err != nil {
+		SELECT 'other-' || i, 'workload-' || (i % 1000), 'user-' || i, 'google', '["openid"]', randomblob(200), 0, 1, 0, 1, 0, 0, 0 FROM n`, others)
+	if err != nil {
 		b.Fatal(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(others) {
+		b.Fatalf("inserted %d grants (%v), want %d", n, err, others)
 	}
 	if _, err := db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		b.Fatal(err)
